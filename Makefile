@@ -1,0 +1,70 @@
+# backendkit developer commands. Two matter most:
+#   make demo   - start the demo service (FastAPI example) on embedded defaults
+#   make test   - every quality gate: lint, format, types, tests + coverage, docs
+# Both create .venv on first use from pyproject.toml + constraints.txt.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY310 ?= $(shell command -v python3.10 || echo $(HOME)/.pyenv/versions/3.10.13/bin/python)
+PY313 ?= $(shell command -v python3.13 || echo $(HOME)/.pyenv/versions/3.13.0/bin/python)
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv demo test lint typecheck pytest docs unit-other-pythons bench bench-quick lock clean
+
+help:
+	@echo "make demo   - run the demo service on embedded defaults (SQLite, in-memory)"
+	@echo "make test   - run every quality gate (ruff, mypy --strict, pytest + coverage, mkdocs --strict)"
+	@echo "make bench  - run the benchmarks against raw libraries and peers"
+	@echo "make lock   - refresh constraints.txt from a fresh resolution"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m examples.fastapi_app.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests examples benchmarks docs/snippets
+	$(BIN)/ruff format --check src tests examples benchmarks docs/snippets
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict src/backendkit
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -W error \
+		--cov=backendkit --cov-branch --cov-report=term --cov-fail-under=90 \
+		$(PYTEST_ARGS)
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir build/site
+
+# The unit suite (no servers needed) on the oldest and newest supported Pythons.
+unit-other-pythons: $(STAMP)
+	./scripts/unit_on_python.sh $(PY310) .venv-py310
+	./scripts/unit_on_python.sh $(PY313) .venv-py313
+
+test: lint typecheck pytest docs unit-other-pythons
+	@echo "all quality gates passed"
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --quick
+
+# Re-resolve every dependency at its newest allowed version and pin the result:
+# constraints.txt for the main Python (3.11), constraints-py310.txt for 3.10, where
+# several tools have dropped support in their newest releases.
+lock:
+	./scripts/lock.sh $(PYTHON) constraints.txt
+	./scripts/lock.sh $(PY310) constraints-py310.txt
+	@echo "constraints refreshed; run 'make test' and commit them"
+
+clean:
+	rm -rf build site .coverage .coverage.* .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run the unit suite on another Python: scripts/unit_on_python.sh PYTHON VENV_DIR
+# The venv is (re)built from pyproject.toml + constraints.txt when either changes.
+set -euo pipefail
+python="$1"
+venv="$2"
+if [ ! -x "$python" ]; then
+    echo "error: $python not found (install that Python, e.g. with pyenv)" >&2
+    exit 1
+fi
+# Pins are per Python where the newest releases dropped an old Python (constraints-py310.txt).
+ver=$("$python" -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
+constraints=constraints.txt
+if [ -f "constraints-py$ver.txt" ]; then
+    constraints="constraints-py$ver.txt"
+fi
+stamp="$venv/.installed"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$constraints" -nt "$stamp" ]; then
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --upgrade pip
+    "$venv/bin/python" -m pip install --quiet -c "$constraints" -e '.[dev]'
+    touch "$stamp"
+fi
+echo "== unit tests on $("$venv/bin/python" --version)"
+"$venv/bin/python" -m pytest -p no:cacheprovider -q -W error tests/unit

@@ -1,0 +1,152 @@
+"""Shared fixtures: real services, a private redis-server, dead/hung sockets, a fake clock.
+
+Service URLs come from ``BACKENDKIT_TEST_REDIS_URL``, ``BACKENDKIT_TEST_POSTGRES_URL`` and
+``BACKENDKIT_TEST_MYSQL_URL`` (defaults: this machine's 127.0.0.1 services). A test whose
+service is unreachable is skipped with a reason, or fails when
+``BACKENDKIT_REQUIRE_SERVICES=1``. Tests using a service fixture are marked automatically
+(``redis``, ``postgres``, ``mysql``), so ``-m "not redis"`` deselects them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from tests._services import (
+    DEFAULT_MYSQL_URL,
+    DEFAULT_POSTGRES_URL,
+    DEFAULT_REDIS_URL,
+    DeadPort,
+    HungServer,
+    RedisServerFactory,
+    ServiceProbe,
+    delete_prefixed_keys,
+)
+
+from backendkit.testing import FakeClock
+
+# A deadline is a hidden wall-clock assertion; slow properties bound max_examples instead.
+hypothesis_settings.register_profile("backendkit", deadline=None, print_blob=True)
+hypothesis_settings.register_profile(
+    "ci",
+    deadline=None,
+    print_blob=True,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "backendkit"))
+
+_REDIS = ServiceProbe("Redis", "BACKENDKIT_TEST_REDIS_URL", DEFAULT_REDIS_URL, 6379)
+_POSTGRES = ServiceProbe("PostgreSQL", "BACKENDKIT_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL, 5432)
+_MYSQL = ServiceProbe("MariaDB/MySQL", "BACKENDKIT_TEST_MYSQL_URL", DEFAULT_MYSQL_URL, 3306)
+
+_AUTO_MARKERS = {
+    "redis_url": "redis",
+    "redis_prefix": "redis",
+    "postgres_url": "postgres",
+    "async_postgres_url": "postgres",
+    "mysql_url": "mysql",
+    "redis_server_factory": "slow",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the services they use, so ``-m`` can select or skip them."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _AUTO_MARKERS.items():
+            if fixture in names:
+                item.add_marker(marker)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """URL of the shared real Redis (skips, or fails under REQUIRE_SERVICES, if down).
+
+    Shared: never FLUSHDB/FLUSHALL; put every key under ``redis_prefix``.
+    """
+    return _REDIS.require()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A unique key prefix for this test (``bktest:<hex>:``); its keys are deleted after."""
+    prefix = f"bktest:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    delete_prefixed_keys(redis_url, prefix)
+
+
+@pytest.fixture
+def redis_server_factory(tmp_path: Path) -> Iterator[RedisServerFactory]:
+    """Call it to start a private ``redis-server`` on a free port.
+
+    The handle has ``.url``, ``.port``, ``.running``, ``.stop()`` (kill, port closed) and
+    ``.start()`` (same port, waits for PING). Every server is killed at teardown.
+    """
+    factory = RedisServerFactory(tmp_path)
+    try:
+        yield factory
+    finally:
+        factory.close()
+
+
+@pytest.fixture
+def dead_redis() -> Iterator[DeadPort]:
+    """A reserved 127.0.0.1 port on which every connection is refused."""
+    dead = DeadPort()
+    try:
+        yield dead
+    finally:
+        dead.close()
+
+
+@pytest.fixture
+def dead_redis_url(dead_redis: DeadPort) -> str:
+    """A ``redis://`` URL where nothing listens (connections are refused)."""
+    return dead_redis.url
+
+
+@pytest.fixture
+def hung_redis() -> Iterator[HungServer]:
+    """A socket that accepts and never answers; ``.accepted`` counts connections."""
+    server = HungServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def hung_redis_url(hung_redis: HungServer) -> str:
+    """A ``redis://`` URL of a server that accepts connections and never answers."""
+    return hung_redis.url
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """SQLAlchemy URL of the real PostgreSQL (psycopg driver)."""
+    return _POSTGRES.require()
+
+
+@pytest.fixture
+def async_postgres_url(postgres_url: str) -> str:
+    """The same PostgreSQL with the asyncpg driver (``postgresql+asyncpg://...``)."""
+    scheme, sep, rest = postgres_url.partition("://")
+    return "postgresql+asyncpg" + sep + rest if scheme.startswith("postgres") else postgres_url
+
+
+@pytest.fixture
+def mysql_url() -> str:
+    """SQLAlchemy URL of the real MariaDB/MySQL (pymysql driver)."""
+    return _MYSQL.require()
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A [`FakeClock`][backendkit.testing.FakeClock]: time moves only when the test says."""
+    return FakeClock()

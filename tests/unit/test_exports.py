@@ -1,0 +1,86 @@
+"""The public API is exactly what `__all__` lists, sorted, and every public name is documented."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from types import ModuleType
+
+import pytest
+
+import backendkit
+
+
+def _public_modules() -> list[str]:
+    names = ["backendkit"]
+    for info in pkgutil.walk_packages(backendkit.__path__, prefix="backendkit."):
+        if any(part.startswith("_") for part in info.name.split(".")):
+            continue
+        names.append(info.name)
+    return sorted(names)
+
+
+PUBLIC_MODULES = _public_modules()
+
+
+def _is_private_home(obj_module: str, public: str) -> bool:
+    """True when an object is defined in the public module itself or in one of its privates."""
+    return obj_module == public or obj_module.startswith(public + "._")
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(name)
+
+
+def test_public_modules_found() -> None:
+    """The walk finds the core modules, so the checks below cannot pass vacuously."""
+    assert {"backendkit", "backendkit.errors", "backendkit.settings"} <= set(PUBLIC_MODULES)
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_is_declared_sorted_and_resolvable(name: str) -> None:
+    """Each public module declares a sorted `__all__` whose names all exist."""
+    module = _module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{name} has no __all__"
+    assert list(exported) == sorted(exported), f"{name}.__all__ is not sorted"
+    assert len(set(exported)) == len(exported), f"{name}.__all__ has duplicates"
+    for attr in exported:
+        assert hasattr(module, attr), f"{name}.__all__ lists missing name {attr!r}"
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_definition_is_exported(name: str) -> None:
+    """A public class or function defined in the module (or its private modules) is exported."""
+    module = _module(name)
+    exported = set(getattr(module, "__all__", ()))
+    missing = []
+    for attr, obj in vars(module).items():
+        if attr.startswith("_") or not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue
+        home = getattr(obj, "__module__", "") or ""
+        if home.startswith("backendkit") and _is_private_home(home, name):
+            if attr not in exported:
+                missing.append(attr)
+    assert not missing, f"{name} defines public names missing from __all__: {missing}"
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_export_has_a_docstring(name: str) -> None:
+    """Every exported class and function carries its own docstring, as do public modules."""
+    module = _module(name)
+    assert inspect.getdoc(module), f"module {name} has no docstring"
+    undocumented = []
+    for attr in getattr(module, "__all__", ()):
+        obj = getattr(module, attr)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            if not (obj.__doc__ or "").strip():
+                undocumented.append(attr)
+    assert not undocumented, f"{name}: exported names without a docstring: {undocumented}"
+
+
+def test_top_level_reexports_the_core() -> None:
+    """`import backendkit` gives the core wire format without any optional extra."""
+    for attr in ("AppError", "Settings", "success", "failure", "parse_json", "validate"):
+        assert attr in backendkit.__all__, attr
