@@ -134,6 +134,8 @@ class RedisServer:
     binary: str
     workdir: Path
     port: int = field(default_factory=free_port)
+    extra_args: tuple[str, ...] = ()
+    config: str | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -151,28 +153,21 @@ class RedisServer:
         if self.running:
             return
         self.workdir.mkdir(parents=True, exist_ok=True)
+        argv = [self.binary]
+        if self.config is not None:
+            # redis-server takes a config file as its first argument (sentinel needs one,
+            # writable, to record what it learns).
+            conf = self.workdir / "redis.conf"
+            if not conf.exists():
+                conf.write_text(self.config)
+            argv.append(str(conf))
+        argv += ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
+        argv += list(self.extra_args)
         log = (self.workdir / "redis.log").open("ab")
         try:
             # Own process group (start_new_session) so stop() kills the group, not us.
             self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--daemonize",
-                    "no",
-                    "--dir",
-                    str(self.workdir),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         finally:
             log.close()
@@ -202,13 +197,24 @@ class RedisServerFactory:
         self._workdir = workdir
         self._servers: list[RedisServer] = []
 
-    def __call__(self) -> RedisServer:
-        """Start a new private redis-server and return its handle."""
+    def __call__(self, *extra_args: str, config: str | None = None) -> RedisServer:
+        """Start a new private redis-server and return its handle.
+
+        The server runs with ``--save "" --appendonly no`` (nothing written to disk);
+        ``extra_args`` are appended to the command line (e.g. ``"--cluster-enabled",
+        "yes"``). ``config`` is the text of a config file passed first on the command
+        line (sentinel mode needs one).
+        """
         binary = os.environ.get("BACKENDKIT_TEST_REDIS_SERVER") or shutil.which("redis-server")
         if binary is None:
             unavailable("the redis-server binary is not installed")
             raise AssertionError("unreachable")  # pragma: no cover - skip/fail raised
-        server = RedisServer(binary=binary, workdir=self._workdir / f"redis-{len(self._servers)}")
+        server = RedisServer(
+            binary=binary,
+            workdir=self._workdir / f"redis-{len(self._servers)}",
+            extra_args=("--save", "", "--appendonly", "no", "--daemonize", "no", *extra_args),
+            config=config,
+        )
         self._servers.append(server)
         server.start()
         return server
@@ -324,3 +330,39 @@ def delete_prefixed_keys(redis_url: str, prefix: str) -> None:
 
 def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+def start_single_node_cluster(factory: RedisServerFactory) -> RedisServer:
+    """Start a one-node Redis Cluster owning every slot; return once it reports ``ok``.
+
+    One process is enough for redis-py's cluster client (topology discovery, slot
+    routing, MOVED handling), which is what backendkit's cluster support needs.
+    """
+    import redis
+
+    # An explicit bus port: the default (port + 10000) may be taken or beyond 65535.
+    node = factory(
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-port",
+        str(free_port()),
+    )
+    client = redis.Redis(port=node.port, socket_timeout=5)
+    try:
+        client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        deadline = time.monotonic() + _BOOT_TIMEOUT
+        while client.cluster("info").get("cluster_state") != "ok":
+            if time.monotonic() > deadline:
+                raise RuntimeError("single-node cluster did not reach cluster_state:ok")
+            time.sleep(0.02)
+    finally:
+        client.close()
+    return node
+
+
+def start_sentinel(factory: RedisServerFactory, service: str = "mymaster") -> RedisServer:
+    """Start a master and one sentinel monitoring it (quorum 1); return the sentinel."""
+    master = factory()
+    return factory("--sentinel", config=f"sentinel monitor {service} 127.0.0.1 {master.port} 1\n")

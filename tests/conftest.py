@@ -26,6 +26,8 @@ from tests._services import (
     RedisServerFactory,
     ServiceProbe,
     delete_prefixed_keys,
+    start_sentinel,
+    start_single_node_cluster,
 )
 
 from backendkit.testing import FakeClock
@@ -52,6 +54,7 @@ _AUTO_MARKERS = {
     "async_postgres_url": "postgres",
     "mysql_url": "mysql",
     "redis_server_factory": "slow",
+    "redis_cluster_url": "slow",
 }
 
 
@@ -93,6 +96,28 @@ def redis_server_factory(tmp_path: Path) -> Iterator[RedisServerFactory]:
         yield factory
     finally:
         factory.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``redis+cluster://`` URL of a private one-node Redis Cluster (all 16384 slots).
+
+    Started once per session (a cluster node needs ~2 s before it reports ``ok``) and
+    shared: use unique keys. Killed at the end of the session.
+    """
+    factory = RedisServerFactory(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        node = start_single_node_cluster(factory)
+        yield f"redis+cluster://127.0.0.1:{node.port}"
+    finally:
+        factory.close()
+
+
+@pytest.fixture
+def redis_sentinel_url(redis_server_factory: RedisServerFactory) -> str:
+    """``redis+sentinel://`` URL of a private master + sentinel (service ``mymaster``, db 0)."""
+    sentinel = start_sentinel(redis_server_factory)
+    return f"redis+sentinel://127.0.0.1:{sentinel.port}/mymaster/0"
 
 
 @pytest.fixture

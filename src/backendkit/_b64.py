@@ -12,7 +12,10 @@ import base64
 import binascii
 import re
 
-__all__ = ["b64url_decode_canonical", "b64url_encode"]
+__all__ = [
+    "b64url_decode_canonical",
+    "b64url_encode",
+]
 
 # ASCII-only class: ``re`` matches these ranges literally, never Unicode digits or letters.
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]*")

@@ -120,6 +120,12 @@ class Settings(BaseModel):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        # BACKENDKIT_LOG_LEVEL=debug is as clear as DEBUG; logging's names are upper-case.
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("secret_key")
     @classmethod
     def _keys_long_enough(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
@@ -163,9 +169,7 @@ class Settings(BaseModel):
         return [hmac.new(secret, label, hashlib.sha256).digest() for secret in secrets]
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``BACKENDKIT_*`` variables (``os.environ`` by default).
 
         ``overrides`` win over the environment. Lists (``BACKENDKIT_SECRET_KEY``,

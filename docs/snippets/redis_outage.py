@@ -1,0 +1,31 @@
+import socket
+
+from backendkit.breaker import BreakerState
+from backendkit.errors import BackendUnavailable
+from backendkit.redis import RedisConnector
+from backendkit.testing import FakeClock
+
+# A port where nothing listens stands in for a Redis that is down.
+with socket.socket() as placeholder:
+    placeholder.bind(("127.0.0.1", 0))
+    url = f"redis://127.0.0.1:{placeholder.getsockname()[1]}/0"
+
+    clock = FakeClock()
+    conn = RedisConnector(url, clock=clock)  # defaults: threshold 1, cooldown 5 s
+
+    try:
+        conn.execute(lambda r: r.get("greeting"))
+    except BackendUnavailable as exc:
+        assert exc.status == 503 and exc.__cause__ is not None  # the redis-py error
+    assert conn.breaker.state is BreakerState.OPEN
+
+    # While the breaker is open, calls fail at once and nothing is sent.
+    try:
+        conn.execute(lambda r: r.get("greeting"))
+    except BackendUnavailable as exc:
+        assert exc.__cause__ is None
+
+    clock.advance(5.0)  # after the cooldown one trial call is let through
+    assert conn.breaker.state is BreakerState.HALF_OPEN
+    assert conn.ping() is False  # the trial failed: open again for another cooldown
+    assert conn.breaker.state is BreakerState.OPEN

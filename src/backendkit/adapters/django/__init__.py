@@ -1,0 +1,68 @@
+"""Django integration: middleware, error views, view decorators and mixins, ORM pagination.
+
+```python
+# settings.py
+MIDDLEWARE = ["backendkit.adapters.django.BackendKitMiddleware", ...]
+BACKENDKIT = {"RATE_LIMIT_DEFAULT": "100/minute"}
+CSRF_FAILURE_VIEW = "backendkit.adapters.django.views.csrf_failure"
+
+# urls.py
+handler400 = "backendkit.adapters.django.views.bad_request"
+handler403 = "backendkit.adapters.django.views.permission_denied"
+handler404 = "backendkit.adapters.django.views.page_not_found"
+handler500 = "backendkit.adapters.django.views.server_error"
+```
+
+Needs the ``django`` extra (``pip install 'backendkit[django]'``).
+"""
+
+from __future__ import annotations
+
+from backendkit._extras import require
+
+require("django", "django")
+
+from backendkit.adapters.django._conf import (  # noqa: E402
+    DjangoOptions,
+    get_kit,
+    get_options,
+    reset_config,
+)
+from backendkit.adapters.django._decorators import (  # noqa: E402
+    http_cache,
+    json_body,
+    no_store,
+    rate_limit,
+    read_json,
+    require_auth,
+    require_roles,
+    require_scopes,
+)
+from backendkit.adapters.django._health import health_view  # noqa: E402
+from backendkit.adapters.django._middleware import BackendKitMiddleware  # noqa: E402
+from backendkit.adapters.django._mixins import AuthRequiredMixin, RateLimitMixin  # noqa: E402
+from backendkit.adapters.django._request import get_principal, get_request_id  # noqa: E402
+from backendkit.adapters.django._responses import page_response, success_response  # noqa: E402
+
+__all__ = [
+    "AuthRequiredMixin",
+    "BackendKitMiddleware",
+    "DjangoOptions",
+    "RateLimitMixin",
+    "get_kit",
+    "get_options",
+    "get_principal",
+    "get_request_id",
+    "health_view",
+    "http_cache",
+    "json_body",
+    "no_store",
+    "page_response",
+    "rate_limit",
+    "read_json",
+    "require_auth",
+    "require_roles",
+    "require_scopes",
+    "reset_config",
+    "success_response",
+]

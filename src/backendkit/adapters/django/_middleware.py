@@ -1,0 +1,288 @@
+"""``BackendKitMiddleware``: request id, envelope on every error path, limits, headers, log.
+
+Put it first in ``MIDDLEWARE`` so that it sees every response, including those other
+middleware produce (``CommonMiddleware``'s redirects, ``CsrfViewMiddleware``'s 403,
+``SecurityMiddleware``'s ``DisallowedHost`` 400). It runs in sync mode under WSGI and in
+async mode under ASGI (Django picks; both paths share every decision below).
+
+For every request it:
+
+- accepts a safe incoming ``X-Request-ID`` or makes one, binds it (with method, path and,
+  once known, the user id) into the log context, and echoes it on the response;
+- adds ``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store`` on authenticated
+  responses and states ``charset=utf-8`` on JSON responses;
+- logs one ``request_completed`` event (for a streaming response: when the stream ends).
+
+For requests under an API prefix (``BACKENDKIT["API_PREFIXES"]``, default ``/api/``) it also:
+
+- refuses a declared ``Content-Length`` over the cap with ``413`` before any byte is read;
+- answers an unsafe request that ``APPEND_SLASH`` would redirect (and so turn into a GET)
+  with a clean ``404`` instead;
+- charges the app's default rate limit (``RATE_LIMIT_DEFAULT``) per client address, before
+  any per-view rule (an app-wide budget, as in the Flask and FastAPI adapters), and adds the
+  rate-limit headers;
+- renders exceptions raised by views into the envelope (``AppError`` as it is, Django's
+  ``Http404``/``PermissionDenied``/``RequestDataTooBig``/``SuspiciousOperation`` as 404/403/
+  413/400, anything else as a generic 500 with the traceback logged);
+- rewrites the bare error responses Django builds itself (route 404 and ``DEBUG`` pages,
+  ``HttpResponseNotAllowed`` 405, CSRF 403) into the envelope.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from backendkit._extras import require
+
+require("django", "django")
+
+from asgiref.sync import (  # noqa: E402
+    iscoroutinefunction,
+    markcoroutinefunction,
+    sync_to_async,
+)
+from django.conf import settings as django_settings  # type: ignore[import-untyped]  # noqa: E402
+from django.core import signals  # type: ignore[import-untyped]  # noqa: E402
+from django.http import HttpRequest, HttpResponseBase  # type: ignore[import-untyped]  # noqa: E402
+from django.urls import is_valid_path  # type: ignore[import-untyped]  # noqa: E402
+
+from backendkit.adapters.django._conf import get_kit, get_options  # noqa: E402
+from backendkit.adapters.django._errors import from_django_exception  # noqa: E402
+from backendkit.adapters.django._request import (  # noqa: E402
+    error_to_django,
+    session_user_id,
+    set_cycle,
+)
+from backendkit.errors import AppError, ConfigurationError, NotFound  # noqa: E402
+from backendkit.logging import bind_request_context, clear_request_context  # noqa: E402
+from backendkit.web import (  # noqa: E402
+    JSON_CONTENT_TYPE,
+    RequestCycle,
+    WebKit,
+    aenforce_limit,
+    check_content_length,
+    client_key,
+    enforce_limit,
+    error_for_status,
+    is_json_media_type,
+    limit_key,
+    route_rule,
+)
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit import RateLimiter, Rule
+
+__all__ = ["BackendKitMiddleware"]
+
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_MULTIPART = "multipart/"
+_DEFAULT_RULE = "default"
+
+
+class BackendKitMiddleware:
+    """The one middleware backendkit needs; list it first in ``MIDDLEWARE``.
+
+    Example:
+        ```python
+        MIDDLEWARE = [
+            "backendkit.adapters.django.BackendKitMiddleware",
+            "django.middleware.security.SecurityMiddleware",
+            # ...
+        ]
+        ```
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    # -- request / response -------------------------------------------------------------
+
+    def __call__(self, request: HttpRequest) -> Any:
+        """Handle one request (returns a coroutine in async mode)."""
+        if self.async_mode:
+            return self.__acall__(request)
+        kit, cycle, api = self._start(request)
+        try:
+            self._before(request, kit, api)
+            if api and kit.default_rate_limit:
+                limiter = _sync_limiter(kit)
+                cycle.add_headers(enforce_limit(limiter, _default_rule(kit), _client(request, kit)))
+            response = self.get_response(request)
+            response = self._after(request, response, api)
+        except Exception as exc:  # our own steps; Django converts the inner chain's errors
+            response = error_to_django(request, from_django_exception(exc), problem=kit.problem)
+        return self._finish(request, response, cycle)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        """Async twin of ``__call__``; every decision is shared."""
+        kit, cycle, api = self._start(request)
+        try:
+            self._before(request, kit, api)
+            if api and kit.default_rate_limit:
+                rule, key = _default_rule(kit), _client(request, kit)
+                if kit.async_limiter is not None:
+                    cycle.add_headers(await aenforce_limit(kit.async_limiter, rule, key))
+                else:
+                    cycle.add_headers(
+                        await sync_to_async(enforce_limit, thread_sensitive=False)(
+                            _sync_limiter(kit), rule, key
+                        )
+                    )
+            response = await self.get_response(request)
+            response = self._after(request, response, api)
+        except Exception as exc:
+            response = error_to_django(request, from_django_exception(exc), problem=kit.problem)
+        return self._finish(request, response, cycle)
+
+    def _start(self, request: HttpRequest) -> tuple[WebKit, RequestCycle, bool]:
+        kit = get_kit()
+        cycle = RequestCycle.start(
+            method=request.method or "GET",
+            path=request.path,
+            request_id_header=request.META.get("HTTP_X_REQUEST_ID"),
+            clock=kit.clock,
+        )
+        set_cycle(request, cycle)
+        return kit, cycle, get_options().is_api_path(request.path_info)
+
+    def _before(self, request: HttpRequest, kit: WebKit, api: bool) -> None:
+        if not api:
+            return
+        check_content_length(request.META.get("CONTENT_LENGTH"), _body_limit(request, kit))
+        if _append_slash_would_swallow(request):
+            raise NotFound()
+
+    def _after(self, request: HttpRequest, response: HttpResponseBase, api: bool) -> Any:
+        if not api or response.status_code < 400:
+            return response
+        if is_json_media_type(response.get("Content-Type")):
+            return response  # already an envelope, or the view's own JSON error
+        allow = response.get("Allow")
+        error = error_for_status(response.status_code, headers={"Allow": allow} if allow else None)
+        response.close()
+        return error_to_django(request, error, problem=get_kit().problem)
+
+    def _finish(
+        self, request: HttpRequest, response: HttpResponseBase, cycle: RequestCycle
+    ) -> HttpResponseBase:
+        if cycle.user_id is None:
+            # Log a session user's id, without loading the user just for the log.
+            cycle.user_id = session_user_id(request)
+        for name, value in cycle.response_headers(response.headers.keys()).items():
+            response[name] = value
+        content_type = response.get("Content-Type", "")
+        if content_type.lower() == "application/json":
+            response["Content-Type"] = JSON_CONTENT_TYPE
+        if response.streaming:
+            _finish_when_streamed(response, cycle)
+        else:
+            cycle.finish(response.status_code)
+        return response
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        """Render a view's exception into the envelope (API paths, or any ``AppError``)."""
+        if not isinstance(exception, AppError) and not get_options().is_api_path(request.path_info):
+            return None  # Django's own handling for the HTML side of the site
+        mapped = from_django_exception(exception)
+        if not isinstance(mapped, AppError):
+            # Keep Django's hook for unhandled errors (error trackers, the test client).
+            signals.got_request_exception.send(sender=type(self), request=request)
+        return error_to_django(request, mapped, problem=get_kit().problem)
+
+
+def _body_limit(request: HttpRequest, kit: WebKit) -> int:
+    limit = kit.max_body_bytes
+    django_cap = getattr(django_settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None)
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if django_cap is not None and not content_type.startswith(_MULTIPART):
+        # Django would raise RequestDataTooBig (a 400) past its own cap: answer 413 up front.
+        limit = min(limit, int(django_cap))
+    return limit
+
+
+def _append_slash_would_swallow(request: HttpRequest) -> bool:
+    """True when ``CommonMiddleware`` would redirect this unsafe request to ``path/``.
+
+    A 301 makes clients repeat a POST as a GET (the body is lost), and with ``DEBUG`` on
+    Django raises a ``RuntimeError`` instead; the route does not exist at this path, so the
+    answer is a 404.
+    """
+    if request.method not in _UNSAFE_METHODS or request.path_info.endswith("/"):
+        return False
+    if not getattr(django_settings, "APPEND_SLASH", False):
+        return False
+    urlconf = getattr(request, "urlconf", None)
+    if is_valid_path(request.path_info, urlconf):
+        return False
+    match = is_valid_path(request.path_info + "/", urlconf)
+    return bool(match) and getattr(match.func, "should_append_slash", True)
+
+
+def _default_rule(kit: WebKit) -> Rule:
+    return route_rule(kit.default_rate_limit or "", _DEFAULT_RULE)
+
+
+def _sync_limiter(kit: WebKit) -> RateLimiter:
+    if kit.limiter is None:
+        raise ConfigurationError("RATE_LIMIT_DEFAULT needs a limiter in the WebKit")
+    return kit.limiter
+
+
+def _client(request: HttpRequest, kit: WebKit) -> str:
+    """The default rule's key: the client address behind the trusted proxies."""
+    peer = client_key(
+        kit,
+        peer=request.META.get("REMOTE_ADDR"),
+        forwarded=request.META.get("HTTP_X_FORWARDED_FOR"),
+    )
+    return limit_key("ip", client_ip=peer, user_id=None)
+
+
+def _finish_when_streamed(response: HttpResponseBase, cycle: RequestCycle) -> None:
+    """Keep the request's log context while the body streams; log when it ends."""
+    context = contextvars.copy_context()
+    # The thread (or task) goes back to the server now; the next request must not inherit.
+    clear_request_context()
+    status = response.status_code
+    if getattr(response, "is_async", False):
+        response.streaming_content = _astream(response.streaming_content, cycle, status)
+    else:
+        response.streaming_content = _stream(response.streaming_content, context, cycle, status)
+
+
+def _stream(
+    chunks: Iterator[bytes], context: contextvars.Context, cycle: RequestCycle, status: int
+) -> Iterator[bytes]:
+    try:
+        while True:
+            try:
+                chunk = context.run(next, chunks)
+            except StopIteration:
+                return
+            yield chunk
+    finally:
+        context.run(cycle.finish, status)
+
+
+async def _astream(
+    chunks: AsyncIterator[bytes], cycle: RequestCycle, status: int
+) -> AsyncIterator[bytes]:
+    # One ASGI request is one task: binding the request's values again here is enough.
+    bind_request_context(request_id=cycle.request_id, method=cycle.method, path=cycle.path)
+    if cycle.user_id is not None:
+        bind_request_context(user_id=cycle.user_id)
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        cycle.finish(status)

@@ -1,0 +1,111 @@
+"""What the adapter keeps on a Django request, and the response it builds from the core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backendkit._extras import require
+
+require("django", "django")
+
+from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]  # noqa: E402
+from django.utils.functional import empty  # type: ignore[import-untyped]  # noqa: E402
+
+from backendkit.errors import Unauthenticated  # noqa: E402
+from backendkit.responses import RenderedResponse  # noqa: E402
+from backendkit.web import (  # noqa: E402
+    Principal,
+    RequestCycle,
+    render_error,
+)
+
+__all__ = ["get_principal", "get_request_id"]
+
+# Attribute names on the HttpRequest; private so they never clash with other apps'.
+_CYCLE = "_backendkit_cycle"
+_PRINCIPAL = "principal"
+
+
+def django_request(request: Any) -> HttpRequest:
+    """The HttpRequest behind a DRF ``Request`` (or the request itself)."""
+    inner = getattr(request, "_request", None)
+    return inner if isinstance(inner, HttpRequest) else request
+
+
+def get_cycle(request: Any) -> RequestCycle | None:
+    """The request's cycle, when the middleware started one."""
+    cycle = getattr(django_request(request), _CYCLE, None)
+    return cycle if isinstance(cycle, RequestCycle) else None
+
+
+def set_cycle(request: HttpRequest, cycle: RequestCycle) -> None:
+    """Attach the cycle the middleware started."""
+    setattr(request, _CYCLE, cycle)
+
+
+def get_request_id(request: Any) -> str | None:
+    """Return the request id the middleware assigned to ``request`` (Django or DRF request).
+
+    Returns:
+        The id echoed in ``X-Request-ID``, or ``None`` when ``BackendKitMiddleware`` is not
+        installed.
+    """
+    cycle = get_cycle(request)
+    return cycle.request_id if cycle is not None else None
+
+
+def get_principal(request: Any) -> Principal:
+    """Return the caller authenticated by ``require_auth`` (or the DRF authentication class).
+
+    Raises:
+        Unauthenticated: the view is not protected, so no caller was authenticated.
+    """
+    principal = getattr(django_request(request), _PRINCIPAL, None)
+    if not isinstance(principal, Principal):
+        raise Unauthenticated()
+    return principal
+
+
+def set_principal(request: Any, principal: Principal) -> None:
+    """Record the authenticated caller on the request and in the log context."""
+    http_request = django_request(request)
+    setattr(http_request, _PRINCIPAL, principal)
+    cycle = get_cycle(http_request)
+    if cycle is not None:
+        cycle.set_user(principal.user_id)
+
+
+def session_user_id(request: HttpRequest) -> str | None:
+    """The Django session user's id, only when the view already loaded the user.
+
+    ``request.user`` is lazy; forcing it here would cost a session and a user query on
+    requests that never needed them.
+    """
+    user = request.__dict__.get("user")
+    if user is None:
+        return None
+    loaded = getattr(user, "_wrapped", user)
+    if loaded is empty or not getattr(loaded, "is_authenticated", False):
+        return None
+    pk = getattr(loaded, "pk", None)
+    return None if pk is None else str(pk)
+
+
+def to_django(rendered: RenderedResponse) -> HttpResponse:
+    """Build a Django response from a rendered core response."""
+    response = HttpResponse(rendered.body, status=rendered.status, content_type=rendered.media_type)
+    for name, value in rendered.headers.items():
+        response[name] = value
+    return response
+
+
+def error_to_django(request: Any, exc: BaseException, *, problem: bool) -> HttpResponse:
+    """Render ``exc`` through the core (500 for anything not an ``AppError``, traceback logged)."""
+    cycle = get_cycle(request)
+    rendered = render_error(
+        exc,
+        request_id=cycle.request_id if cycle is not None else None,
+        problem=problem,
+        user_id=cycle.user_id if cycle is not None else None,
+    )
+    return to_django(rendered)

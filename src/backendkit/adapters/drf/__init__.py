@@ -1,0 +1,43 @@
+"""Django REST framework integration, on top of the Django adapter.
+
+```python
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "backendkit.adapters.drf.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["backendkit.adapters.drf.JWTAuthentication"],
+    "DEFAULT_PARSER_CLASSES": ["backendkit.adapters.drf.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["backendkit.adapters.drf.EnvelopeJSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "backendkit.adapters.drf.PagePagination",
+}
+```
+
+Needs the ``drf`` extra (``pip install 'backendkit[drf]'``).
+"""
+
+from __future__ import annotations
+
+from backendkit._extras import require
+
+require("rest_framework", "drf")
+
+from backendkit.adapters.drf._auth import JWTAuthentication, has_roles, has_scopes  # noqa: E402
+from backendkit.adapters.drf._exceptions import (  # noqa: E402
+    BackendKitAPIException,
+    as_api_exception,
+    exception_handler,
+)
+from backendkit.adapters.drf._parsers import JSONParser  # noqa: E402
+from backendkit.adapters.drf._renderers import EnvelopeJSONRenderer  # noqa: E402
+from backendkit.adapters.drf._throttling import RateLimitHeadersMixin, throttle_for  # noqa: E402
+
+__all__ = [
+    "BackendKitAPIException",
+    "EnvelopeJSONRenderer",
+    "JSONParser",
+    "JWTAuthentication",
+    "RateLimitHeadersMixin",
+    "as_api_exception",
+    "exception_handler",
+    "has_roles",
+    "has_scopes",
+    "throttle_for",
+]

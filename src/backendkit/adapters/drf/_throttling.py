@@ -1,0 +1,154 @@
+"""Throttle classes backed by the core rate limiter, one class per rule, plus their headers.
+
+DRF runs every throttle class of a view and charges each, so a rule is one class:
+``throttle_for("5/minute")`` builds it. DRF throttles run after authentication, so a
+``key="user"`` rule counts per authenticated user (Django middleware cannot: it runs before
+DRF authenticates). A throttle cannot set headers; the rate-limit headers reach the
+response through ``BackendKitMiddleware`` or, without it, through
+[`RateLimitHeadersMixin`][backendkit.adapters.drf.RateLimitHeadersMixin].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from backendkit._extras import require
+
+require("rest_framework", "drf")
+
+from rest_framework.throttling import BaseThrottle  # type: ignore[import-untyped]  # noqa: E402
+
+from backendkit.adapters.django._conf import get_kit  # noqa: E402
+from backendkit.adapters.django._request import django_request, get_cycle  # noqa: E402
+from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
+from backendkit.errors import ConfigurationError, RateLimited  # noqa: E402
+from backendkit.web import (  # noqa: E402
+    KeyKind,
+    Principal,
+    client_key,
+    enforce_limit,
+    limit_key,
+    route_rule,
+    rule_name,
+)
+
+__all__ = ["RateLimitHeadersMixin", "throttle_for"]
+
+# Attribute on the HttpRequest holding the headers of the rules charged so far.
+_HEADERS = "_backendkit_rate_headers"
+
+ThrottleKey = Callable[[Any], str]
+
+
+def _user_id(request: Any) -> str | None:
+    user = getattr(request, "user", None)
+    if isinstance(user, Principal):
+        return user.user_id
+    pk = getattr(user, "pk", None)
+    if pk is not None and getattr(user, "is_authenticated", False):
+        return str(pk)  # session or other Django authentication
+    return None
+
+
+def _bucket(request: Any, key: KeyKind | ThrottleKey) -> str:
+    if callable(key):
+        return str(key(request))
+    http_request = django_request(request)
+    client = client_key(
+        get_kit(),
+        peer=http_request.META.get("REMOTE_ADDR"),
+        forwarded=http_request.META.get("HTTP_X_FORWARDED_FOR"),
+    )
+    return limit_key(key, client_ip=client, user_id=_user_id(request) if key == "user" else None)
+
+
+def _rule(limits: str, name: str | None, request: Any, view: Any) -> Any:
+    if name is None:
+        match = django_request(request).resolver_match
+        route = match.route if match is not None and match.route else type(view).__qualname__
+        name = rule_name(request.method or "GET", route)
+    return route_rule(limits, name)
+
+
+def _remember(request: Any, headers: dict[str, str]) -> None:
+    http_request = django_request(request)
+    cycle = get_cycle(http_request)
+    if cycle is not None:
+        cycle.add_headers(headers)
+    stored: dict[str, str] = getattr(http_request, _HEADERS, None) or {}
+    stored.update(headers)
+    setattr(http_request, _HEADERS, stored)
+
+
+def throttle_for(
+    limits: str, *, key: KeyKind | ThrottleKey = "ip", name: str | None = None
+) -> type[BaseThrottle]:
+    """Build a DRF throttle class for one rule.
+
+    Args:
+        limits: a limits string such as ``"5/minute"`` or ``"10/second;1000/day"``.
+        key: ``"ip"`` (client address behind the trusted proxies), ``"user"`` (the
+            authenticated user; anonymous requests fall back to the address) or a function
+            of the DRF request returning the key.
+        name: the rule name; views sharing a name share counters (default: the method and
+            URL pattern of each view).
+
+    Raises:
+        ValueError: ``limits`` does not parse (when the class is built).
+
+    Example:
+        ```python
+        class LoginView(APIView):
+            throttle_classes = [throttle_for("5/minute")]
+        ```
+
+    A denied request is a ``429 RATE_LIMITED`` with ``Retry-After`` and the rate-limit
+    headers; DRF stops there, so later throttles are not charged for it.
+    """
+    route_rule(limits, name or "check")  # a bad limit string fails at import time
+
+    class RuleThrottle(BaseThrottle):  # type: ignore[misc]
+        rule_limits = limits
+        rule_key = key
+        rule_name = name
+
+        def allow_request(self, request: Any, view: Any) -> bool:
+            limiter = get_kit().limiter
+            if limiter is None:
+                raise ConfigurationError("throttle_for needs a limiter in the WebKit")
+            try:
+                headers = enforce_limit(
+                    limiter, _rule(limits, name, request, view), _bucket(request, key)
+                )
+            except RateLimited as exc:  # carries Retry-After and the rate-limit headers
+                raise as_api_exception(exc) from exc
+            _remember(request, headers)
+            return True
+
+        def wait(self) -> float | None:
+            return None
+
+    label = name or limits
+    RuleThrottle.__name__ = RuleThrottle.__qualname__ = f"Throttle[{label}]"
+    return RuleThrottle
+
+
+class RateLimitHeadersMixin:
+    """Add the rate-limit headers of the view's throttles to its responses.
+
+    Only needed without ``BackendKitMiddleware`` (which adds them itself); harmless with it.
+
+    ```python
+    class Search(RateLimitHeadersMixin, APIView):
+        throttle_classes = [throttle_for("30/minute", key="user")]
+    ```
+    """
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """DRF's ``finalize_response`` plus the stored rate-limit headers."""
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        for header, value in (getattr(django_request(request), _HEADERS, None) or {}).items():
+            if not response.has_header(header):
+                response[header] = value
+        return response

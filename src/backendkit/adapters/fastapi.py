@@ -1,0 +1,558 @@
+"""FastAPI adapter: one ``install(app, kit)`` call, then dependencies in FastAPI's idiom.
+
+Example:
+    ```python
+    from typing import Annotated
+    from fastapi import FastAPI
+    from backendkit.adapters.fastapi import CurrentUser, RateLimit, install, require_roles
+    from backendkit.web import WebKit
+
+    app = FastAPI()
+    install(app, WebKit.from_settings())
+
+    @app.get("/me", dependencies=[RateLimit("10/minute", key="user")])
+    async def me(user: CurrentUser) -> dict[str, object]:
+        return success({"id": user.user_id})
+    ```
+
+``install`` registers the exception handlers (the app's ``AppError``s, Starlette's
+``HTTPException`` for route 404/405, ``RequestValidationError`` as a 400
+``VALIDATION_ERROR``, and a catch-all 500), wraps the app in the pure ASGI
+[`BackendKitMiddleware`][backendkit.adapters.fastapi.BackendKitMiddleware], documents the
+error envelope in OpenAPI (removing FastAPI's 422), and closes the kit's pools when the
+app shuts down. Everything async uses the async twins: no blocking Redis or bcrypt call
+runs on the event loop.
+"""
+
+from __future__ import annotations
+
+from backendkit._extras import require
+
+require("fastapi", "fastapi")
+
+import http  # noqa: E402
+import inspect  # noqa: E402
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping  # noqa: E402
+from contextlib import asynccontextmanager  # noqa: E402
+from typing import Annotated, Any, TypeVar, cast  # noqa: E402
+
+from fastapi import Depends, FastAPI, Query, Request  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
+from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
+from starlette.responses import Response  # noqa: E402
+
+from backendkit.adapters._fastapi_asgi import (  # noqa: E402
+    CYCLE_KEY,
+    HANDLED_KEY,
+    BackendKitMiddleware,
+    ErrorCatcher,
+)
+from backendkit.adapters._fastapi_openapi import BODY_MODEL_ATTR, patch_openapi  # noqa: E402
+from backendkit.errors import (  # noqa: E402
+    AppError,
+    BadRequest,
+    ConfigurationError,
+    Unauthenticated,
+    ValidationFailed,
+)
+from backendkit.logging import accept_request_id  # noqa: E402
+from backendkit.pagination import CursorParams, PageParams  # noqa: E402
+from backendkit.responses import render_json  # noqa: E402
+from backendkit.validation import error_details  # noqa: E402
+from backendkit.web import (  # noqa: E402
+    JSON_CONTENT_TYPE,
+    REQUEST_ID_HEADER,
+    KeyKind,
+    Principal,
+    RequestCycle,
+    WebKit,
+    aauthenticate,
+    acheck_health,
+    aenforce_limit,
+    check_roles,
+    check_scopes,
+    client_key,
+    conditional,
+    credentials,
+    cursor_params,
+    error_for_status,
+    health_response,
+    limit_key,
+    page_params,
+    parse_body,
+    render_error,
+    route_rule,
+    rule_name,
+)
+
+__all__ = [
+    "BackendKitMiddleware",
+    "CurrentUser",
+    "CursorPagination",
+    "JsonBody",
+    "OptionalUser",
+    "Pagination",
+    "RateLimit",
+    "add_health_route",
+    "conditional_json",
+    "current_user",
+    "get_cycle",
+    "get_kit",
+    "install",
+    "no_store",
+    "optional_user",
+    "require_roles",
+    "require_scopes",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+_PRINCIPAL_KEY = "backendkit.principal"
+_MISSING = object()
+_bearer_scheme = HTTPBearer(auto_error=False, description="A backendkit access token.")
+
+
+# --------------------------------------------------------------------------- install
+
+
+def install(app: FastAPI, kit: WebKit) -> None:
+    """Wire backendkit into ``app`` (call once, before the app serves requests).
+
+    Args:
+        app: the FastAPI application.
+        kit: the [`WebKit`][backendkit.web.WebKit] with settings and services.
+
+    Raises:
+        ConfigurationError: ``install`` was already called on this app.
+    """
+    if getattr(app.state, "backendkit", None) is not None:
+        raise ConfigurationError("backendkit is already installed on this app")
+    app.state.backendkit = kit
+    app.add_exception_handler(AppError, _handle_app_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    # Innermost user middleware (later add_middleware calls go outside it): an unhandled
+    # error becomes a 500 envelope *inside* the user middleware, so CORS and the like
+    # still decorate it. Starlette itself would answer it from its outermost layer.
+    app.user_middleware.append(Middleware(ErrorCatcher, kit=kit))
+    # Fallback for errors raised by user middleware itself (outside that layer).
+    app.add_exception_handler(Exception, _handle_unexpected)
+    _wrap_middleware_stack(app, kit)
+    _close_on_shutdown(app, kit)
+    patch_openapi(app)
+
+
+def _wrap_middleware_stack(app: FastAPI, kit: WebKit) -> None:
+    build = app.build_middleware_stack
+    default_limit = _default_limit(kit) if kit.default_rate_limit else None
+
+    def build_with_backendkit() -> Any:
+        # Outermost: around ServerErrorMiddleware, so even its 500s get the request id.
+        return BackendKitMiddleware(build(), kit, default_limit=default_limit)
+
+    # Starlette builds the stack lazily through this method, so wrapping it keeps the
+    # app object (and `app.add_middleware` for user middleware) unchanged.
+    setattr(app, "build_middleware_stack", build_with_backendkit)  # noqa: B010
+
+
+def _close_on_shutdown(app: FastAPI, kit: WebKit) -> None:
+    original = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> AsyncIterator[Any]:
+        async with original(a) as state:
+            try:
+                yield state
+            finally:
+                await kit.aclose()
+
+    app.router.lifespan_context = lifespan
+
+
+def _default_limit(kit: WebKit) -> Callable[[Any, RequestCycle], Awaitable[None]]:
+    rule = route_rule(kit.default_rate_limit or "", "default")
+
+    async def charge(scope: Any, cycle: RequestCycle) -> None:
+        limiter = kit.async_limiter
+        if limiter is None:
+            raise ConfigurationError("rate_limit_default needs an async_limiter in the WebKit")
+        ip = _scope_client_ip(kit, scope)
+        cycle.add_headers(
+            await aenforce_limit(limiter, rule, limit_key("ip", client_ip=ip, user_id=None))
+        )
+
+    return charge
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def get_kit(request: Request) -> WebKit:
+    """The [`WebKit`][backendkit.web.WebKit] installed on the request's app.
+
+    Raises:
+        ConfigurationError: ``install(app, kit)`` was not called.
+    """
+    kit = getattr(request.app.state, "backendkit", None)
+    if not isinstance(kit, WebKit):
+        raise ConfigurationError("call backendkit.adapters.fastapi.install(app, kit) first")
+    return kit
+
+
+def get_cycle(request: Request) -> RequestCycle:
+    """The request's [`RequestCycle`][backendkit.web.RequestCycle] (request id, user, headers)."""
+    cycle = request.scope.get(CYCLE_KEY)
+    if cycle is None:
+        # Not wrapped by the middleware (a bare sub-app): still give the request an id.
+        cycle = RequestCycle(
+            method=request.method,
+            path=request.url.path,
+            request_id=accept_request_id(request.headers.get(REQUEST_ID_HEADER)),
+        )
+        request.scope[CYCLE_KEY] = cycle
+    assert isinstance(cycle, RequestCycle)
+    return cycle
+
+
+def _scope_client_ip(kit: WebKit, scope: Any) -> str:
+    client = scope.get("client")
+    wanted = kit.ip_resolver.header.encode("latin-1")
+    values = [value.decode("latin-1") for name, value in scope["headers"] if name == wanted]
+    return client_key(kit, peer=client[0] if client else None, forwarded=",".join(values) or None)
+
+
+def _respond(request: Request, exc: BaseException) -> Response:
+    kit = get_kit(request)
+    cycle = get_cycle(request)
+    rendered = render_error(
+        exc, request_id=cycle.request_id, problem=kit.problem, user_id=cycle.user_id
+    )
+    request.scope[HANDLED_KEY] = exc
+    return Response(
+        rendered.body,
+        status_code=rendered.status,
+        headers=dict(rendered.headers),
+        media_type=rendered.media_type,
+    )
+
+
+# --------------------------------------------------------------------------- error handlers
+
+
+async def _handle_app_error(request: Request, exc: Exception) -> Response:
+    return _respond(request, exc)
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> Response:
+    return _respond(request, exc)
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    cause = exc.__cause__
+    if isinstance(cause, AppError):
+        # FastAPI wraps errors raised while it reads a body (our byte cap) in a 400.
+        return _respond(request, cause)
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
+    if detail is not None and detail == _default_phrase(exc.status_code):
+        detail = None  # Starlette's stock phrase: use the catalogue's message instead
+    return _respond(request, error_for_status(exc.status_code, message=detail, headers=exc.headers))
+
+
+def _default_phrase(status: int) -> str | None:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return None
+
+
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [dict(error) for error in exc.errors()]
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return _respond(request, BadRequest("The request body is not valid JSON"))
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        error["loc"] = loc[1:] if loc and loc[0] in _LOCATIONS else loc
+    # The inputs stay in: error_details uses them to spot messages that would echo them.
+    details = error_details(errors)
+    message = details[0].message if len(details) == 1 else None
+    return _respond(request, ValidationFailed(message, details=details))
+
+
+# --------------------------------------------------------------------------- auth
+
+
+async def optional_user(
+    request: Request,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None,
+) -> Principal | None:
+    """Dependency: the authenticated [`Principal`][backendkit.web.Principal], or ``None``.
+
+    The Bearer header is read first; with cookie transport configured, the access cookie
+    (with the CSRF check on unsafe methods). A malformed header or an invalid token is a
+    401 even here: a client that sent credentials expects them to be used.
+    """
+    cached = request.scope.get(_PRINCIPAL_KEY, _MISSING)
+    if cached is not _MISSING:
+        return cast("Principal | None", cached)
+    kit = get_kit(request)
+    token = credentials(
+        kit,
+        method=request.method,
+        authorization=request.headers.get("authorization"),
+        cookies=request.cookies,
+        headers=request.headers,
+    )
+    principal = None if token is None else await aauthenticate(kit, token)
+    if principal is not None:
+        get_cycle(request).set_user(principal.user_id)
+    request.scope[_PRINCIPAL_KEY] = principal
+    return principal
+
+
+async def current_user(
+    principal: Annotated[Principal | None, Depends(optional_user)],
+) -> Principal:
+    """Dependency: the authenticated [`Principal`][backendkit.web.Principal].
+
+    Raises:
+        Unauthenticated: no credentials (401 with ``WWW-Authenticate: Bearer``).
+        InvalidToken: the token does not verify.
+    """
+    if principal is None:
+        raise Unauthenticated()
+    return principal
+
+
+#: ``user: CurrentUser`` in a route's parameters requires authentication.
+CurrentUser = Annotated[Principal, Depends(current_user)]
+#: ``user: OptionalUser`` is the principal, or ``None`` for anonymous requests.
+OptionalUser = Annotated[Principal | None, Depends(optional_user)]
+
+
+def require_roles(*roles: str) -> Any:
+    """Dependency requiring one of ``roles`` (403 otherwise); returns the principal.
+
+    Use as ``dependencies=[require_roles("admin")]`` or
+    ``user: Annotated[Principal, require_roles("admin")]``.
+    """
+
+    async def has_role(user: CurrentUser) -> Principal:
+        check_roles(user, roles)
+        return user
+
+    return Depends(has_role)
+
+
+def require_scopes(*scopes: str) -> Any:
+    """Dependency requiring every one of ``scopes`` (403 otherwise); returns the principal."""
+
+    async def has_scopes(user: CurrentUser) -> Principal:
+        check_scopes(user, scopes)
+        return user
+
+    return Depends(has_scopes)
+
+
+async def no_store(request: Request) -> None:
+    """Dependency: the response gets ``Cache-Control: no-store`` (login, refresh routes).
+
+    Use as ``dependencies=[Depends(no_store)]``; routes using ``CurrentUser`` get it anyway.
+    """
+    get_cycle(request).mark_no_store()
+
+
+# --------------------------------------------------------------------------- rate limits
+
+KeyFunc = Callable[[Request], "str | Awaitable[str]"]
+
+
+def RateLimit(  # noqa: N802 - reads like FastAPI's own Depends/Security
+    limits: str,
+    *,
+    key: KeyKind | KeyFunc = "ip",
+    name: str | None = None,
+) -> Any:
+    """Dependency charging a per-route rate limit; adds the rate-limit headers.
+
+    Args:
+        limits: a limits string such as ``"5/minute"`` or ``"10/second;100/hour"``.
+        key: ``"ip"`` (client address, honouring ``trusted_proxies``), ``"user"`` (the
+            authenticated user; anonymous requests fall back to the address; the token is
+            verified *before* the limit is charged), or a function of the request
+            (sync or async) returning the key.
+        name: the rule name (default: method and route path, identical in every worker).
+
+    Raises:
+        RateLimited: the limit is exhausted (429 with ``Retry-After``).
+    """
+    route_rule(limits, name or "check")  # fail at import time on a bad limit string
+
+    async def charge(request: Request, user: Principal | None) -> None:
+        kit = get_kit(request)
+        limiter = kit.async_limiter
+        if limiter is None:
+            raise ConfigurationError("RateLimit needs an async_limiter in the WebKit")
+        rule = route_rule(limits, name or _route_rule_name(request))
+        if callable(key):
+            value = key(request)
+            bucket = str(await value) if inspect.isawaitable(value) else str(value)
+        else:
+            bucket = limit_key(
+                key,
+                client_ip=_scope_client_ip(kit, request.scope),
+                user_id=user.user_id if user is not None else None,
+            )
+        get_cycle(request).add_headers(await aenforce_limit(limiter, rule, bucket))
+
+    if key == "user":
+        # Keyed by user: FastAPI resolves the (cached) auth dependency first.
+        async def charge_user(request: Request, user: OptionalUser) -> None:
+            await charge(request, user)
+
+        return Depends(charge_user)
+
+    # Otherwise no token is verified for the limit: cheaper, and an invalid token must
+    # not let a client dodge an address-keyed limit.
+    async def charge_anonymous(request: Request) -> None:
+        await charge(request, None)
+
+    return Depends(charge_anonymous)
+
+
+def _route_rule_name(request: Request) -> str:
+    route = request.scope.get("route")
+    path = getattr(route, "path", None) or request.url.path
+    return rule_name(request.method, path)
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+def JsonBody(model: type[M]) -> Any:  # noqa: N802 - reads like FastAPI's Body()
+    """Dependency reading the body through the core: ``Annotated[Model, JsonBody(Model)]``.
+
+    The body is read under the byte cap, its content type checked (415), parsed with
+    [`parse_json`][backendkit.validation.parse_json] (malformed or too deep: 400
+    ``BAD_REQUEST``, never a ``RecursionError``) and validated into ``model`` (400
+    ``VALIDATION_ERROR``). The request body is documented in OpenAPI.
+    """
+
+    async def read(request: Request) -> M:
+        kit = get_kit(request)
+        body = await request.body()
+        return parse_body(
+            body,
+            request.headers.get("content-type"),
+            max_bytes=kit.max_body_bytes,
+            model=model,
+        )
+
+    setattr(read, BODY_MODEL_ATTR, model)
+    return Depends(read)
+
+
+# --------------------------------------------------------------------------- pagination
+
+
+async def _page_query(
+    request: Request,
+    page: Annotated[int | None, Query(ge=1, description="Page number, from 1.")] = None,
+    per_page: Annotated[
+        int | None, Query(alias="perPage", ge=1, description="Items per page.")
+    ] = None,
+) -> PageParams:
+    # The declared parameters document the query; the core reads it, so every adapter
+    # accepts and refuses exactly the same strings.
+    return page_params(request.query_params)
+
+
+async def _cursor_query(
+    request: Request,
+    cursor: Annotated[str | None, Query(description="Opaque cursor from a previous page.")] = None,
+    per_page: Annotated[
+        int | None, Query(alias="perPage", ge=1, description="Items per page.")
+    ] = None,
+) -> CursorParams:
+    return cursor_params(request.query_params)
+
+
+#: ``params: Pagination`` reads ``page`` and ``perPage`` (400 on bad values).
+Pagination = Annotated[PageParams, Depends(_page_query)]
+#: ``params: CursorPagination`` reads ``cursor`` and ``perPage`` (400 on bad values).
+CursorPagination = Annotated[CursorParams, Depends(_cursor_query)]
+
+
+# --------------------------------------------------------------------------- caching & health
+
+
+def conditional_json(
+    request: Request,
+    content: Any,
+    *,
+    status_code: int = 200,
+    cache_control: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A JSON response with a strong ``ETag``; ``304`` (no body) when ``If-None-Match`` matches.
+
+    Args:
+        request: the current request.
+        content: the envelope (``success(...)``) to render.
+        status_code: the status of the full response.
+        cache_control: a ``Cache-Control`` value, e.g. from
+            [`cache_control`][backendkit.web.cache_control].
+        headers: more headers.
+    """
+    status, extra, body = conditional(
+        request.method, request.headers.get("if-none-match"), status_code, render_json(content)
+    )
+    all_headers = dict(headers or {})
+    all_headers.update(extra)
+    if cache_control is not None:
+        all_headers["Cache-Control"] = cache_control
+    if status == 304:
+        return Response(status_code=304, headers=all_headers)
+    return Response(body, status_code=status, headers=all_headers, media_type=JSON_CONTENT_TYPE)
+
+
+def add_health_route(
+    app: FastAPI,
+    path: str = "/health",
+    *,
+    database: Any = None,
+    redis: Any = None,
+    checks: Mapping[str, Any] | None = None,
+    timeout: float = 1.0,
+) -> None:
+    """Mount a health check: ``200`` envelope when every dependency answers, else ``503``.
+
+    Args:
+        app: the app.
+        path: where to mount it.
+        database: a SQLAlchemy (async) engine or a callable.
+        redis: an (async) Redis connector or a callable.
+        checks: more named probes.
+        timeout: seconds each probe may take.
+    """
+
+    async def health(request: Request) -> Response:
+        report = await acheck_health(database=database, redis=redis, checks=checks, timeout=timeout)
+        rendered = health_response(
+            report, request_id=get_cycle(request).request_id, problem=get_kit(request).problem
+        )
+        return Response(
+            rendered.body,
+            status_code=rendered.status,
+            headers=dict(rendered.headers),
+            media_type=rendered.media_type,
+        )
+
+    app.add_api_route(path, health, methods=["GET"], tags=["health"], include_in_schema=True)

@@ -1,0 +1,531 @@
+"""Flask adapter: a standard extension, ``BackendKit(app)`` or ``kit.init_app(app)``.
+
+Example:
+    ```python
+    from flask import Flask
+    from backendkit.adapters.flask import BackendKit, rate_limit, require_auth
+
+    backendkit = BackendKit()
+
+    def create_app() -> Flask:
+        app = Flask(__name__)
+        app.config["BACKENDKIT_ENV"] = "development"
+        backendkit.init_app(app)
+        return app
+    ```
+
+``init_app`` registers error handlers on the *app* (blueprint handlers never see routing
+404/405), request hooks for the request id, access log and security headers, and a JSON
+provider that renders with pydantic-core and parses with the core's safe parser. State
+lives in ``app.extensions["backendkit"]``; configuration comes from the
+[`WebKit`][backendkit.web.WebKit] passed in, else from ``BACKENDKIT_*`` keys in
+``app.config`` (over the environment). Views use the decorators below; all of them are
+sync and use the sync twins (limiter, token verification).
+"""
+
+from __future__ import annotations
+
+from backendkit._extras import require
+
+require("flask", "flask")
+
+import atexit  # noqa: E402
+import functools  # noqa: E402
+import os  # noqa: E402
+from collections.abc import Callable, Mapping  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any, Literal, TypeVar, cast  # noqa: E402
+
+from flask import Flask, Response, current_app, g, request  # noqa: E402
+from flask.json.provider import DefaultJSONProvider  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
+from werkzeug.exceptions import HTTPException  # noqa: E402
+
+from backendkit.errors import ConfigurationError, Unauthenticated  # noqa: E402
+from backendkit.pagination import CursorPage, CursorParams, Page, PageParams  # noqa: E402
+from backendkit.responses import RenderedResponse, paginated, render_json  # noqa: E402
+from backendkit.settings import ENV_PREFIX, Settings  # noqa: E402
+from backendkit.validation import DEFAULT_MAX_BYTES, parse_json  # noqa: E402
+from backendkit.web import (  # noqa: E402
+    JSON_CONTENT_TYPE,
+    KeyKind,
+    Principal,
+    RequestCycle,
+    WebKit,
+    authenticate,
+    check_content_length,
+    check_health,
+    check_roles,
+    check_scopes,
+    client_key,
+    conditional,
+    credentials,
+    cursor_params,
+    enforce_limit,
+    error_for_status,
+    health_response,
+    limit_key,
+    page_params,
+    parse_body,
+    read_body,
+    render_error,
+    route_rule,
+    rule_name,
+)
+
+__all__ = [
+    "BackendKit",
+    "add_health_route",
+    "conditional_json",
+    "current_cycle",
+    "current_kit",
+    "current_user",
+    "json_body",
+    "no_store",
+    "paginate",
+    "rate_limit",
+    "require_auth",
+    "require_roles",
+    "require_scopes",
+    "settings_from_config",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=BaseModel)
+
+_EXTENSION = "backendkit"
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    kit: WebKit
+
+
+def settings_from_config(config: Mapping[str, Any]) -> Settings:
+    """``Settings`` from ``BACKENDKIT_*`` keys of a Flask config, over the environment."""
+    environ: dict[str, Any] = dict(os.environ)
+    environ.update({k: v for k, v in config.items() if k.startswith(ENV_PREFIX)})
+    return Settings.from_env(environ)
+
+
+class BackendKit:
+    """The Flask extension.
+
+    Args:
+        app: the app to initialise now (or call
+            [`init_app`][backendkit.adapters.flask.BackendKit.init_app] later).
+        kit: the [`WebKit`][backendkit.web.WebKit] to use for every app; when omitted, each
+            app gets one built from its ``BACKENDKIT_*`` config keys.
+    """
+
+    def __init__(self, app: Flask | None = None, *, kit: WebKit | None = None) -> None:
+        self._kit = kit
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, *, kit: WebKit | None = None) -> None:
+        """Register hooks, error handlers and the JSON provider on ``app``.
+
+        Args:
+            app: the Flask app.
+            kit: overrides the extension's kit for this app.
+
+        Raises:
+            ConfigurationError: the app already has backendkit, or its config is invalid.
+        """
+        if _EXTENSION in app.extensions:
+            raise ConfigurationError("backendkit is already initialised on this app")
+        chosen = kit or self._kit or WebKit.from_settings(settings_from_config(app.config))
+        app.extensions[_EXTENSION] = _State(kit=chosen)
+        app.register_error_handler(HTTPException, _handle_http_exception)
+        app.register_error_handler(Exception, _handle_exception)
+        app.before_request(_before_request)
+        app.after_request(_after_request)
+        app.teardown_request(_teardown_request)
+        if type(app.json) is DefaultJSONProvider:
+            provider = _JSONProvider(app)
+            provider.max_bytes = chosen.max_body_bytes
+            app.json = provider
+        # WSGI has no shutdown hook; close pools when the worker process exits.
+        atexit.register(chosen.close)
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """``jsonify``/dict returns rendered by pydantic-core; ``get_json`` parsed safely."""
+
+    #: The body cap ``loads`` enforces (the kit's, set by ``init_app``).
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return render_json(obj).decode("utf-8")
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        # get_json() goes through the core parser too: deep nesting is a 400, not a 500.
+        return parse_json(s, max_bytes=self.max_bytes)
+
+
+# --------------------------------------------------------------------------- state access
+
+
+def current_kit() -> WebKit:
+    """The [`WebKit`][backendkit.web.WebKit] of the current app.
+
+    Raises:
+        ConfigurationError: the app was not initialised with ``BackendKit``.
+    """
+    state = current_app.extensions.get(_EXTENSION)
+    if not isinstance(state, _State):
+        raise ConfigurationError("initialise the app with BackendKit(app) first")
+    return state.kit
+
+
+def current_cycle() -> RequestCycle:
+    """The current request's [`RequestCycle`][backendkit.web.RequestCycle]."""
+    cycle = g.get("_backendkit_cycle")
+    if cycle is None:  # a request hook of another extension ran before ours
+        cycle = _start_cycle(current_kit())
+    return cast(RequestCycle, cycle)
+
+
+def _start_cycle(kit: WebKit) -> RequestCycle:
+    cycle = RequestCycle.start(
+        method=request.method,
+        path=request.path,
+        request_id_header=request.headers.get("X-Request-ID"),
+        clock=kit.clock,
+    )
+    g._backendkit_cycle = cycle
+    return cycle
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def _client_key(kit: WebKit) -> str:
+    forwarded = request.headers.getlist(kit.ip_resolver.header_name)
+    return client_key(kit, peer=request.remote_addr, forwarded=",".join(forwarded) or None)
+
+
+def _before_request() -> None:
+    kit = current_kit()
+    cycle = _start_cycle(kit)
+    # werkzeug then enforces the cap in get_data()/form parsing too (413 while reading).
+    request.max_content_length = kit.max_body_bytes
+    check_content_length(request.headers.get("Content-Length"), kit.max_body_bytes)
+    if kit.default_rate_limit:
+        limiter = _limiter(kit)
+        rule = route_rule(kit.default_rate_limit, "default")
+        bucket = limit_key("ip", client_ip=_client_key(kit), user_id=None)
+        cycle.add_headers(enforce_limit(limiter, rule, bucket))
+
+
+def _after_request(response: Response) -> Response:
+    cycle = current_cycle()
+    cycle.status = response.status_code
+    if response.mimetype == "application/json" and "charset" not in (response.content_type or ""):
+        response.headers["Content-Type"] = JSON_CONTENT_TYPE
+    for name, value in cycle.response_headers(response.headers.keys()).items():
+        response.headers[name] = value
+    return response
+
+
+def _teardown_request(exc: BaseException | None) -> None:
+    cycle = g.get("_backendkit_cycle")
+    if cycle is not None:
+        cycle.finish()
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _to_response(rendered: RenderedResponse) -> Response:
+    return Response(
+        rendered.body,
+        status=rendered.status,
+        headers=rendered.headers,
+        content_type=rendered.media_type,
+    )
+
+
+def _handle_exception(exc: Exception) -> Response:
+    cycle = current_cycle()
+    rendered = render_error(
+        exc, request_id=cycle.request_id, problem=current_kit().problem, user_id=cycle.user_id
+    )
+    return _to_response(rendered)
+
+
+def _handle_http_exception(exc: HTTPException) -> Response:
+    original = getattr(exc, "original_exception", None)
+    if exc.code == 500 and original is not None:
+        return _handle_exception(original)  # logs the real traceback
+    if exc.code is None or exc.code < 400:  # a routing redirect (308): not an error
+        return cast(Response, exc.get_response())
+    description = exc.description if exc.description != _stock_description(exc) else None
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return _handle_exception(error_for_status(exc.code, message=description, headers=headers))
+
+
+def _stock_description(exc: HTTPException) -> str | None:
+    # werkzeug's own wording (some subclasses make it a property): replaced by the
+    # catalogue's message; a description the app passed in is kept.
+    for cls in type(exc).__mro__:
+        value = cls.__dict__.get("description")
+        if isinstance(value, str):
+            return value
+    return None
+
+
+# --------------------------------------------------------------------------- auth
+
+
+def current_user() -> Principal | None:
+    """The authenticated principal of this request, or ``None`` when it has no credentials.
+
+    Verifies the token on first use (Bearer header, or the cookie with its CSRF check when
+    cookie transport is configured) and remembers the result for the request.
+
+    Raises:
+        Unauthenticated: a malformed ``Authorization`` header.
+        InvalidToken: credentials were sent but do not verify.
+    """
+    cached = g.get("_backendkit_user", _MISSING)
+    if cached is not _MISSING:
+        return cast("Principal | None", cached)
+    kit = current_kit()
+    token = credentials(
+        kit,
+        method=request.method,
+        authorization=request.headers.get("Authorization"),
+        cookies=request.cookies,
+        headers=cast("Mapping[str, str]", request.headers),
+    )
+    principal = None if token is None else authenticate(kit, token)
+    if principal is not None:
+        current_cycle().set_user(principal.user_id)
+    g._backendkit_user = principal
+    return principal
+
+
+def _require_user() -> Principal:
+    principal = current_user()
+    if principal is None:
+        raise Unauthenticated()
+    return principal
+
+
+def require_auth(view: F) -> F:
+    """Decorator: the view needs an authenticated user (401 otherwise).
+
+    The principal is available from [`current_user()`][backendkit.adapters.flask.current_user].
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _require_user()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def require_roles(*roles: str) -> Callable[[F], F]:
+    """Decorator: the user needs one of ``roles`` (401 without credentials, 403 without a role)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            check_roles(_require_user(), roles)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def require_scopes(*scopes: str) -> Callable[[F], F]:
+    """Decorator: the user needs every one of ``scopes`` (403 otherwise)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            check_scopes(_require_user(), scopes)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def no_store(view: F) -> F:
+    """Decorator: the response gets ``Cache-Control: no-store`` (login, refresh routes)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_cycle().mark_no_store()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def _limiter(kit: WebKit) -> Any:
+    if kit.limiter is None:
+        raise ConfigurationError("rate limits need a RateLimiter in the WebKit (limiter=...)")
+    return kit.limiter
+
+
+def rate_limit(
+    limits: str,
+    *,
+    key: KeyKind | Callable[[], str] = "ip",
+    name: str | None = None,
+) -> Callable[[F], F]:
+    """Decorator charging a per-route rate limit; adds the rate-limit headers.
+
+    Args:
+        limits: a limits string such as ``"5/minute"``.
+        key: ``"ip"`` (client address behind trusted proxies), ``"user"`` (the
+            authenticated user, verified before charging; anonymous requests fall back to
+            the address), or a function returning the key (it may read ``flask.request``).
+        name: the rule name (default: method and URL rule, identical in every worker).
+
+    Raises:
+        RateLimited: the limit is exhausted (429 with ``Retry-After``).
+    """
+    route_rule(limits, name or "check")  # fail at import time on a bad limit string
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kit = current_kit()
+            pattern = request.url_rule.rule if request.url_rule is not None else request.path
+            rule = route_rule(limits, name or rule_name(request.method, pattern))
+            if callable(key):
+                bucket = str(key())
+            else:
+                user = current_user() if key == "user" else None
+                bucket = limit_key(
+                    key,
+                    client_ip=_client_key(kit),
+                    user_id=user.user_id if user is not None else None,
+                )
+            current_cycle().add_headers(enforce_limit(_limiter(kit), rule, bucket))
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+# --------------------------------------------------------------------------- bodies & pages
+
+
+def json_body(model: type[M], *, arg: str = "body") -> Callable[[F], F]:
+    """Decorator reading the JSON body through the core into ``model``, passed as ``arg``.
+
+    The body is read from the stream under the byte cap (413), its content type checked
+    (415), parsed safely (400 ``BAD_REQUEST`` for malformed or too deep JSON) and
+    validated (400 ``VALIDATION_ERROR`` with field details).
+    """
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kit = current_kit()
+            raw = read_body(
+                request.stream.read,
+                limit=kit.max_body_bytes,
+                content_length=request.content_length,
+            )
+            kwargs[arg] = parse_body(
+                raw, request.content_type, max_bytes=kit.max_body_bytes, model=model
+            )
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def paginate(
+    view: F | None = None,
+    *,
+    kind: Literal["page", "cursor"] = "page",
+    model: type[PageParams] | type[CursorParams] | None = None,
+    arg: str = "params",
+) -> Any:
+    """Decorator passing validated page (or cursor) parameters to the view as ``arg``.
+
+    When the view returns a [`Page`][backendkit.pagination.Page] or
+    [`CursorPage`][backendkit.pagination.CursorPage] it is rendered as the page envelope.
+    Use bare (``@paginate``) or with options (``@paginate(kind="cursor")``).
+
+    Raises:
+        ValidationFailed: bad ``page``/``perPage``/``cursor`` values (400).
+    """
+
+    def decorate(inner: F) -> F:
+        @functools.wraps(inner)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if kind == "cursor":
+                kwargs[arg] = cursor_params(request.args, model=model or CursorParams)  # type: ignore[arg-type]
+            else:
+                kwargs[arg] = page_params(request.args, model=model or PageParams)  # type: ignore[arg-type]
+            result = inner(*args, **kwargs)
+            if isinstance(result, Page | CursorPage):
+                return paginated(result)
+            return result
+
+        return cast(F, wrapper)
+
+    return decorate(view) if view is not None else decorate
+
+
+# --------------------------------------------------------------------------- caching & health
+
+
+def conditional_json(
+    content: Any,
+    *,
+    status: int = 200,
+    cache_control: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A JSON response with a strong ``ETag``; ``304`` (no body) when ``If-None-Match`` matches."""
+    code, extra, body = conditional(
+        request.method, request.headers.get("If-None-Match"), status, render_json(content)
+    )
+    all_headers = dict(headers or {})
+    all_headers.update(extra)
+    if cache_control is not None:
+        all_headers["Cache-Control"] = cache_control
+    if code == 304:
+        response = Response(status=304, headers=all_headers)
+        response.headers.remove("Content-Type")
+        return response
+    return Response(body, status=code, headers=all_headers, content_type=JSON_CONTENT_TYPE)
+
+
+def add_health_route(
+    app: Flask,
+    path: str = "/health",
+    *,
+    database: Any = None,
+    redis: Any = None,
+    checks: Mapping[str, Any] | None = None,
+    timeout: float = 1.0,
+) -> None:
+    """Mount a health check: ``200`` envelope when every dependency answers, else ``503``."""
+
+    def health() -> Response:
+        report = check_health(database=database, redis=redis, checks=checks, timeout=timeout)
+        return _to_response(
+            health_response(
+                report, request_id=current_cycle().request_id, problem=current_kit().problem
+            )
+        )
+
+    app.add_url_rule(path, endpoint="backendkit_health", view_func=health, methods=["GET"])

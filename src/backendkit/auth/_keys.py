@@ -1,0 +1,400 @@
+"""Signing keys bound to one algorithm each, a ``kid`` key ring, and JWKS export.
+
+A token header names an algorithm and a key id; neither gets to choose *how* the token is
+verified. Every [`JWTKey`][backendkit.auth.JWTKey] is bound at construction to exactly one
+algorithm (RFC 8725 §3.1), and a token is verified only by the key its ``kid`` selects, only
+if the header's ``alg`` equals that key's algorithm. An RSA public key therefore can never be
+used as an HMAC secret, and an HMAC key never verifies an RSA-signed token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from backendkit._extras import require
+from backendkit.errors import ConfigurationError
+
+require("jwt", "auth")
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa  # noqa: E402
+from jwt.algorithms import Algorithm, get_default_algorithms  # noqa: E402
+from jwt.exceptions import InvalidKeyError, PyJWKError  # noqa: E402
+
+from backendkit._b64 import b64url_encode  # noqa: E402
+
+__all__ = ["SUPPORTED_ALGORITHMS", "JWTKey", "KeyRing"]
+
+#: The algorithms a key may be bound to. ``none`` is never among them.
+SUPPORTED_ALGORITHMS: tuple[str, ...] = (
+    "EdDSA",
+    "ES256",
+    "HS256",
+    "HS384",
+    "HS512",
+    "PS256",
+    "RS256",
+)
+
+_HMAC = frozenset({"HS256", "HS384", "HS512"})
+_RSA = frozenset({"RS256", "PS256"})
+# RFC 7518 §3.2: an HMAC key must be at least as long as the hash output.
+_HMAC_MIN_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+_RSA_MIN_BITS = 2048
+# Key ids we accept: short, URL-safe, and free of path or query syntax ("/", "'", ";").
+_KID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+_ALGORITHMS: dict[str, Algorithm] = {
+    name: alg for name, alg in get_default_algorithms().items() if name in SUPPORTED_ALGORITHMS
+}
+
+
+def _algorithm(name: str) -> Algorithm:
+    if name not in _ALGORITHMS:
+        raise ConfigurationError(
+            f"unsupported JWT algorithm {name!r}; choose one of {', '.join(SUPPORTED_ALGORITHMS)}"
+        )
+    return _ALGORITHMS[name]
+
+
+def _check_family(algorithm: str, key: Any) -> None:
+    """Refuse a key object that does not belong to the algorithm's family."""
+    if algorithm in _RSA:
+        ok = isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey)
+        if ok and key.key_size < _RSA_MIN_BITS:
+            raise ConfigurationError(f"RSA keys must have at least {_RSA_MIN_BITS} bits")
+    elif algorithm == "ES256":
+        ok = isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) and (
+            isinstance(key.curve, ec.SECP256R1)
+        )
+    else:  # EdDSA
+        ok = isinstance(
+            key,
+            ed25519.Ed25519PrivateKey
+            | ed25519.Ed25519PublicKey
+            | ed448.Ed448PrivateKey
+            | ed448.Ed448PublicKey,
+        )
+    if not ok:
+        raise ConfigurationError(f"the key does not belong to the {algorithm} family")
+
+
+def _public_of(key: Any) -> Any:
+    return key.public_key() if hasattr(key, "public_key") else key
+
+
+def _thumbprint(jwk: Mapping[str, Any]) -> str:
+    """RFC 7638 JWK thumbprint: SHA-256 of the required members in lexical order."""
+    members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
+    required = members[str(jwk["kty"])]
+    canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
+    return b64url_encode(hashlib.sha256(canonical.encode()).digest())
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class JWTKey:
+    """One key, bound to one algorithm, with its key id.
+
+    Build keys with the class methods ([`hmac`][backendkit.auth.JWTKey.hmac],
+    [`from_pem`][backendkit.auth.JWTKey.from_pem], [`from_jwk`][backendkit.auth.JWTKey.from_jwk],
+    [`generate`][backendkit.auth.JWTKey.generate]); each one checks that the material belongs
+    to the algorithm's family and is long enough, and raises
+    [`ConfigurationError`][backendkit.errors.ConfigurationError] otherwise. A key built from
+    public material only verifies; a private key or HMAC secret also signs.
+
+    Attributes:
+        kid: the key id written into (and looked up from) the token header.
+        algorithm: the one algorithm this key signs and verifies with.
+
+    Example:
+        >>> key = JWTKey.hmac(b"0123456789abcdef0123456789abcdef", kid="2024-01")
+        >>> (key.kid, key.algorithm, key.can_sign)
+        ('2024-01', 'HS256', True)
+    """
+
+    kid: str
+    algorithm: str
+    _signing: Any = field(default=None)
+    _verifying: Any = field(default=None)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kid, str) or _KID_PATTERN.fullmatch(self.kid) is None:
+            raise ConfigurationError(
+                "a key id must be 1-128 characters of A-Z a-z 0-9 . _ - (no paths or quotes)"
+            )
+        _algorithm(self.algorithm)
+        if self._verifying is None:
+            raise ConfigurationError("a JWTKey needs key material; use the class methods")
+
+    def __repr__(self) -> str:
+        # Never shows key material.
+        return f"JWTKey(kid={self.kid!r}, algorithm={self.algorithm!r}, can_sign={self.can_sign})"
+
+    @property
+    def can_sign(self) -> bool:
+        """True when this key holds private material (or an HMAC secret)."""
+        return self._signing is not None
+
+    @property
+    def is_symmetric(self) -> bool:
+        """True for HMAC keys, which are secret and never published."""
+        return self.algorithm in _HMAC
+
+    @classmethod
+    def hmac(
+        cls, secret: bytes | str, *, algorithm: str = "HS256", kid: str | None = None
+    ) -> JWTKey:
+        """An HMAC key (``HS256``, ``HS384`` or ``HS512``).
+
+        The secret must be at least as long as the hash output (32, 48 or 64 bytes) and must
+        not be a PEM, SSH or JWK document: using a public key as an HMAC secret is the classic
+        algorithm-confusion attack, so it is refused outright.
+
+        Args:
+            secret: the shared secret (a ``str`` is UTF-8 encoded).
+            algorithm: ``HS256`` (default), ``HS384`` or ``HS512``.
+            kid: the key id; by default a fingerprint derived from the secret with HMAC,
+                which reveals nothing about the secret.
+
+        Raises:
+            ConfigurationError: wrong algorithm family, short secret, or key-shaped secret.
+        """
+        if algorithm not in _HMAC:
+            raise ConfigurationError(f"{algorithm!r} is not an HMAC algorithm (HS256/384/512)")
+        raw = secret.encode() if isinstance(secret, str) else bytes(secret)
+        minimum = _HMAC_MIN_BYTES[algorithm]
+        if len(raw) < minimum:
+            raise ConfigurationError(f"an {algorithm} secret must be at least {minimum} bytes")
+        try:
+            prepared = _algorithm(algorithm).prepare_key(raw)
+        except InvalidKeyError as exc:
+            raise ConfigurationError(
+                "the HMAC secret looks like a public key or JWK; refusing it"
+            ) from exc
+        if kid is None:
+            kid = b64url_encode(hmac.new(raw, b"backendkit:kid", hashlib.sha256).digest()[:12])
+        return cls(kid, algorithm, prepared, prepared)
+
+    @classmethod
+    def from_pem(
+        cls,
+        pem: bytes | str,
+        *,
+        algorithm: str,
+        kid: str | None = None,
+        password: bytes | None = None,
+    ) -> JWTKey:
+        """An asymmetric key from PEM text: a private key signs and verifies, a public one verifies.
+
+        Args:
+            pem: PEM-encoded private key (PKCS#8 or traditional) or public key.
+            algorithm: ``RS256``, ``PS256``, ``ES256`` or ``EdDSA``.
+            kid: the key id; by default the RFC 7638 thumbprint of the public key.
+            password: password of an encrypted private key.
+
+        Raises:
+            ConfigurationError: unreadable PEM, wrong family, or an RSA key under 2048 bits.
+        """
+        if algorithm in _HMAC:
+            raise ConfigurationError("PEM keys are asymmetric; use JWTKey.hmac for HS* algorithms")
+        _algorithm(algorithm)
+        data = pem.encode() if isinstance(pem, str) else bytes(pem)
+        key: Any
+        try:
+            key = serialization.load_pem_private_key(data, password=password)
+        except (ValueError, TypeError):
+            try:
+                key = serialization.load_pem_public_key(data)
+            except (ValueError, TypeError) as exc:
+                raise ConfigurationError("could not read the PEM key") from exc
+        return cls.from_key(key, algorithm=algorithm, kid=kid)
+
+    @classmethod
+    def from_key(cls, key: Any, *, algorithm: str, kid: str | None = None) -> JWTKey:
+        """An asymmetric key from a ``cryptography`` key object (private or public).
+
+        Raises:
+            ConfigurationError: the key does not belong to the algorithm's family.
+        """
+        if algorithm in _HMAC:
+            raise ConfigurationError("use JWTKey.hmac for HS* algorithms")
+        alg = _algorithm(algorithm)
+        _check_family(algorithm, key)
+        public = _public_of(key)
+        if kid is None:
+            kid = _thumbprint(alg.to_jwk(public, as_dict=True))
+        signing = key if public is not key else None
+        return cls(kid, algorithm, signing, public)
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, Any] | str, *, algorithm: str | None = None) -> JWTKey:
+        """A key from a JWK (RFC 7517), e.g. one entry of another issuer's JWKS.
+
+        The algorithm comes from ``algorithm`` or else the JWK's ``alg`` member; one of them
+        is required (inferring it from the key type would let the document choose). The key
+        id is the JWK's ``kid``, or the thumbprint.
+
+        Raises:
+            ConfigurationError: unreadable JWK, no algorithm, or a mismatched family.
+        """
+        data = json.loads(jwk) if isinstance(jwk, str) else dict(jwk)
+        if not isinstance(data, dict):
+            raise ConfigurationError("a JWK must be a JSON object")
+        name = algorithm or data.get("alg")
+        if not isinstance(name, str):
+            raise ConfigurationError("a JWK needs an algorithm (its 'alg' member or algorithm=)")
+        if data.get("alg") not in (None, name):
+            raise ConfigurationError("the JWK's 'alg' member disagrees with algorithm=")
+        alg = _algorithm(name)
+        kid = data.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise ConfigurationError("a JWK 'kid' must be a string")
+        try:
+            material = alg.from_jwk(data)
+        except (InvalidKeyError, PyJWKError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigurationError(f"could not read the JWK as a {name} key") from exc
+        if name in _HMAC:
+            return cls.hmac(material, algorithm=name, kid=kid)
+        return cls.from_key(material, algorithm=name, kid=kid)
+
+    @classmethod
+    def generate(cls, algorithm: str = "HS256", *, kid: str | None = None) -> JWTKey:
+        """A fresh random key: 64-byte HMAC secret, RSA-2048, P-256 or Ed25519.
+
+        Handy for tests and for a first deployment; persist the private key
+        (see [`private_pem`][backendkit.auth.JWTKey.private_pem]) or every restart
+        invalidates every token.
+        """
+        if algorithm in _HMAC:
+            return cls.hmac(secrets.token_bytes(64), algorithm=algorithm, kid=kid)
+        _algorithm(algorithm)
+        key: Any
+        if algorithm in _RSA:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        elif algorithm == "ES256":
+            key = ec.generate_private_key(ec.SECP256R1())
+        else:
+            key = ed25519.Ed25519PrivateKey.generate()
+        return cls.from_key(key, algorithm=algorithm, kid=kid)
+
+    def public_jwk(self) -> dict[str, Any] | None:
+        """The public JWK (with ``kid``, ``alg`` and ``use``), or ``None`` for HMAC keys."""
+        if self.is_symmetric:
+            return None
+        jwk: dict[str, Any] = _algorithm(self.algorithm).to_jwk(self._verifying, as_dict=True)
+        jwk.update({"kid": self.kid, "alg": self.algorithm, "use": "sig"})
+        return jwk
+
+    def public_pem(self) -> bytes:
+        """The public key as PEM (SubjectPublicKeyInfo).
+
+        Raises:
+            ConfigurationError: this is an HMAC key, which has no public half.
+        """
+        if self.is_symmetric:
+            raise ConfigurationError("an HMAC key has no public half")
+        pem: bytes = self._verifying.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return pem
+
+    def private_pem(self, password: bytes | None = None) -> bytes:
+        """The private key as PKCS#8 PEM, encrypted when ``password`` is given.
+
+        Raises:
+            ConfigurationError: an HMAC key, or a verification-only key.
+        """
+        if self.is_symmetric or self._signing is None:
+            raise ConfigurationError("only an asymmetric private key can be exported as PEM")
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(password)
+            if password
+            else serialization.NoEncryption()
+        )
+        pem: bytes = self._signing.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+        return pem
+
+
+class KeyRing:
+    """The active signing key plus older keys that still verify, looked up by ``kid``.
+
+    Rotation: add the new key at the front and keep the old ones until every token they
+    signed has expired (see the tokens guide). A token's ``kid`` is looked up in this ring
+    and nowhere else.
+
+    Args:
+        keys: the keys, newest first.
+        active: ``kid`` of the signing key; by default the first key.
+
+    Raises:
+        ConfigurationError: no keys, duplicate ``kid`` values, or an active key without
+            private material.
+
+    Example:
+        >>> new, old = JWTKey.generate(kid="k2"), JWTKey.generate(kid="k1")
+        >>> ring = KeyRing([new, old])
+        >>> ring.signing_key.kid, ring.get("k1") is old, ring.get("k9")
+        ('k2', True, None)
+    """
+
+    def __init__(self, keys: Iterable[JWTKey], *, active: str | None = None) -> None:
+        ordered = list(keys)
+        if not ordered:
+            raise ConfigurationError("a key ring needs at least one key")
+        by_kid: dict[str, JWTKey] = {}
+        for key in ordered:
+            if not isinstance(key, JWTKey):
+                raise ConfigurationError("a key ring holds JWTKey objects")
+            if key.kid in by_kid:
+                raise ConfigurationError(f"duplicate key id {key.kid!r} in the key ring")
+            by_kid[key.kid] = key
+        chosen = by_kid.get(active) if active is not None else ordered[0]
+        if chosen is None:
+            raise ConfigurationError(f"no key with id {active!r} in the key ring")
+        if not chosen.can_sign:
+            raise ConfigurationError("the active key must hold private material to sign")
+        self._keys = by_kid
+        self._order: tuple[JWTKey, ...] = tuple(ordered)
+        self._signing = chosen
+
+    @classmethod
+    def of(cls, keys: KeyRing | JWTKey | Sequence[JWTKey]) -> KeyRing:
+        """Return ``keys`` as a ring (a single key or a list becomes a new ring)."""
+        if isinstance(keys, KeyRing):
+            return keys
+        if isinstance(keys, JWTKey):
+            return cls([keys])
+        return cls(keys)
+
+    @property
+    def signing_key(self) -> JWTKey:
+        """The key new tokens are signed with."""
+        return self._signing
+
+    @property
+    def keys(self) -> tuple[JWTKey, ...]:
+        """Every key, in the order given."""
+        return self._order
+
+    @property
+    def algorithms(self) -> frozenset[str]:
+        """The algorithms of the keys in the ring."""
+        return frozenset(key.algorithm for key in self._order)
+
+    def get(self, kid: str) -> JWTKey | None:
+        """The key with this id, or ``None``."""
+        return self._keys.get(kid)
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """The public keys as a JWKS document (``{"keys": [...]}``); never an HMAC key."""
+        keys = [jwk for jwk in (key.public_jwk() for key in self._order) if jwk is not None]
+        return {"keys": keys}

@@ -1,0 +1,55 @@
+"""Cache-aside caching for sync and async code, in memory or on Redis.
+
+```python
+from backendkit.cache import Cache
+
+cache = Cache("redis://localhost:6379/0", key_prefix="myapp:")
+
+@cache.cached(ttl=300, namespace="users")
+def get_user(user_id: int) -> User: ...
+```
+
+* Keys come from the function's qualified name and its bound arguments (normalized), or a
+  custom template or callable; namespaced and versioned.
+* Values are JSON through pydantic and come back as the declared return type; never pickle.
+* Concurrent misses of one key load once per process (single-flight) and once across
+  processes (a short Redis lock with a blocking wake-up); hot keys refresh early (XFetch)
+  or serve stale while one caller refreshes.
+* A Redis outage sends every call to the loader (bounded by the connector's timeouts,
+  then not touching Redis while its breaker is open); ``call_detailed()`` reports it.
+
+The ``memory://`` backend needs nothing extra; Redis needs ``pip install 'backendkit[redis]'``.
+"""
+
+from __future__ import annotations
+
+from backendkit.cache._cache import DEFAULT_NAMESPACE, Cache
+from backendkit.cache._decorator import (
+    AsyncBoundCachedFunction,
+    AsyncCachedFunction,
+    BoundCachedFunction,
+    CacheDecorator,
+    CachedFunction,
+    cached,
+)
+from backendkit.cache._memory import MemoryBackend
+from backendkit.cache._policy import Policy
+from backendkit.cache._result import CacheResult, Outcome
+from backendkit.cache._stats import CacheStats, StatsSnapshot
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "AsyncBoundCachedFunction",
+    "AsyncCachedFunction",
+    "BoundCachedFunction",
+    "Cache",
+    "CacheDecorator",
+    "CacheResult",
+    "CacheStats",
+    "CachedFunction",
+    "MemoryBackend",
+    "Outcome",
+    "Policy",
+    "StatsSnapshot",
+    "cached",
+]

@@ -1,0 +1,106 @@
+"""The cross-process load lock on Redis: scripts and reply parsing (no I/O here).
+
+One process loads a cold key while the others wait, and the waiters cost a fixed number of
+commands, never a polling loop:
+
+1. ``ACQUIRE`` (one script call, atomic): if a fresh entry of the current namespace
+   generation appeared meanwhile, return it; otherwise ``SET lock token NX PX lock_ttl``; if someone else holds the lock, return
+   the last id of the key's wake-up stream.
+2. The holder loads, then ``STORE`` (one script call) sets the entry, deletes the lock
+   only if it still holds the token (compare-and-delete), and appends the entry to the
+   wake-up stream (``XADD ... MAXLEN 1``, expiring with the lock). On failure, ``RELEASE``
+   frees the lock and appends an empty marker.
+3. A waiter blocks on ``XREAD BLOCK lock_wait STREAMS wake <id from step 1>``: one command
+   that returns as soon as the holder appends, even if the append happened before the
+   ``XREAD`` arrived (the id is explicit, not ``$``), so there is no lost wake-up. The
+   value comes back in the same reply. An empty marker or a timeout (a crashed holder)
+   makes the waiter load by itself: nothing ever waits longer than ``lock_wait``.
+
+Per waiting process: the read, the acquire script and one ``XREAD``. Every key involved
+carries the namespace hash tag, so each script touches a single Cluster slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from backendkit.cache._flow import AcquireReply
+
+__all__ = ["ACQUIRE", "RELEASE", "STORE", "parse_acquire", "parse_wake"]
+
+ACQUIRE = """
+local gen = redis.call('GET', KEYS[1])
+if not gen then
+  gen = ARGV[3]
+  redis.call('SET', KEYS[1], gen)
+else
+  local v = redis.call('GET', KEYS[2])
+  if v then
+    local g, fresh = string.match(v, '^1|([^|]*)|(%d+)|')
+    if g == gen and tonumber(fresh) > tonumber(ARGV[4]) then
+      return {'hit', gen, v}
+    end
+  end
+end
+if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {'lock', gen}
+end
+local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if last[1] then id = last[1][1] end
+return {'wait', gen, id}
+"""
+"""KEYS: generation, entry, lock, wake. ARGV: token, lock px, generation if absent, now ms."""
+
+STORE = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+redis.call('XADD', KEYS[3], 'MAXLEN', '1', '*', 'v', ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+return 1
+"""
+"""KEYS: entry, lock, wake. ARGV: entry bytes, entry px, token, wake-stream px."""
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('XADD', KEYS[2], 'MAXLEN', '1', '*', 'v', '')
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+"""KEYS: lock, wake. ARGV: token, wake-stream px."""
+
+
+def _bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def parse_acquire(reply: Sequence[Any]) -> AcquireReply:
+    """Turn the ``ACQUIRE`` script's reply into an `AcquireReply`."""
+    state = _bytes(reply[0])
+    gen = _bytes(reply[1])
+    if state == b"hit":
+        return AcquireReply("hit", gen, entry=_bytes(reply[2]))
+    if state == b"lock":
+        return AcquireReply("lock", gen)
+    return AcquireReply("wait", gen, wake_id=_bytes(reply[2]))
+
+
+def parse_wake(reply: Any) -> bytes | None:
+    """The entry carried by an ``XREAD`` reply; ``b""`` for "nothing stored", None if empty.
+
+    Handles both RESP2 (``[[stream, [(id, fields)]]]``) and RESP3 (``{stream: [...]}``).
+    """
+    if not reply:
+        return None
+    streams = list(reply.values()) if isinstance(reply, Mapping) else [s[1] for s in reply]
+    for messages in streams:
+        for message in messages or ():
+            fields = message[1]
+            if isinstance(fields, Mapping):
+                value = fields.get(b"v", fields.get("v"))
+            else:  # a flat [field, value, ...] list
+                pairs = dict(zip(fields[::2], fields[1::2], strict=False))
+                value = pairs.get(b"v", pairs.get("v"))
+            return _bytes(value) if value is not None else b""
+    return None

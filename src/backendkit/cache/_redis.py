@@ -1,0 +1,293 @@
+"""The Redis backends: the flow's operations as Redis commands, sync and async (I/O only).
+
+Everything goes through the foundation's connectors
+([`RedisConnector`][backendkit.redis.RedisConnector] and its async twin): short timeouts,
+no retries, a circuit breaker, outages raised as ``BackendUnavailable``. Any other error a
+backend meets (an unexpected reply, say) is logged and raised as ``BackendUnavailable``
+too: a cache problem must never become the caller's problem.
+
+Blocking waits (``XREAD BLOCK``) run on a second connector to the same server whose
+command timeout covers the wait; the first connector keeps its short timeout.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, TypeVar, cast
+
+from backendkit._extras import require
+
+require("redis", "redis")
+
+from backendkit.cache._flow import (  # noqa: E402
+    Acquire,
+    Bump,
+    Delete,
+    Op,
+    Read,
+    Release,
+    Store,
+    TryLock,
+    Wait,
+)
+from backendkit.cache._lock import ACQUIRE, RELEASE, STORE, parse_acquire, parse_wake  # noqa: E402
+from backendkit.clock import Clock  # noqa: E402
+from backendkit.errors import BackendUnavailable  # noqa: E402
+from backendkit.logging import get_logger  # noqa: E402
+from backendkit.redis import (  # noqa: E402
+    AsyncRedisClient,
+    AsyncRedisConnector,
+    RedisClient,
+    RedisConfig,
+    RedisConnector,
+)
+
+__all__ = ["AsyncRedisBackend", "RedisBackend", "wait_config"]
+
+_log = get_logger("backendkit.cache")
+
+T = TypeVar("T")
+
+
+def wait_config(config: RedisConfig, lock_wait: float) -> RedisConfig:
+    """The config of the connector for blocking waits: same server, longer reads."""
+    return replace(config, command_timeout=config.command_timeout + lock_wait)
+
+
+def _block_ms(timeout: float, cap: float) -> int:
+    return max(1, math.ceil(min(timeout, cap) * 1000))
+
+
+def _xread(op: Wait, block: int) -> Callable[[RedisClient], Any]:
+    def read(r: RedisClient) -> Any:
+        return r.xread({op.keys.wake: op.wake_id}, count=1, block=block)
+
+    return read
+
+
+def _axread(op: Wait, block: int) -> Callable[[AsyncRedisClient], Awaitable[Any]]:
+    async def read(r: AsyncRedisClient) -> Any:
+        return await r.xread({op.keys.wake: op.wake_id}, count=1, block=block)
+
+    return read
+
+
+def _unexpected(exc: Exception, op: Op) -> BackendUnavailable:
+    _log.error("cache_backend_error", operation=type(op).__name__, error=repr(exc)[:300])
+    return BackendUnavailable()
+
+
+class RedisBackend:
+    """Sync Redis backend.
+
+    Args:
+        connector: The shared connector (short timeouts, breaker).
+        wait_connector: Connector for blocking waits; its command timeout minus the main
+            one's is the longest single ``XREAD BLOCK`` (longer waits take a few).
+        clock: Measures waits.
+        owns_connector: Close ``connector`` in `close` (False for a connector passed in).
+    """
+
+    def __init__(
+        self,
+        connector: RedisConnector,
+        wait_connector: RedisConnector,
+        *,
+        clock: Clock,
+        owns_connector: bool,
+    ) -> None:
+        self.connector = connector
+        self._clock = clock
+        self._owns = owns_connector
+        self.wait_connector = wait_connector
+        self._cap = wait_connector.config.command_timeout - connector.config.command_timeout
+        self._acquire = connector.register_script(ACQUIRE)
+        self._store = connector.register_script(STORE)
+        self._release = connector.register_script(RELEASE)
+
+    def run(self, op: Op) -> Any:
+        """Perform one operation; every failure is ``BackendUnavailable``."""
+        try:
+            return self._run(op)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            raise _unexpected(exc, op) from exc
+
+    def _x(self, fn: Callable[[RedisClient], T]) -> T:
+        return self.connector.execute(fn)
+
+    def _run(self, op: Op) -> Any:
+        kind = type(op)
+        if kind is Read:
+            k = cast(Read, op).keys
+            gen, raw = self._x(lambda r: r.mget([k.namespace, k.entry]))
+            return gen, raw
+        if kind is Acquire:
+            a = cast(Acquire, op)
+            k = a.keys
+            reply = self._x(
+                lambda r: self._acquire(
+                    keys=[k.namespace, k.entry, k.lock, k.wake],
+                    args=[a.token, a.lock_px, a.new_gen, a.now_ms],
+                    client=r,
+                )
+            )
+            return parse_acquire(reply)
+        if kind is Store:
+            s = cast(Store, op)
+            k = s.keys
+            token = s.token
+            if token is None:
+                return self._x(lambda r: r.set(k.entry, s.raw, px=s.px))
+            return self._x(
+                lambda r: self._store(
+                    keys=[k.entry, k.lock, k.wake],
+                    args=[s.raw, s.px, token, s.notify_px],
+                    client=r,
+                )
+            )
+        if kind is Wait:
+            return self._wait(cast(Wait, op))
+        if kind is TryLock:
+            t = cast(TryLock, op)
+            return bool(self._x(lambda r: r.set(t.keys.lock, t.token, nx=True, px=t.lock_px)))
+        if kind is Release:
+            rel = cast(Release, op)
+            k = rel.keys
+            return self._x(
+                lambda r: self._release(
+                    keys=[k.lock, k.wake], args=[rel.token, rel.notify_px], client=r
+                )
+            )
+        if kind is Delete:
+            key = cast(Delete, op).key
+            return bool(self._x(lambda r: r.delete(key)))
+        if kind is Bump:
+            b = cast(Bump, op)
+            return self._x(lambda r: r.set(b.key, b.gen))
+        raise TypeError(f"unknown cache operation {op!r}")  # pragma: no cover
+
+    def _wait(self, op: Wait) -> bytes | None:
+        remaining = op.timeout
+        clock = self._clock
+        while remaining > 0:
+            block = _block_ms(remaining, self._cap)
+            started = clock.monotonic()
+            reply = self.wait_connector.execute(_xread(op, block))
+            woken = parse_wake(reply)
+            if woken is not None:
+                return woken
+            remaining -= max(block / 1000.0, clock.monotonic() - started)
+        return None
+
+    def close(self) -> None:
+        """Close the wait connector, and the main one if this backend built it."""
+        if self._owns:
+            self.connector.close()
+        self.wait_connector.close()
+
+
+class AsyncRedisBackend:
+    """Async Redis backend: the same commands as `RedisBackend`, awaited."""
+
+    def __init__(
+        self,
+        connector: AsyncRedisConnector,
+        wait_connector: AsyncRedisConnector,
+        *,
+        clock: Clock,
+        owns_connector: bool,
+    ) -> None:
+        self.connector = connector
+        self._clock = clock
+        self._owns = owns_connector
+        self.wait_connector = wait_connector
+        self._cap = wait_connector.config.command_timeout - connector.config.command_timeout
+        self._acquire = connector.register_script(ACQUIRE)
+        self._store = connector.register_script(STORE)
+        self._release = connector.register_script(RELEASE)
+
+    async def arun(self, op: Op) -> Any:
+        """Perform one operation; every failure is ``BackendUnavailable``."""
+        try:
+            return await self._run(op)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            raise _unexpected(exc, op) from exc
+
+    async def _x(self, fn: Callable[[AsyncRedisClient], Awaitable[T]]) -> T:
+        return await self.connector.execute(fn)
+
+    async def _run(self, op: Op) -> Any:
+        kind = type(op)
+        if kind is Read:
+            k = cast(Read, op).keys
+            gen, raw = await self._x(lambda r: r.mget([k.namespace, k.entry]))
+            return gen, raw
+        if kind is Acquire:
+            a = cast(Acquire, op)
+            k = a.keys
+            reply = await self._x(
+                lambda r: self._acquire(
+                    keys=[k.namespace, k.entry, k.lock, k.wake],
+                    args=[a.token, a.lock_px, a.new_gen, a.now_ms],
+                    client=r,
+                )
+            )
+            return parse_acquire(reply)
+        if kind is Store:
+            s = cast(Store, op)
+            k = s.keys
+            token = s.token
+            if token is None:
+                return await self._x(lambda r: r.set(k.entry, s.raw, px=s.px))
+            return await self._x(
+                lambda r: self._store(
+                    keys=[k.entry, k.lock, k.wake],
+                    args=[s.raw, s.px, token, s.notify_px],
+                    client=r,
+                )
+            )
+        if kind is Wait:
+            return await self._wait(cast(Wait, op))
+        if kind is TryLock:
+            t = cast(TryLock, op)
+            return bool(await self._x(lambda r: r.set(t.keys.lock, t.token, nx=True, px=t.lock_px)))
+        if kind is Release:
+            rel = cast(Release, op)
+            k = rel.keys
+            return await self._x(
+                lambda r: self._release(
+                    keys=[k.lock, k.wake], args=[rel.token, rel.notify_px], client=r
+                )
+            )
+        if kind is Delete:
+            key = cast(Delete, op).key
+            return bool(await self._x(lambda r: r.delete(key)))
+        if kind is Bump:
+            b = cast(Bump, op)
+            return await self._x(lambda r: r.set(b.key, b.gen))
+        raise TypeError(f"unknown cache operation {op!r}")  # pragma: no cover
+
+    async def _wait(self, op: Wait) -> bytes | None:
+        remaining = op.timeout
+        clock = self._clock
+        while remaining > 0:
+            block = _block_ms(remaining, self._cap)
+            started = clock.monotonic()
+            reply = await self.wait_connector.execute(_axread(op, block))
+            woken = parse_wake(reply)
+            if woken is not None:
+                return woken
+            remaining -= max(block / 1000.0, clock.monotonic() - started)
+        return None
+
+    async def aclose(self) -> None:
+        """Close the wait connector, and the main one if this backend built it."""
+        if self._owns:
+            await self.connector.aclose()
+        await self.wait_connector.aclose()

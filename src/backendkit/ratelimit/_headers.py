@@ -1,0 +1,63 @@
+"""Response headers from one decision: the classic trio or the IETF draft's fields.
+
+``standard`` (the default) sends ``RateLimit-Limit``, ``RateLimit-Remaining`` and
+``RateLimit-Reset`` (delta seconds), the form most clients and gateways read today.
+``draft`` sends the structured fields of draft-ietf-httpapi-ratelimit-headers (09 and
+later): ``RateLimit-Policy`` lists every limit of the rule (``q`` quota, ``w`` window
+seconds) and ``RateLimit`` reports the deciding one (``r`` remaining, ``t`` seconds to
+reset). Both add ``Retry-After`` (whole seconds, at least 1) to a denial.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit._result import RateLimitResult
+    from backendkit.ratelimit._rules import Limit, Rule
+
+__all__ = ["HEADER_STYLES", "HeaderStyle", "policy_name", "render_headers"]
+
+#: Which rate-limit headers a result renders.
+HeaderStyle = Literal["standard", "draft"]
+
+#: Every header style, the default first.
+HEADER_STYLES: tuple[HeaderStyle, ...] = ("standard", "draft")
+
+
+def policy_name(rule: Rule, limit: Limit) -> str:
+    """The draft's quota policy identifier for one limit, e.g. ``login:5/60s``.
+
+    Rule names are restricted to characters that need no escaping in a structured-field
+    string.
+    """
+    return f"{rule.name}:{limit.amount}/{limit.window}s"
+
+
+def _seconds(value: float) -> int:
+    return max(0, math.ceil(value - 1e-9))
+
+
+def render_headers(result: RateLimitResult, style: HeaderStyle) -> dict[str, str]:
+    """Headers for ``result`` in ``style`` (see the module docstring)."""
+    headers: dict[str, str] = {}
+    if result.source != "policy":
+        # A decision made by the failure policy counted nothing: no quota to report.
+        limit = result.limit
+        reset = str(_seconds(result.reset - result.decided_at))
+        if style == "draft":
+            headers["RateLimit-Policy"] = ", ".join(
+                f'"{policy_name(result.rule, item)}";q={item.amount};w={item.window}'
+                for item in result.rule.limits
+            )
+            headers["RateLimit"] = (
+                f'"{policy_name(result.rule, limit)}";r={result.remaining};t={reset}'
+            )
+        else:
+            headers["RateLimit-Limit"] = str(limit.amount)
+            headers["RateLimit-Remaining"] = str(result.remaining)
+            headers["RateLimit-Reset"] = reset
+    if not result.allowed:
+        headers["Retry-After"] = str(max(1, _seconds(result.retry_after)))
+    return headers

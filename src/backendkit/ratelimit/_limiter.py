@@ -1,0 +1,452 @@
+"""`RateLimiter` and `AsyncRateLimiter`: one decision per call, on memory or Redis.
+
+Both share ``_LimiterCore`` (argument checks, turning a backend reply into a result, the
+failure policy); they differ only in whether the storage call is awaited.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from backendkit.clock import Clock, system_clock
+from backendkit.errors import ConfigurationError
+from backendkit.ratelimit._decision import Reply, choose
+from backendkit.ratelimit._headers import HEADER_STYLES, HeaderStyle
+from backendkit.ratelimit._memory import MemoryStore
+from backendkit.ratelimit._policy import FAILURE_POLICIES, FailurePolicy, WarnOnce
+from backendkit.ratelimit._result import DecisionSource, RateLimitResult
+from backendkit.ratelimit._rules import Rule
+
+if TYPE_CHECKING:
+    from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
+    from backendkit.settings import Settings
+
+__all__ = ["DEFAULT_KEY_PREFIX", "AsyncRateLimiter", "RateLimiter"]
+
+#: Prefix of every Redis key a limiter writes, unless told otherwise.
+DEFAULT_KEY_PREFIX = "backendkit:rl:"
+
+_MEMORY = "memory://"
+
+
+class _SyncStore(Protocol):
+    def run(self, rule: Rule, key: str, cost: int, charge: bool) -> list[int]: ...
+
+    def clear(self, rule: Rule, key: str) -> None: ...
+
+
+class _AsyncStore(Protocol):
+    async def run(self, rule: Rule, key: str, cost: int, charge: bool) -> list[int]: ...
+
+    async def clear(self, rule: Rule, key: str) -> None: ...
+
+
+def _check_call(rule: Rule, key: str, cost: int) -> None:
+    if not isinstance(rule, Rule):
+        raise TypeError(f"expected a Rule, got {type(rule).__name__}")
+    if not isinstance(key, str) or not key:
+        raise ValueError("the rate-limit key must be a non-empty string")
+    if not isinstance(cost, int) or isinstance(cost, bool) or cost < 1:
+        raise ValueError(f"cost must be an integer >= 1, got {cost!r}")
+
+
+def _is_memory(storage: object) -> bool:
+    return isinstance(storage, str) and storage.strip().lower() == _MEMORY
+
+
+def _redis_config(storage: str | RedisConfig) -> RedisConfig:
+    from backendkit.redis import RedisConfig
+
+    if isinstance(storage, RedisConfig):
+        return storage
+    scheme = storage.partition("://")[0].lower()
+    if not scheme.startswith(("redis", "rediss", "unix")):
+        raise ConfigurationError(
+            f"unsupported rate-limit storage {storage.partition('://')[0]!r}: use memory:// "
+            "or a redis://, rediss://, unix://, redis+cluster:// or redis+sentinel:// URL"
+        )
+    return RedisConfig(storage)
+
+
+class _LimiterCore:
+    """Configuration and every piece of logic both limiters share."""
+
+    def __init__(
+        self,
+        *,
+        key_prefix: str,
+        clock: Clock,
+        failure_policy: FailurePolicy,
+        header_style: HeaderStyle,
+        failure_retry_after: float | None,
+    ) -> None:
+        if failure_policy not in FAILURE_POLICIES:
+            raise ConfigurationError(
+                f"unknown failure policy {failure_policy!r}; choose one of {FAILURE_POLICIES}"
+            )
+        if header_style not in HEADER_STYLES:
+            raise ConfigurationError(
+                f"unknown header style {header_style!r}; choose one of {HEADER_STYLES}"
+            )
+        if not isinstance(key_prefix, str) or "{" in key_prefix or "}" in key_prefix:
+            raise ConfigurationError("key_prefix must be a string without '{' or '}'")
+        if failure_retry_after is not None and not failure_retry_after > 0:
+            raise ConfigurationError("failure_retry_after must be a positive number of seconds")
+        self.key_prefix = key_prefix
+        self.clock = clock
+        self.failure_policy: FailurePolicy = failure_policy
+        self.header_style: HeaderStyle = header_style
+        self._failure_retry_after = failure_retry_after
+        # The whole store for memory://; the local fallback counters otherwise.
+        self._memory = MemoryStore(clock)
+        self._warn = WarnOnce(clock)
+
+    def _result(self, rule: Rule, reply: Reply, source: DecisionSource) -> RateLimitResult:
+        index = choose(reply)
+        base = 2 + 4 * index
+        allowed = reply[1] == 1
+        return RateLimitResult(
+            allowed=allowed,
+            limit=rule.limits[index],
+            remaining=reply[base + 1],
+            reset=reply[base + 2] / 1000,
+            retry_after=0.0 if allowed else reply[base + 3] / 1000,
+            rule=rule,
+            decided_at=reply[0] / 1000,
+            source=source,
+            header_style=self.header_style,
+        )
+
+    def _failed(
+        self,
+        rule: Rule,
+        key: str,
+        cost: int,
+        charge: bool,
+        exc: Exception,
+        retry_after: float,
+    ) -> RateLimitResult:
+        policy = self.failure_policy
+        self._warn(policy, rule.name, exc)
+        if policy == "local_fallback":
+            return self._result(rule, self._memory.run(rule, key, cost, charge), "fallback")
+        now = self.clock.now()
+        first = rule.limits[0]
+        if policy == "fail_open":
+            return RateLimitResult(
+                allowed=True,
+                limit=first,
+                remaining=first.amount,
+                reset=now,
+                retry_after=0.0,
+                rule=rule,
+                decided_at=now,
+                source="policy",
+                header_style=self.header_style,
+            )
+        wait = self._failure_retry_after or retry_after
+        return RateLimitResult(
+            allowed=False,
+            limit=first,
+            remaining=0,
+            reset=now + wait,
+            retry_after=wait,
+            rule=rule,
+            decided_at=now,
+            source="policy",
+            header_style=self.header_style,
+        )
+
+
+class RateLimiter(_LimiterCore):
+    """Decides whether a hit on a key is within a rule's limits (sync).
+
+    One call is one decision: on Redis a single script call checks every limit of the
+    rule on the server's clock, charges all of them or none, and returns the numbers for
+    the headers. Storage failures never raise: the failure policy decides.
+
+    Args:
+        storage: ``"memory://"`` (default; this process only), a Redis URL
+            (``redis://``, ``rediss://``, ``unix://``, ``redis+cluster://``,
+            ``redis+sentinel://``), a [`RedisConfig`][backendkit.redis.RedisConfig], or a
+            [`RedisConnector`][backendkit.redis.RedisConnector] to share with other
+            components (it is then not closed by [`close`][backendkit.ratelimit.RateLimiter.close]).
+        key_prefix: prefix of every Redis key (no braces).
+        clock: time source of the memory backend and the local fallback (Redis uses its
+            own clock).
+        failure_policy: ``"fail_open"`` (default), ``"fail_closed"`` or
+            ``"local_fallback"``; see the rate-limiting guide.
+        header_style: ``"standard"`` (``RateLimit-Limit``/``-Remaining``/``-Reset``) or
+            ``"draft"`` (IETF ``RateLimit-Policy``/``RateLimit``).
+        failure_retry_after: ``Retry-After`` seconds of a ``fail_closed`` denial
+            (default: the connector's breaker cooldown; 1 second on memory).
+
+    Raises:
+        ConfigurationError: an unknown storage, policy or header style, or a bad prefix.
+        MissingDependencyError: a Redis storage without the ``redis`` extra.
+
+    Example:
+        >>> from backendkit.testing import FakeClock
+        >>> limiter = RateLimiter("memory://", clock=FakeClock())
+        >>> login = Rule("login", "2/minute")
+        >>> [limiter.hit(login, "203.0.113.7").allowed for _ in range(3)]
+        [True, True, False]
+    """
+
+    def __init__(
+        self,
+        storage: str | RedisConfig | RedisConnector = _MEMORY,
+        *,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        clock: Clock = system_clock,
+        failure_policy: FailurePolicy = "fail_open",
+        header_style: HeaderStyle = "standard",
+        failure_retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            key_prefix=key_prefix,
+            clock=clock,
+            failure_policy=failure_policy,
+            header_style=header_style,
+            failure_retry_after=failure_retry_after,
+        )
+        self._owned = False
+        self.connector: RedisConnector | None = None
+        self._store: _SyncStore
+        if _is_memory(storage):
+            self._store = self._memory
+            self._default_wait = 1.0
+            return
+        from backendkit.ratelimit._redis import RedisStore
+        from backendkit.redis import RedisConfig, RedisConnector
+
+        if isinstance(storage, RedisConnector):
+            connector = storage
+        elif isinstance(storage, (str, RedisConfig)):
+            connector = RedisConnector(_redis_config(storage), clock=clock, name="ratelimit")
+            self._owned = True
+        else:
+            raise ConfigurationError(
+                f"RateLimiter needs memory://, a Redis URL, a RedisConfig or a RedisConnector, "
+                f"got {type(storage).__name__}"
+            )
+        self.connector = connector
+        self._store = RedisStore(connector, key_prefix)
+        self._default_wait = connector.breaker.cooldown
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> RateLimiter:
+        """Build a limiter from [`Settings`][backendkit.settings.Settings].
+
+        Redis (with the settings' timeouts and breaker) when ``redis_url`` is set,
+        memory otherwise. ``options`` are passed to the constructor.
+        """
+        if settings.redis_url:
+            from backendkit.redis import RedisConfig
+
+            return cls(RedisConfig.from_settings(settings), **options)
+        return cls(_MEMORY, **options)
+
+    @property
+    def is_shared(self) -> bool:
+        """True when counters live in Redis (shared by every process using it)."""
+        return self.connector is not None
+
+    def hit(self, rule: Rule, key: str, *, cost: int = 1) -> RateLimitResult:
+        """Count a hit of ``cost`` units on ``key`` under ``rule``, if every limit allows it.
+
+        All-or-nothing: a hit denied by any limit is charged to none of them.
+
+        Args:
+            rule: the rule to apply.
+            key: who is being limited (see the key helpers, e.g. ``ip_key``).
+            cost: units this hit consumes (default 1). A cost above a limit's amount is
+                always denied.
+
+        Returns:
+            The decision, with the numbers for the response headers.
+
+        Raises:
+            ValueError: an empty key or a cost below 1 (programming errors; storage
+                errors never raise).
+        """
+        _check_call(rule, key, cost)
+        try:
+            reply = self._store.run(rule, key, cost, True)
+        except Exception as exc:
+            return self._failed(rule, key, cost, True, exc, self._default_wait)
+        return self._result(rule, reply, "storage")
+
+    def peek(self, rule: Rule, key: str, *, cost: int = 1) -> RateLimitResult:
+        """Whether a hit of ``cost`` would be allowed now, without consuming anything.
+
+        Returns:
+            The decision a hit would get; ``remaining`` is what is left now.
+
+        Raises:
+            ValueError: an empty key or a cost below 1.
+        """
+        _check_call(rule, key, cost)
+        try:
+            reply = self._store.run(rule, key, cost, False)
+        except Exception as exc:
+            return self._failed(rule, key, cost, False, exc, self._default_wait)
+        return self._result(rule, reply, "storage")
+
+    def reset(self, rule: Rule, key: str) -> bool:
+        """Forget ``key``'s counters under ``rule`` (one known key: no ``KEYS`` scan).
+
+        The local fallback counters are cleared too.
+
+        Returns:
+            False when the storage could not be reached (logged; never raises).
+        """
+        _check_call(rule, key, 1)
+        self._memory.clear(rule, key)
+        if self._store is self._memory:
+            return True
+        try:
+            self._store.clear(rule, key)
+        except Exception as exc:
+            self._warn(self.failure_policy, rule.name, exc)
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the Redis connections this limiter opened (not a shared connector's)."""
+        if self._owned and self.connector is not None:
+            self.connector.close()
+
+    def __repr__(self) -> str:
+        where = "memory" if self.connector is None else repr(self.connector)
+        return f"RateLimiter({where}, failure_policy={self.failure_policy!r})"
+
+
+class AsyncRateLimiter(_LimiterCore):
+    """The async twin of [`RateLimiter`][backendkit.ratelimit.RateLimiter].
+
+    Same arguments, same decisions (the same script and the same memory backend); the
+    Redis call is awaited. ``storage`` takes an
+    [`AsyncRedisConnector`][backendkit.redis.AsyncRedisConnector] instead of a sync one.
+
+    Example:
+        ```python
+        limiter = AsyncRateLimiter("redis://localhost:6379/0")
+        result = await limiter.hit(Rule("search", "10/second;100/minute"), user_key(42))
+        ```
+    """
+
+    def __init__(
+        self,
+        storage: str | RedisConfig | AsyncRedisConnector = _MEMORY,
+        *,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        clock: Clock = system_clock,
+        failure_policy: FailurePolicy = "fail_open",
+        header_style: HeaderStyle = "standard",
+        failure_retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            key_prefix=key_prefix,
+            clock=clock,
+            failure_policy=failure_policy,
+            header_style=header_style,
+            failure_retry_after=failure_retry_after,
+        )
+        self._owned = False
+        self.connector: AsyncRedisConnector | None = None
+        self._store: _AsyncStore | None = None
+        if _is_memory(storage):
+            self._default_wait = 1.0
+            return
+        from backendkit.ratelimit._redis import AsyncRedisStore
+        from backendkit.redis import AsyncRedisConnector, RedisConfig
+
+        if isinstance(storage, AsyncRedisConnector):
+            connector = storage
+        elif isinstance(storage, (str, RedisConfig)):
+            connector = AsyncRedisConnector(_redis_config(storage), clock=clock, name="ratelimit")
+            self._owned = True
+        else:
+            raise ConfigurationError(
+                "AsyncRateLimiter needs memory://, a Redis URL, a RedisConfig or an "
+                f"AsyncRedisConnector, got {type(storage).__name__}"
+            )
+        self.connector = connector
+        self._store = AsyncRedisStore(connector, key_prefix)
+        self._default_wait = connector.breaker.cooldown
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> AsyncRateLimiter:
+        """Build a limiter from [`Settings`][backendkit.settings.Settings] (see the sync twin)."""
+        if settings.redis_url:
+            from backendkit.redis import RedisConfig
+
+            return cls(RedisConfig.from_settings(settings), **options)
+        return cls(_MEMORY, **options)
+
+    @property
+    def is_shared(self) -> bool:
+        """True when counters live in Redis (shared by every process using it)."""
+        return self.connector is not None
+
+    async def hit(self, rule: Rule, key: str, *, cost: int = 1) -> RateLimitResult:
+        """Count a hit (see [`RateLimiter.hit`][backendkit.ratelimit.RateLimiter.hit]).
+
+        Raises:
+            ValueError: an empty key or a cost below 1.
+        """
+        _check_call(rule, key, cost)
+        store = self._store
+        try:
+            if store is None:
+                # Memory: no I/O, nothing to await.
+                reply = self._memory.run(rule, key, cost, True)
+            else:
+                reply = await store.run(rule, key, cost, True)
+        except Exception as exc:
+            return self._failed(rule, key, cost, True, exc, self._default_wait)
+        return self._result(rule, reply, "storage")
+
+    async def peek(self, rule: Rule, key: str, *, cost: int = 1) -> RateLimitResult:
+        """Decide without consuming (see the sync twin's ``peek``).
+
+        Raises:
+            ValueError: an empty key or a cost below 1.
+        """
+        _check_call(rule, key, cost)
+        store = self._store
+        try:
+            if store is None:
+                reply = self._memory.run(rule, key, cost, False)
+            else:
+                reply = await store.run(rule, key, cost, False)
+        except Exception as exc:
+            return self._failed(rule, key, cost, False, exc, self._default_wait)
+        return self._result(rule, reply, "storage")
+
+    async def reset(self, rule: Rule, key: str) -> bool:
+        """Forget ``key``'s counters under ``rule`` (see the sync twin).
+
+        Returns:
+            False when the storage could not be reached (logged; never raises).
+        """
+        _check_call(rule, key, 1)
+        self._memory.clear(rule, key)
+        if self._store is None:
+            return True
+        try:
+            await self._store.clear(rule, key)
+        except Exception as exc:
+            self._warn(self.failure_policy, rule.name, exc)
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        """Close the Redis connections this limiter opened (not a shared connector's)."""
+        if self._owned and self.connector is not None:
+            await self.connector.aclose()
+
+    def __repr__(self) -> str:
+        where = "memory" if self.connector is None else repr(self.connector)
+        return f"AsyncRateLimiter({where}, failure_policy={self.failure_policy!r})"

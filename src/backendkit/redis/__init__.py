@@ -1,0 +1,30 @@
+"""The one Redis connection layer: timeouts, no retries, a circuit breaker.
+
+The token store, the rate limiter and the cache all reach Redis through a
+[`RedisConnector`][backendkit.redis.RedisConnector] (or its async twin). Clients are
+built from a URL with short connect and command timeouts and redis-py's automatic
+retries turned off; a circuit breaker stops calling a dead server for a cooldown; an
+outage warning is logged at most once per interval. Each component decides what an
+outage means for it.
+
+Needs the ``redis`` extra: ``pip install 'backendkit[redis]'``.
+"""
+
+from __future__ import annotations
+
+from backendkit._extras import require
+
+require("redis", "redis")
+
+from backendkit.redis._async import AsyncRedisConnector  # noqa: E402
+from backendkit.redis._clients import AsyncRedisClient, RedisClient  # noqa: E402
+from backendkit.redis._config import RedisConfig  # noqa: E402
+from backendkit.redis._sync import RedisConnector  # noqa: E402
+
+__all__ = [
+    "AsyncRedisClient",
+    "AsyncRedisConnector",
+    "RedisClient",
+    "RedisConfig",
+    "RedisConnector",
+]

@@ -1,0 +1,156 @@
+"""Logic shared by the sync and async connectors: breaker, error translation, warnings.
+
+Only the I/O differs between [`RedisConnector`][backendkit.redis.RedisConnector] and
+[`AsyncRedisConnector`][backendkit.redis.AsyncRedisConnector]; both drive this core
+before and after every call.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from backendkit.breaker import CircuitBreaker
+from backendkit.clock import Clock
+from backendkit.errors import BackendUnavailable
+from backendkit.logging import get_logger
+from backendkit.redis._config import ParsedRedisUrl, RedisConfig, parse_redis_url
+from backendkit.redis._errors import is_outage, server_answered
+from redis._parsers.encoders import Encoder
+from redis.backoff import NoBackoff
+from redis.maint_notifications import MaintNotificationsConfig
+
+__all__ = ["ConnectorCore", "ScriptHost", "no_backoff"]
+
+_log = get_logger("backendkit.redis")
+
+
+def no_backoff() -> NoBackoff:
+    """The backoff for a retry policy with zero retries (it is never consulted)."""
+    return NoBackoff()
+
+
+class _WarnThrottle:
+    """Lets one warning through per ``interval`` seconds and counts the ones it held back."""
+
+    def __init__(self, interval: float, clock: Clock) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next_at: float | None = None
+        self._suppressed = 0
+
+    def take(self) -> int | None:
+        """Return how many warnings were held back since the last one, or None to hold."""
+        with self._lock:
+            now = self._clock.monotonic()
+            if self._next_at is not None and now < self._next_at:
+                self._suppressed += 1
+                return None
+            self._next_at = now + self._interval
+            suppressed, self._suppressed = self._suppressed, 0
+            return suppressed
+
+
+class ConnectorCore:
+    """Everything a connector does around one Redis call, minus the call itself."""
+
+    def __init__(self, config: RedisConfig | str, clock: Clock, name: str) -> None:
+        self.config = config if isinstance(config, RedisConfig) else RedisConfig(config)
+        self.parsed: ParsedRedisUrl = parse_redis_url(self.config.url)
+        self.name = name
+        self.clock = clock
+        self.breaker = CircuitBreaker(
+            threshold=self.config.breaker_threshold,
+            cooldown=self.config.breaker_cooldown,
+            clock=clock,
+        )
+        self._throttle = _WarnThrottle(self.config.warn_interval, clock)
+
+    def timeouts(self) -> dict[str, Any]:
+        """Keyword arguments every client (and every sentinel client) is built with.
+
+        Besides the two socket timeouts: redis-py 8 speaks RESP3 and, by default, sends
+        ``CLIENT MAINT_NOTIFICATIONS ON`` on every new connection and *relaxes socket
+        timeouts to 10 s* while a server announces maintenance. Both defeat short
+        timeouts, so maintenance notifications are turned off.
+        """
+        return {
+            "socket_connect_timeout": self.config.connect_timeout,
+            "socket_timeout": self.config.command_timeout,
+            "maint_notifications_config": MaintNotificationsConfig(enabled=False),
+        }
+
+    def before_call(self) -> None:
+        """Fail fast, without touching the network, while the breaker is open.
+
+        Raises:
+            BackendUnavailable: the breaker is open.
+        """
+        if not self.breaker.allow():
+            raise BackendUnavailable()
+
+    def on_success(self) -> None:
+        """Record a successful call; log once when it ends an outage."""
+        if self.breaker.record_success():
+            _log.info("redis_recovered", connector=self.name, url=self.config.safe_url)
+
+    def on_error(self, exc: BaseException) -> BackendUnavailable | None:
+        """Record a failed call and return the error to raise instead, if it is an outage.
+
+        A non-outage error is left to propagate unchanged (``None`` is returned); an error
+        reply still proves the server is alive, so it counts as a success for the breaker.
+        """
+        if is_outage(exc):
+            opened = self.breaker.record_failure()
+            suppressed = self._throttle.take()
+            if suppressed is not None:
+                _log.warning(
+                    "redis_unavailable",
+                    connector=self.name,
+                    url=self.config.safe_url,
+                    error=type(exc).__name__,
+                    detail=str(exc)[:200],
+                    breaker=self.breaker.state.value,
+                    breaker_opened=opened,
+                    cooldown=self.config.breaker_cooldown,
+                    suppressed=suppressed,
+                )
+            return BackendUnavailable()
+        if server_answered(exc):
+            self.on_success()
+        return None
+
+    def describe(self) -> str:
+        """A log- and repr-safe description (no password)."""
+        return f"name={self.name!r}, url={self.config.safe_url!r}"
+
+
+class ScriptHost:
+    """The ``registered_client`` of scripts made by a connector.
+
+    redis-py's ``Script`` only needs its registered client for the encoder. Giving it this
+    host instead of a real client means registering a script never opens a connection
+    (a cluster client connects when built), and a script called without ``client=``,
+    outside ``execute()``, fails loudly instead of bypassing the breaker.
+    """
+
+    def __init__(self) -> None:
+        # redis-py's Encoder is untyped; this is the encoder its clients use by default.
+        encoder_class: Any = Encoder
+        self._encoder: Encoder = encoder_class(
+            encoding="utf-8", encoding_errors="strict", decode_responses=False
+        )
+
+    def get_encoder(self) -> Encoder:
+        """The encoder of connector-built clients (UTF-8, bytes responses)."""
+        return self._encoder
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> Any:
+        raise TypeError(
+            "run connector scripts inside execute(): "
+            "conn.execute(lambda r: script(keys=[...], args=[...], client=r))"
+        )
+
+    evalsha = _refuse
+    script_load = _refuse

@@ -1,0 +1,43 @@
+"""Which redis-py errors mean "Redis is unavailable" (translated at the boundary)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis import exceptions as rx
+
+__all__ = ["is_outage", "server_answered"]
+
+# An outage: the server could not be reached, did not answer in time, or answered that it
+# cannot serve right now (loading, failover, cluster down, out of memory). redis-py's
+# ConnectionError covers AuthenticationError, BusyLoadingError, MaxConnectionsError and
+# sentinel's MasterNotFoundError/SlaveNotFoundError. OSError catches socket errors that
+# redis-py lets through unwrapped; asyncio.TimeoutError is not an OSError before 3.11.
+_OUTAGE: tuple[type[BaseException], ...] = (
+    rx.ConnectionError,
+    rx.TimeoutError,
+    rx.ClusterError,
+    rx.TryAgainError,
+    rx.ReadOnlyError,
+    rx.OutOfMemoryError,
+    rx.InvalidResponse,
+    rx.RedisClusterException,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+# Programming errors that share a base class with cluster outages: never an outage.
+_USAGE: tuple[type[BaseException], ...] = (
+    rx.CrossSlotTransactionError,
+    rx.InvalidPipelineStack,
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when ``exc`` means Redis is unavailable rather than the call being wrong."""
+    return isinstance(exc, _OUTAGE) and not isinstance(exc, _USAGE)
+
+
+def server_answered(exc: BaseException) -> bool:
+    """True when ``exc`` is a reply from a live server (an error reply, e.g. WRONGTYPE)."""
+    return isinstance(exc, rx.ResponseError) and not is_outage(exc)

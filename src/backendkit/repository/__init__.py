@@ -1,0 +1,76 @@
+"""Paginated repositories on SQLAlchemy 2: safe filters and sorting, offset and keyset
+paging, honest counts, transactions; sync and async; SQLite, PostgreSQL and MySQL/MariaDB.
+
+Install with ``pip install 'backendkit[sqlalchemy]'`` (plus ``[postgres]`` or ``[mysql]``
+for those drivers).
+
+Example:
+    ```python
+    class UserRepository(Repository[User]):
+        filter_fields = {"email": FilterField(User.email, "eq", "search")}
+        sort_fields = {"createdAt": User.created_at, "name": User.name}
+        default_sort = "-createdAt"
+
+    with UnitOfWork(session_factory) as uow:
+        page = UserRepository(uow.session).list_page(PageParams(), filters=query)
+    ```
+"""
+
+from __future__ import annotations
+
+from backendkit._extras import require
+
+require("sqlalchemy", "sqlalchemy")
+
+from backendkit.repository._async_repo import AsyncRepository  # noqa: E402
+from backendkit.repository._base import Data, RepositoryBase  # noqa: E402
+from backendkit.repository._counting import COUNT_STRATEGIES, Counting  # noqa: E402
+from backendkit.repository._engine import (  # noqa: E402
+    build_async_engine,
+    build_async_session_factory,
+    build_engine,
+    build_session_factory,
+)
+from backendkit.repository._errors import translate_errors, translate_exception  # noqa: E402
+from backendkit.repository._filters import (  # noqa: E402
+    OPERATORS,
+    RESERVED_QUERY_KEYS,
+    Condition,
+    FilterField,
+)
+from backendkit.repository._mixins import (  # noqa: E402
+    SoftDeleteMixin,
+    TimestampMixin,
+    VersionMixin,
+    utcnow,
+)
+from backendkit.repository._repo import Repository  # noqa: E402
+from backendkit.repository._sorting import SortField, SortKey  # noqa: E402
+from backendkit.repository._uow import AsyncUnitOfWork, UnitOfWork  # noqa: E402
+
+__all__ = [
+    "COUNT_STRATEGIES",
+    "OPERATORS",
+    "RESERVED_QUERY_KEYS",
+    "AsyncRepository",
+    "AsyncUnitOfWork",
+    "Condition",
+    "Counting",
+    "Data",
+    "FilterField",
+    "Repository",
+    "RepositoryBase",
+    "SoftDeleteMixin",
+    "SortField",
+    "SortKey",
+    "TimestampMixin",
+    "UnitOfWork",
+    "VersionMixin",
+    "build_async_engine",
+    "build_async_session_factory",
+    "build_engine",
+    "build_session_factory",
+    "translate_errors",
+    "translate_exception",
+    "utcnow",
+]

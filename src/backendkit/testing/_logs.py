@@ -1,0 +1,37 @@
+"""Capture structlog events in tests, as the production pipeline would see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import structlog.testing
+
+from backendkit._logging_redact import redact_processor
+from backendkit.logging import _context_processors
+
+__all__ = ["capture_logs"]
+
+
+@contextmanager
+def capture_logs() -> Iterator[list[dict[str, Any]]]:
+    """Collect every structlog event logged inside the block as a list of dicts.
+
+    Unlike ``structlog.testing.capture_logs`` alone, the captured events have passed
+    through backendkit's request-context merge and redaction, so a test sees exactly the
+    fields (and the ``[REDACTED]`` masks) a production log line would carry. Each dict
+    has ``event``, ``log_level`` and the event's fields. Events of every level are
+    captured. Not thread-safe (it swaps structlog's global processors).
+
+    Example:
+        >>> from backendkit.logging import get_logger
+        >>> with capture_logs() as logs:
+        ...     get_logger("demo").warning("login_failed", password="hunter2")
+        >>> logs[0]["event"], logs[0]["password"], logs[0]["log_level"]
+        ('login_failed', '[REDACTED]', 'warning')
+    """
+    with structlog.testing.capture_logs(
+        processors=[*_context_processors(), redact_processor]
+    ) as entries:
+        yield entries  # type: ignore[misc]

@@ -1,0 +1,412 @@
+"""Reading JSON bodies and validating them into models, with errors a client may see.
+
+Two steps, kept apart so adapters can use either:
+
+1. [`parse_json`][backendkit.validation.parse_json] turns raw bytes into Python data. It
+   checks the size first (``PAYLOAD_TOO_LARGE``), then UTF-8, then parses with
+   pydantic-core's non-recursive-in-Python parser; anything unreadable is ``BAD_REQUEST``.
+2. [`validate`][backendkit.validation.validate] turns data into a model or raises
+   [`ValidationFailed`][backendkit.errors.ValidationFailed] whose details name every failing
+   field (``address.street``, ``items[2].qty``) with a message that never repeats the value.
+
+Parsing decisions (RFC 8259 leaves some of them to the implementation):
+
+- ``NaN``, ``Infinity`` and ``-Infinity`` are not JSON and are refused. A number literal too
+  large for a float (``1e400``) becomes ``inf`` exactly as in the standard library;
+  [`ApiModel`][backendkit.validation.ApiModel] float fields refuse non-finite values.
+- Integers longer than 4300 digits are refused (the same bound CPython puts on ``int(str)``).
+- Duplicate object keys: the last one wins, as in the standard library and most parsers.
+- A UTF-8 byte-order mark is refused (RFC 8259 forbids sending one); so are lone surrogate
+  escapes such as ``"\\ud800"``, which no UTF-8 encoder could write back out.
+- Nesting is capped (64 levels by default): pydantic-core already stops at about 200
+  levels with an error instead of recursing, and the lower cap is checked on the parsed
+  value with an explicit stack, never with recursion.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import types
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+from pydantic_core import from_json
+
+from backendkit.errors import BadRequest, ErrorDetail, PayloadTooLarge, ValidationFailed
+
+__all__ = [
+    "ApiModel",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_DEPTH",
+    "error_details",
+    "parse_json",
+    "validate",
+    "validate_query",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+#: Default body cap of [`parse_json`][backendkit.validation.parse_json] (1 MiB, as in Settings).
+DEFAULT_MAX_BYTES = 1_048_576
+#: Default nesting cap: 64 levels of objects and arrays.
+DEFAULT_MAX_DEPTH = 64
+# pydantic-core refuses input nested deeper than about 200 levels on its own.
+_PARSER_DEPTH_LIMIT = 200
+
+
+def _field_title(name: str, _info: Any) -> str:
+    """Schema titles from Python names: ``per_page`` -> ``Per page`` (not ``Perpage``)."""
+    return _label(name)
+
+
+class ApiModel(BaseModel):
+    """Base for request and response models: camelCase on the wire, snake_case in Python.
+
+    - Fields are read from their camelCase alias (``firstName``) or their Python name
+      (``first_name``), and written out by alias.
+    - Unknown fields are refused (``extra="forbid"``) so a typo is an error, not a silent
+      no-op.
+    - Pydantic's usual (lax) coercion stays on, so ``"20"`` from a query string is an int.
+    - Float fields refuse ``inf`` and ``nan``.
+
+    Example:
+        >>> class NewUser(ApiModel):
+        ...     first_name: str
+        >>> NewUser.model_validate({"firstName": "Ada"}).model_dump()
+        {'firstName': 'Ada'}
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        field_title_generator=_field_title,
+    )
+
+
+def parse_json(
+    body: bytes | bytearray | memoryview | str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Any:
+    """Parse a JSON request body safely.
+
+    Args:
+        body: the raw body; ``str`` is measured by its UTF-8 length.
+        max_bytes: largest accepted body in bytes.
+        max_depth: deepest accepted nesting of objects and arrays (1 to 200).
+
+    Returns:
+        The parsed value (dict, list, str, int, float, bool or None).
+
+    Raises:
+        PayloadTooLarge: the body is longer than ``max_bytes`` (checked before anything else).
+        BadRequest: empty, not UTF-8, not JSON, or nested deeper than ``max_depth``.
+
+    Example:
+        >>> parse_json(b'{"name": "Ada"}')
+        {'name': 'Ada'}
+        >>> parse_json(b"[" * 100_000)
+        Traceback (most recent call last):
+        ...
+        backendkit.errors.BadRequest: The request body is nested too deeply
+    """
+    if not 1 <= max_depth <= _PARSER_DEPTH_LIMIT:
+        raise ValueError(f"max_depth must be between 1 and {_PARSER_DEPTH_LIMIT}")
+    data = _as_bytes(body, max_bytes)
+    if not data.strip(b" \t\r\n"):
+        raise BadRequest("The request body is empty")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8") from None
+    try:
+        value = from_json(data, allow_inf_nan=False)
+    except ValueError as exc:
+        reason = str(exc)
+        if reason.startswith("recursion limit exceeded"):
+            raise BadRequest("The request body is nested too deeply") from None
+        # pydantic-core's reasons are fixed phrases plus a position; they never quote input.
+        raise BadRequest(
+            "The request body is not valid JSON", details=[ErrorDetail(None, reason)]
+        ) from None
+    # Counting brackets is a cheap upper bound on the depth; walk only when it could be over.
+    if data.count(b"[") + data.count(b"{") > max_depth and _too_deep(value, max_depth):
+        raise BadRequest("The request body is nested too deeply")
+    return value
+
+
+def _as_bytes(body: bytes | bytearray | memoryview | str, max_bytes: int) -> bytes:
+    """Return ``body`` as bytes, refusing it before any copy when it is over the cap."""
+    if isinstance(body, str):
+        # Every character is at least one byte: a long text is refused before encoding it.
+        if len(body) > max_bytes:
+            raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes")
+        try:
+            data = body.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates
+            raise BadRequest("The request body is not valid UTF-8") from None
+    else:
+        size = body.nbytes if isinstance(body, memoryview) else len(body)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes")
+        data = bytes(body)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes")
+    return data
+
+
+def _too_deep(value: Any, max_depth: int) -> bool:
+    """True when containers nest deeper than ``max_depth``; an explicit stack, no recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        children: Iterable[Any] = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def validate(model: type[M], data: Any, *, context: dict[str, Any] | None = None) -> M:
+    """Validate ``data`` into ``model`` or raise a client-safe ``ValidationFailed``.
+
+    Every failing field is listed. The error's message is the single detail's message when
+    there is one detail, else a general one. The pydantic error is not chained (its text
+    holds the submitted values, which must not reach logs either).
+
+    Raises:
+        ValidationFailed: with one [`ErrorDetail`][backendkit.errors.ErrorDetail] per problem.
+
+    Example:
+        >>> class Login(ApiModel):
+        ...     email: str
+        >>> validate(Login, {})
+        Traceback (most recent call last):
+        ...
+        backendkit.errors.ValidationFailed: Email is required
+    """
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise _failed(error_details(exc)) from None
+
+
+def error_details(errors: ValidationError | Iterable[Mapping[str, Any]]) -> list[ErrorDetail]:
+    """Turn a pydantic ``ValidationError`` (or its ``errors()`` list) into client-safe details.
+
+    Paths use the wire names (aliases) joined as ``address.street`` and ``items[2].qty``;
+    messages are pydantic's, rewritten where pydantic would quote the input, and replaced
+    by a generic one whenever the submitted text shows up in them anyway. Pass the error
+    dicts *with* their ``input`` so that last check can run; the input is never copied
+    into a detail. Identical details are listed once.
+
+    Example:
+        >>> error_details([{"type": "missing", "loc": ("address", "zipCode"), "msg": "Field required"}])
+        [ErrorDetail(field='address.zipCode', message='Zip code is required')]
+    """  # noqa: E501
+    items = errors.errors(include_url=False) if isinstance(errors, ValidationError) else errors
+    details: list[ErrorDetail] = []
+    seen: set[tuple[str | None, str]] = set()
+    for error in items:
+        key = (_format_loc(tuple(error.get("loc", ()))), _safe_message(error))
+        if key not in seen:
+            seen.add(key)
+            details.append(ErrorDetail(*key))
+    return details
+
+
+def _failed(details: list[ErrorDetail]) -> ValidationFailed:
+    return ValidationFailed(details[0].message if len(details) == 1 else None, details=details)
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str | None:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or None
+
+
+# Types whose pydantic message would quote the input or name internals.
+_REWRITTEN = {
+    "uuid_parsing": "Input should be a valid UUID",
+    "json_invalid": "Input should be valid JSON",
+    "model_type": "Input should be an object",
+    "model_attributes_type": "Input should be an object",
+    "dataclass_type": "Input should be an object",
+    "dataclass_exact_type": "Input should be an object",
+    "is_instance_of": "Input has the wrong type",
+    "is_subclass_of": "Input has the wrong type",
+    "get_attribute_error": "Invalid value",
+    "iteration_error": "Invalid value",
+    "mapping_type": "Input should be an object",
+    "no_such_attribute": "Invalid value",
+    "extra_forbidden": "Unknown field",
+}
+_GENERIC = "Invalid value"
+# Types whose message is a template filled from the schema only (bounds, choices, pattern).
+_SCHEMA_TEMPLATED = frozenset(
+    {
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "multiple_of",
+        "too_short",
+        "too_long",
+        "string_too_short",
+        "string_too_long",
+        "string_pattern_mismatch",
+        "bytes_too_short",
+        "bytes_too_long",
+        "literal_error",
+        "enum",
+        "decimal_max_digits",
+        "decimal_max_places",
+        "decimal_whole_digits",
+        "url_too_long",
+        "url_scheme",
+    }
+)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _safe_message(error: Mapping[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    message = str(error.get("msg", _GENERIC))
+    if kind == "missing":
+        loc = tuple(error.get("loc", ()))
+        last = loc[-1] if loc else None
+        return f"{_label(last)} is required" if isinstance(last, str) else "Field required"
+    if kind in _REWRITTEN:
+        return _REWRITTEN[kind]
+    if kind == "union_tag_invalid":
+        expected = (error.get("ctx") or {}).get("expected_tags")
+        if expected is None:
+            return "Input tag does not match any of the expected tags"
+        return f"Input tag does not match any of the expected tags: {expected}"
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif kind == "assertion_error":
+        message = message.removeprefix("Assertion failed, ")
+    return _GENERIC if _echoes(kind, message, error.get("input")) else message
+
+
+def _echoes(kind: str, message: str, value: Any) -> bool:
+    """True when ``message`` contains the submitted text.
+
+    Constraint messages are built from the schema (``less than 1000``), so a value that
+    happens to equal a bound is not an echo; short texts occur in ordinary words.
+    """
+    return (
+        isinstance(value, str)
+        and len(value) >= 4
+        and kind not in _SCHEMA_TEMPLATED
+        and value in message
+    )
+
+
+def _label(name: str) -> str:
+    """``firstName`` / ``first_name`` -> ``First name``."""
+    text = " ".join(_CAMEL_BOUNDARY.sub(" ", name).replace("_", " ").split()).lower()
+    return text[:1].upper() + text[1:] if text else "Field"
+
+
+def validate_query(model: type[M], query: Any) -> M:
+    """Validate query-string parameters into ``model``.
+
+    ``query`` may be a plain mapping (values a string or a list of strings), a multi-dict
+    with ``getlist`` (werkzeug, Django, Starlette) or an iterable of ``(key, value)`` pairs.
+    Fields typed as a list/tuple/set receive every value; any other field must be given
+    once: a repeated scalar parameter is a validation error rather than a silent pick of
+    the first or last value (layers that pick differently are how parameter pollution
+    works).
+
+    Raises:
+        ValidationFailed: invalid or repeated parameters.
+
+    Example:
+        >>> class Search(ApiModel):
+        ...     tag: list[str] = []
+        ...     per_page: int = 20
+        >>> validate_query(Search, [("tag", "a"), ("tag", "b"), ("perPage", "5")])
+        Search(tag=['a', 'b'], per_page=5)
+    """
+    multi = _sequence_keys(model)
+    scalar = _field_keys(model) - multi
+    data: dict[str, Any] = {}
+    repeated: list[ErrorDetail] = []
+    for key, values in _multi_items(query).items():
+        if key in multi:
+            data[key] = values
+        elif len(values) == 1:
+            data[key] = values[0]
+        elif key in scalar:
+            repeated.append(ErrorDetail(key, "Only one value is allowed"))
+        else:
+            data[key] = values[-1]  # an unknown key: the model's ``extra`` setting decides
+    if not repeated:
+        return validate(model, data)
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        dropped = {d.field for d in repeated}
+        repeated += [d for d in error_details(exc) if d.field not in dropped]
+    raise _failed(repeated)
+
+
+def _multi_items(query: Any) -> dict[str, list[str]]:
+    items: dict[str, list[str]] = {}
+    if hasattr(query, "getlist") and hasattr(query, "keys"):
+        for key in query.keys():  # noqa: SIM118 - multi-dicts iterate differently
+            items[key] = list(query.getlist(key))
+    elif isinstance(query, Mapping):
+        for key, value in query.items():
+            items[key] = list(value) if isinstance(value, list | tuple) else [value]
+    else:
+        for key, value in query:
+            items.setdefault(key, []).append(value)
+    return items
+
+
+@functools.lru_cache(maxsize=256)
+def _field_keys(model: type[BaseModel]) -> frozenset[str]:
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        keys.add(name)
+        if isinstance(field.alias, str):
+            keys.add(field.alias)
+    return frozenset(keys)
+
+
+@functools.lru_cache(maxsize=256)
+def _sequence_keys(model: type[BaseModel]) -> frozenset[str]:
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        if _is_sequence(field.annotation):
+            keys.add(name)
+            if isinstance(field.alias, str):
+                keys.add(field.alias)
+    return frozenset(keys)
+
+
+def _is_sequence(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_sequence(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_is_sequence(arg) for arg in get_args(annotation))
+    if isinstance(origin, type):
+        return issubclass(origin, Sequence | AbstractSet) and not issubclass(origin, str | bytes)
+    return False

@@ -1,0 +1,114 @@
+"""The framework-free web core every adapter is built on.
+
+Nothing here imports Flask, FastAPI, Starlette or Django: the adapters translate their
+framework's request and response objects into calls to these functions, so the three
+frameworks behave identically and a new adapter is a few hundred lines of translation
+(see *Integrations → Custom adapter* in the docs).
+
+- the bundle: `WebKit`, `CookieAuth`;
+- one request: `RequestCycle` (request id, log context, response headers, access log);
+- errors: `render_error`, `error_for_status`;
+- bodies: `BodyBudget`, `check_content_length`, `read_body`, `aread_body`,
+  `require_json`, `parse_body`;
+- auth: `bearer_token`, `credentials`, `Principal`, `authenticate`, `aauthenticate`,
+  `principal_from_claims`, `check_roles`, `check_scopes`, `check_csrf`, `new_csrf_token`,
+  `auth_cookie_headers`;
+- rate limits: `client_key`, `limit_key`, `route_rule`, `rule_name`, `enforce_limit`,
+  `aenforce_limit`;
+- pagination: `page_params`, `cursor_params`;
+- HTTP caching: `etag_for`, `etag_matches`, `conditional`, `cache_control`;
+- health: `check_health`, `acheck_health`, `HealthReport`, `health_response`.
+"""
+
+from __future__ import annotations
+
+from backendkit.web._auth import (
+    Principal,
+    aauthenticate,
+    auth_cookie_headers,
+    authenticate,
+    bearer_token,
+    check_csrf,
+    check_roles,
+    check_scopes,
+    credentials,
+    new_csrf_token,
+    principal_from_claims,
+)
+from backendkit.web._body import (
+    BodyBudget,
+    aread_body,
+    check_content_length,
+    is_json_media_type,
+    parse_body,
+    read_body,
+    require_json,
+)
+from backendkit.web._caching import cache_control, conditional, etag_for, etag_matches
+from backendkit.web._cycle import RequestCycle
+from backendkit.web._errors import error_for_status, render_error
+from backendkit.web._headers import (
+    JSON_CONTENT_TYPE,
+    NO_STORE,
+    REQUEST_ID_HEADER,
+    SECURITY_HEADERS,
+)
+from backendkit.web._health import HealthReport, acheck_health, check_health, health_response
+from backendkit.web._kit import CookieAuth, WebKit
+from backendkit.web._params import cursor_params, page_params
+from backendkit.web._ratelimit import (
+    KeyKind,
+    aenforce_limit,
+    client_key,
+    enforce_limit,
+    limit_key,
+    route_rule,
+    rule_name,
+)
+
+__all__ = [
+    "JSON_CONTENT_TYPE",
+    "NO_STORE",
+    "REQUEST_ID_HEADER",
+    "SECURITY_HEADERS",
+    "BodyBudget",
+    "CookieAuth",
+    "HealthReport",
+    "KeyKind",
+    "Principal",
+    "RequestCycle",
+    "WebKit",
+    "aauthenticate",
+    "acheck_health",
+    "aenforce_limit",
+    "aread_body",
+    "auth_cookie_headers",
+    "authenticate",
+    "bearer_token",
+    "cache_control",
+    "check_content_length",
+    "check_csrf",
+    "check_health",
+    "check_roles",
+    "check_scopes",
+    "client_key",
+    "conditional",
+    "credentials",
+    "cursor_params",
+    "enforce_limit",
+    "error_for_status",
+    "etag_for",
+    "etag_matches",
+    "health_response",
+    "is_json_media_type",
+    "limit_key",
+    "new_csrf_token",
+    "page_params",
+    "parse_body",
+    "principal_from_claims",
+    "read_body",
+    "render_error",
+    "require_json",
+    "route_rule",
+    "rule_name",
+]

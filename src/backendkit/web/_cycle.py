@@ -1,0 +1,159 @@
+"""One HTTP request's life: request id, log context, response headers, one access-log event.
+
+Adapters create a [`RequestCycle`][backendkit.web.RequestCycle] as the first thing a
+request meets and call [`finish`][backendkit.web.RequestCycle.finish] as the last, so every
+log line in between (including code run in worker threads, which inherit the context)
+carries the request id, and exactly one ``request_completed`` event is logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from backendkit.clock import Clock, system_clock
+from backendkit.logging import (
+    accept_request_id,
+    bind_request_context,
+    clear_request_context,
+    get_logger,
+)
+from backendkit.web._headers import NO_STORE, REQUEST_ID_HEADER, SECURITY_HEADERS
+
+__all__ = ["RequestCycle"]
+
+_access_log = get_logger("backendkit.access")
+
+
+class RequestCycle:
+    """State of one request from its first byte to the access-log line.
+
+    Attributes:
+        request_id: the accepted incoming ``X-Request-ID`` or a new one.
+        method: the HTTP method.
+        path: the request path (no query string: it may carry secrets).
+        user_id: the authenticated user, once known.
+        no_store: whether the response must carry ``Cache-Control: no-store``.
+        status: the response status, once known.
+        extra_headers: headers decided during the request for whatever response is sent
+            (rate-limit headers), added by
+            [`response_headers`][backendkit.web.RequestCycle.response_headers].
+    """
+
+    __slots__ = (
+        "_clock",
+        "_finished",
+        "_started",
+        "extra_headers",
+        "method",
+        "no_store",
+        "path",
+        "request_id",
+        "status",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        request_id: str,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+        self.user_id: str | None = None
+        self.no_store = False
+        self.status: int | None = None
+        self.extra_headers: dict[str, str] = {}
+        self._clock = clock
+        self._started = clock.monotonic()
+        self._finished = False
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        method: str,
+        path: str,
+        request_id_header: str | None,
+        clock: Clock = system_clock,
+    ) -> RequestCycle:
+        """Accept or create the request id and bind it (with method and path) to the log context.
+
+        Args:
+            method: the HTTP method.
+            path: the request path without the query string.
+            request_id_header: the incoming ``X-Request-ID`` value, if any; an unsafe value
+                is replaced by a new id.
+            clock: where the duration is measured from.
+        """
+        cycle = cls(
+            method=method, path=path, request_id=accept_request_id(request_id_header), clock=clock
+        )
+        bind_request_context(request_id=cycle.request_id, method=method, path=path)
+        return cycle
+
+    def set_user(self, user_id: str) -> None:
+        """Record the authenticated user: bound to the log context, and the response is no-store."""
+        self.user_id = user_id
+        self.no_store = True
+        bind_request_context(user_id=user_id)
+
+    def mark_no_store(self) -> None:
+        """Make the response ``Cache-Control: no-store`` (login, refresh and other auth routes)."""
+        self.no_store = True
+
+    def add_headers(self, headers: dict[str, str]) -> None:
+        """Add headers to the eventual response (success or error alike)."""
+        self.extra_headers.update(headers)
+
+    def response_headers(self, existing: Iterable[str] = ()) -> dict[str, str]:
+        """Headers to add to the response.
+
+        Args:
+            existing: names of the headers the response already has (any case); a
+                ``Cache-Control`` the route set itself is kept.
+
+        Returns:
+            ``X-Request-ID``, the security headers and, when marked, ``Cache-Control: no-store``.
+        """
+        present = {name.lower() for name in existing}
+        headers = {REQUEST_ID_HEADER: self.request_id}
+        for name, value in self.extra_headers.items():
+            if name.lower() not in present:
+                headers[name] = value
+        for name, value in SECURITY_HEADERS.items():
+            if name.lower() not in present:
+                headers[name] = value
+        if self.no_store and "cache-control" not in present:
+            headers["Cache-Control"] = NO_STORE
+        return headers
+
+    @property
+    def duration_ms(self) -> float:
+        """Milliseconds since the cycle started."""
+        return round((self._clock.monotonic() - self._started) * 1000.0, 3)
+
+    def finish(self, status: int | None = None) -> None:
+        """Log the one access-log event and clear the log context (idempotent).
+
+        Args:
+            status: the response status; defaults to the recorded ``status``, else 500.
+        """
+        if self._finished:
+            return
+        self._finished = True
+        if status is not None:
+            self.status = status
+        _access_log.info(
+            "request_completed",
+            method=self.method,
+            path=self.path,
+            status=self.status if self.status is not None else 500,
+            duration_ms=self.duration_ms,
+            user_id=self.user_id,
+            request_id=self.request_id,
+        )
+        clear_request_context()

@@ -1,0 +1,166 @@
+"""The bundle every adapter is built from: settings plus the optional services."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from backendkit.clientip import ClientIPResolver
+from backendkit.clock import Clock, system_clock
+from backendkit.settings import Settings
+
+if TYPE_CHECKING:
+    from backendkit.auth import TokenService
+    from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
+
+__all__ = ["CookieAuth", "WebKit"]
+
+
+@dataclass(frozen=True, slots=True)
+class CookieAuth:
+    """Cookie transport for access tokens, protected by a CSRF double-submit check.
+
+    With cookie transport on, a request without an ``Authorization`` header may carry its
+    access token in ``access_cookie``. Because browsers send cookies on cross-site
+    requests, every unsafe method (POST, PUT, PATCH, DELETE) must also echo the value of
+    the ``csrf_cookie`` (readable by the page's script) in the ``csrf_header``; the two are
+    compared in constant time.
+
+    Attributes:
+        access_cookie: name of the HttpOnly cookie holding the access token.
+        csrf_cookie: name of the script-readable cookie holding the CSRF token.
+        csrf_header: request header that must repeat the CSRF cookie on unsafe methods.
+        secure: set the ``Secure`` attribute (turn off only for plain-HTTP development).
+        samesite: the ``SameSite`` attribute.
+        path: the cookies' ``Path``.
+    """
+
+    access_cookie: str = "access_token"
+    csrf_cookie: str = "csrf_token"
+    csrf_header: str = "X-CSRF-Token"
+    secure: bool = True
+    samesite: Literal["lax", "strict", "none"] = "lax"
+    path: str = "/"
+
+
+@dataclass(frozen=True, slots=True)
+class WebKit:
+    """Everything the adapters need, built once from [`Settings`][backendkit.settings.Settings].
+
+    Build it with [`from_settings`][backendkit.web.WebKit.from_settings] and hand the same
+    object to ``install(app, kit)`` (FastAPI), ``BackendKit(app, kit=kit)`` (Flask) or the
+    Django settings. Sync adapters use ``tokens``/``limiter``; async ones use the async
+    twins so that no Redis or bcrypt call blocks an event loop.
+
+    Attributes:
+        settings: the parsed settings.
+        tokens: verifies access tokens (``None``: authentication is not configured).
+        limiter: the sync rate limiter (WSGI adapters).
+        async_limiter: the async rate limiter (ASGI adapters).
+        cookie_auth: cookie transport with CSRF protection (``None``: Bearer header only).
+        clock: the time source for request durations.
+        ip_resolver: finds the client address behind trusted proxies (default: one
+            trusting ``settings.trusted_proxies`` and reading ``X-Forwarded-For``).
+        closers: called by [`close`][backendkit.web.WebKit.close] /
+            [`aclose`][backendkit.web.WebKit.aclose] on shutdown (pools, connectors); async
+            callables are awaited by ``aclose`` and skipped by ``close``.
+    """
+
+    settings: Settings
+    tokens: TokenService | None = None
+    limiter: RateLimiter | None = None
+    async_limiter: AsyncRateLimiter | None = None
+    cookie_auth: CookieAuth | None = None
+    clock: Clock = system_clock
+    closers: Sequence[Callable[[], Any]] = field(default_factory=tuple)
+    ip_resolver: ClientIPResolver = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.ip_resolver is None:
+            # Frozen dataclass: the default resolver is derived once, here.
+            object.__setattr__(self, "ip_resolver", ClientIPResolver.from_settings(self.settings))
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        tokens: TokenService | None = None,
+        limiter: RateLimiter | None = None,
+        async_limiter: AsyncRateLimiter | None = None,
+        cookie_auth: CookieAuth | None = None,
+        clock: Clock = system_clock,
+        closers: Sequence[Callable[[], Any]] = (),
+        ip_resolver: ClientIPResolver | None = None,
+    ) -> WebKit:
+        """Build a kit; ``settings`` defaults to ``Settings.from_env()``.
+
+        Example:
+            >>> kit = WebKit.from_settings(Settings(env="test", max_body_bytes=1024))
+            >>> kit.max_body_bytes, kit.problem
+            (1024, False)
+        """
+        return cls(
+            settings=settings if settings is not None else Settings.from_env(),
+            tokens=tokens,
+            limiter=limiter,
+            async_limiter=async_limiter,
+            cookie_auth=cookie_auth,
+            clock=clock,
+            closers=tuple(closers),
+            ip_resolver=ip_resolver,  # type: ignore[arg-type]
+        )
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest accepted request body (``settings.max_body_bytes``)."""
+        return self.settings.max_body_bytes
+
+    @property
+    def problem(self) -> bool:
+        """Whether errors are rendered as RFC 9457 problem details."""
+        return self.settings.error_format == "problem"
+
+    @property
+    def default_rate_limit(self) -> str | None:
+        """The app-wide default limit (``settings.rate_limit_default``), e.g. ``"100/minute"``."""
+        return self.settings.rate_limit_default
+
+    def _targets(self) -> list[Any]:
+        return [self.limiter, self.async_limiter, self.tokens, *self.closers]
+
+    def close(self) -> None:
+        """Close the sync services and run the sync closers (WSGI shutdown hooks)."""
+        for target in self._targets():
+            closer = _closer(target, ("close",))
+            if closer is not None:
+                result = closer()
+                if inspect.isawaitable(result):  # an async closer: only aclose() runs it
+                    _discard(result)
+
+    async def aclose(self) -> None:
+        """Close every service, awaiting async closers (ASGI lifespan shutdown)."""
+        for target in self._targets():
+            closer = _closer(target, ("aclose", "close"))
+            if closer is not None:
+                result = closer()
+                if inspect.isawaitable(result):
+                    await result
+
+
+def _closer(target: Any, names: tuple[str, ...]) -> Callable[[], Any] | None:
+    if target is None:
+        return None
+    for name in names:
+        method = getattr(target, name, None)
+        if callable(method):
+            return method  # type: ignore[no-any-return]
+    return target if callable(target) else None
+
+
+def _discard(awaitable: Awaitable[Any]) -> None:
+    close = getattr(awaitable, "close", None)
+    if callable(close):  # a coroutine never awaited would warn
+        close()

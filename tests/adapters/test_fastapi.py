@@ -1,0 +1,584 @@
+"""FastAPI adapter: what the shared suite cannot see (OpenAPI, ASGI layering, dependencies)."""
+
+# No `from __future__ import annotations`: FastAPI resolves route annotations at runtime.
+import asyncio
+import json
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+import pytest
+from fastapi import Body, Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from backendkit.adapters.fastapi import (
+    BackendKitMiddleware,
+    CurrentUser,
+    CursorPagination,
+    OptionalUser,
+    RateLimit,
+    add_health_route,
+    conditional_json,
+    get_cycle,
+    get_kit,
+    install,
+    no_store,
+    require_scopes,
+)
+from backendkit.errors import ConfigurationError
+from backendkit.responses import Envelope, PageEnvelope, success
+from backendkit.testing import capture_logs
+from backendkit.web import CookieAuth, WebKit, cache_control
+from tests.adapters._apps import MAX_BODY, Probe, build_fastapi_app, make_kit, make_settings
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*httpx2")
+    from fastapi.testclient import TestClient
+
+
+def client_for(app: FastAPI, **kwargs: Any) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, **kwargs)
+
+
+def bearer(kit: WebKit, sub: str = "u1", **claims: Any) -> dict[str, str]:
+    assert kit.tokens is not None
+    return {"Authorization": "Bearer " + kit.tokens.issue_access(sub, claims=claims)}
+
+
+@pytest.fixture
+def kit() -> WebKit:
+    return make_kit()
+
+
+# --------------------------------------------------------------------------- install
+
+
+def test_install_twice_is_refused(kit: WebKit) -> None:
+    """A second install on the same app is a configuration error, not a double stack."""
+    app = FastAPI()
+    install(app, kit)
+    with pytest.raises(ConfigurationError):
+        install(app, kit)
+
+
+def test_dependencies_need_install() -> None:
+    """Using a dependency on an app without install() fails loudly (500 + clear log)."""
+    app = FastAPI()
+
+    @app.get("/x")
+    async def x(request: Request) -> dict[str, Any]:
+        get_kit(request)
+        return {}
+
+    with pytest.raises(ConfigurationError):
+        TestClient(app).get("/x")
+
+
+def test_lifespan_closes_the_kit() -> None:
+    """Shutting the app down awaits the kit's closers (pools are closed)."""
+    closed: list[str] = []
+
+    async def aclose() -> None:
+        closed.append("async")
+
+    kit = WebKit.from_settings(make_settings(), closers=[aclose, lambda: closed.append("sync")])
+    app = FastAPI()
+    install(app, kit)
+    with client_for(app):
+        assert closed == []
+    assert closed == ["async", "sync"]
+
+
+def test_middleware_wraps_any_asgi_app(kit: WebKit) -> None:
+    """BackendKitMiddleware also works by hand around a plain ASGI app."""
+
+    async def bare(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"hi"})
+
+    client = client_for(BackendKitMiddleware(bare, kit))  # type: ignore[arg-type]
+    response = client.get("/", headers={"X-Request-ID": "by-hand"})
+    assert response.text == "hi"
+    assert response.headers["X-Request-ID"] == "by-hand"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --------------------------------------------------------------------------- ASGI layering
+
+
+def test_chunked_body_over_the_cap_is_413(kit: WebKit) -> None:
+    """A body without Content-Length is counted while it arrives and cut off at the cap."""
+    client = client_for(build_fastapi_app(kit, Probe()))
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(10):
+            yield b"x" * 200
+        yield b'"}'
+
+    response = client.post("/echo", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_small_chunked_body_is_read(kit: WebKit) -> None:
+    """The valid twin: a chunked body under the cap is read normally."""
+    client = client_for(build_fastapi_app(kit, Probe()))
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": '
+        yield b'"chunky"}'
+
+    response = client.post("/echo", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+    assert response.json()["data"]["name"] == "chunky"
+
+
+def test_invalid_content_length_is_400(kit: WebKit) -> None:
+    """A Content-Length that is not a number is refused before the app runs."""
+    client = client_for(build_fastapi_app(kit, Probe()))
+    response = client.get("/ok", headers={"Content-Length": "-5"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
+
+
+class Item(BaseModel):
+    name: str
+
+
+def native_body_app(kit: WebKit) -> FastAPI:
+    app = FastAPI()
+    install(app, kit)
+
+    @app.post("/native")
+    async def native(item: Item) -> dict[str, Any]:
+        return success(item)
+
+    @app.post("/raw")
+    async def raw(payload: Annotated[Any, Body()]) -> dict[str, Any]:
+        return success(payload)
+
+    return app
+
+
+def test_fastapi_body_params_respect_the_cap(kit: WebKit) -> None:
+    """Bodies read by FastAPI's own parameters are capped too (413, not FastAPI's 400)."""
+    client = client_for(native_body_app(kit))
+    response = client.post("/native", json={"name": "x" * (MAX_BODY + 10)})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_fastapi_body_params_malformed_json_is_bad_request(kit: WebKit) -> None:
+    """Malformed JSON read by FastAPI's own parser is BAD_REQUEST, not VALIDATION_ERROR."""
+    client = client_for(native_body_app(kit))
+    response = client.post(
+        "/native", content=b'{"name": ', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
+
+
+def test_fastapi_body_params_validation_is_400(kit: WebKit) -> None:
+    """FastAPI's RequestValidationError is a 400 VALIDATION_ERROR naming the field."""
+    client = client_for(native_body_app(kit))
+    response = client.post("/native", json={})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert error["details"] == [{"field": "name", "message": "Name is required"}]
+
+
+def test_fastapi_native_deep_json_is_a_400() -> None:
+    """Deep JSON through FastAPI's own parser is a 400 envelope, never a 500."""
+    client = client_for(native_body_app(make_kit(max_body_bytes=200_000)))
+    response = client.post(
+        "/raw", content=b"[" * 50_000 + b"]" * 50_000, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+def test_500_keeps_cors_headers(kit: WebKit) -> None:
+    """An unhandled error is answered inside the user middleware, so CORS still applies."""
+    app = build_fastapi_app(kit, Probe())
+    app.add_middleware(CORSMiddleware, allow_origins=["https://example.com"])
+    response = client_for(app).get("/boom", headers={"Origin": "https://example.com"})
+    assert response.status_code == 500
+    assert response.headers["Access-Control-Allow-Origin"] == "https://example.com"
+    assert response.json()["error"]["requestId"] == response.headers["X-Request-ID"]
+
+
+def test_error_in_user_middleware_is_still_enveloped(kit: WebKit) -> None:
+    """An exception raised by user middleware itself still gets the envelope and request id."""
+    app = build_fastapi_app(kit, Probe())
+
+    class Exploding:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                raise RuntimeError("middleware failed")
+            await self.app(scope, receive, send)
+
+    app.add_middleware(Exploding)
+    with capture_logs() as logs:
+        response = client_for(app).get("/ok", headers={"X-Request-ID": "mw-1"})
+    assert response.status_code == 500
+    assert response.json()["error"] == {
+        "code": "INTERNAL_ERROR",
+        "message": "An unexpected error occurred",
+        "details": [],
+        "requestId": "mw-1",
+    }
+    assert response.headers["X-Request-ID"] == "mw-1"
+    assert [e["event"] for e in logs].count("unhandled_exception") == 1
+
+
+def test_failure_after_response_started_is_logged(kit: WebKit) -> None:
+    """A stream that fails mid-way cannot be enveloped; it is logged with the request id."""
+    app = FastAPI()
+    install(app, kit)
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"partial"
+        raise RuntimeError("stream broke")
+
+    @app.get("/stream")
+    async def streaming() -> StreamingResponse:
+        return StreamingResponse(stream())
+
+    with capture_logs() as logs:
+        response = client_for(app).get("/stream", headers={"X-Request-ID": "st-1"})
+    assert response.status_code == 200
+    events = [e for e in logs if "unhandled" in e["event"]]
+    assert events
+    assert all(e.get("request_id") == "st-1" for e in events)
+
+
+def test_context_survives_background_tasks(kit: WebKit) -> None:
+    """Code run after the response is sent (background tasks) still logs the request id."""
+    from fastapi import BackgroundTasks
+
+    from backendkit.logging import current_request_id
+
+    seen: list[str | None] = []
+    app = FastAPI()
+    install(app, kit)
+
+    @app.get("/bg")
+    async def bg(tasks: BackgroundTasks) -> dict[str, Any]:
+        tasks.add_task(lambda: seen.append(current_request_id()))
+        return success()
+
+    client_for(app).get("/bg", headers={"X-Request-ID": "bg-1"})
+    assert seen == ["bg-1"]
+
+
+# --------------------------------------------------------------------------- dependencies
+
+
+def deps_app(kit: WebKit) -> FastAPI:
+    app = FastAPI()
+    install(app, kit)
+
+    async def tenant(request: Request) -> str:
+        return request.headers.get("X-Tenant", "none")
+
+    @app.get("/by-user", dependencies=[RateLimit("1/minute", key="user")])
+    async def by_user() -> dict[str, Any]:
+        return success()
+
+    @app.get("/by-tenant", dependencies=[RateLimit("1/minute", key=tenant, name="tenant")])
+    async def by_tenant() -> dict[str, Any]:
+        return success()
+
+    @app.get("/by-sync-key", dependencies=[RateLimit("1/minute", key=lambda r: "fixed")])
+    async def by_sync_key() -> dict[str, Any]:
+        return success()
+
+    @app.get("/by-ip", dependencies=[RateLimit("1/minute")])
+    async def by_ip() -> dict[str, Any]:
+        return success()
+
+    @app.get("/scoped", dependencies=[require_scopes("read", "write")])
+    async def scoped() -> dict[str, Any]:
+        return success()
+
+    @app.get("/maybe")
+    async def maybe(user: OptionalUser) -> dict[str, Any]:
+        return success({"user": user.user_id if user else None})
+
+    @app.post("/login", dependencies=[Depends(no_store)])
+    async def login() -> dict[str, Any]:
+        return success({"token": "t"})
+
+    @app.post("/cookie")
+    async def cookie(user: CurrentUser) -> dict[str, Any]:
+        return success({"user": user.user_id})
+
+    @app.get("/cursor")
+    async def cursor(params: CursorPagination) -> dict[str, Any]:
+        return success({"cursor": params.cursor, "perPage": params.per_page})
+
+    @app.get("/etag")
+    async def etag(request: Request) -> Any:
+        return conditional_json(
+            request, success({"v": 1}), cache_control=cache_control(max_age=60, public=True)
+        )
+
+    @app.get("/cycle")
+    async def cycle(request: Request) -> dict[str, Any]:
+        return success({"id": get_cycle(request).request_id})
+
+    return app
+
+
+def test_user_keyed_limit_counts_per_user(kit: WebKit) -> None:
+    """key="user" verifies the token first and counts each user separately."""
+    client = client_for(deps_app(kit))
+    assert client.get("/by-user", headers=bearer(kit, "a")).status_code == 200
+    assert client.get("/by-user", headers=bearer(kit, "a")).status_code == 429
+    assert client.get("/by-user", headers=bearer(kit, "b")).status_code == 200
+    # Anonymous requests fall back to the client address: their own bucket.
+    assert client.get("/by-user").status_code == 200
+    assert client.get("/by-user").status_code == 429
+
+
+def test_user_keyed_limit_rejects_bad_tokens_before_charging(kit: WebKit) -> None:
+    """An invalid token on a user-keyed route is a 401, not a charge against someone."""
+    client = client_for(deps_app(kit))
+    response = client.get("/by-user", headers={"Authorization": "Bearer x.y.z"})
+    assert response.status_code == 401
+
+
+def test_custom_key_functions(kit: WebKit) -> None:
+    """Async and sync key functions pick the bucket."""
+    client = client_for(deps_app(kit))
+    assert client.get("/by-tenant", headers={"X-Tenant": "acme"}).status_code == 200
+    assert client.get("/by-tenant", headers={"X-Tenant": "acme"}).status_code == 429
+    assert client.get("/by-tenant", headers={"X-Tenant": "other"}).status_code == 200
+    assert client.get("/by-sync-key").status_code == 200
+    assert client.get("/by-sync-key").status_code == 429
+
+
+def test_ip_limit_uses_trusted_proxy_header() -> None:
+    """Behind a trusted proxy, X-Forwarded-For picks the client; from others it is ignored."""
+    kit = make_kit(trusted_proxies="10.0.0.0/8")
+    app = deps_app(kit)
+    proxied = client_for(app, client=("10.0.0.5", 1234))
+    assert proxied.get("/by-ip", headers={"X-Forwarded-For": "203.0.113.1"}).status_code == 200
+    assert proxied.get("/by-ip", headers={"X-Forwarded-For": "203.0.113.2"}).status_code == 200
+    assert proxied.get("/by-ip", headers={"X-Forwarded-For": "203.0.113.1"}).status_code == 429
+    direct = client_for(app, client=("198.51.100.9", 1234))
+    assert direct.get("/by-ip", headers={"X-Forwarded-For": "203.0.113.3"}).status_code == 200
+    # The forged header did not give the direct client a fresh bucket.
+    assert direct.get("/by-ip", headers={"X-Forwarded-For": "203.0.113.4"}).status_code == 429
+
+
+def test_default_rate_limit_applies_to_every_route() -> None:
+    """settings.rate_limit_default charges every request, route misses included."""
+    kit = make_kit(rate_limit_default="2/minute")
+    client = client_for(build_fastapi_app(kit, Probe()))
+    assert client.get("/ok").headers["RateLimit-Limit"] == "2"
+    assert client.get("/no-route").status_code == 404
+    denied = client.get("/ok")
+    assert denied.status_code == 429
+    assert denied.json()["error"]["requestId"] == denied.headers["X-Request-ID"]
+
+
+def test_default_rate_limit_needs_an_async_limiter() -> None:
+    """A default limit without an async limiter is a configuration error (500, logged)."""
+    kit = WebKit.from_settings(make_settings(rate_limit_default="2/minute"))
+    client = client_for(build_fastapi_app(kit, Probe()))
+    assert client.get("/ok").status_code == 500
+
+
+def test_route_limit_needs_an_async_limiter() -> None:
+    """RateLimit without an async limiter in the kit fails loudly."""
+    kit = WebKit.from_settings(make_settings())
+    with capture_logs() as logs:
+        assert client_for(deps_app(kit)).get("/by-ip").status_code == 500
+    assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)
+
+
+def test_bad_limit_string_fails_at_definition() -> None:
+    """A typo in a limit string is caught when the route is defined."""
+    with pytest.raises(ValueError, match="limit"):
+        RateLimit("five per minute")
+
+
+def test_scopes_required(kit: WebKit) -> None:
+    """require_scopes needs every scope: one missing is 403, all present pass."""
+    client = client_for(deps_app(kit))
+    assert client.get("/scoped", headers=bearer(kit, scope="read")).status_code == 403
+    assert client.get("/scoped", headers=bearer(kit, scope="read write")).status_code == 200
+
+
+def test_optional_user(kit: WebKit) -> None:
+    """OptionalUser is None without credentials and the principal with them."""
+    client = client_for(deps_app(kit))
+    assert client.get("/maybe").json()["data"] == {"user": None}
+    assert client.get("/maybe", headers=bearer(kit, "z")).json()["data"] == {"user": "z"}
+
+
+def test_no_store_dependency(kit: WebKit) -> None:
+    """Depends(no_store) marks an anonymous auth route no-store."""
+    response = client_for(deps_app(kit)).post("/login")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_cookie_transport_with_csrf() -> None:
+    """With cookie transport, the cookie authenticates; unsafe methods need the CSRF echo."""
+    kit = make_kit(cookie_auth=CookieAuth(secure=False))
+    assert kit.tokens is not None
+    token = kit.tokens.issue_access("cookie-user")
+    client = client_for(deps_app(kit), cookies={"access_token": token, "csrf_token": "c" * 20})
+    refused = client.post("/cookie")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "CSRF token missing or invalid"
+    assert client.post("/cookie", headers={"X-CSRF-Token": "d" * 20}).status_code == 403
+    ok = client.post("/cookie", headers={"X-CSRF-Token": "c" * 20})
+    assert ok.status_code == 200
+    assert ok.json()["data"] == {"user": "cookie-user"}
+
+
+def test_cursor_params(kit: WebKit) -> None:
+    """CursorPagination reads cursor and perPage, and refuses a bad perPage."""
+    client = client_for(deps_app(kit))
+    assert client.get("/cursor?cursor=abc&perPage=5").json()["data"] == {
+        "cursor": "abc",
+        "perPage": 5,
+    }
+    assert client.get("/cursor?perPage=0").status_code == 400
+
+
+def test_etag_and_304(kit: WebKit) -> None:
+    """conditional_json sets a strong ETag; a matching If-None-Match gets an empty 304."""
+    client = client_for(deps_app(kit))
+    first = client.get("/etag")
+    assert first.status_code == 200
+    tag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    second = client.get("/etag", headers={"If-None-Match": tag})
+    assert second.status_code == 304
+    assert second.content == b""
+    assert "content-type" not in second.headers
+    assert second.headers["ETag"] == tag
+    assert second.headers["X-Request-ID"]
+    assert client.get("/etag", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_get_cycle_matches_header(kit: WebKit) -> None:
+    """get_cycle gives the same request id the response carries."""
+    response = client_for(deps_app(kit)).get("/cycle")
+    assert response.json()["data"]["id"] == response.headers["X-Request-ID"]
+
+
+def test_get_cycle_without_middleware(kit: WebKit) -> None:
+    """A request that did not pass the middleware still gets a cycle (and an id)."""
+    app = FastAPI()
+    app.state.backendkit = kit
+
+    @app.get("/c")
+    async def c(request: Request) -> dict[str, Any]:
+        return {"id": get_cycle(request).request_id}
+
+    assert TestClient(app).get("/c", headers={"X-Request-ID": "x1"}).json()["id"] == "x1"
+
+
+# --------------------------------------------------------------------------- health
+
+
+def test_health_route(kit: WebKit) -> None:
+    """The health route is 200 when every probe answers and 503 naming the failed one."""
+    app = FastAPI()
+    install(app, kit)
+    state = {"up": True}
+
+    async def redis_probe() -> bool:
+        return state["up"]
+
+    add_health_route(app, database=lambda: True, redis=redis_probe)
+    client = client_for(app)
+    ok = client.get("/health")
+    assert ok.status_code == 200
+    assert ok.json()["data"] == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    state["up"] = False
+    down = client.get("/health")
+    assert down.status_code == 503
+    assert down.json()["error"]["details"] == [{"field": "redis", "message": "unavailable"}]
+
+
+def test_health_probe_timeout(kit: WebKit) -> None:
+    """A probe that does not answer in time counts as down (timeout), without hanging."""
+    app = FastAPI()
+    install(app, kit)
+
+    async def hung() -> bool:
+        await asyncio.Event().wait()
+        return True
+
+    add_health_route(app, redis=hung, timeout=0.05)
+    response = client_for(app).get("/health")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"] == [{"field": "redis", "message": "timeout"}]
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+
+def openapi_app(kit: WebKit) -> FastAPI:
+    app = build_fastapi_app(kit, Probe())
+
+    @app.get("/users", response_model=PageEnvelope[Item])
+    async def users(user: CurrentUser) -> dict[str, Any]:
+        return {}
+
+    @app.get("/one", response_model=Envelope[Item])
+    async def one() -> dict[str, Any]:
+        return {}
+
+    return app
+
+
+def test_openapi_documents_envelopes_not_422(kit: WebKit) -> None:
+    """The document has envelope schemas, the error envelope per status, and no 422."""
+    document = client_for(openapi_app(kit)).get("/openapi.json").json()
+    text = json.dumps(document)
+    assert '"422"' not in text
+    assert "HTTPValidationError" not in text
+    assert "ValidationError" not in document["components"]["schemas"]
+    schemas = document["components"]["schemas"]
+    assert {"ErrorEnvelope", "ItemEnvelope", "ItemPageEnvelope", "EchoInEnvelope"} <= set(schemas)
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            for status in ("400", "401", "403", "404", "409", "413", "429", "500"):
+                assert status in operation["responses"], (path, status)
+    echo = document["paths"]["/echo"]["post"]
+    assert echo["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EchoIn"
+    }
+    assert "415" in echo["responses"]
+    assert "415" not in document["paths"]["/ok"]["get"]["responses"]
+    assert document["paths"]["/me"]["get"]["security"] == [{"HTTPBearer": []}]
+    limited = document["components"]["responses"]["RateLimited"]
+    assert "Retry-After" in limited["headers"]
+
+
+def test_openapi_is_stable_across_calls(kit: WebKit) -> None:
+    """Post-processing runs once per generated document (no duplicated entries)."""
+    app = openapi_app(kit)
+    assert app.openapi() == app.openapi()
+
+
+def test_openapi_validates_as_3_1(kit: WebKit) -> None:
+    """The generated document validates against the official OpenAPI 3.1 schema."""
+    validator = pytest.importorskip(
+        "openapi_spec_validator", reason="openapi-spec-validator is not installed"
+    )
+    document = openapi_app(kit).openapi()
+    assert document["openapi"].startswith("3.1")
+    validator.validate(document)

@@ -1,0 +1,356 @@
+"""Flask adapter: the extension pattern, config, hooks and decorators beyond the shared suite."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from flask import Flask, abort, request
+
+from backendkit.adapters import flask as bk_flask
+from backendkit.adapters.flask import BackendKit, settings_from_config
+from backendkit.errors import ConfigurationError
+from backendkit.pagination import CursorPage, Page, PageParams
+from backendkit.responses import success
+from backendkit.testing import capture_logs
+from backendkit.web import CookieAuth, WebKit, cache_control
+from tests.adapters._apps import MAX_BODY, Probe, build_flask_app, make_kit, make_settings
+
+
+def bearer(kit: WebKit, sub: str = "u1", **claims: Any) -> dict[str, str]:
+    assert kit.tokens is not None
+    return {"Authorization": "Bearer " + kit.tokens.issue_access(sub, claims=claims)}
+
+
+@pytest.fixture
+def kit() -> WebKit:
+    return make_kit()
+
+
+def make_app(kit: WebKit) -> Flask:
+    app = Flask("flask_features")
+    BackendKit(app, kit=kit)
+
+    @app.get("/by-user")
+    @bk_flask.rate_limit("1/minute", key="user")
+    def by_user() -> Any:
+        return success()
+
+    @app.get("/by-tenant")
+    @bk_flask.rate_limit("1/minute", key=lambda: request.headers.get("X-Tenant", "-"))
+    def by_tenant() -> Any:
+        return success()
+
+    @app.get("/scoped")
+    @bk_flask.require_scopes("read", "write")
+    def scoped() -> Any:
+        return success()
+
+    @app.get("/maybe")
+    def maybe() -> Any:
+        user = bk_flask.current_user()
+        return success({"user": user.user_id if user else None})
+
+    @app.post("/login")
+    @bk_flask.no_store
+    def login() -> Any:
+        return success({"token": "t"})
+
+    @app.post("/cookie")
+    @bk_flask.require_auth
+    def cookie() -> Any:
+        user = bk_flask.current_user()
+        assert user is not None
+        return success({"user": user.user_id})
+
+    @app.get("/page")
+    @bk_flask.paginate
+    def page(params: PageParams) -> Any:
+        return Page(["a", "b"], page=params.page, per_page=params.per_page, total=2, has_next=False)
+
+    @app.get("/cursor")
+    @bk_flask.paginate(kind="cursor")
+    def cursor(params: Any) -> Any:
+        return CursorPage(
+            ["x"], per_page=params.per_page, next_cursor=None, prev_cursor=None,
+            has_next=False, has_prev=False,
+        )
+
+    @app.get("/etag")
+    def etag() -> Any:
+        return bk_flask.conditional_json(
+            success({"v": 1}), cache_control=cache_control(max_age=30, public=True)
+        )
+
+    @app.post("/get-json")
+    def get_json() -> Any:
+        return success({"got": request.get_json()})
+
+    @app.get("/custom-404")
+    def custom_404() -> Any:
+        abort(404, description="Widget gone")
+
+    @app.get("/abort-500")
+    def abort_500() -> Any:
+        abort(500, description="db password is hunter2")
+
+    @app.get("/dir/")
+    def directory() -> Any:
+        return success()
+
+    @app.get("/cycle")
+    def cycle() -> Any:
+        return success({"id": bk_flask.current_cycle().request_id})
+
+    return app
+
+
+# --------------------------------------------------------------------------- extension
+
+
+def test_init_app_factory_pattern_and_state(kit: WebKit) -> None:
+    """BackendKit() then init_app(app) keeps state in app.extensions, not on the extension."""
+    extension = BackendKit(kit=kit)
+    first, second = Flask("a"), Flask("b")
+    extension.init_app(first)
+    extension.init_app(second, kit=make_kit())
+    assert "backendkit" in first.extensions
+    assert first.extensions["backendkit"].kit is kit
+    assert second.extensions["backendkit"].kit is not kit
+
+
+def test_init_twice_is_refused(kit: WebKit) -> None:
+    """Initialising the same app twice is a configuration error."""
+    app = Flask("twice")
+    BackendKit(app, kit=kit)
+    with pytest.raises(ConfigurationError):
+        BackendKit(app, kit=kit)
+
+
+def test_config_keys_build_the_settings() -> None:
+    """Without a kit, BACKENDKIT_* keys in app.config configure the app (over the env)."""
+    app = Flask("configured")
+    app.config.update(BACKENDKIT_ENV="test", BACKENDKIT_MAX_BODY_BYTES=10)
+    BackendKit(app)
+    assert app.extensions["backendkit"].kit.max_body_bytes == 10
+
+    @app.post("/x")
+    @bk_flask.json_body(PageParams)
+    def x(body: PageParams) -> Any:
+        return success()
+
+    response = app.test_client().post("/x", json={"page": 1, "perPage": 5})
+    assert response.status_code == 413
+
+
+def test_invalid_config_is_a_configuration_error() -> None:
+    """A bad BACKENDKIT_* value names the key."""
+    with pytest.raises(ConfigurationError, match="BACKENDKIT_MAX_BODY_BYTES"):
+        settings_from_config({"BACKENDKIT_ENV": "test", "BACKENDKIT_MAX_BODY_BYTES": "lots"})
+
+
+def test_kit_is_closed_at_exit(monkeypatch: pytest.MonkeyPatch, kit: WebKit) -> None:
+    """init_app registers the kit's close() to run when the worker exits."""
+    registered: list[Any] = []
+    monkeypatch.setattr(bk_flask.atexit, "register", registered.append)
+    BackendKit(Flask("exit"), kit=kit)
+    assert registered == [kit.close]
+
+
+def test_helpers_need_the_extension() -> None:
+    """Using the helpers on an app without BackendKit fails with a clear error."""
+    app = Flask("bare")
+    with app.test_request_context("/"), pytest.raises(ConfigurationError):
+        bk_flask.current_kit()
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+def test_chunked_body_over_the_cap_is_413(kit: WebKit) -> None:
+    """A body without Content-Length is cut off at the cap while it is read."""
+    client = build_flask_app(kit, Probe()).test_client()
+    response = client.post(
+        "/echo",
+        input_stream=io.BytesIO(b'{"name": "' + b"x" * (MAX_BODY * 2) + b'"}'),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_small_chunked_body_is_read(kit: WebKit) -> None:
+    """The valid twin: a chunked body under the cap is read."""
+    client = build_flask_app(kit, Probe()).test_client()
+    response = client.post(
+        "/echo",
+        input_stream=io.BytesIO(b'{"name": "chunky"}'),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 200
+    assert response.get_json()["data"]["name"] == "chunky"
+
+
+def test_get_json_is_safe_too(kit: WebKit) -> None:
+    """Even Flask's own get_json() parses through the core: deep nesting is a 400."""
+    client = make_app(kit).test_client()
+    deep = client.post(
+        "/get-json", data=b"[" * 1000, headers={"Content-Type": "application/json"}
+    )
+    assert deep.status_code == 400
+    assert deep.get_json()["error"]["code"] == "BAD_REQUEST"
+    ok = client.post("/get-json", json={"a": [1, 2]})
+    assert ok.get_json()["data"] == {"got": {"a": [1, 2]}}
+
+
+# --------------------------------------------------------------------------- werkzeug errors
+
+
+def test_abort_with_a_description_keeps_it(kit: WebKit) -> None:
+    """abort(404, description=...) keeps the app's own client-facing message."""
+    response = make_app(kit).test_client().get("/custom-404")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == "Widget gone"
+
+
+def test_abort_500_never_shows_its_description(kit: WebKit) -> None:
+    """A 5xx description could carry internals: the generic message is used."""
+    response = make_app(kit).test_client().get("/abort-500")
+    assert response.status_code == 500
+    assert b"hunter2" not in response.data
+    assert response.get_json()["error"]["code"] == "INTERNAL_ERROR"
+
+
+def test_routing_redirect_is_not_an_error(kit: WebKit) -> None:
+    """werkzeug's strict-slash redirect passes through as a redirect."""
+    response = make_app(kit).test_client().get("/dir")
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith("/dir/")
+    assert response.headers["X-Request-ID"]
+
+
+# --------------------------------------------------------------------------- decorators
+
+
+def test_user_keyed_limit_counts_per_user(kit: WebKit) -> None:
+    """key="user" counts each user separately; anonymous requests share the address bucket."""
+    client = make_app(kit).test_client()
+    assert client.get("/by-user", headers=bearer(kit, "a")).status_code == 200
+    assert client.get("/by-user", headers=bearer(kit, "a")).status_code == 429
+    assert client.get("/by-user", headers=bearer(kit, "b")).status_code == 200
+    assert client.get("/by-user").status_code == 200
+    assert client.get("/by-user").status_code == 429
+
+
+def test_key_function(kit: WebKit) -> None:
+    """A key function picks the bucket."""
+    client = make_app(kit).test_client()
+    assert client.get("/by-tenant", headers={"X-Tenant": "acme"}).status_code == 200
+    assert client.get("/by-tenant", headers={"X-Tenant": "acme"}).status_code == 429
+    assert client.get("/by-tenant", headers={"X-Tenant": "other"}).status_code == 200
+
+
+def test_trusted_proxy_header() -> None:
+    """Behind a trusted proxy X-Forwarded-For picks the client; from others it is ignored."""
+    kit = make_kit(trusted_proxies="10.0.0.0/8", rate_limit_default="1/minute")
+    client = make_app(kit).test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    forwarded = {"X-Forwarded-For": "203.0.113.1"}
+    assert client.get("/maybe", headers=forwarded, environ_base=proxy).status_code == 200
+    assert client.get("/maybe", headers=forwarded, environ_base=proxy).status_code == 429
+    other = {"X-Forwarded-For": "203.0.113.2"}
+    assert client.get("/maybe", headers=other, environ_base=proxy).status_code == 200
+    direct = {"REMOTE_ADDR": "198.51.100.9"}
+    assert client.get("/maybe", headers=forwarded, environ_base=direct).status_code == 200
+    assert client.get("/maybe", headers=other, environ_base=direct).status_code == 429
+
+
+def test_limits_need_a_limiter() -> None:
+    """A rate limit without a sync limiter in the kit fails loudly (500, logged)."""
+    kit = WebKit.from_settings(make_settings(rate_limit_default="1/minute"))
+    with capture_logs() as logs:
+        assert make_app(kit).test_client().get("/maybe").status_code == 500
+    assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)
+
+
+def test_scopes(kit: WebKit) -> None:
+    """require_scopes needs every scope."""
+    client = make_app(kit).test_client()
+    assert client.get("/scoped", headers=bearer(kit, scopes=["read"])).status_code == 403
+    assert client.get("/scoped", headers=bearer(kit, scopes=["read", "write"])).status_code == 200
+
+
+def test_current_user_is_optional(kit: WebKit) -> None:
+    """current_user() is None without credentials and the principal with them."""
+    client = make_app(kit).test_client()
+    assert client.get("/maybe").get_json()["data"] == {"user": None}
+    assert client.get("/maybe", headers=bearer(kit, "q")).get_json()["data"] == {"user": "q"}
+
+
+def test_no_store(kit: WebKit) -> None:
+    """@no_store marks an anonymous auth route no-store."""
+    assert make_app(kit).test_client().post("/login").headers["Cache-Control"] == "no-store"
+
+
+def test_cookie_transport_with_csrf() -> None:
+    """With cookie transport, unsafe methods need the CSRF header to match the cookie."""
+    kit = make_kit(cookie_auth=CookieAuth(secure=False))
+    assert kit.tokens is not None
+    client = make_app(kit).test_client()
+    client.set_cookie("access_token", kit.tokens.issue_access("cookie-user"))
+    client.set_cookie("csrf_token", "c" * 20)
+    assert client.post("/cookie").status_code == 403
+    assert client.post("/cookie", headers={"X-CSRF-Token": "c" * 19 + "d"}).status_code == 403
+    ok = client.post("/cookie", headers={"X-CSRF-Token": "c" * 20})
+    assert ok.get_json()["data"] == {"user": "cookie-user"}
+
+
+def test_paginate_renders_page_envelopes(kit: WebKit) -> None:
+    """@paginate passes params and renders a returned Page or CursorPage as its envelope."""
+    client = make_app(kit).test_client()
+    page = client.get("/page?perPage=5").get_json()
+    assert page == {
+        "success": True,
+        "data": ["a", "b"],
+        "pagination": {"page": 1, "perPage": 5, "total": 2, "totalPages": 1},
+    }
+    cursor = client.get("/cursor").get_json()
+    assert cursor["pagination"]["hasNext"] is False
+    assert client.get("/cursor?perPage=500").status_code == 400
+
+
+def test_etag_and_304(kit: WebKit) -> None:
+    """conditional_json sets a strong ETag; a matching If-None-Match gets an empty 304."""
+    client = make_app(kit).test_client()
+    first = client.get("/etag")
+    tag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=30"
+    second = client.get("/etag", headers={"If-None-Match": tag})
+    assert second.status_code == 304
+    assert second.data == b""
+    assert "Content-Type" not in second.headers
+    assert second.headers["X-Request-ID"]
+
+
+def test_current_cycle_matches_header(kit: WebKit) -> None:
+    """current_cycle() gives the id the response carries."""
+    response = make_app(kit).test_client().get("/cycle")
+    assert response.get_json()["data"]["id"] == response.headers["X-Request-ID"]
+
+
+def test_health_route(kit: WebKit) -> None:
+    """The health route is 200 when every probe answers and 503 naming the failed one."""
+    app = make_app(kit)
+
+    def broken() -> bool:
+        raise ConnectionError("down")
+
+    bk_flask.add_health_route(app, database=lambda: True, redis=broken)
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["details"] == [
+        {"field": "redis", "message": "unavailable"}
+    ]

@@ -1,0 +1,34 @@
+"""Worker functions for the multi-process test (importable by spawned children)."""
+
+from __future__ import annotations
+
+import multiprocessing.synchronize
+
+
+def hammer(
+    url: str,
+    prefix: str,
+    limits: str,
+    strategy: str,
+    hits: int,
+    start: multiprocessing.synchronize.Barrier,
+) -> tuple[int, int]:
+    """Hit one key ``hits`` times after every process is ready; return (allowed, degraded)."""
+    from backendkit.ratelimit import RateLimiter, Rule
+    from backendkit.redis import RedisConfig
+
+    limiter = RateLimiter(
+        RedisConfig(url, command_timeout=10.0, connect_timeout=5.0),
+        key_prefix=prefix,
+        failure_policy="fail_closed",
+    )
+    rule = Rule("exact", limits, strategy=strategy)  # type: ignore[arg-type]
+    limiter.peek(rule, "other")  # connect before the start line
+    start.wait()
+    allowed = degraded = 0
+    for _ in range(hits):
+        result = limiter.hit(rule, "shared")
+        allowed += result.allowed
+        degraded += result.degraded
+    limiter.close()
+    return allowed, degraded
