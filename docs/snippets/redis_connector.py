@@ -20,7 +20,9 @@ class VisitCounter:
         key = f"{self._namespace}visits:{page}"
         try:
             # Runs once: no retry, short timeouts, guarded by the breaker.
-            return int(self._conn.execute(lambda r: self._script(keys=[key], args=[3600], client=r)))
+            return int(
+                self._conn.execute(lambda r: self._script(keys=[key], args=[3600], client=r))
+            )
         except BackendUnavailable:
             return None  # fail soft: a visit counter is not worth a 503
 

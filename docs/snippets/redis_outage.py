@@ -5,6 +5,15 @@ from backendkit.errors import BackendUnavailable
 from backendkit.redis import RedisConnector
 from backendkit.testing import FakeClock
 
+
+def failure(conn: RedisConnector) -> BackendUnavailable:
+    try:
+        conn.execute(lambda r: r.get("greeting"))
+    except BackendUnavailable as exc:
+        return exc
+    raise AssertionError("Redis should be unavailable")
+
+
 # A port where nothing listens stands in for a Redis that is down.
 with socket.socket() as placeholder:
     placeholder.bind(("127.0.0.1", 0))
@@ -13,17 +22,13 @@ with socket.socket() as placeholder:
     clock = FakeClock()
     conn = RedisConnector(url, clock=clock)  # defaults: threshold 1, cooldown 5 s
 
-    try:
-        conn.execute(lambda r: r.get("greeting"))
-    except BackendUnavailable as exc:
-        assert exc.status == 503 and exc.__cause__ is not None  # the redis-py error
+    first = failure(conn)
+    assert first.status == 503
+    assert first.__cause__ is not None  # the redis-py ConnectionError
     assert conn.breaker.state is BreakerState.OPEN
 
     # While the breaker is open, calls fail at once and nothing is sent.
-    try:
-        conn.execute(lambda r: r.get("greeting"))
-    except BackendUnavailable as exc:
-        assert exc.__cause__ is None
+    assert failure(conn).__cause__ is None
 
     clock.advance(5.0)  # after the cooldown one trial call is let through
     assert conn.breaker.state is BreakerState.HALF_OPEN

@@ -22,12 +22,12 @@ from backendkit.fields import _not_bool
 from backendkit.validation import ApiModel
 
 __all__ = [
-    "CursorPage",
-    "CursorParams",
     "DEFAULT_MAX_PER_PAGE",
     "DEFAULT_PER_PAGE",
     "MAX_CURSOR_LENGTH",
     "MAX_PAGE",
+    "CursorPage",
+    "CursorParams",
     "Page",
     "PageParams",
     "cursor_params_model",

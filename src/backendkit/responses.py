@@ -35,14 +35,14 @@ from backendkit.pagination import CursorPage, Page
 from backendkit.validation import _field_title
 
 __all__ = [
+    "JSON_MEDIA_TYPE",
+    "PROBLEM_MEDIA_TYPE",
     "CursorInfo",
     "CursorPageEnvelope",
     "Envelope",
     "ErrorEnvelope",
     "ErrorInfo",
     "FieldError",
-    "JSON_MEDIA_TYPE",
-    "PROBLEM_MEDIA_TYPE",
     "PageEnvelope",
     "PageInfo",
     "ProblemDetails",

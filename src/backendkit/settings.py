@@ -1,7 +1,7 @@
 """Settings, parsed once, from code or ``BACKENDKIT_*`` environment variables.
 
 Example:
-    >>> s = Settings(env="development", secret_key=["k1-new", "k0-old"])
+    >>> s = Settings(env="development", secret_key=["k1-new-0123456789", "k0-old-0123456789"])
     >>> s.is_production
     False
     >>> len(s.derive_keys("cursor"))

@@ -14,7 +14,7 @@ against each entry of `APP_FACTORIES`. To add a framework, write a factory retur
 | `GET /admin` | requires role `admin` |
 | `GET /limited` | per-route limit `"2/minute"` keyed by client address |
 | `GET /items` | page params from the query, returns `success({"page":..,"perPage":..})` |
-| `GET /ctx` | waits on `probe.barrier` if set, returns `success({"requestId": current_request_id()})` |
+| `GET /ctx` | waits on `probe.barrier` if set, returns `success({"requestId": <context id>})` |
 
 Each harness uses `max_body_bytes=1024` and a fresh in-memory limiter.
 """
@@ -45,6 +45,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2")
     from fastapi.testclient import TestClient
 
+from backendkit.adapters import flask as flask_adapter
 from backendkit.adapters.fastapi import (
     CurrentUser,
     JsonBody,
@@ -53,7 +54,6 @@ from backendkit.adapters.fastapi import (
     install,
     require_roles,
 )
-from backendkit.adapters import flask as flask_adapter
 from backendkit.adapters.flask import BackendKit
 from backendkit.pagination import PageParams
 from backendkit.responses import Envelope, success

@@ -7,18 +7,17 @@ suite against another framework.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.adapters._apps import APP_FACTORIES, MAX_BODY, SECRET, Harness, Result
 
 from backendkit.testing import capture_logs
-from tests.adapters._apps import APP_FACTORIES, MAX_BODY, SECRET, Harness, Result
 
 
 @pytest.fixture(params=sorted(APP_FACTORIES))
-def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    yield APP_FACTORIES[request.param]()
+def harness(request: pytest.FixtureRequest) -> Harness:
+    return APP_FACTORIES[request.param]()
 
 
 def assert_error(result: Result, status: int, code: str) -> dict[str, Any]:
@@ -55,9 +54,10 @@ def test_success_carries_request_id_and_security_headers(harness: Harness) -> No
 
 def test_safe_incoming_request_id_is_echoed(harness: Harness) -> None:
     """A well-formed incoming X-Request-ID is kept and echoed, in headers and error bodies."""
-    assert harness.request("GET", "/ok", headers={"X-Request-ID": "abc-123"}).header(
-        "X-Request-ID"
-    ) == "abc-123"
+    assert (
+        harness.request("GET", "/ok", headers={"X-Request-ID": "abc-123"}).header("X-Request-ID")
+        == "abc-123"
+    )
     error = harness.request("GET", "/app-error", headers={"X-Request-ID": "abc-124"})
     assert assert_error(error, 409, "CONFLICT")["requestId"] == "abc-124"
 
@@ -101,7 +101,9 @@ def test_malformed_json_is_bad_request(harness: Harness) -> None:
 def test_deeply_nested_json_is_bad_request_not_500(harness: Harness) -> None:
     """Nesting that would be a RecursionError in stdlib-based parsers is a 400."""
     body = b"[" * (MAX_BODY - 10)
-    result = harness.request("POST", "/echo", headers={"Content-Type": "application/json"}, body=body)
+    result = harness.request(
+        "POST", "/echo", headers={"Content-Type": "application/json"}, body=body
+    )
     assert_error(result, 400, "BAD_REQUEST")
 
 
@@ -233,7 +235,9 @@ def test_page_params_are_read(harness: Harness) -> None:
     assert result.json()["data"] == {"page": 3, "perPage": 7}
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=abc", "perPage=0", "perPage=101", "page=1&page=2"])
+@pytest.mark.parametrize(
+    "query", ["page=0", "page=abc", "perPage=0", "perPage=101", "page=1&page=2"]
+)
 def test_bad_page_params_are_400(harness: Harness, query: str) -> None:
     """Out-of-range, non-numeric or repeated page parameters are VALIDATION_ERROR."""
     assert_error(harness.request("GET", f"/items?{query}"), 400, "VALIDATION_ERROR")

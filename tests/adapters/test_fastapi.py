@@ -12,6 +12,7 @@ from fastapi import Body, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from tests.adapters._apps import MAX_BODY, Probe, build_fastapi_app, make_kit, make_settings
 
 from backendkit.adapters.fastapi import (
     BackendKitMiddleware,
@@ -31,7 +32,6 @@ from backendkit.errors import ConfigurationError
 from backendkit.responses import Envelope, PageEnvelope, success
 from backendkit.testing import capture_logs
 from backendkit.web import CookieAuth, WebKit, cache_control
-from tests.adapters._apps import MAX_BODY, Probe, build_fastapi_app, make_kit, make_settings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -582,3 +582,16 @@ def test_openapi_validates_as_3_1(kit: WebKit) -> None:
     document = openapi_app(kit).openapi()
     assert document["openapi"].startswith("3.1")
     validator.validate(document)
+
+
+def test_missing_fastapi_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing the adapter without FastAPI raises the ImportError that names the extra."""
+    import importlib
+    import sys
+
+    from backendkit.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    monkeypatch.delitem(sys.modules, "backendkit.adapters.fastapi")
+    with pytest.raises(MissingDependencyError, match=r"backendkit\[fastapi\]"):
+        importlib.import_module("backendkit.adapters.fastapi")

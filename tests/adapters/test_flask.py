@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, abort, request
+from tests.adapters._apps import MAX_BODY, Probe, build_flask_app, make_kit, make_settings
 
 from backendkit.adapters import flask as bk_flask
 from backendkit.adapters.flask import BackendKit, settings_from_config
@@ -15,7 +16,6 @@ from backendkit.pagination import CursorPage, Page, PageParams
 from backendkit.responses import success
 from backendkit.testing import capture_logs
 from backendkit.web import CookieAuth, WebKit, cache_control
-from tests.adapters._apps import MAX_BODY, Probe, build_flask_app, make_kit, make_settings
 
 
 def bearer(kit: WebKit, sub: str = "u1", **claims: Any) -> dict[str, str]:
@@ -73,8 +73,12 @@ def make_app(kit: WebKit) -> Flask:
     @bk_flask.paginate(kind="cursor")
     def cursor(params: Any) -> Any:
         return CursorPage(
-            ["x"], per_page=params.per_page, next_cursor=None, prev_cursor=None,
-            has_next=False, has_prev=False,
+            ["x"],
+            per_page=params.per_page,
+            next_cursor=None,
+            prev_cursor=None,
+            has_next=False,
+            has_prev=False,
         )
 
     @app.get("/etag")
@@ -197,9 +201,7 @@ def test_small_chunked_body_is_read(kit: WebKit) -> None:
 def test_get_json_is_safe_too(kit: WebKit) -> None:
     """Even Flask's own get_json() parses through the core: deep nesting is a 400."""
     client = make_app(kit).test_client()
-    deep = client.post(
-        "/get-json", data=b"[" * 1000, headers={"Content-Type": "application/json"}
-    )
+    deep = client.post("/get-json", data=b"[" * 1000, headers={"Content-Type": "application/json"})
     assert deep.status_code == 400
     assert deep.get_json()["error"]["code"] == "BAD_REQUEST"
     ok = client.post("/get-json", json={"a": [1, 2]})
@@ -351,6 +353,17 @@ def test_health_route(kit: WebKit) -> None:
     bk_flask.add_health_route(app, database=lambda: True, redis=broken)
     response = app.test_client().get("/health")
     assert response.status_code == 503
-    assert response.get_json()["error"]["details"] == [
-        {"field": "redis", "message": "unavailable"}
-    ]
+    assert response.get_json()["error"]["details"] == [{"field": "redis", "message": "unavailable"}]
+
+
+def test_missing_flask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing the adapter without Flask raises the ImportError that names the extra."""
+    import importlib
+    import sys
+
+    from backendkit.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "flask", None)
+    monkeypatch.delitem(sys.modules, "backendkit.adapters.flask")
+    with pytest.raises(MissingDependencyError, match=r"backendkit\[flask\]"):
+        importlib.import_module("backendkit.adapters.flask")

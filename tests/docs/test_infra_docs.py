@@ -1,4 +1,4 @@
-"""The settings, logging and Redis docs: their code samples run and the settings table is complete."""
+"""The settings, logging and Redis docs: samples run, the settings table is complete."""
 
 from __future__ import annotations
 

@@ -9,7 +9,14 @@ import pytest
 import redis
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
-from tests._services import DeadPort, HungServer, RedisServerFactory
+from tests._services import (
+    DeadPort,
+    HungServer,
+    RedisServerFactory,
+    ServiceProbe,
+    can_connect,
+    host_port,
+)
 
 
 def test_redis_round_trip(redis_url: str, redis_prefix: str) -> None:
@@ -107,3 +114,59 @@ def test_hung_server_accepts_and_never_answers(hung_redis: HungServer) -> None:
         sock.settimeout(0.05)
         with pytest.raises(TimeoutError):
             sock.recv(16)
+
+
+def test_unreachable_service_skips_with_a_reason(
+    dead_redis: DeadPort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unreachable service skips the test, naming the service and the variable."""
+    monkeypatch.delenv("BACKENDKIT_REQUIRE_SERVICES", raising=False)
+    probe = ServiceProbe("Redis", "X_TEST_URL", dead_redis.url, 6379)
+    with pytest.raises(pytest.skip.Exception, match=r"Redis is not reachable .*X_TEST_URL"):
+        probe.require()
+
+
+def test_unreachable_service_fails_when_services_are_required(
+    dead_redis: DeadPort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With BACKENDKIT_REQUIRE_SERVICES=1 the same situation is a failure, not a skip."""
+    monkeypatch.setenv("BACKENDKIT_REQUIRE_SERVICES", "1")
+    probe = ServiceProbe("Redis", "X_TEST_URL", dead_redis.url, 6379)
+    with pytest.raises(pytest.fail.Exception, match="BACKENDKIT_REQUIRE_SERVICES=1"):
+        probe.require()
+
+
+def test_reachable_service_returns_its_url(redis_url: str) -> None:
+    """The valid twin: a reachable service's URL is returned; the result is cached."""
+    probe = ServiceProbe("Redis", "X_TEST_URL", redis_url, 6379)
+    assert probe.require() == redis_url
+    assert probe.require() == redis_url
+
+
+def test_env_variable_overrides_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BACKENDKIT_TEST_*_URL-style variables replace the default URL."""
+    monkeypatch.setenv("X_TEST_URL", "redis://elsewhere:1/0")
+    assert ServiceProbe("Redis", "X_TEST_URL", "redis://127.0.0.1/0", 6379).url == (
+        "redis://elsewhere:1/0"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://127.0.0.1:6380/0", ("127.0.0.1", 6380)),
+        ("redis://:pw@cache/0", ("cache", 6379)),
+        ("postgresql+psycopg://postgres@db:5433/test", ("db", 5433)),
+        ("redis+sentinel://s1:26379,s2:26380/mymaster", ("s1", 26379)),
+        ("redis://[::1]:7000/0", ("::1", 7000)),
+        ("unix:///run/redis.sock", "/run/redis.sock"),
+    ],
+)
+def test_host_port(url: str, expected: tuple[str, int] | str) -> None:
+    """Reachability checks find the host and port (or socket path) of every URL form."""
+    assert host_port(url, 6379) == expected
+
+
+def test_can_connect_to_unix_socket_path_that_does_not_exist() -> None:
+    """A missing unix socket is simply unreachable."""
+    assert can_connect("/nonexistent/redis.sock") is False

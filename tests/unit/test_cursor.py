@@ -53,7 +53,7 @@ def test_round_trip_and_url_safe_token() -> None:
 
 
 @given(json_objects)
-@settings(max_examples=200)
+@settings(max_examples=100)
 def test_any_json_object_round_trips(payload: dict[str, Any]) -> None:
     """Every JSON object payload comes back equal."""
     try:
@@ -135,6 +135,7 @@ def test_over_long_token_is_refused_before_decoding() -> None:
 def test_shapeless_tokens_are_refused(token: Any) -> None:
     """No dot, empty parts, extra dots or a non-string are all the same generic error."""
     _refused(token)
+    assert CODEC.decode(TOKEN, binding=BINDING)
 
 
 def test_signed_but_malformed_payloads_are_refused() -> None:
@@ -200,3 +201,4 @@ def test_binding_of_non_json_values_is_an_error(bad: Any) -> None:
     """Values without a stable JSON form cannot make a binding."""
     with pytest.raises((TypeError, ValueError)):
         cursor_binding(["id"], bad)
+    assert cursor_binding(["id"], {"1": [2]})

@@ -29,6 +29,15 @@ def _is_private_home(obj_module: str, public: str) -> bool:
     return obj_module == public or obj_module.startswith(public + "._")
 
 
+def _isort_key(attr: str) -> tuple[int, str]:
+    """Ruff's RUF022 order: CONSTANTS, then Classes, then functions and the rest."""
+    if attr.isupper():
+        return (0, attr)
+    if attr[:1].isupper():
+        return (1, attr)
+    return (2, attr)
+
+
 def _module(name: str) -> ModuleType:
     return importlib.import_module(name)
 
@@ -44,7 +53,7 @@ def test_all_is_declared_sorted_and_resolvable(name: str) -> None:
     module = _module(name)
     exported = getattr(module, "__all__", None)
     assert exported is not None, f"{name} has no __all__"
-    assert list(exported) == sorted(exported), f"{name}.__all__ is not sorted"
+    assert list(exported) == sorted(exported, key=_isort_key), f"{name}.__all__ is not sorted"
     assert len(set(exported)) == len(exported), f"{name}.__all__ has duplicates"
     for attr in exported:
         assert hasattr(module, attr), f"{name}.__all__ lists missing name {attr!r}"

@@ -275,11 +275,15 @@ def test_context_is_isolated_between_threads() -> None:
 
 async def test_context_is_isolated_between_tasks() -> None:
     """Concurrent asyncio tasks each keep their own request context."""
-    barrier = asyncio.Barrier(3)
+    started: list[str] = []
+    all_bound = asyncio.Event()
 
     async def handle(rid: str) -> str | None:
         bind_request_context(request_id=rid)
-        await barrier.wait()
+        started.append(rid)
+        if len(started) == 3:
+            all_bound.set()
+        await all_bound.wait()  # every task has bound its id before any reads it
         return current_request_id()
 
     results = await asyncio.gather(*(handle(r) for r in ("a", "b", "c")))

@@ -474,6 +474,16 @@ def test_error_details_accepts_error_dicts_and_dedupes() -> None:
     ]
 
 
+def test_error_details_accepts_any_object_with_an_errors_method() -> None:
+    """FastAPI's RequestValidationError (or a wrapper) works like a ValidationError."""
+
+    class RequestErrors:
+        def errors(self) -> list[dict[str, Any]]:
+            return [{"type": "missing", "loc": ("email",), "msg": "Field required"}]
+
+    assert error_details(RequestErrors()) == [ErrorDetail("email", "Email is required")]  # type: ignore[arg-type]
+
+
 def test_error_details_from_a_validation_error() -> None:
     """A ValidationError converts the same way validate() does."""
     with pytest.raises(ValidationError) as caught:

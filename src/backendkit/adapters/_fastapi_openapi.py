@@ -114,7 +114,7 @@ def _body_models(app: FastAPI) -> dict[tuple[str, str], type[BaseModel]]:
             dependant = stack.pop()
             model = getattr(dependant.call, BODY_MODEL_ATTR, None)
             if model is not None:
-                for method in route.methods:
+                for method in route.methods or ():
                     found[(route.path_format, method.lower())] = model
             stack.extend(dependant.dependencies)
     return found

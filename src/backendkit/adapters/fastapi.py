@@ -1,19 +1,6 @@
 """FastAPI adapter: one ``install(app, kit)`` call, then dependencies in FastAPI's idiom.
 
-Example:
-    ```python
-    from typing import Annotated
-    from fastapi import FastAPI
-    from backendkit.adapters.fastapi import CurrentUser, RateLimit, install, require_roles
-    from backendkit.web import WebKit
-
-    app = FastAPI()
-    install(app, WebKit.from_settings())
-
-    @app.get("/me", dependencies=[RateLimit("10/minute", key="user")])
-    async def me(user: CurrentUser) -> dict[str, object]:
-        return success({"id": user.user_id})
-    ```
+See *Integrations → FastAPI* in the docs for a complete, tested example.
 
 ``install`` registers the exception handlers (the app's ``AppError``s, Starlette's
 ``HTTPException`` for route 404/405, ``RequestValidationError`` as a 400

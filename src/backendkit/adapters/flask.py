@@ -1,18 +1,6 @@
 """Flask adapter: a standard extension, ``BackendKit(app)`` or ``kit.init_app(app)``.
 
-Example:
-    ```python
-    from flask import Flask
-    from backendkit.adapters.flask import BackendKit, rate_limit, require_auth
-
-    backendkit = BackendKit()
-
-    def create_app() -> Flask:
-        app = Flask(__name__)
-        app.config["BACKENDKIT_ENV"] = "development"
-        backendkit.init_app(app)
-        return app
-    ```
+See *Integrations → Flask* in the docs for a complete, tested example.
 
 ``init_app`` registers error handlers on the *app* (blueprint handlers never see routing
 404/405), request hooks for the request id, access log and security headers, and a JSON

@@ -4,8 +4,8 @@ One process loads a cold key while the others wait, and the waiters cost a fixed
 commands, never a polling loop:
 
 1. ``ACQUIRE`` (one script call, atomic): if a fresh entry of the current namespace
-   generation appeared meanwhile, return it; otherwise ``SET lock token NX PX lock_ttl``; if someone else holds the lock, return
-   the last id of the key's wake-up stream.
+   generation appeared meanwhile, return it; otherwise ``SET lock token NX PX lock_ttl``;
+   if someone else holds the lock, return the last id of the key's wake-up stream.
 2. The holder loads, then ``STORE`` (one script call) sets the entry, deletes the lock
    only if it still holds the token (compare-and-delete), and appends the entry to the
    wake-up stream (``XADD ... MAXLEN 1``, expiring with the lock). On failure, ``RELEASE``

@@ -54,8 +54,6 @@ class Limit:
         window = int(item.get_expiry())
         if amount < 1:
             raise ValueError(f"a limit needs an amount of at least 1, got {item!r}")
-        if window < 1:
-            raise ValueError(f"a limit needs a window of at least 1 second, got {item!r}")
         window_ms = window * 1000
         if amount * window_ms * 4 >= _EXACT:
             raise ValueError(f"limit {item!r} is too large (amount x window overflows)")

@@ -20,6 +20,7 @@ import redis.asyncio.sentinel
 import redis.cluster
 import redis.retry
 import redis.sentinel
+
 from backendkit.redis._config import ParsedRedisUrl
 from backendkit.redis._core import ConnectorCore, no_backoff
 

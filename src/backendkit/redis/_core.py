@@ -10,15 +10,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from redis._parsers.encoders import Encoder
+from redis.backoff import NoBackoff
+
 from backendkit.breaker import CircuitBreaker
 from backendkit.clock import Clock
 from backendkit.errors import BackendUnavailable
 from backendkit.logging import get_logger
 from backendkit.redis._config import ParsedRedisUrl, RedisConfig, parse_redis_url
 from backendkit.redis._errors import is_outage, server_answered
-from redis._parsers.encoders import Encoder
-from redis.backoff import NoBackoff
-from redis.maint_notifications import MaintNotificationsConfig
 
 __all__ = ["ConnectorCore", "ScriptHost", "no_backoff"]
 
@@ -28,6 +28,14 @@ _log = get_logger("backendkit.redis")
 def no_backoff() -> NoBackoff:
     """The backoff for a retry policy with zero retries (it is never consulted)."""
     return NoBackoff()
+
+
+def _maintenance_notifications_off() -> dict[str, Any]:
+    try:
+        from redis.maint_notifications import MaintNotificationsConfig
+    except ImportError:  # pragma: no cover - redis-py before maintenance notifications
+        return {}
+    return {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
 class _WarnThrottle:
@@ -78,7 +86,7 @@ class ConnectorCore:
         return {
             "socket_connect_timeout": self.config.connect_timeout,
             "socket_timeout": self.config.command_timeout,
-            "maint_notifications_config": MaintNotificationsConfig(enabled=False),
+            **_maintenance_notifications_off(),
         }
 
     def before_call(self) -> None:

@@ -27,9 +27,11 @@ _OUTAGE: tuple[type[BaseException], ...] = (
 )
 
 # Programming errors that share a base class with cluster outages: never an outage.
-_USAGE: tuple[type[BaseException], ...] = (
-    rx.CrossSlotTransactionError,
-    rx.InvalidPipelineStack,
+# (Looked up by name: older redis-py releases do not define them.)
+_USAGE: tuple[type[BaseException], ...] = tuple(
+    getattr(rx, name)
+    for name in ("CrossSlotTransactionError", "InvalidPipelineStack")
+    if hasattr(rx, name)
 )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import structlog
 import structlog.testing
 
 from backendkit._logging_redact import redact_processor
@@ -28,10 +29,19 @@ def capture_logs() -> Iterator[list[dict[str, Any]]]:
         >>> from backendkit.logging import get_logger
         >>> with capture_logs() as logs:
         ...     get_logger("demo").warning("login_failed", password="hunter2")
-        >>> logs[0]["event"], logs[0]["password"], logs[0]["log_level"]
+        >>> entry = logs[0]
+        >>> entry["event"], entry["password"], entry["log_level"]
         ('login_failed', '[REDACTED]', 'warning')
     """
-    with structlog.testing.capture_logs(
-        processors=[*_context_processors(), redact_processor]
-    ) as entries:
-        yield entries  # type: ignore[misc]
+    capture = structlog.testing.LogCapture()
+    # Same technique as structlog.testing.capture_logs: swap the *contents* of the
+    # configured processor list, since bound loggers hold a reference to that list.
+    processors = structlog.get_config()["processors"]
+    saved = list(processors)
+    try:
+        processors[:] = [*_context_processors(), redact_processor, capture]
+        structlog.configure(processors=processors)
+        yield capture.entries  # type: ignore[misc]
+    finally:
+        processors[:] = saved
+        structlog.configure(processors=processors)

@@ -78,7 +78,7 @@ def check_content_length(header_value: str | None, limit: int) -> int | None:
     if header_value is None or header_value == "":
         return None
     text = header_value.strip()
-    if not text.isdigit():  # rejects signs, spaces, non-ASCII digits
+    if not (text.isascii() and text.isdigit()):  # no signs, spaces or non-ASCII digits
         raise BadRequest("Invalid Content-Length header")
     length = int(text)
     if length > limit:

@@ -129,10 +129,12 @@ class WebKit:
         return self.settings.rate_limit_default
 
     def _targets(self) -> list[Any]:
-        return [self.limiter, self.async_limiter, self.tokens, *self.closers]
+        # The token service holds no connections itself; its store may.
+        store = getattr(self.tokens, "store", None)
+        return [self.limiter, self.async_limiter, store, *self.closers]
 
     def close(self) -> None:
-        """Close the sync services and run the sync closers (WSGI shutdown hooks)."""
+        """Close the limiter, the token store and the sync closers (WSGI shutdown hooks)."""
         for target in self._targets():
             closer = _closer(target, ("close",))
             if closer is not None:
@@ -141,7 +143,8 @@ class WebKit:
                     _discard(result)
 
     async def aclose(self) -> None:
-        """Close every service, awaiting async closers (ASGI lifespan shutdown)."""
+        """Close every service, preferring ``aclose()`` and awaiting async closers (ASGI
+        lifespan shutdown)."""
         for target in self._targets():
             closer = _closer(target, ("aclose", "close"))
             if closer is not None:

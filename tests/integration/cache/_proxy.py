@@ -14,21 +14,25 @@ client sees a reset, as from a dead server) and still counts as a connection att
 from __future__ import annotations
 
 import collections
+import contextlib
 import selectors
 import socket
 import threading
 from typing import Any
 
+#: Commands redis-py sends once per new connection (handshake), not per operation.
+SETUP = frozenset({"HELLO", "CLIENT", "AUTH", "SELECT", "READONLY"})
 
-class _Incomplete(Exception):
+
+class _IncompleteError(Exception):
     pass
 
 
 def _parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
-    """Parse one RESP2/RESP3 value at ``pos``; raise _Incomplete if more bytes are needed."""
+    """Parse one RESP2/RESP3 value at ``pos``; raise _IncompleteError if more bytes are needed."""
     end = buf.find(b"\r\n", pos)
     if end < 0:
-        raise _Incomplete
+        raise _IncompleteError
     kind = buf[pos : pos + 1]
     line = bytes(buf[pos + 1 : end])
     nxt = end + 2
@@ -39,7 +43,7 @@ def _parse(buf: bytes | bytearray, pos: int) -> tuple[Any, int]:
         if size < 0:
             return None, nxt
         if len(buf) < nxt + size + 2:
-            raise _Incomplete
+            raise _IncompleteError
         return bytes(buf[nxt : nxt + size]), nxt + size + 2
     if kind in (b"*", b"~", b">", b"%", b"|"):
         count = int(line)
@@ -70,7 +74,7 @@ class _Stream:
         while pos < len(self.buf):
             try:
                 value, pos_after = _parse(self.buf, pos)
-            except _Incomplete:
+            except _IncompleteError:
                 break
             values.append(value)
             pos = pos_after
@@ -135,10 +139,18 @@ class CountingProxy:
         with self._lock:
             return sum(self._commands.values())
 
+    def work(self) -> collections.Counter[str]:
+        """Commands sent so far, without per-connection setup (HELLO, CLIENT SETINFO...)."""
+        counts = self.commands()
+        for name in SETUP:
+            counts.pop(name, None)
+        return counts
+
     def pending(self, name: str) -> int:
         """Commands named ``name`` sent and not yet answered (e.g. a blocked XREAD)."""
         with self._lock:
-            return sum(c.outstanding.count(name) for c in self._conns.values())
+            conns = {id(c): c for c in self._conns.values()}.values()
+            return sum(c.outstanding.count(name) for c in conns)
 
     def reset(self) -> None:
         """Zero the command and connection counts."""
@@ -209,10 +221,8 @@ class CountingProxy:
 
     def _drop(self, conn: _Conn) -> None:
         for sock in (conn.client, conn.upstream):
-            try:
+            with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(sock)
-            except (KeyError, ValueError):
-                pass
             sock.close()
             with self._lock:
                 self._conns.pop(sock, None)

@@ -7,6 +7,7 @@ from multiprocessing.synchronize import Event
 from typing import Any
 
 from backendkit.cache import Cache
+from backendkit.redis import RedisConfig
 
 
 def stampede_worker(
@@ -24,7 +25,8 @@ def stampede_worker(
     every thread of this process is inside the cache (``threads - 1`` in-process followers
     waiting on the leader); the loader, wherever it runs, waits for ``go``.
     """
-    cache = Cache(url, key_prefix=prefix, lock_ttl=30, lock_wait=30)
+    config = RedisConfig(url, connect_timeout=5, command_timeout=5)
+    cache = Cache(config, key_prefix=prefix, lock_ttl=30, lock_wait=30)
 
     @cache.cached(ttl=60, namespace="stampede")
     def report(day: int) -> dict[str, int]:
@@ -50,7 +52,7 @@ def stampede_worker(
         t.start()
 
     def watch() -> None:
-        while cache._flights.waiters(key) < threads - 1:  # noqa: SLF001 - test probe
+        while cache._flights.waiters(key) < threads - 1:
             threading.Event().wait(0.002)
         ready.set()
 

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from tests.integration.cache._proxy import CountingProxy
 
 from backendkit.cache import Cache
 from backendkit.testing import FakeClock
-from tests.integration.cache._proxy import CountingProxy
 
 MakeCache = Callable[..., Cache]
 
@@ -58,3 +58,96 @@ def counting_proxy() -> Iterator[Callable[[str], CountingProxy]]:
     yield start
     for proxy in proxies:
         proxy.close()
+
+
+@pytest.fixture(scope="module")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private 3-master Redis Cluster (``redis+cluster://`` URL), killed after the module."""
+    import shutil
+
+    from tests._services import unavailable
+
+    server = shutil.which("redis-server")
+    cli = shutil.which("redis-cli")
+    if server is None or cli is None:
+        unavailable("redis-server and redis-cli are needed for a Redis Cluster")
+    cluster = _Cluster(str(server), str(cli), tmp_path_factory.mktemp("cluster"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+class _Cluster:
+    def __init__(self, server: str, cli: str, workdir: Any) -> None:
+        from tests._services import free_port
+
+        self.server, self.cli, self.workdir = server, cli, workdir
+        self.ports = [free_port() for _ in range(3)]
+        self.procs: list[Any] = []
+
+    def start(self) -> str:
+        import subprocess
+        import time
+
+        from tests._services import _answers_ping
+
+        for port in self.ports:
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        self.server,
+                        "--port",
+                        str(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        f"nodes-{port}.conf",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        str(self.workdir),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        deadline = time.monotonic() + 15
+        while not all(_answers_ping(p) for p in self.ports):
+            if time.monotonic() > deadline:
+                raise RuntimeError("cluster nodes did not start")
+            time.sleep(0.02)
+        nodes = [f"127.0.0.1:{p}" for p in self.ports]
+        subprocess.run(
+            [self.cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        while not all(self._ok(p) for p in self.ports):
+            if time.monotonic() > deadline + 15:
+                raise RuntimeError("cluster did not converge")
+            time.sleep(0.05)
+        return "redis+cluster://" + ",".join(nodes)
+
+    def _ok(self, port: int) -> bool:
+        import subprocess
+
+        out = subprocess.run(
+            [self.cli, "-p", str(port), "cluster", "info"], capture_output=True, timeout=5
+        ).stdout
+        return b"cluster_state:ok" in out
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)

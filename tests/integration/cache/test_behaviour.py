@@ -8,14 +8,14 @@ import decimal
 import random
 import threading
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from tests.integration.cache.conftest import MakeCache
 
 from backendkit.cache import Cache, CacheResult, Outcome, cached
 from backendkit.testing import FakeClock, capture_logs
-from tests.integration.cache.conftest import MakeCache
 
 
 class User(BaseModel):
@@ -77,7 +77,8 @@ def test_first_call_loads_then_hits_with_typed_values(make_cache: MakeCache) -> 
     snap = get_user.stats.snapshot()
     assert (snap.hits, snap.misses, snap.loads) == (1, 2, 2)
     assert cache.stats.snapshot().loads == 2
-    assert not second.degraded and not cache.degraded
+    assert not second.degraded
+    assert not cache.degraded
 
 
 @pytest.mark.parametrize(
@@ -86,7 +87,7 @@ def test_first_call_loads_then_hits_with_typed_values(make_cache: MakeCache) -> 
         (list[Row], [Row(1, datetime.date(2024, 2, 29))]),
         (dict[str, tuple[int, uuid.UUID]], {"a": (1, uuid.UUID(int=3))}),
         (set[decimal.Decimal], {decimal.Decimal("1.10"), decimal.Decimal("2")}),
-        (Optional[datetime.datetime], datetime.datetime(2024, 1, 1, 0, 0)),
+        (datetime.datetime | None, datetime.datetime(2024, 1, 1, 0, 0)),
         (bytes, b"\x00\x01raw"),
     ],
 )
@@ -162,9 +163,12 @@ async def test_methods_exclude_self_or_key_it_by_attribute(make_cache: MakeCache
     """Instances share entries by default; self_attr separates them; bound invalidate works."""
     cls = _methods(make_cache())
     a, b, a2 = cls("t1"), cls("t2"), cls("t1")
-    assert a.get(1) == 10 and b.get(1) == 10
+    assert a.get(1) == 10
+    assert b.get(1) == 10
     assert (a.calls.n, b.calls.n) == (1, 0)
-    assert a.by_tenant(1) == "t1:1" and b.by_tenant(1) == "t2:1" and a2.by_tenant(1) == "t1:1"
+    assert a.by_tenant(1) == "t1:1"
+    assert b.by_tenant(1) == "t2:1"
+    assert a2.by_tenant(1) == "t1:1"
     assert (a.calls.n, b.calls.n, a2.calls.n) == (2, 1, 0)
     assert a.get.call_detailed(1).outcome is Outcome.HIT
     assert b.get.key(1) == a.get.key(1)
@@ -173,7 +177,8 @@ async def test_methods_exclude_self_or_key_it_by_attribute(make_cache: MakeCache
     assert cls.get(a, 1) == 10
     assert a.get.stats.snapshot().loads == 2
     a.get.invalidate_all()
-    assert await a.aget(2) == 200 and await b.aget(2) == 200
+    assert await a.aget(2) == 200
+    assert await b.aget(2) == 200
     assert (await b.aget.call_detailed(2)).outcome is Outcome.HIT
     assert await a.aget.invalidate(2) is True
     assert a.aget.key(2).endswith(b.aget.key(2).rsplit(":", 1)[1])
@@ -187,11 +192,12 @@ def test_none_is_not_cached_by_default(make_cache: MakeCache) -> None:
     calls = Calls()
 
     @cache.cached(ttl=60)
-    def find(uid: int) -> Optional[User]:
+    def find(uid: int) -> User | None:
         calls()
         return None
 
-    assert find(1) is None and find(1) is None
+    assert find(1) is None
+    assert find(1) is None
     assert calls.n == 2
     assert find.stats.snapshot().not_stored == 2
 
@@ -202,7 +208,7 @@ def test_none_is_cached_with_its_own_ttl(make_cache: MakeCache, fake_clock: Fake
     calls = Calls()
 
     @cache.cached(ttl=60, cache_none=True, none_ttl=5)
-    def find(uid: int) -> Optional[int]:
+    def find(uid: int) -> int | None:
         calls()
         return None if uid == 0 else uid
 
@@ -262,7 +268,8 @@ def test_values_over_the_size_cap_are_not_stored(make_cache: MakeCache) -> None:
         assert blob(200) == "x" * 200
     assert blob.call_detailed(200).outcome is Outcome.LOADED
     (event,) = [e for e in logs if e["event"] == "cache_value_too_large"]
-    assert event["size"] == 202 and event["limit"] == 100
+    assert event["size"] == 202
+    assert event["limit"] == 100
     blob(50)
     assert blob.call_detailed(50).outcome is Outcome.HIT
     assert blob.stats.snapshot().not_stored == 2
@@ -317,7 +324,8 @@ def test_ttl_and_jitter_on_the_injected_clock(make_cache: MakeCache, fake_clock:
     assert all(value.call_detailed(n).outcome is Outcome.HIT for n in range(40))
     fake_clock.advance(25)
     outcomes = [value.call_detailed(n).outcome for n in range(20, 40)]
-    assert Outcome.LOADED in outcomes and Outcome.HIT in outcomes
+    assert Outcome.LOADED in outcomes
+    assert Outcome.HIT in outcomes
     fake_clock.advance(25.1)
     assert all(value.call_detailed(n).outcome is Outcome.LOADED for n in range(20))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing.queues
 import multiprocessing.synchronize
+from typing import Any
 
 
 def hammer(
@@ -32,3 +34,11 @@ def hammer(
         degraded += result.degraded
     limiter.close()
     return allowed, degraded
+
+
+def hammer_into(queue: multiprocessing.queues.Queue[Any], *args: Any) -> None:
+    """Run ``hammer`` and put its result (or the error text) on ``queue``."""
+    try:
+        queue.put(hammer(*args))
+    except BaseException as exc:  # reported to the parent, which fails the test
+        queue.put(repr(exc))

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from tests._services import unavailable
+from tests.integration.ratelimit._cluster import LocalCluster
 from tests.integration.ratelimit._proxy import CountingProxy
 
 
@@ -21,3 +23,18 @@ def counting_proxy(redis_url: str) -> Iterator[CountingProxy]:
         yield proxy
     finally:
         proxy.close()
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A private three-node Redis Cluster, shared by one module's tests (skips, or fails
+    under REQUIRE_SERVICES, without the redis-server binary)."""
+    try:
+        cluster = LocalCluster(tmp_path_factory.mktemp("cluster"))
+    except FileNotFoundError:
+        unavailable("the redis-server binary is not installed")
+        raise AssertionError("unreachable") from None  # pragma: no cover
+    try:
+        yield cluster
+    finally:
+        cluster.close()

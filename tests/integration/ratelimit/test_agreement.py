@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.ratelimit.strategies import COSTS, STEPS, rules
+from tests.unit.ratelimit.strategies import STEPS, rules
 
 from backendkit.ratelimit import Rule, Strategy
 from backendkit.ratelimit._memory import MemoryStore

@@ -11,9 +11,11 @@ import multiprocessing
 import threading
 
 import pytest
-from tests.integration.ratelimit._workers import hammer
+import redis
+from tests.integration.ratelimit._workers import hammer_into
 
 from backendkit.ratelimit import RateLimiter, Rule
+from backendkit.ratelimit._redis import storage_key
 from backendkit.redis import RedisConfig
 
 STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
@@ -51,7 +53,13 @@ def test_threads_get_exactly_n(redis_url: str, redis_prefix: str, strategy: str)
     assert sum(d for _, d in counts) == 0
     assert sum(a for a, _ in counts) == 50
     # Nothing denied was charged: the per-hour limit saw exactly the 50 allowed.
-    assert limiter.peek(Rule("exact", "50/minute;100/hour", strategy=strategy), "shared").rule
+    raw = redis.Redis.from_url(redis_url)
+    key = storage_key(redis_prefix, rule, "shared")
+    if strategy == "moving-window":
+        assert raw.llen(key) == 50
+    else:
+        assert raw.hget(key, "100:3600000:c") == b"50"
+    raw.close()
     limiter.close()
 
 
@@ -62,11 +70,14 @@ def test_processes_get_exactly_n(redis_url: str, redis_prefix: str, strategy: st
     context = multiprocessing.get_context("spawn")
     processes = 4
     barrier = context.Barrier(processes)
-    with context.Pool(processes) as pool:
-        jobs = [
-            pool.apply_async(hammer, (redis_url, redis_prefix, "45/minute", strategy, 30, barrier))
-            for _ in range(processes)
-        ]
-        results = [job.get(timeout=50) for job in jobs]
+    queue = context.Queue()
+    args = (redis_url, redis_prefix, "45/minute", strategy, 30, barrier)
+    workers = [context.Process(target=hammer_into, args=(queue, *args)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    results = [queue.get(timeout=50) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=10)
+    assert all(isinstance(result, tuple) for result in results), results
     assert sum(degraded for _, degraded in results) == 0
     assert sum(allowed for allowed, _ in results) == 45

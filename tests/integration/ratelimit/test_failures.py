@@ -76,7 +76,8 @@ def test_degraded_decisions_are_logged_once_per_interval(dead_redis_url: str) ->
         limiter.hit(RULE, "k")
     degraded = [e for e in logs if e["event"] == "ratelimit_degraded"]
     assert len(degraded) == 2
-    assert degraded[0]["policy"] == "fail_open" and degraded[0]["rule"] == "fail"
+    assert degraded[0]["policy"] == "fail_open"
+    assert degraded[0]["rule"] == "fail"
     assert degraded[1]["suppressed"] == 4
 
 
@@ -93,9 +94,11 @@ def test_hung_redis_decides_on_timeout_then_without_connecting(
     limiter = _hung_limiter(hung_redis_url, clock, "fail_closed")
     with capture_logs() as logs:
         first = limiter.hit(RULE, "k")
-    assert not first.allowed and first.source == "policy"
+    assert not first.allowed
+    assert first.source == "policy"
     outage = [e for e in logs if e["event"] == "redis_unavailable"]
-    assert outage and outage[0]["error"] == "TimeoutError"  # cut by the command timeout
+    assert outage
+    assert outage[0]["error"] == "TimeoutError"
     assert hung_redis.wait_for_accepted(1) == 1
     for _ in range(50):
         assert not limiter.hit(RULE, "k").allowed
@@ -114,7 +117,8 @@ async def test_hung_redis_async(hung_redis: HungServer, hung_redis_url: str) -> 
     config = RedisConfig(hung_redis_url, connect_timeout=0.25, command_timeout=0.25)
     limiter = AsyncRateLimiter(config, clock=clock)
     first = await limiter.hit(RULE, "k")
-    assert first.allowed and first.source == "policy"  # fail_open by default
+    assert first.allowed
+    assert first.source == "policy"
     for _ in range(20):
         assert (await limiter.hit(RULE, "k")).source == "policy"
     assert hung_redis.wait_for_accepted(1) == 1
@@ -153,7 +157,8 @@ def test_outage_and_recovery_of_a_real_server(
     assert limiter.hit(rule, "k").degraded  # breaker still open: not even tried
     clock.advance(5.0)
     recovered = limiter.hit(rule, "k")
-    assert recovered.source == "storage" and recovered.allowed
+    assert recovered.source == "storage"
+    assert recovered.allowed
     assert recovered.remaining == 2  # the restarted server kept nothing
     limiter.close()
 
@@ -172,7 +177,8 @@ def test_a_timed_out_script_is_never_sent_again(redis_url: str, redis_prefix: st
         proxy.clear()
         proxy.reply_delay = 0.6
         timed_out = limiter.hit(RULE, "k")
-        assert not timed_out.allowed and timed_out.source == "policy"
+        assert not timed_out.allowed
+        assert timed_out.source == "policy"
         for _ in range(5):
             limiter.hit(RULE, "k")  # breaker open: nothing sent
         assert proxy.commands == ["EVALSHA"]
@@ -194,7 +200,8 @@ def test_an_error_reply_is_decided_by_the_policy(redis_url: str, redis_prefix: s
     upstream.set(storage_key(redis_prefix, RULE, "k"), "not a hash")
     limiter = RateLimiter(redis_url, key_prefix=redis_prefix, failure_policy="fail_closed")
     result = limiter.hit(RULE, "k")
-    assert not result.allowed and result.source == "policy"
+    assert not result.allowed
+    assert result.source == "policy"
     assert limiter.hit(RULE, "other").source == "storage"  # Redis itself is fine
     limiter.close()
     upstream.close()

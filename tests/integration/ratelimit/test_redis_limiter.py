@@ -48,7 +48,8 @@ def test_cost_and_all_or_nothing(limiter: RateLimiter, strategy: str) -> None:
     rule = Rule("r", "5/minute;3/hour", strategy=strategy)  # type: ignore[arg-type]
     assert limiter.hit(rule, "k", cost=2).allowed
     denied = limiter.hit(rule, "k", cost=2)  # 4 > 3 per hour
-    assert not denied.allowed and denied.limit.window == 3600
+    assert not denied.allowed
+    assert denied.limit.window == 3600
     assert limiter.peek(rule, "k").remaining == 1
     assert limiter.hit(rule, "k", cost=1).allowed
     assert not limiter.hit(rule, "k", cost=6).allowed
@@ -89,7 +90,8 @@ def test_one_hash_tagged_key_per_rule_and_client(
     ]
     ttl = raw.pttl(keys[1])
     assert 0 < ttl <= 2 * 86_400_000
-    assert raw.type(keys[0]) == b"list" and raw.type(keys[1]) == b"hash"
+    assert raw.type(keys[0]) == b"list"
+    assert raw.type(keys[1]) == b"hash"
 
 
 def test_rules_never_share_counters(limiter: RateLimiter) -> None:

@@ -426,3 +426,57 @@ def test_revoke_of_a_token_without_exp(hs_key: JWTKey, fake_clock: FakeClock) ->
     service.revoke(token)
     with pytest.raises(InvalidToken):
         service.verify_access(token, check_revoked=True)
+
+
+def test_session_end_within_leeway_is_refused(hs_key: JWTKey, fake_clock: FakeClock) -> None:
+    """A refresh token still inside its leeway cannot extend a session past its cap."""
+    service = TokenService(
+        hs_key, clock=fake_clock, refresh_ttl=1000, max_session_lifetime=100, leeway=30
+    )
+    pair = service.issue_pair("u")
+    fake_clock.advance(99)
+    pair = service.refresh(pair.refresh_token)  # the valid twin: before the cap
+    fake_clock.advance(11)  # 110 s: past the cap, inside the leeway
+    with capture_logs() as logs, pytest.raises(InvalidToken):
+        service.refresh(pair.refresh_token)
+    assert logs[-1]["reason"] == "session_expired"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"jti": 7}, {"jti": ""}, {"sid": "s" * 300}, {"iss": 5}, {"auth_time": "yesterday"}],
+)
+def test_malformed_registered_claims_are_refused(
+    changes: dict[str, Any], hs_key: JWTKey, fake_clock: FakeClock
+) -> None:
+    """Registered claims of the wrong type are refused even when nothing else checks them."""
+    service = TokenService(hs_key, clock=fake_clock)
+    factory = TokenFactory(service)
+    with capture_logs() as logs, pytest.raises(InvalidToken):
+        service.verify_access(factory.token(changes))
+    assert logs[0]["reason"] == "bad_claim"
+    assert service.verify_access(factory.token()).sub == "user-1"
+
+
+def test_from_settings_keeps_a_given_store(fake_clock: FakeClock) -> None:
+    """An explicit store wins over redis_url."""
+    store = MemoryTokenStore()
+    settings = Settings(env="test", redis_url="redis://127.0.0.1:1/0")
+    service = TokenService.from_settings(settings, store=store, clock=fake_clock)
+    assert service.store is store
+    assert service.clock is fake_clock
+    assert service.audience is None
+
+
+def test_public_module_paths() -> None:
+    """backendkit.auth.tokens and backendkit.auth.passwords re-export the same objects."""
+    import backendkit.auth as auth
+    from backendkit.auth import passwords, tokens
+
+    assert tokens.TokenService is auth.TokenService
+    assert passwords.PasswordHasher is auth.PasswordHasher
+    assert tokens.RedisTokenStore is auth.RedisTokenStore
+    with pytest.raises(AttributeError):
+        auth.NoSuchThing  # noqa: B018
+    with pytest.raises(AttributeError):
+        tokens.NoSuchThing  # noqa: B018

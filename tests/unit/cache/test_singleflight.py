@@ -15,14 +15,16 @@ def test_threads_share_one_leader() -> None:
     """50 threads joining one key: one leads, 49 follow and get its result."""
     sf: SingleFlight[str] = SingleFlight()
     lead, flight = sf.join("k")
-    assert lead and flight is not None
+    assert lead
+    assert flight is not None
     results: list[Any] = []
     start = threading.Barrier(50)
 
     def follower() -> None:
         start.wait()
         is_lead, f = sf.join("k")
-        assert not is_lead and f is not None
+        assert not is_lead
+        assert f is not None
         results.append(sf.wait(f))
 
     threads = [threading.Thread(target=follower) for _ in range(49)]
@@ -54,13 +56,15 @@ def test_leader_exception_reaches_followers_and_interrupt_means_retry() -> None:
     sf: SingleFlight[str] = SingleFlight()
     _, flight = sf.join("k")
     _, follower = sf.join("k")
-    assert flight is not None and follower is not None
+    assert flight is not None
+    assert follower is not None
     sf.fail("k", flight, ValueError("boom"))
     with pytest.raises(ValueError, match="boom"):
         sf.wait(follower)
     _, flight2 = sf.join("k")
     _, follower2 = sf.join("k")
-    assert flight2 is not None and follower2 is not None
+    assert flight2 is not None
+    assert follower2 is not None
     sf.fail("k", flight2, KeyboardInterrupt())
     assert sf.wait(follower2) is RETRY
     assert repr(RETRY) == "RETRY"
@@ -70,15 +74,17 @@ async def test_tasks_share_one_leader_and_survive_a_cancelled_follower() -> None
     """Followers get the leader's result; cancelling one follower does not cancel the rest."""
     sf: AsyncSingleFlight[str] = AsyncSingleFlight()
     lead, flight = sf.join("k")
-    assert lead and flight is not None
+    assert lead
+    assert flight is not None
 
     async def follow() -> str:
         is_lead, f = sf.join("k")
-        assert not is_lead and f is not None
+        assert not is_lead
+        assert f is not None
         return await sf.wait(f)
 
     tasks = [asyncio.create_task(follow()) for _ in range(20)]
-    while sf.waiters("k") < 20:
+    while sf.waiters("k") < 20:  # noqa: ASYNC110 - polling a probe, not an event
         await asyncio.sleep(0)
     tasks[0].cancel()
     await asyncio.sleep(0)
@@ -105,7 +111,8 @@ async def test_async_errors_and_cancelled_leader() -> None:
     sf.fail("k", lonely, ValueError("nobody waits"))  # no "never retrieved" warning
     _, flight3 = sf.join("k")
     _, follower3 = sf.join("k")
-    assert flight3 is not None and follower3 is not None
+    assert flight3 is not None
+    assert follower3 is not None
     sf.fail("k", flight3, asyncio.CancelledError())
     assert await sf.wait(follower3) is RETRY
     sf.finish("k", flight3, "late")  # finishing twice is harmless

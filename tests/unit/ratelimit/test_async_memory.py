@@ -54,4 +54,5 @@ async def test_async_bad_calls_and_configuration() -> None:
     with pytest.raises(ConfigurationError, match="needs memory://"):
         AsyncRateLimiter(3.0)  # type: ignore[arg-type]
     built = AsyncRateLimiter.from_settings(Settings(env="test"), header_style="draft")
-    assert built.header_style == "draft" and not built.is_shared
+    assert built.header_style == "draft"
+    assert not built.is_shared

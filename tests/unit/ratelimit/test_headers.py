@@ -38,9 +38,7 @@ def test_standard_headers_when_denied(limiter: RateLimiter) -> None:
 
 def test_draft_structured_fields() -> None:
     """The draft style lists every policy and reports the deciding one."""
-    limiter = RateLimiter(
-        "memory://", clock=FakeClock(start=1_700_000_040.0), header_style="draft"
-    )
+    limiter = RateLimiter("memory://", clock=FakeClock(start=1_700_000_040.0), header_style="draft")
     result = limiter.hit(Rule("login", "5/minute;100/day", strategy="fixed-window"), "k")
     assert result.headers() == {
         "RateLimit-Policy": '"login:5/60s";q=5;w=60, "login:100/86400s";q=100;w=86400',

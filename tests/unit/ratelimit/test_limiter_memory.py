@@ -35,7 +35,8 @@ def test_allows_exactly_the_limit_then_denies(limiter: RateLimiter, strategy: st
     assert [r.remaining for r in results] == [2, 1, 0, 0]
     assert results[-1].retry_after > 0
     assert results[0].retry_after == 0.0
-    assert not results[0].degraded and results[0].source == "storage"
+    assert not results[0].degraded
+    assert results[0].source == "storage"
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -102,7 +103,8 @@ def test_the_deciding_limit_is_the_tightest(limiter: RateLimiter) -> None:
     limiter.hit(rule, "k")
     assert limiter.hit(rule, "k").limit.window == 1  # 0 left vs 1 left
     denied = limiter.hit(rule, "k")
-    assert not denied.allowed and denied.limit.window == 1
+    assert not denied.allowed
+    assert denied.limit.window == 1
 
 
 def test_denied_by_several_limits_reports_the_longest_wait(
@@ -158,7 +160,8 @@ def test_reset_and_remaining_figures_per_strategy(limiter: RateLimiter) -> None:
     """reset is when the limit is whole again; reset_after is measured from the decision."""
     start = 1_700_000_040.0
     fixed = limiter.hit(Rule("f", "2/minute", strategy="fixed-window"), "k")
-    assert fixed.reset == start + 60 and fixed.reset_after == 60.0
+    assert fixed.reset == start + 60
+    assert fixed.reset_after == 60.0
     moving = limiter.hit(Rule("m", "2/minute", strategy="moving-window"), "k")
     assert moving.reset == start + 60
     sliding = limiter.hit(Rule("s", "2/minute"), "k")
@@ -175,9 +178,7 @@ def test_untouched_key_is_whole_now(limiter: RateLimiter) -> None:
         assert peeked.reset == peeked.decided_at
 
 
-def test_sliding_counter_weighs_the_previous_window(
-    limiter: RateLimiter, clock: FakeClock
-) -> None:
+def test_sliding_counter_weighs_the_previous_window(limiter: RateLimiter, clock: FakeClock) -> None:
     """Half-way into the next window, half of the previous window still counts."""
     rule = Rule("s", "4/minute")
     for _ in range(4):
@@ -265,7 +266,8 @@ def test_raise_if_denied(limiter: RateLimiter) -> None:
 def test_result_repr_names_the_decision(limiter: RateLimiter) -> None:
     """The repr shows the decision and the rule."""
     text = repr(limiter.hit(Rule("r", "1/minute"), "k"))
-    assert "allowed=True" in text and "rule='r'" in text
+    assert "allowed=True" in text
+    assert "rule='r'" in text
 
 
 def test_threads_sharing_a_memory_limiter_get_exactly_n(clock: FakeClock) -> None:

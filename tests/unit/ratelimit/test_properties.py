@@ -14,9 +14,7 @@ START_MS = 1_700_000_000_000
 ALL: list[Strategy] = ["fixed-window", "moving-window", "sliding-window-counter"]
 
 
-def _history(
-    limiter: RateLimiter, clock: FakeClock, rule: Rule, ops: list[tuple[int, int]]
-) -> int:
+def _history(limiter: RateLimiter, clock: FakeClock, rule: Rule, ops: list[tuple[int, int]]) -> int:
     now = START_MS
     for step, cost in ops:
         now += step

@@ -1,0 +1,195 @@
+"""The apps benchmarks/bench_adapters.py serves (imported by uvicorn and gunicorn workers).
+
+Every app answers ``GET /json`` with the same envelope bytes. ``BENCH_LOG_FILE`` names the
+file backendkit's JSON access log goes to (one line per request).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+ITEM = {"id": 42, "name": "Widget", "tags": ["a", "b", "c"], "price": "9.99", "active": True}
+BIG_LIMIT = "1000000/minute"  # never reached: the limiter's cost, not its denials, is timed
+
+
+def _kit(*, sync_limiter: bool = False, async_limiter: bool = False) -> Any:
+    from backendkit.logging import configure_logging
+    from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
+    from backendkit.settings import Settings
+    from backendkit.web import WebKit
+
+    log_file = os.environ.get("BENCH_LOG_FILE")
+    stream = open(log_file, "a", buffering=1 << 16) if log_file else None  # noqa: SIM115
+    configure_logging(fmt="json", level="INFO", stream=stream)
+    return WebKit.from_settings(
+        Settings(env="test"),
+        limiter=RateLimiter("memory://") if sync_limiter else None,
+        async_limiter=AsyncRateLimiter("memory://") if async_limiter else None,
+    )
+
+
+# --------------------------------------------------------------------------- FastAPI
+
+
+def _fastapi_bare() -> Any:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/json")
+    async def item() -> dict[str, Any]:
+        return {"success": True, "data": ITEM, "message": None}
+
+    return app
+
+
+def _fastapi_kit(limit: bool = False) -> Any:
+    from fastapi import FastAPI
+
+    from backendkit.adapters.fastapi import RateLimit, install
+    from backendkit.responses import success
+
+    app = FastAPI()
+    install(app, _kit(async_limiter=limit))
+    deps = [RateLimit(BIG_LIMIT)] if limit else []
+
+    @app.get("/json", dependencies=deps)
+    async def item() -> dict[str, Any]:
+        return success(ITEM)
+
+    return app
+
+
+def _fastapi_basehttp() -> Any:
+    """The same per-request work as BackendKitMiddleware, written as a BaseHTTPMiddleware."""
+    from fastapi import FastAPI, Request
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    from backendkit.responses import success
+    from backendkit.web import RequestCycle, render_error
+
+    kit = _kit()
+
+    class Middleware(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: Any) -> Any:
+            cycle = RequestCycle.start(
+                method=request.method,
+                path=request.url.path,
+                request_id_header=request.headers.get("x-request-id"),
+                clock=kit.clock,
+            )
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # pragma: no cover - not exercised by the benchmark
+                from starlette.responses import Response
+
+                rendered = render_error(exc, request_id=cycle.request_id)
+                response = Response(rendered.body, rendered.status, media_type=rendered.media_type)
+            for name, value in cycle.response_headers(response.headers.keys()).items():
+                response.headers[name] = value
+            cycle.finish(response.status_code)
+            return response
+
+    app = FastAPI()
+    app.add_middleware(Middleware)
+
+    @app.get("/json")
+    async def item() -> dict[str, Any]:
+        return success(ITEM)
+
+    return app
+
+
+def _fastapi_slowapi() -> Any:
+    from fastapi import FastAPI, Request, Response
+    from slowapi import Limiter
+    from slowapi.util import get_remote_address
+
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri="memory://",
+        strategy="sliding-window-counter",
+        headers_enabled=True,
+    )
+    app = FastAPI()
+    app.state.limiter = limiter
+
+    @app.get("/json")
+    @limiter.limit(BIG_LIMIT)
+    async def item(request: Request, response: Response) -> dict[str, Any]:
+        return {"success": True, "data": ITEM, "message": None}
+
+    return app
+
+
+# --------------------------------------------------------------------------- Flask
+
+
+def _flask_bare() -> Any:
+    from flask import Flask
+
+    app = Flask("bare")
+
+    @app.get("/json")
+    def item() -> Any:
+        return {"success": True, "data": ITEM, "message": None}
+
+    return app
+
+
+def _flask_kit(limit: bool = False) -> Any:
+    from flask import Flask
+
+    from backendkit.adapters.flask import BackendKit, rate_limit
+    from backendkit.responses import success
+
+    app = Flask("kit")
+    BackendKit(app, kit=_kit(sync_limiter=limit))
+
+    def item() -> Any:
+        return success(ITEM)
+
+    view = rate_limit(BIG_LIMIT)(item) if limit else item
+    app.add_url_rule("/json", "item", view, methods=["GET"])
+    return app
+
+
+def _flask_limiter() -> Any:
+    from flask import Flask
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    app = Flask("flask_limiter")
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri="memory://",
+        strategy="sliding-window-counter",
+        headers_enabled=True,
+    )
+
+    @app.get("/json")
+    @limiter.limit(BIG_LIMIT)
+    def item() -> Any:
+        return {"success": True, "data": ITEM, "message": None}
+
+    return app
+
+
+BUILDERS = {
+    "fastapi-bare": _fastapi_bare,
+    "fastapi-backendkit": _fastapi_kit,
+    "fastapi-basehttpmiddleware": _fastapi_basehttp,
+    "fastapi-backendkit-limit": lambda: _fastapi_kit(limit=True),
+    "fastapi-slowapi": _fastapi_slowapi,
+    "flask-bare": _flask_bare,
+    "flask-backendkit": _flask_kit,
+    "flask-backendkit-limit": lambda: _flask_kit(limit=True),
+    "flask-limiter": _flask_limiter,
+}
+
+
+def app() -> Any:
+    """The app named by ``BENCH_APP`` (the server's import target)."""
+    return BUILDERS[os.environ["BENCH_APP"]]()

@@ -1,0 +1,243 @@
+"""Throughput of a JSON endpoint: backendkit's adapters against the bare frameworks and peers.
+
+Every app answers ``GET /json`` with the same envelope (checked equal before timing):
+
+- FastAPI under uvicorn (one worker, ``--no-access-log``): bare; with ``install(app, kit)``
+  (pure ASGI middleware, envelope, request id, security headers, one JSON access-log line
+  per request written to a file); the same per-request work as a ``BaseHTTPMiddleware``;
+  ``install`` plus ``RateLimit`` against bare FastAPI plus slowapi (same limit, memory
+  storage, sliding-window-counter, headers on).
+- Flask under gunicorn (one ``gthread`` worker, 8 threads, keep-alive): bare; with
+  ``BackendKit(app)``; plus ``@rate_limit`` against bare Flask plus Flask-Limiter (same
+  options).
+
+On this 2-core machine the server is pinned to CPU 1 and the load generator to CPU 0
+(``taskset``). The load generator is ``wrk`` (``apt-get install wrk``) when present, else a
+small asyncio keep-alive client in this file. Rounds alternate between the apps of a
+group; the median requests/second of the rounds is reported with the ratio to the group's
+baseline. Peers (slowapi, Flask-Limiter) are skipped with a note when not installed: run
+with ``/work/main/.venv-bench/bin/python``.
+
+    python benchmarks/bench_adapters.py [--quick] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SERVER_CPU, LOAD_CPU = "1", "0"
+CONNECTIONS = 32
+
+# group -> (baseline, [contenders]); each entry: (name, needs-module)
+GROUPS: dict[str, list[tuple[str, str | None]]] = {
+    "fastapi": [
+        ("fastapi-bare", None),
+        ("fastapi-backendkit", None),
+        ("fastapi-basehttpmiddleware", None),
+    ],
+    "fastapi-limit": [
+        ("fastapi-slowapi", "slowapi"),
+        ("fastapi-backendkit-limit", None),
+    ],
+    "flask": [("flask-bare", None), ("flask-backendkit", None)],
+    "flask-limit": [
+        ("flask-limiter", "flask_limiter"),
+        ("flask-backendkit-limit", None),
+    ],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_command(name: str, port: int) -> list[str]:
+    if name.startswith("fastapi"):
+        return [
+            sys.executable, "-m", "uvicorn", "--factory", "benchmarks._adapter_apps:app",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--log-level", "warning", "--workers", "1",
+        ]  # fmt: skip
+    return [
+        sys.executable, "-m", "gunicorn", "benchmarks._adapter_apps:app()",
+        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread",
+        "--threads", "8", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def serve(name: str, log_dir: Path) -> Iterator[int]:
+    """Start ``name``'s server pinned to SERVER_CPU; yield its port; kill its process group."""
+    port = _free_port()
+    env = dict(os.environ, BENCH_APP=name, BENCH_LOG_FILE=str(log_dir / f"{name}.log"))
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    command = ["taskset", "-c", SERVER_CPU, *_server_command(name, port)]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=open(log_dir / f"{name}.err", "w"),  # noqa: SIM115
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                fetch(port)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    err = (log_dir / f"{name}.err").read_text()
+                    raise RuntimeError(f"{name} did not start:\n{err}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def fetch(port: int) -> tuple[int, dict[str, str], Any]:
+    """One GET /json: status, headers (lower-case) and the parsed body."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=5) as response:
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        return response.status, headers, json.loads(response.read())
+
+
+# --------------------------------------------------------------------------- load generators
+
+
+def run_wrk(port: int, seconds: float) -> float:
+    """Requests/second from wrk pinned to LOAD_CPU; refuses runs with errors or non-2xx."""
+    output = subprocess.run(
+        ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s",
+         f"http://127.0.0.1:{port}/json"],
+        capture_output=True, text=True, check=True, timeout=seconds + 30,
+    ).stdout  # fmt: skip
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError("load run had errors:\n" + output)
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert match, output
+    return float(match.group(1))
+
+
+async def _client(port: int, stop_at: float, counts: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = f"GET /json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    done = 0
+    try:
+        while time.monotonic() < stop_at:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(head.decode(errors="replace"))
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            done += 1
+    finally:
+        counts.append(done)
+        writer.close()
+
+
+def run_python_loader(port: int, seconds: float) -> float:
+    """Requests/second from a keep-alive asyncio client (used when wrk is missing)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setaffinity(0, {int(LOAD_CPU)})
+    counts: list[int] = []
+    stop_at = time.monotonic() + seconds
+
+    async def main() -> None:
+        await asyncio.gather(*(_client(port, stop_at, counts) for _ in range(CONNECTIONS)))
+
+    started = time.monotonic()
+    asyncio.run(main())
+    return sum(counts) / (time.monotonic() - started)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def check_same_result(results: dict[str, tuple[int, dict[str, str], Any]], limited: bool) -> None:
+    """Every app of a group answers 200 with the same envelope (and limit headers if limited)."""
+    bodies = {name: body for name, (_, _, body) in results.items()}
+    first = next(iter(bodies.values()))
+    for name, (status, headers, body) in results.items():
+        assert status == 200, (name, status)
+        assert body == first, (name, body, first)
+        if limited:
+            assert headers.get("ratelimit-limit") or headers.get("x-ratelimit-limit"), (
+                name,
+                headers,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--groups", nargs="*", default=list(GROUPS), choices=list(GROUPS))
+    args = parser.parse_args()
+    seconds, rounds = (2.0, 1) if args.quick else (8.0, 3)
+    loader = run_wrk if shutil.which("wrk") else run_python_loader
+    print(
+        f"server on CPU {SERVER_CPU}, load generator "
+        f"({'wrk' if loader is run_wrk else 'python asyncio'}, {CONNECTIONS} connections) "
+        f"on CPU {LOAD_CPU}; {rounds} round(s) of {seconds:.0f}s per app, median reported"
+    )
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-adapters-") as tmp:
+        log_dir = Path(tmp)
+        for group in args.groups:
+            entries = []
+            for name, module in GROUPS[group]:
+                if module is not None and importlib.util.find_spec(module) is None:
+                    print(f"  [{group}] skipping {name}: {module} is not installed")
+                    continue
+                entries.append(name)
+            if len(entries) < 2:
+                continue
+            with contextlib.ExitStack() as stack:
+                ports = {name: stack.enter_context(serve(name, log_dir)) for name in entries}
+                check_same_result({n: fetch(p) for n, p in ports.items()}, "limit" in group)
+                for port in ports.values():  # warm-up
+                    loader(port, 1.0)
+                samples: dict[str, list[float]] = {name: [] for name in entries}
+                for _ in range(rounds):
+                    for name, port in ports.items():
+                        samples[name].append(loader(port, seconds))
+            baseline = statistics.median(samples[entries[0]])
+            print(f"\n{group} (baseline: {entries[0]})")
+            for name in entries:
+                rps = statistics.median(samples[name])
+                ratio = rps / baseline
+                report[name] = {"group": group, "rps": round(rps, 1), "ratio": round(ratio, 3)}
+                print(f"  {name:32s} {rps:10.0f} req/s   {ratio:5.2f}x")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

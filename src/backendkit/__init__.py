@@ -1,0 +1,129 @@
+"""backendkit: typed, framework-agnostic backend plumbing for Python services.
+
+The top-level package re-exports the core, which needs only pydantic and structlog: errors,
+envelopes, validation, pagination, cursors, settings, the clock and logging. Components with
+optional dependencies live in their own packages and are imported from there:
+`backendkit.auth`, `backendkit.ratelimit`, `backendkit.cache`, `backendkit.redis`,
+`backendkit.repository`, `backendkit.web` and `backendkit.adapters.*`.
+
+Example:
+    >>> import backendkit
+    >>> backendkit.success({"id": 1}, message="User retrieved successfully")
+    {'success': True, 'data': {'id': 1}, 'message': 'User retrieved successfully'}
+"""
+
+from __future__ import annotations
+
+from backendkit.clock import Clock, SystemClock, system_clock
+from backendkit.cursor import CursorCodec, cursor_binding
+from backendkit.errors import (
+    ERROR_CATALOGUE,
+    AppError,
+    BackendKitError,
+    BackendUnavailable,
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    ErrorDetail,
+    Forbidden,
+    InternalError,
+    InvalidToken,
+    MethodNotAllowed,
+    MissingDependencyError,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+    to_app_error,
+)
+from backendkit.fields import Email, Password, PositiveId, UUIDStr, password_field
+from backendkit.logging import (
+    accept_request_id,
+    bind_request_context,
+    clear_request_context,
+    configure_logging,
+    get_logger,
+    request_context,
+    security_event,
+)
+from backendkit.pagination import CursorPage, CursorParams, Page, PageParams
+from backendkit.responses import (
+    CursorPageEnvelope,
+    Envelope,
+    ErrorEnvelope,
+    PageEnvelope,
+    RenderedResponse,
+    error_response,
+    failure,
+    paginated,
+    render_json,
+    success,
+)
+from backendkit.settings import Settings
+from backendkit.validation import ApiModel, parse_json, validate, validate_query
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ERROR_CATALOGUE",
+    "ApiModel",
+    "AppError",
+    "BackendKitError",
+    "BackendUnavailable",
+    "BadRequest",
+    "Clock",
+    "ConfigurationError",
+    "Conflict",
+    "CursorCodec",
+    "CursorPage",
+    "CursorPageEnvelope",
+    "CursorParams",
+    "Email",
+    "Envelope",
+    "ErrorDetail",
+    "ErrorEnvelope",
+    "Forbidden",
+    "InternalError",
+    "InvalidToken",
+    "MethodNotAllowed",
+    "MissingDependencyError",
+    "NotFound",
+    "Page",
+    "PageEnvelope",
+    "PageParams",
+    "Password",
+    "PayloadTooLarge",
+    "PositiveId",
+    "RateLimited",
+    "RenderedResponse",
+    "ServiceUnavailable",
+    "Settings",
+    "SystemClock",
+    "UUIDStr",
+    "Unauthenticated",
+    "UnsupportedMediaType",
+    "ValidationFailed",
+    "__version__",
+    "accept_request_id",
+    "bind_request_context",
+    "clear_request_context",
+    "configure_logging",
+    "cursor_binding",
+    "error_response",
+    "failure",
+    "get_logger",
+    "paginated",
+    "parse_json",
+    "password_field",
+    "render_json",
+    "request_context",
+    "security_event",
+    "success",
+    "system_clock",
+    "to_app_error",
+    "validate",
+    "validate_query",
+]
