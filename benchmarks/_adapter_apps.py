@@ -1,11 +1,10 @@
 """The apps benchmarks/bench_adapters.py serves (imported by uvicorn and gunicorn workers).
 
-Every app answers ``GET /json`` with the same envelope bytes. ``BENCH_LOG_FILE`` names the
-file backendkit's JSON access log goes to (one line per request).
+Every app answers ``GET /json`` with the same envelope. ``BENCH_LOG_FILE`` names the file
+backendkit's JSON access log goes to (one line per request); ``BENCH_LOG_LEVEL`` its level.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI resolves these route annotations.
 import os
 from typing import Any
 
@@ -21,7 +20,7 @@ def _kit(*, sync_limiter: bool = False, async_limiter: bool = False) -> Any:
 
     log_file = os.environ.get("BENCH_LOG_FILE")
     stream = open(log_file, "a", buffering=1 << 16) if log_file else None  # noqa: SIM115
-    configure_logging(fmt="json", level="INFO", stream=stream)
+    configure_logging(fmt="json", level=os.environ.get("BENCH_LOG_LEVEL", "INFO"), stream=stream)
     return WebKit.from_settings(
         Settings(env="test"),
         limiter=RateLimiter("memory://") if sync_limiter else None,
@@ -191,5 +190,13 @@ BUILDERS = {
 
 
 def app() -> Any:
-    """The app named by ``BENCH_APP`` (the server's import target)."""
-    return BUILDERS[os.environ["BENCH_APP"]]()
+    """The app named by ``BENCH_APP`` (the server's import target).
+
+    A ``-nolog`` suffix serves the same app with the log level at WARNING, so the
+    per-request access-log line is filtered out (its cost is then measured apart).
+    """
+    name = os.environ["BENCH_APP"]
+    if name.endswith("-nolog"):
+        os.environ["BENCH_LOG_LEVEL"] = "WARNING"
+        name = name.removesuffix("-nolog")
+    return BUILDERS[name]()

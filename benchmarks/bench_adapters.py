@@ -2,11 +2,15 @@
 
 Every app answers ``GET /json`` with the same envelope (checked equal before timing):
 
-- FastAPI under uvicorn (one worker, ``--no-access-log``): bare; with ``install(app, kit)``
+- FastAPI under uvicorn (one worker, ``--no-access-log``, httptools and uvloop when
+  installed, as with ``uvicorn[standard]``): bare; with ``install(app, kit)``
   (pure ASGI middleware, envelope, request id, security headers, one JSON access-log line
   per request written to a file); the same per-request work as a ``BaseHTTPMiddleware``;
   ``install`` plus ``RateLimit`` against bare FastAPI plus slowapi (same limit, memory
   storage, sliding-window-counter, headers on).
+- ``-nolog``: the same backendkit app with the log level at WARNING, which filters the
+  access-log line out: the difference to the full app is the cost of that line in the
+  shared logging pipeline.
 - Flask under gunicorn (one ``gthread`` worker, 8 threads, keep-alive): bare; with
   ``BackendKit(app)``; plus ``@rate_limit`` against bare Flask plus Flask-Limiter (same
   options).
@@ -14,9 +18,12 @@ Every app answers ``GET /json`` with the same envelope (checked equal before tim
 On this 2-core machine the server is pinned to CPU 1 and the load generator to CPU 0
 (``taskset``). The load generator is ``wrk`` (``apt-get install wrk``) when present, else a
 small asyncio keep-alive client in this file. Rounds alternate between the apps of a
-group; the median requests/second of the rounds is reported with the ratio to the group's
-baseline. Peers (slowapi, Flask-Limiter) are skipped with a note when not installed: run
-with ``/work/main/.venv-bench/bin/python``.
+group. Two figures are reported per app, each as the median of the rounds with its ratio
+to the group's baseline: requests/second (wall clock), and the server's CPU time per
+request (user + system of its whole process group, from /proc), which stays meaningful
+when other work shares the machine. The CPU ratio is baseline CPU / app CPU, i.e. the
+throughput ratio a CPU-bound server would see. Peers (slowapi, Flask-Limiter) are skipped
+with a note when not installed: run with ``/work/main/.venv-bench/bin/python``.
 
     python benchmarks/bench_adapters.py [--quick] [--json out.json]
 """
@@ -53,16 +60,23 @@ GROUPS: dict[str, list[tuple[str, str | None]]] = {
     "fastapi": [
         ("fastapi-bare", None),
         ("fastapi-backendkit", None),
+        ("fastapi-backendkit-nolog", None),
         ("fastapi-basehttpmiddleware", None),
     ],
     "fastapi-limit": [
         ("fastapi-slowapi", "slowapi"),
         ("fastapi-backendkit-limit", None),
+        ("fastapi-backendkit-limit-nolog", None),
     ],
-    "flask": [("flask-bare", None), ("flask-backendkit", None)],
+    "flask": [
+        ("flask-bare", None),
+        ("flask-backendkit", None),
+        ("flask-backendkit-nolog", None),
+    ],
     "flask-limit": [
         ("flask-limiter", "flask_limiter"),
         ("flask-backendkit-limit", None),
+        ("flask-backendkit-limit-nolog", None),
     ],
 }
 
@@ -73,12 +87,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _uvicorn_fast_path() -> list[str]:
+    # uvicorn[standard] (httptools + uvloop) is what production runs; h11 otherwise.
+    options = []
+    if importlib.util.find_spec("httptools") is not None:
+        options += ["--http", "httptools"]
+    if importlib.util.find_spec("uvloop") is not None:
+        options += ["--loop", "uvloop"]
+    return options
+
+
 def _server_command(name: str, port: int) -> list[str]:
     if name.startswith("fastapi"):
         return [
             sys.executable, "-m", "uvicorn", "--factory", "benchmarks._adapter_apps:app",
             "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-            "--log-level", "warning", "--workers", "1",
+            "--log-level", "warning", "--workers", "1", *_uvicorn_fast_path(),
         ]  # fmt: skip
     return [
         sys.executable, "-m", "gunicorn", "benchmarks._adapter_apps:app()",
@@ -88,8 +112,8 @@ def _server_command(name: str, port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def serve(name: str, log_dir: Path) -> Iterator[int]:
-    """Start ``name``'s server pinned to SERVER_CPU; yield its port; kill its process group."""
+def serve(name: str, log_dir: Path) -> Iterator[tuple[int, int]]:
+    """Start ``name``'s server pinned to SERVER_CPU; yield (port, process group id)."""
     port = _free_port()
     env = dict(os.environ, BENCH_APP=name, BENCH_LOG_FILE=str(log_dir / f"{name}.log"))
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH", "")])
@@ -109,7 +133,7 @@ def serve(name: str, log_dir: Path) -> Iterator[int]:
                     err = (log_dir / f"{name}.err").read_text()
                     raise RuntimeError(f"{name} did not start:\n{err}") from None
                 time.sleep(0.1)
-        yield port
+        yield port, process.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -130,18 +154,20 @@ def fetch(port: int) -> tuple[int, dict[str, str], Any]:
 # --------------------------------------------------------------------------- load generators
 
 
-def run_wrk(port: int, seconds: float) -> float:
-    """Requests/second from wrk pinned to LOAD_CPU; refuses runs with errors or non-2xx."""
+def run_wrk(port: int, seconds: float) -> tuple[float, int]:
+    """(requests/second, requests) from wrk pinned to LOAD_CPU; refuses errors or non-2xx."""
     output = subprocess.run(
-        ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s",
-         f"http://127.0.0.1:{port}/json"],
+        ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}",
+         f"-d{max(1, round(seconds))}s", f"http://127.0.0.1:{port}/json"],
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     ).stdout  # fmt: skip
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError("load run had errors:\n" + output)
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    count = re.search(r"(\d+) requests in", output)
     assert match, output
-    return float(match.group(1))
+    assert count, output
+    return float(match.group(1)), int(count.group(1))
 
 
 async def _client(port: int, stop_at: float, counts: list[int]) -> None:
@@ -162,8 +188,8 @@ async def _client(port: int, stop_at: float, counts: list[int]) -> None:
         writer.close()
 
 
-def run_python_loader(port: int, seconds: float) -> float:
-    """Requests/second from a keep-alive asyncio client (used when wrk is missing)."""
+def run_python_loader(port: int, seconds: float) -> tuple[float, int]:
+    """(requests/second, requests) from a keep-alive asyncio client (when wrk is missing)."""
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {int(LOAD_CPU)})
     counts: list[int] = []
@@ -174,7 +200,24 @@ def run_python_loader(port: int, seconds: float) -> float:
 
     started = time.monotonic()
     asyncio.run(main())
-    return sum(counts) / (time.monotonic() - started)
+    return sum(counts) / (time.monotonic() - started), sum(counts)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by every process of a process group."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: state ppid pgrp ... utime(12th) stime(13th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICK
 
 
 # --------------------------------------------------------------------------- main
@@ -202,6 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     seconds, rounds = (2.0, 1) if args.quick else (8.0, 3)
     loader = run_wrk if shutil.which("wrk") else run_python_loader
+    print(f"uvicorn options: {' '.join(_uvicorn_fast_path()) or '(h11, asyncio)'}")
     print(
         f"server on CPU {SERVER_CPU}, load generator "
         f"({'wrk' if loader is run_wrk else 'python asyncio'}, {CONNECTIONS} connections) "
@@ -220,21 +264,37 @@ def main() -> None:
             if len(entries) < 2:
                 continue
             with contextlib.ExitStack() as stack:
-                ports = {name: stack.enter_context(serve(name, log_dir)) for name in entries}
-                check_same_result({n: fetch(p) for n, p in ports.items()}, "limit" in group)
-                for port in ports.values():  # warm-up
+                servers = {name: stack.enter_context(serve(name, log_dir)) for name in entries}
+                check_same_result({n: fetch(p) for n, (p, _) in servers.items()}, "limit" in group)
+                for port, _ in servers.values():  # warm-up
                     loader(port, 1.0)
-                samples: dict[str, list[float]] = {name: [] for name in entries}
+                rates: dict[str, list[float]] = {name: [] for name in entries}
+                cpu: dict[str, list[float]] = {name: [] for name in entries}
                 for _ in range(rounds):
-                    for name, port in ports.items():
-                        samples[name].append(loader(port, seconds))
-            baseline = statistics.median(samples[entries[0]])
+                    for name, (port, pgid) in servers.items():
+                        before = group_cpu_seconds(pgid)
+                        rate, count = loader(port, seconds)
+                        rates[name].append(rate)
+                        cpu[name].append((group_cpu_seconds(pgid) - before) / count * 1e6)
+            base_rate = statistics.median(rates[entries[0]])
+            base_cpu = statistics.median(cpu[entries[0]])
             print(f"\n{group} (baseline: {entries[0]})")
+            print(
+                f"  {'app':32s} {'req/s':>10s} {'ratio':>6s} {'server CPU/req':>15s} {'ratio':>6s}"
+            )
             for name in entries:
-                rps = statistics.median(samples[name])
-                ratio = rps / baseline
-                report[name] = {"group": group, "rps": round(rps, 1), "ratio": round(ratio, 3)}
-                print(f"  {name:32s} {rps:10.0f} req/s   {ratio:5.2f}x")
+                rate, per_request = statistics.median(rates[name]), statistics.median(cpu[name])
+                report[name] = {
+                    "group": group,
+                    "rps": round(rate, 1),
+                    "rps_ratio": round(rate / base_rate, 3),
+                    "cpu_us_per_request": round(per_request, 1),
+                    "cpu_ratio": round(base_cpu / per_request, 3),
+                }
+                print(
+                    f"  {name:32s} {rate:10.0f} {rate / base_rate:5.2f}x "
+                    f"{per_request:12.1f} us {base_cpu / per_request:5.2f}x"
+                )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 

@@ -62,6 +62,22 @@ class Settings(BaseModel):
         None,
         description="HMAC key for JWTs; when unset, one is derived from `secret_key`.",
     )
+    jwt_issuer: str | None = Field(None, description="`iss` claim issued and required.")
+    jwt_audience: str | None = Field(None, description="`aud` claim issued and required.")
+    jwt_access_ttl: float = Field(900.0, gt=0, le=86400, description="Access token lifetime (s).")
+    jwt_refresh_ttl: float = Field(
+        1_209_600.0, gt=0, le=31_536_000, description="Refresh token lifetime (s)."
+    )
+    jwt_max_session_lifetime: float = Field(
+        2_592_000.0,
+        gt=0,
+        le=31_536_000,
+        description="Cap on a refresh family's lifetime however often it is refreshed (s).",
+    )
+    jwt_leeway: float = Field(0.0, ge=0, le=300, description="Clock-skew allowance (s).")
+    password_bcrypt_cost: int = Field(
+        12, ge=4, le=31, description="bcrypt cost; below 10 only outside production."
+    )
     database_url: str | None = Field(None, description="SQLAlchemy database URL.")
     redis_url: str | None = Field(
         None,
@@ -105,6 +121,14 @@ class Settings(BaseModel):
         "auto", description="`auto`: console in development, JSON lines elsewhere."
     )
 
+    def __init__(self, **data: Any) -> None:
+        # pydantic's own error text quotes the input, which here would be a secret: invalid
+        # settings become a ConfigurationError that names each variable and never its value.
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigurationError(_describe(exc)) from None
+
     @field_validator("secret_key", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
@@ -134,6 +158,14 @@ class Settings(BaseModel):
                 raise ValueError("each secret key must be at least 16 bytes long")
         return value
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # HS256 needs a key at least as long as its output to keep its full strength.
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("the JWT secret must be at least 32 bytes long")
+        return value
+
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:
         if self.env == "production" and not self.secret_key:
@@ -141,6 +173,8 @@ class Settings(BaseModel):
                 "a secret key is required in production (set BACKENDKIT_SECRET_KEY, "
                 "or BACKENDKIT_ENV=development for local work)"
             )
+        if self.env == "production" and self.password_bcrypt_cost < 10:
+            raise ValueError("a bcrypt cost below 10 is refused in production")
         return self
 
     @property
@@ -176,7 +210,7 @@ class Settings(BaseModel):
         ``BACKENDKIT_TRUSTED_PROXIES``) are comma-separated.
 
         Raises:
-            ConfigurationError: a variable is invalid; the message names it.
+            ConfigurationError: a variable is invalid; the message names it, never its value.
         """
         source = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -185,12 +219,13 @@ class Settings(BaseModel):
             if raw is not None and raw != "":
                 values[name] = raw
         values.update(overrides)
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            problems = []
-            for error in exc.errors(include_input=False, include_url=False):
-                loc = error["loc"][0] if error["loc"] else ""
-                var = ENV_PREFIX + str(loc).upper() if loc else "settings"
-                problems.append(f"{var}: {error['msg']}")
-            raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None
+        return cls(**values)
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        loc = error["loc"][0] if error["loc"] else ""
+        var = ENV_PREFIX + str(loc).upper() if loc else "settings"
+        problems.append(f"{var}: {error['msg']}")
+    return "invalid settings: " + "; ".join(problems)

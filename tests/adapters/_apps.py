@@ -306,10 +306,32 @@ def flask_harness(kit: WebKit | None = None) -> Harness:
     )
 
 
+# --------------------------------------------------------------------------- Django / DRF
+
+
+def _django() -> Any:
+    # Imported on first use: it configures Django (once per process).
+    from tests.adapters import _django_app
+
+    return _django_app
+
+
+# --------------------------------------------------------------------------- Django / DRF
+
+
+def _django() -> Any:
+    # Imported on first use: it configures Django (once per process).
+    from tests.adapters import _django_app
+
+    return _django_app
+
+
 # --------------------------------------------------------------------------- registry
 
 #: Every framework the shared suite runs against. Django/DRF add theirs here.
 APP_FACTORIES: dict[str, Callable[[], Harness]] = {
     "fastapi": fastapi_harness,
     "flask": flask_harness,
+    "django": lambda: _django().django_harness(),
+    "drf": lambda: _django().drf_harness(),
 }

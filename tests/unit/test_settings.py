@@ -40,7 +40,14 @@ def test_every_variable_is_read() -> None:
     env = {
         "BACKENDKIT_ENV": "development",
         "BACKENDKIT_SECRET_KEY": f"{KEY_NEW}, {KEY_OLD}",
-        "BACKENDKIT_JWT_SECRET": "jwt-secret-0123456789",
+        "BACKENDKIT_JWT_SECRET": "jwt-secret-0123456789-0123456789-xyz",
+        "BACKENDKIT_JWT_ISSUER": "https://auth.example.com",
+        "BACKENDKIT_JWT_AUDIENCE": "api",
+        "BACKENDKIT_JWT_ACCESS_TTL": "600",
+        "BACKENDKIT_JWT_REFRESH_TTL": "86400",
+        "BACKENDKIT_JWT_MAX_SESSION_LIFETIME": "172800",
+        "BACKENDKIT_JWT_LEEWAY": "5",
+        "BACKENDKIT_PASSWORD_BCRYPT_COST": "11",
         "BACKENDKIT_DATABASE_URL": "postgresql+psycopg://u@db/app",
         "BACKENDKIT_REDIS_URL": "redis://cache:6379/1",
         "BACKENDKIT_REDIS_CONNECT_TIMEOUT": "0.1",
@@ -60,7 +67,14 @@ def test_every_variable_is_read() -> None:
     assert s.env == "development"
     assert [k.get_secret_value() for k in s.secret_key] == [KEY_NEW, KEY_OLD]
     assert s.jwt_secret is not None
-    assert s.jwt_secret.get_secret_value() == "jwt-secret-0123456789"
+    assert s.jwt_secret.get_secret_value() == "jwt-secret-0123456789-0123456789-xyz"
+    assert (s.jwt_issuer, s.jwt_audience) == ("https://auth.example.com", "api")
+    assert (s.jwt_access_ttl, s.jwt_refresh_ttl, s.jwt_max_session_lifetime) == (
+        600,
+        86400,
+        172800,
+    )
+    assert (s.jwt_leeway, s.password_bcrypt_cost) == (5, 11)
     assert s.database_url == "postgresql+psycopg://u@db/app"
     assert s.redis_url == "redis://cache:6379/1"
     assert (s.redis_connect_timeout, s.redis_command_timeout) == (0.1, 0.2)
@@ -174,7 +188,7 @@ def test_production_refuses_to_start_without_a_secret() -> None:
     """No secret in production: ConfigurationError naming BACKENDKIT_SECRET_KEY."""
     with pytest.raises(ConfigurationError, match="BACKENDKIT_SECRET_KEY"):
         Settings.from_env({})
-    with pytest.raises(pydantic.ValidationError, match="secret key is required"):
+    with pytest.raises(ConfigurationError, match="secret key is required"):
         Settings()
 
 
@@ -198,16 +212,25 @@ def test_settings_are_frozen_and_strict() -> None:
     s = Settings(env="test")
     with pytest.raises(pydantic.ValidationError):
         s.env = "production"  # type: ignore[misc]
-    with pytest.raises(pydantic.ValidationError):
+    with pytest.raises(ConfigurationError, match="BACKENDKIT_UNKNOWN"):
         Settings(env="test", unknown=1)  # type: ignore[call-arg]
 
 
 def test_secrets_are_hidden_in_repr() -> None:
     """Neither the secret key nor the JWT secret appears in repr/str."""
-    s = Settings(secret_key=[KEY_NEW], jwt_secret="jwt-secret-0123456789")  # type: ignore[arg-type]
+    s = Settings(secret_key=[KEY_NEW], jwt_secret="jwt-secret-0123456789-0123456789-xyz")  # type: ignore[arg-type]
     for text in (repr(s), str(s)):
         assert KEY_NEW not in text
         assert "jwt-secret-0123456789" not in text
+
+
+def test_invalid_secret_is_never_quoted_in_the_error() -> None:
+    """A rejected secret names its variable but its value never reaches the message."""
+    with pytest.raises(ConfigurationError) as info:
+        Settings(env="test", jwt_secret="hunter2-short")
+    assert "BACKENDKIT_JWT_SECRET" in str(info.value)
+    assert "hunter2" not in str(info.value)
+    assert info.value.__cause__ is None
 
 
 # --- derive_keys -------------------------------------------------------------------------
@@ -251,3 +274,19 @@ def test_insecure_development_key_differs_from_real_keys() -> None:
     dev: Any = Settings(env="development").derive_keys("cursor")
     assert dev != _settings(KEY_NEW).derive_keys("cursor")
     assert dev == Settings(env="test").derive_keys("cursor")
+
+
+def test_short_jwt_secret_is_refused_and_a_long_one_accepted() -> None:
+    """A JWT secret under 32 bytes fails at start-up naming the variable; 32 bytes pass."""
+    base = {"BACKENDKIT_ENV": "development"}
+    with pytest.raises(ConfigurationError, match="BACKENDKIT_JWT_SECRET"):
+        Settings.from_env({**base, "BACKENDKIT_JWT_SECRET": "x" * 31})
+    assert Settings.from_env({**base, "BACKENDKIT_JWT_SECRET": "x" * 32}).jwt_secret
+
+
+def test_low_bcrypt_cost_is_refused_in_production_only() -> None:
+    """Cost 4 (for tests) is refused in production and accepted in test."""
+    with pytest.raises(ConfigurationError, match="bcrypt cost"):
+        Settings(secret_key=KEY_NEW, password_bcrypt_cost=4)
+    assert Settings(env="test", password_bcrypt_cost=4).password_bcrypt_cost == 4
+    assert Settings(secret_key=KEY_NEW, password_bcrypt_cost=10).password_bcrypt_cost == 10

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any, Literal, TypeVar, cast  # noqa: E402
 
-from flask import Flask, Response, current_app, g, request  # noqa: E402
+from flask import Flask, Request, Response, current_app, g, request  # noqa: E402
 from flask.json.provider import DefaultJSONProvider  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
@@ -82,6 +82,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)
 
 _EXTENSION = "backendkit"
+_CYCLE_KEY = "backendkit.cycle"  # WSGI environ key of the request's RequestCycle
 _MISSING = object()
 
 
@@ -128,7 +129,8 @@ class BackendKit:
         app.extensions[_EXTENSION] = _State(kit=chosen)
         app.register_error_handler(HTTPException, _handle_http_exception)
         app.register_error_handler(Exception, _handle_exception)
-        app.before_request(_before_request)
+        # The hooks close over this app's kit: no app-context lookup on the hot path.
+        app.before_request(functools.partial(_before_request, chosen))
         app.after_request(_after_request)
         app.teardown_request(_teardown_request)
         if type(app.json) is DefaultJSONProvider:
@@ -144,6 +146,8 @@ class _JSONProvider(DefaultJSONProvider):
 
     #: The body cap ``loads`` enforces (the kit's, set by ``init_app``).
     max_bytes: int = DEFAULT_MAX_BYTES
+    #: Already with its charset, so responses need no rewrite.
+    mimetype = JSON_CONTENT_TYPE
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         return render_json(obj).decode("utf-8")
@@ -170,20 +174,21 @@ def current_kit() -> WebKit:
 
 def current_cycle() -> RequestCycle:
     """The current request's [`RequestCycle`][backendkit.web.RequestCycle]."""
-    cycle = g.get("_backendkit_cycle")
+    cycle = request.environ.get(_CYCLE_KEY)
     if cycle is None:  # a request hook of another extension ran before ours
-        cycle = _start_cycle(current_kit())
+        cycle = _start_cycle(current_kit(), request._get_current_object())  # type: ignore[attr-defined]
     return cast(RequestCycle, cycle)
 
 
-def _start_cycle(kit: WebKit) -> RequestCycle:
+def _start_cycle(kit: WebKit, req: Request) -> RequestCycle:
+    environ = req.environ
     cycle = RequestCycle.start(
-        method=request.method,
-        path=request.path,
-        request_id_header=request.headers.get("X-Request-ID"),
+        method=req.method,
+        path=req.path,
+        request_id_header=environ.get("HTTP_X_REQUEST_ID"),
         clock=kit.clock,
     )
-    g._backendkit_cycle = cycle
+    environ[_CYCLE_KEY] = cycle
     return cycle
 
 
@@ -195,12 +200,13 @@ def _client_key(kit: WebKit) -> str:
     return client_key(kit, peer=request.remote_addr, forwarded=",".join(forwarded) or None)
 
 
-def _before_request() -> None:
-    kit = current_kit()
-    cycle = _start_cycle(kit)
+def _before_request(kit: WebKit) -> None:
+    # One proxy lookup; the hooks run on every request.
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    cycle = _start_cycle(kit, req)
     # werkzeug then enforces the cap in get_data()/form parsing too (413 while reading).
-    request.max_content_length = kit.max_body_bytes
-    check_content_length(request.headers.get("Content-Length"), kit.max_body_bytes)
+    req.max_content_length = kit.max_body_bytes
+    check_content_length(req.environ.get("CONTENT_LENGTH"), kit.max_body_bytes)
     if kit.default_rate_limit:
         limiter = _limiter(kit)
         rule = route_rule(kit.default_rate_limit, "default")
@@ -211,15 +217,20 @@ def _before_request() -> None:
 def _after_request(response: Response) -> Response:
     cycle = current_cycle()
     cycle.status = response.status_code
-    if response.mimetype == "application/json" and "charset" not in (response.content_type or ""):
-        response.headers["Content-Type"] = JSON_CONTENT_TYPE
-    for name, value in cycle.response_headers(response.headers.keys()).items():
-        response.headers[name] = value
+    headers = response.headers
+    if headers.get("Content-Type") == "application/json":
+        headers["Content-Type"] = JSON_CONTENT_TYPE
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - werkzeug Headers
+    for name, value in cycle.response_headers(present).items():
+        if name.lower() in present:
+            headers[name] = value  # X-Request-ID replaces whatever the view set
+        else:
+            headers.add(name, value)  # cheaper than item assignment's remove-then-add
     return response
 
 
 def _teardown_request(exc: BaseException | None) -> None:
-    cycle = g.get("_backendkit_cycle")
+    cycle = request.environ.get(_CYCLE_KEY)
     if cycle is not None:
         cycle.finish()
 

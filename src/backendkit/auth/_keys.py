@@ -15,7 +15,6 @@ import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from backendkit._extras import require
@@ -98,7 +97,6 @@ def _thumbprint(jwk: Mapping[str, Any]) -> str:
     return b64url_encode(hashlib.sha256(canonical.encode()).digest())
 
 
-@dataclass(frozen=True, eq=False, repr=False)
 class JWTKey:
     """One key, bound to one algorithm, with its key id.
 
@@ -119,19 +117,33 @@ class JWTKey:
         ('2024-01', 'HS256', True)
     """
 
+    __slots__ = ("_signing", "_verifying", "algorithm", "kid")
+
     kid: str
     algorithm: str
-    _signing: Any = field(default=None)
-    _verifying: Any = field(default=None)
+    _signing: Any  # private key or HMAC secret; None for a verification-only key
+    _verifying: Any  # public key or HMAC secret
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.kid, str) or _KID_PATTERN.fullmatch(self.kid) is None:
+    def __init__(self) -> None:
+        raise TypeError("build keys with JWTKey.hmac, from_pem, from_key, from_jwk or generate")
+
+    @classmethod
+    def _make(cls, kid: str, algorithm: str, signing: Any, verifying: Any) -> JWTKey:
+        if not isinstance(kid, str) or _KID_PATTERN.fullmatch(kid) is None:
             raise ConfigurationError(
                 "a key id must be 1-128 characters of A-Z a-z 0-9 . _ - (no paths or quotes)"
             )
-        _algorithm(self.algorithm)
-        if self._verifying is None:
-            raise ConfigurationError("a JWTKey needs key material; use the class methods")
+        _algorithm(algorithm)
+        key = object.__new__(cls)
+        # Immutable after construction (see __setattr__).
+        object.__setattr__(key, "kid", kid)
+        object.__setattr__(key, "algorithm", algorithm)
+        object.__setattr__(key, "_signing", signing)
+        object.__setattr__(key, "_verifying", verifying)
+        return key
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("JWTKey is immutable")
 
     def __repr__(self) -> str:
         # Never shows key material.
@@ -180,7 +192,7 @@ class JWTKey:
             ) from exc
         if kid is None:
             kid = b64url_encode(hmac.new(raw, b"backendkit:kid", hashlib.sha256).digest()[:12])
-        return cls(kid, algorithm, prepared, prepared)
+        return cls._make(kid, algorithm, prepared, prepared)
 
     @classmethod
     def from_pem(
@@ -231,7 +243,7 @@ class JWTKey:
         if kid is None:
             kid = _thumbprint(alg.to_jwk(public, as_dict=True))
         signing = key if public is not key else None
-        return cls(kid, algorithm, signing, public)
+        return cls._make(kid, algorithm, signing, public)
 
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any] | str, *, algorithm: str | None = None) -> JWTKey:

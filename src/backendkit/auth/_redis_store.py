@@ -219,7 +219,6 @@ class RedisTokenStore:
         key_prefix: str = "backendkit:tokens:",
         clock: Clock = system_clock,
     ) -> None:
-        self._owned = isinstance(redis, str | RedisConfig)
         sync: RedisConnector | None
         if isinstance(redis, str | RedisConfig):
             sync = RedisConnector(redis, clock=clock, name="token_store")
@@ -298,8 +297,8 @@ class RedisTokenStore:
         self._run("revoke_user", *self._keys.revoke_user(sub, now, until))
 
     def close(self) -> None:
-        """Close the sync connector if this store built it."""
-        if self._owned and self._sync is not None:
+        """Close the sync connector's connections (a shared connector reconnects on use)."""
+        if self._sync is not None:
             self._sync.close()
 
     # -- AsyncTokenStore ------------------------------------------------------------------
@@ -336,8 +335,8 @@ class RedisTokenStore:
         await self._arun("revoke_user", *self._keys.revoke_user(sub, now, until))
 
     async def aclose(self) -> None:
-        """Close the async connector if this store built it."""
-        if self._owned and self._async is not None:
+        """Close the async connector's connections (a shared one reconnects on use)."""
+        if self._async is not None:
             await self._async.aclose()
 
     def __repr__(self) -> str:

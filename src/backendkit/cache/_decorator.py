@@ -57,7 +57,7 @@ class _Core:
     ) -> None:
         self.cache = cache
         self.keys = KeyBuilder(fn, key=key, ignore=ignore, self_attr=self_attr)
-        self.name = f"{fn.__module__}.{fn.__qualname__}"
+        self.name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
         self.namespace = validate_name(
             namespace if namespace is not None else self.name, "namespace"
         )
@@ -427,6 +427,9 @@ def cached(
         await get_user.invalidate(uid)
         ```
     """
+    if namespace is not None:
+        validate_name(namespace, "namespace")
+    validate_name(str(version), "version")
     defaults = cache.defaults
     policy = Policy(
         ttl=seconds(ttl, "ttl"),

@@ -163,7 +163,13 @@ class KeyBuilder:
         self._signature = inspect.signature(fn)
         params = list(self._signature.parameters.values())
         names = [p.name for p in params]
-        self.qualname = f"{fn.__module__}:{fn.__qualname__}"
+        qualname = getattr(fn, "__qualname__", None)
+        if qualname is None and key is None:
+            # Two partials of one function would share a name and collide.
+            raise ConfigurationError(
+                f"{fn!r} has no qualified name to key by: decorate a function, or pass key="
+            )
+        self.qualname = f"{getattr(fn, '__module__', '')}:{qualname}"
         unknown = sorted(set(ignore) - set(names))
         if unknown:
             raise ConfigurationError(f"ignore= names unknown parameters {unknown!r}")

@@ -42,12 +42,13 @@ class _AsyncStore(Protocol):
 
 
 def _check_call(rule: Rule, key: str, cost: int) -> None:
-    if not isinstance(rule, Rule):
-        raise TypeError(f"expected a Rule, got {type(rule).__name__}")
-    if not isinstance(key, str) or not key:
-        raise ValueError("the rate-limit key must be a non-empty string")
-    if not isinstance(cost, int) or isinstance(cost, bool) or cost < 1:
+    # On every hit: cheap identity checks first (bool is an int subclass: refused).
+    if cost.__class__ is not int or cost < 1:
         raise ValueError(f"cost must be an integer >= 1, got {cost!r}")
+    if not key or not isinstance(key, str):
+        raise ValueError("the rate-limit key must be a non-empty string")
+    if rule.__class__ is not Rule and not isinstance(rule, Rule):
+        raise TypeError(f"expected a Rule, got {type(rule).__name__}")
 
 
 def _is_memory(storage: object) -> bool:

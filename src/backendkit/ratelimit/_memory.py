@@ -36,13 +36,9 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._tables: dict[tuple[Any, ...], _Table] = {}
 
-    def now_ms(self) -> int:
-        """The clock's time in integer milliseconds."""
-        return round(self._clock.now() * 1000)
-
     def run(self, rule: Rule, key: str, cost: int, charge: bool) -> list[int]:
         """Decide (and, when ``charge`` and allowed, record) a hit of ``cost`` on ``key``."""
-        now = self.now_ms()
+        now = round(self._clock.now() * 1000)
         with self._lock:
             table = self._tables.get(rule._ident)
             if table is None:
@@ -50,13 +46,7 @@ class MemoryStore:
             entry = table.get(key)
             if entry is not None and entry[0] <= now:
                 entry = None
-            code = rule._code
-            if code == "s":
-                reply = _sliding(rule, entry, now, cost, charge, table, key)
-            elif code == "f":
-                reply = _fixed(rule, entry, now, cost, charge, table, key)
-            else:
-                reply = _moving(rule, entry, now, cost, charge, table, key)
+            reply = _BY_CODE[rule._code](rule, entry, now, cost, charge, table, key)
             if charge and reply[1]:
                 _purge(table, now)
             return reply
@@ -89,6 +79,20 @@ def _store(table: _Table, key: str, entry: list[Any]) -> None:
     table.move_to_end(key)
 
 
+def _charged(stats: list[int], cost: int, resets: list[int]) -> None:
+    """Turn the stats computed before an allowed hit into those after charging it.
+
+    Equal to running the strategy again on the charged state with cost 0 (what the Lua
+    script does; the agreement tests compare both): the hit fitted, so each limit's
+    ``remaining`` drops by exactly ``cost``, nothing needs waiting for, and the limit is
+    whole again at the strategy's reset for a key that holds a fresh charge.
+    """
+    for i, reset in enumerate(resets):
+        base = 2 + 4 * i
+        stats[base + 1] -= cost
+        stats[base + 2] = reset
+
+
 def _fixed(
     rule: Rule,
     entry: list[Any] | None,
@@ -99,28 +103,23 @@ def _fixed(
     key: str,
 ) -> list[int]:
     # entry: [expires, window_index_1, count_1, window_index_2, count_2, ...]
-    counts = []
     stats: list[int] = [now, 1]
-    allowed = True
-    for i, (amount, window) in enumerate(rule._spec):
-        index = now // window
-        count = entry[2 + 2 * i] if entry is not None and entry[1 + 2 * i] == index else 0
-        counts.append(count)
-        stat = fixed_window(amount, window, now, count, cost)
-        allowed = allowed and stat[0] == 1
-        stats.extend(stat)
-    if not allowed:
-        stats[1] = 0
-        return stats
-    if not charge:
-        return stats
     fresh: list[Any] = [now + rule.retention_ms]
-    stats = [now, 1]
-    for (amount, window), count in zip(rule._spec, counts, strict=True):
-        fresh.append(now // window)
-        fresh.append(count + cost)
-        stats.extend(fixed_window(amount, window, now, count + cost, 0))
-    _store(table, key, fresh)
+    resets: list[int] = []
+    i = 1
+    for amount, window in rule._spec:
+        index = now // window
+        count = entry[i + 1] if entry is not None and entry[i] == index else 0
+        i += 2
+        stat = fixed_window(amount, window, now, count, cost)
+        if not stat[0]:
+            stats[1] = 0
+        stats += stat
+        fresh += (index, count + cost)
+        resets.append((index + 1) * window)
+    if charge and stats[1]:
+        _charged(stats, cost, resets)
+        _store(table, key, fresh)
     return stats
 
 
@@ -134,33 +133,30 @@ def _sliding(
     key: str,
 ) -> list[int]:
     # entry: [expires, window_index_1, current_1, previous_1, window_index_2, ...]
-    loaded = []
     stats: list[int] = [now, 1]
-    allowed = True
-    for i, (amount, window) in enumerate(rule._spec):
+    fresh: list[Any] = [now + rule.retention_ms]
+    resets: list[int] = []
+    i = 1
+    for amount, window in rule._spec:
         index = now // window
         current = previous = 0
         if entry is not None:
-            stored = entry[1 + 3 * i]
+            stored = entry[i]
             if stored == index:
-                current, previous = entry[2 + 3 * i], entry[3 + 3 * i]
+                current = entry[i + 1]
+                previous = entry[i + 2]
             elif stored == index - 1:
-                previous = entry[2 + 3 * i]
-        loaded.append((index, current, previous))
+                previous = entry[i + 1]
+        i += 3
         stat = sliding_window(amount, window, now, current, previous, cost)
-        allowed = allowed and stat[0] == 1
-        stats.extend(stat)
-    if not allowed:
-        stats[1] = 0
-        return stats
-    if not charge:
-        return stats
-    fresh: list[Any] = [now + rule.retention_ms]
-    stats = [now, 1]
-    for (amount, window), (index, current, previous) in zip(rule._spec, loaded, strict=True):
-        fresh.extend((index, current + cost, previous))
-        stats.extend(sliding_window(amount, window, now, current + cost, previous, 0))
-    _store(table, key, fresh)
+        if not stat[0]:
+            stats[1] = 0
+        stats += stat
+        fresh += (index, current + cost, previous)
+        resets.append((index + 2) * window)
+    if charge and stats[1]:
+        _charged(stats, cost, resets)
+        _store(table, key, fresh)
     return stats
 
 
@@ -177,15 +173,12 @@ def _moving(
     # limit of the rule (they are charged together, so they see the same hits).
     stamps: list[int] = entry[1] if entry is not None else []
     stats: list[int] = [now, 1]
-    allowed = True
     for amount, window in rule._spec:
         stat = moving_window(amount, window, now, stamps, cost)
-        allowed = allowed and stat[0] == 1
-        stats.extend(stat)
-    if not allowed:
-        stats[1] = 0
-        return stats
-    if not charge:
+        if not stat[0]:
+            stats[1] = 0
+        stats += stat
+    if not (charge and stats[1]):
         return stats
     # Stamps never go backwards, even if the clock does, so the list stays sorted.
     stamp = max(now, stamps[-1]) if stamps else now
@@ -193,8 +186,9 @@ def _moving(
     keep = max(amount for amount, _ in rule._spec)
     if len(stamps) > keep:
         del stamps[: len(stamps) - keep]
-    stats = [now, 1]
-    for amount, window in rule._spec:
-        stats.extend(moving_window(amount, window, now, stamps, 0))
+    _charged(stats, cost, [stamp + window for _, window in rule._spec])
     _store(table, key, [now + rule.retention_ms, stamps])
     return stats
+
+
+_BY_CODE = {"f": _fixed, "s": _sliding, "m": _moving}

@@ -39,7 +39,7 @@ _log = structlog.get_logger("backendkit.repository")
 
 _PG_KEY = re.compile(r"Key \((?P<cols>[^)]+)\)=")
 _MYSQL_DUP_KEY = re.compile(r"for key '(?:[^'.]+\.)?(?P<key>[^']+)'")
-_MYSQL_COLUMN = re.compile(r"Column '(?P<col>[^']+)'")
+_MYSQL_COLUMN = re.compile(r"(?:Column|Field) '(?P<col>[^']+)'")
 _MYSQL_FK = re.compile(r"CONSTRAINT `(?P<name>[^`]+)` FOREIGN KEY \(`(?P<col>[^`]+)`")
 _SQLITE_COLS = re.compile(r"constraint failed: (?P<cols>.+)$")
 
@@ -65,6 +65,7 @@ _MYSQL_KIND = {
     1451: "foreign_key",
     1452: "foreign_key",
     1048: "not_null",
+    1364: "not_null",
     4025: "check",
     3819: "check",
 }
@@ -168,7 +169,15 @@ def _field_names(model: type[Any] | None, columns: list[str]) -> list[str]:
     return names
 
 
-def conflict_from(exc: sa_exc.IntegrityError, model: type[Any] | None = None) -> Conflict:
+def _is_integrity(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.IntegrityError):
+        return True
+    # PyMySQL reports some constraint failures (missing value, CHECK) as OperationalError.
+    args = getattr(getattr(exc, "orig", None), "args", ())
+    return isinstance(exc, sa_exc.DBAPIError) and bool(args) and args[0] in _MYSQL_KIND
+
+
+def conflict_from(exc: sa_exc.DBAPIError, model: type[Any] | None = None) -> Conflict:
     """Build the client-safe ``Conflict`` for an integrity error."""
     kind, columns, constraint = _diagnose(exc.orig)
     table = None
@@ -189,21 +198,50 @@ def conflict_from(exc: sa_exc.IntegrityError, model: type[Any] | None = None) ->
     return Conflict(_GENERIC.get(kind, _GENERIC["other"]))
 
 
+# PostgreSQL SQLSTATE classes meaning "not now" rather than "wrong query": connection
+# exceptions, transaction rollback (deadlock, serialization), insufficient resources,
+# operator intervention (statement timeout, shutdown), system errors.
+_PG_UNAVAILABLE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+# MySQL/MariaDB server errors of the same kind (2xxx client errors are all connection ones):
+# too many connections, shutdown, lock wait timeout, deadlock, statement time limits, killed.
+_MYSQL_UNAVAILABLE = frozenset({1040, 1053, 1205, 1213, 1317, 1927, 1969, 3024})
+_SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk", "i/o")
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """Whether the error means the database is unreachable or overloaded (retry later)."""
+    if isinstance(exc, (sa_exc.DisconnectionError, sa_exc.TimeoutError, sa_exc.InterfaceError)):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    # asyncpg errors arrive as a plain DBAPIError: its SQLSTATE decides, as for psycopg.
+    sqlstate = _attr(_sources(orig), "sqlstate", "pgcode")
+    if isinstance(sqlstate, str) and len(sqlstate) == 5 and sqlstate[:2] != "HY":
+        return sqlstate[:2] in _PG_UNAVAILABLE_CLASSES
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+    if args and isinstance(args[0], int):
+        return args[0] >= 2000 or args[0] in _MYSQL_UNAVAILABLE
+    module = type(orig).__module__
+    if module.startswith(("sqlite3", "aiosqlite")) or "sqlite" in module:
+        message = str(orig).lower()
+        return any(word in message for word in _SQLITE_UNAVAILABLE)
+    # No code to go by (e.g. a refused connection surfaced as OSError): not the query's fault.
+    return True
+
+
 def translate_exception(exc: BaseException, model: type[Any] | None = None) -> AppError | None:
     """Map a SQLAlchemy/driver exception to an ``AppError`` (None: not a database error)."""
-    if isinstance(exc, sa_exc.IntegrityError):
+    if isinstance(exc, sa_exc.DBAPIError) and _is_integrity(exc):
         error: AppError = conflict_from(exc, model)
     elif isinstance(exc, StaleDataError):
         error = Conflict("The record was changed by someone else; reload it and try again")
-    elif isinstance(
-        exc,
-        (
-            sa_exc.OperationalError,
-            sa_exc.InterfaceError,
-            sa_exc.DisconnectionError,
-            sa_exc.TimeoutError,
-        ),
-    ):
+    elif _unavailable(exc) or isinstance(exc, OSError):
+        # A bare OSError here comes from a driver connecting (asyncpg raises it unwrapped).
         error = BackendUnavailable("The database is temporarily unavailable")
     elif isinstance(exc, sa_exc.SQLAlchemyError):
         error = InternalError()

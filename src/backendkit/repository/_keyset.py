@@ -130,7 +130,7 @@ def _pieces(
             not_(and_(column == value, not_(sub_main))),
         )
     if nulls_follow:
-        pass
+        extras.append(column.is_(None))
     return main, extras
 
 

@@ -78,8 +78,8 @@ class TokenFactory:
         >>> from backendkit.testing import FakeClock
         >>> factory = TokenFactory(clock=FakeClock())
         >>> token = factory.access_token("user-1", claims={"roles": ["admin"]})
-        >>> factory.service.verify_access(token)["roles"]
-        ['admin']
+        >>> factory.service.verify_access(token)["roles"] == ["admin"]
+        True
         >>> factory.auth_header("user-1")["Authorization"].startswith("Bearer ")
         True
     """

@@ -84,6 +84,8 @@ class _Cluster:
 
         self.server, self.cli, self.workdir = server, cli, workdir
         self.ports = [free_port() for _ in range(3)]
+        # The bus port defaults to port + 10000, which overflows for high free ports.
+        self.bus_ports = [free_port() for _ in range(3)]
         self.procs: list[Any] = []
 
     def start(self) -> str:
@@ -92,7 +94,7 @@ class _Cluster:
 
         from tests._services import _answers_ping
 
-        for port in self.ports:
+        for port, bus in zip(self.ports, self.bus_ports, strict=True):
             self.procs.append(
                 subprocess.Popen(
                     [
@@ -103,6 +105,8 @@ class _Cluster:
                         "127.0.0.1",
                         "--cluster-enabled",
                         "yes",
+                        "--cluster-port",
+                        str(bus),
                         "--cluster-config-file",
                         f"nodes-{port}.conf",
                         "--save",

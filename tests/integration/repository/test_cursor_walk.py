@@ -76,11 +76,13 @@ async def test_random_walk_forward_and_backward(
         page = await _page(repo, None, per_page, sort)
         seen += [item.id for item in page.items]
         while page.has_next:
+            assert len(seen) <= len(rows), "the walk does not end"
             page = await _page(repo, page.next_cursor, per_page, sort)
             seen += [item.id for item in page.items]
         assert seen == expected
         back = [item.id for item in page.items]
         while page.has_prev:
+            assert len(back) <= len(rows), "the walk does not end"
             page = await _page(repo, page.prev_cursor, per_page, sort)
             back = [item.id for item in page.items] + back
         assert back == expected
@@ -119,7 +121,8 @@ async def test_walk_while_rows_come_and_go(
         seen += [item.id for item in page.items]
         step = 0
         while page.has_next:
-            added, picks = churn[step % len(churn)]
+            assert step <= len(rows) + 3 * len(churn) + 2, "the walk does not end"
+            added, picks = churn[step] if step < len(churn) else ([], [])
             step += 1
             await aw(writes.create_many([{**row, "sku": f"n{step}-{i}"} for i, row in enumerate(added)]))
             present = sorted(item.id for item in await aw(writes.list()))

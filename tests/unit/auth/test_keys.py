@@ -156,10 +156,13 @@ def test_repr_never_shows_key_material() -> None:
     assert text == "JWTKey(kid='k1', algorithm='HS256', can_sign=True)"
 
 
-def test_direct_construction_needs_material() -> None:
-    """The dataclass constructor refuses an empty key; use the class methods."""
-    with pytest.raises(ConfigurationError, match="needs key material"):
-        JWTKey("k1", "HS256")
+def test_keys_come_from_the_class_methods_and_are_immutable() -> None:
+    """JWTKey() cannot be called directly, and a built key cannot be changed."""
+    with pytest.raises(TypeError, match=r"JWTKey\.hmac"):
+        JWTKey()
+    key = JWTKey.hmac(SECRET, kid="k1")
+    with pytest.raises(AttributeError, match="immutable"):
+        key.algorithm = "RS256"
 
 
 @pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA"])

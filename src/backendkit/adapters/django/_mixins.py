@@ -54,11 +54,11 @@ class AuthRequiredMixin:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         """Authenticate and authorize, then dispatch as usual."""
         if _is_async(self):
-            return self._adispatch(request, *args, **kwargs)
+            return self._auth_adispatch(request, *args, **kwargs)
         authorize_request(request, self.required_roles, self.required_scopes)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
-    async def _adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+    async def _auth_adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         await aauthorize_request(request, self.required_roles, self.required_scopes)
         return await super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
@@ -88,11 +88,11 @@ class RateLimitMixin:
         if self.rate_limit is None:
             return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         if _is_async(self):
-            return self._adispatch(request, *args, **kwargs)
+            return self._limit_adispatch(request, *args, **kwargs)
         charge_limit(request, self.rate_limit, **self._limit_args())
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
-    async def _adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+    async def _limit_adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         assert self.rate_limit is not None
         await acharge_limit(request, self.rate_limit, **self._limit_args())
         return await super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

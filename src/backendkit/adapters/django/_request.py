@@ -14,6 +14,7 @@ from django.utils.functional import empty  # type: ignore[import-untyped]  # noq
 from backendkit.errors import Unauthenticated  # noqa: E402
 from backendkit.responses import RenderedResponse  # noqa: E402
 from backendkit.web import (  # noqa: E402
+    JSON_CONTENT_TYPE,
     Principal,
     RequestCycle,
     render_error,
@@ -93,7 +94,11 @@ def session_user_id(request: HttpRequest) -> str | None:
 
 def to_django(rendered: RenderedResponse) -> HttpResponse:
     """Build a Django response from a rendered core response."""
-    response = HttpResponse(rendered.body, status=rendered.status, content_type=rendered.media_type)
+    # The core's JSON media type has no charset; every JSON response here states it.
+    content_type = JSON_CONTENT_TYPE if rendered.media_type == "application/json" else None
+    response = HttpResponse(
+        rendered.body, status=rendered.status, content_type=content_type or rendered.media_type
+    )
     for name, value in rendered.headers.items():
         response[name] = value
     return response

@@ -5,6 +5,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "backendkit.adapters.drf.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["backendkit.adapters.drf.JWTAuthentication"],
     "DEFAULT_PARSER_CLASSES": ["backendkit.adapters.drf.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backendkit.adapters.drf.ContentNegotiation",
     "DEFAULT_RENDERER_CLASSES": ["backendkit.adapters.drf.EnvelopeJSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "backendkit.adapters.drf.PagePagination",
 }
@@ -19,22 +20,29 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from backendkit.adapters.drf._auth import JWTAuthentication, has_roles, has_scopes  # noqa: E402
+from backendkit.adapters.drf._auth import (  # noqa: E402
+    JWTAuthentication,
+    TokenUser,
+    has_roles,
+    has_scopes,
+)
 from backendkit.adapters.drf._exceptions import (  # noqa: E402
     BackendKitAPIException,
     as_api_exception,
     exception_handler,
 )
-from backendkit.adapters.drf._parsers import JSONParser  # noqa: E402
+from backendkit.adapters.drf._parsers import ContentNegotiation, JSONParser  # noqa: E402
 from backendkit.adapters.drf._renderers import EnvelopeJSONRenderer  # noqa: E402
 from backendkit.adapters.drf._throttling import RateLimitHeadersMixin, throttle_for  # noqa: E402
 
 __all__ = [
     "BackendKitAPIException",
+    "ContentNegotiation",
     "EnvelopeJSONRenderer",
     "JSONParser",
     "JWTAuthentication",
     "RateLimitHeadersMixin",
+    "TokenUser",
     "as_api_exception",
     "exception_handler",
     "has_roles",

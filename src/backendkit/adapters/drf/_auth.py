@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 from backendkit._extras import require
@@ -19,15 +20,39 @@ from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
 from backendkit.errors import AppError, Forbidden  # noqa: E402
 from backendkit.web import Principal, authenticate, check_roles, check_scopes, credentials  # noqa: E402
 
-__all__ = ["JWTAuthentication", "has_roles", "has_scopes"]
+__all__ = ["JWTAuthentication", "TokenUser", "has_roles", "has_scopes"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUser(Principal):
+    """The [`Principal`][backendkit.web.Principal] as DRF's ``request.user``.
+
+    DRF's permission classes (``IsAuthenticated``) and Django's conventions read
+    ``user.is_authenticated``; the principal itself has no such flag.
+    """
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Always ``True``: a token verified."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Always ``False``."""
+        return False
+
+    @classmethod
+    def of(cls, principal: Principal) -> TokenUser:
+        """The same principal as a ``TokenUser``."""
+        return cls(**{f.name: getattr(principal, f.name) for f in fields(principal)})
 
 
 class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
     """Verify ``Authorization: Bearer <access token>`` (or the cookie transport) with the kit's
     ``TokenService``.
 
-    On success ``request.user`` is the [`Principal`][backendkit.web.Principal] (``user_id``,
-    ``roles``, ``scopes``, ``claims``) and ``request.auth`` the token; the user id is bound to
+    On success ``request.user`` is a [`TokenUser`][backendkit.adapters.drf.TokenUser] (the
+    [`Principal`][backendkit.web.Principal]: ``user_id``, ``roles``, ``scopes``, ``claims``) and ``request.auth`` the token; the user id is bound to
     the log context and the response becomes ``Cache-Control: no-store``. A request without
     credentials is left anonymous (permission classes decide); a bad token is a ``401
     INVALID_TOKEN`` with ``WWW-Authenticate``.
@@ -39,7 +64,7 @@ class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
     ```
     """
 
-    def authenticate(self, request: Any) -> tuple[Principal, str] | None:
+    def authenticate(self, request: Any) -> tuple[TokenUser, str] | None:
         """Return ``(principal, token)``, ``None`` without credentials, or raise 401/403."""
         kit = get_kit()
         http_request = django_request(request)
@@ -56,8 +81,9 @@ class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
             principal = authenticate(kit, token)
         except AppError as exc:
             raise as_api_exception(exc) from exc
-        set_principal(request, principal)
-        return principal, token
+        user = TokenUser.of(principal)
+        set_principal(request, user)
+        return user, token
 
     def authenticate_header(self, request: Any) -> str:
         """``WWW-Authenticate`` value of a 401 (DRF answers 403 when this is empty)."""

@@ -111,7 +111,8 @@ def _walk(detail: Any, parts: tuple[str | int, ...]) -> Iterator[tuple[tuple[str
             if key in (api_settings.NON_FIELD_ERRORS_KEY, "__all__"):
                 yield from _walk(value, parts)
             else:
-                yield from _walk(value, (*parts, str(key)))
+                # ListField / many=True errors are keyed by the item's index.
+                yield from _walk(value, (*parts, key if isinstance(key, int) else str(key)))
     elif isinstance(detail, list | tuple):
         if all(isinstance(item, str) for item in detail):
             for item in detail:
@@ -185,8 +186,11 @@ def to_app_error(exc: BaseException, context: Mapping[str, Any]) -> BaseExceptio
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         if exc.status_code == 403:  # DRF's answer when no class gives WWW-Authenticate
             return Forbidden()
+        # The view's first authenticator names the scheme (Bearer for ours, Basic...).
+        challenge = getattr(exc, "auth_header", None)
         return Unauthenticated(
-            str(exc.detail) if isinstance(exc, drf.AuthenticationFailed) else None
+            str(exc.detail) if isinstance(exc, drf.AuthenticationFailed) else None,
+            headers={"WWW-Authenticate": challenge} if challenge else None,
         )
     if isinstance(exc, DjangoPermissionDenied):
         return Forbidden()

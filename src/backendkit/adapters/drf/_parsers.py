@@ -8,15 +8,18 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from rest_framework.parsers import BaseParser  # type: ignore[import-untyped]  # noqa: E402
+from rest_framework.negotiation import (  # type: ignore[import-untyped]  # noqa: E402
+    DefaultContentNegotiation,
+)
+from rest_framework.parsers import BaseParser  # noqa: E402
 
 from backendkit.adapters.django._conf import get_kit  # noqa: E402
 from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
 from backendkit.errors import AppError  # noqa: E402
 from backendkit.validation import parse_json  # noqa: E402
-from backendkit.web import check_content_length, read_body  # noqa: E402
+from backendkit.web import check_content_length, is_json_media_type, read_body  # noqa: E402
 
-__all__ = ["JSONParser"]
+__all__ = ["ContentNegotiation", "JSONParser"]
 
 
 class JSONParser(BaseParser):  # type: ignore[misc]
@@ -52,3 +55,25 @@ class JSONParser(BaseParser):  # type: ignore[misc]
             return parse_json(body, max_bytes=limit)
         except AppError as exc:
             raise as_api_exception(exc) from exc
+
+
+class ContentNegotiation(DefaultContentNegotiation):  # type: ignore[misc]
+    """DRF's negotiation, plus: ``application/*+json`` bodies go to the JSON parser.
+
+    DRF matches parsers by exact media type, so ``application/merge-patch+json`` would be a
+    415 even with a JSON parser installed; the core treats every ``+json`` type as JSON.
+
+    ```python
+    REST_FRAMEWORK = {
+        "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backendkit.adapters.drf.ContentNegotiation",
+    }
+    ```
+    """
+
+    def select_parser(self, request: Any, parsers: list[Any]) -> Any:
+        """The backendkit JSON parser for any JSON media type, else DRF's choice."""
+        if is_json_media_type(request.content_type):
+            for parser in parsers:
+                if isinstance(parser, JSONParser):
+                    return parser
+        return super().select_parser(request, parsers)

@@ -1,0 +1,433 @@
+"""Cache benchmarks: backendkit.cache against raw redis-py and against peers.
+
+    python benchmarks/bench_cache.py [--quick] [--json out.json] [--redis-url URL]
+
+Run it from ``/work/main/.venv-bench`` (backendkit, cashews, aiocache); fastapi-cache2
+pins ``redis<5`` and runs from ``/work/main/.venv-bench-fc2`` in a subprocess. A peer whose
+environment is missing is reported as skipped.
+
+Sections (absolute numbers and ratios, measured in the same run):
+
+1. A Redis hit through ``@cached`` against a raw ``GET`` plus pydantic decode of the same
+   payload (sync and async; small and 50 KB payloads). Aim: <= 1.15x.
+2. Hits and misses of every peer's async decorator on the same typed payloads; each peer is
+   first checked to return an equal value of the same type on a hit.
+3. 200 concurrent cold requests (a 200 ms loader) in 1 process and in 4 processes: loader
+   calls and Redis commands, counted client-side by a counting proxy per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from _cache_peers import (  # noqa: E402
+    HIT_VARIANTS,
+    PAYLOADS,
+    PEERS,
+    STAMPEDE_VARIANTS,
+    TYPES,
+    same,
+)
+
+from tests.integration.cache._proxy import CountingProxy  # noqa: E402
+
+FC2_PYTHON = ROOT / ".venv-bench-fc2" / "bin" / "python"
+CALLERS = 200
+LOAD_SECONDS = 0.2
+
+
+# --- timing helpers ------------------------------------------------------------------------
+
+
+def _time_sync(fn: Callable[[], Any], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+async def _time_async(fn: Callable[[], Awaitable[Any]], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        await fn()
+    return (time.perf_counter() - start) / n
+
+
+def _us(seconds: float) -> float:
+    return round(seconds * 1e6, 1)
+
+
+def _cleanup(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        for i in range(0, len(keys), 500):
+            client.delete(*keys[i : i + 500])
+    finally:
+        client.close()
+
+
+def _prefix() -> str:
+    return f"bkbench:{uuid.uuid4().hex[:10]}:"
+
+
+# --- 1. hit vs raw GET + decode --------------------------------------------------------------
+
+
+def bench_hit_vs_raw(url: str, quick: bool) -> list[dict[str, Any]]:
+    """Our Redis hit against GET + TypeAdapter.validate_json of the same JSON."""
+    import redis
+    import redis.asyncio
+    from pydantic import TypeAdapter
+
+    from backendkit.cache import Cache
+
+    rows: list[dict[str, Any]] = []
+    repeats, base_n = (5, 300) if quick else (9, 2000)
+    for kind, make in PAYLOADS.items():
+        n = base_n if kind == "small" else base_n // 4
+        prefix = _prefix()
+        payload = make(1)
+        adapter: TypeAdapter[Any] = TypeAdapter(TYPES[kind])
+        raw_key = prefix + "raw"
+        client = redis.Redis.from_url(url)
+        client.set(raw_key, adapter.dump_json(payload))
+        cache = Cache(url, key_prefix=prefix)
+
+        @cache.cached(ttl=300, namespace="hit", returns=TYPES[kind])
+        def hit(i: int) -> Any:
+            return payload
+
+        @cache.cached(ttl=300, namespace="ahit", returns=TYPES[kind])
+        async def ahit(i: int) -> Any:
+            return payload
+
+        hit(1)
+        assert same(hit(1), adapter.validate_json(client.get(raw_key)))  # type: ignore[arg-type]
+        sync_raw, sync_ours = [], []
+        for _ in range(repeats):
+            sync_raw.append(_time_sync(lambda: adapter.validate_json(client.get(raw_key)), n))  # type: ignore[arg-type]
+            sync_ours.append(_time_sync(lambda: hit(1), n))
+
+        async def run_async() -> tuple[list[float], list[float]]:
+            aclient = redis.asyncio.Redis.from_url(url)
+            await ahit(1)
+            assert same(await ahit(1), adapter.validate_json(await aclient.get(raw_key)))
+
+            async def raw_get() -> Any:
+                return adapter.validate_json(await aclient.get(raw_key))
+
+            araw, aours = [], []
+            for _ in range(repeats):
+                araw.append(await _time_async(raw_get, n))
+                aours.append(await _time_async(lambda: ahit(1), n))
+            await aclient.aclose()
+            await cache.aclose()
+            return araw, aours
+
+        async_raw, async_ours = asyncio.run(run_async())
+        for mode, raw_t, ours_t in (
+            ("sync", sync_raw, sync_ours),
+            ("async", async_raw, async_ours),
+        ):
+            raw_m, ours_m = statistics.median(raw_t), statistics.median(ours_t)
+            rows.append(
+                {
+                    "payload": kind,
+                    "mode": mode,
+                    "bytes": len(adapter.dump_json(payload)),
+                    "raw_get_decode_us": _us(raw_m),
+                    "backendkit_hit_us": _us(ours_m),
+                    "ratio": round(ours_m / raw_m, 3),
+                }
+            )
+        cache.close()
+        client.close()
+        _cleanup(url, prefix)
+    return rows
+
+
+# --- 2. peers: hits and misses ---------------------------------------------------------------
+
+
+async def _peer_hits_misses(
+    peer_name: str, variant: str, url: str, quick: bool
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    repeats, base_n = (3, 200) if quick else (7, 1000)
+    for kind, make in PAYLOADS.items():
+        n = base_n if kind == "small" else base_n // 4
+        prefix = _prefix()
+        peer = PEERS[peer_name]()
+        await peer.setup(url, prefix)
+        template = make(1)
+
+        async def loader(i: int, template: Any = template) -> Any:
+            return template
+
+        fn = peer.decorate(loader, kind, variant)
+        first = await fn(1)
+        second = await fn(1)
+        types_ok = same(first, template) and same(second, template)
+        hits = []
+        for _ in range(repeats):
+            hits.append(await _time_async(lambda fn=fn: fn(1), n))  # type: ignore[misc]
+        counter = iter(range(10, 10**9))
+        misses = []
+        for _ in range(repeats):
+            misses.append(await _time_async(lambda fn=fn: fn(next(counter)), n))  # type: ignore[misc]
+        await peer.close()
+        _cleanup(url, prefix)
+        rows.append(
+            {
+                "peer": peer_name + (f"[{variant}]" if variant else ""),
+                "payload": kind,
+                "types_ok": types_ok,
+                "hit_type": type(second).__name__,
+                "hit_us": _us(statistics.median(hits)),
+                "miss_us": _us(statistics.median(misses)),
+            }
+        )
+    return rows
+
+
+# --- 3. stampede -----------------------------------------------------------------------------
+
+
+async def _stampede_tasks(
+    peer_name: str, variant: str, url: str, prefix: str, tasks: int, loads: Any
+) -> list[bool]:
+    peer = PEERS[peer_name]()
+    await peer.setup(url, prefix)
+    template = PAYLOADS["small"](1)
+
+    async def loader(i: int) -> Any:
+        with loads.get_lock():
+            loads.value += 1
+        await asyncio.sleep(LOAD_SECONDS)
+        return template
+
+    fn = peer.decorate(loader, "small", variant)
+    start = asyncio.Event()
+
+    async def call() -> bool:
+        await start.wait()
+        try:
+            return same(await fn(1), template)
+        except Exception:
+            return False
+
+    pending = [asyncio.create_task(call()) for _ in range(tasks)]
+    await asyncio.sleep(0)
+    start.set()
+    results = await asyncio.gather(*pending)
+    await peer.close()
+    return list(results)
+
+
+def _stampede_child(
+    peer_name: str,
+    variant: str,
+    url: str,
+    prefix: str,
+    tasks: int,
+    loads: Any,
+    go: Any,
+    out: Any,
+) -> None:
+    sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    go.wait()
+    results = asyncio.run(_stampede_tasks(peer_name, variant, url, prefix, tasks, loads))
+    out.put(results)
+
+
+def run_stampede(peer_name: str, variant: str, url: str, procs: int) -> dict[str, Any]:
+    """200 concurrent cold calls in ``procs`` processes; loads and Redis commands."""
+    ctx = multiprocessing.get_context("spawn")
+    prefix = _prefix()
+    proxies = [CountingProxy.for_url(url) for _ in range(procs)]
+    loads = ctx.Value("i", 0)
+    tasks = CALLERS // procs
+    try:
+        if procs == 1:
+            ok = asyncio.run(
+                _stampede_tasks(peer_name, variant, proxies[0].url(), prefix, tasks, loads)
+            )
+        else:
+            go = ctx.Event()
+            out = ctx.Queue()
+            workers = [
+                ctx.Process(
+                    target=_stampede_child,
+                    args=(peer_name, variant, p.url(), prefix, tasks, loads, go, out),
+                )
+                for p in proxies
+            ]
+            for w in workers:
+                w.start()
+            time.sleep(3.0)  # let every process import and reach the start line
+            go.set()
+            ok = [r for _ in workers for r in out.get(timeout=120)]
+            for w in workers:
+                w.join(timeout=60)
+        commands = [p.work() for p in proxies]
+        total = sum(sum(c.values()) for c in commands)
+        return {
+            "peer": peer_name + (f"[{variant}]" if variant else ""),
+            "processes": procs,
+            "callers": CALLERS,
+            "correct_results": sum(ok),
+            "loader_calls": loads.value,
+            "redis_commands": total,
+            "commands_per_caller": round(total / CALLERS, 2),
+            "connections": sum(p.connections for p in proxies),
+            "by_command": dict(sum((c for c in commands), start=type(commands[0])())),
+        }
+    finally:
+        for p in proxies:
+            p.close()
+        _cleanup(url, prefix)
+
+
+# --- orchestration ---------------------------------------------------------------------------
+
+
+def _importable(peer_name: str) -> bool:
+    module = {
+        "backendkit": "backendkit.cache",
+        "cashews": "cashews",
+        "aiocache": "aiocache",
+        "fastapi-cache2": "fastapi_cache",
+    }[peer_name]
+    return importlib.util.find_spec(module) is not None
+
+
+def _in_worker(args: list[str]) -> Any:
+    """Run one measurement in the fastapi-cache2 venv; return its JSON."""
+    if not FC2_PYTHON.exists():
+        return None
+    proc = subprocess.run(
+        [str(FC2_PYTHON), __file__, "--worker", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _peers_section(url: str, quick: bool) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for peer_name, variant in HIT_VARIANTS:
+        if _importable(peer_name):
+            rows += asyncio.run(_peer_hits_misses(peer_name, variant, url, quick))
+        else:
+            extra = ["--quick"] if quick else []
+            got = _in_worker(["peers", peer_name, variant, url, *extra])
+            rows += got if got else [{"peer": peer_name, "skipped": "environment missing"}]
+    return rows
+
+
+def _stampede_section(url: str, procs_list: list[int]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for peer_name, variant in STAMPEDE_VARIANTS:
+        for procs in procs_list:
+            if _importable(peer_name):
+                rows.append(run_stampede(peer_name, variant, url, procs))
+            else:
+                got = _in_worker(["stampede", peer_name, variant, url, str(procs)])
+                rows.append(got or {"peer": peer_name, "skipped": "environment missing"})
+    return rows
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    print(f"\n## {title}")
+    widths = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    parser.add_argument("--json", help="write results to this file")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BACKENDKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    )
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        kind, peer_name, variant, url, *rest = args.worker
+        if kind == "peers":
+            out: Any = asyncio.run(_peer_hits_misses(peer_name, variant, url, "--quick" in rest))
+        else:
+            out = run_stampede(peer_name, variant, url, int(rest[0]))
+        print(json.dumps(out))
+        return
+
+    url = args.redis_url
+    results: dict[str, Any] = {"quick": args.quick, "python": sys.version.split()[0]}
+    results["hit_vs_raw"] = bench_hit_vs_raw(url, args.quick)
+    _table(
+        "Redis hit vs raw GET + pydantic decode (aim <= 1.15x)",
+        results["hit_vs_raw"],
+        ["payload", "mode", "bytes", "raw_get_decode_us", "backendkit_hit_us", "ratio"],
+    )
+    peers = _peers_section(url, args.quick)
+    base = {r["payload"]: r for r in peers if r.get("peer") == "backendkit"}
+    for r in peers:
+        if "hit_us" in r and r["payload"] in base:
+            r["hit_vs_bk"] = round(r["hit_us"] / base[r["payload"]]["hit_us"], 2)
+            r["miss_vs_bk"] = round(r["miss_us"] / base[r["payload"]]["miss_us"], 2)
+    results["peers"] = peers
+    _table(
+        "Async decorators on Redis: hits and misses (ratio = peer / backendkit)",
+        peers,
+        ["peer", "payload", "types_ok", "hit_type", "hit_us", "hit_vs_bk", "miss_us", "miss_vs_bk"],
+    )
+    results["stampede"] = _stampede_section(url, [1, 4])
+    _table(
+        f"{CALLERS} concurrent cold requests, {int(LOAD_SECONDS * 1000)} ms loader",
+        results["stampede"],
+        [
+            "peer",
+            "processes",
+            "loader_calls",
+            "redis_commands",
+            "commands_per_caller",
+            "connections",
+            "correct_results",
+        ],
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+        print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Example configuration shared by the three services (environment variables only).
+
+Nothing here is business logic: each service implements the API in its own framework's
+idiom; this package only reads the example's environment variables.
+"""
+
+from examples._shared.config import (
+    DEV_ADMIN_EMAIL,
+    DEV_ADMIN_PASSWORD,
+    ExampleConfig,
+    load_config,
+)
+
+__all__ = ["DEV_ADMIN_EMAIL", "DEV_ADMIN_PASSWORD", "ExampleConfig", "load_config"]

@@ -1,0 +1,269 @@
+"""The example services' configuration: environment variables only, read once at start.
+
+Every variable is documented in ``examples/README.md``. backendkit's own variables
+(``BACKENDKIT_ENV``, ``BACKENDKIT_SECRET_KEY``, ``BACKENDKIT_JWT_SECRET``,
+``BACKENDKIT_DATABASE_URL``, ``BACKENDKIT_REDIS_URL``, ``BACKENDKIT_RATE_LIMIT_DEFAULT``,
+``BACKENDKIT_REFRESH_GRACE_SECONDS``, ``BACKENDKIT_TRUSTED_PROXIES``, ...) are parsed by
+[`Settings.from_env`][backendkit.settings.Settings.from_env]; this module adds the few that
+only the examples read (``BACKENDKIT_BOOTSTRAP_ADMIN``, ``BACKENDKIT_REDIS_KEY_PREFIX``,
+``BACKENDKIT_TESTING_FAST_HASHER``, ``PORT``) and the defaults a service needs to start on a
+laptop with nothing installed: a SQLite file in the working directory, in-memory Redis
+stand-ins and, outside production only, a loudly insecure JWT secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from backendkit.errors import ConfigurationError
+from backendkit.fields import normalize_email
+from backendkit.settings import Settings
+
+if TYPE_CHECKING:
+    from backendkit.auth import PasswordHasher
+
+__all__ = [
+    "DEFAULT_RATE_LIMIT",
+    "DEV_ADMIN_EMAIL",
+    "DEV_ADMIN_PASSWORD",
+    "DEV_JWT_SECRET",
+    "LOGIN_LIMIT_PER_ACCOUNT",
+    "LOGIN_LIMIT_PER_IP",
+    "REGISTER_LIMIT",
+    "ExampleConfig",
+    "load_config",
+]
+
+#: The default budget of every ``/api/`` route, per client address (the documented example).
+DEFAULT_RATE_LIMIT = "100/15 minutes"
+#: Login attempts per client address, on top of the default budget.
+LOGIN_LIMIT_PER_IP = "10/minute"
+#: Login attempts per (client address, email): slows password guessing on one account.
+LOGIN_LIMIT_PER_ACCOUNT = "5/15 minutes"
+#: Registrations per client address (each costs a bcrypt hash).
+REGISTER_LIMIT = "20/hour"
+
+#: Used when ``BACKENDKIT_JWT_SECRET`` is unset outside production: public, so insecure.
+DEV_JWT_SECRET = "backendkit-examples-INSECURE-development-jwt-secret"  # noqa: S105
+#: The admin the demo seeds when ``BACKENDKIT_BOOTSTRAP_ADMIN`` is unset.
+DEV_ADMIN_EMAIL = "admin@example.com"
+DEV_ADMIN_PASSWORD = "admin-password-change-me"  # noqa: S105
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg", "psycopg_async", "aiosqlite", "aiomysql"})
+_SYNC_DRIVERS = frozenset({"psycopg", "psycopg2", "pysqlite", "pymysql", "mysqldb"})
+_DEFAULT_SYNC = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+_DEFAULT_ASYNC = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleConfig:
+    """Everything an example service reads from its environment.
+
+    Attributes:
+        app: which example (``fastapi``, ``flask`` or ``django``): names the default
+            SQLite file and Redis key prefix, so the three can share a machine.
+        settings: backendkit's settings (``env``, secrets, URLs, limits, proxies, logging).
+        database_url: ``BACKENDKIT_DATABASE_URL``, or a SQLite file in the working directory.
+        rate_limit: the default ``/api/`` budget (``BACKENDKIT_RATE_LIMIT_DEFAULT``).
+        redis_key_prefix: prefix of every Redis key the service writes.
+        bootstrap_admin: ``(email, password)`` of the admin created at start, if any.
+        fast_hasher: use backendkit's low-cost testing hasher (test environment only).
+        port: ``PORT``, where the demo and the documented commands listen.
+        insecure_jwt_secret: the public development JWT secret is in use.
+    """
+
+    app: str
+    settings: Settings
+    database_url: str
+    rate_limit: str
+    redis_key_prefix: str
+    bootstrap_admin: tuple[str, str] | None
+    fast_hasher: bool
+    port: int
+    insecure_jwt_secret: bool
+
+    @property
+    def login_limit_per_ip(self) -> str:
+        """Login attempts allowed per client address."""
+        return LOGIN_LIMIT_PER_IP
+
+    @property
+    def login_limit_per_account(self) -> str:
+        """Login attempts allowed per (client address, email)."""
+        return LOGIN_LIMIT_PER_ACCOUNT
+
+    @property
+    def register_limit(self) -> str:
+        """Registrations allowed per client address."""
+        return REGISTER_LIMIT
+
+    @property
+    def web_settings(self) -> Settings:
+        """``settings`` for the adapter's kit, without the app-wide default limit.
+
+        The adapters charge ``rate_limit_default`` on every path, ``/health`` included; the
+        examples charge their default budget on the ``/api/`` routes only, themselves.
+        """
+        return self.settings.model_copy(update={"rate_limit_default": None})
+
+    def sync_database_url(self) -> str:
+        """``database_url`` with a synchronous driver (``sqlite``, ``postgresql+psycopg``)."""
+        return _with_driver(self.database_url, asynchronous=False)
+
+    def async_database_url(self) -> str:
+        """``database_url`` with an asyncio driver (``sqlite+aiosqlite``, ``postgresql+asyncpg``).
+
+        Raises:
+            ConfigurationError: the database has no asyncio driver installed here.
+        """
+        return _with_driver(self.database_url, asynchronous=True)
+
+    def django_database(self) -> dict[str, Any]:
+        """``database_url`` as a Django ``DATABASES["default"]`` entry.
+
+        Raises:
+            ConfigurationError: not a SQLite or PostgreSQL URL.
+        """
+        return _django_database(self.database_url)
+
+    def password_hasher(self) -> PasswordHasher:
+        """bcrypt at cost 12, or the testing hasher when ``fast_hasher`` is on."""
+        if self.fast_hasher:
+            from backendkit.testing import TestingPasswordHasher
+
+            return TestingPasswordHasher(self.settings)
+        from backendkit.auth import PasswordHasher
+
+        return PasswordHasher()
+
+    def redis_prefix(self, component: str) -> str:
+        """The key prefix of one component (``"rl:"``, ``"tokens:"``, ``"cache:"``)."""
+        return f"{self.redis_key_prefix}{component}"
+
+
+def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleConfig:
+    """Read the example's configuration from ``environ`` (``os.environ`` by default).
+
+    Raises:
+        ConfigurationError: a variable is missing or invalid; the message names it.
+    """
+    source = os.environ if environ is None else environ
+    env = (source.get("BACKENDKIT_ENV") or "production").strip().lower()
+    overrides: dict[str, Any] = {}
+    insecure = False
+    if not source.get("BACKENDKIT_JWT_SECRET"):
+        if env == "production":
+            raise ConfigurationError(
+                "BACKENDKIT_JWT_SECRET is required in production (at least 32 random bytes; "
+                "or set BACKENDKIT_ENV=development for local work)"
+            )
+        overrides["jwt_secret"] = DEV_JWT_SECRET
+        insecure = True
+    database_url = source.get("BACKENDKIT_DATABASE_URL") or _default_sqlite(app)
+    overrides["database_url"] = database_url
+    settings = Settings.from_env(source, **overrides)
+    fast = (source.get("BACKENDKIT_TESTING_FAST_HASHER") or "").strip().lower() in _TRUE
+    if fast and settings.env != "test":
+        raise ConfigurationError(
+            "BACKENDKIT_TESTING_FAST_HASHER is honoured only with BACKENDKIT_ENV=test"
+        )
+    return ExampleConfig(
+        app=app,
+        settings=settings,
+        database_url=database_url,
+        rate_limit=settings.rate_limit_default or DEFAULT_RATE_LIMIT,
+        redis_key_prefix=source.get("BACKENDKIT_REDIS_KEY_PREFIX") or f"bkx:{app}:",
+        bootstrap_admin=_bootstrap_admin(source.get("BACKENDKIT_BOOTSTRAP_ADMIN")),
+        fast_hasher=fast,
+        port=_port(source.get("PORT")),
+        insecure_jwt_secret=insecure,
+    )
+
+
+def _default_sqlite(app: str) -> str:
+    return f"sqlite:///{Path.cwd() / f'backendkit_{app}.db'}"
+
+
+def _bootstrap_admin(raw: str | None) -> tuple[str, str] | None:
+    if not raw:
+        return None
+    email, sep, password = raw.partition(":")
+    problem = None
+    try:
+        email = normalize_email(email)
+    except ValueError:
+        problem = "the part before ':' must be a valid email address"
+    if not sep or not 8 <= len(password.encode()) <= 72:
+        problem = "use email:password, with a password of 8 to 72 bytes"
+    if problem is not None:
+        # The value holds a password: the message must not repeat it.
+        raise ConfigurationError(f"BACKENDKIT_BOOTSTRAP_ADMIN: {problem}")
+    return email, password
+
+
+def _port(raw: str | None) -> int:
+    if not raw:
+        return 8000
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigurationError("PORT must be a TCP port number (1-65535)")
+    return int(raw)
+
+
+def _with_driver(url: str, *, asynchronous: bool) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigurationError("BACKENDKIT_DATABASE_URL must look like dialect://...")
+    dialect, _, driver = scheme.partition("+")
+    dialect = "postgresql" if dialect == "postgres" else dialect
+    if asynchronous:
+        if driver in _ASYNC_DRIVERS:
+            return f"{dialect}+{driver}://{rest}"
+        chosen = _DEFAULT_ASYNC.get(dialect)
+        if chosen is None:
+            raise ConfigurationError(
+                f"BACKENDKIT_DATABASE_URL: no asyncio driver for {dialect!r} in this example; "
+                "use SQLite or PostgreSQL"
+            )
+        return f"{chosen}://{rest}"
+    if driver in _SYNC_DRIVERS:
+        return f"{dialect}+{driver}://{rest}"
+    chosen = _DEFAULT_SYNC.get(dialect)
+    if chosen is None:
+        raise ConfigurationError(f"BACKENDKIT_DATABASE_URL: unsupported database {dialect!r}")
+    return f"{chosen}://{rest}"
+
+
+def _django_database(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    dialect = parts.scheme.partition("+")[0]
+    if dialect == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute/path.db, as SQLAlchemy reads them.
+        name = parts.path[1:] if parts.path.startswith("/") else parts.path
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or ":memory:"}
+    if dialect in ("postgresql", "postgres"):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")),
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "OPTIONS": dict(parse_qsl(parts.query)),
+            # Persistent connections, checked before reuse (like pool_pre_ping).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    raise ConfigurationError(
+        "BACKENDKIT_DATABASE_URL: the Django example supports sqlite:// and postgresql:// URLs"
+    )

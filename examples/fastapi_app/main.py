@@ -1,0 +1,58 @@
+"""The FastAPI application factory: ``uvicorn --factory examples.fastapi_app.main:create_app``."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from backendkit.adapters.fastapi import RateLimit, add_health_route, install
+from backendkit.logging import configure_logging, get_logger
+from backendkit.web import WebKit
+
+from examples._shared.config import ExampleConfig, load_config
+from examples.fastapi_app.routers import auth, users
+from examples.fastapi_app.services import build_services
+
+__all__ = ["create_app"]
+
+log = get_logger("examples.fastapi")
+
+
+# --8<-- [start:create_app]
+def create_app(config: ExampleConfig | None = None) -> FastAPI:
+    """Build the app from the environment (or ``config``); nothing connects until start."""
+    config = config or load_config("fastapi")
+    configure_logging(config.settings)
+    services = build_services(config)
+    kit = WebKit.from_settings(
+        config.web_settings,
+        tokens=services.tokens,
+        async_limiter=services.limiter,
+        closers=[services.aclose],
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if config.insecure_jwt_secret:
+            log.warning(
+                "insecure_jwt_secret",
+                detail="BACKENDKIT_JWT_SECRET is not set: tokens are signed with a PUBLIC "
+                "development key and can be forged. Never run like this in production.",
+            )
+        await services.setup_database()
+        yield  # backendkit's install() closes the kit (and so the services) at shutdown
+
+    app = FastAPI(title="backendkit example: users (FastAPI)", version="1.0", lifespan=lifespan)
+    app.state.services = services
+    install(app, kit)
+    add_health_route(app, "/health", database=services.engine, redis=services.redis)
+
+    # The default budget covers every /api/ route, keyed by client address; /health is free.
+    api = APIRouter(prefix="/api/v1", dependencies=[RateLimit(config.rate_limit, name="default")])
+    api.include_router(auth.router)
+    api.include_router(users.router)
+    app.include_router(api)
+    return app
+
+
+# --8<-- [end:create_app]

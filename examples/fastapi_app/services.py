@@ -1,0 +1,161 @@
+"""The service's long-lived objects, built once at start and closed at shutdown.
+
+Everything here is async: the SQLAlchemy ``AsyncEngine``, one ``AsyncRedisConnector``
+shared by the rate limiter, the token store and the cache (or their in-memory stand-ins
+when ``BACKENDKIT_REDIS_URL`` is unset), and bcrypt run in a thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from backendkit.auth import AsyncTokenStore, PasswordHasher, TokenService
+from backendkit.cache import AsyncCachedFunction, Cache
+from backendkit.cursor import CursorCodec
+from backendkit.errors import BackendUnavailable, Conflict
+from backendkit.logging import get_logger
+from backendkit.ratelimit import AsyncRateLimiter
+from backendkit.repository import (
+    AsyncUnitOfWork,
+    build_async_engine,
+    build_async_session_factory,
+)
+
+from examples._shared.config import ExampleConfig
+from examples.fastapi_app.models import Base, User
+from examples.fastapi_app.repository import UserRepository
+from examples.fastapi_app.schemas import UserOut
+
+__all__ = ["Services", "build_services", "user_out"]
+
+log = get_logger("examples.fastapi")
+
+# Any constant shared by every worker: they take turns creating tables and the admin.
+_SETUP_LOCK_ID = 815_160_001
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the routes need; one instance per process, on ``app.state.services``.
+
+    Attributes:
+        config: the example's configuration.
+        engine: the async SQLAlchemy engine.
+        sessions: its session factory.
+        hasher: bcrypt (or the fast testing hasher in test runs).
+        tokens: issues, verifies, rotates and revokes JWTs.
+        limiter: the async rate limiter.
+        cache: the cache-aside store behind ``load_user``.
+        cursors: signs keyset-pagination cursors.
+        load_user: ``await load_user(id)``: the user, cached for 60 s.
+        redis: the shared async connector, when Redis is configured.
+    """
+
+    config: ExampleConfig
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    hasher: PasswordHasher
+    tokens: TokenService
+    limiter: AsyncRateLimiter
+    cache: Cache
+    cursors: CursorCodec
+    load_user: AsyncCachedFunction[[int], UserOut | None]
+    redis: object | None
+
+    @asynccontextmanager
+    async def users(self) -> AsyncIterator[UserRepository]:
+        """A repository in one transaction: committed when the block ends without error."""
+        async with AsyncUnitOfWork(self.sessions) as uow:
+            yield UserRepository(uow.session, cursor_codec=self.cursors)
+
+    async def forget_user(self, user_id: int) -> None:
+        """Drop the cached copy of a user after a change (its TTL bounds any miss)."""
+        try:
+            await self.load_user.invalidate(user_id)
+        except BackendUnavailable:
+            log.warning("cache_invalidation_failed", user_id=user_id)
+
+    async def setup_database(self) -> None:
+        """Create the tables and the bootstrap admin, if missing (safe with many workers)."""
+        async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Workers starting together would race on CREATE TABLE: one at a time.
+                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_SETUP_LOCK_ID})"))
+            await conn.run_sync(Base.metadata.create_all)
+        admin = self.config.bootstrap_admin
+        if admin is None:
+            return
+        email, password = admin
+        async with self.users() as users:
+            if await users.get_by_email(email) is not None:
+                return
+        hashed = await self.hasher.ahash(password)
+        try:
+            async with self.users() as users:
+                if await users.get_by_email(email) is None:
+                    await users.create(
+                        {"email": email, "name": "Admin", "role": "admin", "password_hash": hashed}
+                    )
+                    log.info("bootstrap_admin_created", email=email)
+        except Conflict:  # another worker created it meanwhile
+            log.info("bootstrap_admin_exists", email=email)
+
+    async def aclose(self) -> None:
+        """Close pools and connections (called by the app's lifespan)."""
+        await self.cache.aclose()
+        aclose = getattr(self.redis, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        await self.engine.dispose()
+        self.hasher.close()
+
+
+def build_services(config: ExampleConfig) -> Services:
+    """Build every long-lived object from the configuration (nothing connects yet)."""
+    settings = config.settings
+    engine = build_async_engine(config.async_database_url())
+    redis = None
+    store: AsyncTokenStore | str = "memory://"
+    if settings.redis_url:
+        from backendkit.auth import RedisTokenStore
+        from backendkit.redis import AsyncRedisConnector, RedisConfig
+
+        redis = AsyncRedisConnector(RedisConfig.from_settings(settings), name="example")
+        limiter = AsyncRateLimiter(redis, key_prefix=config.redis_prefix("rl:"))
+        store = RedisTokenStore(redis, key_prefix=config.redis_prefix("tokens:"))
+        cache = Cache(redis, key_prefix=config.redis_prefix("cache:"))
+    else:
+        limiter = AsyncRateLimiter("memory://")
+        cache = Cache("memory://")
+    sessions = build_async_session_factory(engine)
+
+    # Cache-aside: GET /users/{id} reads through this; writes call forget_user().
+    @cache.cached(ttl=60, namespace="users", key="{user_id}")
+    async def load_user(user_id: int) -> UserOut | None:
+        async with AsyncUnitOfWork(sessions) as uow:
+            user = await UserRepository(uow.session).get_or_none(user_id)
+        return None if user is None else UserOut.model_validate(user, from_attributes=True)
+
+    return Services(
+        config=config,
+        engine=engine,
+        sessions=sessions,
+        hasher=config.password_hasher(),
+        # check_revocation: a logged-out or deleted user's access token stops working at once.
+        tokens=TokenService.from_settings(settings, store=store, check_revocation=True),
+        limiter=limiter,
+        cache=cache,
+        cursors=CursorCodec.from_settings(settings),
+        load_user=load_user,
+        redis=redis,
+    )
+
+
+def user_out(user: User) -> UserOut:
+    """The API view of a user row."""
+    return UserOut.model_validate(user, from_attributes=True)
