@@ -185,6 +185,8 @@ class Aiocache(Peer):
             port=self.port,
             serializer=PickleSerializer(),
             key_builder=lambda f, n: f"{prefix}{n}",
+            pool_max_size=1000,
+            create_connection_timeout=5,
             **extra,
         )
 
@@ -233,7 +235,8 @@ class FastapiCache2(Peer):
         return cache(expire=TTL, coder=coder, key_builder=key_builder)(loader)  # type: ignore[return-value]
 
     async def close(self) -> None:
-        await self.client.aclose()
+        close = getattr(self.client, "aclose", None) or self.client.close  # redis < 5: close()
+        await close()
 
 
 PEERS: dict[str, type[Peer]] = {

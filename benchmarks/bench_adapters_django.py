@@ -5,12 +5,16 @@ Both apps serve ``GET /api/item`` returning the same envelope bytes
 the same stock middleware (``SecurityMiddleware``, ``CommonMiddleware``). The backendkit app
 adds ``BackendKitMiddleware`` (request id, log context, security headers, error handling) and
 renders with ``success_response``; its access log is on, one JSON line per request, written
-to a file (the formatting cost is measured, the disk is not the bottleneck).
+to a file (the formatting cost is measured, the disk is not the bottleneck). A third app,
+``backendkit_nolog``, is the same with the access log filtered out, to separate what the
+middleware costs from what one structured log line per request costs.
 
 On this 2-core machine the server is pinned to CPU 1 (``taskset -c 1``) and the load
 generator (this process: blocking sockets on threads, one new connection per request since
 gunicorn's sync worker closes every connection) to CPU 0. Rounds alternate between the two
-apps; the median of the rounds is reported, with the ratio backendkit / bare.
+apps; the median of the rounds is reported, with the ratio backendkit / bare, beside the
+worker's CPU time per request (read from /proc), which other load on the machine disturbs
+less than throughput.
 
     python benchmarks/bench_adapters_django.py [--quick] [--json out.json]
 
@@ -39,7 +43,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ITEM = {"id": 42, "name": "Widget", "tags": ["a", "b", "c"], "price": "9.99", "active": True}
-MODES = ("bare", "backendkit")
+MODES = ("bare", "backendkit", "backendkit_nolog")
 EXPECTED_BODY = json.dumps(
     {"success": True, "data": ITEM, "message": None}, separators=(",", ":")
 ).encode()
@@ -57,7 +61,7 @@ def _configure_django(mode: str) -> Any:
         "django.middleware.common.CommonMiddleware",
     ]
     extra: dict[str, Any] = {}
-    if mode == "backendkit":
+    if mode.startswith("backendkit"):
         middleware.insert(0, "backendkit.adapters.django.BackendKitMiddleware")
         extra["BACKENDKIT"] = {"ENV": "production", "SECRET_KEY": "b" * 32, "LOG_FORMAT": "json"}
     settings.configure(
@@ -73,11 +77,16 @@ def _configure_django(mode: str) -> Any:
         **extra,
     )
     django.setup()
-    if mode == "backendkit":
+    if mode.startswith("backendkit"):
         from backendkit.logging import configure_logging
         from backendkit.settings import Settings
 
-        configure_logging(Settings(env="production", secret_key=["b" * 32], log_format="json"))
+        # backendkit_nolog: the same middleware with the access log filtered out (WARNING),
+        # to show what the middleware costs apart from formatting one log line per request.
+        level = "WARNING" if mode == "backendkit_nolog" else "INFO"
+        configure_logging(
+            Settings(env="production", secret_key=["b" * 32], log_format="json", log_level=level)
+        )
     from django.core.wsgi import get_wsgi_application
 
     return get_wsgi_application()
@@ -118,9 +127,24 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` (the gunicorn worker), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @contextlib.contextmanager
-def serve(mode: str, log_dir: Path) -> Iterator[int]:
-    """Run gunicorn for ``mode`` pinned to CPU 1; yield its port; kill its process group."""
+def serve(mode: str, log_dir: Path) -> Iterator[tuple[int, list[int]]]:
+    """Run gunicorn for ``mode`` pinned to CPU 1; yield (port, worker pids); kill its group."""
     port = _free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     env = dict(os.environ, BENCH_DJANGO_MODE=mode, PYTHONPATH=f"{ROOT / 'src'}:{HERE}")
@@ -141,7 +165,7 @@ def serve(mode: str, log_dir: Path) -> Iterator[int]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn ({mode}) did not start; see {log_dir}")
                 time.sleep(0.1)
-            yield port
+            yield port, _children(proc.pid)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -214,10 +238,11 @@ def load(port: int, requests: int, concurrency: int) -> float:
 def check_same_result(ports: dict[str, int]) -> None:
     """Both apps answer the same status and body before anything is timed."""
     results = {mode: _get(port) for mode, port in ports.items()}
-    for mode, (status, headers, body) in results.items():
+    for mode, (status, _headers, body) in results.items():
         assert status == 200, (mode, status)
         assert body == EXPECTED_BODY, (mode, body)
-    assert results["backendkit"][1].get("x-request-id"), "backendkit adds X-Request-ID"
+    for mode in MODES[1:]:
+        assert results[mode][1].get("x-request-id"), "backendkit adds X-Request-ID"
 
 
 def main() -> None:
@@ -231,26 +256,43 @@ def main() -> None:
 
     os.sched_setaffinity(0, {0})  # the load generator on CPU 0, the server on CPU 1
     rates: dict[str, list[float]] = {mode: [] for mode in MODES}
+    cpu_us: dict[str, list[float]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         log_dir = Path(tmp)
-        ports = {mode: stack.enter_context(serve(mode, log_dir)) for mode in MODES}
+        servers = {mode: stack.enter_context(serve(mode, log_dir)) for mode in MODES}
+        ports = {mode: port for mode, (port, _) in servers.items()}
         check_same_result(ports)
         for mode in MODES:
             load(ports[mode], warmup, args.concurrency)
         for _ in range(rounds):
             for mode in MODES:
+                workers = servers[mode][1]
+                before = cpu_seconds(workers)
                 rates[mode].append(load(ports[mode], requests, args.concurrency))
+                cpu_us[mode].append((cpu_seconds(workers) - before) / requests * 1e6)
 
     medians = {mode: statistics.median(values) for mode, values in rates.items()}
+    cpu_medians = {mode: statistics.median(values) for mode, values in cpu_us.items()}
     ratio = medians["backendkit"] / medians["bare"]
+    cpu_ratio = cpu_medians["bare"] / cpu_medians["backendkit"]
+    nolog_ratio = medians["backendkit_nolog"] / medians["bare"]
+    nolog_cpu_ratio = cpu_medians["bare"] / cpu_medians["backendkit_nolog"]
     print(
         f"Django JSON endpoint, gunicorn 1 sync worker on CPU 1, load generator on CPU 0, "
         f"{args.concurrency} connections, {rounds} round(s) x {requests} requests"
     )
     for mode in MODES:
         spread = ", ".join(f"{r:,.0f}" for r in rates[mode])
-        print(f"  {mode:<11} {medians[mode]:>9,.0f} req/s   (rounds: {spread})")
-    print(f"  ratio backendkit / bare: {ratio:.3f}x")
+        print(
+            f"  {mode:<11} {medians[mode]:>9,.0f} req/s  {cpu_medians[mode]:>7,.0f} us CPU/request"
+            f"  (rounds: {spread})"
+        )
+    print(f"  throughput ratio backendkit / bare: {ratio:.3f}x")
+    print(f"  server-CPU ratio (bare CPU / backendkit CPU per request): {cpu_ratio:.3f}x")
+    print(
+        f"  without the access log: throughput {nolog_ratio:.3f}x,"
+        f" server-CPU {nolog_cpu_ratio:.3f}x"
+    )
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -261,7 +303,11 @@ def main() -> None:
                     "requests_per_round": requests,
                     "rounds": rates,
                     "median_rps": medians,
+                    "cpu_us_per_request": cpu_us,
                     "ratio_backendkit_vs_bare": ratio,
+                    "cpu_ratio_bare_vs_backendkit": cpu_ratio,
+                    "ratio_nolog_vs_bare": nolog_ratio,
+                    "cpu_ratio_bare_vs_nolog": nolog_cpu_ratio,
                 },
                 indent=2,
             )

@@ -6,6 +6,11 @@ pymdownx.snippets), never inline code that no test runs. A violation is logged a
 warning, which ``strict: true`` turns into a failed build; ``tests/docs/test_docs_check.py``
 runs the same scan without building, so ``pytest`` reports it too.
 
+A second hook keeps the site offline: Material's header links to ``repo_url`` and, when the
+link is marked as its "source" component, its JavaScript asks api.github.com for star and
+fork counts on every page load. ``on_post_page`` removes that marker, so the link stays a
+plain link and no page makes a request off the machine (the browser test checks this).
+
 The scanner is plain Python with no mkdocs import at module level, so the test can import
 it cheaply.
 """
@@ -15,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "UntestedBlock",
     "included_files",
     "on_page_markdown",
+    "on_post_page",
     "scan_markdown",
 ]
 
@@ -166,7 +171,13 @@ def on_page_markdown(markdown: str, *, page: Any, config: Any, files: Any) -> st
             problem.line,
             problem.reason,
         )
-    for file in included_files(markdown):
-        if not (Path(config["config_file_path"]).parent / file).is_file():
-            _log.warning("%s: includes %s, which does not exist", source, file)
     return markdown
+
+
+# Material's JavaScript fetches repository facts from the GitHub API for this component.
+_SOURCE_COMPONENT = ' data-md-component="source"'
+
+
+def on_post_page(output: str, *, page: Any, config: Any) -> str:
+    """mkdocs event: keep the repository link but stop the GitHub API request it triggers."""
+    return output.replace(_SOURCE_COMPONENT, "")

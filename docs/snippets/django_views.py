@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backendkit.adapters.django import (
     AuthRequiredMixin,
+    RateLimitMixin,
     get_principal,
     http_cache,
     json_body,
@@ -63,8 +64,11 @@ def list_users(request: HttpRequest) -> HttpResponse:
     return page_response(Page.build(items, params, total=len(rows)))
 
 
-class UserDetail(AuthRequiredMixin, View):
-    """Class-based views use the mixins (or method_decorator)."""
+class UserDetail(AuthRequiredMixin, RateLimitMixin, View):
+    """Class-based views use the mixins (authentication first) or method_decorator."""
+
+    rate_limit = "30/minute"
+    rate_limit_key = "user"  # the caller authenticated by AuthRequiredMixin
 
     def get(self, request: HttpRequest, user_id: str) -> HttpResponse:
         if user_id not in USERS:

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import django
+from django.conf import settings
+
+if not settings.configured:  # run on its own (the docs check): a bare project is enough
+    settings.configure()
+    django.setup()
+
+# --8<-- [start:views]
 from typing import Any
 
 from django.urls import path
@@ -19,9 +27,9 @@ class NoteSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class Notes(RateLimitHeadersMixin, APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = (IsAuthenticated,)
     # One class per rule; DRF authenticates first, so this counts per user.
-    throttle_classes = [throttle_for("10/minute", key="user")]
+    throttle_classes = (throttle_for("10/minute", key="user"),)
 
     def post(self, request: Any) -> Response:
         serializer = NoteSerializer(data=request.data)
@@ -30,7 +38,7 @@ class Notes(RateLimitHeadersMixin, APIView):
 
 
 class Audit(APIView):
-    permission_classes = [has_roles("admin", "auditor")]
+    permission_classes = (has_roles("admin", "auditor"),)
 
     def get(self, request: Any) -> Response:
         return Response({"entries": []})
@@ -40,3 +48,4 @@ urlpatterns = [
     path("api/notes", Notes.as_view()),
     path("api/audit", Audit.as_view()),
 ]
+# --8<-- [end:views]

@@ -12,6 +12,7 @@ hidden harmless value.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -59,8 +60,21 @@ def is_sensitive_key(key: object) -> bool:
         key = bytes(key).decode("latin-1")
     if not isinstance(key, str):
         return False
+    if len(key) > _MAX_CACHED_KEY:
+        return _sensitive(key)
+    return _sensitive_cached(key)
+
+
+def _sensitive(key: str) -> bool:
     normalized = _NON_ALNUM.sub("", key.lower())
     return any(part in normalized for part in SENSITIVE_KEY_PARTS)
+
+
+# Every log event runs each of its keys through the check, and the keys of a service are a
+# small, fixed set: caching the answer removes most of the redaction cost per event. The
+# bound on key length and entries keeps hostile keys (header names) from growing it.
+_MAX_CACHED_KEY = 64
+_sensitive_cached = functools.lru_cache(maxsize=4096)(_sensitive)
 
 
 def _redact_string(value: str) -> str:

@@ -15,7 +15,7 @@ trivially evaded.
 Nothing here raises on request data: garbage in a header stops the walk at the last
 trusted hop, and an unparsable peer gives ``None``.
 
-Example:
+Examples:
     >>> resolver = ClientIPResolver(["10.0.0.0/8"])
     >>> resolver.client_ip("10.0.0.2", "198.51.100.9, 203.0.113.7, 10.0.0.1")
     '203.0.113.7'
@@ -87,7 +87,7 @@ def ip_group(address: str, *, ipv4_prefix: int = 32, ipv6_prefix: int = 64) -> s
     IPv4 addresses are kept whole by default (``ipv4_prefix=32``); IPv4-mapped IPv6
     addresses count as IPv4. Text that is not an address is returned unchanged.
 
-    Example:
+    Examples:
         >>> ip_group("2001:db8::1")
         '2001:db8::/64'
         >>> ip_group("::ffff:203.0.113.7")
@@ -114,7 +114,7 @@ class TrustedProxies:
     Raises:
         ConfigurationError: an entry is neither an address nor a network.
 
-    Example:
+    Examples:
         >>> proxies = TrustedProxies(["127.0.0.1", "10.0.0.0/8"])
         >>> ("10.1.2.3" in proxies, "192.0.2.1" in proxies, "junk" in proxies)
         (True, False, False)
@@ -214,7 +214,7 @@ class ClientIPResolver:
     Raises:
         ConfigurationError: a bad proxy entry, header name or prefix length.
 
-    Example:
+    Examples:
         >>> resolver = ClientIPResolver(["10.0.0.0/8"], header="forwarded")
         >>> resolver.client_ip("10.0.0.1", 'for=192.0.2.60;proto=http, for="[2001:db8::17]:4711"')
         '2001:db8::17'

@@ -192,21 +192,21 @@ class DrfSerializerEcho(APIView):
 
 
 class DrfMe(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = (IsAuthenticated,)
 
     def get(self, request: Any) -> Response:
         return Response({"id": request.user.user_id})
 
 
 class DrfAdmin(APIView):
-    permission_classes = [has_roles("admin")]
+    permission_classes = (has_roles("admin"),)
 
     def get(self, request: Any) -> Response:
         return Response({"admin": True})
 
 
 class DrfLimited(APIView):
-    throttle_classes = [throttle_for("2/minute")]
+    throttle_classes = (throttle_for("2/minute"),)
 
     def get(self, request: Any) -> Response:
         return Response({"limited": True})
@@ -305,10 +305,10 @@ class _UrlconfHandler(ClientHandler):  # type: ignore[misc]
 def client_for(urlconf: str, **kwargs: Any) -> Client:
     """A Django test client whose requests resolve against ``urlconf``."""
     client = Client(raise_request_exception=False, **kwargs)
-    client.handler = _UrlconfHandler(urlconf, enforce_csrf_checks=client.handler.enforce_csrf_checks)
+    client.handler = _UrlconfHandler(
+        urlconf, enforce_csrf_checks=client.handler.enforce_csrf_checks
+    )
     return client
-
-
 
 
 def _sender(client: Client) -> Any:

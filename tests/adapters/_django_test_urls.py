@@ -200,8 +200,8 @@ class DrfNested(APIView):
 
 
 class DrfNoAuthHeader(APIView):
-    authentication_classes: list[Any] = []
-    permission_classes = [IsAuthenticated]
+    authentication_classes: tuple[Any, ...] = ()
+    permission_classes = (IsAuthenticated,)
 
     def get(self, request: Any) -> Response:
         return Response({})
@@ -220,8 +220,8 @@ class FailingAuthentication(BaseAuthentication):  # type: ignore[misc]
 
 
 class DrfBasic(APIView):
-    authentication_classes = [FailingAuthentication]
-    permission_classes = [IsAuthenticated]
+    authentication_classes = (FailingAuthentication,)
+    permission_classes = (IsAuthenticated,)
 
     def get(self, request: Any) -> Response:
         return Response({})
@@ -281,7 +281,7 @@ class DrfData(APIView):
 
 
 class DrfUserThrottle(RateLimitHeadersMixin, APIView):
-    throttle_classes = [throttle_for("2/minute", key="user")]
+    throttle_classes = (throttle_for("2/minute", key="user"),)
 
     def get(self, request: Any) -> Response:
         return Response({})
@@ -291,14 +291,14 @@ _shared = throttle_for("1/minute", name="shared-rule")
 
 
 class DrfSharedA(APIView):
-    throttle_classes = [_shared]
+    throttle_classes = (_shared,)
 
     def get(self, request: Any) -> Response:
         return Response({})
 
 
 class DrfSharedB(APIView):
-    throttle_classes = [_shared]
+    throttle_classes = (_shared,)
 
     def get(self, request: Any) -> Response:
         return Response({})
@@ -309,21 +309,24 @@ _second = throttle_for("5/minute", name="second-rule")
 
 
 class DrfTwoRules(APIView):
-    throttle_classes = [_first, _second]
+    throttle_classes = (
+        _first,
+        _second,
+    )
 
     def get(self, request: Any) -> Response:
         return Response({})
 
 
 class DrfTenantThrottle(APIView):
-    throttle_classes = [throttle_for("1/minute", key=lambda r: r.headers.get("X-Tenant", "-"))]
+    throttle_classes = (throttle_for("1/minute", key=lambda r: r.headers.get("X-Tenant", "-")),)
 
     def get(self, request: Any) -> Response:
         return Response({})
 
 
 class DrfScoped(APIView):
-    permission_classes = [has_scopes("users:write")]
+    permission_classes = (has_scopes("users:write"),)
 
     def get(self, request: Any) -> Response:
         return Response({})

@@ -300,9 +300,7 @@ def test_error_views_answer_the_envelope_for_api_paths() -> None:
     assert json.loads(error_views.permission_denied(request).content)["error"]["code"] == (
         "FORBIDDEN"
     )
-    assert json.loads(error_views.bad_request(request).content)["error"]["code"] == (
-        "BAD_REQUEST"
-    )
+    assert json.loads(error_views.bad_request(request).content)["error"]["code"] == ("BAD_REQUEST")
     assert error_views.server_error(request).status_code == 500
 
 
@@ -449,12 +447,18 @@ def test_async_views_through_async_middleware(aclient: Any, kit: WebKit) -> None
     """Under ASGI the middleware runs in async mode; async views, decorators and errors work."""
 
     async def scenario() -> list[Any]:
-        headers = {"Authorization": "Bearer " + (kit.tokens.issue_access("async-u") if kit.tokens else "")}
+        headers = {
+            "Authorization": "Bearer " + (kit.tokens.issue_access("async-u") if kit.tokens else "")
+        }
         return [
             await aclient.get("/api/async-me"),
             await aclient.get("/api/async-me", headers=headers),
-            await aclient.post("/api/async-echo", data=b'{"name": "a"}', content_type="application/json"),
-            await aclient.post("/api/async-echo", data=b'{"name": "a"}', content_type="application/json"),
+            await aclient.post(
+                "/api/async-echo", data=b'{"name": "a"}', content_type="application/json"
+            ),
+            await aclient.post(
+                "/api/async-echo", data=b'{"name": "a"}', content_type="application/json"
+            ),
             await aclient.get("/api/async-boom"),
             await aclient.get("/api/async-not-found"),
             await aclient.get("/api/cbv/async-me", headers=headers),
@@ -596,7 +600,9 @@ def test_success_and_page_responses() -> None:
     page = page_response(Page(items=[1, 2], page=1, per_page=2, total=3, has_next=True))
     assert json.loads(page.content)["pagination"]["totalPages"] == 2
     cursor = page_response(
-        CursorPage(items=[1], per_page=1, next_cursor="n", prev_cursor=None, has_next=True, has_prev=False)
+        CursorPage(
+            items=[1], per_page=1, next_cursor="n", prev_cursor=None, has_next=True, has_prev=False
+        )
     )
     assert json.loads(cursor.content)["pagination"]["nextCursor"] == "n"
 
@@ -657,8 +663,12 @@ def test_invalid_backendkit_dict_is_a_configuration_error(
 ) -> None:
     """Every bad entry is refused with a ConfigurationError naming it."""
     with override_settings(BACKENDKIT=config), pytest.raises(ConfigurationError, match=message):
-        get_kit()
-        get_options()
+        _build_both()
+
+
+def _build_both() -> None:
+    get_kit()
+    get_options()
 
 
 NOT_A_KIT = 42

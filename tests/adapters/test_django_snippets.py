@@ -29,7 +29,8 @@ def load(name: str) -> ModuleType:
     module_name = f"docs_snippet_{name}"
     if module_name not in sys.modules:
         spec = importlib.util.spec_from_file_location(module_name, SNIPPETS / f"{name}.py")
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         spec.loader.exec_module(module)
@@ -72,7 +73,7 @@ def test_settings_snippets_name_real_objects(name: str) -> None:
 
 
 def test_django_views_snippet(kit: WebKit) -> None:
-    """The users API sample: register, conflict, auth, roles, pages, 404, and a POST without slash."""
+    """The users API sample: register, conflict, auth, roles, pages, class-based views, 404."""
     module = load("django_views")
     client = client_for(module.__name__)
     created = client.post(
@@ -98,10 +99,23 @@ def test_django_views_snippet(kit: WebKit) -> None:
         "total": 2,
         "totalPages": 2,
     }
-    assert client.get("/api/users/1", **token(kit, "7")).status_code == 200
+    detail = client.get("/api/users/1", **token(kit, "7"))
+    assert detail.status_code == 200
+    assert detail["RateLimit-Limit"] == "30"
     missing = client.get("/api/users/99", **token(kit, "7"))
     assert json.loads(missing.content)["error"]["message"] == "User not found"
     assert client.get("/api/nowhere").status_code == 404
+
+
+def test_kit_snippet_builds_a_complete_kit() -> None:
+    """build_kit gives the adapter a token service and both limiters."""
+    from backendkit.settings import Settings
+
+    kit = load("django_kit").build_kit(Settings(env="test"))
+    assert kit.tokens is not None
+    assert kit.limiter is not None
+    assert kit.async_limiter is not None
+    kit.close()
 
 
 def test_drf_views_snippet(kit: WebKit) -> None:
@@ -110,15 +124,19 @@ def test_drf_views_snippet(kit: WebKit) -> None:
     client = client_for(module.__name__)
     auth = token(kit, "writer")
     bad = client.post(
-        "/api/notes", data=json.dumps({"title": "t", "priority": "urgent"}),
-        content_type="application/json", **auth,
+        "/api/notes",
+        data=json.dumps({"title": "t", "priority": "urgent"}),
+        content_type="application/json",
+        **auth,
     )
     assert json.loads(bad.content)["error"]["details"] == [
         {"field": "priority", "message": "Not a valid choice."}
     ]
     good = client.post(
-        "/api/notes", data=json.dumps({"title": "t", "priority": "low"}),
-        content_type="application/json", **auth,
+        "/api/notes",
+        data=json.dumps({"title": "t", "priority": "low"}),
+        content_type="application/json",
+        **auth,
     )
     assert good.status_code == 201
     assert json.loads(good.content)["data"]["owner"] == "writer"

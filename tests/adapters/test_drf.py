@@ -84,7 +84,9 @@ def post_json(client: Any, path: str, payload: Any, **extra: Any) -> Any:
 
 def test_serializer_errors_are_field_details(client: Any) -> None:
     """A DRF ValidationError is VALIDATION_ERROR with one detail per field."""
-    error = error_of(post_json(client, "/api/drf/serializer-echo", {"count": "x"}), 400, "VALIDATION_ERROR")
+    error = error_of(
+        post_json(client, "/api/drf/serializer-echo", {"count": "x"}), 400, "VALIDATION_ERROR"
+    )
     assert {d["field"] for d in error["details"]} == {"name", "count"}
 
 
@@ -103,7 +105,12 @@ def test_submitted_values_are_never_echoed(client: Any) -> None:
     response = post_json(
         client,
         "/api/drf/choices",
-        {"kind": "SENTINEL-1", "code": "SENTINEL-2", "items": [1, "SENTINEL-3"], "address": {"street": "SENTINEL-4"}},
+        {
+            "kind": "SENTINEL-1",
+            "code": "SENTINEL-2",
+            "items": [1, "SENTINEL-3"],
+            "address": {"street": "SENTINEL-4"},
+        },
     )
     error = error_of(response, 400, "VALIDATION_ERROR")
     assert b"SENTINEL" not in response.content
@@ -116,7 +123,9 @@ def test_submitted_values_are_never_echoed(client: Any) -> None:
 
 def test_object_level_error_has_no_field(client: Any) -> None:
     """non_field_errors become details with field None."""
-    response = post_json(client, "/api/drf/choices", {"kind": "a", "code": "c", "items": [], "address": {}})
+    response = post_json(
+        client, "/api/drf/choices", {"kind": "a", "code": "c", "items": [], "address": {}}
+    )
     error = error_of(response, 400, "VALIDATION_ERROR")
     assert error["details"] == [{"field": "code", "message": "Invalid value."}] or {
         (d["field"], d["message"]) for d in error["details"]
@@ -236,7 +245,8 @@ def test_as_api_exception_kinds() -> None:
 def test_token_user_is_authenticated() -> None:
     """TokenUser satisfies DRF's IsAuthenticated and keeps the principal's fields."""
     user = TokenUser.of(Principal("u1", roles=frozenset({"admin"})))
-    assert user.is_authenticated and not user.is_anonymous
+    assert user.is_authenticated
+    assert not user.is_anonymous
     assert (user.user_id, user.roles) == ("u1", frozenset({"admin"}))
     assert isinstance(user, Principal)
 
@@ -326,7 +336,7 @@ def test_throttle_without_limiter_is_a_configuration_error() -> None:
 
 def test_bad_limit_string_fails_at_definition() -> None:
     """throttle_for refuses an unparsable limit when the class is built."""
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="often"):
         throttle_for("often")
 
 
@@ -392,9 +402,7 @@ def test_negotiation_sends_json_suffix_types_to_the_parser() -> None:
     suffixed = factory.post("/x", data=b"{}", content_type="application/merge-patch+json")
     from rest_framework.request import Request
 
-    assert isinstance(
-        ContentNegotiation().select_parser(Request(suffixed), parsers), JSONParser
-    )
+    assert isinstance(ContentNegotiation().select_parser(Request(suffixed), parsers), JSONParser)
     form = factory.post("/x", data="a=1", content_type="application/x-www-form-urlencoded")
     assert isinstance(ContentNegotiation().select_parser(Request(form), parsers), FormParser)
 

@@ -595,3 +595,40 @@ def test_missing_fastapi_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delitem(sys.modules, "backendkit.adapters.fastapi")
     with pytest.raises(MissingDependencyError, match=r"backendkit\[fastapi\]"):
         importlib.import_module("backendkit.adapters.fastapi")
+
+
+def test_install_after_start_is_refused(kit: WebKit) -> None:
+    """install() on an app that already serves would miss its middleware: refused."""
+    app = FastAPI()
+    client_for(app).get("/")
+    with pytest.raises(ConfigurationError, match="before"):
+        install(app, kit)
+
+
+def test_openapi_documents_problem_details_when_configured() -> None:
+    """With error_format=problem the error responses are problem+json ProblemDetails."""
+    kit = make_kit(error_format="problem")
+    app = openapi_app(kit)
+    document = app.openapi()
+    content = document["components"]["responses"]["NotFound"]["content"]
+    assert content == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+    }
+    response = client_for(app).get("/nope")
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+
+
+def test_sync_routes_in_worker_threads_see_the_request_id(kit: WebKit) -> None:
+    """A sync route runs in a worker thread; it still sees its own request id."""
+    from backendkit.logging import current_request_id
+
+    app = FastAPI()
+    install(app, kit)
+
+    @app.get("/sync")
+    def sync_route() -> dict[str, Any]:
+        return success({"id": current_request_id()})
+
+    response = client_for(app).get("/sync", headers={"X-Request-ID": "thread-1"})
+    assert response.json()["data"] == {"id": "thread-1"}

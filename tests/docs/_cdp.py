@@ -233,11 +233,13 @@ class Tab:
         return result["result"].get("value")
 
     def screenshot(self, path: Path) -> None:
-        """Save a PNG of the whole page at ``path``."""
+        """Save a PNG of the page (its first 4000 CSS pixels) at ``path``."""
         metrics = self.call("Page.getLayoutMetrics")
         size = metrics.get("cssContentSize") or metrics["contentSize"]
-        clip = {"x": 0, "y": 0, "width": 1280, "height": min(size["height"], 6000), "scale": 1}
-        data = self.call("Page.captureScreenshot", format="png", clip=clip)["data"]
+        clip = {"x": 0, "y": 0, "width": 1280, "height": min(size["height"], 4000), "scale": 1}
+        data = self.call(
+            "Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True
+        )["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
 

@@ -19,7 +19,14 @@ SNIPPETS = ROOT / "docs" / "snippets"
 
 @pytest.mark.parametrize(
     "name",
-    ["settings_env", "logging_setup", "logging_stdlib", "logging_capture", "redis_outage"],
+    [
+        "settings_env",
+        "logging_setup",
+        "logging_stdlib",
+        "logging_capture",
+        "logging_events",
+        "redis_outage",
+    ],
 )
 def test_snippet_runs(name: str) -> None:
     """Each self-checking snippet runs to completion (in its own process: it configures logging)."""

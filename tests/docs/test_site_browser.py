@@ -109,7 +109,8 @@ def _target(site: Path, page: Path, ref: str) -> tuple[Path, str]:
     parts = urlsplit(ref)
     base = page.relative_to(site).parent.as_posix()
     joined = posixpath.normpath(posixpath.join(base, unquote(parts.path))) if parts.path else ""
-    target = site / joined if parts.path else page
+    # An absolute path ("/assets/x") is resolved from the site root (served at "/").
+    target = site / joined.lstrip("/") if parts.path else page
     if parts.path and (parts.path.endswith("/") or target.is_dir()):
         target = target / "index.html"
     return target, unquote(parts.fragment)
@@ -232,9 +233,9 @@ def test_page_renders_without_errors(name: str, path: str, browser: Browser, ser
     with browser.tab() as tab:
         report = tab.open(f"http://{server}/{path}", local_host=server)
         tab.screenshot(SCREENSHOTS / f"{name}.png")
-    assert report.errors == []
-    assert report.external_requests == []
-    assert report.broken_images == []
+    assert not report.errors, "\n".join(report.errors)
+    assert not report.external_requests, "\n".join(report.external_requests)
+    assert not report.broken_images, "\n".join(report.broken_images)
     assert report.heading, f"{path or 'home'} rendered no heading"
     assert "backendkit" in report.title
 

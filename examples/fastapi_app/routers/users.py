@@ -53,7 +53,12 @@ async def list_users(
 ) -> dict[str, Any]:
     """Users, by page number (``page``/``perPage``) or by cursor (``cursor``/``perPage``)."""
     query = request.query_params
-    filters = {key: query.getlist(key) for key in query if key not in RESERVED_QUERY_KEYS}
+    # ``q`` is a free-text search: ``q=ann`` means ``q[search]=ann``.
+    filters = {
+        ("q[search]" if key == "q" else key): query.getlist(key)
+        for key in query
+        if key not in RESERVED_QUERY_KEYS
+    }
     sort_values = query.getlist("sort")
     if len(sort_values) > 1:
         raise ValidationFailed("Invalid sort", details=[ErrorDetail("sort", "must be given once")])

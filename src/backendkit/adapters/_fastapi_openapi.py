@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from backendkit.responses import ErrorEnvelope
+from backendkit.responses import PROBLEM_MEDIA_TYPE, ErrorEnvelope, ProblemDetails
 
 __all__ = ["BODY_MODEL_ATTR", "ERROR_STATUSES", "patch_openapi"]
 
@@ -123,7 +123,13 @@ def _body_models(app: FastAPI) -> dict[tuple[str, str], type[BaseModel]]:
 def _rewrite(app: FastAPI, schema: dict[str, Any]) -> None:
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    envelope = _add_model(schemas, ErrorEnvelope, "serialization")
+    kit = getattr(app.state, "backendkit", None)
+    if getattr(kit, "problem", False):  # errors are RFC 9457 problem details
+        media_type = PROBLEM_MEDIA_TYPE
+        envelope = _add_model(schemas, ProblemDetails, "serialization")
+    else:
+        media_type = "application/json"
+        envelope = _add_model(schemas, ErrorEnvelope, "serialization")
     responses = components.setdefault("responses", {})
     for name, description, headers in _ERRORS.values():
         responses.setdefault(
@@ -131,7 +137,7 @@ def _rewrite(app: FastAPI, schema: dict[str, Any]) -> None:
             {
                 "description": description,
                 "headers": {**_REQUEST_ID, **headers},
-                "content": {"application/json": {"schema": {"$ref": _REF.format(model=envelope)}}},
+                "content": {media_type: {"schema": {"$ref": _REF.format(model=envelope)}}},
             },
         )
     bodies = _body_models(app)

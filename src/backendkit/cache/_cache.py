@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 from urllib.parse import parse_qs, urlsplit
 
 from backendkit.cache._flow import (
+    FAILED_READ,
     Bump,
     Delete,
     FlowResult,
@@ -259,9 +260,18 @@ class Cache:
     # --- the two shells --------------------------------------------------------------------
 
     def _run(self, plan: Plan, keys: EntryKeys, loader: Callable[[], Any]) -> CacheResult[Any]:
-        """Drive the flow with plain calls (sync functions)."""
+        """Read, and drive the flow with plain calls unless the read was a fresh hit."""
         backend = self._sync_backend()
-        flow = call_flow(plan, keys)
+        try:
+            reading = plan.examine(keys, backend.run(Read(keys)))
+            self._degraded = False
+        except BackendUnavailable:
+            self._backend_failed(plan)
+            reading = FAILED_READ
+        hit = plan.hit(reading)
+        if hit is not None:
+            return hit
+        flow = call_flow(plan, keys, reading)
         flights = self._flights
         flight: Any = None
         send: Any = None
@@ -309,9 +319,18 @@ class Cache:
     async def _arun(
         self, plan: Plan, keys: EntryKeys, loader: Callable[[], Awaitable[Any]]
     ) -> CacheResult[Any]:
-        """Drive the flow with awaits (async functions)."""
+        """Read, and drive the flow with awaits unless the read was a fresh hit."""
         backend = self._async_backend()
-        flow = call_flow(plan, keys)
+        try:
+            reading = plan.examine(keys, await backend.arun(Read(keys)))
+            self._degraded = False
+        except BackendUnavailable:
+            self._backend_failed(plan)
+            reading = FAILED_READ
+        hit = plan.hit(reading)
+        if hit is not None:
+            return hit
+        flow = call_flow(plan, keys, reading)
         flights = self._aflights
         flight: Any = None
         send: Any = None

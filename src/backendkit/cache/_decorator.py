@@ -77,6 +77,9 @@ class _Core:
             name=self.name,
         )
         self._ready = False
+        # Every key of this function starts with these two fixed parts.
+        sample = cache.entry_keys(self.namespace, self.version, "")
+        self._head, self._rest = sample._head, sample._rest
 
     def entry_keys(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> EntryKeys:
         if not self._ready:
@@ -84,7 +87,7 @@ class _Core:
             # call path, including the one taken while the backend is down.
             self.codec.adapter  # noqa: B018
             self._ready = True
-        return self.cache.entry_keys(self.namespace, self.version, self.keys.part(args, kwargs))
+        return EntryKeys(self._head, self._rest + self.keys.part(args, kwargs))
 
     def bump(self) -> Bump:
         return Bump(namespace_key(self.cache.key_prefix, self.namespace), new_token())

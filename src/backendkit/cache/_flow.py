@@ -28,7 +28,7 @@ import random
 import secrets
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from backendkit.cache._early import Freshness, classify
 from backendkit.cache._keys import EntryKeys
@@ -48,6 +48,7 @@ from backendkit.errors import BackendUnavailable
 from backendkit.logging import get_logger
 
 __all__ = [
+    "FAILED_READ",
     "Acquire",
     "AcquireReply",
     "Bump",
@@ -58,6 +59,7 @@ __all__ = [
     "Op",
     "Plan",
     "Read",
+    "Reading",
     "Release",
     "Shared",
     "Store",
@@ -206,6 +208,25 @@ def new_token() -> bytes:
     return secrets.token_hex(8).encode()
 
 
+class Reading(NamedTuple):
+    """What the shell's read found, examined (`Plan.examine`); a tuple, built per call.
+
+    ``entry``/``value``/``freshness`` are set when a usable entry was read; ``failed``
+    when the backend was unavailable.
+    """
+
+    failed: bool
+    gen: bytes | None = None
+    raw: bytes | None = None
+    entry: Entry | None = None
+    value: Any = None
+    freshness: Freshness | None = None
+
+
+#: The reading of a read that failed (the backend is unavailable).
+FAILED_READ = Reading(failed=True)
+
+
 # --- the per-function context -----------------------------------------------------------
 
 
@@ -246,6 +267,27 @@ class Plan:
             _log.warning("cache_decode_failed", function=self.name, key=key, error=str(exc)[:300])
             return None
 
+    def examine(self, keys: EntryKeys, reply: tuple[bytes | None, bytes | None]) -> Reading:
+        """Decode and classify what a read returned (pure; the first half of a call)."""
+        gen, raw = reply
+        found = self.decode(raw, gen, keys.entry)
+        if found is None:
+            return Reading(False, gen, raw)
+        entry, value = found
+        now = self.clock.now()
+        freshness = classify(entry, now, self.policy.early_recompute, self.rng)
+        if freshness is Freshness.STALE and now >= entry.fresh_until + self.policy.stale_ttl:
+            # Past ttl + stale_ttl on our clock (the backend's expiry may lag it): a miss.
+            return Reading(False, gen, raw)
+        return Reading(False, gen, raw, entry, value, freshness)
+
+    def hit(self, reading: Reading) -> CacheResult[Any] | None:
+        """The answer when the reading is a fresh entry, else ``None`` (run the flow)."""
+        if reading.freshness is Freshness.FRESH:
+            self.stats.incr("hits")
+            return CacheResult(reading.value, Outcome.HIT)
+        return None
+
     def payload_for(self, value: Any, key: str) -> bytes | None:
         """The encoded value if it should be stored, else ``None`` (logged, counted)."""
         policy = self.policy
@@ -280,30 +322,28 @@ class Plan:
 Flow = Generator[Op, Any, FlowResult]
 
 
-def call_flow(plan: Plan, keys: EntryKeys) -> Flow:
-    """Decide one cached call (see the module docstring); yields ops, returns the result."""
+def call_flow(plan: Plan, keys: EntryKeys, reading: Reading) -> Flow:
+    """Decide a call the read did not answer (see the module docstring).
+
+    The read itself happens in the shell, so a fresh hit never starts a generator; the
+    shell hands what it found (`Plan.examine`) to this flow.
+    """
     stats = plan.stats
-    try:
-        gen, raw = yield Read(keys)
-    except BackendUnavailable:
+    if reading.failed:
         # An outage: still one load per key in this process, then nothing else on Redis.
         stats.incr("misses")
         shared = yield Join()
         if shared is not None:
             return follower_result(plan, shared)
         return (yield from _load(plan, degraded=True))
-    found = plan.decode(raw, gen, keys.entry)
-    if found is not None:
-        entry, value = found
-        now = plan.clock.now()
-        freshness = classify(entry, now, plan.policy.early_recompute, plan.rng)
-        if freshness is Freshness.FRESH:
-            stats.incr("hits")
-            return FlowResult(CacheResult(value, Outcome.HIT), entry.payload)
-        # Past ttl + stale_ttl on our clock (the backend's expiry may lag it): a miss.
-        if freshness is not Freshness.STALE or now < entry.fresh_until + plan.policy.stale_ttl:
-            assert gen is not None  # a decoded entry matched it
-            return (yield from _refresh(plan, keys, gen, entry, value, freshness))
+    if reading.entry is not None and reading.freshness is not None:
+        assert reading.gen is not None  # a decoded entry matched it
+        return (
+            yield from _refresh(
+                plan, keys, reading.gen, reading.entry, reading.value, reading.freshness
+            )
+        )
+    raw = reading.raw
     stats.incr("misses")
     shared = yield Join()
     if shared is not None:

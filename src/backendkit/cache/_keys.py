@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import string
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_json, to_jsonable_python
 
 from backendkit.errors import ConfigurationError
 
@@ -59,14 +57,32 @@ def validate_name(value: str, what: str, *, allow_empty: bool = False) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
 class EntryKeys:
-    """The Redis keys that one cache entry uses; all share the namespace hash tag."""
+    """The Redis keys that one cache entry uses; all share the namespace hash tag.
 
-    entry: str
-    namespace: str
-    lock: str
-    wake: str
+    ``lock`` and ``wake`` are only needed on a miss, so they are built on demand.
+    """
+
+    __slots__ = ("_head", "_rest", "entry", "namespace")
+
+    def __init__(self, head: str, rest: str) -> None:
+        self._head = head
+        self._rest = rest
+        self.entry = head + rest
+        self.namespace = head + "gen"
+
+    @property
+    def lock(self) -> str:
+        """The cross-process load lock of this entry."""
+        return self._head + "lock:" + self._rest
+
+    @property
+    def wake(self) -> str:
+        """The wake-up stream of this entry (waiters block on it)."""
+        return self._head + "wake:" + self._rest
+
+    def __repr__(self) -> str:
+        return f"EntryKeys({self.entry!r})"
 
 
 def namespace_key(prefix: str, namespace: str) -> str:
@@ -76,30 +92,30 @@ def namespace_key(prefix: str, namespace: str) -> str:
 
 def entry_keys(prefix: str, namespace: str, version: str, part: str) -> EntryKeys:
     """Lay out the keys of the entry ``part`` in ``namespace`` at ``version``."""
-    head = f"{prefix}{{{namespace}}}:"
-    rest = f"v{version}:{part}"
-    return EntryKeys(
-        entry=head + rest,
-        namespace=head + "gen",
-        lock=head + "lock:" + rest,
-        wake=head + "wake:" + rest,
-    )
+    return EntryKeys(f"{prefix}{{{namespace}}}:", f"v{version}:{part}")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _dumps(value: Any) -> bytes:
+    # Canonical because normalize() sorted every mapping and set; compact, Rust-fast.
+    return to_json(value)
 
 
 def _dict_key(key: Any) -> str:
     # Non-string keys are tagged so {1: x} and {"1": x} stay different.
-    return key if type(key) is str else "\x00" + _dumps(normalize(key))
+    return key if type(key) is str else "\x00" + _dumps(normalize(key)).decode()
+
+
+def _mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    items = sorted((_dict_key(k), v) for k, v in value.items())
+    return {k: normalize(v) for k, v in items}
 
 
 def normalize(value: Any) -> Any:
     """Return the canonical JSON-compatible form of an argument value.
 
-    Sets are sorted, dict keys become strings (non-string keys tagged), enums become their
-    value; pydantic converts models, dataclasses, datetimes, UUIDs and Decimals.
+    Mappings get sorted string keys (non-string keys tagged), sets are sorted, enums become
+    their value, bytes become tagged hex; pydantic converts models, dataclasses,
+    datetimes, UUIDs and Decimals.
 
     Raises:
         TypeError: the value has no JSON form (an arbitrary object): key by another
@@ -110,14 +126,14 @@ def normalize(value: Any) -> Any:
         return value
     if kind is list or kind is tuple:
         return [normalize(item) for item in value]
-    if kind is dict:
-        return {_dict_key(k): normalize(v) for k, v in value.items()}
+    if isinstance(value, Mapping):
+        return _mapping(value)
     if isinstance(value, (set, frozenset)):
         return sorted((normalize(item) for item in value), key=_dumps)
     if isinstance(value, Enum):
         return normalize(value.value)
-    if isinstance(value, Mapping):
-        return {_dict_key(k): normalize(v) for k, v in value.items()}
+    if isinstance(value, (bytes, bytearray)):
+        return "\x00b" + bytes(value).hex()
     try:
         converted = to_jsonable_python(value)
     except PydanticSerializationError as exc:
@@ -135,8 +151,7 @@ def normalize(value: Any) -> Any:
 
 def digest(arguments: Mapping[str, Any]) -> str:
     """A short, stable hash of normalized arguments (128-bit BLAKE2b, hex)."""
-    text = _dumps({name: normalize(value) for name, value in arguments.items()})
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b(_dumps(_mapping(arguments)), digest_size=16).hexdigest()
 
 
 class KeyBuilder:

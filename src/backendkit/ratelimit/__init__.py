@@ -11,7 +11,7 @@ into the request.
 Needs the ``ratelimit`` extra (``pip install 'backendkit[ratelimit]'``); Redis storage
 also needs ``redis``.
 
-Example:
+Examples:
     >>> from backendkit.testing import FakeClock
     >>> limiter = RateLimiter("memory://", clock=FakeClock())
     >>> login = Rule("login", "3/minute;10/hour")

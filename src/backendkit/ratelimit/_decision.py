@@ -112,8 +112,10 @@ def choose(reply: Reply) -> int:
     limit, since no count grows while nothing is charged). Allowed: the limit with the
     fewest units left. Ties go to the limit listed first.
     """
-    best = 0
     n = (len(reply) - 2) // 4
+    if n == 1:
+        return 0
+    best = 0
     if reply[1]:
         low = reply[3]
         for i in range(1, n):

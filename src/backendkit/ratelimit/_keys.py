@@ -27,7 +27,7 @@ def ip_key(address: str | None, *, ipv4_prefix: int = 32, ipv6_prefix: int = 64)
     (never a raw ``X-Forwarded-For``). ``None`` (no usable address) gives ``ip:unknown``:
     such clients share one counter, which errs on the side of limiting.
 
-    Example:
+    Examples:
         >>> ip_key("203.0.113.7")
         'ip:203.0.113.7'
         >>> ip_key("2001:db8:0:1::99")
@@ -43,7 +43,7 @@ def ip_key(address: str | None, *, ipv4_prefix: int = 32, ipv6_prefix: int = 64)
 def user_key(user_id: object) -> str | None:
     """Key by authenticated user: ``user:<id>``, or ``None`` for an anonymous request.
 
-    Example:
+    Examples:
         >>> user_key(42)
         'user:42'
         >>> user_key(None) is None
@@ -62,7 +62,7 @@ def key_from(fn: Callable[[T], object], *, namespace: str) -> Callable[[T], str 
     Raises:
         ValueError: ``namespace`` is not 1-50 letters, digits or ``_ . -``.
 
-    Example:
+    Examples:
         >>> by_tenant = key_from(lambda request: request["tenant"], namespace="tenant")
         >>> by_tenant({"tenant": "acme"})
         'tenant:acme'
@@ -82,7 +82,7 @@ def key_from(fn: Callable[[T], object], *, namespace: str) -> Callable[[T], str 
 def first_key(*fns: Callable[[T], str | None]) -> Callable[[T], str | None]:
     """Combine key functions: the first one that gives a key wins.
 
-    Example:
+    Examples:
         >>> by_user = key_from(lambda r: r.get("user"), namespace="user")
         >>> by_ip = key_from(lambda r: r["ip"], namespace="ip")
         >>> key = first_key(by_user, by_ip)

@@ -21,10 +21,7 @@ if TYPE_CHECKING:
     from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
     from backendkit.settings import Settings
 
-__all__ = ["DEFAULT_KEY_PREFIX", "AsyncRateLimiter", "RateLimiter"]
-
-#: Prefix of every Redis key a limiter writes, unless told otherwise.
-DEFAULT_KEY_PREFIX = "backendkit:rl:"
+__all__ = ["AsyncRateLimiter", "RateLimiter"]
 
 _MEMORY = "memory://"
 
@@ -106,16 +103,17 @@ class _LimiterCore:
         index = choose(reply)
         base = 2 + 4 * index
         allowed = reply[1] == 1
+        # Positional: this runs on every request.
         return RateLimitResult(
-            allowed=allowed,
-            limit=rule.limits[index],
-            remaining=reply[base + 1],
-            reset=reply[base + 2] / 1000,
-            retry_after=0.0 if allowed else reply[base + 3] / 1000,
-            rule=rule,
-            decided_at=reply[0] / 1000,
-            source=source,
-            header_style=self.header_style,
+            allowed,
+            rule.limits[index],
+            reply[base + 1],
+            reply[base + 2] / 1000,
+            0.0 if allowed else reply[base + 3] / 1000,
+            rule,
+            reply[0] / 1000,
+            source,
+            self.header_style,
         )
 
     def _failed(
@@ -186,7 +184,7 @@ class RateLimiter(_LimiterCore):
         ConfigurationError: an unknown storage, policy or header style, or a bad prefix.
         MissingDependencyError: a Redis storage without the ``redis`` extra.
 
-    Example:
+    Examples:
         >>> from backendkit.testing import FakeClock
         >>> limiter = RateLimiter("memory://", clock=FakeClock())
         >>> login = Rule("login", "2/minute")
@@ -196,9 +194,9 @@ class RateLimiter(_LimiterCore):
 
     def __init__(
         self,
-        storage: str | RedisConfig | RedisConnector = _MEMORY,
+        storage: str | RedisConfig | RedisConnector = "memory://",
         *,
-        key_prefix: str = DEFAULT_KEY_PREFIX,
+        key_prefix: str = "backendkit:rl:",
         clock: Clock = system_clock,
         failure_policy: FailurePolicy = "fail_open",
         header_style: HeaderStyle = "standard",
@@ -234,6 +232,7 @@ class RateLimiter(_LimiterCore):
         self.connector = connector
         self._store = RedisStore(connector, key_prefix)
         self._default_wait = connector.breaker.cooldown
+        self._warn = WarnOnce(clock, connector.config.warn_interval)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> RateLimiter:
@@ -330,7 +329,7 @@ class AsyncRateLimiter(_LimiterCore):
     Redis call is awaited. ``storage`` takes an
     [`AsyncRedisConnector`][backendkit.redis.AsyncRedisConnector] instead of a sync one.
 
-    Example:
+    Examples:
         ```python
         limiter = AsyncRateLimiter("redis://localhost:6379/0")
         result = await limiter.hit(Rule("search", "10/second;100/minute"), user_key(42))
@@ -339,9 +338,9 @@ class AsyncRateLimiter(_LimiterCore):
 
     def __init__(
         self,
-        storage: str | RedisConfig | AsyncRedisConnector = _MEMORY,
+        storage: str | RedisConfig | AsyncRedisConnector = "memory://",
         *,
-        key_prefix: str = DEFAULT_KEY_PREFIX,
+        key_prefix: str = "backendkit:rl:",
         clock: Clock = system_clock,
         failure_policy: FailurePolicy = "fail_open",
         header_style: HeaderStyle = "standard",
@@ -376,6 +375,7 @@ class AsyncRateLimiter(_LimiterCore):
         self.connector = connector
         self._store = AsyncRedisStore(connector, key_prefix)
         self._default_wait = connector.breaker.cooldown
+        self._warn = WarnOnce(clock, connector.config.warn_interval)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> AsyncRateLimiter:

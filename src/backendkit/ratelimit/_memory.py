@@ -19,7 +19,13 @@ from backendkit.ratelimit._rules import Rule
 
 __all__ = ["MemoryStore"]
 
-_Table = OrderedDict[str, list[Any]]
+
+class _Table(OrderedDict[str, list[Any]]):
+    """One rule's entries, oldest expiry first, and when the first one expires."""
+
+    # Nothing can be stale before this time (ms): the expiry of the entry at the front,
+    # as of the last purge. Lets most charges skip the purge entirely.
+    next_purge: int = 0
 
 
 class MemoryStore:
@@ -42,12 +48,12 @@ class MemoryStore:
         with self._lock:
             table = self._tables.get(rule._ident)
             if table is None:
-                table = self._tables[rule._ident] = OrderedDict()
+                table = self._tables[rule._ident] = _Table()
             entry = table.get(key)
             if entry is not None and entry[0] <= now:
                 entry = None
             reply = _BY_CODE[rule._code](rule, entry, now, cost, charge, table, key)
-            if charge and reply[1]:
+            if charge and reply[1] and now >= table.next_purge:
                 _purge(table, now)
             return reply
 
@@ -70,6 +76,7 @@ def _purge(table: _Table, now: int) -> None:
     while True:
         key, entry = next(iter(table.items()))
         if entry[0] > now:
+            table.next_purge = entry[0]
             return
         del table[key]
 
@@ -183,7 +190,7 @@ def _moving(
     # Stamps never go backwards, even if the clock does, so the list stays sorted.
     stamp = max(now, stamps[-1]) if stamps else now
     stamps.extend([stamp] * cost)
-    keep = max(amount for amount, _ in rule._spec)
+    keep = rule._most
     if len(stamps) > keep:
         del stamps[: len(stamps) - keep]
     _charged(stats, cost, [stamp + window for _, window in rule._spec])

@@ -22,36 +22,46 @@ from backendkit.ratelimit._rules import Rule
 if TYPE_CHECKING:
     from backendkit.redis import AsyncRedisConnector, RedisConnector
 
-__all__ = ["SCRIPT", "AsyncRedisStore", "RedisStore", "script_args", "storage_key"]
+__all__ = [
+    "SCRIPT",
+    "AsyncRedisStore",
+    "RedisStore",
+    "parse_reply",
+    "script_args",
+    "storage_key",
+]
 
 SCRIPT = r"""
 -- backendkit rate limiter: one call decides every limit of a rule, all-or-nothing.
 -- KEYS[1]  the state of one (rule, key): a hash for the fixed window and the sliding
 --          window counter; a list of stamps, newest first, for the moving window.
--- ARGV     strategy ('f' | 's' | 'm'), cost, charge ('1' hit, '0' peek), now in ms
---          ('' reads the server's TIME), retention in ms, then amount and window (ms)
---          of every limit.
--- Reply    {now, allowed, ok_1, remaining_1, reset_1, retry_1, ok_2, ...}: integers,
---          times in ms; the same shape as backendkit.ratelimit._decision's.
+-- ARGV[1]  one space-separated string (one argument and one reply string keep the
+--          client's encoding and parsing cheap): cost, charge ('1' hit, '0' peek),
+--          now in ms ('-' reads the server's TIME), strategy ('f' | 's' | 'm'),
+--          retention in ms, then amount and window (ms) of every limit.
+-- Reply    'now allowed ok_1 remaining_1 reset_1 retry_1 ok_2 ...': integers, times in
+--          ms; the same shape as backendkit.ratelimit._decision's replies.
 -- Numbers are exact: Rule keeps amount * window below 2^50.
 if redis.replicate_commands then redis.replicate_commands() end
 local key = KEYS[1]
-local strategy = ARGV[1]
-local cost = tonumber(ARGV[2])
-local charge = ARGV[3] == '1'
+local argv = {}
+for token in string.gmatch(ARGV[1], '%S+') do argv[#argv + 1] = token end
+local cost = tonumber(argv[1])
+local charge = argv[2] == '1'
 local now
-if ARGV[4] == '' then
+if argv[3] == '-' then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 else
-  now = tonumber(ARGV[4])
+  now = tonumber(argv[3])
 end
-local retention = tonumber(ARGV[5])
-local n = (#ARGV - 5) / 2
+local strategy = argv[4]
+local retention = tonumber(argv[5])
+local n = (#argv - 5) / 2
 local amounts, windows = {}, {}
 for i = 1, n do
-  amounts[i] = tonumber(ARGV[4 + 2 * i])
-  windows[i] = tonumber(ARGV[5 + 2 * i])
+  amounts[i] = tonumber(argv[4 + 2 * i])
+  windows[i] = tonumber(argv[5 + 2 * i])
 end
 
 local function fixed(amount, window, count, c)
@@ -129,7 +139,7 @@ if strategy == 'm' then
   local stamps = {}
   for i = 1, #raw do stamps[i] = tonumber(raw[i]) end
   for i = 1, n do put(moving(amounts[i], windows[i], stamps, cost)) end
-  if out[2] == 0 or not charge then return out end
+  if out[2] == 0 or not charge then return table.concat(out, ' ') end
   local stamp = now
   if #stamps > 0 and stamps[1] > now then stamp = stamps[1] end
   -- In chunks: unpack() has a stack limit of a few thousand values.
@@ -145,7 +155,7 @@ if strategy == 'm' then
   for i = 1, cost do table.insert(stamps, 1, stamp) end
   out = {now, 1}
   for i = 1, n do put(moving(amounts[i], windows[i], stamps, 0)) end
-  return out
+  return table.concat(out, ' ')
 end
 
 local sliding_mode = strategy == 's'
@@ -178,7 +188,7 @@ for i = 1, n do
     put(fixed(amounts[i], window, current, cost))
   end
 end
-if out[2] == 0 or not charge then return out end
+if out[2] == 0 or not charge then return table.concat(out, ' ') end
 local writes = {}
 out = {now, 1}
 for i = 1, n do
@@ -197,7 +207,7 @@ for i = 1, n do
 end
 redis.call('HSET', key, unpack(writes))
 redis.call('PEXPIRE', key, retention)
-return out
+return table.concat(out, ' ')
 """
 
 
@@ -211,23 +221,15 @@ def storage_key(prefix: str, rule: Rule, key: str) -> str:
     return f"{prefix}{{{rule.name}:{key}}}:{rule._code}"
 
 
-def script_args(rule: Rule, cost: int, charge: bool, now_ms: int | None) -> list[Any]:
+def script_args(rule: Rule, cost: int, charge: bool, now_ms: int | None) -> list[str]:
     """The script's ARGV for one call (``now_ms=None``: the script reads ``TIME``)."""
-    args: list[Any] = [
-        rule._code,
-        cost,
-        "1" if charge else "0",
-        "" if now_ms is None else now_ms,
-        rule.retention_ms,
-    ]
-    for amount, window in rule._spec:
-        args.append(amount)
-        args.append(window)
-    return args
+    now = "-" if now_ms is None else str(now_ms)
+    return [f"{cost} {'1' if charge else '0'} {now} {rule._script_spec}"]
 
 
-def _reply(raw: Any) -> list[int]:
-    return [int(value) for value in raw]
+def parse_reply(raw: bytes | str) -> list[int]:
+    """The script's reply string as integers (the ``_decision`` reply shape)."""
+    return list(map(int, raw.split()))
 
 
 class RedisStore:
@@ -254,7 +256,7 @@ class RedisStore:
         now = None if self._clock is None else round(self._clock.now() * 1000)
         args = script_args(rule, cost, charge, now)
         script = self._script
-        return self.connector.execute(lambda r: _reply(script(keys=keys, args=args, client=r)))
+        return self.connector.execute(lambda r: parse_reply(script(keys=keys, args=args, client=r)))
 
     def clear(self, rule: Rule, key: str) -> None:
         """Delete ``key``'s state under ``rule`` (one ``DEL`` of a known key; no ``KEYS``)."""
@@ -285,7 +287,7 @@ class AsyncRedisStore:
         script = self._script
 
         async def op(client: Any) -> list[int]:
-            return _reply(await script(keys=keys, args=args, client=client))
+            return parse_reply(await script(keys=keys, args=args, client=client))
 
         return await self.connector.execute(op)
 

@@ -37,7 +37,7 @@ class RateLimitResult:
         header_style: the style [`headers`][backendkit.ratelimit.RateLimitResult.headers]
             uses by default.
 
-    Example:
+    Examples:
         >>> from backendkit.ratelimit import RateLimiter, Rule
         >>> limiter = RateLimiter("memory://")
         >>> result = limiter.hit(Rule("demo", "2/minute"), "client-1")
@@ -59,7 +59,6 @@ class RateLimitResult:
 
     def __init__(
         self,
-        *,
         allowed: bool,
         limit: Limit,
         remaining: int,

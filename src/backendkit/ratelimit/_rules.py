@@ -38,7 +38,7 @@ class Limit:
     Built from a [`limits`](https://limits.readthedocs.io) ``RateLimitItem`` (available as
     ``item``), usually by [`Rule`][backendkit.ratelimit.Rule] parsing a string.
 
-    Example:
+    Examples:
         >>> from limits import parse
         >>> limit = Limit(parse("5/minute"))
         >>> (limit.amount, limit.window)
@@ -105,7 +105,7 @@ class Rule:
         ValueError: a bad name, an unparsable or empty limit string, a duplicate limit,
             an unknown strategy, or an amount below 1.
 
-    Example:
+    Examples:
         >>> rule = Rule("login", "5/minute;100/day")
         >>> [str(limit) for limit in rule.limits]
         ['5 per 1 minute', '100 per 1 day']
@@ -113,7 +113,17 @@ class Rule:
         'sliding-window-counter'
     """
 
-    __slots__ = ("_code", "_ident", "_spec", "limits", "name", "retention_ms", "strategy")
+    __slots__ = (
+        "_code",
+        "_ident",
+        "_most",
+        "_script_spec",
+        "_spec",
+        "limits",
+        "name",
+        "retention_ms",
+        "strategy",
+    )
 
     def __init__(
         self,
@@ -146,9 +156,16 @@ class Rule:
         # strategy: other state, so a redefined rule never misreads old counters).
         self._ident: tuple[str, str, tuple[tuple[int, int], ...]] = (name, self._code, self._spec)
         longest = max(limit.window_ms for limit in parsed)
+        # The largest amount: how many stamps the moving window keeps.
+        self._most = max(limit.amount for limit in parsed)
         #: How long a key's state is needed after its last charge, in milliseconds
         #: (the sliding window counter still weighs the previous window).
         self.retention_ms: int = 2 * longest if self._code == "s" else longest
+        # The rule as the Redis script reads it (built once: it is sent with every hit).
+        self._script_spec = " ".join(
+            [self._code, str(self.retention_ms)]
+            + [f"{amount} {window}" for amount, window in self._spec]
+        )
 
     def __repr__(self) -> str:
         spec = ";".join(f"{lim.amount}/{lim.window}s" for lim in self.limits)

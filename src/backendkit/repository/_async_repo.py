@@ -55,7 +55,7 @@ class AsyncRepository(RepositoryBase[ModelT]):
         clock: Clock = system_clock,
     ) -> None:
         self.session = session
-        dialect = session.sync_session.get_bind(mapper=self.model).dialect.name
+        dialect = session.sync_session.get_bind(mapper=self._require_model()).dialect.name
         super().__init__(cursor_codec=cursor_codec, clock=clock, dialect=dialect)
 
     async def _run(self, flow: Flow[R]) -> R:
@@ -74,12 +74,12 @@ class AsyncRepository(RepositoryBase[ModelT]):
                 scalars = await session.scalars(
                     step.statement, step.params, execution_options=step.options
                 )
-                return scalars.unique().all()
+                return (scalars.unique() if step.unique else scalars).all()
             result = await session.execute(
                 step.statement, step.params, execution_options=step.options
             )
             if step.mode == "rows":
-                return result.unique().all()
+                return (result.unique() if step.unique else result).all()
             if step.mode == "scalar":
                 return result.scalar()
             return None

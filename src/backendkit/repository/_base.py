@@ -16,13 +16,13 @@ from sqlalchemy import ColumnElement, Integer, insert, inspect
 from sqlalchemy.orm import ColumnProperty, Mapper
 from sqlalchemy.orm.interfaces import ORMOption
 
+from backendkit._listing import CursorState
 from backendkit.clock import Clock, system_clock
 from backendkit.cursor import CursorCodec, cursor_binding
 from backendkit.errors import ConfigurationError, Conflict, ErrorDetail, NotFound, ValidationFailed
 from backendkit.pagination import CursorPage, CursorParams, Page, PageParams
 from backendkit.repository._columns import camel, primary_key
 from backendkit.repository._counting import Counting, estimate_flow
-from backendkit.repository._cursor import CursorState
 from backendkit.repository._filters import Condition, FilterField, parse_filters
 from backendkit.repository._sorting import (
     SortField,
@@ -95,16 +95,22 @@ class RepositoryBase(Generic[ModelT]):
         clock: Clock = system_clock,
         dialect: str,
     ) -> None:
-        if not hasattr(type(self), "model"):
-            raise ConfigurationError(
-                f"{type(self).__name__} needs a model: subclass Repository[Model] "
-                "or set the `model` class attribute"
-            )
+        self._require_model()
         self.cursor_codec = cursor_codec
         self.clock = clock
         self.statements: Statements[ModelT] = Statements(self._spec(), dialect)
 
     # -- configuration ----------------------------------------------------------------
+    @classmethod
+    def _require_model(cls) -> type[Any]:
+        model: type[Any] | None = getattr(cls, "model", None)
+        if model is None:
+            raise ConfigurationError(
+                f"{cls.__name__} needs a model: subclass Repository[Model] "
+                "or set the `model` class attribute"
+            )
+        return model
+
     @classmethod
     def _spec(cls) -> RepositorySpec[ModelT]:
         if cls._spec_cache is None:

@@ -173,7 +173,7 @@ def _is_integrity(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.IntegrityError):
         return True
     # PyMySQL reports some constraint failures (missing value, CHECK) as OperationalError.
-    args = getattr(getattr(exc, "orig", None), "args", ())
+    args: tuple[Any, ...] = tuple(getattr(getattr(exc, "orig", None), "args", ()))
     return isinstance(exc, sa_exc.DBAPIError) and bool(args) and args[0] in _MYSQL_KIND
 
 
@@ -217,15 +217,15 @@ def _unavailable(exc: BaseException) -> bool:
     if exc.connection_invalidated:
         return True
     orig = exc.orig
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+    if args and isinstance(args[0], int):  # MySQL/MariaDB error number
+        return args[0] >= 2000 or args[0] in _MYSQL_UNAVAILABLE
     # asyncpg errors arrive as a plain DBAPIError: its SQLSTATE decides, as for psycopg.
     sqlstate = _attr(_sources(orig), "sqlstate", "pgcode")
-    if isinstance(sqlstate, str) and len(sqlstate) == 5 and sqlstate[:2] != "HY":
+    if isinstance(sqlstate, str) and len(sqlstate) == 5:
         return sqlstate[:2] in _PG_UNAVAILABLE_CLASSES
     if not isinstance(exc, sa_exc.OperationalError):
         return False
-    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
-    if args and isinstance(args[0], int):
-        return args[0] >= 2000 or args[0] in _MYSQL_UNAVAILABLE
     module = type(orig).__module__
     if module.startswith(("sqlite3", "aiosqlite")) or "sqlite" in module:
         message = str(orig).lower()

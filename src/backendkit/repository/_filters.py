@@ -64,8 +64,8 @@ class FilterField:
 
     Example:
         >>> from sqlalchemy import column, Integer
-        >>> FilterField(column("age", Integer), "gte", "lte").ops
-        frozenset({'gte', 'lte'})
+        >>> sorted(FilterField(column("age", Integer), "gte", "lte").ops)
+        ['gte', 'lte']
     """
 
     __slots__ = ("column", "ops", "python_type")

@@ -55,7 +55,7 @@ class Repository(RepositoryBase[ModelT]):
         clock: Clock = system_clock,
     ) -> None:
         self.session = session
-        dialect = session.get_bind(mapper=self.model).dialect.name
+        dialect = session.get_bind(mapper=self._require_model()).dialect.name
         super().__init__(cursor_codec=cursor_codec, clock=clock, dialect=dialect)
 
     def _run(self, flow: Flow[R]) -> R:
@@ -74,10 +74,10 @@ class Repository(RepositoryBase[ModelT]):
                 scalars = session.scalars(
                     step.statement, step.params, execution_options=step.options
                 )
-                return scalars.unique().all()
+                return (scalars.unique() if step.unique else scalars).all()
             result = session.execute(step.statement, step.params, execution_options=step.options)
             if step.mode == "rows":
-                return result.unique().all()
+                return (result.unique() if step.unique else result).all()
             if step.mode == "scalar":
                 return result.scalar()
             return None

@@ -14,13 +14,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from backendkit.errors import ErrorDetail, ValidationFailed
+from backendkit._listing import parse_sort
 from backendkit.repository._columns import ColumnLike, as_column, is_nullable
 
-__all__ = ["SortField", "SortKey"]
+__all__ = ["SortField", "SortKey", "parse_sort"]
 
-_MAX_SORT_FIELDS = 5
-_SHOWN_LENGTH = 64
 # Dialects with NULLS FIRST / NULLS LAST in ORDER BY.
 _NULLS_CLAUSE_DIALECTS = frozenset({"postgresql", "sqlite"})
 
@@ -61,45 +59,6 @@ class SortKey:
     def reversed(self) -> SortKey:
         """The same key in the opposite direction (for walking backwards)."""
         return SortKey(self.name, self.column, not self.descending, self.nullable)
-
-
-def parse_sort(
-    text: str | None,
-    fields: Mapping[str, SortField],
-    *,
-    default: str | None,
-    param: str = "sort",
-) -> tuple[tuple[str, bool], ...]:
-    """Parse ``"-createdAt,name"`` into ``(("createdAt", True), ("name", False))``.
-
-    Raises:
-        ValidationFailed: naming ``param`` for an unknown, repeated or empty field.
-    """
-    source = text if text not in (None, "") else default
-    if not source:
-        return ()
-    parsed: list[tuple[str, bool]] = []
-    problems: list[str] = []
-    for part in source.split(","):
-        token = part.strip()
-        descending = token.startswith("-")
-        name = token[1:] if descending or token.startswith("+") else token
-        if not name:
-            problems.append("contains an empty field")
-        elif name not in fields:
-            shown = name if len(name) <= _SHOWN_LENGTH else name[:_SHOWN_LENGTH] + "..."
-            problems.append(f"cannot sort by '{shown}'")
-        elif any(existing == name for existing, _ in parsed):
-            problems.append(f"names '{name}' more than once")
-        else:
-            parsed.append((name, descending))
-    if len(parsed) > _MAX_SORT_FIELDS:
-        problems.append(f"accepts at most {_MAX_SORT_FIELDS} fields")
-    if problems:
-        raise ValidationFailed(
-            "Invalid sort", details=[ErrorDetail(param, message) for message in problems]
-        )
-    return tuple(parsed)
 
 
 def resolve_sort(

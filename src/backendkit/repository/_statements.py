@@ -6,7 +6,7 @@ returns SQLAlchemy statements. The sync and async repositories only execute them
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     false,
     func,
     literal_column,
@@ -30,9 +31,13 @@ from backendkit.repository._sorting import SortField, SortKey, order_by_clauses
 __all__ = ["KEY_LABEL", "RepositorySpec", "Statements"]
 
 ModelT = TypeVar("ModelT")
+T = TypeVar("T")
 
 #: Labels of the sort-key columns added to keyset queries (read back for the cursors).
 KEY_LABEL = "_bk_key{}"
+# Names of the bound cursor values in keyset conditions.
+_VALUE = "_bk_c{}"
+_CACHE_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Statements(Generic[ModelT]):
     def __init__(self, spec: RepositorySpec[ModelT], dialect: str) -> None:
         self.spec = spec
         self.dialect = dialect
+        self._cache: dict[Hashable, Any] = {}
 
     # -- selection -------------------------------------------------------------------
     def base(
@@ -112,15 +118,49 @@ class Statements(Generic[ModelT]):
         return select(base.with_only_columns(literal_column("1")).order_by(None).exists())
 
     # -- paging ----------------------------------------------------------------------
-    def ordered(self, base: Select[Any], keys: Sequence[SortKey]) -> Select[Any]:
-        """The base query in the given key order (NULLs placed alike on every database)."""
-        return base.order_by(*order_by_clauses(keys, self.dialect))
+    def _memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        # Statement parts are immutable, so the ones that depend only on the sort (and, for
+        # unfiltered listings, whole statements) are built once and reused: building
+        # SQLAlchemy expressions costs more than running a 20-row indexed query.
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            found = self._cache[key] = build()
+        return cast(T, found)
+
+    def order_clauses(self, keys: Sequence[SortKey]) -> tuple[ColumnElement[Any], ...]:
+        """ORDER BY terms for ``keys`` (cached)."""
+        return self._memo(
+            ("order", tuple(keys)), lambda: tuple(order_by_clauses(keys, self.dialect))
+        )
+
+    def ordered(
+        self, base: Select[Any], keys: Sequence[SortKey], *, cache_key: Hashable = None
+    ) -> Select[Any]:
+        """The base query in the given key order (NULLs placed alike on every database).
+
+        ``cache_key`` identifies ``base`` when it is one of the repository's fixed base
+        queries, so the ordered statement is built once.
+        """
+        if cache_key is None:
+            return base.order_by(*self.order_clauses(keys))
+        return self._memo(
+            ("ordered", tuple(keys), cache_key),
+            lambda: base.order_by(*self.order_clauses(keys)),
+        )
 
     def offset_page(
-        self, base: Select[Any], keys: Sequence[SortKey], offset: int, limit: int
+        self,
+        base: Select[Any],
+        keys: Sequence[SortKey],
+        offset: int,
+        limit: int,
+        *,
+        cache_key: Hashable = None,
     ) -> Select[Any]:
         """One offset page."""
-        stmt = self.ordered(base, keys).limit(limit)
+        stmt = self.ordered(base, keys, cache_key=cache_key).limit(limit)
         return stmt.offset(offset) if offset else stmt
 
     def keyset_page(
@@ -131,18 +171,49 @@ class Statements(Generic[ModelT]):
         limit: int,
         *,
         inclusive: bool = False,
-    ) -> Select[Any]:
-        """One keyset page in walk order; rows are ``(entity, key values...)``.
+        cache_key: Hashable = None,
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        """One keyset page in walk order, and the parameters to run it with.
 
-        ``keys`` are in walk order (reversed to go backwards). When NULLs after the cursor
-        make several index ranges, each is a LIMITed branch of a UNION ALL of primary keys
-        that the page joins to, so every part stays an index scan whatever the depth.
+        Rows are ``(entity, key values...)``. ``keys`` are in walk order (reversed to go
+        backwards). Cursor values are bound parameters, so the statement depends only on
+        the sort, on which values are NULL and on the base (cached when ``cache_key``
+        names it). When NULLs after the cursor make several index ranges, each is a LIMITed
+        branch of a UNION ALL of primary keys that the page joins to, so every part stays
+        an index scan whatever the depth.
         """
+        pattern = None if values is None else tuple(value is None for value in values)
+        params: dict[str, Any] = {}
+        if values is not None:
+            params = {
+                _VALUE.format(i): value for i, value in enumerate(values) if value is not None
+            }
+
+        def build() -> Select[Any]:
+            return self._keyset_statement(base, tuple(keys), pattern, limit, inclusive)
+
+        if cache_key is None:
+            return build(), params
+        key = ("keyset", tuple(keys), pattern, limit, inclusive, cache_key)
+        return self._memo(key, build), params
+
+    def _keyset_statement(
+        self,
+        base: Select[Any],
+        keys: tuple[SortKey, ...],
+        pattern: tuple[bool, ...] | None,
+        limit: int,
+        inclusive: bool,
+    ) -> Select[Any]:
         labels = [key.column.label(KEY_LABEL.format(i)) for i, key in enumerate(keys)]
-        order = order_by_clauses(keys, self.dialect)
+        order = self.order_clauses(keys)
         stmt = base.add_columns(*labels)
-        if values is None:
+        if pattern is None:
             return stmt.order_by(*order).limit(limit)
+        values = [
+            None if is_null else bindparam(_VALUE.format(i), type_=key.column.type)
+            for i, (key, is_null) in enumerate(zip(keys, pattern, strict=True))
+        ]
         pieces = keyset_pieces(keys, values, dialect=self.dialect, inclusive=inclusive)
         if len(pieces) <= 1:
             return stmt.where(pieces[0] if pieces else false()).order_by(*order).limit(limit)

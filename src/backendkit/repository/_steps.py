@@ -21,14 +21,15 @@ R = TypeVar("R")
 class Execute:
     """Run ``statement``; the result is shaped by ``mode``.
 
-    ``scalars``: list of first-column values (unique entities); ``scalar``: one value;
-    ``rows``: list of rows; ``none``: nothing.
+    ``scalars``: list of first-column values; ``scalar``: one value; ``rows``: list of
+    rows; ``none``: nothing. ``unique`` de-duplicates (needed with joined eager loads).
     """
 
     statement: Executable
     mode: Literal["scalars", "scalar", "rows", "none"] = "scalars"
-    params: Sequence[dict[str, Any]] | None = None
+    params: Sequence[dict[str, Any]] | dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    unique: bool = False
 
 
 @dataclass(frozen=True, slots=True)

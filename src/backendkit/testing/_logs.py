@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,12 +37,18 @@ def capture_logs() -> Iterator[list[dict[str, Any]]]:
     capture = structlog.testing.LogCapture()
     # Same technique as structlog.testing.capture_logs: swap the *contents* of the
     # configured processor list, since bound loggers hold a reference to that list.
-    processors = structlog.get_config()["processors"]
+    config = structlog.get_config()
+    processors = config["processors"]
     saved = list(processors)
+    saved_wrapper = config["wrapper_class"]
     try:
         processors[:] = [*_context_processors(), redact_processor, capture]
-        structlog.configure(processors=processors)
+        # Every level is captured, whatever level configure_logging() set.
+        structlog.configure(
+            processors=processors,
+            wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
+        )
         yield capture.entries  # type: ignore[misc]
     finally:
         processors[:] = saved
-        structlog.configure(processors=processors)
+        structlog.configure(processors=processors, wrapper_class=saved_wrapper)

@@ -9,8 +9,8 @@ the dependency is down. A probe that does not answer within ``timeout`` counts a
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import inspect
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -24,8 +24,6 @@ __all__ = ["HealthReport", "acheck_health", "check_health", "health_response"]
 
 _log = get_logger("backendkit.health")
 
-# A small dedicated pool: a hung probe must not take a thread from the app's own pool.
-_pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="bk-health")
 
 OK = "ok"
 UNAVAILABLE = "unavailable"
@@ -115,26 +113,47 @@ def check_health(
         timeout: seconds each probe may take.
 
     Raises:
-        TypeError: a probe is an async object (use [`acheck_health`][backendkit.web.acheck_health]).
+        TypeError: a probe is an async object (use
+            [`acheck_health`][backendkit.web.acheck_health]).
     """
-    probes = _probes(database, redis, checks)
-    futures = {name: _pool.submit(_sync_call(target)) for name, target in probes.items()}
+    probes = {
+        name: _Probe(_sync_call(target))
+        for name, target in _probes(database, redis, checks).items()
+    }
     outcomes: dict[str, str] = {}
-    for name, future in futures.items():
-        try:
-            result = future.result(timeout=timeout)
-        except concurrent.futures.TimeoutError:
+    for name, probe in probes.items():
+        if not probe.done.wait(timeout):
             _log.warning("health_check_timeout", check=name, timeout=timeout)
             outcomes[name] = TIMEOUT
             continue
-        except Exception as exc:
-            outcomes[name] = _outcome(name, None, exc)
-            continue
-        if inspect.isawaitable(result):
-            _close(result)
+        if inspect.isawaitable(probe.result):
+            _close(probe.result)
             raise TypeError(f"health probe {name!r} is async: use acheck_health()")
-        outcomes[name] = _outcome(name, result, None)
+        outcomes[name] = _outcome(name, probe.result, probe.error)
     return HealthReport(checks=outcomes)
+
+
+class _Probe:
+    """Runs one blocking probe on a daemon thread.
+
+    Daemon threads, not a pool: a probe that never returns must neither hold a worker the
+    next check needs nor keep the process from exiting.
+    """
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._call = call
+        threading.Thread(target=self._run, name="bk-health", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._call()
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self.done.set()
 
 
 def _close(awaitable: Any) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from tests._services import DEFAULT_MYSQL_URL, DEFAULT_POSTGRES_URL, ServiceProbe
+from tests.integration.repository.models import TABLES, Base
 
 from backendkit.cursor import CursorCodec
 from backendkit.repository import (
@@ -33,7 +34,6 @@ from backendkit.repository import (
     build_engine,
     build_session_factory,
 )
-from tests.integration.repository.models import TABLES, Base
 
 POSTGRES = ServiceProbe("PostgreSQL", "BACKENDKIT_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL, 5432)
 MYSQL = ServiceProbe("MariaDB/MySQL", "BACKENDKIT_TEST_MYSQL_URL", DEFAULT_MYSQL_URL, 3306)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -94,7 +96,7 @@ TABLES = [Child.__table__, Parent.__table__, Item.__table__, Note.__table__, Mem
 
 
 class ItemConfig:
-    filter_fields = {
+    filter_fields: ClassVar[Mapping[str, Any]] = {
         "name": FilterField(Item.name, "eq", "in", "search"),
         "category": FilterField(Item.category, "eq", "in", "null", "ne"),
         "score": FilterField(Item.score, "eq", "gt", "gte", "lt", "lte", "null"),
@@ -102,7 +104,7 @@ class ItemConfig:
         "active": FilterField(Item.active, "eq"),
         "created": FilterField(Item.created, "gte", "lt"),
     }
-    sort_fields = {
+    sort_fields: ClassVar[Mapping[str, Any]] = {
         "name": Item.name,
         "category": Item.category,
         "score": Item.score,
@@ -122,27 +124,27 @@ class AsyncItemRepo(ItemConfig, AsyncRepository[Item]):
 
 
 class ParentRepo(Repository[Parent]):
-    sort_fields = {"name": Parent.name}
+    sort_fields: ClassVar[Mapping[str, Any]] = {"name": Parent.name}
 
 
 class AsyncParentRepo(AsyncRepository[Parent]):
-    sort_fields = {"name": Parent.name}
+    sort_fields: ClassVar[Mapping[str, Any]] = {"name": Parent.name}
 
 
 class NoteRepo(Repository[Note]):
-    sort_fields = {"title": Note.title}
+    sort_fields: ClassVar[Mapping[str, Any]] = {"title": Note.title}
 
 
 class AsyncNoteRepo(AsyncRepository[Note]):
-    sort_fields = {"title": Note.title}
+    sort_fields: ClassVar[Mapping[str, Any]] = {"title": Note.title}
 
 
 class MembershipRepo(Repository[Membership]):
-    sort_fields = {"role": Membership.role}
+    sort_fields: ClassVar[Mapping[str, Any]] = {"role": Membership.role}
 
 
 class AsyncMembershipRepo(AsyncRepository[Membership]):
-    sort_fields = {"role": Membership.role}
+    sort_fields: ClassVar[Mapping[str, Any]] = {"role": Membership.role}
 
 
 ITEMS = (ItemRepo, AsyncItemRepo)

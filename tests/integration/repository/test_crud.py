@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 from sqlalchemy import event
-
-from backendkit.errors import NotFound, ValidationFailed
 from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import ITEMS, MEMBERSHIPS, Item
+
+from backendkit.errors import NotFound, ValidationFailed
 
 
 def _item(i: int, **extra: Any) -> dict[str, Any]:
@@ -175,8 +175,11 @@ async def test_composite_primary_key(db: Db) -> None:
     repo = db.repo(MEMBERSHIPS)
     await aw(
         repo.create_many(
-            [{"org": org, "user": user, "role": "admin" if user % 2 else "member"}
-             for org in ("a", "b") for user in range(3)]
+            [
+                {"org": org, "user": user, "role": "admin" if user % 2 else "member"}
+                for org in ("a", "b")
+                for user in range(3)
+            ]
         )
     )
     await db.commit()
@@ -189,7 +192,9 @@ async def test_composite_primary_key(db: Db) -> None:
     page = await aw(repo.list_cursor(CursorParams(per_page=2), sort="role"))
     seen += page.items
     while page.has_next:
-        page = await aw(repo.list_cursor(CursorParams(cursor=page.next_cursor, per_page=2), sort="role"))
+        page = await aw(
+            repo.list_cursor(CursorParams(cursor=page.next_cursor, per_page=2), sort="role")
+        )
         seen += page.items
     assert [(m.role, m.org, m.user) for m in seen] == sorted((m.role, m.org, m.user) for m in seen)
     assert len(seen) == 6

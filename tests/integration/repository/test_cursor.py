@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.integration.repository.conftest import Db, aw
+from tests.integration.repository.models import ITEMS, Item
+from tests.integration.repository.test_paging import StatementCounter
 
 from backendkit.cursor import CursorCodec
 from backendkit.errors import ConfigurationError, ValidationFailed
 from backendkit.pagination import CursorParams
-from tests.integration.repository.conftest import Db, aw
-from tests.integration.repository.models import ITEMS, Item
-from tests.integration.repository.test_paging import StatementCounter
 
 SORTS = ["score", "-score", "category,-score", "-category,name", "-active,score,-price", "name"]
 
@@ -36,17 +36,22 @@ async def walk(repo: Any, sort: str, per_page: int, **kwargs: Any) -> tuple[list
     """Walk forward to the end, then backward to the start; return both id sequences."""
     forward: list[int] = []
     page = await aw(repo.list_cursor(CursorParams(per_page=per_page), sort=sort, **kwargs))
-    assert page.prev_cursor is None and not page.has_prev
+    assert page.prev_cursor is None
+    assert not page.has_prev
     forward += [item.id for item in page.items]
     while page.has_next:
         page = await aw(
-            repo.list_cursor(CursorParams(cursor=page.next_cursor, per_page=per_page), sort=sort, **kwargs)
+            repo.list_cursor(
+                CursorParams(cursor=page.next_cursor, per_page=per_page), sort=sort, **kwargs
+            )
         )
         forward += [item.id for item in page.items]
     backward = [item.id for item in page.items]
     while page.has_prev:
         page = await aw(
-            repo.list_cursor(CursorParams(cursor=page.prev_cursor, per_page=per_page), sort=sort, **kwargs)
+            repo.list_cursor(
+                CursorParams(cursor=page.prev_cursor, per_page=per_page), sort=sort, **kwargs
+            )
         )
         backward = [item.id for item in page.items] + backward
     return forward, backward
@@ -134,16 +139,26 @@ async def test_past_the_end_offers_the_way_back(db: Db) -> None:
     first = await aw(repo.list_cursor(CursorParams(per_page=3), sort="price"))
     await aw(db.session.execute(Item.__table__.delete().where(Item.price >= 3)))
     await db.commit()
-    empty = await aw(repo.list_cursor(CursorParams(cursor=first.next_cursor, per_page=3), sort="price"))
+    empty = await aw(
+        repo.list_cursor(CursorParams(cursor=first.next_cursor, per_page=3), sort="price")
+    )
     assert (empty.items, empty.has_next, empty.has_prev) == ([], False, True)
-    back = await aw(repo.list_cursor(CursorParams(cursor=empty.prev_cursor, per_page=3), sort="price"))
+    back = await aw(
+        repo.list_cursor(CursorParams(cursor=empty.prev_cursor, per_page=3), sort="price")
+    )
     assert [item.id for item in back.items] == [item.id for item in first.items]
     assert back.has_prev is False
     # And from an empty backward page, the way forward again.
     await aw(db.session.execute(Item.__table__.delete()))
     await db.commit()
-    gone = await aw(repo.list_cursor(CursorParams(cursor=back.prev_cursor or empty.prev_cursor, per_page=3), sort="price"))
-    assert gone.items == [] and gone.has_prev is False and gone.next_cursor is not None
+    gone = await aw(
+        repo.list_cursor(
+            CursorParams(cursor=back.prev_cursor or empty.prev_cursor, per_page=3), sort="price"
+        )
+    )
+    assert gone.items == []
+    assert gone.has_prev is False
+    assert gone.next_cursor is not None
 
 
 async def test_list_cursor_needs_a_codec(db: Db) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from backendkit.pagination import CursorParams
 from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import ITEMS, Item
+
+from backendkit.pagination import CursorParams
 
 SORTS = [
     "score",
@@ -124,7 +124,9 @@ async def test_walk_while_rows_come_and_go(
             assert step <= len(rows) + 3 * len(churn) + 2, "the walk does not end"
             added, picks = churn[step] if step < len(churn) else ([], [])
             step += 1
-            await aw(writes.create_many([{**row, "sku": f"n{step}-{i}"} for i, row in enumerate(added)]))
+            await aw(
+                writes.create_many([{**row, "sku": f"n{step}-{i}"} for i, row in enumerate(added)])
+            )
             present = sorted(item.id for item in await aw(writes.list()))
             for pick in picks:
                 if present:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from tests.integration.repository.conftest import Db, aw
+from tests.integration.repository.models import ITEMS, PARENTS, Child
 
 from backendkit.errors import BackendUnavailable, Conflict, InternalError
 from backendkit.repository import build_async_engine, build_engine
-from tests.integration.repository.conftest import Db, aw
-from tests.integration.repository.models import ITEMS, PARENTS, Child, Item
 
 
 def _no_internals(error: Exception, *secrets: str) -> None:
@@ -61,7 +61,9 @@ async def test_unreachable_database_is_service_unavailable(db: Db) -> None:
     else:
         url = db.database.url.set(host="127.0.0.1", port=1)
     engine = (
-        build_async_engine(url, connect_timeout=2) if db.is_async else build_engine(url, connect_timeout=2)
+        build_async_engine(url, connect_timeout=2)
+        if db.is_async
+        else build_engine(url, connect_timeout=2)
     )
     session = type(db.session)(engine)
     try:

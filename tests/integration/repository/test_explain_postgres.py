@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -46,7 +46,7 @@ class Row(_Base):
 
 
 class RowRepo(Repository[Row]):
-    sort_fields = {"a": Row.a, "b": Row.b, "c": Row.c}
+    sort_fields: ClassVar[Mapping[str, Any]] = {"a": Row.a, "b": Row.b, "c": Row.c}
 
 
 SHAPES = {
@@ -76,8 +76,13 @@ def engine() -> Iterator[sa.Engine]:
             conn.execute(
                 Row.__table__.insert(),
                 [
-                    {"id": i, "a": i % 50, "b": i % 7, "c": None if i % 5 == 0 else i % 40,
-                     "t": f"t{i}"}
+                    {
+                        "id": i,
+                        "a": i % 50,
+                        "b": i % 7,
+                        "c": None if i % 5 == 0 else i % 40,
+                        "t": f"t{i}",
+                    }
                     for i in range(1, 5001)
                 ],
             )
@@ -96,7 +101,9 @@ def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _nodes(child)
 
 
-def _explain_own_statement(engine: sa.Engine, sort: str, cursor_row: int, backward: bool) -> tuple[str, list[dict[str, Any]]]:
+def _explain_own_statement(
+    engine: sa.Engine, sort: str, cursor_row: int, backward: bool
+) -> tuple[str, list[dict[str, Any]]]:
     """Capture the SELECT list_cursor sends for a mid-table cursor and EXPLAIN it."""
     captured: list[tuple[str, Any]] = []
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import joinedload, selectinload
-
-from backendkit.pagination import CursorParams, PageParams
 from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import PARENTS, Child
 from tests.integration.repository.test_paging import StatementCounter
+
+from backendkit.pagination import CursorParams, PageParams
 
 
 async def _family(db: Db, parents: int) -> None:
@@ -41,13 +41,19 @@ async def test_paging_with_loader_options(db: Db) -> None:
     repo = db.repo(PARENTS)
     with StatementCounter(db) as counter:
         page = await aw(
-            repo.list_page(PageParams(page=1, per_page=5), options=[selectinload(PARENTS[0].model.children)])
+            repo.list_page(
+                PageParams(page=1, per_page=5), options=[selectinload(PARENTS[0].model.children)]
+            )
         )
         assert all(len(parent.children) == 3 for parent in page.items)
     assert len(counter.statements) == 3  # page, children, count
     with StatementCounter(db) as counter:
         cpage = await aw(
-            repo.list_cursor(CursorParams(per_page=5), sort="name", options=[joinedload(PARENTS[0].model.children)])
+            repo.list_cursor(
+                CursorParams(per_page=5),
+                sort="name",
+                options=[joinedload(PARENTS[0].model.children)],
+            )
         )
         assert [len(parent.children) for parent in cpage.items] == [3] * 5
     assert len(counter.statements) == 1

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from tests.integration.repository.conftest import Db, aw
+from tests.integration.repository.models import NOTES, Note
 
 from backendkit.errors import Conflict, NotFound
 from backendkit.pagination import PageParams
 from backendkit.testing import FakeClock
-from tests.integration.repository.conftest import Db, aw
-from tests.integration.repository.models import NOTES, Note
 
 
 async def test_timestamps_are_set_on_insert_and_update(db: Db) -> None:
@@ -17,7 +17,8 @@ async def test_timestamps_are_set_on_insert_and_update(db: Db) -> None:
     note = await aw(repo.create({"title": "t"}))
     await db.commit()
     created, updated = note.created_at, note.updated_at
-    assert created is not None and updated is not None
+    assert created is not None
+    assert updated is not None
     changed = await aw(repo.update(note, {"body": "new"}))
     await db.commit()
     assert changed.created_at == created
@@ -39,7 +40,7 @@ async def test_soft_delete_hides_rows_unless_asked(db: Db) -> None:
         await aw(repo.get(gone.id))
     assert [n.id for n in await aw(repo.list())] == [keep.id]
     assert await aw(repo.count()) == 1
-    assert (await aw(repo.list_page(PageParams())) ).total == 1
+    assert (await aw(repo.list_page(PageParams()))).total == 1
     assert await aw(repo.count(include_deleted=True)) == 2
     assert (await aw(repo.get(gone.id, include_deleted=True))).title == "gone"
     await aw(repo.delete(await aw(repo.get(gone.id, include_deleted=True)), hard=True))

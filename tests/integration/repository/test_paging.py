@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from tests.integration.repository.conftest import Db, aw
+from tests.integration.repository.models import ITEMS, PARENTS, Child, Parent
 
 from backendkit.errors import ValidationFailed
 from backendkit.pagination import PageParams
-from tests.integration.repository.conftest import Db, aw
-from tests.integration.repository.models import ITEMS, PARENTS, Child, Item, Parent
 
 
 async def _seed(db: Db, count: int = 12) -> None:
@@ -110,7 +110,8 @@ async def test_count_estimated_uses_the_planner_above_the_threshold(db: Db) -> N
     repo = cls(db.session)
     with StatementCounter(db) as counter:
         page = await aw(repo.list_page(PageParams(page=1, per_page=5), count="estimated"))
-    assert page.total is not None and page.total >= 6
+    assert page.total is not None
+    assert page.total >= 6
     if db.dialect == "postgresql":
         assert any(s.startswith("EXPLAIN (FORMAT JSON)") for s in counter.statements)
         assert not any("count(" in s.lower() for s in counter.statements)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.integration.repository.conftest import Db, aw
+from tests.integration.repository.models import ITEMS, NOTES, Item, Note
 
 from backendkit.errors import Conflict
 from backendkit.repository import AsyncUnitOfWork, UnitOfWork
-from tests.integration.repository.conftest import Db, aw
-from tests.integration.repository.models import ITEMS, NOTES, Item, Note
 
 
 async def test_success_commits_every_step(db: Db) -> None:
@@ -21,23 +21,31 @@ async def test_success_commits_every_step(db: Db) -> None:
 
 async def test_an_exception_midway_rolls_everything_back(db: Db) -> None:
     """A failure after two flushed writes leaves no row behind."""
-    with pytest.raises(RuntimeError):
+
+    async def work() -> None:
         async with db.unit_of_work() as session:
             await aw(db.repo(ITEMS, session).create({"name": "a", "sku": "a"}))
             await aw(db.repo(NOTES, session).create({"title": "t"}))
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await work()
     assert db.count_rows(Item.__table__) == 0
     assert db.count_rows(Note.__table__) == 0
 
 
 async def test_a_database_error_midway_rolls_everything_back(db: Db) -> None:
     """A constraint failure in step three undoes steps one and two, as a Conflict."""
-    with pytest.raises(Conflict):
+
+    async def work() -> None:
         async with db.unit_of_work() as session:
             items = db.repo(ITEMS, session)
             await aw(items.create({"name": "a", "sku": "dup"}))
             await aw(db.repo(NOTES, session).create({"title": "t"}))
             await aw(items.create({"name": "b", "sku": "dup"}))
+
+    with pytest.raises(Conflict):
+        await work()
     assert db.count_rows(Item.__table__) == 0
     assert db.count_rows(Note.__table__) == 0
 
@@ -54,7 +62,8 @@ async def test_explicit_commit_and_rollback(db: Db) -> None:
     uow = AsyncUnitOfWork(db.factory) if db.is_async else UnitOfWork(db.factory)
     with pytest.raises(RuntimeError, match="not running"):
         _ = uow.session
-    with pytest.raises(RuntimeError):
+
+    async def work() -> None:
         if db.is_async:
             async with uow:
                 await aw(db.repo(ITEMS, uow.session).create({"name": "a", "sku": "a"}))
@@ -69,6 +78,9 @@ async def test_explicit_commit_and_rollback(db: Db) -> None:
                 db.repo(ITEMS, uow.session).create({"name": "b", "sku": "b"})
                 uow.rollback()
                 raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        await work()
     assert db.count_rows(Item.__table__) == 1
 
 

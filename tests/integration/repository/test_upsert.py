@@ -7,10 +7,10 @@ import threading
 from typing import Any
 
 import pytest
-
-from backendkit.errors import ValidationFailed
 from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import ITEMS, NOTES, Item
+
+from backendkit.errors import ValidationFailed
 
 
 async def test_upsert_inserts_then_updates(db: Db) -> None:
@@ -30,7 +30,9 @@ async def test_upsert_updates_only_the_listed_columns(db: Db) -> None:
     repo = db.repo(ITEMS)
     await aw(repo.upsert({"sku": "u1", "name": "one", "score": 1}, conflict=["sku"]))
     row = await aw(
-        repo.upsert({"sku": "u1", "name": "ignored", "score": 5}, conflict=["sku"], update=["score"])
+        repo.upsert(
+            {"sku": "u1", "name": "ignored", "score": 5}, conflict=["sku"], update=["score"]
+        )
     )
     assert (row.name, row.score) == ("one", 5)
 
@@ -117,7 +119,7 @@ async def test_concurrent_upserts_of_one_key_never_fail_or_duplicate(db: Db) -> 
                     session.commit()
                 finally:
                     session.close()
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=run_sync, args=(n,)) for n in range(workers)]

@@ -41,6 +41,10 @@ from backendkit.adapters.django._decorators import (  # noqa: E402
 from backendkit.adapters.django._health import health_view  # noqa: E402
 from backendkit.adapters.django._middleware import BackendKitMiddleware  # noqa: E402
 from backendkit.adapters.django._mixins import AuthRequiredMixin, RateLimitMixin  # noqa: E402
+from backendkit.adapters.django._pagination import (  # noqa: E402
+    paginate_queryset,
+    paginate_queryset_cursor,
+)
 from backendkit.adapters.django._request import get_principal, get_request_id  # noqa: E402
 from backendkit.adapters.django._responses import page_response, success_response  # noqa: E402
 
@@ -58,6 +62,8 @@ __all__ = [
     "json_body",
     "no_store",
     "page_response",
+    "paginate_queryset",
+    "paginate_queryset_cursor",
     "rate_limit",
     "read_json",
     "require_auth",

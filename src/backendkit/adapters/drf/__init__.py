@@ -33,7 +33,11 @@ from backendkit.adapters.drf._exceptions import (  # noqa: E402
 )
 from backendkit.adapters.drf._parsers import ContentNegotiation, JSONParser  # noqa: E402
 from backendkit.adapters.drf._renderers import EnvelopeJSONRenderer  # noqa: E402
-from backendkit.adapters.drf._throttling import RateLimitHeadersMixin, throttle_for  # noqa: E402
+from backendkit.adapters.drf._throttling import (  # noqa: E402
+    RateLimitHeadersMixin,
+    RuleThrottle,
+    throttle_for,
+)
 
 __all__ = [
     "BackendKitAPIException",
@@ -42,6 +46,7 @@ __all__ = [
     "JSONParser",
     "JWTAuthentication",
     "RateLimitHeadersMixin",
+    "RuleThrottle",
     "TokenUser",
     "as_api_exception",
     "exception_handler",

@@ -52,8 +52,9 @@ class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
     ``TokenService``.
 
     On success ``request.user`` is a [`TokenUser`][backendkit.adapters.drf.TokenUser] (the
-    [`Principal`][backendkit.web.Principal]: ``user_id``, ``roles``, ``scopes``, ``claims``) and ``request.auth`` the token; the user id is bound to
-    the log context and the response becomes ``Cache-Control: no-store``. A request without
+    [`Principal`][backendkit.web.Principal]: ``user_id``, ``roles``, ``scopes``,
+    ``claims``) and ``request.auth`` the token; the user id is bound to the log context and
+    the response becomes ``Cache-Control: no-store``. A request without
     credentials is left anonymous (permission classes decide); a bad token is a ``401
     INVALID_TOKEN`` with ``WWW-Authenticate``.
 

@@ -11,7 +11,6 @@ require("rest_framework", "drf")
 from rest_framework.negotiation import (  # type: ignore[import-untyped]  # noqa: E402
     DefaultContentNegotiation,
 )
-from rest_framework.parsers import BaseParser  # noqa: E402
 
 from backendkit.adapters.django._conf import get_kit  # noqa: E402
 from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
@@ -22,7 +21,7 @@ from backendkit.web import check_content_length, is_json_media_type, read_body  
 __all__ = ["ContentNegotiation", "JSONParser"]
 
 
-class JSONParser(BaseParser):  # type: ignore[misc]
+class JSONParser:
     """Parse ``application/json`` with [`parse_json`][backendkit.validation.parse_json].
 
     DRF's own ``JSONParser`` catches only ``ValueError``: deeply nested JSON escapes as a
@@ -32,6 +31,9 @@ class JSONParser(BaseParser):  # type: ignore[misc]
     ```python
     REST_FRAMEWORK = {"DEFAULT_PARSER_CLASSES": ["backendkit.adapters.drf.JSONParser"]}
     ```
+
+    It implements DRF's parser interface (``media_type``, ``parse``) without subclassing
+    ``BaseParser``, whose module needs configured Django settings at import time.
     """
 
     media_type = "application/json"

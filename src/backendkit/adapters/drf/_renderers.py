@@ -8,8 +8,6 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from rest_framework.renderers import BaseRenderer  # type: ignore[import-untyped]  # noqa: E402
-
 from backendkit.responses import render_json, success  # noqa: E402
 
 __all__ = ["ENVELOPE_ATTR", "EnvelopeJSONRenderer"]
@@ -20,7 +18,7 @@ ENVELOPE_ATTR = "backendkit_envelope"
 _BODILESS = frozenset({204, 304})
 
 
-class EnvelopeJSONRenderer(BaseRenderer):  # type: ignore[misc]
+class EnvelopeJSONRenderer:
     """Render ``{"success": true, "data": ...}`` around a view's data, with pydantic-core.
 
     Responses that already are envelopes (the pagination classes' pages, error responses)
@@ -29,11 +27,15 @@ class EnvelopeJSONRenderer(BaseRenderer):  # type: ignore[misc]
     ```python
     REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["backendkit.adapters.drf.EnvelopeJSONRenderer"]}
     ```
+
+    It implements DRF's renderer interface without subclassing ``BaseRenderer``, whose
+    module needs configured Django settings at import time.
     """
 
     media_type = "application/json"
     format = "json"
     charset = "utf-8"
+    render_style = "text"
 
     def render(
         self,

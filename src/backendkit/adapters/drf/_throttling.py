@@ -17,8 +17,6 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from rest_framework.throttling import BaseThrottle  # type: ignore[import-untyped]  # noqa: E402
-
 from backendkit.adapters.django._conf import get_kit  # noqa: E402
 from backendkit.adapters.django._request import django_request, get_cycle  # noqa: E402
 from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
@@ -33,7 +31,7 @@ from backendkit.web import (  # noqa: E402
     rule_name,
 )
 
-__all__ = ["RateLimitHeadersMixin", "throttle_for"]
+__all__ = ["RateLimitHeadersMixin", "RuleThrottle", "throttle_for"]
 
 # Attribute on the HttpRequest holding the headers of the rules charged so far.
 _HEADERS = "_backendkit_rate_headers"
@@ -81,9 +79,38 @@ def _remember(request: Any, headers: dict[str, str]) -> None:
     setattr(http_request, _HEADERS, stored)
 
 
+class RuleThrottle:
+    """A DRF throttle charging one backendkit rule (built by :func:`throttle_for`).
+
+    It implements DRF's throttle interface (``allow_request``, ``wait``) without subclassing
+    ``BaseThrottle``, whose module needs configured Django settings at import time.
+    """
+
+    rule_limits: str = ""
+    rule_key: KeyKind | ThrottleKey = "ip"
+    rule_name: str | None = None
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        """Charge one hit; ``True`` when allowed, else raise 429 (``Throttled``)."""
+        limiter = get_kit().limiter
+        if limiter is None:
+            raise ConfigurationError("throttle_for needs a limiter in the WebKit")
+        rule = _rule(self.rule_limits, self.rule_name, request, view)
+        try:
+            headers = enforce_limit(limiter, rule, _bucket(request, self.rule_key))
+        except RateLimited as exc:  # carries Retry-After and the rate-limit headers
+            raise as_api_exception(exc) from exc
+        _remember(request, headers)
+        return True
+
+    def wait(self) -> float | None:
+        """Never consulted: a denial raises with its own ``Retry-After``."""
+        return None
+
+
 def throttle_for(
     limits: str, *, key: KeyKind | ThrottleKey = "ip", name: str | None = None
-) -> type[BaseThrottle]:
+) -> type[RuleThrottle]:
     """Build a DRF throttle class for one rule.
 
     Args:
@@ -108,30 +135,12 @@ def throttle_for(
     """
     route_rule(limits, name or "check")  # a bad limit string fails at import time
 
-    class RuleThrottle(BaseThrottle):  # type: ignore[misc]
-        rule_limits = limits
-        rule_key = key
-        rule_name = name
-
-        def allow_request(self, request: Any, view: Any) -> bool:
-            limiter = get_kit().limiter
-            if limiter is None:
-                raise ConfigurationError("throttle_for needs a limiter in the WebKit")
-            try:
-                headers = enforce_limit(
-                    limiter, _rule(limits, name, request, view), _bucket(request, key)
-                )
-            except RateLimited as exc:  # carries Retry-After and the rate-limit headers
-                raise as_api_exception(exc) from exc
-            _remember(request, headers)
-            return True
-
-        def wait(self) -> float | None:
-            return None
-
-    label = name or limits
-    RuleThrottle.__name__ = RuleThrottle.__qualname__ = f"Throttle[{label}]"
-    return RuleThrottle
+    attrs = {
+        "rule_limits": limits,
+        "rule_key": staticmethod(key) if callable(key) else key,
+        "rule_name": name,
+    }
+    return type(f"Throttle[{name or limits}]", (RuleThrottle,), attrs)
 
 
 class RateLimitHeadersMixin:

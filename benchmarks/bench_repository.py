@@ -1,0 +1,432 @@
+"""Repository and pagination benchmark: keyset vs offset by depth, overhead vs raw Core,
+count strategies, and the same listing through advanced-alchemy and fastapi-pagination.
+
+    python benchmarks/bench_repository.py [--quick] [--json out.json] [--db postgres,sqlite]
+
+* 1,000,000 rows (``--quick``: 100,000) loaded with COPY (PostgreSQL) or one executemany
+  (SQLite) into a private schema / temporary file, dropped at the end.
+* Depth: a 20-row page at depths 1, rows/100 and rows/20 pages (1, 10,000 and 50,000 for a
+  million rows), by cursor (``list_cursor``) and by offset (``list_page``, count ``none``).
+  Goal: the deepest cursor page within 1.2x of the first.
+* Overhead: the first 20-row page through ``Repository.list_page`` against the same query
+  in raw SQLAlchemy Core (and the plain ORM, for reference). Aim: <= 1.10x of Core.
+* Counting: ``exact``, ``estimated`` and ``none`` on the whole table and on a filter.
+* Peers: page 2 (and a deep page) through advanced-alchemy's ``list_and_count`` and
+  fastapi-pagination's ``paginate`` with the same order; their rows are checked equal to
+  ours before timing. Run peers from ``.venv-bench`` (never the dev ``.venv``).
+
+Every figure is the median of repeated runs (per-run time in milliseconds); ratios are
+printed beside the absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from backendkit._listing import CursorState
+from backendkit.cursor import CursorCodec
+from backendkit.pagination import CursorParams, PageParams
+from backendkit.repository import FilterField, Repository, build_engine
+
+POSTGRES_URL = os.environ.get(
+    "BACKENDKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PER_PAGE = 20
+BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+CODEC = CursorCodec([b"bench-repository-key-0123456789ab"])
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData()
+
+
+class Row(Base):
+    __tablename__ = "bench_rows"
+    __table_args__ = (
+        sa.Index("ix_bench_created_id", "created_at", "id"),
+        sa.Index("ix_bench_score_id", "score", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(40))
+    category: Mapped[str] = mapped_column(sa.String(10))
+    score: Mapped[int | None] = mapped_column(sa.Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class RowRepository(Repository[Row]):
+    filter_fields: ClassVar[dict[str, Any]] = {
+        "score": FilterField(Row.score, "eq", "gte", "lte"),
+        "category": Row.category,
+    }
+    sort_fields: ClassVar[dict[str, Any]] = {"createdAt": Row.created_at, "score": Row.score}
+    max_offset = None
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def measure(fn: Callable[[], Any], *, min_time: float = 0.25, min_runs: int = 5) -> float:
+    """Median seconds per call after a short warm-up."""
+    for _ in range(2):
+        fn()
+    samples: list[float] = []
+    started = time.perf_counter()
+    while len(samples) < min_runs or (time.perf_counter() - started < min_time and len(samples) < 300):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 4)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _rows(count: int) -> Iterator[tuple[Any, ...]]:
+    rng = random.Random(42)
+    for i in range(1, count + 1):
+        score = None if rng.random() < 0.1 else rng.randrange(1000)
+        # Three rows share each timestamp: ties the primary key must break.
+        yield (i, f"user{i}", "abc"[i % 3], score, BASE_TIME + dt.timedelta(seconds=i // 3))
+
+
+@contextmanager
+def database(kind: str, rows: int) -> Iterator[sa.Engine]:
+    """A loaded, analysed table in a private schema (PostgreSQL) or file (SQLite)."""
+    if kind == "postgres":
+        schema = f"bk_bench_{uuid.uuid4().hex[:8]}"
+        admin = build_engine(POSTGRES_URL, pool_size=1, statement_timeout=None)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        engine = build_engine(
+            POSTGRES_URL,
+            pool_size=2,
+            statement_timeout=None,
+            connect_args={"options": f"-c search_path={schema}"},
+        )
+        try:
+            Base.metadata.create_all(engine)
+            raw = engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                copy_sql = "COPY bench_rows (id, name, category, score, created_at) FROM STDIN"
+                with cursor.copy(copy_sql) as copy:
+                    for row in _rows(rows):
+                        copy.write_row(row)
+                cursor.execute("ANALYZE bench_rows")
+                raw.commit()
+            finally:
+                raw.close()
+            yield engine
+        finally:
+            engine.dispose()
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    else:
+        folder = tempfile.mkdtemp(prefix="bk-bench-")
+        path = Path(folder) / "bench.db"
+        engine = build_engine(f"sqlite:///{path}", pool_size=2)
+        try:
+            Base.metadata.create_all(engine)
+            with engine.begin() as conn:
+                conn.execute(
+                    Row.__table__.insert(),
+                    [
+                        {"id": i, "name": n, "category": c, "score": s, "created_at": t}
+                        for i, n, c, s, t in _rows(rows)
+                    ],
+                )
+                conn.exec_driver_sql("ANALYZE")
+            yield engine
+        finally:
+            engine.dispose()
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            os.rmdir(folder)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def _cursor_at(repo: RowRepository, session: Session, sort: str, position: int) -> str | None:
+    """A real cursor for the row just before ``position`` (built from that row's keys)."""
+    if position == 0:
+        return None
+    keys = repo.sort_keys(sort)
+    stmt = repo.statements.ordered(
+        sa.select(*(key.column for key in keys)), keys
+    ).offset(position - 1).limit(1)
+    values = tuple(session.execute(stmt).one())
+    payload = CursorState(values).to_payload()
+    return CODEC.encode(payload, binding=repo._binding(keys, ()))
+
+
+def depth_scenario(engine: sa.Engine, kind: str, rows: int, sort: str) -> dict[str, Any]:
+    depths = [1, rows // 100, rows // PER_PAGE]
+    result: dict[str, Any] = {"sort": sort, "depths": depths, "cursor_ms": [], "offset_ms": []}
+    with Session(engine) as session:
+        repo = RowRepository(session, cursor_codec=CODEC)
+        for depth in depths:
+            position = (depth - 1) * PER_PAGE
+            token = _cursor_at(repo, session, sort, position)
+            cursor_params = CursorParams(cursor=token, per_page=PER_PAGE)
+            page_params = PageParams(page=depth, per_page=PER_PAGE)
+            by_cursor = [r.id for r in repo.list_cursor(cursor_params, sort=sort).items]
+            by_offset = [r.id for r in repo.list_page(page_params, sort=sort, count="none").items]
+            assert by_cursor == by_offset and len(by_cursor) == PER_PAGE, (kind, sort, depth)
+            result["cursor_ms"].append(
+                ms(measure(lambda p=cursor_params: repo.list_cursor(p, sort=sort)))
+            )
+            result["offset_ms"].append(
+                ms(
+                    measure(
+                        lambda p=page_params: repo.list_page(p, sort=sort, count="none"),
+                        min_time=0.1,
+                        min_runs=3,
+                    )
+                )
+            )
+            session.expunge_all()
+    first, deepest = result["cursor_ms"][0], result["cursor_ms"][-1]
+    result["cursor_deepest_vs_first"] = round(deepest / first, 3)
+    result["offset_deepest_vs_first"] = round(result["offset_ms"][-1] / result["offset_ms"][0], 2)
+    return result
+
+
+def overhead_scenario(engine: sa.Engine) -> dict[str, Any]:
+    table = Row.__table__
+    order = (Row.created_at.desc(), Row.id.desc())
+    core_stmt = sa.select(table).order_by(table.c.created_at.desc(), table.c.id.desc())
+    with Session(engine) as session, engine.connect() as conn:
+        repo = RowRepository(session, cursor_codec=CODEC)
+        params = PageParams(page=1, per_page=PER_PAGE)
+
+        def ours() -> list[Row]:
+            return list(repo.list_page(params, sort="-createdAt", count="none").items)
+
+        def core() -> list[Any]:
+            return conn.execute(core_stmt.limit(PER_PAGE + 1)).all()
+
+        def orm() -> list[Row]:
+            return list(session.scalars(sa.select(Row).order_by(*order).limit(PER_PAGE + 1)))
+
+        assert [r.id for r in ours()] == [r.id for r in core()][:PER_PAGE]
+        assert [r.id for r in orm()][:PER_PAGE] == [r.id for r in ours()]
+        cursor_params = CursorParams(per_page=PER_PAGE)
+        return {
+            "repository_ms": ms(measure(ours, min_time=0.5)),
+            "repository_cursor_ms": ms(
+                measure(lambda: repo.list_cursor(cursor_params, sort="-createdAt"), min_time=0.5)
+            ),
+            "core_ms": ms(measure(core, min_time=0.5)),
+            "orm_ms": ms(measure(orm, min_time=0.5)),
+        }
+
+
+def count_scenario(engine: sa.Engine) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with Session(engine) as session:
+        repo = RowRepository(session, cursor_codec=CODEC)
+        params = PageParams(page=2, per_page=PER_PAGE)
+        for label, filters in (("all rows", None), ("filtered (score >= 500)", {"score[gte]": "500"})):
+            row: dict[str, Any] = {}
+            for strategy in ("exact", "estimated", "none"):
+                page = repo.list_page(params, filters=filters, count=strategy)  # type: ignore[arg-type]
+                row[strategy] = {
+                    "ms": ms(
+                        measure(
+                            lambda s=strategy, f=filters: repo.list_page(params, filters=f, count=s),
+                            min_time=0.2,
+                            min_runs=3,
+                        )
+                    ),
+                    "total": page.total,
+                }
+            out[label] = row
+    return out
+
+
+def peers_scenario(engine: sa.Engine, rows: int) -> dict[str, Any]:
+    try:
+        from advanced_alchemy.filters import LimitOffset
+        from advanced_alchemy.repository import SQLAlchemySyncRepository
+        from fastapi_pagination import Params
+        from fastapi_pagination.ext.sqlalchemy import paginate
+    except ImportError as exc:  # the dev .venv has no peers
+        return {"skipped": f"peers not installed ({exc.name}); run from .venv-bench"}
+
+    class AARepository(SQLAlchemySyncRepository[Row]):  # type: ignore[type-var]
+        model_type = Row
+
+    out: dict[str, Any] = {}
+    with Session(engine) as session:
+        ours_repo = RowRepository(session, cursor_codec=CODEC)
+        aa_repo = AARepository(session=session)
+        for page_number in (2, rows // (PER_PAGE * 2)):
+            params = PageParams(page=page_number, per_page=PER_PAGE)
+            offset = (page_number - 1) * PER_PAGE
+
+            def ours(p: PageParams = params) -> tuple[list[int], int | None]:
+                page = ours_repo.list_page(p, sort="-createdAt")
+                return [r.id for r in page.items], page.total
+
+            def ours_cursor_equivalent() -> None:
+                return None
+
+            def advanced(o: int = offset) -> tuple[list[int], int]:
+                items, total = aa_repo.list_and_count(
+                    LimitOffset(limit=PER_PAGE, offset=o),
+                    order_by=[(Row.created_at, True), (Row.id, True)],
+                )
+                return [r.id for r in items], total
+
+            def fastapi(n: int = page_number) -> tuple[list[int], int | None]:
+                stmt = sa.select(Row).order_by(Row.created_at.desc(), Row.id.desc())
+                page = paginate(session, stmt, params=Params(page=n, size=PER_PAGE))
+                return [r.id for r in page.items], page.total
+
+            reference = ours()
+            assert advanced() == reference, "advanced-alchemy returned other rows"
+            assert fastapi() == reference, "fastapi-pagination returned other rows"
+            out[f"page {page_number}"] = {
+                "backendkit": ms(measure(ours, min_time=0.3, min_runs=3)),
+                "advanced-alchemy": ms(measure(advanced, min_time=0.3, min_runs=3)),
+                "fastapi-pagination": ms(measure(fastapi, min_time=0.3, min_runs=3)),
+            }
+            session.expunge_all()
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def run(kind: str, rows: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    with database(kind, rows) as engine:
+        loaded = time.perf_counter() - started
+        print(f"\n== {kind}: {rows:,} rows (loaded in {loaded:.1f} s)")
+        result: dict[str, Any] = {"rows": rows}
+        result["depth"] = [depth_scenario(engine, kind, rows, s) for s in ("-createdAt", "score")]
+        for scenario in result["depth"]:
+            print(f"  sort {scenario['sort']}: 20-row page at depth (pages)")
+            for depth, c, o in zip(
+                scenario["depths"], scenario["cursor_ms"], scenario["offset_ms"], strict=True
+            ):
+                print(f"    {depth:>7,}: cursor {c:9.3f} ms   offset {o:10.3f} ms   offset/cursor {o / c:8.1f}x")
+            print(
+                f"    deepest/first: cursor {scenario['cursor_deepest_vs_first']:.2f}x "
+                f"(goal <= 1.2x), offset {scenario['offset_deepest_vs_first']:.1f}x"
+            )
+        result["overhead"] = overhead_scenario(engine)
+        o = result["overhead"]
+        print(
+            f"  first 20-row page: repository {o['repository_ms']:.3f} ms "
+            f"({o['repository_ms'] / o['core_ms']:.2f}x of Core {o['core_ms']:.3f} ms, "
+            f"{o['repository_ms'] / o['orm_ms']:.2f}x of plain ORM {o['orm_ms']:.3f} ms); "
+            f"list_cursor {o['repository_cursor_ms']:.3f} ms"
+        )
+        result["count"] = count_scenario(engine)
+        for label, row in result["count"].items():
+            parts = ", ".join(
+                f"{k} {v['ms']:.3f} ms (total {v['total']})" for k, v in row.items()
+            )
+            print(f"  page 2 with count, {label}: {parts}")
+        result["peers"] = peers_scenario(engine, rows)
+        for label, row in result["peers"].items():
+            if label == "skipped":
+                print(f"  peers: {row}")
+                continue
+            ours = row["backendkit"]
+            parts = ", ".join(
+                f"{k} {v:.3f} ms ({v / ours:.2f}x of ours)" for k, v in row.items() if k != "backendkit"
+            )
+            print(f"  {label} with exact total: backendkit {ours:.3f} ms; {parts}")
+    return result
+
+
+def as_report(results: dict[str, Any]) -> dict[str, Any]:
+    """The groups/series shape benchmarks/_report.py renders."""
+    groups: list[dict[str, Any]] = []
+    series: list[dict[str, Any]] = []
+    for kind, result in results.items():
+        for scenario in result["depth"]:
+            lines = {"cursor": scenario["cursor_ms"], "offset": scenario["offset_ms"]}
+            series.append(
+                {
+                    "name": f"{kind}: 20-row page by depth, sort {scenario['sort']} "
+                    f"({result['rows']:,} rows)",
+                    "x_label": "page number",
+                    "y_label": "ms per page",
+                    "x": scenario["depths"],
+                    "lines": lines,
+                    "log_x": True,
+                    "log_y": True,
+                }
+            )
+        o = result["overhead"]
+        groups.append(
+            {
+                "name": f"{kind}: first 20-row page, repository vs raw SQLAlchemy",
+                "unit": "ms",
+                "description": "`Repository.list_page(count=\"none\")` against the same SELECT "
+                "in SQLAlchemy Core (rows) and the plain ORM (objects).",
+                "note": "The repository returns ORM objects: most of the gap to Core is "
+                "SQLAlchemy's ORM loading, which the plain-ORM row shows too.",
+                "rows": [
+                    {"impl": "backendkit", "value": o["repository_ms"]},
+                    {"impl": "SQLAlchemy Core", "value": o["core_ms"]},
+                    {"impl": "SQLAlchemy ORM", "value": o["orm_ms"]},
+                ],
+            }
+        )
+        for label, row in result["peers"].items():
+            if label == "skipped":
+                continue
+            groups.append(
+                {
+                    "name": f"{kind}: {label} of {result['rows']:,} rows with an exact total",
+                    "unit": "ms",
+                    "rows": [{"impl": k, "value": v} for k, v in row.items()],
+                }
+            )
+    return {"results": results, "groups": groups, "series": series}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
+    parser.add_argument("--rows", type=int, default=None, help="override the row count")
+    parser.add_argument("--db", default="postgres,sqlite", help="postgres,sqlite")
+    parser.add_argument("--json", type=Path, default=None, help="write results as JSON")
+    args = parser.parse_args()
+    rows = args.rows or (100_000 if args.quick else 1_000_000)
+    print(f"Python {sys.version.split()[0]}, SQLAlchemy {sa.__version__}, per page {PER_PAGE}")
+    results = {kind: run(kind, rows) for kind in args.db.split(",") if kind}
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(as_report(results), indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

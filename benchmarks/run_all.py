@@ -1,0 +1,381 @@
+"""Run every benchmark against its peers and render docs/performance.md.
+
+    python benchmarks/run_all.py [--quick] [--only AREA ...] [--no-setup] [--render-only]
+
+``make bench`` and ``make bench-quick`` call this. Steps:
+
+1. Benchmark environments, created or topped up when missing: ``.venv-bench`` (backendkit
+   with every extra, pinned by constraints.txt, plus the peers pinned in
+   benchmarks/requirements-peers.txt) and ``.venv-bench-fc2`` (fastapi-cache2, which needs
+   ``redis<5``: benchmarks/requirements-fastapi-cache2.txt). Never the dev ``.venv``. A
+   stamp file holding a hash of the requirement files skips pip when nothing changed.
+2. Every ``benchmarks/bench_*.py`` listed in ``BENCHES`` runs in ``.venv-bench`` with
+   ``--json build/bench/<area>.json`` (and ``--quick``), one after the other (on a 2-core
+   machine anything in parallel would disturb the figures), its output kept in
+   ``build/bench/<area>.log``. A script that is missing, fails or times out is reported
+   on the page instead of stopping the run.
+3. The machine (CPU, cores, RAM, OS, Python, every library and peer version, the Redis,
+   PostgreSQL and MariaDB versions) goes into ``build/bench/summary.json``, and
+   ``benchmarks/_report.py`` renders docs/performance.md with SVG charts in
+   docs/assets/performance/.
+
+Budget: the full run fits in 15 minutes on 2 cores, ``--quick`` in 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = ROOT / "build" / "bench"
+BENCH_VENV = ROOT / ".venv-bench"
+FC2_VENV = ROOT / ".venv-bench-fc2"
+PEERS_TXT = HERE / "requirements-peers.txt"
+FC2_TXT = HERE / "requirements-fastapi-cache2.txt"
+
+sys.path.insert(0, str(HERE))
+
+from _report import render  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One benchmark script: its area name, file, and time limits (full, quick) in seconds."""
+
+    area: str
+    script: str
+    limit: int
+    quick_limit: int
+    needs_fc2: bool = False
+
+
+#: In page order. Limits are generous ceilings (a hung script must not eat the budget);
+#: the scripts' own durations are far below them.
+BENCHES = (
+    Bench("tokens", "bench_tokens.py", 120, 40),
+    Bench("passwords", "bench_passwords.py", 180, 40),
+    Bench("ratelimit", "bench_ratelimit.py", 240, 60),
+    Bench("cache", "bench_cache.py", 300, 90, needs_fc2=True),
+    Bench("repository", "bench_repository.py", 240, 60),
+    Bench("adapters", "bench_adapters.py", 300, 90),
+    Bench("adapters_django", "bench_adapters_django.py", 180, 45),
+)
+
+#: Distributions whose versions the page lists (those absent from an environment are skipped).
+PACKAGES = (
+    "backendkit",
+    "pydantic",
+    "pydantic-core",
+    "structlog",
+    "pyjwt",
+    "cryptography",
+    "bcrypt",
+    "limits",
+    "redis",
+    "sqlalchemy",
+    "psycopg",
+    "asyncpg",
+    "pymysql",
+    "aiosqlite",
+    "flask",
+    "werkzeug",
+    "fastapi",
+    "starlette",
+    "django",
+    "djangorestframework",
+    "uvicorn",
+    "gunicorn",
+    "flask-limiter",
+    "slowapi",
+    "cashews",
+    "aiocache",
+    "fastapi-cache2",
+    "advanced-alchemy",
+    "fastapi-pagination",
+)
+
+
+# --------------------------------------------------------------------------- environments
+
+
+def _python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def _digest(*files: Path) -> str:
+    h = hashlib.sha256()
+    for file in files:
+        h.update(file.read_bytes() if file.is_file() else b"-")
+    return h.hexdigest()
+
+
+def _ensure_venv(venv: Path, install: list[str], inputs: tuple[Path, ...], log: Path) -> str:
+    """Create ``venv`` if missing and pip-install ``install`` when its inputs changed."""
+    stamp = venv / ".bench-requirements.sha256"
+    digest = _digest(*inputs)
+    if _python(venv).exists() and stamp.is_file() and stamp.read_text().strip() == digest:
+        return "up to date"
+    with log.open("a") as out:
+        if not _python(venv).exists():
+            # The base interpreter of the running one (the dev venv's Python), not the venv.
+            base = Path(sys.base_prefix) / "bin" / "python3"
+            subprocess.run([str(base), "-m", "venv", str(venv)], check=True, stdout=out, stderr=out)
+        command = [str(_python(venv)), "-m", "pip", "install", "--quiet", *install]
+        out.write("$ " + " ".join(command) + "\n")
+        out.flush()
+        result = subprocess.run(command, cwd=ROOT, stdout=out, stderr=out, check=False)
+    if result.returncode != 0:
+        return f"pip failed (see {log.relative_to(ROOT)}); running with what is installed"
+    stamp.write_text(digest + "\n")
+    return "installed"
+
+
+def setup_environments(need_fc2: bool) -> dict[str, str]:
+    """Make sure the benchmark environments exist and hold the pinned peers."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    log = OUT / "setup.log"
+    status = {
+        ".venv-bench": _ensure_venv(
+            BENCH_VENV,
+            ["-c", "constraints.txt", "-e", ".[all]", "-r", str(PEERS_TXT.relative_to(ROOT))],
+            (PEERS_TXT, ROOT / "constraints.txt", ROOT / "pyproject.toml"),
+            log,
+        )
+    }
+    if need_fc2:
+        status[".venv-bench-fc2"] = _ensure_venv(
+            FC2_VENV, ["-r", str(FC2_TXT.relative_to(ROOT))], (FC2_TXT,), log
+        )
+    return status
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _cpu_model() -> str:
+    for line in _read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _ram_gib() -> float | None:
+    for line in _read("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal:"):
+            return round(int(line.split()[1]) / 1024 / 1024, 1)
+    return None
+
+
+def _redis_version(host: str = "127.0.0.1", port: int = 6379) -> str | None:
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            sock.sendall(b"INFO server\r\n")
+            data = b""
+            while b"redis_version" not in data or not data.endswith(b"\r\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return None
+    for line in data.decode(errors="replace").splitlines():
+        if line.startswith("redis_version:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+_VERSIONS_SCRIPT = """
+import importlib.metadata as m, json, platform, sys
+found = {}
+for name in sys.argv[1:]:
+    try:
+        found[name] = m.version(name)
+    except m.PackageNotFoundError:
+        pass
+print(json.dumps({"python": platform.python_version(), "packages": found}))
+"""
+
+_DATABASES_SCRIPT = """
+import json, sqlalchemy as sa
+out = {}
+for name, url, query in (
+    ("postgresql", "postgresql+psycopg://postgres@127.0.0.1:5432/test", "show server_version"),
+    ("mariadb", "mysql+pymysql://root@127.0.0.1:3306/test", "select version()"),
+):
+    try:
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect() as connection:
+            out[name] = str(connection.execute(sa.text(query)).scalar())
+        engine.dispose()
+    except Exception:
+        out[name] = None
+print(json.dumps(out))
+"""
+
+
+def _run_json(python: Path, script: str, *args: str) -> dict[str, Any]:
+    if not python.exists():
+        return {}
+    result = subprocess.run(
+        [str(python), "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    try:
+        parsed: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {}
+    return parsed
+
+
+def machine() -> dict[str, Any]:
+    """The machine and every version that the figures depend on."""
+    bench = _run_json(_python(BENCH_VENV), _VERSIONS_SCRIPT, *PACKAGES)
+    fc2 = _run_json(_python(FC2_VENV), _VERSIONS_SCRIPT, *PACKAGES)
+    services = {"redis": _redis_version(), **_run_json(_python(BENCH_VENV), _DATABASES_SCRIPT)}
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "ram_gib": _ram_gib(),
+        "os": f"{platform.system()} {platform.release()}",
+        "distribution": _os_release(),
+        "python": bench.get("python", platform.python_version()),
+        "packages": bench.get("packages", {}),
+        "fc2_packages": fc2.get("packages", {}),
+        "services": services,
+        "wrk": _tool_version(["wrk", "-v"]),
+    }
+
+
+def _os_release() -> str:
+    for line in _read("/etc/os-release").splitlines():
+        if line.startswith("PRETTY_NAME="):
+            return line.split("=", 1)[1].strip('"')
+    return ""
+
+
+def _tool_version(command: list[str]) -> str | None:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (result.stdout + result.stderr).strip().splitlines()
+    return text[0] if text else None
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
+    """Run one script in .venv-bench; return its status, duration and JSON results."""
+    script = HERE / bench.script
+    json_path = OUT / f"{bench.area}.json"
+    log_path = OUT / f"{bench.area}.log"
+    record: dict[str, Any] = {"area": bench.area, "script": f"benchmarks/{bench.script}"}
+    if not script.is_file():
+        record["status"] = "missing"
+        return record
+    json_path.unlink(missing_ok=True)
+    python = _python(BENCH_VENV)
+    command = [str(python if python.exists() else sys.executable), str(script)]
+    command += ["--json", str(json_path)] + (["--quick"] if quick else [])
+    limit = bench.quick_limit if quick else bench.limit
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    started = time.monotonic()
+    print(f"==> {bench.script}{' --quick' if quick else ''} (limit {limit}s)", flush=True)
+    with log_path.open("w") as log:
+        try:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            returncode = process.wait(timeout=limit)
+            record["status"] = "ok" if returncode == 0 else f"failed (exit {returncode})"
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+            record["status"] = f"timed out after {limit}s"
+    record["seconds"] = round(time.monotonic() - started, 1)
+    output = log_path.read_text(errors="replace")
+    record["output"] = output[-20_000:]
+    if json_path.is_file():
+        try:
+            record["data"] = json.loads(json_path.read_text())
+        except ValueError:
+            record["status"] = "failed (unreadable JSON)"
+    elif record["status"] == "ok":
+        record["status"] = "failed (no JSON written)"
+    print(f"    {record['status']} in {record['seconds']}s", flush=True)
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Set up, run, record and render."""
+    areas = [b.area for b in BENCHES]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (under 3 minutes)")
+    parser.add_argument("--only", nargs="+", choices=areas, help="run only these areas")
+    parser.add_argument("--no-setup", action="store_true", help="do not create or update venvs")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="re-render docs/performance.md from build/bench/summary.json",
+    )
+    parser.add_argument("--page", type=Path, default=ROOT / "docs" / "performance.md")
+    args = parser.parse_args(argv)
+    summary_path = OUT / "summary.json"
+
+    if args.render_only:
+        summary = json.loads(summary_path.read_text())
+    else:
+        selected = [b for b in BENCHES if not args.only or b.area in args.only]
+        started = time.monotonic()
+        setup = {} if args.no_setup else setup_environments(any(b.needs_fc2 for b in selected))
+        for name, state in setup.items():
+            print(f"{name}: {state}")
+        previous: dict[str, Any] = {}
+        if args.only and summary_path.is_file():
+            # A partial run keeps the other areas' last results (and says which run they are from).
+            previous = {r["area"]: r for r in json.loads(summary_path.read_text())["runs"]}
+        runs = {b.area: run_bench(b, args.quick) for b in selected}
+        summary = {
+            "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "quick": args.quick,
+            "setup": setup,
+            "machine": machine(),
+            "runs": [
+                runs.get(a) or previous.get(a) or {"area": a, "status": "not run"} for a in areas
+            ],
+            "seconds": round(time.monotonic() - started, 1),
+        }
+        summary_path.write_text(json.dumps(summary, indent=2, default=str))
+    render(summary, args.page, args.page.parent / "assets" / "performance")
+    print(f"wrote {args.page.relative_to(ROOT)} ({summary['seconds']}s in total)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

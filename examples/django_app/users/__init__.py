@@ -1,0 +1,1 @@
+"""The ``users`` Django app: the model, its migration, the API views."""

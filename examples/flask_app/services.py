@@ -1,0 +1,165 @@
+"""The service's long-lived objects, kept in ``app.extensions["users_example"]``.
+
+Sync all the way, as Flask runs under a WSGI server: a SQLAlchemy ``Engine`` and
+``Session`` factory, one ``RedisConnector`` shared by the limiter, the token store and the
+cache (or their in-memory stand-ins without ``BACKENDKIT_REDIS_URL``), and bcrypt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from backendkit.auth import PasswordHasher, TokenService, TokenStore
+from backendkit.cache import Cache, CachedFunction
+from backendkit.cursor import CursorCodec
+from backendkit.errors import BackendUnavailable, Conflict
+from backendkit.logging import get_logger
+from backendkit.ratelimit import RateLimiter
+from backendkit.repository import UnitOfWork, build_engine, build_session_factory
+
+from examples._shared.config import ExampleConfig
+from examples.flask_app.models import Base, User
+from examples.flask_app.repository import UserRepository
+from examples.flask_app.schemas import UserOut
+
+__all__ = ["EXTENSION", "Services", "build_services", "services", "user_out"]
+
+log = get_logger("examples.flask")
+
+#: Key of the services in ``app.extensions``.
+EXTENSION = "users_example"
+# Any constant shared by every worker: they take turns creating tables and the admin.
+_SETUP_LOCK_ID = 815_160_002
+
+
+def user_out(user: User) -> UserOut:
+    """The API view of a user row."""
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the views need; one instance per app.
+
+    Attributes:
+        config: the example's configuration.
+        engine: the SQLAlchemy engine.
+        sessions: its session factory.
+        hasher: bcrypt (or the fast testing hasher in test runs).
+        tokens: issues, verifies, rotates and revokes JWTs.
+        limiter: the rate limiter.
+        cache: the cache-aside store behind ``load_user``.
+        cursors: signs keyset-pagination cursors.
+        load_user: ``load_user(id)``: the user, cached for 60 s.
+        redis: the shared connector, when Redis is configured.
+    """
+
+    config: ExampleConfig
+    engine: Engine
+    sessions: sessionmaker[Session]
+    hasher: PasswordHasher
+    tokens: TokenService
+    limiter: RateLimiter
+    cache: Cache
+    cursors: CursorCodec
+    load_user: CachedFunction[[int], UserOut | None]
+    redis: object | None
+
+    @contextmanager
+    def users(self) -> Iterator[UserRepository]:
+        """A repository in one transaction: committed when the block ends without error."""
+        with UnitOfWork(self.sessions) as uow:
+            yield UserRepository(uow.session, cursor_codec=self.cursors)
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop the cached copy of a user after a change (its TTL bounds any miss)."""
+        try:
+            self.load_user.invalidate(user_id)
+        except BackendUnavailable:
+            log.warning("cache_invalidation_failed", user_id=user_id)
+
+    def setup_database(self) -> None:
+        """Create the tables and the bootstrap admin, if missing (safe with many workers)."""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Workers starting together would race on CREATE TABLE: one at a time.
+                conn.execute(text(f"SELECT pg_advisory_xact_lock({_SETUP_LOCK_ID})"))
+            Base.metadata.create_all(conn)
+        admin = self.config.bootstrap_admin
+        if admin is None:
+            return
+        email, password = admin
+        with self.users() as users:
+            if users.get_by_email(email) is not None:
+                return
+        hashed = self.hasher.hash(password)
+        try:
+            with self.users() as users:
+                if users.get_by_email(email) is None:
+                    users.create(
+                        {"email": email, "name": "Admin", "role": "admin", "password_hash": hashed}
+                    )
+                    log.info("bootstrap_admin_created", email=email)
+        except Conflict:  # another worker created it meanwhile
+            log.info("bootstrap_admin_exists", email=email)
+
+    def close(self) -> None:
+        """Close pools and connections (at worker exit)."""
+        self.cache.close()
+        close = getattr(self.redis, "close", None)
+        if close is not None:
+            close()
+        self.engine.dispose()
+
+
+def build_services(config: ExampleConfig) -> Services:
+    """Build every long-lived object from the configuration (nothing connects yet)."""
+    settings = config.settings
+    engine = build_engine(config.sync_database_url())
+    redis = None
+    store: TokenStore | str = "memory://"
+    if settings.redis_url:
+        from backendkit.auth import RedisTokenStore
+        from backendkit.redis import RedisConfig, RedisConnector
+
+        redis = RedisConnector(RedisConfig.from_settings(settings), name="example")
+        limiter = RateLimiter(redis, key_prefix=config.redis_prefix("rl:"))
+        store = RedisTokenStore(redis, key_prefix=config.redis_prefix("tokens:"))
+        cache = Cache(redis, key_prefix=config.redis_prefix("cache:"))
+    else:
+        limiter = RateLimiter("memory://")
+        cache = Cache("memory://")
+    sessions = build_session_factory(engine)
+
+    # Cache-aside: GET /users/<id> reads through this; writes call forget_user().
+    @cache.cached(ttl=60, namespace="users", key="{user_id}")
+    def load_user(user_id: int) -> UserOut | None:
+        with UnitOfWork(sessions) as uow:
+            user = UserRepository(uow.session).get_or_none(user_id)
+        return None if user is None else user_out(user)
+
+    return Services(
+        config=config,
+        engine=engine,
+        sessions=sessions,
+        hasher=config.password_hasher(),
+        # check_revocation: a logged-out or deleted user's access token stops working at once.
+        tokens=TokenService.from_settings(settings, store=store, check_revocation=True),
+        limiter=limiter,
+        cache=cache,
+        cursors=CursorCodec.from_settings(settings),
+        load_user=load_user,
+        redis=redis,
+    )
+
+
+def services() -> Services:
+    """The current app's services (inside a request or an app context)."""
+    found: Services = current_app.extensions[EXTENSION]
+    return found

@@ -1,0 +1,1 @@
+"""The black-box HTTP contract suite of the three example apps."""

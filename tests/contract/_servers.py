@@ -1,0 +1,196 @@
+"""Start an example app under its real server in a subprocess, and stop it cleanly.
+
+FastAPI runs under uvicorn, Flask and Django under gunicorn, each in its own process group
+(``start_new_session``) so the whole group (master and workers) is killed at the end. The
+server's stdout and stderr go to a log file the secret-leak check reads afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+APPS = ("fastapi", "flask", "django")
+_BOOT_TIMEOUT = 45.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_command(app: str, port: int, workers: int) -> list[str]:
+    """The documented command that serves ``app`` (see examples/README.md)."""
+    bind = ["-b", f"127.0.0.1:{port}", "-w", str(workers), "--graceful-timeout", "3"]
+    if app == "fastapi":
+        return [
+            sys.executable, "-m", "uvicorn", "--factory", "examples.fastapi_app.main:create_app",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            "--no-access-log", "--timeout-graceful-shutdown", "3",
+        ]  # fmt: skip
+    if app == "flask":
+        return [sys.executable, "-m", "gunicorn", *bind, "examples.flask_app:create_app()"]
+    if app == "django":
+        return [sys.executable, "-m", "gunicorn", *bind, "examples.django_app.project.wsgi"]
+    raise ValueError(app)
+
+
+@dataclass
+class Secrets:
+    """Everything secret a test sent or received, to be found nowhere it must not be."""
+
+    passwords: set[str] = field(default_factory=set)
+    tokens: set[str] = field(default_factory=set)
+
+    def all(self) -> set[str]:
+        """Every recorded secret."""
+        return self.passwords | self.tokens
+
+
+#: bcrypt hashes and backendkit's pre-hash scheme, wherever they appear.
+HASH_PATTERN = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\$bkhmac-sha256\$")
+
+
+@dataclass
+class RunningServer:
+    """An example app serving on ``url``."""
+
+    app: str
+    backend: str  # "embedded" (SQLite, in-memory) or "services" (PostgreSQL + Redis)
+    url: str
+    workers: int
+    env: dict[str, str]
+    log_path: Path
+    admin_email: str
+    admin_password: str
+    process: subprocess.Popen[bytes] | None = None
+    secrets: Secrets = field(default_factory=Secrets)
+    redis: object | None = None  # the private redis-server of a "services" run
+
+    @property
+    def name(self) -> str:
+        """``fastapi-embedded``, ``django-services``, ..."""
+        return f"{self.app}-{self.backend}"
+
+    def log_text(self) -> str:
+        """What the server printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def start(self) -> None:
+        """Start the server and wait until ``/health`` answers 200."""
+        port = int(self.url.rsplit(":", 1)[1])
+        log = self.log_path.open("ab")
+        try:
+            self.process = subprocess.Popen(
+                server_command(self.app, port, self.workers),
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: killed as one at the end
+            )
+        finally:
+            log.close()
+        deadline = time.monotonic() + _BOOT_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start:\n{self.log_text()[-4000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + "/health", timeout=2.0).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.name} did not become healthy:\n{self.log_text()[-4000:]}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop the whole process group: SIGTERM, then SIGKILL after a grace period."""
+        proc, self.process = self.process, None
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=8)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        # Workers that outlived their master would keep the port: make sure the group is gone.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    def worker_pids(self) -> list[int]:
+        """PIDs of the server's processes other than the master (its process group)."""
+        assert self.process is not None
+        group = self.process.pid
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == group:
+                continue
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text()
+                fields = stat.rsplit(")", 1)[1].split()
+                if int(fields[2]) == group and fields[0] != "Z":  # pgrp, not a zombie
+                    found.append(int(entry.name))
+        return found
+
+
+def base_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment: the test settings over a clean copy of ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKENDKIT_", "PYTEST"))}
+    env.update(
+        {
+            "PYTHONPATH": str(REPO),
+            "PYTHONUNBUFFERED": "1",
+            "BACKENDKIT_ENV": "test",
+            "BACKENDKIT_TESTING_FAST_HASHER": "1",
+            "BACKENDKIT_SECRET_KEY": secrets.token_urlsafe(32),
+            "BACKENDKIT_JWT_SECRET": secrets.token_urlsafe(32),
+            "BACKENDKIT_TRUSTED_PROXIES": "127.0.0.1",
+            "BACKENDKIT_REFRESH_GRACE_SECONDS": "0",
+            "BACKENDKIT_LOG_FORMAT": "json",
+            "BACKENDKIT_REDIS_BREAKER_COOLDOWN": "0.5",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def run_checked(argv: list[str], env: Mapping[str, str], what: str) -> None:
+    """Run a setup command (Django's migrate) and fail with its output if it fails."""
+    done = subprocess.run(argv, cwd=REPO, env=dict(env), capture_output=True, timeout=120)
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).decode(errors="replace")[-4000:]
+        raise RuntimeError(f"{what} failed:\n{output}")
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str, name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one app run (dropped afterwards, and only it)."""
+    import psycopg
+
+    conninfo = "postgresql://" + admin_url.split("://", 1)[1]
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

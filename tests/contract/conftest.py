@@ -1,0 +1,110 @@
+"""Fixtures of the black-box contract suite: each example app under its real server.
+
+``server`` is session-scoped and parametrized over the three apps, each with embedded
+defaults (SQLite file, in-memory limiter/cache/token store, one worker) and with services
+(its own PostgreSQL database, a private redis-server with a key prefix, four workers).
+pytest groups the tests by parameter, so one server runs at a time; each starts once per
+session and is killed with its process group at the end, when its log is also searched
+for every secret the tests sent or received.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import sys
+from collections.abc import Iterator
+
+import pytest
+from tests._services import DEFAULT_POSTGRES_URL, RedisServerFactory, ServiceProbe
+from tests.contract._api import Api
+from tests.contract._servers import (
+    APPS,
+    HASH_PATTERN,
+    RunningServer,
+    base_env,
+    free_port,
+    postgres_database,
+    run_checked,
+)
+
+_POSTGRES = ServiceProbe("PostgreSQL", "BACKENDKIT_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL, 5432)
+
+SERVER_PARAMS = [pytest.param((app, "embedded"), id=f"{app}-embedded") for app in APPS] + [
+    pytest.param(
+        (app, "services"),
+        id=f"{app}-services",
+        marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow],
+    )
+    for app in APPS
+]
+
+
+@pytest.fixture(scope="session", params=SERVER_PARAMS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """One example app under its real server (see the module docstring)."""
+    app, backend = request.param
+    workdir = tmp_path_factory.mktemp(f"{app}-{backend}")
+    tag = secrets.token_hex(4)
+    admin_email, admin_password = f"admin-{tag}@example.com", "admin-" + secrets.token_urlsafe(12)
+    extra = {"BACKENDKIT_BOOTSTRAP_ADMIN": f"{admin_email}:{admin_password}"}
+    with contextlib.ExitStack() as stack:
+        redis = None
+        if backend == "embedded":
+            workers = 1
+            extra["BACKENDKIT_DATABASE_URL"] = f"sqlite:///{workdir / 'app.db'}"
+        else:
+            workers = 4
+            admin_url = _POSTGRES.require()
+            database = stack.enter_context(postgres_database(admin_url, f"bkc_{app}_{tag}"))
+            factory = RedisServerFactory(workdir)
+            stack.callback(factory.close)
+            redis = factory()
+            extra["BACKENDKIT_DATABASE_URL"] = database
+            extra["BACKENDKIT_REDIS_URL"] = redis.url
+            extra["BACKENDKIT_REDIS_KEY_PREFIX"] = f"bkc:{tag}:"
+        env = base_env(extra)
+        if app == "django":
+            argv = [sys.executable, "-m", "examples.django_app.manage", "migrate", "--noinput"]
+            run_checked(argv, env, "django migrate")
+        running = RunningServer(
+            app=app,
+            backend=backend,
+            url=f"http://127.0.0.1:{free_port()}",
+            workers=workers,
+            env=env,
+            log_path=workdir / "server.log",
+            admin_email=admin_email,
+            admin_password=admin_password,
+            redis=redis,
+        )
+        stack.callback(running.stop)
+        running.start()
+        yield running
+        running.stop()
+        _assert_log_holds_no_secrets(running)
+
+
+def _assert_log_holds_no_secrets(running: RunningServer) -> None:
+    text = running.log_text()
+    assert "request_completed" in text, "the server log was not captured"
+    assert HASH_PATTERN.search(text) is None, f"{running.name}: a password hash in the log"
+    leaked = [s for s in running.secrets.all() | {running.admin_password} if s in text]
+    assert not leaked, f"{running.name}: {len(leaked)} submitted secrets found in the server log"
+
+
+@pytest.fixture
+def api(server: RunningServer) -> Iterator[Api]:
+    """A checking client with a client address of its own (``X-Forwarded-For``)."""
+    with Api(server) as client:
+        yield client
+
+
+@pytest.fixture
+def services_only(server: RunningServer) -> RunningServer:
+    """Skip unless the app runs on PostgreSQL + Redis with several workers."""
+    if server.backend != "services":
+        pytest.skip("needs the PostgreSQL + Redis run")
+    return server

@@ -1,0 +1,216 @@
+"""paginate_queryset / paginate_queryset_cursor on SQLite and real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connections
+from django.db.models import F
+from tests.djangoproject.testapp.models import Article, Tag
+
+from backendkit.adapters.django import paginate_queryset, paginate_queryset_cursor
+from backendkit.cursor import CursorCodec
+from backendkit.errors import ValidationFailed
+from backendkit.pagination import CursorParams, PageParams
+
+CODEC = CursorCodec([b"django-pagination-tests-key-0123"])
+SORT_FIELDS = {"title": "title", "rank": "rank", "category": "category", "created": "created"}
+BASE = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def articles(alias: str) -> Iterator[Any]:
+    """21 articles with heavy ties and NULLs; removed after the test."""
+    Article.objects.using(alias).bulk_create(
+        [
+            Article(
+                title=["alpha", "Alpha", "beta", "gamma"][i % 4],
+                rank=None if i % 3 == 0 else i % 4,
+                category=[None, "x", "y"][i % 3],
+                created=BASE + dt.timedelta(hours=i % 5),
+            )
+            for i in range(21)
+        ]
+    )
+    yield Article.objects.using(alias).all()
+    Tag.objects.using(alias).all().delete()
+    Article.objects.using(alias).all().delete()
+
+
+def _db_order(qs: Any, sort: str) -> list[int]:
+    """The database's own ORDER BY (NULL greatest, PK tie-breaker), independent of the code."""
+    terms = []
+    for part in sort.split(","):
+        desc = part.startswith("-")
+        name = SORT_FIELDS[part.lstrip("-")]
+        terms.append(F(name).desc(nulls_first=True) if desc else F(name).asc(nulls_last=True))
+    last_desc = sort.split(",")[-1].startswith("-")
+    terms.append(F("id").desc() if last_desc else F("id").asc())
+    return list(qs.order_by(*terms).values_list("id", flat=True))
+
+
+def test_offset_page_with_exact_count(articles: Any) -> None:
+    """Page 2 of 5 per page: the rows, the exact total and hasNext."""
+    page = paginate_queryset(
+        articles, PageParams(page=2, per_page=5), sort="-created", sort_fields=SORT_FIELDS
+    )
+    assert [a.id for a in page.items] == _db_order(articles, "-created")[5:10]
+    assert (page.total, page.total_pages, page.has_next) == (21, 5, True)
+
+
+def test_short_and_past_the_end_pages(articles: Any) -> None:
+    """A short page tells the total; past the end the total stays true."""
+    last = paginate_queryset(articles, PageParams(page=5, per_page=5))
+    assert (len(last.items), last.total, last.has_next) == (1, 21, False)
+    past = paginate_queryset(articles, PageParams(page=9, per_page=5))
+    assert (past.items, past.total) == ([], 21)
+    none = paginate_queryset(articles.filter(title="none"), PageParams())
+    assert (none.total, none.has_next) == (0, False)
+
+
+def test_count_none_and_estimated(articles: Any) -> None:
+    """none: no total, hasNext from an extra row; estimated: exact below the threshold."""
+    page = paginate_queryset(articles, PageParams(page=4, per_page=5), count="none")
+    assert (page.total, page.has_next) == (None, True)
+    page = paginate_queryset(articles, PageParams(page=5, per_page=5), count="none")
+    assert page.has_next is False
+    estimated = paginate_queryset(articles, PageParams(page=1, per_page=5), count="estimated")
+    assert estimated.total == 21
+    planned = paginate_queryset(
+        articles, PageParams(page=2, per_page=5), count="estimated", estimate_threshold=0
+    )
+    assert planned.total is not None
+    assert planned.total >= 11
+    with pytest.raises(ValueError, match="count strategy"):
+        paginate_queryset(articles, PageParams(page=2), count="nope")  # type: ignore[arg-type]
+
+
+def test_count_with_joins_and_distinct(articles: Any, alias: str) -> None:
+    """The total counts distinct articles, not joined tag rows."""
+    first = list(articles.order_by("id")[:3])
+    Tag.objects.using(alias).bulk_create(
+        [Tag(article=a, name=n) for a in first for n in ("red", "blue")]
+    )
+    qs = articles.filter(tags__name__in=["red", "blue"]).distinct()
+    page = paginate_queryset(qs, PageParams(page=2, per_page=2))
+    assert (page.total, len(page.items)) == (3, 1)
+    page = paginate_queryset(qs, PageParams(page=1, per_page=2))
+    assert page.total == 3
+
+
+def test_sort_is_allowlisted_and_offset_capped(articles: Any) -> None:
+    """Unknown sort fields and too-deep pages are VALIDATION_ERRORs naming the field."""
+    with pytest.raises(ValidationFailed) as info:
+        paginate_queryset(articles, PageParams(), sort="secret", sort_fields=SORT_FIELDS)
+    assert [d.field for d in info.value.details] == ["sort"]
+    with pytest.raises(ValidationFailed) as info:
+        paginate_queryset(articles, PageParams(page=3, per_page=10), max_offset=10)
+    assert [d.field for d in info.value.details] == ["page"]
+    ok = paginate_queryset(articles, PageParams(page=2, per_page=10), max_offset=10)
+    assert len(ok.items) == 10
+
+
+@pytest.mark.parametrize("sort", ["rank", "-rank", "category,title", "-category,rank", "title"])
+def test_cursor_walk_both_ways_in_database_order(articles: Any, sort: str) -> None:
+    """Every article exactly once, in the database's order, walking forward and back."""
+    expected = _db_order(articles, sort)
+    for per_page in (1, 4, 25):
+        seen: list[int] = []
+        page = paginate_queryset_cursor(
+            articles,
+            CursorParams(per_page=per_page),
+            codec=CODEC,
+            sort=sort,
+            sort_fields=SORT_FIELDS,
+        )
+        seen += [a.id for a in page.items]
+        while page.has_next:
+            assert len(seen) <= len(expected)
+            page = paginate_queryset_cursor(
+                articles,
+                CursorParams(cursor=page.next_cursor, per_page=per_page),
+                codec=CODEC,
+                sort=sort,
+                sort_fields=SORT_FIELDS,
+            )
+            seen += [a.id for a in page.items]
+        assert seen == expected
+        back = [a.id for a in page.items]
+        while page.has_prev:
+            assert len(back) <= len(expected)
+            page = paginate_queryset_cursor(
+                articles,
+                CursorParams(cursor=page.prev_cursor, per_page=per_page),
+                codec=CODEC,
+                sort=sort,
+                sort_fields=SORT_FIELDS,
+            )
+            back = [a.id for a in page.items] + back
+        assert back == expected
+
+
+def test_cursor_is_bound_to_sort_and_filters(articles: Any) -> None:
+    """A cursor used with another sort or other filters is refused; the same query works."""
+    page = paginate_queryset_cursor(
+        articles,
+        CursorParams(per_page=3),
+        codec=CODEC,
+        sort="rank",
+        sort_fields=SORT_FIELDS,
+        filters={"a": 1},
+    )
+    params = CursorParams(cursor=page.next_cursor, per_page=3)
+    for kwargs in ({"sort": "-rank", "filters": {"a": 1}}, {"sort": "rank", "filters": {"a": 2}}):
+        with pytest.raises(ValidationFailed):
+            paginate_queryset_cursor(
+                articles, params, codec=CODEC, sort_fields=SORT_FIELDS, **kwargs
+            )
+    again = paginate_queryset_cursor(
+        articles, params, codec=CODEC, sort="rank", sort_fields=SORT_FIELDS, filters={"a": 1}
+    )
+    assert len(again.items) == 3
+
+
+def test_cursor_past_the_end_offers_the_way_back(articles: Any) -> None:
+    """After the rows beyond a cursor are deleted, the empty page links back to them."""
+    first = paginate_queryset_cursor(articles, CursorParams(per_page=3), codec=CODEC)
+    articles.filter(id__gt=first.items[-1].id).delete()
+    empty = paginate_queryset_cursor(
+        articles, CursorParams(cursor=first.next_cursor, per_page=3), codec=CODEC
+    )
+    assert (empty.items, empty.has_next, empty.has_prev) == ([], False, True)
+    back = paginate_queryset_cursor(
+        articles, CursorParams(cursor=empty.prev_cursor, per_page=3), codec=CODEC
+    )
+    assert [a.id for a in back.items] == [a.id for a in first.items]
+    articles.all().delete()
+    gone = paginate_queryset_cursor(
+        articles,
+        CursorParams(cursor=back.prev_cursor or empty.prev_cursor, per_page=3),
+        codec=CODEC,
+    )
+    assert gone.items == []
+    assert gone.next_cursor is not None
+
+
+def test_cursor_paging_never_counts(articles: Any, alias: str) -> None:
+    """A non-null sort is one query per page, and no COUNT is ever sent."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connections[alias]) as queries:
+        page = paginate_queryset_cursor(
+            articles, CursorParams(per_page=5), codec=CODEC, sort="created", sort_fields=SORT_FIELDS
+        )
+        paginate_queryset_cursor(
+            articles,
+            CursorParams(cursor=page.next_cursor, per_page=5),
+            codec=CODEC,
+            sort="created",
+            sort_fields=SORT_FIELDS,
+        )
+    assert len(queries.captured_queries) == 2
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    assert " OR " not in queries.captured_queries[1]["sql"].split("WHERE", 1)[1].upper()
