@@ -88,11 +88,31 @@ def measure(fn: Callable[[], Any], *, min_time: float = 0.25, min_runs: int = 5)
         fn()
     samples: list[float] = []
     started = time.perf_counter()
-    while len(samples) < min_runs or (time.perf_counter() - started < min_time and len(samples) < 300):
+    while len(samples) < min_runs or (
+        time.perf_counter() - started < min_time and len(samples) < 300
+    ):
         t0 = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t0)
     return statistics.median(samples)
+
+
+def measure_interleaved(
+    fns: dict[str, Callable[[], Any]], *, min_time: float = 0.3, min_runs: int = 3
+) -> dict[str, float]:
+    """Median seconds per call of each function, run in turns so drift hits all alike."""
+    for fn in fns.values():
+        fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    started = time.perf_counter()
+    rounds = 0
+    while rounds < min_runs or (time.perf_counter() - started < min_time and rounds < 200):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+        rounds += 1
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def ms(seconds: float) -> float:
@@ -133,10 +153,12 @@ def database(kind: str, rows: int) -> Iterator[sa.Engine]:
                 with cursor.copy(copy_sql) as copy:
                     for row in _rows(rows):
                         copy.write_row(row)
-                cursor.execute("ANALYZE bench_rows")
                 raw.commit()
             finally:
                 raw.close()
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                # Statistics and the visibility map now, so autovacuum does not run mid-benchmark.
+                conn.exec_driver_sql("VACUUM ANALYZE bench_rows")
             yield engine
         finally:
             engine.dispose()
@@ -174,9 +196,11 @@ def _cursor_at(repo: RowRepository, session: Session, sort: str, position: int) 
     if position == 0:
         return None
     keys = repo.sort_keys(sort)
-    stmt = repo.statements.ordered(
-        sa.select(*(key.column for key in keys)), keys
-    ).offset(position - 1).limit(1)
+    stmt = (
+        repo.statements.ordered(sa.select(*(key.column for key in keys)), keys)
+        .offset(position - 1)
+        .limit(1)
+    )
     values = tuple(session.execute(stmt).one())
     payload = CursorState(values).to_payload()
     return CODEC.encode(payload, binding=repo._binding(keys, ()))
@@ -194,7 +218,8 @@ def depth_scenario(engine: sa.Engine, kind: str, rows: int, sort: str) -> dict[s
             page_params = PageParams(page=depth, per_page=PER_PAGE)
             by_cursor = [r.id for r in repo.list_cursor(cursor_params, sort=sort).items]
             by_offset = [r.id for r in repo.list_page(page_params, sort=sort, count="none").items]
-            assert by_cursor == by_offset and len(by_cursor) == PER_PAGE, (kind, sort, depth)
+            assert by_cursor == by_offset, (kind, sort, depth)
+            assert len(by_cursor) == PER_PAGE, (kind, sort, depth)
             result["cursor_ms"].append(
                 ms(measure(lambda p=cursor_params: repo.list_cursor(p, sort=sort)))
             )
@@ -234,14 +259,17 @@ def overhead_scenario(engine: sa.Engine) -> dict[str, Any]:
         assert [r.id for r in ours()] == [r.id for r in core()][:PER_PAGE]
         assert [r.id for r in orm()][:PER_PAGE] == [r.id for r in ours()]
         cursor_params = CursorParams(per_page=PER_PAGE)
-        return {
-            "repository_ms": ms(measure(ours, min_time=0.5)),
-            "repository_cursor_ms": ms(
-                measure(lambda: repo.list_cursor(cursor_params, sort="-createdAt"), min_time=0.5)
-            ),
-            "core_ms": ms(measure(core, min_time=0.5)),
-            "orm_ms": ms(measure(orm, min_time=0.5)),
-        }
+        timings = measure_interleaved(
+            {
+                "repository_ms": ours,
+                "repository_cursor_ms": lambda: repo.list_cursor(cursor_params, sort="-createdAt"),
+                "core_ms": core,
+                "orm_ms": orm,
+            },
+            min_time=1.0,
+            min_runs=50,
+        )
+        return {name: ms(value) for name, value in timings.items()}
 
 
 def count_scenario(engine: sa.Engine) -> dict[str, Any]:
@@ -249,14 +277,19 @@ def count_scenario(engine: sa.Engine) -> dict[str, Any]:
     with Session(engine) as session:
         repo = RowRepository(session, cursor_codec=CODEC)
         params = PageParams(page=2, per_page=PER_PAGE)
-        for label, filters in (("all rows", None), ("filtered (score >= 500)", {"score[gte]": "500"})):
+        for label, filters in (
+            ("all rows", None),
+            ("filtered (score >= 500)", {"score[gte]": "500"}),
+        ):
             row: dict[str, Any] = {}
             for strategy in ("exact", "estimated", "none"):
                 page = repo.list_page(params, filters=filters, count=strategy)  # type: ignore[arg-type]
                 row[strategy] = {
                     "ms": ms(
                         measure(
-                            lambda s=strategy, f=filters: repo.list_page(params, filters=f, count=s),
+                            lambda s=strategy, f=filters: repo.list_page(
+                                params, filters=f, count=s
+                            ),
                             min_time=0.2,
                             min_runs=3,
                         )
@@ -291,9 +324,6 @@ def peers_scenario(engine: sa.Engine, rows: int) -> dict[str, Any]:
                 page = ours_repo.list_page(p, sort="-createdAt")
                 return [r.id for r in page.items], page.total
 
-            def ours_cursor_equivalent() -> None:
-                return None
-
             def advanced(o: int = offset) -> tuple[list[int], int]:
                 items, total = aa_repo.list_and_count(
                     LimitOffset(limit=PER_PAGE, offset=o),
@@ -309,11 +339,10 @@ def peers_scenario(engine: sa.Engine, rows: int) -> dict[str, Any]:
             reference = ours()
             assert advanced() == reference, "advanced-alchemy returned other rows"
             assert fastapi() == reference, "fastapi-pagination returned other rows"
-            out[f"page {page_number}"] = {
-                "backendkit": ms(measure(ours, min_time=0.3, min_runs=3)),
-                "advanced-alchemy": ms(measure(advanced, min_time=0.3, min_runs=3)),
-                "fastapi-pagination": ms(measure(fastapi, min_time=0.3, min_runs=3)),
-            }
+            timings = measure_interleaved(
+                {"backendkit": ours, "advanced-alchemy": advanced, "fastapi-pagination": fastapi}
+            )
+            out[f"page {page_number}"] = {name: ms(value) for name, value in timings.items()}
             session.expunge_all()
     return out
 
@@ -333,7 +362,10 @@ def run(kind: str, rows: int) -> dict[str, Any]:
             for depth, c, o in zip(
                 scenario["depths"], scenario["cursor_ms"], scenario["offset_ms"], strict=True
             ):
-                print(f"    {depth:>7,}: cursor {c:9.3f} ms   offset {o:10.3f} ms   offset/cursor {o / c:8.1f}x")
+                print(
+                    f"    {depth:>7,}: cursor {c:9.3f} ms   offset {o:10.3f} ms"
+                    f"   offset/cursor {o / c:8.1f}x"
+                )
             print(
                 f"    deepest/first: cursor {scenario['cursor_deepest_vs_first']:.2f}x "
                 f"(goal <= 1.2x), offset {scenario['offset_deepest_vs_first']:.1f}x"
@@ -348,9 +380,7 @@ def run(kind: str, rows: int) -> dict[str, Any]:
         )
         result["count"] = count_scenario(engine)
         for label, row in result["count"].items():
-            parts = ", ".join(
-                f"{k} {v['ms']:.3f} ms (total {v['total']})" for k, v in row.items()
-            )
+            parts = ", ".join(f"{k} {v['ms']:.3f} ms (total {v['total']})" for k, v in row.items())
             print(f"  page 2 with count, {label}: {parts}")
         result["peers"] = peers_scenario(engine, rows)
         for label, row in result["peers"].items():
@@ -359,7 +389,9 @@ def run(kind: str, rows: int) -> dict[str, Any]:
                 continue
             ours = row["backendkit"]
             parts = ", ".join(
-                f"{k} {v:.3f} ms ({v / ours:.2f}x of ours)" for k, v in row.items() if k != "backendkit"
+                f"{k} {v:.3f} ms ({v / ours:.2f}x of ours)"
+                for k, v in row.items()
+                if k != "backendkit"
             )
             print(f"  {label} with exact total: backendkit {ours:.3f} ms; {parts}")
     return result
@@ -389,7 +421,7 @@ def as_report(results: dict[str, Any]) -> dict[str, Any]:
             {
                 "name": f"{kind}: first 20-row page, repository vs raw SQLAlchemy",
                 "unit": "ms",
-                "description": "`Repository.list_page(count=\"none\")` against the same SELECT "
+                "description": '`Repository.list_page(count="none")` against the same SELECT '
                 "in SQLAlchemy Core (rows) and the plain ORM (objects).",
                 "note": "The repository returns ORM objects: most of the gap to Core is "
                 "SQLAlchemy's ORM loading, which the plain-ORM row shows too.",

@@ -10,6 +10,8 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backendkit.adapters.drf.ContentNegotiation",
     # Responses wrapped in {"success": true, "data": ...}.
     "DEFAULT_RENDERER_CLASSES": ["backendkit.adapters.drf.EnvelopeJSONRenderer"],
+    # List views answer the page envelope ({"data": [...], "pagination": {...}}).
+    "DEFAULT_PAGINATION_CLASS": "backendkit.adapters.drf.PagePagination",
     # No AnonymousUser: request.user is None without credentials.
     "UNAUTHENTICATED_USER": None,
 }

@@ -1,56 +1,40 @@
 """The Django and DRF apps of the shared error-path suite, plus the views test_django/test_drf use.
 
-Django is configured once per process (``tests.djangoproject.settings``); each harness swaps
-in its own kit through ``BACKENDKIT["KIT"] = "tests.adapters._django_app.current_kit"`` and
-routes requests to its own URLconf by setting ``request.urlconf`` (a per-request Django
-feature), so harnesses never change global settings while requests are in flight.
+Django is configured once per process (``tests.djangoproject.settings``, whose
+``BACKENDKIT["KIT"]`` is ``tests.adapters._django_app.current_kit``); each harness swaps in
+its own kit there and routes requests to its own URLconf by setting ``request.urlconf`` (a
+per-request Django feature), so harnesses never change global settings while requests are
+in flight.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json as jsonlib
 import os
 from typing import Any
 
 import django
 from django.apps import apps
-from django.test.utils import override_settings
 
-
-def _settings_module() -> str:
-    # The shared test project, once it exists; this folder's fallback until then.
-    try:
-        found = importlib.util.find_spec("tests.djangoproject.settings") is not None
-    except ModuleNotFoundError:
-        found = False
-    return "tests.djangoproject.settings" if found else "tests.adapters._django_settings"
-
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", _settings_module())
+# The shared test project (tests/djangoproject); Django is configured once per process.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.djangoproject.settings")
 if not apps.ready:
     django.setup()
 
-from tests.adapters._django_settings import ADAPTER_SETTINGS  # noqa: E402
+from django import forms
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.test import Client
+from django.test.client import ClientHandler
+from django.urls import path
+from django.views import View
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from tests.adapters._apps import SECRET, EchoIn, Harness, Probe, Result, make_kit
 
-# Whatever the project settings say, the adapter tests run with this configuration (kept on
-# for the rest of the process: harness requests may run on several threads at once).
-override_settings(**ADAPTER_SETTINGS).enable()
-
-from django import forms  # noqa: E402
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.client import ClientHandler  # noqa: E402
-from django.urls import path  # noqa: E402
-from django.views import View  # noqa: E402
-from django.views.decorators.http import require_GET, require_POST  # noqa: E402
-from rest_framework import serializers  # noqa: E402
-from rest_framework.permissions import IsAuthenticated  # noqa: E402
-from rest_framework.response import Response  # noqa: E402
-from rest_framework.views import APIView  # noqa: E402
-from tests.adapters._apps import SECRET, EchoIn, Harness, Probe, Result, make_kit  # noqa: E402
-
-from backendkit.adapters.django import (  # noqa: E402
+from backendkit.adapters.django import (
     AuthRequiredMixin,
     RateLimitMixin,
     get_principal,
@@ -61,11 +45,11 @@ from backendkit.adapters.django import (  # noqa: E402
     reset_config,
     success_response,
 )
-from backendkit.adapters.drf import has_roles, throttle_for  # noqa: E402
-from backendkit.errors import Conflict  # noqa: E402
-from backendkit.logging import current_request_id  # noqa: E402
-from backendkit.validation import validate  # noqa: E402
-from backendkit.web import WebKit, page_params  # noqa: E402
+from backendkit.adapters.drf import has_roles, throttle_for
+from backendkit.errors import Conflict
+from backendkit.logging import current_request_id
+from backendkit.validation import validate
+from backendkit.web import WebKit, page_params
 
 # --------------------------------------------------------------------------- the kit
 

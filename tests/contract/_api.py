@@ -90,8 +90,14 @@ class Api:
     def __init__(self, server: RunningServer, address: str | None = None) -> None:
         self.server = server
         self.address = address or new_address()
+        # With several workers, a new connection per request spreads the requests over
+        # them (a keep-alive connection stays with one worker).
+        keepalive = 0 if server.workers > 1 else 20
         self.http = httpx.Client(
-            base_url=server.url, headers={"X-Forwarded-For": self.address}, timeout=30.0
+            base_url=server.url,
+            headers={"X-Forwarded-For": self.address},
+            timeout=30.0,
+            limits=httpx.Limits(max_keepalive_connections=keepalive),
         )
 
     def close(self) -> None:

@@ -108,3 +108,15 @@ def services_only(server: RunningServer) -> RunningServer:
     if server.backend != "services":
         pytest.skip("needs the PostgreSQL + Redis run")
     return server
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the hostile-input fuzz's histogram of statuses and error codes, per app."""
+    from tests.contract._fuzz_stats import STATS
+
+    if not STATS:
+        return
+    terminalreporter.section("hostile-input fuzz: statuses and error codes")
+    for name, stats in sorted(STATS.items()):
+        for line in stats.lines(name):
+            terminalreporter.write_line(line)

@@ -76,3 +76,17 @@ DATABASES: dict[str, dict[str, Any]] = {
     },
     "postgres": {**_POSTGRES, "TEST": {"NAME": f"bk_django_{_RUN}_pg"}},
 }
+
+# backendkit's Django and DRF adapters (tests/adapters/): each test's kit comes from
+# tests.adapters._django_app.current_kit; the harness apps serve the whole site as an API
+# (tests that need HTML paths narrow API_PREFIXES with override_settings).
+BACKENDKIT = {"KIT": "tests.adapters._django_app.current_kit", "API_PREFIXES": ["/"]}
+CSRF_FAILURE_VIEW = "backendkit.adapters.django.views.csrf_failure"
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "backendkit.adapters.drf.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["backendkit.adapters.drf.JWTAuthentication"],
+    "DEFAULT_PARSER_CLASSES": ["backendkit.adapters.drf.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backendkit.adapters.drf.ContentNegotiation",
+    "DEFAULT_RENDERER_CLASSES": ["backendkit.adapters.drf.EnvelopeJSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}

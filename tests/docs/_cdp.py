@@ -181,7 +181,7 @@ class Tab:
             self._ws.settimeout(quiet)
             try:
                 message = json.loads(self._ws.receive())
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 break
             finally:
                 self._ws.settimeout(30.0)
@@ -259,7 +259,9 @@ def report_event(report: PageReport, event: dict[str, Any], local_host: str) -> 
         report.errors.append(f"console.{params['type']}: {args}")
     elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
         entry = params["entry"]
-        report.errors.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}")
+        report.errors.append(
+            f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}"
+        )
     elif method == "Network.loadingFailed" and not params.get("canceled"):
         report.errors.append(f"request failed: {params.get('errorText')} ({params.get('type')})")
     elif method == "Network.responseReceived" and params["response"].get("status", 200) >= 400:

@@ -169,7 +169,9 @@ def test_site_loads_nothing_from_the_network(site: Path) -> None:
                 remote.append(f"{page.relative_to(site)}: <{tag} {attribute}={ref!r}>")
     for sheet in sorted(site.rglob("*.css")):
         text = sheet.read_text(encoding="utf-8", errors="replace")
-        remote.extend(f"{sheet.relative_to(site)}: {m.group(0)}" for m in _REMOTE_CSS.finditer(text))
+        remote.extend(
+            f"{sheet.relative_to(site)}: {m.group(0)}" for m in _REMOTE_CSS.finditer(text)
+        )
     assert remote == [], "\n".join(remote[:50])
 
 
@@ -207,7 +209,7 @@ def browser() -> Iterator[Browser]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -28,6 +28,7 @@ from backendkit.cache._flow import (
     Shared,
     Store,
     call_flow,
+    follower_result,
     new_token,
 )
 from backendkit.cache._keys import EntryKeys, entry_keys, namespace_key, validate_name
@@ -262,6 +263,13 @@ class Cache:
     def _run(self, plan: Plan, keys: EntryKeys, loader: Callable[[], Any]) -> CacheResult[Any]:
         """Read, and drive the flow with plain calls unless the read was a fresh hit."""
         backend = self._sync_backend()
+        # A load of this key already under way answers this call too: no read needed.
+        pending = self._flights.peek(keys.entry)
+        if pending is not None:
+            shared = self._flights.wait(pending)
+            if shared is not RETRY:
+                plan.stats.incr("misses")
+                return follower_result(plan, shared).result
         try:
             reading = plan.examine(keys, backend.run(Read(keys)))
             self._degraded = False
@@ -321,6 +329,12 @@ class Cache:
     ) -> CacheResult[Any]:
         """Read, and drive the flow with awaits unless the read was a fresh hit."""
         backend = self._async_backend()
+        pending = self._aflights.peek(keys.entry)
+        if pending is not None:
+            shared = await self._aflights.wait(pending)
+            if shared is not RETRY:
+                plan.stats.incr("misses")
+                return follower_result(plan, shared).result
         try:
             reading = plan.examine(keys, await backend.arun(Read(keys)))
             self._degraded = False

@@ -31,9 +31,10 @@ RETRY: Any = _Retry()
 
 
 class _Flight:
-    __slots__ = ("error", "event", "result", "waiters")
+    __slots__ = ("error", "event", "refresh", "result", "waiters")
 
-    def __init__(self) -> None:
+    def __init__(self, refresh: bool = False) -> None:
+        self.refresh = refresh
         self.event = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -57,12 +58,26 @@ class SingleFlight(Generic[T]):
         with self._lock:
             flight = self._flights.get(key)
             if flight is None:
-                flight = self._flights[key] = _Flight()
+                flight = self._flights[key] = _Flight(refresh=try_only)
                 return True, flight
             if try_only:
                 return False, None
             flight.waiters += 1
             return False, flight
+
+    def peek(self, key: str) -> _Flight | None:
+        """Follow the load of ``key`` already under way, if any (no flight is created).
+
+        A refresh of a readable entry is not joined: the caller reads that entry instead.
+        """
+        flight = self._flights.get(key)  # a dict read is atomic; re-checked under the lock
+        if flight is None or flight.refresh:
+            return None
+        with self._lock:
+            if self._flights.get(key) is not flight:
+                return None
+            flight.waiters += 1
+            return flight
 
     def wait(self, flight: _Flight) -> T:
         """Block until the leader finishes; return its result or raise its exception."""
@@ -99,9 +114,10 @@ class SingleFlight(Generic[T]):
 
 
 class _AsyncFlight:
-    __slots__ = ("future", "waiters")
+    __slots__ = ("future", "refresh", "waiters")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, refresh: bool = False) -> None:
+        self.refresh = refresh
         self.future: asyncio.Future[Any] = loop.create_future()
         self.waiters = 0
 
@@ -121,12 +137,25 @@ class AsyncSingleFlight(Generic[T]):
         with self._lock:
             flight = self._flights.get(slot)
             if flight is None or flight.future.get_loop() is not loop:
-                flight = self._flights[slot] = _AsyncFlight(loop)
+                flight = self._flights[slot] = _AsyncFlight(loop, refresh=try_only)
                 return True, flight
             if try_only:
                 return False, None
             flight.waiters += 1
             return False, flight
+
+    def peek(self, key: str) -> _AsyncFlight | None:
+        """Follow the load of ``key`` under way on the running loop, if any (see `SingleFlight`)."""
+        loop = asyncio.get_running_loop()
+        slot = (id(loop), key)
+        flight = self._flights.get(slot)
+        if flight is None or flight.refresh or flight.future.get_loop() is not loop:
+            return None
+        with self._lock:
+            if self._flights.get(slot) is not flight:
+                return None
+            flight.waiters += 1
+            return flight
 
     async def wait(self, flight: _AsyncFlight) -> T:
         """Wait for the leader; a cancelled follower does not cancel the flight."""

@@ -58,7 +58,7 @@ class FilterField:
 
     Args:
         column: The mapped attribute or SQL expression compared.
-        *ops: Allowed operators, from [`OPERATORS`][backendkit.repository.OPERATORS].
+        *ops: Allowed operators, from ``OPERATORS``.
             Defaults to ``"eq"`` and ``"in"``.
         python_type: Type client values are converted to; defaults to the column's type.
 

@@ -56,6 +56,7 @@ class RepositorySpec(Generic[ModelT]):
     version_name: str | None = None
     updated_at_name: str | None = None
     options: tuple[ORMOption, ...] = field(default=())
+    eager: bool = False
 
 
 class Statements(Generic[ModelT]):

@@ -116,3 +116,34 @@ async def test_async_errors_and_cancelled_leader() -> None:
     sf.fail("k", flight3, asyncio.CancelledError())
     assert await sf.wait(follower3) is RETRY
     sf.finish("k", flight3, "late")  # finishing twice is harmless
+
+
+def test_peek_follows_loads_but_not_refreshes() -> None:
+    """peek joins a miss flight, never a refresh flight, and creates none itself."""
+    sf: SingleFlight[str] = SingleFlight()
+    assert sf.peek("k") is None
+    _, load = sf.join("k")
+    assert load is not None
+    follower = sf.peek("k")
+    assert follower is load
+    assert sf.waiters("k") == 1
+    sf.finish("k", load, "v")
+    assert sf.wait(follower) == "v"
+    _, refresh = sf.join("r", try_only=True)
+    assert refresh is not None
+    assert sf.peek("r") is None
+
+
+async def test_async_peek_follows_loads_but_not_refreshes() -> None:
+    """The async twin of peek."""
+    sf: AsyncSingleFlight[str] = AsyncSingleFlight()
+    assert sf.peek("k") is None
+    _, load = sf.join("k")
+    assert load is not None
+    follower = sf.peek("k")
+    assert follower is load
+    sf.finish("k", load, "v")
+    assert await sf.wait(follower) == "v"
+    _, refresh = sf.join("r", try_only=True)
+    assert refresh is not None
+    assert sf.peek("r") is None

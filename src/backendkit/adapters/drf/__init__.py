@@ -31,6 +31,7 @@ from backendkit.adapters.drf._exceptions import (  # noqa: E402
     as_api_exception,
     exception_handler,
 )
+from backendkit.adapters.drf._pagination import CursorPagination, PagePagination  # noqa: E402
 from backendkit.adapters.drf._parsers import ContentNegotiation, JSONParser  # noqa: E402
 from backendkit.adapters.drf._renderers import EnvelopeJSONRenderer  # noqa: E402
 from backendkit.adapters.drf._throttling import (  # noqa: E402
@@ -42,9 +43,11 @@ from backendkit.adapters.drf._throttling import (  # noqa: E402
 __all__ = [
     "BackendKitAPIException",
     "ContentNegotiation",
+    "CursorPagination",
     "EnvelopeJSONRenderer",
     "JSONParser",
     "JWTAuthentication",
+    "PagePagination",
     "RateLimitHeadersMixin",
     "RuleThrottle",
     "TokenUser",

@@ -1,0 +1,38 @@
+"""urls.py: a first Django endpoint on backendkit."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
+
+from backendkit.adapters.django import json_body, success_response
+from backendkit.errors import NotFound
+from backendkit.validation import ApiModel
+
+
+class NewNote(ApiModel):
+    title: str
+    body: str = ""
+
+
+NOTES: dict[int, dict[str, object]] = {}
+
+
+@require_POST  # other methods: a 405 METHOD_NOT_ALLOWED envelope
+@json_body(NewNote)  # 415 / 413 / 400 / VALIDATION_ERROR before the view runs
+def create_note(request: HttpRequest, body: NewNote) -> HttpResponse:
+    note = {"id": len(NOTES) + 1, **body.model_dump(by_alias=True)}
+    NOTES[note["id"]] = note
+    return success_response(note, message="Note created", status=201)
+
+
+@require_GET
+def get_note(request: HttpRequest, note_id: int) -> HttpResponse:
+    if note_id not in NOTES:
+        raise NotFound("Note not found")
+    return success_response(NOTES[note_id])
+
+
+urlpatterns = [
+    path("api/notes", create_note),
+    path("api/notes/<int:note_id>", get_note),
+]

@@ -1,0 +1,12 @@
+"""settings.py: the lines that add backendkit to a Django project."""
+
+MIDDLEWARE = [
+    "backendkit.adapters.django.BackendKitMiddleware",  # first: it sees every response
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+BACKENDKIT = {
+    "API_PREFIXES": ["/api/"],  # envelopes for these paths; the rest stays Django's
+}
+APPEND_SLASH = False  # a POST to /api/notes must not be redirected (losing its body)

@@ -1,0 +1,46 @@
+"""notes.py: a first Flask endpoint on backendkit.
+
+Run it: BACKENDKIT_ENV=development flask --app notes run
+"""
+
+from typing import Any
+
+from flask import Flask
+
+from backendkit.adapters.flask import BackendKit, json_body
+from backendkit.errors import NotFound
+from backendkit.responses import success
+from backendkit.settings import Settings
+from backendkit.validation import ApiModel
+from backendkit.web import WebKit
+
+
+class NewNote(ApiModel):
+    title: str
+    body: str = ""
+
+
+class Note(NewNote):
+    id: int
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    app = Flask(__name__)
+    # Envelopes, the error catalogue, request ids, security headers, access log.
+    BackendKit(app, kit=WebKit.from_settings(settings))  # settings=None: BACKENDKIT_* variables
+    notes: dict[int, Note] = {}
+
+    @app.post("/notes")
+    @json_body(NewNote)
+    def create_note(body: NewNote) -> Any:
+        note = Note(id=len(notes) + 1, **body.model_dump())
+        notes[note.id] = note
+        return success(note, "Note created"), 201
+
+    @app.get("/notes/<int:note_id>")
+    def get_note(note_id: int) -> Any:
+        if note_id not in notes:
+            raise NotFound("Note not found")
+        return success(notes[note_id])
+
+    return app
