@@ -5,21 +5,22 @@ from backendkit.responses import error_response, render_json, success
 from backendkit.validation import ApiModel, parse_json, validate
 
 
-class SignUp(ApiModel):  # camelCase on the wire, snake_case in Python, extra fields refused
+class SignUp(ApiModel):  # camelCase on the wire, snake_case in Python
     email: Email
     display_name: str
 
 
 # Input: a size-capped JSON parse, then validation into a typed model.
-signup = validate(SignUp, parse_json(b'{"email": "Ada@Example.com", "displayName": "Ada"}'))
+body = b'{"email": "Ada@Example.com", "displayName": "Ada"}'
+signup = validate(SignUp, parse_json(body))
 assert signup.email == "ada@example.com"
 
-# Output: the same envelope from Flask, FastAPI, Django or your own adapter.
+# Output: the same envelope from Flask, FastAPI, Django or your adapter.
 assert render_json(success({"displayName": signup.display_name}, "Welcome")) == (
     b'{"success":true,"data":{"displayName":"Ada"},"message":"Welcome"}'
 )
 
-# Errors: one catalogue, field-level details, the submitted value never echoed back.
+# Errors: one catalogue, field-level details, the input never echoed back.
 try:
     validate(SignUp, {"email": "not-an-email", "displayName": "Ada"})
 except ValidationFailed as exc:

@@ -103,7 +103,10 @@ def main() -> None:
         uvicorn.Config(create_app(config), host=HOST, port=config.port, log_config=None),
         banner(config),
     )
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl+C: uvicorn has already shut down cleanly
+        return
     if not server.started:  # the port was taken, or the app failed to start
         sys.exit(1)
 

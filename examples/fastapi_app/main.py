@@ -42,7 +42,12 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
         await services.setup_database()
         yield  # backendkit's install() closes the kit (and so the services) at shutdown
 
-    app = FastAPI(title="backendkit example: users (FastAPI)", version="1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="backendkit example: users (FastAPI)",
+        version="1.0",
+        lifespan=lifespan,
+        redirect_slashes=False,  # an API answers 404, not a redirect, for "/users/"
+    )
     app.state.services = services
     install(app, kit)
     add_health_route(app, "/health", database=services.engine, redis=services.redis)

@@ -35,6 +35,8 @@ def create_app(config: ExampleConfig | None = None) -> Flask:
         )
     services = build_services(config)
     app = Flask(__name__)
+    # An API answers 404 rather than redirecting "/api//users" to "/api/users".
+    app.url_map.merge_slashes = False
     app.extensions[EXTENSION] = services
     BackendKit(
         app,

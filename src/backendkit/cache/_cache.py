@@ -1,42 +1,33 @@
 """`Cache`: one object for sync and async code, on ``memory://`` or Redis.
 
 The cache owns the backend (or the connectors it was handed), the in-process flights, the
-counters and the defaults its decorators inherit. It also holds the two thin shells that
-drive the I/O-free flow of ``_flow.py``: ``_run`` with plain calls and ``_arun`` with
-``await``. Nothing else differs between sync and async.
+counters and the defaults its decorators inherit. The shells that drive the I/O-free flow
+of ``_flow.py`` for each call live in ``_shell.py``.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 from urllib.parse import parse_qs, urlsplit
 
 from backendkit.cache._flow import (
-    FAILED_READ,
     Bump,
     Delete,
-    FlowResult,
-    Join,
-    Load,
     Op,
     Plan,
     Read,
     Shared,
     Store,
-    call_flow,
-    follower_result,
     new_token,
 )
 from backendkit.cache._keys import EntryKeys, entry_keys, namespace_key, validate_name
 from backendkit.cache._memory import MemoryBackend
 from backendkit.cache._policy import Policy, Seconds, seconds
-from backendkit.cache._result import CacheResult
 from backendkit.cache._serde import Codec, DecodeError, EncodeError, decode_entry, encode_entry
-from backendkit.cache._singleflight import RETRY, AsyncSingleFlight, SingleFlight
+from backendkit.cache._singleflight import AsyncSingleFlight, SingleFlight
 from backendkit.cache._stats import CacheStats
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import BackendUnavailable, ConfigurationError
@@ -257,154 +248,6 @@ class Cache:
     def entry_keys(self, namespace: str, version: str, part: str) -> EntryKeys:
         """The keys of one entry of this cache (prefix applied)."""
         return entry_keys(self.key_prefix, namespace, version, part)
-
-    # --- the two shells --------------------------------------------------------------------
-
-    def _run(self, plan: Plan, keys: EntryKeys, loader: Callable[[], Any]) -> CacheResult[Any]:
-        """Read, and drive the flow with plain calls unless the read was a fresh hit."""
-        backend = self._sync_backend()
-        # A load of this key already under way answers this call too: no read needed.
-        pending = self._flights.peek(keys.entry)
-        if pending is not None:
-            shared = self._flights.wait(pending)
-            if shared is not RETRY:
-                plan.stats.incr("misses")
-                return follower_result(plan, shared).result
-        try:
-            reading = plan.examine(keys, backend.run(Read(keys)))
-            self._degraded = False
-        except BackendUnavailable:
-            self._backend_failed(plan)
-            reading = FAILED_READ
-        hit = plan.hit(reading)
-        if hit is not None:
-            return hit
-        flow = call_flow(plan, keys, reading)
-        flights = self._flights
-        flight: Any = None
-        send: Any = None
-        error: BaseException | None = None
-        try:
-            while True:
-                try:
-                    op = flow.send(send) if error is None else flow.throw(error)
-                except StopIteration as stop:
-                    outcome: FlowResult = stop.value
-                    break
-                send = error = None
-                kind = type(op)
-                if kind is Load:
-                    try:
-                        send = loader()
-                    except BaseException as exc:
-                        error = exc
-                elif kind is Join:
-                    send, flight = self._join(keys.entry, cast(Join, op).try_only)
-                else:
-                    try:
-                        send = backend.run(op)
-                        self._degraded = False
-                    except BackendUnavailable as exc:
-                        self._backend_failed(plan)
-                        error = exc
-        except BaseException as exc:
-            if flight is not None:
-                flights.fail(keys.entry, flight, exc)
-            raise
-        return self._finish(plan, keys, outcome, flight, flights)
-
-    def _join(self, key: str, try_only: bool) -> tuple[Any, Any]:
-        while True:
-            lead, flight = self._flights.join(key, try_only=try_only)
-            if lead:
-                return None, flight
-            if flight is None:
-                return False, None
-            shared = self._flights.wait(flight)
-            if shared is not RETRY:
-                return shared, None
-
-    async def _arun(
-        self, plan: Plan, keys: EntryKeys, loader: Callable[[], Awaitable[Any]]
-    ) -> CacheResult[Any]:
-        """Read, and drive the flow with awaits unless the read was a fresh hit."""
-        backend = self._async_backend()
-        pending = self._aflights.peek(keys.entry)
-        if pending is not None:
-            shared = await self._aflights.wait(pending)
-            if shared is not RETRY:
-                plan.stats.incr("misses")
-                return follower_result(plan, shared).result
-        try:
-            reading = plan.examine(keys, await backend.arun(Read(keys)))
-            self._degraded = False
-        except BackendUnavailable:
-            self._backend_failed(plan)
-            reading = FAILED_READ
-        hit = plan.hit(reading)
-        if hit is not None:
-            return hit
-        flow = call_flow(plan, keys, reading)
-        flights = self._aflights
-        flight: Any = None
-        send: Any = None
-        error: BaseException | None = None
-        try:
-            while True:
-                try:
-                    op = flow.send(send) if error is None else flow.throw(error)
-                except StopIteration as stop:
-                    outcome: FlowResult = stop.value
-                    break
-                send = error = None
-                kind = type(op)
-                if kind is Load:
-                    try:
-                        send = await loader()
-                    except BaseException as exc:
-                        error = exc
-                elif kind is Join:
-                    send, flight = await self._ajoin(keys.entry, cast(Join, op).try_only)
-                else:
-                    try:
-                        send = await backend.arun(op)
-                        self._degraded = False
-                    except BackendUnavailable as exc:
-                        self._backend_failed(plan)
-                        error = exc
-        except BaseException as exc:
-            if flight is not None:
-                flights.fail(keys.entry, flight, exc)
-            raise
-        return self._finish(plan, keys, outcome, flight, flights)
-
-    async def _ajoin(self, key: str, try_only: bool) -> tuple[Any, Any]:
-        while True:
-            lead, flight = self._aflights.join(key, try_only=try_only)
-            if lead:
-                return None, flight
-            if flight is None:
-                return False, None
-            shared = await self._aflights.wait(flight)
-            if shared is not RETRY:
-                return shared, None
-
-    def _finish(
-        self,
-        plan: Plan,
-        keys: EntryKeys,
-        outcome: FlowResult,
-        flight: Any,
-        flights: SingleFlight[Shared] | AsyncSingleFlight[Shared],
-    ) -> CacheResult[Any]:
-        result = outcome.result
-        if flight is not None:
-            flights.finish(
-                keys.entry, flight, Shared(result.value, outcome.payload, result.degraded)
-            )
-        if result.degraded:
-            plan.stats.incr("degraded")
-        return result
 
     def _backend_failed(self, plan: Plan | None) -> None:
         self._degraded = True

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar,
 
 from typing_extensions import Self
 
+from backendkit.cache import _shell
 from backendkit.cache._flow import Bump, Delete, Plan, new_token
 from backendkit.cache._keys import EntryKeys, KeyBuilder, namespace_key, validate_name
 from backendkit.cache._policy import Policy, Seconds, seconds
@@ -164,7 +165,7 @@ class CachedFunction(_Wrapper, Generic[P, T]):
         core = self._core
         keys = core.entry_keys(args, kwargs)
         fn = self._fn
-        return core.cache._run(core.plan, keys, lambda: fn(*args, **kwargs))
+        return _shell.run(core.cache, core.plan, keys, lambda: fn(*args, **kwargs))
 
     def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Delete the entry of these arguments; True if it existed.
@@ -257,7 +258,7 @@ class AsyncCachedFunction(_Wrapper, Generic[P, T]):
         core = self._core
         keys = core.entry_keys(args, kwargs)
         fn = self._fn
-        return await core.cache._arun(core.plan, keys, lambda: fn(*args, **kwargs))
+        return await _shell.arun(core.cache, core.plan, keys, lambda: fn(*args, **kwargs))
 
     async def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Delete the entry of these arguments; True if it existed.
