@@ -29,7 +29,8 @@ assert response.status == 400
 assert response.body == (
     b'{"success":false,"error":{"code":"VALIDATION_ERROR",'
     b'"message":"Input should be a valid email address",'
-    b'"details":[{"field":"email","message":"Input should be a valid email address"}],'
+    b'"details":[{"field":"email",'
+    b'"message":"Input should be a valid email address"}],'
     b'"requestId":"req-1"}}'
 )
 

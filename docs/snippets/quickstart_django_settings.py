@@ -1,7 +1,7 @@
 """settings.py: the lines that add backendkit to a Django project."""
 
 MIDDLEWARE = [
-    "backendkit.adapters.django.BackendKitMiddleware",  # first: it sees every response
+    "backendkit.adapters.django.BackendKitMiddleware",  # first: sees every response
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
@@ -9,4 +9,4 @@ MIDDLEWARE = [
 BACKENDKIT = {
     "API_PREFIXES": ["/api/"],  # envelopes for these paths; the rest stays Django's
 }
-APPEND_SLASH = False  # a POST to /api/notes must not be redirected (losing its body)
+APPEND_SLASH = False  # never redirect a POST to /api/notes/ (the body would be lost)

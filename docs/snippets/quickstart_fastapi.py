@@ -27,12 +27,13 @@ class Note(NewNote):
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Notes")
     # Envelopes, the error catalogue, request ids, security headers, access log.
-    install(app, WebKit.from_settings(settings))  # settings=None: BACKENDKIT_* variables
+    # With settings=None the kit reads the BACKENDKIT_* environment variables.
+    install(app, WebKit.from_settings(settings))
     notes: dict[int, Note] = {}
 
     @app.post("/notes", status_code=201, response_model=Envelope[Note])
-    async def create_note(new: Annotated[NewNote, JsonBody(NewNote)]) -> dict[str, Any]:
-        note = Note(id=len(notes) + 1, **new.model_dump())
+    async def create_note(body: Annotated[NewNote, JsonBody(NewNote)]) -> dict[str, Any]:
+        note = Note(id=len(notes) + 1, **body.model_dump())
         notes[note.id] = note
         return success(note, "Note created")
 

@@ -27,7 +27,8 @@ class Note(NewNote):
 def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     # Envelopes, the error catalogue, request ids, security headers, access log.
-    BackendKit(app, kit=WebKit.from_settings(settings))  # settings=None: BACKENDKIT_* variables
+    # With settings=None the kit reads the BACKENDKIT_* environment variables.
+    BackendKit(app, kit=WebKit.from_settings(settings))
     notes: dict[int, Note] = {}
 
     @app.post("/notes")

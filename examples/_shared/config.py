@@ -49,10 +49,10 @@ LOGIN_LIMIT_PER_ACCOUNT = "5/15 minutes"
 REGISTER_LIMIT = "20/hour"
 
 #: Used when ``BACKENDKIT_JWT_SECRET`` is unset outside production: public, so insecure.
-DEV_JWT_SECRET = "backendkit-examples-INSECURE-development-jwt-secret"  # noqa: S105
+DEV_JWT_SECRET = "backendkit-examples-INSECURE-development-jwt-secret"
 #: The admin the demo seeds when ``BACKENDKIT_BOOTSTRAP_ADMIN`` is unset.
 DEV_ADMIN_EMAIL = "admin@example.com"
-DEV_ADMIN_PASSWORD = "admin-password-change-me"  # noqa: S105
+DEV_ADMIN_PASSWORD = "admin-password-change-me"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg", "psycopg_async", "aiosqlite", "aiomysql"})

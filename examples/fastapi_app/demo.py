@@ -47,7 +47,7 @@ def banner(config: ExampleConfig, host: str = HOST) -> str:
     login = (
         f"TOKEN=$(curl -s -X POST {base}/api/v1/auth/login "
         f"-H 'Content-Type: application/json' -d {body} "
-        "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"data\"][\"accessToken\"])')"
+        '| python3 -c \'import json,sys; print(json.load(sys.stdin)["data"]["accessToken"])\')'
     )
     me = f'curl -s {base}/api/v1/users/me -H "Authorization: Bearer $TOKEN"'
     users = (
@@ -77,8 +77,8 @@ def banner(config: ExampleConfig, host: str = HOST) -> str:
             "WARNING: development mode with a PUBLIC JWT secret: anyone can forge tokens.",
             "Set BACKENDKIT_ENV=production, BACKENDKIT_SECRET_KEY and BACKENDKIT_JWT_SECRET",
             "before exposing this service (see examples/README.md).",
-        "",
-    ]
+            "",
+        ]
     return "\n".join(lines)
 
 

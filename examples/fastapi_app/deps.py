@@ -7,7 +7,6 @@ from fastapi import Depends, Request
 
 from backendkit.adapters.fastapi import get_cycle, get_kit
 from backendkit.web import aenforce_limit, client_key, route_rule
-
 from examples.fastapi_app.services import Services
 
 __all__ = ["Svc", "account_key", "charge_limit", "client_address", "get_services"]

@@ -8,7 +8,6 @@ from fastapi import APIRouter, FastAPI
 from backendkit.adapters.fastapi import RateLimit, add_health_route, install
 from backendkit.logging import configure_logging, get_logger
 from backendkit.web import WebKit
-
 from examples._shared.config import ExampleConfig, load_config
 from examples.fastapi_app.routers import auth, users
 from examples.fastapi_app.services import build_services

@@ -22,9 +22,7 @@ class User(TimestampMixin, Base):
     __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
 
     # BIGINT on real databases; SQLite only auto-increments an INTEGER PRIMARY KEY.
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default="user", index=True)

@@ -25,7 +25,6 @@ from backendkit.repository import (
     build_async_engine,
     build_async_session_factory,
 )
-
 from examples._shared.config import ExampleConfig
 from examples.fastapi_app.models import Base, User
 from examples.fastapi_app.repository import UserRepository
@@ -67,6 +66,7 @@ class Services:
     load_user: AsyncCachedFunction[[int], UserOut | None]
     redis: object | None
 
+    # --8<-- [start:unit_of_work]
     @asynccontextmanager
     async def users(self) -> AsyncIterator[UserRepository]:
         """A repository in one transaction: committed when the block ends without error."""
@@ -79,6 +79,8 @@ class Services:
             await self.load_user.invalidate(user_id)
         except BackendUnavailable:
             log.warning("cache_invalidation_failed", user_id=user_id)
+
+    # --8<-- [end:unit_of_work]
 
     async def setup_database(self) -> None:
         """Create the tables and the bootstrap admin, if missing (safe with many workers)."""
@@ -115,6 +117,7 @@ class Services:
         self.hasher.close()
 
 
+# --8<-- [start:build]
 def build_services(config: ExampleConfig) -> Services:
     """Build every long-lived object from the configuration (nothing connects yet)."""
     settings = config.settings
@@ -154,6 +157,9 @@ def build_services(config: ExampleConfig) -> Services:
         load_user=load_user,
         redis=redis,
     )
+
+
+# --8<-- [end:build]
 
 
 def user_out(user: User) -> UserOut:

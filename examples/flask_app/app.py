@@ -9,7 +9,6 @@ from flask import Blueprint, Flask
 from backendkit.adapters.flask import BackendKit, add_health_route, rate_limit
 from backendkit.logging import configure_logging, get_logger
 from backendkit.web import WebKit
-
 from examples._shared.config import ExampleConfig, load_config
 from examples.flask_app import auth, users
 from examples.flask_app.services import EXTENSION, build_services

@@ -11,7 +11,6 @@ from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import success
-
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
 from examples.flask_app.limits import account_key, charge_limit, client_address
 from examples.flask_app.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut

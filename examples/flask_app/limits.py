@@ -8,7 +8,6 @@ from flask import request
 
 from backendkit.adapters.flask import current_cycle, current_kit
 from backendkit.web import client_key, enforce_limit, route_rule
-
 from examples.flask_app.services import services
 
 __all__ = ["account_key", "charge_limit", "client_address"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from backendkit.repository import FilterField, Repository
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
+from backendkit.repository import FilterField, Repository
 from examples.flask_app.models import User
 
 __all__ = ["UserRepository"]
@@ -16,13 +18,13 @@ class UserRepository(Repository[User]):
     ``400 VALIDATION_ERROR``, and values reach SQL as bound parameters only.
     """
 
-    filter_fields = {
+    filter_fields: ClassVar[Mapping[str, Any]] = {
         "email": FilterField(User.email, "eq"),
         "role": FilterField(User.role, "eq", "in"),
         # Case-insensitive substring of the name or the email.
         "q": FilterField(User.name + " " + User.email, "search", python_type=str),
     }
-    sort_fields = {
+    sort_fields: ClassVar[Mapping[str, Any]] = {
         "createdAt": User.created_at,
         "name": User.name,
         "email": User.email,

@@ -22,7 +22,6 @@ from backendkit.errors import BackendUnavailable, Conflict
 from backendkit.logging import get_logger
 from backendkit.ratelimit import RateLimiter
 from backendkit.repository import UnitOfWork, build_engine, build_session_factory
-
 from examples._shared.config import ExampleConfig
 from examples.flask_app.models import Base, User
 from examples.flask_app.repository import UserRepository

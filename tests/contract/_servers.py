@@ -115,7 +115,9 @@ class RunningServer:
                     return
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"{self.name} did not become healthy:\n{self.log_text()[-4000:]}")
+                raise RuntimeError(
+                    f"{self.name} did not become healthy:\n{self.log_text()[-4000:]}"
+                )
             time.sleep(0.1)
 
     def stop(self) -> None:

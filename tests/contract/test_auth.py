@@ -25,7 +25,11 @@ def test_register_returns_the_user_without_its_hash(api: Api) -> None:
     assert body["message"] == "User registered successfully"
     user = body["data"]
     assert set(user) == {"id", "email", "name", "role", "createdAt", "updatedAt"}
-    assert (user["email"], user["name"], user["role"]) == (f"{local.lower()}@example.com", "Ann", "user")
+    assert (user["email"], user["name"], user["role"]) == (
+        f"{local.lower()}@example.com",
+        "Ann",
+        "user",
+    )
     assert user["createdAt"].endswith("Z")
 
 
@@ -69,7 +73,8 @@ def test_login_returns_a_bearer_pair(api: Api) -> None:
     data = body["data"]
     assert set(data) == {"accessToken", "refreshToken", "tokenType", "expiresIn"}
     assert data["tokenType"] == "Bearer"
-    assert isinstance(data["expiresIn"], int) and 0 < data["expiresIn"] <= 900
+    assert isinstance(data["expiresIn"], int)
+    assert 0 < data["expiresIn"] <= 900
     me = api.get(ME, token=data["accessToken"])
     assert me.status_code == 200
     assert me.json()["data"]["email"] == account.email

@@ -60,7 +60,9 @@ def test_cursor_walk_sees_every_user_once_both_ways(
         if not info["hasNext"]:
             assert info["nextCursor"] is None
             break
-        response = api.get(USERS, token=reader.access, params={**query, "cursor": info["nextCursor"]})
+        response = api.get(
+            USERS, token=reader.access, params={**query, "cursor": info["nextCursor"]}
+        )
     flat = [user_id for page in pages for user_id in page]
     assert [len(page) for page in pages] == [5, 5, 2]
     assert sorted(flat) == sorted(ids)
@@ -82,7 +84,9 @@ def test_cursors_are_tamper_evident_and_bound_to_their_query(
     query = {"q": marker, "perPage": "5", "sort": "name"}
     first = api.get(USERS, token=reader.access, params={**query, "cursor": ""}).json()
     cursor = first["pagination"]["nextCursor"]
-    assert api.get(USERS, token=reader.access, params={**query, "cursor": cursor}).status_code == 200
+    assert (
+        api.get(USERS, token=reader.access, params={**query, "cursor": cursor}).status_code == 200
+    )
     flipped = cursor[:-2] + ("A" if cursor[-2] != "A" else "B") + cursor[-1]
     for params in (
         {**query, "cursor": flipped},

@@ -67,7 +67,9 @@ def test_update_is_for_the_owner_or_an_admin(api: Api) -> None:
     by_admin = api.put(user_path(owner.id), token=admin.access, json_body={"name": "By Admin"})
     assert by_admin.status_code == 200
     assert by_admin.json()["data"]["name"] == "By Admin"
-    assert api.put(user_path(10**12), token=admin.access, json_body={"name": "x"}).status_code == 404
+    assert (
+        api.put(user_path(10**12), token=admin.access, json_body={"name": "x"}).status_code == 404
+    )
     assert (
         api.put(user_path(10**12), token=stranger.access, json_body={"name": "x"}).status_code
         == 403

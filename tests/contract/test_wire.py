@@ -28,7 +28,9 @@ def test_bad_bodies_are_enveloped(api: Api) -> None:
     malformed = api.post(LOGIN, content=b'{"email": ', headers={"Content-Type": "application/json"})
     assert malformed.status_code == 400
     assert malformed.json()["error"]["code"] == "BAD_REQUEST"
-    deep = api.post(LOGIN, content=b"[" * 5000 + b"]" * 5000, headers={"Content-Type": "application/json"})
+    deep = api.post(
+        LOGIN, content=b"[" * 5000 + b"]" * 5000, headers={"Content-Type": "application/json"}
+    )
     assert deep.status_code == 400
     assert deep.json()["error"]["code"] == "BAD_REQUEST"
     form = api.post(LOGIN, content=b"email=a&password=b", headers={"Content-Type": "text/plain"})
@@ -62,7 +64,9 @@ def test_api_routes_carry_rate_limit_headers_and_health_does_not(api: Api) -> No
     first = api.get(ME)
     second = api.get(ME)
     assert first.headers["ratelimit-limit"] == "100"
-    assert int(second.headers["ratelimit-remaining"]) == int(first.headers["ratelimit-remaining"]) - 1
+    assert (
+        int(second.headers["ratelimit-remaining"]) == int(first.headers["ratelimit-remaining"]) - 1
+    )
     assert int(first.headers["ratelimit-reset"]) > 0
     health = api.get("/health")
     assert "ratelimit-limit" not in health.headers
@@ -86,7 +90,9 @@ def test_health_reports_each_dependency(api: Api, server: RunningServer) -> None
     response = api.get("/health")
     assert response.status_code == 200
     checks = response.json()["data"]["checks"]
-    expected = {"database": "ok"} if server.backend == "embedded" else {"database": "ok", "redis": "ok"}
+    expected = (
+        {"database": "ok"} if server.backend == "embedded" else {"database": "ok", "redis": "ok"}
+    )
     assert checks == expected
     assert api.post("/health").status_code == 405
 

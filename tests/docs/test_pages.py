@@ -207,3 +207,18 @@ def test_summary_json_round_trips(report: Any, tmp_path: Path) -> None:
     stored = json.loads(json.dumps(summary))
     report.render(stored, tmp_path / "p.md", tmp_path / "a")
     assert (tmp_path / "p.md").read_text().count("## Tokens") == 1
+
+
+# --------------------------------------------------------------------------- quickstart
+
+
+def test_quickstart_lists_every_extra() -> None:
+    """The quickstart's extras table names every optional dependency group but dev."""
+    tomllib = pytest.importorskip("tomllib")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    text = (DOCS / "quickstart.md").read_text(encoding="utf-8")
+    table = {cell.strip("` ") for row in _table_rows("quickstart.md") for cell in row[0].split("/")}
+    assert "| Extra |" in text
+    assert set(extras) - {"dev"} <= table

@@ -46,7 +46,8 @@ PAGES = [
     ("performance", "performance/"),
 ]
 
-pytestmark = pytest.mark.slow
+# Building the site takes ~15 s and the first browser run may install Chromium.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 # --------------------------------------------------------------------------- the site
@@ -228,7 +229,6 @@ def server(site: Path) -> Iterator[str]:
         thread.join(10)
 
 
-@pytest.mark.timeout(900)  # the first run may install chromium
 @pytest.mark.parametrize(("name", "path"), PAGES)
 def test_page_renders_without_errors(name: str, path: str, browser: Browser, server: str) -> None:
     """The page loads in Chromium with no console error, no failed or off-machine request."""
@@ -242,7 +242,6 @@ def test_page_renders_without_errors(name: str, path: str, browser: Browser, ser
     assert "backendkit" in report.title
 
 
-@pytest.mark.timeout(900)
 def test_browser_check_sees_errors(browser: Browser, server: str, site: Path) -> None:
     """Twin of the check above: a page with a script error and a missing image is reported."""
     bad = site / "_browser_twin.html"

@@ -3,7 +3,6 @@
 from django.urls import include, path
 
 from backendkit.adapters.django import views as backendkit_views
-
 from examples.django_app.users.views import health
 
 urlpatterns = [

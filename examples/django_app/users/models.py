@@ -17,7 +17,7 @@ class User(models.Model):
     class Meta:
         db_table = "users"
         # The default sort (newest first) and keyset paging walk this index.
-        indexes = [models.Index(fields=["created_at", "id"], name="ix_users_created_at_id")]
+        indexes = [models.Index(fields=["created_at", "id"], name="ix_users_created_at_id")]  # noqa: RUF012
 
     def __str__(self) -> str:
-        return self.email
+        return str(self.email)

@@ -152,7 +152,9 @@ def offset_page(queryset: QuerySet[Any], params: PageParams, keys: Sequence[Sort
     """
     offset = params.offset
     if offset > MAX_OFFSET:
-        raise _invalid("page", [f"must be at most {MAX_OFFSET // params.per_page + 1}"], "Page out of range")
+        raise _invalid(
+            "page", [f"must be at most {MAX_OFFSET // params.per_page + 1}"], "Page out of range"
+        )
     rows = list(queryset.order_by(*_order(keys))[offset : offset + params.per_page])
     # A short, non-empty page (or an empty first page) tells the exact total for free.
     if (rows and len(rows) < params.per_page) or (offset == 0 and not rows):
@@ -170,7 +172,7 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any], inclusive: bool) -> Q
         beyond = {f"{key.field}__{'lt' if key.descending else 'gt'}": values[index]}
         branches.append(Q(**equal, **beyond))
     if inclusive:
-        branches.append(Q(**{key.field: value for key, value in zip(keys, values)}))
+        branches.append(Q(**{key.field: value for key, value in zip(keys, values, strict=False)}))
     return reduce(lambda a, b: a | b, branches)
 
 

@@ -20,7 +20,6 @@ from backendkit.errors import BackendUnavailable
 from backendkit.logging import configure_logging, get_logger
 from backendkit.ratelimit import RateLimiter
 from backendkit.web import WebKit
-
 from examples._shared.config import ExampleConfig
 from examples.django_app.users.models import User
 from examples.django_app.users.schemas import UserOut
@@ -121,7 +120,7 @@ def build_kit() -> WebKit:
 
 
 def on_start() -> None:
-    """Configure logging and create the bootstrap admin (called by ``wsgi.py``/``asgi.py``)."""
+    """Configure logging and create the bootstrap admin (called by ``wsgi.py``)."""
     config: ExampleConfig = settings.EXAMPLE
     configure_logging(config.settings)
     if config.insecure_jwt_secret:
@@ -143,4 +142,6 @@ def on_start() -> None:
     except IntegrityError:  # another worker created it meanwhile
         log.info("bootstrap_admin_exists", email=email)
     except DatabaseError:
-        log.error("bootstrap_admin_failed", hint="run: python -m examples.django_app.manage migrate")
+        log.error(
+            "bootstrap_admin_failed", hint="run: python -m examples.django_app.manage migrate"
+        )

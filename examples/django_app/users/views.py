@@ -40,7 +40,6 @@ from backendkit.fields import PositiveId, normalize_email
 from backendkit.logging import security_event
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal, client_key, cursor_params, page_params
-
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
 from examples.django_app.users import paging
 from examples.django_app.users.models import User
@@ -267,12 +266,11 @@ class UserDetail(View):
                     )
             changes["password_hash"] = svc.hasher.hash(body.password)
         email = changes.get("email")
-        if email is not None and email != current.email:
-            if User.objects.filter(email=email).exists():
-                raise Conflict(
-                    "Email is already registered",
-                    details=[ErrorDetail("email", "is already registered")],
-                )
+        if email not in (None, current.email) and User.objects.filter(email=email).exists():
+            raise Conflict(
+                "Email is already registered",
+                details=[ErrorDetail("email", "is already registered")],
+            )
         old_role = current.role
         for name, value in changes.items():
             setattr(current, name, value)

@@ -9,7 +9,6 @@ from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import Envelope, success
-
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
 from examples.fastapi_app.deps import Svc, account_key, charge_limit, client_address
 from examples.fastapi_app.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut

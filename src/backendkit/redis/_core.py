@@ -18,7 +18,7 @@ from backendkit.clock import Clock
 from backendkit.errors import BackendUnavailable
 from backendkit.logging import get_logger
 from backendkit.redis._config import ParsedRedisUrl, RedisConfig, parse_redis_url
-from backendkit.redis._errors import is_outage, server_answered
+from backendkit.redis._errors import is_outage, is_pool_exhausted, server_answered
 
 __all__ = ["ConnectorCore", "ScriptHost", "no_backoff"]
 
@@ -109,6 +109,10 @@ class ConnectorCore:
         A non-outage error is left to propagate unchanged (``None`` is returned); an error
         reply still proves the server is alive, so it counts as a success for the breaker.
         """
+        if is_pool_exhausted(exc):
+            # Too many concurrent calls in this process says nothing about the server:
+            # the call fails soft, but the breaker must not cut every other caller off.
+            return BackendUnavailable()
         if is_outage(exc):
             opened = self.breaker.record_failure()
             suppressed = self._throttle.take()

@@ -6,7 +6,7 @@ import asyncio
 
 from redis import exceptions as rx
 
-__all__ = ["is_outage", "server_answered"]
+__all__ = ["is_outage", "is_pool_exhausted", "server_answered"]
 
 # An outage: the server could not be reached, did not answer in time, or answered that it
 # cannot serve right now (loading, failover, cluster down, out of memory). redis-py's
@@ -33,6 +33,11 @@ _USAGE: tuple[type[BaseException], ...] = tuple(
     for name in ("CrossSlotTransactionError", "InvalidPipelineStack")
     if hasattr(rx, name)
 )
+
+
+def is_pool_exhausted(exc: BaseException) -> bool:
+    """True when the client's own connection pool is full: a local limit, not an outage."""
+    return isinstance(exc, rx.MaxConnectionsError)
 
 
 def is_outage(exc: BaseException) -> bool:
