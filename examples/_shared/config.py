@@ -152,6 +152,7 @@ class ExampleConfig:
         return f"{self.redis_key_prefix}{component}"
 
 
+# --8<-- [start:load_config]
 def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleConfig:
     """Read the example's configuration from ``environ`` (``os.environ`` by default).
 
@@ -189,6 +190,9 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
         port=_port(source.get("PORT")),
         insecure_jwt_secret=insecure,
     )
+
+
+# --8<-- [end:load_config]
 
 
 def _default_sqlite(app: str) -> str:

@@ -49,6 +49,7 @@ def register(body: RegisterIn) -> Any:
     return success(user_out(user), "User registered successfully"), 201
 
 
+# --8<-- [start:login]
 @bp.post("/login")
 @no_store
 @rate_limit(LOGIN_LIMIT_PER_IP, name="login")
@@ -80,6 +81,9 @@ def login(body: LoginIn) -> Any:
             users.update(user.id, {"password_hash": result.new_hash})
     pair = svc.tokens.issue_pair(str(user.id), claims={"roles": [user.role]})
     return success(_tokens_out(pair), "Login successful")
+
+
+# --8<-- [end:login]
 
 
 @bp.post("/refresh")

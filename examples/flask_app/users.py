@@ -47,6 +47,7 @@ def me() -> Any:
     return success(found, "User retrieved successfully")
 
 
+# --8<-- [start:list]
 @bp.get("")
 @require_auth
 def list_users() -> Any:
@@ -73,6 +74,9 @@ def list_users() -> Any:
         else:
             result = users.list_page(page_params(query), filters=filters, sort=sort)
     return paginated(result.map(user_out))
+
+
+# --8<-- [end:list]
 
 
 @bp.get("/<user_id>")

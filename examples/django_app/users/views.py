@@ -120,6 +120,7 @@ def register(request: HttpRequest, body: RegisterIn) -> HttpResponse:
     return success_response(user_out(user), message="User registered successfully", status=201)
 
 
+# --8<-- [start:login]
 @require_http_methods(["POST"])
 @no_store
 @api_budget
@@ -148,6 +149,9 @@ def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
         User.objects.filter(pk=user.pk).update(password_hash=result.new_hash)
     pair = svc.tokens.issue_pair(str(user.pk), claims={"roles": [user.role]})
     return success_response(_tokens(pair), message="Login successful")
+
+
+# --8<-- [end:login]
 
 
 @require_http_methods(["POST"])
@@ -188,6 +192,7 @@ def me(request: HttpRequest) -> HttpResponse:
     return success_response(found, message="User retrieved successfully")
 
 
+# --8<-- [start:list]
 @method_decorator([require_http_methods(["GET"]), api_budget, require_auth], name="dispatch")
 class UserList(View):
     """``GET /api/v1/users``: by page number (``page``) or by cursor (``cursor``)."""
@@ -213,6 +218,9 @@ class UserList(View):
         else:
             page = paging.offset_page(users, page_params(request.GET), keys)
         return page_response(page.map(user_out))
+
+
+# --8<-- [end:list]
 
 
 def _authorize_update(user: Principal, user_id: int, body: UserUpdate) -> bool:
