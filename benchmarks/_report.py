@@ -12,6 +12,7 @@ printed output, which always carries absolute numbers and ratios.
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -553,28 +554,54 @@ _ADAPTER_WHY = {
 
 def _adapters_django(data: dict[str, Any], area: Area) -> None:
     medians = data["median_rps"]
-    ratio = speed(medians["backendkit"], medians["bare"], higher_is_better=True)
+    cpu = {m: statistics.median(v) for m, v in (data.get("cpu_us_per_request") or {}).items()}
     area.body += [
         "`GET /api/item` under gunicorn (one sync worker, pinned to one core; the load generator",
         f"on the other, {data.get('concurrency', '?')} connections, a new connection per "
         "request as",
         "the sync worker closes each). Both apps have Django's stock middleware; the backendkit",
         "app adds `BackendKitMiddleware` (request id, log context, security headers, errors) and",
-        "a JSON access-log line per request.",
+        "a JSON access-log line per request. The worker's CPU time per request (from /proc) is",
+        "disturbed less by other load on the machine than throughput is.",
         "",
     ]
-    area.body += table(
-        ["App", "throughput"],
-        [
-            ["Django + backendkit", num(medians["backendkit"], "req/s")],
-            ["bare Django", cell(num(medians["bare"], "req/s"), ratio)],
-        ],
-    )
+    labels = {
+        "backendkit": "Django + backendkit",
+        "backendkit_nolog": "Django + backendkit, access log off",
+        "bare": "bare Django",
+    }
+    rows = []
+    for mode in ("backendkit", "backendkit_nolog", "bare"):
+        if mode not in medians:
+            continue
+        rps_rel = cpu_rel = None
+        if mode == "bare":
+            rps_rel = speed(medians["backendkit"], medians["bare"], higher_is_better=True)
+            cpu_rel = speed(cpu.get("backendkit"), cpu.get("bare"), higher_is_better=False)
+        rows.append(
+            [
+                labels[mode],
+                cell(num(medians[mode], "req/s"), rps_rel),
+                cell(num(cpu.get(mode), "µs"), cpu_rel) if cpu else DASH,
+            ]
+        )
+    area.body += table(["App", "throughput", "worker CPU per request"], rows)
+    ratio = speed(medians["backendkit"], medians["bare"], higher_is_better=True)
     if ratio is not None and ratio <= SLOWER:
+        why = (
+            "The middleware adds a request id, binds the log context, sets security headers "
+            "and writes one JSON access-log line per request."
+        )
+        if "backendkit_nolog" in medians:
+            nolog = speed(medians["backendkit_nolog"], medians["bare"], higher_is_better=True)
+            why += (
+                f" With the access log off it runs at {nolog:.2f}x of bare Django: the rest of "
+                "the difference is the cost of formatting and writing one structured log line "
+                "per request."
+            )
         area.lose(
             f"Django with `BackendKitMiddleware` at {ratio:.2f}x of bare Django",
-            "The middleware adds a request id, binds the log context, sets security headers and "
-            "writes one JSON access-log line per request.",
+            why,
             ratio=ratio,
         )
 

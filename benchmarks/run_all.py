@@ -303,7 +303,12 @@ def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
     command = [str(python if python.exists() else sys.executable), str(script)]
     command += ["--json", str(json_path)] + (["--quick"] if quick else [])
     limit = bench.quick_limit if quick else bench.limit
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
+        # Unbuffered: a script killed at its limit still leaves what it printed in the log.
+        "PYTHONUNBUFFERED": "1",
+    }
     started = time.monotonic()
     print(f"==> {bench.script}{' --quick' if quick else ''} (limit {limit}s)", flush=True)
     with log_path.open("w") as log:
@@ -373,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         summary_path.write_text(json.dumps(summary, indent=2, default=str))
     render(summary, args.page, args.page.parent / "assets" / "performance")
-    print(f"wrote {args.page.relative_to(ROOT)} ({summary['seconds']}s in total)")
+    shown = args.page.relative_to(ROOT) if args.page.is_relative_to(ROOT) else args.page
+    print(f"wrote {shown} ({summary['seconds']}s in total)")
     return 0
 
 

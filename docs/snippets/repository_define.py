@@ -86,7 +86,8 @@ with UnitOfWork(session_factory) as uow:
     try:
         users.list(filters={"password": "x"})
     except ValidationFailed as error:
-        assert [d.field for d in error.details] == ["password"]
+        refused = error  # VALIDATION_ERROR, 400
+    assert [d.field for d in refused.details] == ["password"]
 # --8<-- [end:use]
 engine.dispose()
 folder.cleanup()

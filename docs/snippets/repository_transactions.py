@@ -47,8 +47,9 @@ try:
         accounts.create({"email": "ann@example.com"})
         accounts.create({"email": "ann@example.com"})  # unique violation
 except Conflict as error:
-    assert error.message == "A record with this email already exists"
-    assert [d.field for d in error.details] == ["email"]
+    duplicate = error  # CONFLICT, 409
+assert duplicate.message == "A record with this email already exists"
+assert [d.field for d in duplicate.details] == ["email"]
 
 with UnitOfWork(factory) as uow:  # the first insert was rolled back with the second
     assert uow.session.scalar(select(func.count()).select_from(Account)) == 0
@@ -75,7 +76,8 @@ try:
     with UnitOfWork(factory) as uow:
         AccountRepository(uow.session).update(first.id, {"plan": "free", "version": seen_version})
 except Conflict as error:
-    assert [d.field for d in error.details] == ["version"]
+    stale = error
+assert [d.field for d in stale.details] == ["version"]
 # --8<-- [end:locking]
 
 # --8<-- [start:soft]

@@ -102,12 +102,32 @@ def api(server: RunningServer) -> Iterator[Api]:
         yield client
 
 
-@pytest.fixture
-def services_only(server: RunningServer) -> RunningServer:
-    """Skip unless the app runs on PostgreSQL + Redis with several workers."""
-    if server.backend != "services":
-        pytest.skip("needs the PostgreSQL + Redis run")
-    return server
+def pytest_configure(config: pytest.Config) -> None:
+    """Register ``contract_only``."""
+    config.addinivalue_line(
+        "markers",
+        "contract_only(app=None, backend=None): run a contract test only against this app "
+        "and/or backend (the other server parameters are deselected, not skipped)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the server parameters a ``contract_only`` test does not apply to."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("contract_only")
+        callspec = getattr(item, "callspec", None)
+        if marker is not None and callspec is not None and "server" in callspec.params:
+            app, backend = callspec.params["server"]
+            wanted_app, wanted_backend = marker.kwargs.get("app"), marker.kwargs.get("backend")
+            if wanted_app not in (None, app) or wanted_backend not in (None, backend):
+                dropped.append(item)
+                continue
+        keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

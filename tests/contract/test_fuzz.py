@@ -32,6 +32,8 @@ from tests.contract._api import (
 from tests.contract._fuzz_stats import STATS, FuzzStats
 from tests.contract._servers import RunningServer
 
+pytestmark = pytest.mark.contract_only(backend="embedded")
+
 FUZZ = settings(
     max_examples=60,
     deadline=None,
@@ -164,8 +166,6 @@ def _secrets(body: bytes | None) -> set[str]:
 @pytest.fixture(scope="module")
 def target(server: RunningServer) -> Iterator[Target]:
     """The embedded run of each app, with a logged-in fuzz user."""
-    if server.backend != "embedded":
-        pytest.skip("the fuzz runs against the embedded run of each app")
     with Api(server) as api:
         yield Target(server, api, api.new_user("Fuzz User"), STATS[server.name])
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from tests.contract._api import Api
 from tests.contract._servers import RunningServer
+
+pytestmark = pytest.mark.contract_only(backend="services")
 
 ME = "/api/v1/users/me"
 THREADS = 16
 REQUESTS = 144  # 100 allowed by the default budget, 44 refused
 
 
-def test_a_limit_of_n_across_four_workers_allows_n(services_only: RunningServer) -> None:
+def test_a_limit_of_n_across_four_workers_allows_n(server: RunningServer) -> None:
     """144 overlapping requests from one address over 4 workers: exactly 100 get through."""
-    server = services_only
     assert len(server.worker_pids()) >= 4
     barrier = threading.Barrier(THREADS)
     with Api(server) as first:
@@ -33,7 +35,7 @@ def test_a_limit_of_n_across_four_workers_allows_n(services_only: RunningServer)
 
 
 def test_revocation_and_cache_invalidation_reach_every_worker(
-    services_only: RunningServer, api: Api
+    server: RunningServer, api: Api
 ) -> None:
     """After a logout and an update, no worker accepts the token or serves the old name."""
     user, reader = api.new_user("Old Name"), api.new_user()

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from tests.contract._api import Api
 from tests.contract._servers import RunningServer
+
+pytestmark = pytest.mark.contract_only(backend="services")
 
 
 def _wait_for_health(api: Api, status: int, timeout: float = 20.0) -> None:
@@ -19,11 +22,9 @@ def _wait_for_health(api: Api, status: int, timeout: float = 20.0) -> None:
         time.sleep(0.2)
 
 
-def test_redis_outage_is_a_503_and_the_service_recovers(
-    services_only: RunningServer, api: Api
-) -> None:
+def test_redis_outage_is_a_503_and_the_service_recovers(server: RunningServer, api: Api) -> None:
     """Stop Redis: /health 503 naming redis; refresh 503; anonymous calls still answered."""
-    redis = services_only.redis
+    redis = server.redis
     account = api.new_user()
     redis.stop()  # type: ignore[attr-defined]
     try:
@@ -45,7 +46,7 @@ def test_redis_outage_is_a_503_and_the_service_recovers(
     account = api.register()
     deadline = time.monotonic() + 20
     while True:
-        with Api(services_only) as fresh:  # a new address: no login limit in the way
+        with Api(server) as fresh:  # a new address: no login limit in the way
             login = fresh.post(
                 "/api/v1/auth/login",
                 json_body={"email": account.email, "password": account.password},

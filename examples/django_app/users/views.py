@@ -22,6 +22,8 @@ from backendkit.adapters.django import (
     json_body,
     no_store,
     page_response,
+    paginate_queryset,
+    paginate_queryset_cursor,
     rate_limit,
     read_json,
     require_auth,
@@ -41,7 +43,7 @@ from backendkit.logging import security_event
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal, client_key, cursor_params, page_params
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
-from examples.django_app.users import paging
+from examples.django_app.users import filters
 from examples.django_app.users.models import User
 from examples.django_app.users.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserUpdate
 from examples.django_app.users.services import services, user_out
@@ -205,18 +207,27 @@ class UserList(View):
             raise ValidationFailed(
                 "Invalid sort", details=[ErrorDetail("sort", "must be given once")]
             )
-        keys = paging.sort_keys(sort_values[0] if sort_values else None)
-        users, conditions = paging.filter_users(User.objects.all(), query)
+        sorting: dict[str, Any] = {
+            "sort": sort_values[0] if sort_values else None,
+            "sort_fields": filters.SORT_FIELDS,
+            "default_sort": filters.DEFAULT_SORT,
+        }
+        users, conditions = filters.filter_users(User.objects.all(), query)
         if "cursor" in query:
             if "page" in query:
                 raise ValidationFailed(
                     "Use either page or cursor",
                     details=[ErrorDetail("cursor", "cannot be combined with page")],
                 )
-            params = cursor_params(request.GET)
-            page: Any = paging.cursor_page(users, params, keys, conditions, services().cursors)
+            page: Any = paginate_queryset_cursor(
+                users,
+                cursor_params(request.GET),
+                codec=services().cursors,
+                filters=conditions,  # a cursor only works for the filters it was made for
+                **sorting,
+            )
         else:
-            page = paging.offset_page(users, page_params(request.GET), keys)
+            page = paginate_queryset(users, page_params(request.GET), **sorting)
         return page_response(page.map(user_out))
 
 

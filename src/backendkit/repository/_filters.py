@@ -1,9 +1,7 @@
-"""Allowlisted filters parsed from a query mapping.
+"""Allowlisted filters for SQLAlchemy: ``FilterField`` and the SQL for each condition.
 
-A repository names the fields clients may filter by and, for each, the operators allowed.
-Client input is parsed into [`Condition`][backendkit.repository.Condition] values (typed by
-the column's Python type through pydantic) and only then turned into SQL expressions with
-bound parameters: a user string never becomes SQL text.
+Parsing (query syntax, operators, typed values, errors naming the field) is shared with the
+Django adapter in ``backendkit._filtering``.
 
 Query syntax (one key per condition, values as strings as they come from a query string)::
 
@@ -16,18 +14,17 @@ Query syntax (one key per condition, values as strings as they come from a query
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
-from pydantic import TypeAdapter
-from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.sql import operators
 
-from backendkit.errors import ErrorDetail, ValidationFailed
+from backendkit._filtering import (
+    OPERATORS,
+    RESERVED_QUERY_KEYS,
+    Condition,
+    parse_filters,
+)
 from backendkit.repository._columns import ColumnLike, as_column, python_type_of
 
 __all__ = [
@@ -35,22 +32,9 @@ __all__ = [
     "RESERVED_QUERY_KEYS",
     "Condition",
     "FilterField",
+    "condition_clause",
+    "parse_filters",
 ]
-
-#: Every operator a filter field may allow.
-OPERATORS: frozenset[str] = frozenset(
-    {"eq", "ne", "in", "gt", "gte", "lt", "lte", "null", "search"}
-)
-
-#: Query keys that belong to paging and sorting, skipped by the filter parser.
-RESERVED_QUERY_KEYS: frozenset[str] = frozenset(
-    {"page", "perPage", "per_page", "sort", "cursor", "orderBy", "order_by"}
-)
-
-_KEY = re.compile(r"^(?P<field>[A-Za-z_][A-Za-z0-9_.]{0,63})(?:\[(?P<op>[a-z]{1,16})\])?$")
-_MAX_IN_VALUES = 100
-_MAX_SEARCH_LENGTH = 200
-_SHOWN_KEY_LENGTH = 64
 
 
 class FilterField:
@@ -81,147 +65,6 @@ class FilterField:
 
     def __repr__(self) -> str:
         return f"FilterField({self.column!r}, ops={sorted(self.ops)})"
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """One parsed, typed filter condition: ``field``, operator ``op`` and ``value``."""
-
-    field: str
-    op: str
-    value: Any
-
-    def canonical(self) -> list[Any]:
-        """Return a JSON-ready form used to bind cursors to the filters they were made for."""
-        return [self.field, self.op, _jsonable(self.value)]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)
-
-
-_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
-
-
-def _adapter(python_type: type[Any]) -> TypeAdapter[Any]:
-    adapter = _ADAPTERS.get(python_type)
-    if adapter is None:
-        adapter = _ADAPTERS[python_type] = TypeAdapter(python_type)
-    return adapter
-
-
-def _shown(key: str) -> str:
-    # Echo at most a short prefix of a client-chosen key back in the error details.
-    return key if len(key) <= _SHOWN_KEY_LENGTH else key[:_SHOWN_KEY_LENGTH] + "..."
-
-
-def _one(values: Sequence[Any]) -> Any:
-    if len(values) != 1:
-        raise _ProblemError("expects a single value")
-    return values[0]
-
-
-class _ProblemError(Exception):
-    """A message about one field, collected into a ValidationFailed."""
-
-
-def _coerce(field: FilterField, raw: Any) -> Any:
-    try:
-        return _adapter(field.python_type).validate_python(raw)
-    except PydanticValidationError:
-        name = getattr(field.python_type, "__name__", "value")
-        raise _ProblemError(f"must be a valid {_type_word(name)}") from None
-
-
-_TYPE_WORDS = {
-    "int": "integer",
-    "float": "number",
-    "Decimal": "number",
-    "bool": "boolean",
-    "str": "string",
-    "datetime": "date-time",
-    "date": "date",
-    "time": "time",
-    "UUID": "UUID",
-}
-
-
-def _type_word(name: str) -> str:
-    return _TYPE_WORDS.get(name, "value")
-
-
-def _parse_value(field: FilterField, op: str, values: Sequence[Any]) -> Any:
-    if op == "in":
-        items: list[Any] = []
-        for value in values:
-            if isinstance(value, str):
-                items.extend(part for part in value.split(",") if part != "")
-            elif isinstance(value, (list, tuple, set, frozenset)):
-                items.extend(value)
-            else:
-                items.append(value)
-        if not items:
-            raise _ProblemError("expects at least one value")
-        if len(items) > _MAX_IN_VALUES:
-            raise _ProblemError(f"accepts at most {_MAX_IN_VALUES} values")
-        return tuple(_coerce(field, item) for item in items)
-    raw = _one(values)
-    if op == "null":
-        try:
-            return _adapter(bool).validate_python(raw)
-        except PydanticValidationError:
-            raise _ProblemError("must be true or false") from None
-    if op == "search":
-        if not isinstance(raw, str) or not raw:
-            raise _ProblemError("must be a non-empty string")
-        if len(raw) > _MAX_SEARCH_LENGTH:
-            raise _ProblemError(f"must be at most {_MAX_SEARCH_LENGTH} characters")
-        return raw
-    return _coerce(field, raw)
-
-
-def parse_filters(
-    query: Mapping[str, Any],
-    fields: Mapping[str, FilterField],
-    *,
-    ignore: Iterable[str] = RESERVED_QUERY_KEYS,
-) -> tuple[Condition, ...]:
-    """Parse a query mapping into typed conditions, in a canonical order.
-
-    Values may be strings, lists of strings (a repeated key) or Python values.
-
-    Raises:
-        ValidationFailed: for an unknown field, an operator the field does not allow or a
-            value of the wrong type; every problem is listed, each naming its field.
-    """
-    skipped = frozenset(ignore)
-    problems: list[ErrorDetail] = []
-    conditions: list[Condition] = []
-    for key, raw in query.items():
-        if key in skipped:
-            continue
-        match = _KEY.match(key)
-        field = fields.get(match.group("field")) if match else None
-        if match is None or field is None:
-            problems.append(ErrorDetail(_shown(key), "is not a filterable field"))
-            continue
-        name = match.group("field")
-        op = match.group("op") or "eq"
-        if op not in field.ops:
-            problems.append(ErrorDetail(name, f"does not support the '{op}' operator"))
-            continue
-        values = list(raw) if isinstance(raw, (list, tuple)) else [raw]
-        try:
-            conditions.append(Condition(name, op, _parse_value(field, op, values)))
-        except _ProblemError as problem:
-            problems.append(ErrorDetail(name, str(problem)))
-    if problems:
-        raise ValidationFailed("Invalid filter", details=problems)
-    return tuple(sorted(conditions, key=lambda c: json.dumps(c.canonical(), sort_keys=True)))
 
 
 def condition_clause(condition: Condition, field: FilterField) -> ColumnElement[bool]:

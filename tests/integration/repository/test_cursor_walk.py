@@ -114,29 +114,29 @@ async def test_walk_while_rows_come_and_go(
     try:
         repo = db.repo(ITEMS, session)
         writes = db.repo(ITEMS, writer)
-        stable = {item.id for item in await aw(repo.list())}
-        deleted: set[int] = set()
-        seen: list[int] = []
+        # Rows are told apart by sku, never reused (SQLite may reuse a deleted row's id).
+        stable = {item.sku for item in await aw(repo.list())}
+        deleted: set[str] = set()
+        seen: list[str] = []
         page = await _page(repo, None, per_page, sort)
-        seen += [item.id for item in page.items]
+        seen += [item.sku for item in page.items]
         step = 0
         while page.has_next:
             assert step <= len(rows) + 3 * len(churn) + 2, "the walk does not end"
             added, picks = churn[step] if step < len(churn) else ([], [])
             step += 1
-            await aw(
-                writes.create_many([{**row, "sku": f"n{step}-{i}"} for i, row in enumerate(added)])
-            )
-            present = sorted(item.id for item in await aw(writes.list()))
+            new_rows = [{**row, "sku": f"n{step}-{i}"} for i, row in enumerate(added)]
+            await aw(writes.create_many(new_rows))
+            present = sorted((item.id, item.sku) for item in await aw(writes.list()))
             for pick in picks:
                 if present:
-                    victim = present[pick % len(present)]
-                    await aw(writer.execute(Item.__table__.delete().where(Item.id == victim)))
-                    deleted.add(victim)
+                    victim_id, victim_sku = present.pop(pick % len(present))
+                    await aw(writer.execute(Item.__table__.delete().where(Item.id == victim_id)))
+                    deleted.add(victim_sku)
             await aw(writer.commit())
             await aw(session.commit())  # end the reader's snapshot: see the changes
             page = await _page(repo, page.next_cursor, per_page, sort)
-            seen += [item.id for item in page.items]
+            seen += [item.sku for item in page.items]
         assert len(seen) == len(set(seen)), "a row was seen twice"
         assert stable - deleted <= set(seen), "a row present throughout was missed"
     finally:

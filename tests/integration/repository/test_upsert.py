@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from tests.integration.repository.conftest import Db, aw
-from tests.integration.repository.models import ITEMS, NOTES, Item
+from tests.integration.repository.models import ITEMS, MEMBERSHIPS, NOTES, Item
 
 from backendkit.errors import ValidationFailed
 
@@ -129,3 +129,21 @@ async def test_concurrent_upserts_of_one_key_never_fail_or_duplicate(db: Db) -> 
             thread.join(timeout=30)
         assert errors == []
     assert db.count_rows(Item.__table__) == 1
+
+
+async def test_upsert_on_a_composite_key_and_with_nothing_to_update(db: Db) -> None:
+    """A two-column conflict key works; update=[] keeps the stored row as it is."""
+    repo = db.repo(MEMBERSHIPS)
+    rows = await aw(
+        repo.upsert_many(
+            [{"org": "a", "user": 1, "role": "admin"}, {"org": "a", "user": 2, "role": "member"}],
+            conflict=["org", "user"],
+        )
+    )
+    assert [(m.user, m.role) for m in rows] == [(1, "admin"), (2, "member")]
+    kept = await aw(
+        repo.upsert({"org": "a", "user": 1, "role": "guest"}, conflict=["org", "user"], update=[])
+    )
+    assert kept.role == "admin"
+    await db.commit()
+    assert db.count_rows(MEMBERSHIPS[0].model.__table__) == 2

@@ -11,7 +11,12 @@ from django.db import connections
 from django.db.models import F
 from tests.djangoproject.testapp.models import Article, Tag
 
-from backendkit.adapters.django import paginate_queryset, paginate_queryset_cursor
+from backendkit.adapters.django import (
+    QueryFilter,
+    filter_queryset,
+    paginate_queryset,
+    paginate_queryset_cursor,
+)
 from backendkit.cursor import CursorCodec
 from backendkit.errors import ValidationFailed
 from backendkit.pagination import CursorParams, PageParams
@@ -214,3 +219,82 @@ def test_cursor_paging_never_counts(articles: Any, alias: str) -> None:
     assert len(queries.captured_queries) == 2
     assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
     assert " OR " not in queries.captured_queries[1]["sql"].split("WHERE", 1)[1].upper()
+
+
+FILTERS = {
+    "title": QueryFilter("title", "eq", "in", "search", "ne"),
+    "rank": QueryFilter("rank", "eq", "gte", "lte", "null"),
+    "category": QueryFilter("category", "null", "eq"),
+    "created": QueryFilter("created", "gte"),
+    "tag": QueryFilter("tags__name"),
+}
+
+
+def _titles(qs: Any) -> list[str]:
+    return sorted(a.title for a in qs)
+
+
+def test_filter_queryset_applies_every_operator(articles: Any) -> None:
+    """Typed values, each operator, and paging keys skipped."""
+    qs, applied = filter_queryset(
+        articles, {"rank[gte]": "2", "page": "3", "sort": "-rank", "perPage": "5"}, FILTERS
+    )
+    assert {a.rank for a in qs} == {2, 3}
+    assert applied == [["rank", "gte", 2]]
+    assert len(filter_queryset(articles, {"rank[null]": "true"}, FILTERS)[0]) == 7
+    assert len(filter_queryset(articles, {"title[in]": "beta,gamma"}, FILTERS)[0]) == 10
+    assert len(filter_queryset(articles, {"title[search]": "ALPHA"}, FILTERS)[0]) == 11
+    assert len(filter_queryset(articles, {"title[ne]": "beta"}, FILTERS)[0]) == 16
+    assert len(filter_queryset(articles, {"category": "x"}, FILTERS)[0]) == 7
+    later = filter_queryset(articles, {"created[gte]": "2024-01-01T03:00:00Z"}, FILTERS)[0]
+    assert len(later) == 8
+    assert filter_queryset(articles, None, FILTERS) == (articles, [])
+
+
+def test_filter_search_treats_wildcards_literally(alias: str) -> None:
+    """% and _ in a search term match themselves."""
+    Article.objects.using(alias).bulk_create(
+        [Article(title=t, created=BASE) for t in ("100% cotton", "1000 cotton", "a_b", "axb")]
+    )
+    try:
+        qs = Article.objects.using(alias).all()
+        assert _titles(filter_queryset(qs, {"title[search]": "0%"}, FILTERS)[0]) == ["100% cotton"]
+        assert _titles(filter_queryset(qs, {"title[search]": "a_"}, FILTERS)[0]) == ["a_b"]
+    finally:
+        Article.objects.using(alias).all().delete()
+
+
+def test_filter_errors_name_the_field(articles: Any) -> None:
+    """Unknown field, bad operator, wrong type: VALIDATION_ERROR like the repository's."""
+    for query, field, message in [
+        ({"secret": "1"}, "secret", "is not a filterable field"),
+        ({"rank[search]": "1"}, "rank", "does not support the 'search' operator"),
+        ({"rank[gte]": "high"}, "rank", "must be a valid integer"),
+        ({"created[gte]": "soon"}, "created", "must be a valid date-time"),
+    ]:
+        with pytest.raises(ValidationFailed) as info:
+            filter_queryset(articles, query, FILTERS)
+        assert [(d.field, d.message) for d in info.value.details] == [(field, message)]
+    with pytest.raises(ValueError, match="unknown filter operators"):
+        QueryFilter("rank", "like")
+    assert repr(FILTERS["rank"]).startswith("QueryFilter(")
+    assert QueryFilter("rank", python_type=int).bound(Article).python_type is int
+    assert QueryFilter("nope").bound(Article).python_type is str
+
+
+def test_filtered_cursor_walk_is_bound_to_the_filters(articles: Any, alias: str) -> None:
+    """Filters over a join with distinct, walked by cursor bound to the applied filters."""
+    first = list(articles.order_by("id")[:4])
+    Tag.objects.using(alias).bulk_create([Tag(article=a, name=n) for a in first for n in "xy"])
+    qs, applied = filter_queryset(articles, {"tag[in]": "x,y"}, FILTERS)
+    qs = qs.distinct()
+    page = paginate_queryset_cursor(qs, CursorParams(per_page=3), codec=CODEC, filters=applied)
+    rest = paginate_queryset_cursor(
+        qs, CursorParams(cursor=page.next_cursor, per_page=3), codec=CODEC, filters=applied
+    )
+    assert [a.id for a in [*page.items, *rest.items]] == [a.id for a in first]
+    other, other_applied = filter_queryset(articles, {"tag": "x"}, FILTERS)
+    with pytest.raises(ValidationFailed):
+        paginate_queryset_cursor(
+            other, CursorParams(cursor=page.next_cursor), codec=CODEC, filters=other_applied
+        )

@@ -42,6 +42,8 @@ from backendkit.adapters.django._health import health_view  # noqa: E402
 from backendkit.adapters.django._middleware import BackendKitMiddleware  # noqa: E402
 from backendkit.adapters.django._mixins import AuthRequiredMixin, RateLimitMixin  # noqa: E402
 from backendkit.adapters.django._pagination import (  # noqa: E402
+    QueryFilter,
+    filter_queryset,
     paginate_queryset,
     paginate_queryset_cursor,
 )
@@ -52,7 +54,9 @@ __all__ = [
     "AuthRequiredMixin",
     "BackendKitMiddleware",
     "DjangoOptions",
+    "QueryFilter",
     "RateLimitMixin",
+    "filter_queryset",
     "get_kit",
     "get_options",
     "get_principal",

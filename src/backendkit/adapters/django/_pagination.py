@@ -1,8 +1,9 @@
-"""Django ORM querysets into the same pages as the SQLAlchemy repository.
+"""Django ORM querysets into the same filters and pages as the SQLAlchemy repository.
 
-``paginate_queryset`` (page numbers) and ``paginate_queryset_cursor`` (keyset) take a
-queryset the view already filtered, an allowlist of sortable fields, and the client's
-``sort``; they return [`Page`][backendkit.pagination.Page] and
+``filter_queryset`` applies the client's allowlisted filters (same query syntax, operators
+and error details as the repository). ``paginate_queryset`` (page numbers) and
+``paginate_queryset_cursor`` (keyset) take the filtered queryset, an allowlist of sortable
+fields, and the client's ``sort``; they return [`Page`][backendkit.pagination.Page] and
 [`CursorPage`][backendkit.pagination.CursorPage], so Django views render the same envelopes.
 The rules match the repository: allowlisted sorting with the primary key as the last
 tie-breaker, NULLs greater than every value on every database, signed cursors bound to the
@@ -12,8 +13,11 @@ expanded form (never an OR chain), and cursor paging that never counts.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
 from backendkit._extras import require
@@ -24,12 +28,13 @@ from django.core.exceptions import FieldDoesNotExist  # type: ignore[import-unty
 from django.db import connections  # type: ignore[import-untyped]  # noqa: E402
 from django.db.models import F, Q, QuerySet  # type: ignore[import-untyped]  # noqa: E402
 
+from backendkit._filtering import OPERATORS, Condition, parse_filters  # noqa: E402
 from backendkit._listing import CursorState, KeyAlgebra, keyset_plan, parse_sort  # noqa: E402
 from backendkit.cursor import CursorCodec, cursor_binding  # noqa: E402
 from backendkit.errors import ErrorDetail, ValidationFailed  # noqa: E402
 from backendkit.pagination import CursorPage, CursorParams, Page, PageParams  # noqa: E402
 
-__all__ = ["paginate_queryset", "paginate_queryset_cursor"]
+__all__ = ["QueryFilter", "filter_queryset", "paginate_queryset", "paginate_queryset_cursor"]
 
 #: How ``paginate_queryset`` computes ``total`` (as in the repository).
 Counting: TypeAlias = Literal["exact", "none", "estimated"]
@@ -89,6 +94,122 @@ def _keys(
         tail = keys[-1].descending if keys else False
         keys.append(_Key("_pk", pk.attname, tail, False))
     return keys
+
+
+_PYTHON_TYPES: tuple[tuple[str, type[Any]], ...] = (
+    ("BooleanField", bool),
+    ("DecimalField", Decimal),
+    ("FloatField", float),
+    ("DateTimeField", dt.datetime),
+    ("DateField", dt.date),
+    ("TimeField", dt.time),
+    ("UUIDField", uuid.UUID),
+    ("IntegerField", int),  # also Big/Small/PositiveIntegerField and AutoField by MRO name
+    ("AutoField", int),
+    ("ForeignKey", int),
+)
+
+
+class QueryFilter:
+    """A field clients may filter a queryset by, and the operators they may use on it.
+
+    Args:
+        path: The model field (or ``relation__field`` path) compared.
+        *ops: Allowed operators: ``eq``, ``ne``, ``in``, ``gt``, ``gte``, ``lt``, ``lte``,
+            ``null``, ``search`` (case-insensitive substring, wildcards escaped by Django).
+            Defaults to ``eq`` and ``in``.
+        python_type: Type client values are converted to; by default taken from the model
+            field when the queryset is filtered (``str`` when it cannot tell).
+
+    Example:
+        >>> sorted(QueryFilter("email", "eq", "search").ops)
+        ['eq', 'search']
+    """
+
+    __slots__ = ("_python_type", "ops", "path")
+
+    def __init__(self, path: str, *ops: str, python_type: type[Any] | None = None) -> None:
+        chosen = frozenset(ops or ("eq", "in"))
+        unknown = chosen - OPERATORS
+        if unknown:
+            raise ValueError(f"unknown filter operators: {sorted(unknown)}")
+        self.path = path
+        self.ops: frozenset[str] = chosen
+        self._python_type = python_type
+
+    @property
+    def python_type(self) -> type[Any]:
+        """The type client values are converted to (``str`` until bound to a model)."""
+        return self._python_type or str
+
+    def bound(self, model: type[Any]) -> QueryFilter:
+        """This filter with its value type read from ``model`` when none was given."""
+        if self._python_type is not None:
+            return self
+        return QueryFilter(self.path, *self.ops, python_type=_python_type(model, self.path))
+
+    def __repr__(self) -> str:
+        return f"QueryFilter({self.path!r}, ops={sorted(self.ops)})"
+
+
+def _python_type(model: type[Any], path: str) -> type[Any]:
+    current: Any = model
+    field: Any = None
+    for part in path.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except (FieldDoesNotExist, AttributeError):
+            return str
+        current = getattr(field, "related_model", None) or current
+    names = {cls.__name__ for cls in type(field).__mro__}
+    return next((kind for name, kind in _PYTHON_TYPES if name in names), str)
+
+
+def _condition_q(condition: Condition, path: str) -> Q:
+    op, value = condition.op, condition.value
+    if op == "eq":
+        return Q(**{f"{path}__isnull": True}) if value is None else Q(**{path: value})
+    if op == "ne":  # Django's negation keeps NULL rows, like the repository's `ne`
+        return ~Q(**{path: value})
+    if op == "in":
+        return Q(**{f"{path}__in": list(value)})
+    if op == "null":
+        return Q(**{f"{path}__isnull": bool(value)})
+    if op == "search":  # Django escapes % and _ in contains lookups
+        return Q(**{f"{path}__icontains": value})
+    return Q(**{f"{path}__{op}": value})
+
+
+def filter_queryset(
+    queryset: QuerySet,
+    query: Mapping[str, Any] | None,
+    filter_fields: Mapping[str, QueryFilter],
+) -> tuple[QuerySet, list[Any]]:
+    """Apply the client's allowlisted filters; return the queryset and the filters applied.
+
+    The second value describes the filters in a canonical form: pass it as ``filters=`` to
+    [`paginate_queryset_cursor`][backendkit.adapters.django.paginate_queryset_cursor] so
+    cursors are bound to them. Paging keys (``page``, ``perPage``, ``sort``, ``cursor``) in
+    ``query`` are skipped.
+
+    Raises:
+        ValidationFailed: an unknown field, an operator the field does not allow or a value
+            of the wrong type, each named in the details (as the repository reports them).
+
+    Example:
+        ```python
+        FILTERS = {"email": QueryFilter("email", "eq", "search"), "role": QueryFilter("role")}
+        users, applied = filter_queryset(User.objects.all(), request.GET.dict(), FILTERS)
+        ```
+    """
+    if not query:
+        return queryset, []
+    model = queryset.model
+    rules = {name: rule.bound(model) for name, rule in filter_fields.items()}
+    conditions = parse_filters(query, rules)
+    for condition in conditions:
+        queryset = queryset.filter(_condition_q(condition, rules[condition.field].path))
+    return queryset, [condition.canonical() for condition in conditions]
 
 
 def paginate_queryset(
