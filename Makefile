@@ -42,7 +42,7 @@ pytest: $(STAMP)
 		$(PYTEST_ARGS)
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 # The unit suite (no servers needed) on the oldest and newest supported Pythons.
 unit-other-pythons: $(STAMP)
