@@ -69,9 +69,8 @@ def test_every_public_definition_is_exported(name: str) -> None:
         if attr.startswith("_") or not (inspect.isclass(obj) or inspect.isfunction(obj)):
             continue
         home = getattr(obj, "__module__", "") or ""
-        if home.startswith("backendkit") and _is_private_home(home, name):
-            if attr not in exported:
-                missing.append(attr)
+        if _is_private_home(home, name) and attr not in exported:
+            missing.append(attr)
     assert not missing, f"{name} defines public names missing from __all__: {missing}"
 
 
@@ -83,9 +82,9 @@ def test_every_export_has_a_docstring(name: str) -> None:
     undocumented = []
     for attr in getattr(module, "__all__", ()):
         obj = getattr(module, attr)
-        if inspect.isclass(obj) or inspect.isfunction(obj):
-            if not (obj.__doc__ or "").strip():
-                undocumented.append(attr)
+        is_code = inspect.isclass(obj) or inspect.isfunction(obj)
+        if is_code and not (obj.__doc__ or "").strip():
+            undocumented.append(attr)
     assert not undocumented, f"{name}: exported names without a docstring: {undocumented}"
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi import routing as fastapi_routing
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -104,11 +105,26 @@ def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, An
                 yield path, method, operation
 
 
+def _api_routes(app: FastAPI) -> Iterator[Any]:
+    """Every ``APIRoute`` of ``app`` with its effective path, routers included.
+
+    Since FastAPI 0.165 ``include_router`` keeps a lazy ``_IncludedRouter`` in
+    ``app.routes`` instead of copying the routes; ``iter_route_contexts`` is the flattened
+    list ``app.openapi()`` itself reads (prefixes applied, recursively). Older FastAPI
+    versions copied the routes, so ``app.routes`` is already flat there.
+    """
+    iter_contexts = getattr(fastapi_routing, "iter_route_contexts", None)
+    if iter_contexts is None:  # pragma: no cover - FastAPI < 0.165
+        yield from (route for route in app.routes if isinstance(route, APIRoute))
+        return
+    for context in iter_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            yield context
+
+
 def _body_models(app: FastAPI) -> dict[tuple[str, str], type[BaseModel]]:
     found: dict[tuple[str, str], type[BaseModel]] = {}
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for route in _api_routes(app):
         stack = list(route.dependant.dependencies)
         while stack:
             dependant = stack.pop()

@@ -28,7 +28,7 @@ _FORBIDDEN_HEADERS = frozenset({"crit", "jku", "jwk", "x5u", "x5c", "b64", "zip"
 _ACCEPTED_TYP = frozenset({"jwt", "application/jwt"})
 
 
-class _Rejected(Exception):  # noqa: N818 - a refusal, not an error of ours
+class _Rejected(Exception):
     """A token was refused; ``reason`` is a fixed code for the security log."""
 
     def __init__(self, reason: str) -> None:
