@@ -238,7 +238,13 @@ async def _peer_hits_misses(
 
 
 async def _stampede_tasks(
-    peer_name: str, variant: str, url: str, prefix: str, tasks: int, loads: Any
+    peer_name: str,
+    variant: str,
+    url: str,
+    prefix: str,
+    tasks: int,
+    loads: Any,
+    ready: Callable[[], Any] | None = None,
 ) -> list[bool]:
     peer = PEERS[peer_name]()
     await peer.setup(url, prefix)
@@ -262,6 +268,10 @@ async def _stampede_tasks(
 
     pending = [asyncio.create_task(call()) for _ in range(tasks)]
     await asyncio.sleep(0)
+    if ready is not None:
+        # Every caller of this process is parked on the start line: tell the parent, and
+        # block until all the processes are there (nothing else must run meanwhile).
+        ready()
     start.set()
     results = await asyncio.gather(*pending)
     await peer.close()
@@ -275,12 +285,21 @@ def _stampede_child(
     prefix: str,
     tasks: int,
     loads: Any,
-    go: Any,
+    start_line: Any,
     out: Any,
 ) -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    go.wait()
-    results = asyncio.run(_stampede_tasks(peer_name, variant, url, prefix, tasks, loads))
+    results = asyncio.run(
+        _stampede_tasks(
+            peer_name,
+            variant,
+            url,
+            prefix,
+            tasks,
+            loads,
+            ready=lambda: start_line.wait(timeout=120),
+        )
+    )
     out.put(results)
 
 
@@ -297,19 +316,30 @@ def run_stampede(peer_name: str, variant: str, url: str, procs: int) -> dict[str
                 _stampede_tasks(peer_name, variant, proxies[0].url() + POOL, prefix, tasks, loads)
             )
         else:
-            go = ctx.Event()
+            # The children and this process meet at the barrier once every child has
+            # imported, set its peer up and parked its callers; then all start together
+            # (instead of a fixed sleep long enough for the slowest start-up).
+            start_line = ctx.Barrier(procs + 1)
             out = ctx.Queue()
             workers = [
                 ctx.Process(
                     target=_stampede_child,
-                    args=(peer_name, variant, p.url() + POOL, prefix, tasks, loads, go, out),
+                    args=(
+                        peer_name,
+                        variant,
+                        p.url() + POOL,
+                        prefix,
+                        tasks,
+                        loads,
+                        start_line,
+                        out,
+                    ),
                 )
                 for p in proxies
             ]
             for w in workers:
                 w.start()
-            time.sleep(3.0)  # let every process import and reach the start line
-            go.set()
+            start_line.wait(timeout=120)
             ok = [r for _ in workers for r in out.get(timeout=120)]
             for w in workers:
                 w.join(timeout=60)
@@ -375,9 +405,20 @@ def _peers_section(url: str, quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def _stampede_section(url: str, procs_list: list[int]) -> list[dict[str, Any]]:
+#: The stampede variants --quick keeps: the protected caches, and fastapi-cache2 as the
+#: unprotected reference (its venv is the slowest to start).
+QUICK_STAMPEDE = [
+    ("backendkit", ""),
+    ("cashews", "lock"),
+    ("aiocache", "stampede"),
+    ("fastapi-cache2", ""),
+]
+
+
+def _stampede_section(url: str, procs_list: list[int], quick: bool) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for peer_name, variant in STAMPEDE_VARIANTS:
+    variants = [v for v in STAMPEDE_VARIANTS if v in QUICK_STAMPEDE] if quick else STAMPEDE_VARIANTS
+    for peer_name, variant in variants:
         for procs in procs_list:
             if _importable(peer_name):
                 rows.append(run_stampede(peer_name, variant, url, procs))
@@ -385,6 +426,64 @@ def _stampede_section(url: str, procs_list: list[int]) -> list[dict[str, Any]]:
                 got = _in_worker(["stampede", peer_name, variant, url, str(procs)])
                 rows.append(got or {"peer": peer_name, "skipped": "environment missing"})
     return rows
+
+
+_RAW_WHY = (
+    "Above the raw call, a hit builds the key from the arguments, reads the namespace "
+    "generation with the entry (one MGET), decodes the entry's envelope (its expiry drives "
+    "early refresh) and counts the hit; that work is fixed, so it shows most on small payloads."
+)
+_PICKLE_WHY = (
+    "stores pickles: a hit only unpickles, with no validation (and unpickling from a shared "
+    "Redis runs code for whoever can write to it); backendkit stores JSON and validates it into "
+    "the declared return type on every hit."
+)
+_HIT_WHY = {
+    "cashews": "cashews " + _PICKLE_WHY,
+    "aiocache": "aiocache (pickle serializer; its JSON one cannot store a model) " + _PICKLE_WHY,
+    "fastapi-cache2[pickle]": "fastapi-cache2's PickleCoder " + _PICKLE_WHY,
+    "fastapi-cache2": "fastapi-cache2's JsonCoder decodes JSON without restoring the declared "
+    "types: a hit does less work but returns a dict instead of the cached model.",
+}
+_MISS_WHY = (
+    "A backendkit miss is stampede-protected: one read, then one script that re-checks the "
+    "entry and takes the lock atomically, then one that stores the value, releases the lock "
+    "and wakes waiting callers (three round trips where an unprotected cache makes two)."
+)
+_STAMPEDE_WHY = (
+    "Within a process concurrent callers share one load; across processes the Redis lock "
+    "lets one load while the others wait and re-read (more commands than a cache that lets "
+    "every caller load, but one loader call)."
+)
+
+
+def _notes(results: dict[str, Any]) -> dict[str, str]:
+    """Why backendkit is slower, for each case where it is (item 12 of the runner)."""
+    notes: dict[str, str] = {}
+    for r in results.get("hit_vs_raw", []):
+        if r["ratio_vs_raw"] > 1.0:
+            notes[f"hit vs raw, {r['payload']}, {r['mode']}"] = _RAW_WHY
+    for r in results.get("peers", []):
+        peer = r.get("peer", "")
+        if r.get("hit_vs_bk", 1.0) < 1.0:
+            notes[f"{peer}, {r['payload']}, hit"] = _HIT_WHY.get(
+                peer, _HIT_WHY.get(peer.split("[")[0], _PICKLE_WHY)
+            )
+        if r.get("miss_vs_bk", 1.0) < 1.0:
+            notes[f"{peer}, {r['payload']}, miss"] = _MISS_WHY
+    base = {
+        r["processes"]: r
+        for r in results.get("stampede", [])
+        if r.get("peer") == "backendkit" and "redis_commands" in r
+    }
+    for r in results.get("stampede", []):
+        ours = base.get(r.get("processes", 0))
+        if ours and r.get("peer") != "backendkit" and "redis_commands" in r:
+            if ours["redis_commands"] > r["redis_commands"]:
+                notes[f"stampede, {r['peer']}, {r['processes']} processes, commands"] = (
+                    _STAMPEDE_WHY
+                )
+    return notes
 
 
 def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
@@ -417,7 +516,9 @@ def main() -> None:
 
     url = args.redis_url
     results: dict[str, Any] = {"quick": args.quick, "python": sys.version.split()[0]}
+    started = time.perf_counter()
     results["hit_vs_raw"] = bench_hit_vs_raw(url, args.quick)
+    print(f"   ({time.perf_counter() - started:.1f} s so far)")
     _table(
         "Redis hit vs raw GET + pydantic decode (aim <= 1.15x)",
         results["hit_vs_raw"],
@@ -444,7 +545,8 @@ def main() -> None:
         peers,
         ["peer", "payload", "types_ok", "hit_type", "hit_us", "hit_vs_bk", "miss_us", "miss_vs_bk"],
     )
-    results["stampede"] = _stampede_section(url, [1, 4])
+    print(f"   ({time.perf_counter() - started:.1f} s so far)")
+    results["stampede"] = _stampede_section(url, [1, 4], args.quick)
     _table(
         f"{CALLERS} concurrent cold requests, {int(LOAD_SECONDS * 1000)} ms loader",
         results["stampede"],
@@ -458,6 +560,8 @@ def main() -> None:
             "correct_results",
         ],
     )
+    results["notes"] = _notes(results)
+    print(f"   ({time.perf_counter() - started:.1f} s in total)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
         print(f"\nwrote {args.json}")

@@ -113,7 +113,7 @@ def _api_routes(app: FastAPI) -> Iterator[Any]:
     list ``app.openapi()`` itself reads (prefixes applied, recursively). Older FastAPI
     versions copied the routes, so ``app.routes`` is already flat there.
     """
-    iter_contexts = None
+    iter_contexts = getattr(fastapi_routing, "iter_route_contexts", None)
     if iter_contexts is None:  # pragma: no cover - FastAPI < 0.165
         yield from (route for route in app.routes if isinstance(route, APIRoute))
         return
