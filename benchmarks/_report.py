@@ -80,6 +80,15 @@ class Area:
     charts: dict[str, str] = field(default_factory=dict)  # file name -> SVG
 
     quick: bool = False
+    notes: dict[str, str] = field(default_factory=dict)  # the script's own "notes"
+    used_notes: set[str] = field(default_factory=set)
+
+    def why(self, key: str, default: str) -> str:
+        """The script's note for ``key`` when it has one (shown once), else ``default``."""
+        if key in self.notes:
+            self.used_notes.add(key)
+            return self.notes[key]
+        return default
 
     def lose(self, what: str, why: str, ratio: float | None = None) -> None:
         if self.quick and ratio is not None and ratio > 0.9:
@@ -233,18 +242,24 @@ def _ratelimit(data: dict[str, Any], area: Area) -> None:
         if hit is not None and hit <= SLOWER:
             area.lose(
                 f"a bare `hit` on {name} at {hit:.2f}x of `limits`' `hit`",
-                "backendkit's hit returns the whole decision (remaining, reset, retry-after) "
-                "computed by one script on the Redis server's clock, while `limits`' `hit` "
-                "returns only a boolean. Once headers are needed (`hit` + `get_window_stats`, "
-                "the next column) backendkit is the faster one.",
+                area.why(
+                    f"{row['storage']}, {row['strategy']}: hit",
+                    "backendkit's hit returns the whole decision (remaining, reset, retry-after) "
+                    "computed by one script on the Redis server's clock, while `limits`' `hit` "
+                    "returns only a boolean. Once headers are needed (`hit` + `get_window_stats`, "
+                    "the next column) backendkit is the faster one.",
+                ),
                 ratio=hit,
             )
         if hdr is not None and hdr <= SLOWER:
             area.lose(
                 f"a hit with headers on {name} at {hdr:.2f}x of `limits`",
-                "backendkit computes the whole decision, header numbers included, in one "
-                "call; in this run that was slower than `limits`' two calls (the script's "
-                "output below has the cost of each call).",
+                area.why(
+                    f"{row['storage']}, {row['strategy']}: hit + headers",
+                    "backendkit computes the whole decision, header numbers included, in one "
+                    "call; in this run that was slower than `limits`' two calls (the script's "
+                    "output below has the cost of each call).",
+                ),
                 ratio=hdr,
             )
     area.body += table(
@@ -289,7 +304,10 @@ def _ratelimit(data: dict[str, Any], area: Area) -> None:
                     area.lose(
                         f"{row['backendkit']:g} Redis commands per request against "
                         f"{row[peer]:g} for {peer} ({name})",
-                        "backendkit sends one script call per limit of the rule.",
+                        area.why(
+                            f"round trips, {row['strategy']}, {row['limits']}",
+                            "(the benchmark gives no reason)",
+                        ),
                     )
         area.body += table(["Strategy, limits", *peers, "same remaining"], rows)
         area.charts["ratelimit-round-trips.svg"] = bar_chart(
@@ -345,28 +363,42 @@ def _cache(data: dict[str, Any], area: Area) -> None:
             "",
         ]
         rows = []
+        via_connector = any("connector_get_decode_us" in row for row in raw_rows)
         for row in raw_rows:
             ratio = speed(
                 row["backendkit_hit_us"], row["raw_get_decode_us"], higher_is_better=False
             )
-            rows.append(
-                [
-                    f"{row['payload']} ({num(row['bytes'], 'B')}), {row['mode']}",
-                    num(row["backendkit_hit_us"], "µs"),
-                    cell(num(row["raw_get_decode_us"], "µs"), ratio),
-                ]
-            )
+            cells = [
+                f"{row['payload']} ({num(row['bytes'], 'B')}), {row['mode']}",
+                num(row["backendkit_hit_us"], "µs"),
+                cell(num(row["raw_get_decode_us"], "µs"), ratio),
+            ]
+            if via_connector:
+                connector = row.get("connector_get_decode_us")
+                cells.append(
+                    cell(
+                        num(connector, "µs"),
+                        speed(row["backendkit_hit_us"], connector, higher_is_better=False),
+                    )
+                )
+            rows.append(cells)
             if ratio is not None and ratio <= SLOWER:
                 area.lose(
-                    f"a {row['mode']} hit of the {row['payload']} payload at {ratio:.2f}x of a "
+                    f"{'an' if row['mode'][0] in 'aeiou' else 'a'} {row['mode']} hit of the "
+                    f"{row['payload']} payload at {ratio:.2f}x of a "
                     "raw GET + decode",
-                    "Above the raw call, a hit builds the key from the arguments, reads the "
-                    "namespace generation with the entry (one MGET), decodes the entry's envelope "
-                    "(its expiry drives early refresh) and counts the hit; that work is fixed, so "
-                    "it shows most on small payloads.",
+                    area.why(
+                        f"hit vs raw, {row['payload']}, {row['mode']}",
+                        "Above the raw call, a hit builds the key from the arguments, reads the "
+                        "namespace generation with the entry (one MGET), decodes the entry's "
+                        "envelope (its expiry drives early refresh) and counts the hit.",
+                    ),
                     ratio=ratio,
                 )
-        area.body += table(["Payload, API", "backendkit hit", "raw GET + validate_json"], rows)
+        header = ["Payload, API", "backendkit hit", "raw GET + validate_json"]
+        if via_connector:
+            header.append("GET through backendkit's connector + validate_json")
+        area.body += table(header, rows)
     peers = [r for r in data.get("peers") or [] if "hit_us" in r]
     if peers:
         area.body += [
@@ -392,7 +424,7 @@ def _cache(data: dict[str, Any], area: Area) -> None:
                         area.lose(
                             f"a {label} of the {row['payload']} payload at {value:.2f}x of "
                             f"{row['peer']}",
-                            why,
+                            area.why(f"{row['peer']}, {row['payload']}, {label}", why),
                             ratio=value,
                         )
             rows.append(
@@ -492,8 +524,12 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
     area.body += [
         "Requests per second for `GET /json` (the same envelope bytes, checked equal before",
         "timing), server pinned to one core and the load generator to the other, median of the",
-        "rounds. backendkit's adapters add a request id, security headers, error envelopes and",
-        "one JSON access-log line per request (written to a file).",
+        "rounds, and the server's CPU time per request (from /proc), which other load on the",
+        "machine disturbs less. backendkit's adapters add a request id, security headers, error",
+        "envelopes and one JSON access-log line per request (written to a file); the `-nolog`",
+        "rows are the same apps with that line filtered out. In this section each app is",
+        "compared with the first app of its group (its *baseline*): `0.80x` means 80 % of the",
+        "baseline's throughput.",
         "",
     ]
     groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -505,27 +541,42 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
         "flask": "Flask (gunicorn gthread, one worker)",
         "flask-limit": "Flask with a rate limit (memory storage, headers on)",
     }
-    rows = []
     chart_names: list[str] = []
     chart_values: list[float] = []
     for group, entries in groups.items():
-        ours = [e for e in entries if "backendkit" in e[0]]
+        base_name, base = entries[0]
+        rows = []
         for name, row in entries:
-            relative = None
-            if "backendkit" not in name and ours:
-                relative = speed(ours[0][1]["rps"], row["rps"], higher_is_better=True)
+            rps_rel = speed(row["rps"], base["rps"], higher_is_better=True)
+            cpu_rel = speed(row.get("cpu_us_per_request"), base.get("cpu_us_per_request"),
+                            higher_is_better=False)  # fmt: skip
+            baseline = name == base_name
             rows.append(
-                [titles.get(group, group), f"`{name}`", cell(num(row["rps"], "req/s"), relative)]
+                [
+                    f"`{name}`" + (" (baseline)" if baseline else ""),
+                    num(row["rps"], "req/s") + ("" if baseline else f" · {rel(rps_rel)}"),
+                    num(row.get("cpu_us_per_request"), "µs")
+                    + ("" if baseline or cpu_rel is None else f" · {rel(cpu_rel)}"),
+                ]
             )
             chart_names.append(name)
             chart_values.append(row["rps"])
-            if relative is not None and relative <= SLOWER:
-                area.lose(
-                    f"`{ours[0][0]}` at {relative:.2f}x of `{name}`",
-                    _ADAPTER_WHY.get(name, "backendkit does more per request than this app."),
-                    ratio=relative,
+            if baseline or "backendkit" not in name or name.endswith("-nolog"):
+                continue
+            if rps_rel is not None and rps_rel <= SLOWER:
+                why = base.get("note") or _ADAPTER_WHY.get(
+                    base_name, "backendkit does more per request than this app."
                 )
-    area.body += table(["Group", "App", "throughput"], rows)
+                nolog = dict(entries).get(name + "-nolog")
+                if nolog is not None:
+                    without = speed(nolog["rps"], base["rps"], higher_is_better=True)
+                    why += (
+                        f" Without the access-log line `{name}` runs at {without:.2f}x of "
+                        f"`{base_name}`."
+                    )
+                area.lose(f"`{name}` at {rps_rel:.2f}x of `{base_name}`", why, ratio=rps_rel)
+        area.body += [f"### {titles.get(group, group)}", ""]
+        area.body += table(["App", "throughput", "server CPU per request"], rows)
     if chart_values:
         area.charts["adapters-throughput.svg"] = bar_chart(
             "JSON endpoint throughput",
@@ -537,18 +588,17 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
         area.body += ["![Throughput per app](assets/performance/adapters-throughput.svg)", ""]
 
 
+# Used when the benchmark's JSON carries no note of its own.
 _ADAPTER_WHY = {
-    "fastapi-bare": "The bare app does nothing per request; backendkit adds a request id, security "
-    "headers, the error envelope around the call and a JSON access-log line per request, all in "
-    "pure ASGI middleware.",
+    "fastapi-bare": "The bare app does nothing per request; backendkit adds a request id, "
+    "security headers, the error envelope around the call and a JSON access-log line per "
+    "request, all in pure ASGI middleware.",
     "flask-bare": "The bare app does nothing per request; backendkit adds a request id, security "
     "headers, error handling and a JSON access-log line per request.",
-    "fastapi-basehttpmiddleware": "The same per-request work written as a Starlette "
-    "BaseHTTPMiddleware.",
-    "fastapi-slowapi": "slowapi keeps no access log and adds no request id; the limiter itself is "
-    "cheaper in backendkit (see the rate limiter section).",
-    "flask-limiter": "Flask-Limiter keeps no access log and adds no request id; the limiter itself "
-    "is cheaper in backendkit (see the rate limiter section).",
+    "fastapi-slowapi": "slowapi keeps no access log and adds no request id, security headers or "
+    "error envelope.",
+    "flask-limiter": "Flask-Limiter keeps no access log and adds no request id, security headers "
+    "or error envelope.",
 }
 
 
@@ -588,9 +638,10 @@ def _adapters_django(data: dict[str, Any], area: Area) -> None:
     area.body += table(["App", "throughput", "worker CPU per request"], rows)
     ratio = speed(medians["backendkit"], medians["bare"], higher_is_better=True)
     if ratio is not None and ratio <= SLOWER:
-        why = (
+        why = area.why(
+            "backendkit",
             "The middleware adds a request id, binds the log context, sets security headers "
-            "and writes one JSON access-log line per request."
+            "and writes one JSON access-log line per request.",
         )
         if "backendkit_nolog" in medians:
             nolog = speed(medians["backendkit_nolog"], medians["bare"], higher_is_better=True)
@@ -630,7 +681,9 @@ def _generic(data: dict[str, Any], area: Area) -> None:
                 if relative is not None and relative <= SLOWER:
                     area.lose(
                         f"{group['name']}: {relative:.2f}x of {row['impl']}",
-                        group.get("note") or row.get("note") or "(the benchmark gives no reason)",
+                        group.get("note")
+                        or row.get("note")
+                        or area.why(group["name"], "(the benchmark gives no reason)"),
                         ratio=relative,
                     )
             rows.append([row["impl"], cell(num(row["value"], group.get("unit", "")), relative)])
@@ -676,11 +729,14 @@ AREAS: dict[str, _Spec] = {
 # --------------------------------------------------------------------------- the page
 
 
-def _notes(data: Any) -> list[str]:
-    """The script's own ``notes`` (a mapping of case -> explanation, or a list of strings)."""
+def _notes(data: Any, used: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """The script's own ``notes`` not already shown beside a loss (a mapping or a list)."""
     notes = data.get("notes") if isinstance(data, dict) else None
     if isinstance(notes, dict):
-        return ["Notes from the benchmark:", "", *(f"- *{k}:* {v}" for k, v in notes.items()), ""]
+        left = {k: v for k, v in notes.items() if k not in used}
+        if not left:
+            return []
+        return ["Notes from the benchmark:", "", *(f"- *{k}:* {v}" for k, v in left.items()), ""]
     if isinstance(notes, list) and notes:
         return ["Notes from the benchmark:", "", *(f"- {n}" for n in notes), ""]
     return []
@@ -821,8 +877,10 @@ def render(summary: dict[str, Any], page: Path, assets: Path) -> None:
             sections += [f"*Compared with: {spec.peers}.*", ""]
         if "data" in run and spec:
             try:
+                notes = run["data"].get("notes") if isinstance(run["data"], dict) else None
+                area.notes = notes if isinstance(notes, dict) else {}
                 spec.render(run["data"], area)
-                area.body += _notes(run["data"])
+                area.body += _notes(run["data"], area.used_notes)
             except (KeyError, TypeError, ValueError, IndexError) as exc:
                 area.body = [
                     "*The results of this run could not be tabulated "

@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -320,8 +321,14 @@ def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
             returncode = process.wait(timeout=limit)
             record["status"] = "ok" if returncode == 0 else f"failed (exit {returncode})"
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
+            # SIGINT first: the script's finally blocks stop the servers it started in their
+            # own sessions (which a kill of this process group would orphan); then SIGKILL.
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
             record["status"] = f"timed out after {limit}s"
     record["seconds"] = round(time.monotonic() - started, 1)
     output = log_path.read_text(errors="replace")

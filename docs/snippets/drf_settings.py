@@ -3,7 +3,7 @@
 REST_FRAMEWORK = {
     # DRF's exceptions (validation, auth, throttling, 404, 405...) in the envelope.
     "EXCEPTION_HANDLER": "backendkit.adapters.drf.exception_handler",
-    # Bearer access tokens verified by the kit's TokenService; request.user is a TokenUser.
+    # Bearer access tokens verified by the kit's TokenService; request.user is the Principal.
     "DEFAULT_AUTHENTICATION_CLASSES": ["backendkit.adapters.drf.JWTAuthentication"],
     # Bodies read under the cap and parsed by the core: deep nesting is a 400, not a 500.
     "DEFAULT_PARSER_CLASSES": ["backendkit.adapters.drf.JSONParser"],

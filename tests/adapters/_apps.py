@@ -132,7 +132,12 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def make_kit(*, cookie_auth: CookieAuth | None = None, **overrides: Any) -> WebKit:
+def make_kit(
+    *,
+    cookie_auth: CookieAuth | None = None,
+    api_prefixes: tuple[str, ...] = ("/api/",),
+    **overrides: Any,
+) -> WebKit:
     tokens = TokenService(JWTKey.hmac("k" * 32), store="memory://")
     return WebKit.from_settings(
         make_settings(**overrides),
@@ -140,6 +145,7 @@ def make_kit(*, cookie_auth: CookieAuth | None = None, **overrides: Any) -> WebK
         limiter=RateLimiter("memory://"),
         async_limiter=AsyncRateLimiter("memory://"),
         cookie_auth=cookie_auth,
+        api_prefixes=api_prefixes,
     )
 
 

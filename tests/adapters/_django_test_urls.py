@@ -37,6 +37,9 @@ from tests.adapters._django_app import (
 )
 
 from backendkit.adapters.django import (
+    acharge_limit,
+    charge_limit,
+    client_key,
     health_view,
     http_cache,
     json_body,
@@ -149,6 +152,26 @@ async def async_boom(request: HttpRequest) -> HttpResponse:
 
 async def async_not_found(request: HttpRequest) -> HttpResponse:
     raise NotFound("No such widget")
+
+
+@json_body(EchoIn)
+def login_per_account(request: HttpRequest, body: EchoIn) -> HttpResponse:
+    # A second, computed-key limit charged inside the view: per (client address, name).
+    key = f"{client_key(request)}:{body.name}"
+    charge_limit(request, "1/minute", key=lambda _: key, name="login-account")
+    return success_response({"key": key})
+
+
+@json_body(EchoIn)
+async def async_login_per_account(request: HttpRequest, body: EchoIn) -> HttpResponse:
+    key = f"{client_key(request)}:{body.name}"
+    await acharge_limit(request, "1/minute", key=lambda _: key, name="async-login-account")
+    return success_response({"key": key})
+
+
+def bad_key(request: HttpRequest) -> HttpResponse:
+    charge_limit(request, "1/minute", key="tenant", name="bad-key")  # type: ignore[arg-type]
+    return success_response()
 
 
 @json_body()
@@ -355,6 +378,9 @@ urlpatterns = [
     path("api/async-boom", async_boom),
     path("api/async-not-found", async_not_found),
     path("api/raw-json", raw_json),
+    path("api/login-account", login_per_account),
+    path("api/async-login-account", async_login_per_account),
+    path("api/bad-key", bad_key),
     path("api/stream", streamed),
     path("api/cbv/me", CbvMe.as_view()),
     path("api/cbv/admin", CbvAdmin.as_view()),

@@ -23,6 +23,7 @@ from tests.adapters._django_app import client_for, current_kit, use_kit
 
 from backendkit.adapters.django import (
     DjangoOptions,
+    client_key,
     get_kit,
     get_options,
     get_principal,
@@ -418,6 +419,112 @@ def test_default_rate_limit_applies_to_api_paths_only() -> None:
     error_of(denied, 429, "RATE_LIMITED")
     assert denied["Retry-After"]
     assert [client.get("/html/page").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_charge_limit_inside_a_view(client: Any) -> None:
+    """charge_limit charges a computed key: 429 with headers once spent, per key."""
+    post = {"content_type": "application/json", "REMOTE_ADDR": "198.51.100.7"}
+    first = client.post("/api/login-account", data={"name": "ann"}, **post)
+    assert first.status_code == 200
+    assert json.loads(first.content)["data"] == {"key": "198.51.100.7:ann"}
+    assert first["RateLimit-Limit"] == "1"
+    denied = client.post("/api/login-account", data={"name": "ann"}, **post)
+    error_of(denied, 429, "RATE_LIMITED")
+    assert denied["Retry-After"]
+    # Valid twin: another account from the same address has its own budget.
+    assert client.post("/api/login-account", data={"name": "bob"}, **post).status_code == 200
+
+
+def test_acharge_limit_inside_an_async_view(kit: WebKit) -> None:
+    """acharge_limit is the async twin (the async limiter), with the same 429."""
+    client = AsyncClient(raise_request_exception=False)
+    client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
+
+    async def twice() -> list[Any]:
+        return [
+            await client.post(
+                "/api/async-login-account", data={"name": "ann"}, content_type="application/json"
+            )
+            for _ in range(2)
+        ]
+
+    first, second = asyncio.run(twice())
+    assert first.status_code == 200
+    assert first["RateLimit-Remaining"] == "0"
+    error_of(second, 429, "RATE_LIMITED")
+
+
+def test_acharge_limit_falls_back_to_the_sync_limiter() -> None:
+    """Without an async limiter, acharge_limit runs the sync one off the event loop."""
+    base = make_kit()
+    use_kit(WebKit.from_settings(base.settings, tokens=base.tokens, limiter=base.limiter))
+    client = AsyncClient(raise_request_exception=False)
+    client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
+
+    async def twice() -> list[Any]:
+        return [
+            await client.post(
+                "/api/async-login-account", data={"name": "sync"}, content_type="application/json"
+            )
+            for _ in range(2)
+        ]
+
+    first, second = asyncio.run(twice())
+    assert first.status_code == 200
+    error_of(second, 429, "RATE_LIMITED")
+
+
+def test_charge_limit_rejects_a_literal_key(client: Any) -> None:
+    """A key that is neither "ip", "user" nor a function is refused, not counted per address."""
+    with capture_logs() as logs:
+        error_of(client.get("/api/bad-key"), 500, "INTERNAL_ERROR")
+    assert any(e.get("exception_type") == "ConfigurationError" for e in logs)
+
+
+def test_client_key_behind_trusted_proxies() -> None:
+    """client_key(request) reads the resolver's header only from trusted proxies."""
+    use_kit(make_kit(trusted_proxies="10.0.0.0/8"))
+    factory = RequestFactory()
+    proxied = factory.get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.1")
+    assert client_key(proxied) == "203.0.113.1"
+    direct = factory.get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="203.0.113.1")
+    assert client_key(direct) == "198.51.100.9"
+
+
+def test_client_key_reads_the_forwarded_header_when_configured() -> None:
+    """With a resolver reading RFC 7239 Forwarded, that header (not X-Forwarded-For) counts."""
+    from backendkit.clientip import ClientIPResolver
+
+    base = make_kit()
+    kit = WebKit.from_settings(
+        base.settings, ip_resolver=ClientIPResolver(["10.0.0.0/8"], header="forwarded")
+    )
+    request = RequestFactory().get(
+        "/",
+        REMOTE_ADDR="10.0.0.5",
+        HTTP_FORWARDED="for=203.0.113.9",
+        HTTP_X_FORWARDED_FOR="192.0.2.1",
+    )
+    assert client_key(request, kit) == "203.0.113.9"
+
+
+def test_api_prefixes_come_from_the_kit_without_the_key() -> None:
+    """With KIT and no API_PREFIXES, the kit's api_prefixes scope the adapter."""
+    kit = make_kit(api_prefixes=("/v2/",))
+    with override_settings(BACKENDKIT={"KIT": kit}):
+        assert get_options().api_prefixes == ("/v2/",)
+        assert get_options().is_api_path("/v2/x")
+        assert not get_options().is_api_path("/api/x")
+
+
+def test_api_prefixes_key_sets_the_built_kit() -> None:
+    """BACKENDKIT["API_PREFIXES"] is the core kit's api_prefixes too (one scoping rule)."""
+    with override_settings(BACKENDKIT={"ENV": "test", "API_PREFIXES": ["/v1/"]}):
+        assert get_kit().api_prefixes == ("/v1/",)
+        assert get_kit().is_api_path("/v1/users")
+    with override_settings(BACKENDKIT={"ENV": "test"}):
+        assert get_kit().api_prefixes == ("/api/",)
+        assert get_options().api_prefixes == ("/api/",)
 
 
 def test_default_rate_limit_without_limiter_is_a_configuration_error() -> None:

@@ -242,8 +242,15 @@ def test_as_api_exception_kinds() -> None:
 # --------------------------------------------------------------------------- auth
 
 
-def test_token_user_is_authenticated() -> None:
-    """TokenUser satisfies DRF's IsAuthenticated and keeps the principal's fields."""
+def test_principal_is_authenticated() -> None:
+    """The core Principal satisfies DRF's IsAuthenticated (no DRF-specific subclass needed)."""
+    principal = Principal("u1")
+    assert principal.is_authenticated is True
+    assert principal.is_anonymous is False
+
+
+def test_token_user_is_kept_for_compatibility() -> None:
+    """TokenUser (the former request.user type) still builds and keeps the principal's fields."""
     user = TokenUser.of(Principal("u1", roles=frozenset({"admin"})))
     assert user.is_authenticated
     assert not user.is_anonymous

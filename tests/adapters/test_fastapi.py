@@ -16,12 +16,14 @@ from tests.adapters._apps import MAX_BODY, EchoIn, Probe, build_fastapi_app, mak
 
 from backendkit.adapters.fastapi import (
     BackendKitMiddleware,
+    ClientKey,
     CurrentUser,
     CursorPagination,
     JsonBody,
     OptionalUser,
     RateLimit,
     add_health_route,
+    client_key,
     conditional_json,
     get_cycle,
     get_kit,
@@ -380,8 +382,8 @@ def test_ip_limit_uses_trusted_proxy_header() -> None:
 
 
 def test_default_rate_limit_applies_to_every_route() -> None:
-    """settings.rate_limit_default charges every request, route misses included."""
-    kit = make_kit(rate_limit_default="2/minute")
+    """With api_prefixes=("/",) the default limit charges every request, misses included."""
+    kit = make_kit(rate_limit_default="2/minute", api_prefixes=("/",))
     client = client_for(build_fastapi_app(kit, Probe()))
     assert client.get("/ok").headers["RateLimit-Limit"] == "2"
     assert client.get("/no-route").status_code == 404
@@ -390,11 +392,73 @@ def test_default_rate_limit_applies_to_every_route() -> None:
     assert denied.json()["error"]["requestId"] == denied.headers["X-Request-ID"]
 
 
+def prefixed_app(kit: WebKit) -> FastAPI:
+    app = FastAPI()
+    install(app, kit)
+
+    @app.get("/api/items")
+    async def items() -> dict[str, Any]:
+        return success([])
+
+    @app.get("/page")
+    async def page() -> dict[str, Any]:
+        return success()
+
+    add_health_route(app)  # /health: outside the API prefixes
+    add_health_route(app, "/api/health")  # under them, yet never charged either
+    return app
+
+
+def test_default_rate_limit_is_scoped_to_api_prefixes() -> None:
+    """By default only paths under /api/ are charged; other paths are never throttled."""
+    kit = make_kit(rate_limit_default="2/minute")
+    client = client_for(prefixed_app(kit))
+    assert kit.api_prefixes == ("/api/",)
+    responses = [client.get("/page") for _ in range(4)]
+    assert [r.status_code for r in responses] == [200] * 4
+    assert "RateLimit-Limit" not in responses[0].headers
+    assert client.get("/api/items").headers["RateLimit-Limit"] == "2"
+    assert client.get("/api/items").status_code == 200
+    assert client.get("/api/items").status_code == 429
+
+
+def test_health_routes_are_never_charged_the_default_limit() -> None:
+    """add_health_route's path is exempt even under an API prefix: probes never get 429."""
+    kit = make_kit(rate_limit_default="1/minute", api_prefixes=("/",))
+    client = client_for(prefixed_app(kit))
+    for path in ("/health", "/api/health"):
+        probes = [client.get(path) for _ in range(3)]
+        assert [r.status_code for r in probes] == [200] * 3, path
+        assert "RateLimit-Limit" not in probes[0].headers
+    # Valid twin: the other paths of the same app are still charged.
+    assert client.get("/page").status_code == 200
+    assert client.get("/page").status_code == 429
+
+
 def test_default_rate_limit_needs_an_async_limiter() -> None:
     """A default limit without an async limiter is a configuration error (500, logged)."""
-    kit = WebKit.from_settings(make_settings(rate_limit_default="2/minute"))
+    kit = WebKit.from_settings(make_settings(rate_limit_default="2/minute"), api_prefixes=["/"])
     client = client_for(build_fastapi_app(kit, Probe()))
     assert client.get("/ok").status_code == 500
+
+
+def test_client_key_helper_and_dependency() -> None:
+    """client_key(request) and ClientKey give the address behind trusted proxies."""
+    kit = make_kit(trusted_proxies="10.0.0.0/8")
+    app = FastAPI()
+    install(app, kit)
+
+    @app.get("/ip")
+    async def ip(request: Request, key: ClientKey) -> dict[str, Any]:
+        return success({"dependency": key, "call": client_key(request)})
+
+    proxied = client_for(app, client=("10.0.0.5", 1234))
+    forwarded = {"X-Forwarded-For": "203.0.113.1"}
+    data = proxied.get("/ip", headers=forwarded).json()["data"]
+    assert data == {"dependency": "203.0.113.1", "call": "203.0.113.1"}
+    # An untrusted peer's header is ignored: its own address is the key.
+    direct = client_for(app, client=("198.51.100.9", 1234))
+    assert direct.get("/ip", headers=forwarded).json()["data"]["call"] == "198.51.100.9"
 
 
 def test_route_limit_needs_an_async_limiter() -> None:
@@ -675,3 +739,43 @@ def test_sync_routes_in_worker_threads_see_the_request_id(kit: WebKit) -> None:
 
     response = client_for(app).get("/sync", headers={"X-Request-ID": "thread-1"})
     assert response.json()["data"] == {"id": "thread-1"}
+
+
+# --------------------------------------------------------------------------- docs snippet
+
+
+def test_fastapi_roles_sample() -> None:
+    """Roles, scopes and the (address, email) login limit of the FastAPI roles sample."""
+    from docs.snippets import fastapi_roles
+
+    from backendkit.auth import JWTKey, TokenService
+    from backendkit.ratelimit import AsyncRateLimiter
+
+    tokens = TokenService(JWTKey.hmac("k" * 32), store="memory://")
+    kit = WebKit.from_settings(
+        make_settings(), tokens=tokens, async_limiter=AsyncRateLimiter("memory://")
+    )
+    client = TestClient(fastapi_roles.create_app(kit), raise_server_exceptions=False)
+    admin = {"Authorization": "Bearer " + tokens.issue_access("a", claims={"roles": ["admin"]})}
+    user = {"Authorization": "Bearer " + tokens.issue_access("u", claims={"roles": ["user"]})}
+    assert client.get("/api/admin/stats", headers=admin).status_code == 200
+    assert client.get("/api/admin/stats", headers=user).status_code == 403
+    reader = {
+        "Authorization": "Bearer " + tokens.issue_access("r", claims={"scope": "reports:read"})
+    }
+    assert client.get("/api/reports", headers=reader).status_code == 200
+    assert client.get("/api/reports", headers=user).status_code == 403
+    login = {"email": "Ann@example.com", "password": "x"}
+    assert [client.post("/api/login", json=login).status_code for _ in range(6)] == [
+        200,
+        200,
+        200,
+        200,
+        200,
+        429,
+    ]
+    # Another account from the same address still has its own budget.
+    assert (
+        client.post("/api/login", json={"email": "bob@example.com", "password": "x"}).status_code
+        == 200
+    )

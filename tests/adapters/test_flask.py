@@ -103,6 +103,10 @@ def make_app(kit: WebKit) -> Flask:
     def directory() -> Any:
         return success()
 
+    @app.get("/a/b")
+    def merged() -> Any:
+        return success()
+
     @app.get("/cycle")
     def cycle() -> Any:
         return success({"id": bk_flask.current_cycle().request_id})
@@ -227,10 +231,46 @@ def test_abort_500_never_shows_its_description(kit: WebKit) -> None:
 
 
 def test_routing_redirect_is_not_an_error(kit: WebKit) -> None:
-    """werkzeug's strict-slash redirect passes through as a redirect."""
-    response = make_app(kit).test_client().get("/dir")
+    """werkzeug's strict-slash redirect passes through as a bodiless redirect."""
+    response = make_app(kit).test_client().get("/dir", headers={"X-Request-ID": "redir-1"})
     assert response.status_code == 308
     assert response.headers["Location"].endswith("/dir/")
+    assert response.headers["X-Request-ID"] == "redir-1"
+    assert response.data == b""  # not werkzeug's HTML page
+    assert "text/html" not in response.headers.get("Content-Type", "")
+    # Valid twin: following the redirect reaches the route.
+    assert make_app(kit).test_client().get("/dir/").status_code == 200
+
+
+def test_redirect_exception_raised_by_a_view_is_bodiless(kit: WebKit) -> None:
+    """A 3xx HTTPException the app raises is answered as a bare redirect, not an error."""
+    from werkzeug.exceptions import HTTPException
+
+    class Moved(HTTPException):
+        code = 302
+
+        def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+            return [("Content-Type", "text/html"), ("Location", "/elsewhere")]
+
+    app = make_app(kit)
+
+    @app.get("/moved")
+    def moved() -> Any:
+        raise Moved()
+
+    response = app.test_client().get("/moved")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/elsewhere"
+    assert response.data == b""
+    assert response.headers["X-Request-ID"]
+
+
+def test_merge_slashes_redirect_is_bodiless(kit: WebKit) -> None:
+    """A merge_slashes redirect (//dir/ -> /dir/) also loses werkzeug's HTML body."""
+    response = make_app(kit).test_client().get("/a//b")
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith("/a/b")
+    assert response.data == b""
     assert response.headers["X-Request-ID"]
 
 
@@ -257,7 +297,7 @@ def test_key_function(kit: WebKit) -> None:
 
 def test_trusted_proxy_header() -> None:
     """Behind a trusted proxy X-Forwarded-For picks the client; from others it is ignored."""
-    kit = make_kit(trusted_proxies="10.0.0.0/8", rate_limit_default="1/minute")
+    kit = make_kit(trusted_proxies="10.0.0.0/8", rate_limit_default="1/minute", api_prefixes=("/",))
     client = make_app(kit).test_client()
     proxy = {"REMOTE_ADDR": "10.0.0.5"}
     forwarded = {"X-Forwarded-For": "203.0.113.1"}
@@ -272,10 +312,65 @@ def test_trusted_proxy_header() -> None:
 
 def test_limits_need_a_limiter() -> None:
     """A rate limit without a sync limiter in the kit fails loudly (500, logged)."""
-    kit = WebKit.from_settings(make_settings(rate_limit_default="1/minute"))
+    kit = WebKit.from_settings(make_settings(rate_limit_default="1/minute"), api_prefixes=["/"])
     with capture_logs() as logs:
         assert make_app(kit).test_client().get("/maybe").status_code == 500
     assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)
+
+
+def scoped_app(kit: WebKit) -> Flask:
+    app = Flask("flask_scoped")
+    BackendKit(app, kit=kit)
+
+    @app.get("/api/items")
+    def items() -> Any:
+        return success([])
+
+    @app.get("/page")
+    def page() -> Any:
+        return success()
+
+    bk_flask.add_health_route(app, "/api/health")
+    return app
+
+
+def test_default_rate_limit_is_scoped_to_api_prefixes() -> None:
+    """By default only paths under /api/ are charged; other paths are never throttled."""
+    client = scoped_app(make_kit(rate_limit_default="2/minute")).test_client()
+    pages = [client.get("/page") for _ in range(4)]
+    assert [r.status_code for r in pages] == [200] * 4
+    assert "RateLimit-Limit" not in pages[0].headers
+    assert client.get("/api/items").headers["RateLimit-Limit"] == "2"
+    assert client.get("/api/items").status_code == 200
+    assert client.get("/api/items").status_code == 429
+
+
+def test_health_route_is_never_charged_the_default_limit() -> None:
+    """add_health_route's route is exempt even under an API prefix."""
+    client = scoped_app(make_kit(rate_limit_default="1/minute")).test_client()
+    probes = [client.get("/api/health") for _ in range(3)]
+    assert [r.status_code for r in probes] == [200] * 3
+    assert "RateLimit-Limit" not in probes[0].headers
+    # Valid twin: the API route next to it is charged.
+    assert client.get("/api/items").status_code == 200
+    assert client.get("/api/items").status_code == 429
+
+
+def test_client_key_helper() -> None:
+    """client_key() is the current request's address behind trusted proxies."""
+    app = Flask("flask_client_key")
+    BackendKit(app, kit=make_kit(trusted_proxies="10.0.0.0/8"))
+
+    @app.get("/ip")
+    def ip() -> Any:
+        return success(bk_flask.client_key())
+
+    client = app.test_client()
+    forwarded = {"X-Forwarded-For": "203.0.113.1"}
+    proxied = client.get("/ip", headers=forwarded, environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    assert proxied.get_json()["data"] == "203.0.113.1"
+    direct = client.get("/ip", headers=forwarded, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert direct.get_json()["data"] == "198.51.100.9"
 
 
 def test_scopes(kit: WebKit) -> None:

@@ -61,7 +61,6 @@ from backendkit.web import (  # noqa: E402
     aenforce_limit,
     check_roles,
     check_scopes,
-    client_key,
     conditional,
     credentials,
     cursor_params,
@@ -74,9 +73,11 @@ from backendkit.web import (  # noqa: E402
     route_rule,
     rule_name,
 )
+from backendkit.web import client_key as _core_client_key  # noqa: E402
 
 __all__ = [
     "BackendKitMiddleware",
+    "ClientKey",
     "CurrentUser",
     "CursorPagination",
     "JsonBody",
@@ -84,6 +85,7 @@ __all__ = [
     "Pagination",
     "RateLimit",
     "add_health_route",
+    "client_key",
     "conditional_json",
     "current_user",
     "get_cycle",
@@ -98,6 +100,8 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 _PRINCIPAL_KEY = "backendkit.principal"
+# app.state attribute: paths the app-wide default limit never charges (health routes).
+_UNLIMITED_ATTR = "backendkit_unlimited_paths"
 _MISSING = object()
 _bearer_scheme = HTTPBearer(auto_error=False, description="A backendkit access token.")
 
@@ -130,14 +134,22 @@ def install(app: FastAPI, kit: WebKit) -> None:
     app.user_middleware.append(Middleware(ErrorCatcher, kit=kit))
     # Fallback for errors raised by user middleware itself (outside that layer).
     app.add_exception_handler(Exception, _handle_unexpected)
-    _wrap_middleware_stack(app, kit)
+    _wrap_middleware_stack(app, kit, _unlimited_paths(app))
     _close_on_shutdown(app, kit)
     patch_openapi(app)
 
 
-def _wrap_middleware_stack(app: FastAPI, kit: WebKit) -> None:
+def _unlimited_paths(app: FastAPI) -> set[str]:
+    paths = getattr(app.state, _UNLIMITED_ATTR, None)
+    if paths is None:
+        paths = set()
+        setattr(app.state, _UNLIMITED_ATTR, paths)
+    return cast("set[str]", paths)
+
+
+def _wrap_middleware_stack(app: FastAPI, kit: WebKit, unlimited: set[str]) -> None:
     build = app.build_middleware_stack
-    default_limit = _default_limit(kit) if kit.default_rate_limit else None
+    default_limit = _default_limit(kit, unlimited) if kit.default_rate_limit else None
 
     def build_with_backendkit() -> Any:
         # Outermost: around ServerErrorMiddleware, so even its 500s get the request id.
@@ -162,10 +174,16 @@ def _close_on_shutdown(app: FastAPI, kit: WebKit) -> None:
     app.router.lifespan_context = lifespan
 
 
-def _default_limit(kit: WebKit) -> Callable[[Any, RequestCycle], Awaitable[None]]:
+def _default_limit(
+    kit: WebKit, unlimited: set[str]
+) -> Callable[[Any, RequestCycle], Awaitable[None]]:
     rule = route_rule(kit.default_rate_limit or "", "default")
 
     async def charge(scope: Any, cycle: RequestCycle) -> None:
+        path = scope["path"]
+        # Only the API is charged (kit.api_prefixes): probes and pages are never throttled.
+        if not kit.is_api_path(path) or path in unlimited:
+            return
         limiter = kit.async_limiter
         if limiter is None:
             raise ConfigurationError("rate_limit_default needs an async_limiter in the WebKit")
@@ -211,7 +229,25 @@ def _scope_client_ip(kit: WebKit, scope: Any) -> str:
     client = scope.get("client")
     wanted = kit.ip_resolver.header.encode("latin-1")
     values = [value.decode("latin-1") for name, value in scope["headers"] if name == wanted]
-    return client_key(kit, peer=client[0] if client else None, forwarded=",".join(values) or None)
+    return _core_client_key(
+        kit, peer=client[0] if client else None, forwarded=",".join(values) or None
+    )
+
+
+def client_key(request: Request) -> str:
+    """The client address of this request, as rate-limit keys use it.
+
+    The peer address, or behind ``settings.trusted_proxies`` the client named by the
+    forwarding header (see [`client_key`][backendkit.web.client_key]); IPv6 addresses are
+    grouped by /64 and a request without a usable address gives ``"unknown"``. Use it as
+    a dependency (``ip: ClientKey``) or call it, e.g. to key a login limit by
+    ``(address, email)``.
+    """
+    return _scope_client_ip(get_kit(request), request.scope)
+
+
+#: ``ip: ClientKey`` in a route's parameters is the client address (``client_key``).
+ClientKey = Annotated[str, Depends(client_key)]
 
 
 def _respond(request: Request, exc: BaseException) -> Response:
@@ -524,6 +560,8 @@ def add_health_route(
 ) -> None:
     """Mount a health check: ``200`` envelope when every dependency answers, else ``503``.
 
+    The app-wide default rate limit never applies to it, even under an API prefix.
+
     Args:
         app: the app.
         path: where to mount it.
@@ -545,4 +583,5 @@ def add_health_route(
             media_type=rendered.media_type,
         )
 
+    _unlimited_paths(app).add(path)
     app.add_api_route(path, health, methods=["GET"], tags=["health"], include_in_schema=True)

@@ -28,6 +28,7 @@ from flask import Flask, Request, Response, current_app, g, request  # noqa: E40
 from flask.json.provider import DefaultJSONProvider  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
+from werkzeug.routing import RequestRedirect  # noqa: E402
 
 from backendkit.errors import ConfigurationError, Unauthenticated  # noqa: E402
 from backendkit.pagination import CursorPage, CursorParams, Page, PageParams  # noqa: E402
@@ -45,7 +46,6 @@ from backendkit.web import (  # noqa: E402
     check_health,
     check_roles,
     check_scopes,
-    client_key,
     conditional,
     credentials,
     cursor_params,
@@ -60,10 +60,12 @@ from backendkit.web import (  # noqa: E402
     route_rule,
     rule_name,
 )
+from backendkit.web import client_key as _core_client_key  # noqa: E402
 
 __all__ = [
     "BackendKit",
     "add_health_route",
+    "client_key",
     "conditional_json",
     "current_cycle",
     "current_kit",
@@ -84,6 +86,7 @@ M = TypeVar("M", bound=BaseModel)
 _EXTENSION = "backendkit"
 _CYCLE_KEY = "backendkit.cycle"  # WSGI environ key of the request's RequestCycle
 _MISSING = object()
+_HEALTH_ENDPOINT = "backendkit_health"  # never charged the app-wide default limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +200,18 @@ def _start_cycle(kit: WebKit, req: Request) -> RequestCycle:
 
 def _client_key(kit: WebKit) -> str:
     forwarded = request.headers.getlist(kit.ip_resolver.header_name)
-    return client_key(kit, peer=request.remote_addr, forwarded=",".join(forwarded) or None)
+    return _core_client_key(kit, peer=request.remote_addr, forwarded=",".join(forwarded) or None)
+
+
+def client_key() -> str:
+    """The client address of the current request, as rate-limit keys use it.
+
+    The peer address, or behind ``settings.trusted_proxies`` the client named by the
+    forwarding header (see [`client_key`][backendkit.web.client_key]); IPv6 addresses are
+    grouped by /64 and a request without a usable address gives ``"unknown"``. Use it to
+    key a second limit, e.g. a login limit per ``(address, email)``.
+    """
+    return _client_key(current_kit())
 
 
 def _before_request(kit: WebKit) -> None:
@@ -207,7 +221,8 @@ def _before_request(kit: WebKit) -> None:
     # werkzeug then enforces the cap in get_data()/form parsing too (413 while reading).
     req.max_content_length = kit.max_body_bytes
     check_content_length(req.environ.get("CONTENT_LENGTH"), kit.max_body_bytes)
-    if kit.default_rate_limit:
+    # Only the API is charged (kit.api_prefixes); the health route never is.
+    if kit.default_rate_limit and kit.is_api_path(req.path) and req.endpoint != _HEALTH_ENDPOINT:
         limiter = _limiter(kit)
         rule = route_rule(kit.default_rate_limit, "default")
         bucket = limit_key("ip", client_ip=_client_key(kit), user_id=None)
@@ -216,7 +231,10 @@ def _before_request(kit: WebKit) -> None:
 
 def _after_request(response: Response) -> Response:
     cycle = current_cycle()
-    cycle.status = response.status_code
+    status = cycle.status = response.status_code
+    # Flask returns routing redirects as werkzeug renders them (no error handler runs).
+    if 300 <= status < 400 and isinstance(request.routing_exception, RequestRedirect):
+        response = _bare_redirect(response)
     headers = response.headers
     if headers.get("Content-Type") == "application/json":
         headers["Content-Type"] = JSON_CONTENT_TYPE
@@ -259,11 +277,22 @@ def _handle_http_exception(exc: HTTPException) -> Response:
     original = getattr(exc, "original_exception", None)
     if exc.code == 500 and original is not None:
         return _handle_exception(original)  # logs the real traceback
-    if exc.code is None or exc.code < 400:  # a routing redirect (308): not an error
-        return cast(Response, exc.get_response())
+    if exc.code is None or exc.code < 400:  # not an error (a redirect raised by the app)
+        return _bare_redirect(cast(Response, exc.get_response()))
     description = exc.description if exc.description != _stock_description(exc) else None
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     return _handle_exception(error_for_status(exc.code, message=description, headers=headers))
+
+
+def _bare_redirect(response: Response) -> Response:
+    """A routing redirect (``strict_slashes``/``merge_slashes``, 308) without werkzeug's HTML.
+
+    It is not an error: the status and ``Location`` are kept, the body is dropped (an API
+    client follows the header; an HTML page would be the only non-JSON body of the app).
+    """
+    response.set_data(b"")
+    response.headers.remove("Content-Type")
+    return response
 
 
 def _stock_description(exc: HTTPException) -> str | None:
@@ -517,7 +546,10 @@ def add_health_route(
     checks: Mapping[str, Any] | None = None,
     timeout: float = 1.0,
 ) -> None:
-    """Mount a health check: ``200`` envelope when every dependency answers, else ``503``."""
+    """Mount a health check: ``200`` envelope when every dependency answers, else ``503``.
+
+    The app-wide default rate limit never applies to it, even under an API prefix.
+    """
 
     def health() -> Response:
         report = check_health(database=database, redis=redis, checks=checks, timeout=timeout)
@@ -527,4 +559,4 @@ def add_health_route(
             )
         )
 
-    app.add_url_rule(path, endpoint="backendkit_health", view_func=health, methods=["GET"])
+    app.add_url_rule(path, endpoint=_HEALTH_ENDPOINT, view_func=health, methods=["GET"])

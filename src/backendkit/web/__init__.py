@@ -5,7 +5,7 @@ framework's request and response objects into calls to these functions, so the t
 frameworks behave identically and a new adapter is a few hundred lines of translation
 (see *Integrations → Custom adapter* in the docs).
 
-- the bundle: `WebKit`, `CookieAuth`;
+- the bundle: `WebKit`, `CookieAuth`, `DEFAULT_API_PREFIXES`;
 - one request: `RequestCycle` (request id, log context, response headers, access log);
 - errors: `render_error`, `error_for_status`;
 - bodies: `BodyBudget`, `check_content_length`, `read_body`, `aread_body`,
@@ -54,7 +54,7 @@ from backendkit.web._headers import (
     SECURITY_HEADERS,
 )
 from backendkit.web._health import HealthReport, acheck_health, check_health, health_response
-from backendkit.web._kit import CookieAuth, WebKit
+from backendkit.web._kit import DEFAULT_API_PREFIXES, CookieAuth, WebKit
 from backendkit.web._params import cursor_params, page_params
 from backendkit.web._ratelimit import (
     KeyKind,
@@ -67,6 +67,7 @@ from backendkit.web._ratelimit import (
 )
 
 __all__ = [
+    "DEFAULT_API_PREFIXES",
     "JSON_CONTENT_TYPE",
     "NO_STORE",
     "REQUEST_ID_HEADER",

@@ -46,6 +46,16 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     claims: Any = None
 
+    @property
+    def is_authenticated(self) -> bool:
+        """Always ``True``: a token verified (Django, DRF and Flask-Login read this flag)."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Always ``False`` (the counterpart of ``is_authenticated``)."""
+        return False
+
     def has_role(self, *roles: str) -> bool:
         """True when the principal holds at least one of ``roles``."""
         return not self.roles.isdisjoint(roles)

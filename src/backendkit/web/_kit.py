@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from backendkit.clientip import ClientIPResolver
 from backendkit.clock import Clock, system_clock
+from backendkit.errors import ConfigurationError
 from backendkit.settings import Settings
 
 if TYPE_CHECKING:
     from backendkit.auth import TokenService
     from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
 
-__all__ = ["CookieAuth", "WebKit"]
+__all__ = ["DEFAULT_API_PREFIXES", "CookieAuth", "WebKit"]
+
+#: Path prefixes served as the JSON API unless a kit says otherwise.
+DEFAULT_API_PREFIXES: tuple[str, ...] = ("/api/",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,11 @@ class WebKit:
         clock: the time source for request durations.
         ip_resolver: finds the client address behind trusted proxies (default: one
             trusting ``settings.trusted_proxies`` and reading ``X-Forwarded-For``).
+        api_prefixes: path prefixes of the JSON API (default ``("/api/",)``). The
+            app-wide default limit (``settings.rate_limit_default``) is charged only under
+            them, so health probes, static files and pages are never throttled by it;
+            ``("/",)`` charges every path. Django also scopes the error envelope and the
+            body cap to them (``BACKENDKIT["API_PREFIXES"]`` sets this field).
         closers: called by [`close`][backendkit.web.WebKit.close] /
             [`aclose`][backendkit.web.WebKit.aclose] on shutdown (pools, connectors); async
             callables are awaited by ``aclose`` and skipped by ``close``.
@@ -76,11 +85,19 @@ class WebKit:
     clock: Clock = system_clock
     closers: Sequence[Callable[[], Any]] = field(default_factory=tuple)
     ip_resolver: ClientIPResolver = field(default=None)  # type: ignore[assignment]
+    api_prefixes: tuple[str, ...] = DEFAULT_API_PREFIXES
 
     def __post_init__(self) -> None:
         if self.ip_resolver is None:
             # Frozen dataclass: the default resolver is derived once, here.
             object.__setattr__(self, "ip_resolver", ClientIPResolver.from_settings(self.settings))
+        prefixes = self.api_prefixes
+        if isinstance(prefixes, str) or not all(
+            isinstance(p, str) and p.startswith("/") for p in prefixes
+        ):
+            raise ConfigurationError("api_prefixes must be a sequence of paths starting with '/'")
+        # A list is accepted; stored as a tuple so str.startswith takes it as it is.
+        object.__setattr__(self, "api_prefixes", tuple(prefixes))
 
     @classmethod
     def from_settings(
@@ -94,6 +111,7 @@ class WebKit:
         clock: Clock = system_clock,
         closers: Sequence[Callable[[], Any]] = (),
         ip_resolver: ClientIPResolver | None = None,
+        api_prefixes: Sequence[str] = DEFAULT_API_PREFIXES,
     ) -> WebKit:
         """Build a kit; ``settings`` defaults to ``Settings.from_env()``.
 
@@ -102,6 +120,8 @@ class WebKit:
             >>> kit.max_body_bytes, kit.problem
             (1024, False)
         """
+        if isinstance(api_prefixes, str):  # tuple("/api/") would be its characters
+            raise ConfigurationError("api_prefixes must be a sequence of paths, not a string")
         return cls(
             settings=settings if settings is not None else Settings.from_env(),
             tokens=tokens,
@@ -111,6 +131,7 @@ class WebKit:
             clock=clock,
             closers=tuple(closers),
             ip_resolver=ip_resolver,  # type: ignore[arg-type]
+            api_prefixes=tuple(api_prefixes),
         )
 
     @property
@@ -127,6 +148,16 @@ class WebKit:
     def default_rate_limit(self) -> str | None:
         """The app-wide default limit (``settings.rate_limit_default``), e.g. ``"100/minute"``."""
         return self.settings.rate_limit_default
+
+    def is_api_path(self, path: str) -> bool:
+        """True when ``path`` is under one of ``api_prefixes`` (where the default limit applies).
+
+        Example:
+            >>> kit = WebKit.from_settings(Settings(env="test"))
+            >>> kit.is_api_path("/api/users"), kit.is_api_path("/health")
+            (True, False)
+        """
+        return path.startswith(self.api_prefixes)
 
     def _targets(self) -> list[Any]:
         # The token service holds no connections itself; its store may.

@@ -205,3 +205,10 @@ def test_roles_need_any_and_scopes_need_all() -> None:
         check_roles(principal, ["admin"])
     with pytest.raises(Forbidden):
         check_scopes(principal, ["a", "c"])
+
+
+def test_principal_is_authenticated_and_not_anonymous() -> None:
+    """Django, DRF and Flask-Login read these flags on request.user."""
+    principal = Principal("u")
+    assert principal.is_authenticated is True
+    assert principal.is_anonymous is False

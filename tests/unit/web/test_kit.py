@@ -75,3 +75,29 @@ async def test_aclose_awaits_everything() -> None:
     )
     await kit.aclose()
     assert calls == ["close", "async", "sync"]
+
+
+def test_api_prefixes_default_to_api() -> None:
+    """The default limit's scope is /api/ unless the kit says otherwise."""
+    kit = WebKit.from_settings(Settings(env="test"))
+    assert kit.api_prefixes == ("/api/",)
+    assert kit.is_api_path("/api/users")
+    assert not kit.is_api_path("/health")
+    assert not kit.is_api_path("/apix")
+
+
+def test_api_prefixes_accept_a_list() -> None:
+    """Any sequence of paths is accepted and kept as a tuple; ("/",) covers every path."""
+    kit = WebKit.from_settings(Settings(env="test"), api_prefixes=["/v1/", "/v2/"])
+    assert kit.api_prefixes == ("/v1/", "/v2/")
+    assert kit.is_api_path("/v2/x")
+    assert WebKit.from_settings(Settings(env="test"), api_prefixes=("/",)).is_api_path("/health")
+
+
+@pytest.mark.parametrize("prefixes", ["/api/", "/", ["api/"], [""], [1]])
+def test_api_prefixes_rejects_non_paths(prefixes: object) -> None:
+    """A bare string or an entry not starting with '/' is a ConfigurationError."""
+    from backendkit.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="api_prefixes"):
+        WebKit.from_settings(Settings(env="test"), api_prefixes=prefixes)  # type: ignore[arg-type]

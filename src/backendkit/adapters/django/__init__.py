@@ -29,6 +29,8 @@ from backendkit.adapters.django._conf import (  # noqa: E402
     reset_config,
 )
 from backendkit.adapters.django._decorators import (  # noqa: E402
+    acharge_limit,
+    charge_limit,
     http_cache,
     json_body,
     no_store,
@@ -47,7 +49,11 @@ from backendkit.adapters.django._pagination import (  # noqa: E402
     paginate_queryset,
     paginate_queryset_cursor,
 )
-from backendkit.adapters.django._request import get_principal, get_request_id  # noqa: E402
+from backendkit.adapters.django._request import (  # noqa: E402
+    client_key,
+    get_principal,
+    get_request_id,
+)
 from backendkit.adapters.django._responses import page_response, success_response  # noqa: E402
 
 __all__ = [
@@ -56,6 +62,9 @@ __all__ = [
     "DjangoOptions",
     "QueryFilter",
     "RateLimitMixin",
+    "acharge_limit",
+    "charge_limit",
+    "client_key",
     "filter_queryset",
     "get_kit",
     "get_options",

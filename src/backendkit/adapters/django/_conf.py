@@ -40,13 +40,13 @@ from django.utils.module_loading import import_string  # type: ignore[import-unt
 
 from backendkit.errors import ConfigurationError  # noqa: E402
 from backendkit.settings import ENV_PREFIX, Settings  # noqa: E402
-from backendkit.web import WebKit  # noqa: E402
+from backendkit.web import DEFAULT_API_PREFIXES, WebKit  # noqa: E402
 
 __all__ = ["DjangoOptions", "get_kit", "get_options", "reset_config"]
 
 #: Keys of ``settings.BACKENDKIT`` that configure the adapter rather than ``Settings``.
 _ADAPTER_KEYS = frozenset({"KIT", "API_PREFIXES"})
-_DEFAULT_PREFIXES = ("/api/",)
+_DEFAULT_PREFIXES = DEFAULT_API_PREFIXES
 # Django settings whose change must rebuild the kit.
 _WATCHED = frozenset({"BACKENDKIT", "SECRET_KEY", "SECRET_KEY_FALLBACKS"})
 
@@ -60,7 +60,9 @@ class DjangoOptions:
             envelope on every error path (route misses, 405, CSRF failures, ``DEBUG`` pages),
             the body-size cap and the default rate limit; every other path (the admin, HTML
             pages) gets only the request id, the access log and the security headers.
-            ``["/"]`` makes the whole site an API.
+            ``["/"]`` makes the whole site an API. The same value as the kit's
+            [`api_prefixes`][backendkit.web.WebKit] (without ``API_PREFIXES`` in the dict,
+            a kit handed in through ``KIT`` brings its own).
     """
 
     api_prefixes: tuple[str, ...] = _DEFAULT_PREFIXES
@@ -89,13 +91,19 @@ def _raw_config() -> dict[str, Any]:
 
 
 def _options(raw: Mapping[str, Any]) -> DjangoOptions:
+    if "API_PREFIXES" not in raw:
+        return DjangoOptions(api_prefixes=get_kit().api_prefixes)
+    return DjangoOptions(api_prefixes=_prefixes(raw))
+
+
+def _prefixes(raw: Mapping[str, Any]) -> tuple[str, ...]:
     prefixes = raw.get("API_PREFIXES", _DEFAULT_PREFIXES)
     if isinstance(prefixes, str) or not isinstance(prefixes, Iterable):
         raise ConfigurationError("BACKENDKIT['API_PREFIXES'] must be a list of path prefixes")
     cleaned = tuple(str(p) for p in prefixes)
     if not all(p.startswith("/") for p in cleaned):
         raise ConfigurationError("BACKENDKIT['API_PREFIXES'] entries must start with '/'")
-    return DjangoOptions(api_prefixes=cleaned)
+    return cleaned
 
 
 def _django_secret_keys() -> list[str]:
@@ -129,7 +137,8 @@ def _build_kit(raw: Mapping[str, Any]) -> tuple[WebKit, bool]:
         django_keys = _django_secret_keys()
         if django_keys:
             overrides["secret_key"] = django_keys
-    return WebKit.from_settings(Settings.from_env(**overrides)), True
+    # The kit carries the prefixes too, so the core scopes the default limit the same way.
+    return WebKit.from_settings(Settings.from_env(**overrides), api_prefixes=_prefixes(raw)), True
 
 
 def _close_kit() -> None:

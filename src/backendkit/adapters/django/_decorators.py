@@ -25,12 +25,13 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from asgiref.sync import iscoroutinefunction  # noqa: E402
+from asgiref.sync import iscoroutinefunction, sync_to_async  # noqa: E402
 from django.http import HttpRequest, HttpResponseBase, HttpResponseNotModified  # type: ignore[import-untyped]  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 from backendkit.adapters.django._conf import get_kit  # noqa: E402
 from backendkit.adapters.django._request import (  # noqa: E402
+    client_key,
     django_request,
     get_cycle,
     set_principal,
@@ -46,7 +47,6 @@ from backendkit.web import (  # noqa: E402
     check_content_length,
     check_roles,
     check_scopes,
-    client_key,
     conditional,
     credentials,
     enforce_limit,
@@ -58,6 +58,8 @@ from backendkit.web import (  # noqa: E402
 )
 
 __all__ = [
+    "acharge_limit",
+    "charge_limit",
     "http_cache",
     "json_body",
     "no_store",
@@ -208,15 +210,15 @@ def require_scopes(*scopes: str) -> Callable[[V], V]:
 def _limit_key(request: HttpRequest, key: KeyKind | KeyFunc) -> str:
     if callable(key):
         return str(key(request))
-    kit = get_kit()
-    principal = getattr(request, "principal", None)
+    if key not in ("ip", "user"):
+        # A literal would otherwise silently count under the client address.
+        raise ConfigurationError(
+            f"rate-limit key must be 'ip', 'user' or a function of the request, not {key!r}"
+        )
+    principal = getattr(django_request(request), "principal", None)
     return limit_key(
         key,
-        client_ip=client_key(
-            kit,
-            peer=request.META.get("REMOTE_ADDR"),
-            forwarded=request.META.get("HTTP_X_FORWARDED_FOR"),
-        ),
+        client_ip=client_key(request),
         user_id=principal.user_id if isinstance(principal, Principal) else None,
     )
 
@@ -275,7 +277,26 @@ def charge_limit(
     name: str | None = None,
     fallback: str = "view",
 ) -> None:
-    """Charge one hit of a per-view rule (sync; used by ``rate_limit`` and the mixin)."""
+    """Charge one hit of a rule from inside a view (sync; ``rate_limit`` and the mixin use it).
+
+    Use it for a second limit whose key the view computes, e.g. a login limit per
+    ``(client address, submitted email)`` next to the per-address ``@rate_limit``. The
+    rate-limit headers go on the response (``BackendKitMiddleware`` adds them), as with the
+    decorator.
+
+    Args:
+        request: the request (Django or DRF).
+        limits: a limits string such as ``"5/minute"``.
+        key: ``"ip"``, ``"user"`` or a function of the request returning the key, e.g.
+            ``lambda r: f"login:{client_key(r)}:{email}"``.
+        name: the rule name; give one when a view charges several rules.
+        fallback: the rule name when ``name`` is ``None`` and the URL pattern is unknown.
+
+    Raises:
+        RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
+        ConfigurationError: the kit has no limiter, or ``key`` is another string.
+        ValueError: ``limits`` does not parse.
+    """
     kit = get_kit()
     if kit.limiter is None:
         raise ConfigurationError("rate_limit needs a limiter in the WebKit")
@@ -291,14 +312,18 @@ async def acharge_limit(
     name: str | None = None,
     fallback: str = "view",
 ) -> None:
-    """Async twin of :func:`charge_limit` (the async limiter, when the kit has one)."""
+    """Async twin of [`charge_limit`][backendkit.adapters.django.charge_limit] (the async
+    limiter when the kit has one, else the sync one)."""
     kit = get_kit()
     rule = route_rule(limits, _rule_name(request, name, fallback))
     bucket = _limit_key(request, key)
     if kit.async_limiter is not None:
         headers = await aenforce_limit(kit.async_limiter, rule, bucket)
     elif kit.limiter is not None:
-        headers = enforce_limit(kit.limiter, rule, bucket)
+        # The sync limiter may do network I/O: off the event loop, as the middleware does.
+        headers = await sync_to_async(enforce_limit, thread_sensitive=False)(
+            kit.limiter, rule, bucket
+        )
     else:
         raise ConfigurationError("rate_limit needs a limiter in the WebKit")
     _add_headers(request, headers)

@@ -51,6 +51,7 @@ from django.urls import is_valid_path  # type: ignore[import-untyped]  # noqa: E
 from backendkit.adapters.django._conf import get_kit, get_options  # noqa: E402
 from backendkit.adapters.django._errors import from_django_exception  # noqa: E402
 from backendkit.adapters.django._request import (  # noqa: E402
+    client_key,
     error_to_django,
     session_user_id,
     set_cycle,
@@ -63,7 +64,6 @@ from backendkit.web import (  # noqa: E402
     WebKit,
     aenforce_limit,
     check_content_length,
-    client_key,
     enforce_limit,
     error_for_status,
     is_json_media_type,
@@ -240,12 +240,7 @@ def _sync_limiter(kit: WebKit) -> RateLimiter:
 
 def _client(request: HttpRequest, kit: WebKit) -> str:
     """The default rule's key: the client address behind the trusted proxies."""
-    peer = client_key(
-        kit,
-        peer=request.META.get("REMOTE_ADDR"),
-        forwarded=request.META.get("HTTP_X_FORWARDED_FOR"),
-    )
-    return limit_key("ip", client_ip=peer, user_id=None)
+    return limit_key("ip", client_ip=client_key(request, kit), user_id=None)
 
 
 def _finish_when_streamed(response: HttpResponseBase, cycle: RequestCycle) -> None:

@@ -11,16 +11,19 @@ require("django", "django")
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]  # noqa: E402
 from django.utils.functional import empty  # type: ignore[import-untyped]  # noqa: E402
 
+from backendkit.adapters.django._conf import get_kit  # noqa: E402
 from backendkit.errors import Unauthenticated  # noqa: E402
 from backendkit.responses import RenderedResponse  # noqa: E402
 from backendkit.web import (  # noqa: E402
     JSON_CONTENT_TYPE,
     Principal,
     RequestCycle,
+    WebKit,
     render_error,
 )
+from backendkit.web import client_key as _core_client_key  # noqa: E402
 
-__all__ = ["get_principal", "get_request_id"]
+__all__ = ["client_key", "get_principal", "get_request_id"]
 
 # Attribute names on the HttpRequest; private so they never clash with other apps'.
 _CYCLE = "_backendkit_cycle"
@@ -42,6 +45,26 @@ def get_cycle(request: Any) -> RequestCycle | None:
 def set_cycle(request: HttpRequest, cycle: RequestCycle) -> None:
     """Attach the cycle the middleware started."""
     setattr(request, _CYCLE, cycle)
+
+
+def client_key(request: Any, kit: WebKit | None = None) -> str:
+    """The client address of ``request`` (Django or DRF request), as rate-limit keys use it.
+
+    The peer address (``REMOTE_ADDR``), or behind ``TRUSTED_PROXIES`` the client named by
+    the forwarding header the kit's resolver reads (see
+    [`client_key`][backendkit.web.client_key]); IPv6 addresses are grouped by /64 and a
+    request without a usable address gives ``"unknown"``. Use it to key a second limit,
+    e.g. a login limit per ``(address, email)`` with
+    [`charge_limit`][backendkit.adapters.django.charge_limit].
+
+    Args:
+        request: the request.
+        kit: the kit (default: the process-wide one from ``settings.BACKENDKIT``).
+    """
+    kit = kit if kit is not None else get_kit()
+    meta = django_request(request).META
+    header = "HTTP_" + kit.ip_resolver.header_name.upper().replace("-", "_")
+    return _core_client_key(kit, peer=meta.get("REMOTE_ADDR"), forwarded=meta.get(header))
 
 
 def get_request_id(request: Any) -> str | None:

@@ -25,21 +25,11 @@ __all__ = ["JWTAuthentication", "TokenUser", "has_roles", "has_scopes"]
 
 @dataclass(frozen=True, slots=True)
 class TokenUser(Principal):
-    """The [`Principal`][backendkit.web.Principal] as DRF's ``request.user``.
+    """Kept for compatibility: [`Principal`][backendkit.web.Principal] itself now has
+    ``is_authenticated``/``is_anonymous``, and ``request.user`` is the principal.
 
-    DRF's permission classes (``IsAuthenticated``) and Django's conventions read
-    ``user.is_authenticated``; the principal itself has no such flag.
+    Existing code that builds one (``TokenUser.of(principal)``) keeps working.
     """
-
-    @property
-    def is_authenticated(self) -> bool:
-        """Always ``True``: a token verified."""
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        """Always ``False``."""
-        return False
 
     @classmethod
     def of(cls, principal: Principal) -> TokenUser:
@@ -51,12 +41,12 @@ class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
     """Verify ``Authorization: Bearer <access token>`` (or the cookie transport) with the kit's
     ``TokenService``.
 
-    On success ``request.user`` is a [`TokenUser`][backendkit.adapters.drf.TokenUser] (the
-    [`Principal`][backendkit.web.Principal]: ``user_id``, ``roles``, ``scopes``,
-    ``claims``) and ``request.auth`` the token; the user id is bound to the log context and
-    the response becomes ``Cache-Control: no-store``. A request without
-    credentials is left anonymous (permission classes decide); a bad token is a ``401
-    INVALID_TOKEN`` with ``WWW-Authenticate``.
+    On success ``request.user`` is the [`Principal`][backendkit.web.Principal]
+    (``user_id``, ``roles``, ``scopes``, ``claims``; ``is_authenticated`` is ``True``, as
+    DRF's ``IsAuthenticated`` expects) and ``request.auth`` the token; the user id is
+    bound to the log context and the response becomes ``Cache-Control: no-store``. A
+    request without credentials is left anonymous (permission classes decide); a bad
+    token is a ``401 INVALID_TOKEN`` with ``WWW-Authenticate``.
 
     ```python
     REST_FRAMEWORK = {
@@ -65,7 +55,7 @@ class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
     ```
     """
 
-    def authenticate(self, request: Any) -> tuple[TokenUser, str] | None:
+    def authenticate(self, request: Any) -> tuple[Principal, str] | None:
         """Return ``(principal, token)``, ``None`` without credentials, or raise 401/403."""
         kit = get_kit()
         http_request = django_request(request)
@@ -82,9 +72,8 @@ class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
             principal = authenticate(kit, token)
         except AppError as exc:
             raise as_api_exception(exc) from exc
-        user = TokenUser.of(principal)
-        set_principal(request, user)
-        return user, token
+        set_principal(request, principal)
+        return principal, token
 
     def authenticate_header(self, request: Any) -> str:
         """``WWW-Authenticate`` value of a 401 (DRF answers 403 when this is empty)."""

@@ -18,13 +18,12 @@ from backendkit._extras import require
 require("rest_framework", "drf")
 
 from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.adapters.django._request import django_request, get_cycle  # noqa: E402
+from backendkit.adapters.django._request import client_key, django_request, get_cycle  # noqa: E402
 from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
 from backendkit.errors import ConfigurationError, RateLimited  # noqa: E402
 from backendkit.web import (  # noqa: E402
     KeyKind,
     Principal,
-    client_key,
     enforce_limit,
     limit_key,
     route_rule,
@@ -52,12 +51,7 @@ def _user_id(request: Any) -> str | None:
 def _bucket(request: Any, key: KeyKind | ThrottleKey) -> str:
     if callable(key):
         return str(key(request))
-    http_request = django_request(request)
-    client = client_key(
-        get_kit(),
-        peer=http_request.META.get("REMOTE_ADDR"),
-        forwarded=http_request.META.get("HTTP_X_FORWARDED_FOR"),
-    )
+    client = client_key(request, get_kit())
     return limit_key(key, client_ip=client, user_id=_user_id(request) if key == "user" else None)
 
 
