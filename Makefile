@@ -49,7 +49,8 @@ unit-other-pythons: $(STAMP)
 	./scripts/unit_on_python.sh $(PY310) .venv-py310
 	./scripts/unit_on_python.sh $(PY313) .venv-py313
 
-test: lint typecheck pytest docs unit-other-pythons
+# docs before pytest: the browser test reuses the site just built.
+test: lint typecheck docs pytest unit-other-pythons
 	@echo "all quality gates passed"
 
 bench: $(STAMP)

@@ -246,7 +246,7 @@ def security_event(name: str, **fields: Any) -> None:
 
     Example:
         ```python
-        security_event("refresh_token_reused", user_id=42, family="f1")
+        security_event("refresh_token_reuse", user_id=42, family="f1")
         ```
     """
     get_logger(SECURITY_LOGGER).warning(name, security=True, **fields)

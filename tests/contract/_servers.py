@@ -155,7 +155,10 @@ class RunningServer:
 
 def base_env(extra: Mapping[str, str]) -> dict[str, str]:
     """The server's environment: the test settings over a clean copy of ours."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKENDKIT_", "PYTEST"))}
+    # DJANGO_SETTINGS_MODULE too: the adapter tests set it in this process, and the Django
+    # example must start with its own settings, not the test project's.
+    inherited = ("BACKENDKIT_", "PYTEST", "DJANGO_SETTINGS_MODULE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(
         {
             "PYTHONPATH": str(REPO),
