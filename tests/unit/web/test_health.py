@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from backendkit.redis import AsyncRedisConnector, RedisConnector
 from backendkit.web import HealthReport, acheck_health, check_health, health_response
@@ -24,7 +25,7 @@ def release() -> Iterator[threading.Event]:
 
 def test_sqlite_engine_and_callables() -> None:
     """A reachable engine and a truthy callable are ok."""
-    engine = create_engine("sqlite://")
+    engine = create_engine("sqlite://", poolclass=NullPool)  # probes run in a thread
     report = check_health(database=engine, checks={"queue": lambda: True})
     assert report.checks == {"database": "ok", "queue": "ok"}
     assert (report.healthy, report.status) == (True, 200)
@@ -87,7 +88,9 @@ def test_dead_and_hung_redis(dead_redis_url: str, hung_redis_url: str) -> None:
 async def test_async_engines_and_connectors(redis_url: str, dead_redis_url: str) -> None:
     """Async engines, async connectors and sync engines (in a thread) are all probed."""
     async_engine = create_async_engine("sqlite+aiosqlite://")
-    sync_engine = create_engine("sqlite://")
+    # NullPool: the probe runs in a worker thread, and an in-memory SQLite connection kept
+    # per thread could not be closed from this one at dispose().
+    sync_engine = create_engine("sqlite://", poolclass=NullPool)
     up, down = AsyncRedisConnector(redis_url), AsyncRedisConnector(dead_redis_url)
     try:
         report = await acheck_health(
