@@ -79,7 +79,10 @@ def test_the_default_budget_allows_exactly_its_limit(api: Api) -> None:
     assert statuses[100] == 429
     limited = api.get(ME)
     assert limited.json()["error"]["code"] == "RATE_LIMITED"
-    assert int(limited.headers["retry-after"]) > 60  # the window is 15 minutes
+    # Sliding window counter: the budget frees up soon after the next aligned 15-minute
+    # boundary (once the previous window's weight has decayed by one request), so the wait
+    # is anywhere up to 15 minutes plus a hundredth of the window, depending on the clock.
+    assert 1 <= int(limited.headers["retry-after"]) <= 15 * 60 + 9
     with Api(api.server) as other:
         assert other.get(ME).status_code == 401
     assert api.get("/health").status_code == 200

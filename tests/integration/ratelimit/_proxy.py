@@ -145,6 +145,10 @@ class CountingProxy:
         self._listener.close()
         with self._lock:
             for sock in self._sockets:
+                # shutdown() wakes a relay thread blocked in recv(); close() alone does not
+                # on Linux, and each join below would then wait out its timeout.
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     sock.close()
         for thread in self._threads:
