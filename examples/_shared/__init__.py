@@ -1,7 +1,8 @@
 """Example configuration shared by the three services (environment variables only).
 
 Nothing here is business logic: each service implements the API in its own framework's
-idiom; this package only reads the example's environment variables.
+idiom; this package reads the example's environment variables (``config``) and holds the
+wire models (``schemas``), which are plain pydantic and identical for every framework.
 """
 
 from examples._shared.config import (

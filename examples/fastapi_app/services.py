@@ -26,9 +26,9 @@ from backendkit.repository import (
     build_async_session_factory,
 )
 from examples._shared.config import ExampleConfig
+from examples._shared.schemas import UserOut
 from examples.fastapi_app.models import Base, User
 from examples.fastapi_app.repository import UserRepository
-from examples.fastapi_app.schemas import UserOut
 
 __all__ = ["Services", "build_services", "user_out"]
 

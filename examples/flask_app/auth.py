@@ -12,8 +12,8 @@ from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import success
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
+from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut
 from examples.flask_app.limits import account_key, charge_limit, client_address
-from examples.flask_app.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut
 from examples.flask_app.services import services, user_out
 
 __all__ = ["bp"]

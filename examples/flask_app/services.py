@@ -23,9 +23,9 @@ from backendkit.logging import get_logger
 from backendkit.ratelimit import RateLimiter
 from backendkit.repository import UnitOfWork, build_engine, build_session_factory
 from examples._shared.config import ExampleConfig
+from examples._shared.schemas import UserOut
 from examples.flask_app.models import Base, User
 from examples.flask_app.repository import UserRepository
-from examples.flask_app.schemas import UserOut
 
 __all__ = ["EXTENSION", "Services", "build_services", "services", "user_out"]
 

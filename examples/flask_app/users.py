@@ -13,7 +13,7 @@ from backendkit.repository import RESERVED_QUERY_KEYS
 from backendkit.responses import paginated, success
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal, cursor_params, page_params
-from examples.flask_app.schemas import UserUpdate
+from examples._shared.schemas import UserUpdate
 from examples.flask_app.services import services, user_out
 
 __all__ = ["bp"]

@@ -21,8 +21,8 @@ from backendkit.logging import configure_logging, get_logger
 from backendkit.ratelimit import RateLimiter
 from backendkit.web import WebKit
 from examples._shared.config import ExampleConfig
+from examples._shared.schemas import UserOut
 from examples.django_app.users.models import User
-from examples.django_app.users.schemas import UserOut
 
 __all__ = ["Services", "build_kit", "on_start", "services", "user_out"]
 

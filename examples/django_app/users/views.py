@@ -43,9 +43,9 @@ from backendkit.logging import security_event
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal, client_key, cursor_params, page_params
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
+from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserUpdate
 from examples.django_app.users import filters
 from examples.django_app.users.models import User
-from examples.django_app.users.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserUpdate
 from examples.django_app.users.services import services, user_out
 
 INVALID_LOGIN = "Invalid email or password"

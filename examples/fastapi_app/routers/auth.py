@@ -10,8 +10,8 @@ from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import Envelope, success
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
+from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
 from examples.fastapi_app.deps import Svc, account_key, charge_limit, client_address
-from examples.fastapi_app.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
 from examples.fastapi_app.services import user_out
 
 __all__ = ["router"]

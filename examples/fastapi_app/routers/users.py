@@ -11,8 +11,8 @@ from backendkit.pagination import MAX_CURSOR_LENGTH
 from backendkit.repository import RESERVED_QUERY_KEYS
 from backendkit.responses import CursorPageEnvelope, Envelope, PageEnvelope, paginated, success
 from backendkit.web import Principal, cursor_params, page_params
+from examples._shared.schemas import UserOut, UserUpdate
 from examples.fastapi_app.deps import Svc
-from examples.fastapi_app.schemas import UserOut, UserUpdate
 from examples.fastapi_app.services import user_out
 
 __all__ = ["router"]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Insert, Select, and_, select, tuple_
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from backendkit.errors import ConfigurationError
 from backendkit.repository._statements import RepositorySpec
 
 __all__ = ["dedupe_rows", "reread_statement", "upsert_statement", "upsert_supports_returning"]
@@ -87,7 +88,9 @@ def upsert_statement(
             first = _column_name(table, spec, conflict[0])
             updates = {first: getattr(model, conflict[0])}
         return stmt_my.on_duplicate_key_update(updates)
-    raise NotImplementedError(f"upsert is not supported on {dialect!r}")
+    raise ConfigurationError(
+        f"upsert supports PostgreSQL, SQLite and MySQL/MariaDB, not the {dialect!r} dialect"
+    )
 
 
 def _column_name(table: Any, spec: RepositorySpec[Any], name: str) -> str:
