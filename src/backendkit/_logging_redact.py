@@ -12,7 +12,6 @@ hidden harmless value.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -58,11 +57,15 @@ def is_sensitive_key(key: object) -> bool:
     """
     if isinstance(key, bytes | bytearray):
         key = bytes(key).decode("latin-1")
-    if not isinstance(key, str):
+    elif not isinstance(key, str):
         return False
-    if len(key) > _MAX_CACHED_KEY:
-        return _sensitive(key)
-    return _sensitive_cached(key)
+    verdict = _verdicts.get(key)
+    if verdict is not None:
+        return verdict
+    verdict = _sensitive(key)
+    if len(key) <= _MAX_CACHED_KEY and len(_verdicts) < _MAX_CACHED_KEYS:
+        _verdicts[key] = verdict
+    return verdict
 
 
 def _sensitive(key: str) -> bool:
@@ -71,10 +74,13 @@ def _sensitive(key: str) -> bool:
 
 
 # Every log event runs each of its keys through the check, and the keys of a service are a
-# small, fixed set: caching the answer removes most of the redaction cost per event. The
-# bound on key length and entries keeps hostile keys (header names) from growing it.
+# small, fixed set: caching the answer removes most of the redaction cost per event. A
+# plain dict (a lookup, no call) rather than functools.lru_cache: this runs ~10 times per
+# log line. The bounds on key length and entries keep hostile keys (header names) from
+# growing it; once full, new keys are checked every time, which is correct, only slower.
 _MAX_CACHED_KEY = 64
-_sensitive_cached = functools.lru_cache(maxsize=4096)(_sensitive)
+_MAX_CACHED_KEYS = 4096
+_verdicts: dict[str, bool] = {}
 
 
 def _redact_string(value: str) -> str:
@@ -117,6 +123,27 @@ def redact(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+# Values that can hold no secret of their own: most fields of most events are these.
+_PLAIN_TYPES = frozenset({int, float, bool, type(None)})
+
+
 def redact_processor(_logger: Any, _method: str, event_dict: Any) -> Any:
-    """structlog processor: mask secrets anywhere in the event dict."""
-    return redact(event_dict)
+    """structlog processor: mask secrets anywhere in the event dict.
+
+    Works on the event dict in place (structlog builds a fresh one per event); values
+    that are containers are replaced by redacted copies, never modified.
+    """
+    for key, value in event_dict.items():
+        # Assigning to an existing key does not change the dict's size, so it is safe
+        # while iterating; this loop runs for every log line, hence no copy up front.
+        verdict = _verdicts.get(key)
+        if verdict is None:
+            verdict = is_sensitive_key(key)
+        if verdict:
+            event_dict[key] = REDACTED
+        elif type(value) is str:
+            if "://" in value:
+                event_dict[key] = _redact_string(value)
+        elif type(value) not in _PLAIN_TYPES:
+            event_dict[key] = redact_value(value, 1)
+    return event_dict

@@ -40,8 +40,6 @@ CYCLE_KEY = "backendkit.cycle"
 HANDLED_KEY = "backendkit.handled"
 
 _log = get_logger("backendkit.web")
-_JSON = b"application/json"
-_JSON_UTF8 = b"application/json; charset=utf-8"
 
 
 class BackendKitMiddleware:
@@ -56,6 +54,7 @@ class BackendKitMiddleware:
         self.kit = kit
         # Async callable (scope, cycle) charging the app-wide limit; None when unset.
         self.default_limit = default_limit
+        self._max_body = kit.max_body_bytes  # the kit is frozen: read once, not per request
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         """Run one ASGI connection (HTTP requests only; others pass through)."""
@@ -76,13 +75,15 @@ class BackendKitMiddleware:
             clock=kit.clock,
         )
         scope[CYCLE_KEY] = cycle
-        budget = BodyBudget(kit.max_body_bytes)
+        max_body = self._max_body
+        budget = BodyBudget(max_body)
         started = False
 
         async def counted_receive() -> Message:
             message: Message = await receive()
-            if message["type"] == "http.request":
-                budget.add(len(message.get("body", b"")))
+            body = message.get("body")
+            if body:
+                budget.add(len(body))
             return message
 
         async def decorated_send(message: Message) -> None:
@@ -90,11 +91,12 @@ class BackendKitMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 cycle.status = message["status"]
-                message["headers"] = _decorate(list(message.get("headers", ())), cycle)
+                message["headers"] = cycle.asgi_headers(message.get("headers", ()))
             await send(message)
 
         try:
-            check_content_length(content_length, kit.max_body_bytes)
+            if content_length is not None:
+                check_content_length(content_length, max_body)
             if self.default_limit is not None:
                 await self.default_limit(scope, cycle)
             await self.app(scope, counted_receive, decorated_send)
@@ -145,18 +147,6 @@ class ErrorCatcher:
                 raise
             scope[HANDLED_KEY] = exc
             await _send_error(send, exc, cycle, self.kit)
-
-
-def _decorate(headers: list[tuple[bytes, bytes]], cycle: RequestCycle) -> list[tuple[bytes, bytes]]:
-    names: list[str] = []
-    for index, (name, value) in enumerate(headers):
-        lowered = name.lower()
-        names.append(lowered.decode("latin-1"))
-        if lowered == b"content-type" and value == _JSON:
-            headers[index] = (name, _JSON_UTF8)
-    for name_text, value_text in cycle.response_headers(names).items():
-        headers.append((name_text.lower().encode("latin-1"), value_text.encode("latin-1")))
-    return headers
 
 
 async def _send_error(send: Any, exc: Exception, cycle: RequestCycle, kit: WebKit) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from backendkit.logging import get_request_context
+import re
+
+from backendkit.logging import bind_request_context, clear_request_context, get_request_context
 from backendkit.testing import FakeClock, capture_logs
 from backendkit.web import RequestCycle
 
@@ -81,3 +83,66 @@ def test_finish_without_status_uses_the_recorded_one_or_500() -> None:
         first.finish()
         second.finish()
     assert [e["status"] for e in logs] == [204, 500]
+
+
+def test_asgi_headers_match_response_headers_encoded() -> None:
+    """The ASGI form adds the same headers as response_headers, as lower-case bytes."""
+    cycle = RequestCycle(method="GET", path="/", request_id="r1")
+    cycle.add_headers({"RateLimit-Limit": "5"})
+    raw = cycle.asgi_headers([(b"content-length", b"2")])
+    assert raw == [
+        (b"content-length", b"2"),
+        (b"x-request-id", b"r1"),
+        (b"ratelimit-limit", b"5"),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    expected = {k.lower().encode(): v.encode() for k, v in cycle.response_headers().items()}
+    assert dict(raw[1:]) == expected
+
+
+def test_asgi_headers_keep_what_the_response_set_and_state_the_json_charset() -> None:
+    """A header the app set is not doubled; bare application/json gains its charset."""
+    cycle = RequestCycle(method="GET", path="/", request_id="r1")
+    cycle.add_headers({"RateLimit-Limit": "5"})
+    cycle.mark_no_store()
+    raw = cycle.asgi_headers(
+        [
+            (b"Content-Type", b"application/json"),
+            (b"Cache-Control", b"max-age=60"),
+            (b"X-Content-Type-Options", b"nosniff"),
+            (b"ratelimit-limit", b"9"),
+        ]
+    )
+    assert raw == [
+        (b"Content-Type", b"application/json; charset=utf-8"),
+        (b"Cache-Control", b"max-age=60"),
+        (b"X-Content-Type-Options", b"nosniff"),
+        (b"ratelimit-limit", b"9"),
+        (b"x-request-id", b"r1"),
+    ]
+    # Another content type is left alone; no-store is added when nothing says otherwise.
+    other = RequestCycle(method="GET", path="/", request_id="r2")
+    other.mark_no_store()
+    assert other.asgi_headers([(b"content-type", b"text/html")]) == [
+        (b"content-type", b"text/html"),
+        (b"x-request-id", b"r2"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"cache-control", b"no-store"),
+    ]
+
+
+def test_start_without_a_header_creates_an_id_and_keeps_outer_context() -> None:
+    """No incoming id: a fresh 32-hex id; fields bound before the request are kept."""
+    bind_request_context(tenant="t1")
+    try:
+        cycle = RequestCycle.start(method="GET", path="/a", request_id_header=None)
+        assert re.fullmatch(r"[0-9a-f]{32}", cycle.request_id)
+        assert get_request_context() == {
+            "tenant": "t1",
+            "request_id": cycle.request_id,
+            "method": "GET",
+            "path": "/a",
+        }
+        cycle.finish(200)
+    finally:
+        clear_request_context()
