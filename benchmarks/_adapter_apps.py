@@ -6,6 +6,7 @@ backendkit's JSON access log goes to (one line per request); ``BENCH_LOG_LEVEL``
 
 # No `from __future__ import annotations`: FastAPI resolves these route annotations.
 import os
+import time
 from typing import Any
 
 ITEM = {"id": 42, "name": "Widget", "tags": ["a", "b", "c"], "price": "9.99", "active": True}
@@ -100,6 +101,76 @@ def _fastapi_basehttp() -> Any:
     return app
 
 
+class _FloorLog:
+    """The least an access log can cost: one JSON line per request, written and flushed.
+
+    No structlog, no processors, no redaction: what a hand-written middleware with the
+    same duties would do at best (the floor rows).
+    """
+
+    def __init__(self) -> None:
+        log_file = os.environ.get("BENCH_LOG_FILE")
+        self.stream = open(log_file or os.devnull, "a", buffering=1 << 16)  # noqa: SIM115
+
+    def write(self, method: str, path: str, status: int, started: float, request_id: str) -> None:
+        duration = round((time.monotonic() - started) * 1000.0, 3)
+        self.stream.write(
+            f'{{"method":"{method}","path":"{path}","status":{status},'
+            f'"duration_ms":{duration},"request_id":"{request_id}",'
+            f'"event":"request_completed"}}\n'
+        )
+        self.stream.flush()
+
+
+def _fastapi_floor() -> Any:
+    """Bare FastAPI plus the minimum of the adapter's per-request duties, hand-written.
+
+    A request id (generated), bound in a contextvar for the request; ``X-Request-ID`` and
+    ``X-Content-Type-Options`` on the response; one JSON access-log line. Nothing else:
+    no id validation, body cap, error envelope, charset, redaction or log pipeline.
+    """
+    from contextvars import ContextVar
+
+    app = _fastapi_bare()
+    log = _FloorLog()
+    context: ContextVar[dict[str, str]] = ContextVar("floor_context")
+    build = app.build_middleware_stack
+
+    def build_with_floor() -> Any:
+        inner = build()
+
+        async def middleware(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await inner(scope, receive, send)
+                return
+            started = time.monotonic()
+            request_id = os.urandom(16).hex()
+            token = context.set({"request_id": request_id})
+            status = 500
+
+            async def decorated_send(message: Any) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message["headers"] = [
+                        *message.get("headers", ()),
+                        (b"x-request-id", request_id.encode()),
+                        (b"x-content-type-options", b"nosniff"),
+                    ]
+                await send(message)
+
+            try:
+                await inner(scope, receive, decorated_send)
+            finally:
+                log.write(scope["method"], scope["path"], status, started, request_id)
+                context.reset(token)
+
+        return middleware
+
+    setattr(app, "build_middleware_stack", build_with_floor)  # noqa: B010
+    return app
+
+
 def _fastapi_slowapi() -> Any:
     from fastapi import FastAPI, Request, Response
     from slowapi import Limiter
@@ -154,6 +225,35 @@ def _flask_kit(limit: bool = False) -> Any:
     return app
 
 
+def _flask_floor() -> Any:
+    """Bare Flask plus the minimum of the adapter's per-request duties, hand-written.
+
+    The same duties as ``_fastapi_floor``, in before/after/teardown hooks.
+    """
+    from flask import g, request
+
+    app = _flask_bare()
+    log = _FloorLog()
+
+    @app.before_request
+    def start() -> None:
+        g.floor = (time.monotonic(), os.urandom(16).hex())
+
+    @app.after_request
+    def headers(response: Any) -> Any:
+        response.headers["X-Request-ID"] = g.floor[1]
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        g.status = response.status_code
+        return response
+
+    @app.teardown_request
+    def finish(_exc: BaseException | None) -> None:
+        started, request_id = g.floor
+        log.write(request.method, request.path, g.get("status", 500), started, request_id)
+
+    return app
+
+
 def _flask_limiter() -> Any:
     from flask import Flask
     from flask_limiter import Limiter
@@ -178,11 +278,13 @@ def _flask_limiter() -> Any:
 
 BUILDERS = {
     "fastapi-bare": _fastapi_bare,
+    "fastapi-floor": _fastapi_floor,
     "fastapi-backendkit": _fastapi_kit,
     "fastapi-basehttpmiddleware": _fastapi_basehttp,
     "fastapi-backendkit-limit": lambda: _fastapi_kit(limit=True),
     "fastapi-slowapi": _fastapi_slowapi,
     "flask-bare": _flask_bare,
+    "flask-floor": _flask_floor,
     "flask-backendkit": _flask_kit,
     "flask-backendkit-limit": lambda: _flask_kit(limit=True),
     "flask-limiter": _flask_limiter,

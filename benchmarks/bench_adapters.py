@@ -11,6 +11,10 @@ Every app answers ``GET /json`` with the same envelope (checked equal before tim
 - ``-nolog``: the same backendkit app with the log level at WARNING, which filters the
   access-log line out: the difference to the full app is the cost of that line in the
   shared logging pipeline.
+- ``-floor``: the bare app plus a hand-written minimum of the adapter's duties (request
+  id in a contextvar, ``X-Request-ID`` and ``nosniff`` headers, one JSON access line written
+  and flushed; no envelope, body cap, redaction or log pipeline): how close any adapter
+  that keeps an access log can come to the bare framework.
 - Flask under gunicorn (one ``gthread`` worker, 8 threads, keep-alive): bare; with
   ``BackendKit(app)``; plus ``@rate_limit`` against bare Flask plus Flask-Limiter (same
   options).
@@ -61,6 +65,7 @@ GROUPS: dict[str, list[tuple[str, str | None]]] = {
         ("fastapi-bare", None),
         ("fastapi-backendkit", None),
         ("fastapi-backendkit-nolog", None),
+        ("fastapi-floor", None),
         ("fastapi-basehttpmiddleware", None),
     ],
     "fastapi-limit": [
@@ -72,6 +77,7 @@ GROUPS: dict[str, list[tuple[str, str | None]]] = {
         ("flask-bare", None),
         ("flask-backendkit", None),
         ("flask-backendkit-nolog", None),
+        ("flask-floor", None),
     ],
     "flask-limit": [
         ("flask-limiter", "flask_limiter"),
@@ -290,7 +296,7 @@ def main() -> None:
     # alternating 1 s rounds (less biased by load that comes and goes on a busy machine);
     # the warm-up needs no precision (it only has to run every code path once the server
     # is up), so --quick warms up with a quarter second of the asyncio client.
-    # Full mode: 13 apps x (1 s + 3 x 4 s) plus start-ups, about 3 minutes (budget 240 s).
+    # Full mode: 15 apps x (1 s + 3 x 4 s) plus start-ups, about 3.5 minutes (budget 300 s).
     seconds, rounds, warmup = (1.0, 2, 0.25) if args.quick else (4.0, 3, 1.0)
     started = time.perf_counter()
     loader = run_wrk if shutil.which("wrk") else run_python_loader

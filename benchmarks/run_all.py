@@ -71,7 +71,7 @@ BENCHES = (
     Bench("ratelimit", "bench_ratelimit.py", 240, 60),
     Bench("cache", "bench_cache.py", 300, 90, needs_fc2=True),
     Bench("repository", "bench_repository.py", 240, 60),
-    Bench("adapters", "bench_adapters.py", 300, 90),
+    Bench("adapters", "bench_adapters.py", 360, 90),
     Bench("adapters_django", "bench_adapters_django.py", 180, 45),
 )
 

@@ -22,6 +22,7 @@ from tests.adapters._apps import make_kit
 from tests.adapters._django_app import client_for, current_kit, use_kit
 
 from backendkit.adapters.django import (
+    BackendKitMiddleware,
     DjangoOptions,
     client_key,
     get_kit,
@@ -419,6 +420,55 @@ def test_default_rate_limit_applies_to_api_paths_only() -> None:
     error_of(denied, 429, "RATE_LIMITED")
     assert denied["Retry-After"]
     assert [client.get("/html/page").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_health_view_is_never_charged_the_default_limit() -> None:
+    """Probes poll /api/health freely; an API view beside it spends the same budget as usual."""
+    use_kit(make_kit(rate_limit_default="1/minute"))
+    client = client_for(URLCONF)
+    health = [client.get("/api/health") for _ in range(3)]
+    assert [r.status_code for r in health] == [200, 200, 200]
+    assert "RateLimit-Limit" not in health[0]
+    # Valid twin: an ordinary API view under the same prefix is limited.
+    assert client.get("/api/ok")["RateLimit-Limit"] == "1"
+    error_of(client.get("/api/ok"), 429, "RATE_LIMITED")
+
+
+def test_route_misses_are_charged_the_default_limit() -> None:
+    """A request that resolves to no view still spends budget: scanning gets a 429 too."""
+    use_kit(make_kit(rate_limit_default="1/minute"))
+    client = client_for(URLCONF)
+    miss = client.get("/api/no-such-route")
+    error_of(miss, 404, "NOT_FOUND")
+    assert miss["RateLimit-Remaining"] == "0"
+    error_of(client.get("/api/no-such-route"), 429, "RATE_LIMITED")
+
+
+def test_async_health_view_is_exempt_and_misses_are_charged() -> None:
+    """The async middleware makes the same decisions, with a coroutine process_view."""
+    use_kit(make_kit(rate_limit_default="1/minute"))
+    client = AsyncClient(raise_request_exception=False)
+    client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
+
+    async def calls() -> list[Any]:
+        return [
+            await client.get("/api/health"),
+            await client.get("/api/health"),
+            await client.get("/api/no-such-route"),
+            await client.get("/api/no-such-route"),
+        ]
+
+    first, second, miss, denied = asyncio.run(calls())
+    assert (first.status_code, second.status_code) == (200, 200)
+    error_of(miss, 404, "NOT_FOUND")
+    error_of(denied, 429, "RATE_LIMITED")
+    middleware = BackendKitMiddleware(_async_get_response)
+    assert asyncio.iscoroutinefunction(middleware.process_view)
+    assert not asyncio.iscoroutinefunction(BackendKitMiddleware(lambda r: r).process_view)
+
+
+async def _async_get_response(request: Any) -> Any:
+    raise AssertionError("not called")
 
 
 def test_charge_limit_inside_a_view(client: Any) -> None:

@@ -13,6 +13,7 @@ from django.db import connections  # type: ignore[import-untyped]  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]  # noqa: E402
 
 from backendkit.adapters.django._conf import get_kit  # noqa: E402
+from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT  # noqa: E402
 from backendkit.adapters.django._request import get_request_id, to_django  # noqa: E402
 from backendkit.errors import MethodNotAllowed  # noqa: E402
 from backendkit.web import check_health, health_response  # noqa: E402
@@ -70,4 +71,6 @@ def health_view(
             health_response(report, request_id=get_request_id(request), problem=get_kit().problem)
         )
 
+    # Probes poll it: the app-wide default limit never applies, even under an API prefix.
+    setattr(view, DEFAULT_LIMIT_EXEMPT, True)
     return view

@@ -18,8 +18,9 @@ For requests under an API prefix (``BACKENDKIT["API_PREFIXES"]``, default ``/api
 - refuses a declared ``Content-Length`` over the cap with ``413`` before any byte is read;
 - answers an unsafe request that ``APPEND_SLASH`` would redirect (and so turn into a GET)
   with a clean ``404`` instead;
-- charges the app's default rate limit (``RATE_LIMIT_DEFAULT``) per client address, before
-  any per-view rule (an app-wide budget, as in the Flask and FastAPI adapters), and adds the
+- charges the app's default rate limit (``RATE_LIMIT_DEFAULT``) per client address, once
+  the view is known and before any per-view rule (an app-wide budget, as in the Flask and
+  FastAPI adapters; ``health_view`` is exempt, a route miss is charged too), and adds the
   rate-limit headers;
 - renders exceptions raised by views into the envelope (``AppError`` as it is, Django's
   ``Http404``/``PermissionDenied``/``RequestDataTooBig``/``SuspiciousOperation`` as 404/403/
@@ -53,6 +54,7 @@ from backendkit.adapters.django._errors import from_django_exception  # noqa: E4
 from backendkit.adapters.django._request import (  # noqa: E402
     client_key,
     error_to_django,
+    get_cycle,
     session_user_id,
     set_cycle,
 )
@@ -79,6 +81,10 @@ __all__ = ["BackendKitMiddleware"]
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _MULTIPART = "multipart/"
 _DEFAULT_RULE = "default"
+#: Request attribute: the default limit is still to be charged for this request.
+_PENDING_CHARGE = "_backendkit_default_limit_pending"
+#: View attribute: a truthy value exempts the view from the default limit (health_view).
+DEFAULT_LIMIT_EXEMPT = "backendkit_default_limit_exempt"
 
 
 class BackendKitMiddleware:
@@ -102,6 +108,9 @@ class BackendKitMiddleware:
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
             markcoroutinefunction(self)
+            # Django runs a sync process_view in a worker thread under ASGI: give it the
+            # coroutine twin instead.
+            self.process_view = self._aprocess_view  # type: ignore[method-assign]
 
     # -- request / response -------------------------------------------------------------
 
@@ -112,10 +121,13 @@ class BackendKitMiddleware:
         kit, cycle, api = self._start(request)
         try:
             self._before(request, kit, api)
-            if api and kit.default_rate_limit:
-                limiter = _sync_limiter(kit)
-                cycle.add_headers(enforce_limit(limiter, _default_rule(kit), _client(request, kit)))
             response = self.get_response(request)
+            if _take_pending_charge(request):
+                try:
+                    _charge_default(request, kit, cycle)
+                except Exception:
+                    response.close()
+                    raise
             response = self._after(request, response, api)
         except Exception as exc:  # our own steps; Django converts the inner chain's errors
             response = error_to_django(request, from_django_exception(exc), problem=kit.problem)
@@ -126,21 +138,47 @@ class BackendKitMiddleware:
         kit, cycle, api = self._start(request)
         try:
             self._before(request, kit, api)
-            if api and kit.default_rate_limit:
-                rule, key = _default_rule(kit), _client(request, kit)
-                if kit.async_limiter is not None:
-                    cycle.add_headers(await aenforce_limit(kit.async_limiter, rule, key))
-                else:
-                    cycle.add_headers(
-                        await sync_to_async(enforce_limit, thread_sensitive=False)(
-                            _sync_limiter(kit), rule, key
-                        )
-                    )
             response = await self.get_response(request)
+            if _take_pending_charge(request):
+                try:
+                    await _acharge_default(request, kit, cycle)
+                except Exception:
+                    response.close()
+                    raise
             response = self._after(request, response, api)
         except Exception as exc:
             response = error_to_django(request, from_django_exception(exc), problem=kit.problem)
         return self._finish(request, response, cycle)
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponseBase | None:
+        """Charge the default limit once the view is known (``health_view`` is exempt).
+
+        A request that never reaches a view (a route miss, an answer from another
+        middleware) is charged when its response comes back, so scanning costs budget too.
+        """
+        if not _take_pending_charge(request) or getattr(view, DEFAULT_LIMIT_EXEMPT, False):
+            return None
+        kit, cycle = get_kit(), _cycle_of(request)
+        try:
+            _charge_default(request, kit, cycle)
+        except Exception as exc:
+            return error_to_django(request, from_django_exception(exc), problem=kit.problem)
+        return None
+
+    async def _aprocess_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponseBase | None:
+        """Async twin of ``process_view`` (the one Django calls under ASGI)."""
+        if not _take_pending_charge(request) or getattr(view, DEFAULT_LIMIT_EXEMPT, False):
+            return None
+        kit, cycle = get_kit(), _cycle_of(request)
+        try:
+            await _acharge_default(request, kit, cycle)
+        except Exception as exc:
+            return error_to_django(request, from_django_exception(exc), problem=kit.problem)
+        return None
 
     def _start(self, request: HttpRequest) -> tuple[WebKit, RequestCycle, bool]:
         kit = get_kit()
@@ -151,7 +189,10 @@ class BackendKitMiddleware:
             clock=kit.clock,
         )
         set_cycle(request, cycle)
-        return kit, cycle, get_options().is_api_path(request.path_info)
+        api = get_options().is_api_path(request.path_info)
+        if api and kit.default_rate_limit:
+            setattr(request, _PENDING_CHARGE, True)
+        return kit, cycle, api
 
     def _before(self, request: HttpRequest, kit: WebKit, api: bool) -> None:
         if not api:
@@ -226,6 +267,38 @@ def _append_slash_would_swallow(request: HttpRequest) -> bool:
         return False
     match = is_valid_path(request.path_info + "/", urlconf)
     return bool(match) and getattr(match.func, "should_append_slash", True)
+
+
+def _take_pending_charge(request: HttpRequest) -> bool:
+    """True once per request that still owes the default limit its hit (then False)."""
+    if getattr(request, _PENDING_CHARGE, False):
+        setattr(request, _PENDING_CHARGE, False)
+        return True
+    return False
+
+
+def _cycle_of(request: HttpRequest) -> RequestCycle:
+    cycle = get_cycle(request)
+    assert cycle is not None  # a pending charge is only set where the cycle is
+    return cycle
+
+
+def _charge_default(request: HttpRequest, kit: WebKit, cycle: RequestCycle) -> None:
+    rule, key = _default_rule(kit), _client(request, kit)
+    cycle.add_headers(enforce_limit(_sync_limiter(kit), rule, key))
+
+
+async def _acharge_default(request: HttpRequest, kit: WebKit, cycle: RequestCycle) -> None:
+    rule, key = _default_rule(kit), _client(request, kit)
+    if kit.async_limiter is not None:
+        cycle.add_headers(await aenforce_limit(kit.async_limiter, rule, key))
+    else:
+        # The sync limiter may do network I/O: off the event loop.
+        cycle.add_headers(
+            await sync_to_async(enforce_limit, thread_sensitive=False)(
+                _sync_limiter(kit), rule, key
+            )
+        )
 
 
 def _default_rule(kit: WebKit) -> Rule:
