@@ -171,12 +171,12 @@ class _Pipeline:
     """The structlog events' processor chain, run as one processor.
 
     The same steps in the same order as the standard library's chain (``shared``, the
-    logger's name, redaction, ``renderer``), with the two that rarely act (stack info,
-    exception info) run only when their key is present. One call instead of nine:
-    every log line pays for each processor structlog calls.
+    logger's name, redaction, ``renderer``), with the stack-info renderer run only when an
+    event asks for it. One call for structlog instead of nine: every log line pays for
+    each processor structlog calls.
     """
 
-    __slots__ = ("_head", "_renderer", "_stack", "_tail")
+    __slots__ = ("_head", "_stack", "_tail")
 
     def __init__(self, shared: list[Processor], renderer: list[Processor]) -> None:
         *head, stack = shared  # _shared_processors() ends with the stack-info renderer

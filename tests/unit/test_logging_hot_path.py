@@ -214,3 +214,32 @@ def test_new_request_ids_are_random_hex() -> None:
     ids = {new_request_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ids)
+
+
+def test_stack_info_and_exceptions_still_render() -> None:
+    """The fused pipeline keeps the renderers that act only on request."""
+    stream = io.StringIO()
+    configure_logging(fmt="json", stream=stream)
+    log = get_logger("app")
+    log.info("with_stack", stack_info=True)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        log.exception("failed")
+    stacked, failed = (json.loads(line) for line in _lines(stream))
+    assert "stack_info" not in stacked
+    assert "test_stack_info_and_exceptions_still_render" in stacked["stack"]
+    assert failed["level"] == "error"
+    assert "RuntimeError: boom" in failed["exception"]
+
+
+def test_output_loggers_are_cached_per_name_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One output logger per name; past the bound new names still log, uncached."""
+    stream = io.StringIO()
+    configure_logging(fmt="json", stream=stream)
+    factory = structlog.get_config()["logger_factory"]
+    assert factory("a") is factory("a")
+    monkeypatch.setattr(bk_logging, "_MAX_CACHED_LOGGERS", 1)
+    assert factory("b") is not factory("b")
+    get_logger("b").info("still_logged")
+    assert json.loads(_lines(stream)[-1])["logger"] == "b"
