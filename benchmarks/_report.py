@@ -527,7 +527,11 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
         "rounds, and the server's CPU time per request (from /proc), which other load on the",
         "machine disturbs less. backendkit's adapters add a request id, security headers, error",
         "envelopes and one JSON access-log line per request (written to a file); the `-nolog`",
-        "rows are the same apps with that line filtered out. In this section each app is",
+        "rows are the same apps with that line filtered out. The `-floor` rows are the bare app",
+        "plus a hand-written minimum of those duties (a generated request id in a contextvar,",
+        "two headers, one unstructured JSON line written and flushed; no envelope, body cap,",
+        "redaction or log pipeline): the closest any adapter that keeps an access log can come",
+        "to the bare framework. In this section each app is",
         "compared with the first app of its group (its *baseline*): `0.80x` means 80 % of the",
         "baseline's throughput.",
         "",
@@ -561,7 +565,7 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
             )
             chart_names.append(name)
             chart_values.append(row["rps"])
-            if baseline or "backendkit" not in name or name.endswith("-nolog"):
+            if baseline or "backendkit" not in name or name.endswith(("-nolog", "-floor")):
                 continue
             if rps_rel is not None and rps_rel <= SLOWER:
                 why = base.get("note") or _ADAPTER_WHY.get(
@@ -572,6 +576,13 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
                     without = speed(nolog["rps"], base["rps"], higher_is_better=True)
                     why += (
                         f" Without the access-log line `{name}` runs at {without:.2f}x of "
+                        f"`{base_name}`."
+                    )
+                floor = dict(entries).get(f"{group}-floor")
+                if floor is not None:
+                    least = speed(floor["rps"], base["rps"], higher_is_better=True)
+                    why += (
+                        f" The hand-written minimum (`{group}-floor`) runs at {least:.2f}x of "
                         f"`{base_name}`."
                     )
                 area.lose(f"`{name}` at {rps_rel:.2f}x of `{base_name}`", why, ratio=rps_rel)

@@ -8,7 +8,8 @@ Every variable is documented in ``examples/README.md``. backendkit's own variabl
 only the examples read (``BACKENDKIT_BOOTSTRAP_ADMIN``, ``BACKENDKIT_REDIS_KEY_PREFIX``,
 ``BACKENDKIT_TESTING_FAST_HASHER``, ``PORT``) and the defaults a service needs to start on a
 laptop with nothing installed: a SQLite file in the working directory, in-memory Redis
-stand-ins and, outside production only, a loudly insecure JWT secret.
+stand-ins, a default rate limit of the API and, outside production only, a loudly insecure
+JWT secret.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ __all__ = [
     "load_config",
 ]
 
-#: The default budget of every ``/api/`` route, per client address (the documented example).
+#: ``BACKENDKIT_RATE_LIMIT_DEFAULT`` when unset: the budget of every ``/api/`` request, per
+#: client address, which the adapters charge (``/health`` is never charged).
 DEFAULT_RATE_LIMIT = "100/15 minutes"
 #: Login attempts per client address, on top of the default budget.
 LOGIN_LIMIT_PER_IP = "10/minute"
@@ -75,7 +77,8 @@ class ExampleConfig:
             SQLite file and Redis key prefix, so the three can share a machine.
         settings: backendkit's settings (``env``, secrets, URLs, limits, proxies, logging).
         database_url: ``BACKENDKIT_DATABASE_URL``, or a SQLite file in the working directory.
-        rate_limit: the default ``/api/`` budget (``BACKENDKIT_RATE_LIMIT_DEFAULT``).
+        rate_limit: the default ``/api/`` budget (``BACKENDKIT_RATE_LIMIT_DEFAULT``), also
+            ``settings.rate_limit_default``, which the adapters charge.
         redis_key_prefix: prefix of every Redis key the service writes.
         bootstrap_admin: ``(email, password)`` of the admin created at start, if any.
         fast_hasher: use backendkit's low-cost testing hasher (test environment only).
@@ -107,15 +110,6 @@ class ExampleConfig:
     def register_limit(self) -> str:
         """Registrations allowed per client address."""
         return REGISTER_LIMIT
-
-    @property
-    def web_settings(self) -> Settings:
-        """``settings`` for the adapter's kit, without the app-wide default limit.
-
-        The adapters charge ``rate_limit_default`` on every path, ``/health`` included; the
-        examples charge their default budget on the ``/api/`` routes only, themselves.
-        """
-        return self.settings.model_copy(update={"rate_limit_default": None})
 
     def sync_database_url(self) -> str:
         """``database_url`` with a synchronous driver (``sqlite``, ``postgresql+psycopg``)."""
@@ -173,6 +167,9 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
         insecure = True
     database_url = source.get("BACKENDKIT_DATABASE_URL") or _default_sqlite(app)
     overrides["database_url"] = database_url
+    # The adapters charge it on every /api/ request, per client address.
+    rate_limit = _rate_limit(source.get("BACKENDKIT_RATE_LIMIT_DEFAULT"))
+    overrides["rate_limit_default"] = rate_limit
     settings = Settings.from_env(source, **overrides)
     fast = (source.get("BACKENDKIT_TESTING_FAST_HASHER") or "").strip().lower() in _TRUE
     if fast and settings.env != "test":
@@ -183,7 +180,7 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
         app=app,
         settings=settings,
         database_url=database_url,
-        rate_limit=settings.rate_limit_default or DEFAULT_RATE_LIMIT,
+        rate_limit=rate_limit,
         redis_key_prefix=source.get("BACKENDKIT_REDIS_KEY_PREFIX") or f"bkx:{app}:",
         bootstrap_admin=_bootstrap_admin(source.get("BACKENDKIT_BOOTSTRAP_ADMIN")),
         fast_hasher=fast,
@@ -197,6 +194,14 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
 
 def _default_sqlite(app: str) -> str:
     return f"sqlite:///{Path.cwd() / f'backendkit_{app}.db'}"
+
+
+def _rate_limit(raw: str | None) -> str:
+    """``BACKENDKIT_RATE_LIMIT_DEFAULT``, or the documented default.
+
+    A malformed value stops the start when the app builds its ``WebKit``.
+    """
+    return (raw or "").strip() or DEFAULT_RATE_LIMIT
 
 
 def _bootstrap_admin(raw: str | None) -> tuple[str, str] | None:

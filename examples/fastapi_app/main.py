@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from backendkit.adapters.fastapi import RateLimit, add_health_route, install
+from backendkit.adapters.fastapi import add_health_route, install
 from backendkit.logging import configure_logging, get_logger
 from backendkit.web import WebKit
 from examples._shared.config import ExampleConfig, load_config
@@ -23,8 +23,10 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
     config = config or load_config("fastapi")
     configure_logging(config.settings)
     services = build_services(config)
+    # The settings carry the default budget (BACKENDKIT_RATE_LIMIT_DEFAULT): install()
+    # charges it on every /api/ request, keyed by client address.
     kit = WebKit.from_settings(
-        config.web_settings,
+        config.settings,
         tokens=services.tokens,
         async_limiter=services.limiter,
         closers=[services.aclose],
@@ -49,10 +51,10 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
     )
     app.state.services = services
     install(app, kit)
+    # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)
 
-    # The default budget covers every /api/ route, keyed by client address; /health is free.
-    api = APIRouter(prefix="/api/v1", dependencies=[RateLimit(config.rate_limit, name="default")])
+    api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
     api.include_router(users.router)
     app.include_router(api)

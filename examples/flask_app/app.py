@@ -6,7 +6,7 @@ import atexit
 
 from flask import Blueprint, Flask
 
-from backendkit.adapters.flask import BackendKit, add_health_route, rate_limit
+from backendkit.adapters.flask import BackendKit, add_health_route
 from backendkit.logging import configure_logging, get_logger
 from backendkit.web import WebKit
 from examples._shared.config import ExampleConfig, load_config
@@ -16,10 +16,6 @@ from examples.flask_app.services import EXTENSION, build_services
 __all__ = ["create_app"]
 
 log = get_logger("examples.flask")
-
-
-def _api_budget() -> None:
-    """Runs before every ``/api/`` view, wrapped in the default rate limit (see below)."""
 
 
 def create_app(config: ExampleConfig | None = None) -> Flask:
@@ -37,20 +33,19 @@ def create_app(config: ExampleConfig | None = None) -> Flask:
     # An API answers 404 rather than redirecting "/api//users" to "/api/users".
     app.url_map.merge_slashes = False
     app.extensions[EXTENSION] = services
+    # The kit's settings carry the default budget (BACKENDKIT_RATE_LIMIT_DEFAULT): the
+    # extension charges it on every /api/ request, keyed by client address.
     BackendKit(
         app,
-        kit=WebKit.from_settings(
-            config.web_settings, tokens=services.tokens, limiter=services.limiter
-        ),
+        kit=WebKit.from_settings(config.settings, tokens=services.tokens, limiter=services.limiter),
     )
     atexit.register(services.close)  # WSGI has no shutdown hook: close pools at exit
     services.setup_database()
+    # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)
 
-    # A parent blueprint per app: its hook charges the default budget (keyed by client
-    # address) before every /api/ view; /health is outside it.
+    # Everything under /api/v1; built per app: a registered blueprint takes no more children.
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    api.before_request(rate_limit(config.rate_limit, name="default")(_api_budget))
     api.register_blueprint(auth.bp)
     api.register_blueprint(users.bp)
     app.register_blueprint(api)

@@ -6,14 +6,21 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from backendkit.adapters.flask import current_user, json_body, no_store, rate_limit, require_auth
+from backendkit.adapters.flask import (
+    client_key,
+    current_user,
+    json_body,
+    no_store,
+    rate_limit,
+    require_auth,
+)
 from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import success
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut
-from examples.flask_app.limits import account_key, charge_limit, client_address
+from examples.flask_app.limits import account_key, charge_limit
 from examples.flask_app.services import services, user_out
 
 __all__ = ["bp"]
@@ -61,7 +68,7 @@ def login(body: LoginIn) -> Any:
         email: str | None = normalize_email(body.email)
     except ValueError:
         email = None  # cannot exist: answered like any unknown email
-    account = account_key(client_address(), email or body.email.strip().lower())
+    account = account_key(client_key(), email or body.email.strip().lower())
     charge_limit(LOGIN_LIMIT_PER_ACCOUNT, "login-account", account)
     user = None
     if email is not None:

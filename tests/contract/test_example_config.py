@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from examples._shared.config import DEFAULT_RATE_LIMIT, load_config
+from examples._shared.config import DEFAULT_RATE_LIMIT, ExampleConfig, load_config
 
 from backendkit.errors import ConfigurationError
+from backendkit.web import WebKit
 
 PROD = {"BACKENDKIT_SECRET_KEY": "s" * 32, "BACKENDKIT_JWT_SECRET": "j" * 40}
 
@@ -35,7 +36,8 @@ def test_defaults_need_nothing_installed() -> None:
     assert config.port == 8000
     assert config.bootstrap_admin is None
     assert config.settings.redis_url is None
-    assert config.web_settings.rate_limit_default is None
+    # The adapters charge it (on /api/ paths): it is in the kit's settings.
+    assert config.settings.rate_limit_default == DEFAULT_RATE_LIMIT
 
 
 def test_fast_hasher_only_in_test_runs() -> None:
@@ -68,6 +70,21 @@ def test_bootstrap_admin_valid_twin() -> None:
         "BACKENDKIT_BOOTSTRAP_ADMIN": " Admin@Example.com:p:w-12345",
     }
     assert load_config("flask", environ).bootstrap_admin == ("admin@example.com", "p:w-12345")
+
+
+def test_default_rate_limit_is_read_and_checked_at_start() -> None:
+    """BACKENDKIT_RATE_LIMIT_DEFAULT replaces the default budget; a malformed one is refused."""
+
+    def config(limits: str) -> ExampleConfig:
+        return load_config(
+            "flask", {"BACKENDKIT_ENV": "test", "BACKENDKIT_RATE_LIMIT_DEFAULT": limits}
+        )
+
+    custom = config("7/second;50/hour")
+    assert custom.rate_limit == custom.settings.rate_limit_default == "7/second;50/hour"
+    assert WebKit.from_settings(custom.settings).default_rate_limit == "7/second;50/hour"
+    with pytest.raises(ConfigurationError, match="BACKENDKIT_RATE_LIMIT_DEFAULT"):
+        WebKit.from_settings(config("lots").settings)
 
 
 @pytest.mark.parametrize("port", ["0", "65536", "http", "-1"])

@@ -30,7 +30,8 @@ MIDDLEWARE = [
 BACKENDKIT = {
     # The kit (token verification, limiter) is built by the example's services module.
     "KIT": "examples.django_app.users.services.build_kit",
-    # The whole site is the API: every error path answers in the envelope.
+    # The whole site is the API: every error path answers in the envelope, and every
+    # request but /health (a health_view) is charged the default budget.
     "API_PREFIXES": ["/"],
 }
 CSRF_FAILURE_VIEW = "backendkit.adapters.django.views.csrf_failure"

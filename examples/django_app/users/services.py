@@ -112,10 +112,14 @@ def services() -> Services:
 
 
 def build_kit() -> WebKit:
-    """The adapter's kit (``settings.BACKENDKIT["KIT"]``): our token service and limiter."""
+    """The adapter's kit (``settings.BACKENDKIT["KIT"]``): our token service and limiter.
+
+    Its settings carry the default budget (``BACKENDKIT_RATE_LIMIT_DEFAULT``), which the
+    middleware charges per client address on every request but ``/health``.
+    """
     svc = services()
     return WebKit.from_settings(
-        svc.config.web_settings, tokens=svc.tokens, limiter=svc.limiter, closers=[svc.close]
+        svc.config.settings, tokens=svc.tokens, limiter=svc.limiter, closers=[svc.close]
     )
 
 

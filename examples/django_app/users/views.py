@@ -16,7 +16,8 @@ from django.views import View
 from django.views.decorators.http import require_http_methods
 
 from backendkit.adapters.django import (
-    get_kit,
+    charge_limit,
+    client_key,
     get_principal,
     health_view,
     json_body,
@@ -41,7 +42,7 @@ from backendkit.errors import (
 from backendkit.fields import PositiveId, normalize_email
 from backendkit.logging import security_event
 from backendkit.validation import ApiModel, validate
-from backendkit.web import Principal, client_key, cursor_params, page_params
+from backendkit.web import Principal, cursor_params, page_params
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserUpdate
 from examples.django_app.users import filters
@@ -50,27 +51,9 @@ from examples.django_app.users.services import services, user_out
 
 INVALID_LOGIN = "Invalid email or password"
 
-#: The default budget of every /api/ view, keyed by client address (/health is free).
-api_budget = rate_limit(services().config.rate_limit, name="default")
-
-#: ``GET /health``: the database and (when configured) Redis, 200 or 503.
+#: ``GET /health``: the database and (when configured) Redis, 200 or 503. The middleware
+#: charges the default budget (``BACKENDKIT_RATE_LIMIT_DEFAULT``) before every other view.
 health = health_view(database="default", redis=services().redis)
-
-
-def _client_address(request: HttpRequest) -> str:
-    kit = get_kit()
-    forwarded = request.headers.get(kit.ip_resolver.header_name)
-    return client_key(kit, peer=request.META.get("REMOTE_ADDR"), forwarded=forwarded)
-
-
-def _nothing(request: HttpRequest) -> None:
-    return None
-
-
-def _charge_account_limit(request: HttpRequest, account: str) -> None:
-    """Charge the per-account login limit (429 when spent); its headers join the response."""
-    charge = rate_limit(LOGIN_LIMIT_PER_ACCOUNT, key=lambda _request: account, name="login-account")
-    charge(_nothing)(request)
 
 
 def _account_key(address: str, email: str) -> str:
@@ -99,7 +82,6 @@ def _user_id(raw: str) -> int:
 
 
 @require_http_methods(["POST"])
-@api_budget
 @rate_limit(REGISTER_LIMIT, name="register")
 @json_body(RegisterIn)
 def register(request: HttpRequest, body: RegisterIn) -> HttpResponse:
@@ -125,7 +107,6 @@ def register(request: HttpRequest, body: RegisterIn) -> HttpResponse:
 # --8<-- [start:login]
 @require_http_methods(["POST"])
 @no_store
-@api_budget
 @rate_limit(LOGIN_LIMIT_PER_IP, name="login")
 @json_body(LoginIn)
 def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
@@ -135,8 +116,8 @@ def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
         email: str | None = normalize_email(body.email)
     except ValueError:
         email = None  # cannot exist: answered like any unknown email
-    account = _account_key(_client_address(request), email or body.email.strip().lower())
-    _charge_account_limit(request, account)
+    account = _account_key(client_key(request), email or body.email.strip().lower())
+    charge_limit(request, LOGIN_LIMIT_PER_ACCOUNT, key=lambda _: account, name="login-account")
     user = User.objects.filter(email=email).first() if email is not None else None
     if user is None:
         # Same bcrypt work as a wrong password: response time does not reveal the email.
@@ -158,7 +139,6 @@ def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @no_store
-@api_budget
 @json_body(RefreshIn)
 def refresh(request: HttpRequest, body: RefreshIn) -> HttpResponse:
     """Rotate a refresh token: a new pair; presenting a used one again ends the session."""
@@ -167,7 +147,6 @@ def refresh(request: HttpRequest, body: RefreshIn) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-@api_budget
 @require_auth
 def logout(request: HttpRequest) -> HttpResponse:
     """End the caller's session: its refresh token and this access token stop working."""
@@ -184,7 +163,6 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-@api_budget
 @require_auth
 def me(request: HttpRequest) -> HttpResponse:
     """The caller's own account."""
@@ -195,7 +173,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 
 # --8<-- [start:list]
-@method_decorator([require_http_methods(["GET"]), api_budget, require_auth], name="dispatch")
+@method_decorator([require_http_methods(["GET"]), require_auth], name="dispatch")
 class UserList(View):
     """``GET /api/v1/users``: by page number (``page``) or by cursor (``cursor``)."""
 
@@ -250,9 +228,7 @@ def _authorize_update(user: Principal, user_id: int, body: UserUpdate) -> bool:
     return is_owner
 
 
-@method_decorator(
-    [require_http_methods(["GET", "PUT", "DELETE"]), api_budget, require_auth], name="dispatch"
-)
+@method_decorator([require_http_methods(["GET", "PUT", "DELETE"]), require_auth], name="dispatch")
 class UserDetail(View):
     """``/api/v1/users/<id>``: read (cached), update (owner or admin), delete (admin)."""
 

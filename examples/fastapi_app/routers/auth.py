@@ -4,14 +4,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from backendkit.adapters.fastapi import CurrentUser, JsonBody, RateLimit, no_store
+from backendkit.adapters.fastapi import ClientKey, CurrentUser, JsonBody, RateLimit, no_store
 from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import Envelope, success
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
-from examples.fastapi_app.deps import Svc, account_key, charge_limit, client_address
+from examples.fastapi_app.deps import Svc, account_key, charge_limit
 from examples.fastapi_app.services import user_out
 
 __all__ = ["router"]
@@ -61,14 +61,14 @@ async def register(body: Annotated[RegisterIn, JsonBody(RegisterIn)], svc: Svc) 
     dependencies=[RateLimit(LOGIN_LIMIT_PER_IP, name="login"), Depends(no_store)],
 )
 async def login(
-    request: Request, body: Annotated[LoginIn, JsonBody(LoginIn)], svc: Svc
+    request: Request, body: Annotated[LoginIn, JsonBody(LoginIn)], svc: Svc, ip: ClientKey
 ) -> dict[str, Any]:
     """Exchange email and password for an access and a refresh token."""
     try:
         email: str | None = normalize_email(body.email)
     except ValueError:
         email = None  # cannot exist: answered like any unknown email
-    account = account_key(client_address(request), email or body.email.strip().lower())
+    account = account_key(ip, email or body.email.strip().lower())
     await charge_limit(request, svc, LOGIN_LIMIT_PER_ACCOUNT, "login-account", account)
     user = None
     if email is not None:

@@ -98,6 +98,17 @@ class WebKit:
             raise ConfigurationError("api_prefixes must be a sequence of paths starting with '/'")
         # A list is accepted; stored as a tuple so str.startswith takes it as it is.
         object.__setattr__(self, "api_prefixes", tuple(prefixes))
+        if self.settings.rate_limit_default:
+            # Parsed now so that a typo stops the start, not every API request later.
+            from backendkit.web._ratelimit import route_rule
+
+            try:
+                route_rule(self.settings.rate_limit_default, "default")
+            except ValueError:
+                raise ConfigurationError(
+                    "BACKENDKIT_RATE_LIMIT_DEFAULT (rate_limit_default) must use the limits "
+                    "syntax, e.g. '100/minute' or '10/second;1000/hour'"
+                ) from None
 
     @classmethod
     def from_settings(

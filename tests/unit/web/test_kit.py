@@ -6,6 +6,7 @@ import pytest
 
 from backendkit.auth import JWTKey, TokenService
 from backendkit.clientip import ClientIPResolver
+from backendkit.errors import ConfigurationError
 from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
 from backendkit.settings import Settings
 from backendkit.web import WebKit
@@ -101,3 +102,18 @@ def test_api_prefixes_rejects_non_paths(prefixes: object) -> None:
 
     with pytest.raises(ConfigurationError, match="api_prefixes"):
         WebKit.from_settings(Settings(env="test"), api_prefixes=prefixes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limits", ["lots", "5/fortnight", "/minute", "5 per", "0/minute"])
+def test_a_malformed_default_limit_stops_the_start(limits: str) -> None:
+    """A typo in the default limit is a ConfigurationError when the kit is built."""
+    settings = Settings(env="test", rate_limit_default=limits)
+    with pytest.raises(ConfigurationError, match="BACKENDKIT_RATE_LIMIT_DEFAULT"):
+        WebKit.from_settings(settings)
+
+
+@pytest.mark.parametrize("limits", ["100/minute", "10/second;1000/hour", "100/15 minutes"])
+def test_a_valid_default_limit_is_kept(limits: str) -> None:
+    """Valid twin: the limits syntax (one or several rules) is accepted as it is."""
+    kit = WebKit.from_settings(Settings(env="test", rate_limit_default=limits))
+    assert kit.default_rate_limit == limits
