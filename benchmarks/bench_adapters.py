@@ -256,6 +256,11 @@ def check_same_result(results: dict[str, tuple[int, dict[str, str], Any]], limit
 
 
 _WHY = {
+    "fastapi-floor": "The floor: a hand-written middleware with only a request id, two headers "
+    "and an unstructured JSON access line (no envelope, body cap, redaction or log pipeline): "
+    "how close any adapter that keeps an access log can come to the bare framework.",
+    "flask-floor": "The floor: hand-written hooks with only a request id, two headers and an "
+    "unstructured JSON access line (no envelope, body cap, redaction or log pipeline).",
     "fastapi-bare": "The bare app does nothing per request; backendkit adds a request id, "
     "security headers, the error envelope around the call and a JSON access-log line per "
     "request (the -nolog row shows the cost of that line), all in pure ASGI middleware.",
