@@ -447,3 +447,14 @@ def test_204_has_no_body(client: Any) -> None:
 
 class _Echo(serializers.Serializer):  # type: ignore[type-arg]
     n = serializers.IntegerField()
+
+
+def test_default_limit_charges_drf_views_once_per_request() -> None:
+    """RATE_LIMIT_DEFAULT covers DRF views too (charged by the middleware, once per request)."""
+    use_kit(make_kit(rate_limit_default="2/minute"))
+    client = client_for(URLCONF)
+    first = client.delete("/api/drf/empty")
+    assert first.status_code == 204
+    assert (first["RateLimit-Limit"], first["RateLimit-Remaining"]) == ("2", "1")
+    assert client.delete("/api/drf/empty")["RateLimit-Remaining"] == "0"
+    error_of(client.delete("/api/drf/empty"), 429, "RATE_LIMITED")
