@@ -297,7 +297,7 @@ def app() -> Any:
     A ``-nolog`` suffix serves the same app with the log level at WARNING, so the
     per-request access-log line is filtered out (its cost is then measured apart).
     """
-    name = os.environ["BENCH_APP"]
+    name = os.environ["BENCH_APP"].removesuffix("-serverlog")  # the server's flag, same app
     if name.endswith("-nolog"):
         os.environ["BENCH_LOG_LEVEL"] = "WARNING"
         name = name.removesuffix("-nolog")

@@ -531,7 +531,9 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
         "plus a hand-written minimum of those duties (a generated request id in a contextvar,",
         "two headers, one unstructured JSON line written and flushed; no envelope, body cap,",
         "redaction or log pipeline): the closest any adapter that keeps an access log can come",
-        "to the bare framework. In this section each app is",
+        "to the bare framework. The `-serverlog` rows are the bare app with the server's own",
+        "access log on (uvicorn's default, gunicorn's `--access-logfile`), the log a bare",
+        "deployment usually keeps. In this section each app is",
         "compared with the first app of its group (its *baseline*): `0.80x` means 80 % of the",
         "baseline's throughput.",
         "",
@@ -577,6 +579,13 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
                     why += (
                         f" Without the access-log line `{name}` runs at {without:.2f}x of "
                         f"`{base_name}`."
+                    )
+                server_log = dict(entries).get(f"{base_name}-serverlog")
+                if server_log is not None:
+                    logged = speed(server_log["rps"], base["rps"], higher_is_better=True)
+                    why += (
+                        f" With the server's own access log on, `{base_name}` itself runs at "
+                        f"{logged:.2f}x."
                     )
                 floor = dict(entries).get(f"{group}-floor")
                 if floor is not None:

@@ -15,6 +15,9 @@ Every app answers ``GET /json`` with the same envelope (checked equal before tim
   id in a contextvar, ``X-Request-ID`` and ``nosniff`` headers, one JSON access line written
   and flushed; no envelope, body cap, redaction or log pipeline): how close any adapter
   that keeps an access log can come to the bare framework.
+- ``-serverlog``: the bare app with the server's own access log on (uvicorn's default
+  access log to stdout, gunicorn's ``--access-logfile``): the log a bare deployment usually
+  keeps, for context (the baseline stays the bare app without it).
 - Flask under gunicorn (one ``gthread`` worker, 8 threads, keep-alive): bare; with
   ``BackendKit(app)``; plus ``@rate_limit`` against bare Flask plus Flask-Limiter (same
   options).
@@ -66,6 +69,7 @@ GROUPS: dict[str, list[tuple[str, str | None]]] = {
         ("fastapi-backendkit", None),
         ("fastapi-backendkit-nolog", None),
         ("fastapi-floor", None),
+        ("fastapi-bare-serverlog", None),
         ("fastapi-basehttpmiddleware", None),
     ],
     "fastapi-limit": [
@@ -78,6 +82,7 @@ GROUPS: dict[str, list[tuple[str, str | None]]] = {
         ("flask-backendkit", None),
         ("flask-backendkit-nolog", None),
         ("flask-floor", None),
+        ("flask-bare-serverlog", None),
     ],
     "flask-limit": [
         ("flask-limiter", "flask_limiter"),
@@ -103,17 +108,24 @@ def _uvicorn_fast_path() -> list[str]:
     return options
 
 
-def _server_command(name: str, port: int) -> list[str]:
+def _server_command(name: str, port: int, log_dir: Path) -> list[str]:
+    # "-serverlog": the bare app with the server's own access log on (uvicorn's default,
+    # gunicorn's --access-logfile), the log a bare deployment usually keeps.
+    server_log = name.endswith("-serverlog")
     if name.startswith("fastapi"):
+        logging = (
+            ["--log-level", "info"] if server_log else ["--no-access-log", "--log-level", "warning"]
+        )
         return [
             sys.executable, "-m", "uvicorn", "--factory", "benchmarks._adapter_apps:app",
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-            "--log-level", "warning", "--workers", "1", *_uvicorn_fast_path(),
+            "--host", "127.0.0.1", "--port", str(port), *logging,
+            "--workers", "1", *_uvicorn_fast_path(),
         ]  # fmt: skip
     return [
         sys.executable, "-m", "gunicorn", "benchmarks._adapter_apps:app()",
         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread",
         "--threads", "8", "--log-level", "warning",
+        *(["--access-logfile", str(log_dir / f"{name}.access")] if server_log else []),
     ]  # fmt: skip
 
 
@@ -132,7 +144,7 @@ def serve_all(names: list[str], log_dir: Path) -> Iterator[dict[str, tuple[int, 
             env["PYTHONPATH"] = os.pathsep.join(
                 [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH", "")]
             )
-            command = ["taskset", "-c", SERVER_CPU, *_server_command(name, port)]
+            command = ["taskset", "-c", SERVER_CPU, *_server_command(name, port, log_dir)]
             process = subprocess.Popen(
                 command, cwd=ROOT, env=env, start_new_session=True,
                 stdout=subprocess.DEVNULL, stderr=open(log_dir / f"{name}.err", "w"),  # noqa: SIM115
@@ -256,6 +268,10 @@ def check_same_result(results: dict[str, tuple[int, dict[str, str], Any]], limit
 
 
 _WHY = {
+    "fastapi-bare-serverlog": "The bare app with uvicorn's own access log (a text line per "
+    "request, no request id): the log a bare deployment usually keeps.",
+    "flask-bare-serverlog": "The bare app with gunicorn's own access log (a text line per "
+    "request, no request id): the log a bare deployment usually keeps.",
     "fastapi-floor": "The floor: a hand-written middleware with only a request id, two headers "
     "and an unstructured JSON access line (no envelope, body cap, redaction or log pipeline): "
     "how close any adapter that keeps an access log can come to the bare framework.",
@@ -301,7 +317,7 @@ def main() -> None:
     # alternating 1 s rounds (less biased by load that comes and goes on a busy machine);
     # the warm-up needs no precision (it only has to run every code path once the server
     # is up), so --quick warms up with a quarter second of the asyncio client.
-    # Full mode: 15 apps x (1 s + 3 x 4 s) plus start-ups, about 3.5 minutes (budget 300 s).
+    # Full mode: 17 apps x (1 s + 3 x 4 s) plus start-ups, about 4 minutes (budget 360 s).
     seconds, rounds, warmup = (1.0, 2, 0.25) if args.quick else (4.0, 3, 1.0)
     started = time.perf_counter()
     loader = run_wrk if shutil.which("wrk") else run_python_loader
