@@ -158,7 +158,7 @@ class BackendKitMiddleware:
         A request that never reaches a view (a route miss, an answer from another
         middleware) is charged when its response comes back, so scanning costs budget too.
         """
-        if not _take_pending_charge(request) or getattr(view, DEFAULT_LIMIT_EXEMPT, False):
+        if not _charge_due(request, view):
             return None
         kit, cycle = get_kit(), _cycle_of(request)
         try:
@@ -171,7 +171,7 @@ class BackendKitMiddleware:
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponseBase | None:
         """Async twin of ``process_view`` (the one Django calls under ASGI)."""
-        if not _take_pending_charge(request) or getattr(view, DEFAULT_LIMIT_EXEMPT, False):
+        if not _charge_due(request, view):
             return None
         kit, cycle = get_kit(), _cycle_of(request)
         try:
@@ -275,6 +275,11 @@ def _take_pending_charge(request: HttpRequest) -> bool:
         setattr(request, _PENDING_CHARGE, False)
         return True
     return False
+
+
+def _charge_due(request: HttpRequest, view: Any) -> bool:
+    """Whether ``view`` must be charged now (the pending charge is taken either way)."""
+    return _take_pending_charge(request) and not getattr(view, DEFAULT_LIMIT_EXEMPT, False)
 
 
 def _cycle_of(request: HttpRequest) -> RequestCycle:
