@@ -573,27 +573,18 @@ def _adapters(data: dict[str, Any], area: Area) -> None:
                 why = base.get("note") or _ADAPTER_WHY.get(
                     base_name, "backendkit does more per request than this app."
                 )
-                nolog = dict(entries).get(name + "-nolog")
-                if nolog is not None:
-                    without = speed(nolog["rps"], base["rps"], higher_is_better=True)
-                    why += (
-                        f" Without the access-log line `{name}` runs at {without:.2f}x of "
-                        f"`{base_name}`."
-                    )
-                server_log = dict(entries).get(f"{base_name}-serverlog")
-                if server_log is not None:
-                    logged = speed(server_log["rps"], base["rps"], higher_is_better=True)
-                    why += (
-                        f" With the server's own access log on, `{base_name}` itself runs at "
-                        f"{logged:.2f}x."
-                    )
-                floor = dict(entries).get(f"{group}-floor")
-                if floor is not None:
-                    least = speed(floor["rps"], base["rps"], higher_is_better=True)
-                    why += (
-                        f" The hand-written minimum (`{group}-floor`) runs at {least:.2f}x of "
-                        f"`{base_name}`."
-                    )
+                by_name = dict(entries)
+                for other, sentence in (
+                    (f"{name}-nolog", "Without the access-log line `{name}` runs at {r:.2f}x of "
+                     "`{base}`."),
+                    (f"{base_name}-serverlog", "With the server's own access log on, `{base}` "
+                     "itself runs at {r:.2f}x."),
+                    (f"{group}-floor", "The hand-written minimum (`{other}`) runs at {r:.2f}x "
+                     "of `{base}`."),
+                ):  # fmt: skip
+                    if other in by_name:
+                        r = speed(by_name[other]["rps"], base["rps"], higher_is_better=True)
+                        why += " " + sentence.format(name=name, base=base_name, other=other, r=r)
                 area.lose(f"`{name}` at {rps_rel:.2f}x of `{base_name}`", why, ratio=rps_rel)
         area.body += [f"### {titles.get(group, group)}", ""]
         area.body += table(["App", "throughput", "server CPU per request"], rows)

@@ -7,11 +7,9 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -35,19 +33,7 @@ from backendkit.logging import (
 from backendkit.settings import Settings
 from backendkit.testing import capture_logs
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """Every test here reconfigures logging; put structlog and the root logger back."""
-    old_config = structlog.get_config()
-    root = logging.getLogger()
-    old_handlers, old_level = list(root.handlers), root.level
-    clear_request_context()
-    yield
-    clear_request_context()
-    structlog.configure(**old_config)
-    root.handlers[:] = old_handlers
-    root.setLevel(old_level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _configure(**kwargs: Any) -> io.StringIO:

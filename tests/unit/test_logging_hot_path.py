@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +15,6 @@ from backendkit._logging_redact import REDACTED, is_sensitive_key, redact_proces
 from backendkit.logging import (
     _HotLogger,
     _UtcTimestamper,
-    clear_request_context,
     configure_logging,
     get_logger,
     new_request_id,
@@ -35,18 +32,7 @@ FIELDS: dict[str, Any] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    old_config = structlog.get_config()
-    root = logging.getLogger()
-    old_handlers, old_level = list(root.handlers), root.level
-    clear_request_context()
-    yield
-    clear_request_context()
-    structlog.contextvars.clear_contextvars()
-    structlog.configure(**old_config)
-    root.handlers[:] = old_handlers
-    root.setLevel(old_level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _lines(stream: io.StringIO) -> list[str]:
