@@ -74,6 +74,10 @@ class ConnectorCore:
             clock=clock,
         )
         self._throttle = _WarnThrottle(self.config.warn_interval, clock)
+        # Whether a redis_unavailable warning went out since the last redis_recovered: the
+        # two are logged in pairs, so a flapping server cannot flood the log with
+        # recoveries while its outage warnings are throttled.
+        self._outage_reported = False
 
     def timeouts(self) -> dict[str, Any]:
         """Keyword arguments every client (and every sentinel client) is built with.
@@ -99,8 +103,9 @@ class ConnectorCore:
             raise BackendUnavailable()
 
     def on_success(self) -> None:
-        """Record a successful call; log once when it ends an outage."""
-        if self.breaker.record_success():
+        """Record a successful call; log once when it ends a reported outage."""
+        if self.breaker.record_success() and self._outage_reported:
+            self._outage_reported = False
             _log.info("redis_recovered", connector=self.name, url=self.config.safe_url)
 
     def on_error(self, exc: BaseException) -> BackendUnavailable | None:
@@ -117,6 +122,7 @@ class ConnectorCore:
             opened = self.breaker.record_failure()
             suppressed = self._throttle.take()
             if suppressed is not None:
+                self._outage_reported = True
                 _log.warning(
                     "redis_unavailable",
                     connector=self.name,

@@ -175,6 +175,34 @@ def test_stopped_server_recovers_after_cooldown(
     conn.close()
 
 
+def test_a_flapping_server_logs_outages_and_recoveries_in_pairs(
+    redis_server_factory: RedisServerFactory, fake_clock: FakeClock
+) -> None:
+    """Within the warning interval a second outage is not logged, and neither is its end."""
+    server = redis_server_factory()
+    conn = RedisConnector(server.url, clock=fake_clock)
+    cooldown, interval = conn.config.breaker_cooldown, conn.config.warn_interval
+
+    def outage_then_recovery() -> None:
+        server.stop()
+        with pytest.raises(BackendUnavailable):
+            conn.execute(lambda r: r.get("k"))
+        server.start()
+        fake_clock.advance(cooldown)
+        assert conn.execute(lambda r: r.set("k", "v")) is True
+
+    assert conn.execute(lambda r: r.set("k", "v")) is True
+    with capture_logs() as logs:
+        outage_then_recovery()  # warned, so its recovery is logged
+        outage_then_recovery()  # inside the interval: neither is logged
+        fake_clock.advance(interval)
+        outage_then_recovery()  # warned again (one held back), recovery logged
+    warnings = _events(logs, "redis_unavailable")
+    assert [w["suppressed"] for w in warnings] == [0, 1]
+    assert len(_events(logs, "redis_recovered")) == 2
+    conn.close()
+
+
 def test_sync_cluster_url_unreachable_is_backend_unavailable(
     dead_redis: Any, fake_clock: FakeClock
 ) -> None:
