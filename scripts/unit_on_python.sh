@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Run the unit suite on another Python: scripts/unit_on_python.sh PYTHON VENV_DIR
-# The venv is (re)built from pyproject.toml + constraints.txt when either changes.
+# Run the unit suite on another Python or other pins:
+#   scripts/unit_on_python.sh PYTHON VENV_DIR [CONSTRAINTS [PYTEST_ARGS...]]
+# The venv is (re)built from pyproject.toml + the constraints when either changes. Without
+# CONSTRAINTS: constraints-pyXY.txt for that Python if present, else constraints.txt.
+# Without PYTEST_ARGS: -W error tests/unit.
 set -euo pipefail
 python="$1"
 venv="$2"
+shift 2
 if [ ! -x "$python" ]; then
     echo "error: $python not found (install that Python, e.g. with pyenv)" >&2
     exit 1
@@ -14,6 +18,13 @@ constraints=constraints.txt
 if [ -f "constraints-py$ver.txt" ]; then
     constraints="constraints-py$ver.txt"
 fi
+if [ $# -gt 0 ]; then
+    constraints="$1"
+    shift
+fi
+if [ $# -eq 0 ]; then
+    set -- -W error tests/unit
+fi
 stamp="$venv/.installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$constraints" -nt "$stamp" ]; then
     rm -rf "$venv"
@@ -22,5 +33,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$constraints" -nt 
     "$venv/bin/python" -m pip install --quiet -c "$constraints" -e '.[dev]'
     touch "$stamp"
 fi
-echo "== unit tests on $("$venv/bin/python" --version)"
-"$venv/bin/python" -m pytest -p no:cacheprovider -q -W error tests/unit
+echo "== tests on $("$venv/bin/python" --version) with $constraints: $*"
+"$venv/bin/python" -m pytest -p no:cacheprovider -q "$@"
