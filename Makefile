@@ -12,7 +12,7 @@ PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python) $(she
 PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python) $(shell command -v python3.13))
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv demo test lint typecheck pytest docs unit-other-pythons unit-lowest bench bench-quick lock clean
+.PHONY: help venv demo test lint typecheck pytest docs unit-other-pythons test-lowest bench bench-quick lock clean
 
 help:
 	@echo "make demo   - run the demo service on embedded defaults (SQLite, in-memory)"
@@ -51,14 +51,14 @@ unit-other-pythons: $(STAMP)
 	./scripts/unit_on_python.sh $(PY310) .venv-py310
 	./scripts/unit_on_python.sh $(PY313) .venv-py313
 
-# The unit and adapter suites at the lowest versions pyproject.toml allows
+# The unit, adapter and integration suites at the lowest versions pyproject.toml allows
 # (constraints-lowest.txt); deprecation warnings of those old releases are not ours.
-unit-lowest: $(STAMP)
+test-lowest: $(STAMP)
 	./scripts/unit_on_python.sh "$$(command -v $(PYTHON))" .venv-lowest constraints-lowest.txt \
-		-W "ignore::DeprecationWarning" tests/unit tests/adapters
+		-W "ignore::DeprecationWarning" tests/unit tests/adapters tests/integration
 
 # docs before pytest: the browser test reuses the site just built.
-test: lint typecheck docs pytest unit-other-pythons unit-lowest
+test: lint typecheck docs pytest unit-other-pythons test-lowest
 	@echo "all quality gates passed"
 
 bench: $(STAMP)

@@ -28,7 +28,7 @@ PY
 "$work/venv/bin/python" -m pip install --quiet -c "$work/floors.txt" -e '.[dev]'
 {
     echo "# The lowest versions pyproject.toml allows for backendkit's runtime dependencies,"
-    echo "# resolved once and pinned (test tools as that resolution chose them). make unit-lowest"
+    echo "# resolved once and pinned (test tools as that resolution chose them). make test-lowest"
     echo "# runs the unit and adapter suites against them. Refresh: scripts/lock_lowest.sh"
     "$work/venv/bin/python" -m pip freeze --exclude-editable | grep -iv '^backendkit'
 } >"$out"
