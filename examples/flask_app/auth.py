@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from backendkit.adapters.flask import (
+    charge_limit,
     client_key,
     current_user,
     json_body,
@@ -19,8 +20,8 @@ from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import success
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
+from examples._shared.limits import account_key
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut
-from examples.flask_app.limits import account_key, charge_limit
 from examples.flask_app.services import services, user_out
 
 __all__ = ["bp"]
@@ -69,7 +70,8 @@ def login(body: LoginIn) -> Any:
     except ValueError:
         email = None  # cannot exist: answered like any unknown email
     account = account_key(client_key(), email or body.email.strip().lower())
-    charge_limit(LOGIN_LIMIT_PER_ACCOUNT, "login-account", account)
+    # Keyed by the validated email, so charged here: @rate_limit keys before the body is read.
+    charge_limit(LOGIN_LIMIT_PER_ACCOUNT, key=account, name="login-account")
     user = None
     if email is not None:
         with svc.users() as users:

@@ -23,6 +23,7 @@ from backendkit.adapters.fastapi import (
     OptionalUser,
     RateLimit,
     add_health_route,
+    charge_limit,
     client_key,
     conditional_json,
     get_cycle,
@@ -779,3 +780,39 @@ def test_fastapi_roles_sample() -> None:
         client.post("/api/login", json={"email": "bob@example.com", "password": "x"}).status_code
         == 200
     )
+
+
+def charging_fastapi_app(kit: WebKit) -> FastAPI:
+    app = FastAPI()
+    install(app, kit)
+
+    @app.post("/api/login")
+    async def login(request: Request, body: Annotated[dict[str, str], Body()]) -> Any:
+        account = body.get("name", "")
+        await charge_limit(request, "1/minute", key=f"login:{account}", name="login-account")
+        return success({"account": account})
+
+    return app
+
+
+def test_charge_limit_inside_a_route() -> None:
+    """charge_limit charges a computed key with the async limiter: 429 once spent, per key."""
+    client = client_for(charging_fastapi_app(make_kit()))
+    first = client.post("/api/login", json={"name": "ann"})
+    assert first.status_code == 200
+    assert (first.headers["RateLimit-Limit"], first.headers["RateLimit-Remaining"]) == ("1", "0")
+    denied = client.post("/api/login", json={"name": "ann"})
+    assert denied.status_code == 429
+    assert denied.json()["error"]["code"] == "RATE_LIMITED"
+    assert denied.headers["Retry-After"]
+    # Valid twin: another key has its own budget.
+    assert client.post("/api/login", json={"name": "bob"}).status_code == 200
+
+
+def test_charge_limit_needs_an_async_limiter() -> None:
+    """Without an async limiter in the kit charge_limit is a ConfigurationError (500, logged)."""
+    kit = WebKit.from_settings(make_settings())
+    with capture_logs() as logs:
+        response = client_for(charging_fastapi_app(kit)).post("/api/login", json={"name": "a"})
+    assert response.status_code == 500
+    assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)

@@ -462,3 +462,38 @@ def test_missing_flask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "backendkit.adapters.flask")
     with pytest.raises(MissingDependencyError, match=r"backendkit\[flask\]"):
         importlib.import_module("backendkit.adapters.flask")
+
+
+def charging_app(kit: WebKit) -> Flask:
+    app = Flask("flask_charging")
+    BackendKit(app, kit=kit)
+
+    @app.post("/api/login")
+    def login() -> Any:
+        account = (request.get_json() or {}).get("name", "")
+        bk_flask.charge_limit("1/minute", key=f"login:{account}", name="login-account")
+        return success({"account": account})
+
+    return app
+
+
+def test_charge_limit_inside_a_view() -> None:
+    """charge_limit charges a computed key: headers while allowed, 429 once spent, per key."""
+    client = charging_app(make_kit()).test_client()
+    first = client.post("/api/login", json={"name": "ann"})
+    assert first.status_code == 200
+    assert (first.headers["RateLimit-Limit"], first.headers["RateLimit-Remaining"]) == ("1", "0")
+    denied = client.post("/api/login", json={"name": "ann"})
+    assert denied.status_code == 429
+    assert denied.json["error"]["code"] == "RATE_LIMITED"
+    assert denied.headers["Retry-After"]
+    # Valid twin: another key has its own budget.
+    assert client.post("/api/login", json={"name": "bob"}).status_code == 200
+
+
+def test_charge_limit_needs_a_limiter() -> None:
+    """Without a sync limiter in the kit charge_limit is a ConfigurationError (500, logged)."""
+    kit = WebKit.from_settings(make_settings())
+    with capture_logs() as logs:
+        assert charging_app(kit).test_client().post("/api/login", json={}).status_code == 500
+    assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)

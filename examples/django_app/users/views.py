@@ -6,7 +6,6 @@ Every view is wrapped in backendkit's Django decorators; errors are raised as ba
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -44,6 +43,7 @@ from backendkit.logging import security_event
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal, cursor_params, page_params
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
+from examples._shared.limits import account_key
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserUpdate
 from examples.django_app.users import filters
 from examples.django_app.users.models import User
@@ -54,12 +54,6 @@ INVALID_LOGIN = "Invalid email or password"
 #: ``GET /health``: the database and (when configured) Redis, 200 or 503. The middleware
 #: charges the default budget (``BACKENDKIT_RATE_LIMIT_DEFAULT``) before every other view.
 health = health_view(database="default", redis=services().redis)
-
-
-def _account_key(address: str, email: str) -> str:
-    # One (client address, email) pair; the email itself stays out of Redis.
-    digest = hashlib.sha256(f"{address}\n{email}".encode()).hexdigest()[:32]
-    return f"account:{digest}"
 
 
 def _tokens(pair: Any) -> TokenOut:
@@ -116,7 +110,7 @@ def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
         email: str | None = normalize_email(body.email)
     except ValueError:
         email = None  # cannot exist: answered like any unknown email
-    account = _account_key(client_key(request), email or body.email.strip().lower())
+    account = account_key(client_key(request), email or body.email.strip().lower())
     charge_limit(request, LOGIN_LIMIT_PER_ACCOUNT, key=lambda _: account, name="login-account")
     user = User.objects.filter(email=email).first() if email is not None else None
     if user is None:

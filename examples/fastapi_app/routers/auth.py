@@ -4,14 +4,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from backendkit.adapters.fastapi import ClientKey, CurrentUser, JsonBody, RateLimit, no_store
+from backendkit.adapters.fastapi import (
+    ClientKey,
+    CurrentUser,
+    JsonBody,
+    RateLimit,
+    charge_limit,
+    no_store,
+)
 from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import Envelope, success
 from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
+from examples._shared.limits import account_key
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
-from examples.fastapi_app.deps import Svc, account_key, charge_limit
+from examples.fastapi_app.deps import Svc
 from examples.fastapi_app.services import user_out
 
 __all__ = ["router"]
@@ -69,7 +77,8 @@ async def login(
     except ValueError:
         email = None  # cannot exist: answered like any unknown email
     account = account_key(ip, email or body.email.strip().lower())
-    await charge_limit(request, svc, LOGIN_LIMIT_PER_ACCOUNT, "login-account", account)
+    # Keyed by the validated email, so charged here: RateLimit keys before the body is read.
+    await charge_limit(request, LOGIN_LIMIT_PER_ACCOUNT, key=account, name="login-account")
     user = None
     if email is not None:
         async with svc.users() as users:

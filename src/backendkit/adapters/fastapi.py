@@ -85,6 +85,7 @@ __all__ = [
     "Pagination",
     "RateLimit",
     "add_health_route",
+    "charge_limit",
     "client_key",
     "conditional_json",
     "current_user",
@@ -451,6 +452,32 @@ def RateLimit(  # noqa: N802 - reads like FastAPI's own Depends/Security
         await charge(request, None)
 
     return Depends(charge_anonymous)
+
+
+async def charge_limit(request: Request, limits: str, *, key: str, name: str) -> None:
+    """Charge one hit of a rule on a key the route computes, from inside the route.
+
+    For a limit whose key only the route knows, e.g. login attempts per (client address,
+    submitted email) next to the per-address ``RateLimit``. Uses the kit's async limiter;
+    the rate-limit headers go on the response, as with ``RateLimit``.
+
+    Args:
+        request: the request.
+        limits: a limits string such as ``"5/15 minutes"``.
+        key: the bucket, e.g. ``f"login:{ip}:{email_digest}"`` (keep personal data out of
+            it: it is stored in the limiter's backend).
+        name: the rule name (the same in every worker).
+
+    Raises:
+        RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
+        ConfigurationError: the kit has no async limiter.
+        ValueError: ``limits`` does not parse.
+    """
+    kit = get_kit(request)
+    if kit.async_limiter is None:
+        raise ConfigurationError("charge_limit needs an async_limiter in the WebKit")
+    headers = await aenforce_limit(kit.async_limiter, route_rule(limits, name), key)
+    get_cycle(request).add_headers(headers)
 
 
 def _route_rule_name(request: Request) -> str:

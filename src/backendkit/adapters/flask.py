@@ -65,6 +65,7 @@ from backendkit.web import client_key as _core_client_key  # noqa: E402
 __all__ = [
     "BackendKit",
     "add_health_route",
+    "charge_limit",
     "client_key",
     "conditional_json",
     "current_cycle",
@@ -446,6 +447,29 @@ def rate_limit(
         return cast(F, wrapper)
 
     return decorate
+
+
+def charge_limit(limits: str, *, key: str, name: str) -> None:
+    """Charge one hit of a rule on a key the view computes, from inside the view.
+
+    For a limit whose key only the view knows, e.g. login attempts per (client address,
+    submitted email) next to the per-address ``@rate_limit``. The rate-limit headers go on
+    the response, as with the decorator.
+
+    Args:
+        limits: a limits string such as ``"5/15 minutes"``.
+        key: the bucket, e.g. ``f"login:{client_key()}:{email_digest}"`` (keep personal
+            data out of it: it is stored in the limiter's backend).
+        name: the rule name (the same in every worker).
+
+    Raises:
+        RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
+        ConfigurationError: the kit has no limiter.
+        ValueError: ``limits`` does not parse.
+    """
+    kit = current_kit()
+    headers = enforce_limit(_limiter(kit), route_rule(limits, name), key)
+    current_cycle().add_headers(headers)
 
 
 # --------------------------------------------------------------------------- bodies & pages
