@@ -10,7 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -84,11 +84,25 @@ class _AsyncUrlconfHandler(AsyncClientHandler):  # type: ignore[misc]
         return await super().get_response_async(request)
 
 
-@pytest.fixture
-def aclient(kit: WebKit) -> Any:
+def _async_client() -> Any:
+    """An AsyncClient that serves the test URLconf (the async middleware path)."""
     client = AsyncClient(raise_request_exception=False)
     client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
     return client
+
+
+def _in_turn(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
+    """Run the requests one after the other in one event loop; their responses in order."""
+
+    async def run() -> list[Any]:
+        return [await call() for call in calls]
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def aclient(kit: WebKit) -> Any:
+    return _async_client()
 
 
 # --------------------------------------------------------------------------- non-API paths
@@ -447,18 +461,13 @@ def test_route_misses_are_charged_the_default_limit() -> None:
 def test_async_health_view_is_exempt_and_misses_are_charged() -> None:
     """The async middleware makes the same decisions, with a coroutine process_view."""
     use_kit(make_kit(rate_limit_default="1/minute"))
-    client = AsyncClient(raise_request_exception=False)
-    client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
-
-    async def calls() -> list[Any]:
-        return [
-            await client.get("/api/health"),
-            await client.get("/api/health"),
-            await client.get("/api/no-such-route"),
-            await client.get("/api/no-such-route"),
-        ]
-
-    first, second, miss, denied = asyncio.run(calls())
+    client = _async_client()
+    first, second, miss, denied = _in_turn(
+        lambda: client.get("/api/health"),
+        lambda: client.get("/api/health"),
+        lambda: client.get("/api/no-such-route"),
+        lambda: client.get("/api/no-such-route"),
+    )
     assert (first.status_code, second.status_code) == (200, 200)
     error_of(miss, 404, "NOT_FOUND")
     error_of(denied, 429, "RATE_LIMITED")
@@ -487,18 +496,14 @@ def test_charge_limit_inside_a_view(client: Any) -> None:
 
 def test_acharge_limit_inside_an_async_view(kit: WebKit) -> None:
     """acharge_limit is the async twin (the async limiter), with the same 429."""
-    client = AsyncClient(raise_request_exception=False)
-    client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
+    client = _async_client()
 
-    async def twice() -> list[Any]:
-        return [
-            await client.post(
-                "/api/async-login-account", data={"name": "ann"}, content_type="application/json"
-            )
-            for _ in range(2)
-        ]
+    def login() -> Awaitable[Any]:
+        return client.post(
+            "/api/async-login-account", data={"name": "ann"}, content_type="application/json"
+        )
 
-    first, second = asyncio.run(twice())
+    first, second = _in_turn(login, login)
     assert first.status_code == 200
     assert first["RateLimit-Remaining"] == "0"
     error_of(second, 429, "RATE_LIMITED")
@@ -508,18 +513,14 @@ def test_acharge_limit_falls_back_to_the_sync_limiter() -> None:
     """Without an async limiter, acharge_limit runs the sync one off the event loop."""
     base = make_kit()
     use_kit(WebKit.from_settings(base.settings, tokens=base.tokens, limiter=base.limiter))
-    client = AsyncClient(raise_request_exception=False)
-    client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
+    client = _async_client()
 
-    async def twice() -> list[Any]:
-        return [
-            await client.post(
-                "/api/async-login-account", data={"name": "sync"}, content_type="application/json"
-            )
-            for _ in range(2)
-        ]
+    def login() -> Awaitable[Any]:
+        return client.post(
+            "/api/async-login-account", data={"name": "sync"}, content_type="application/json"
+        )
 
-    first, second = asyncio.run(twice())
+    first, second = _in_turn(login, login)
     assert first.status_code == 200
     error_of(second, 429, "RATE_LIMITED")
 
@@ -644,13 +645,10 @@ def test_async_views_through_async_middleware(aclient: Any, kit: WebKit) -> None
 def test_async_default_rate_limit_uses_the_async_limiter() -> None:
     """In async mode the default rule is charged with the kit's async limiter."""
     use_kit(make_kit(rate_limit_default="1/minute"))
-    client = AsyncClient(raise_request_exception=False)
-    client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
-
-    async def twice() -> list[Any]:
-        return [await client.get("/api/async-cached"), await client.get("/api/async-cached")]
-
-    first, second = asyncio.run(twice())
+    client = _async_client()
+    first, second = _in_turn(
+        lambda: client.get("/api/async-cached"), lambda: client.get("/api/async-cached")
+    )
     assert first.status_code == 200
     assert first["Cache-Control"] == "max-age=5"  # the view's own Cache-Control wins
     assert first["ETag"]
@@ -661,13 +659,10 @@ def test_async_default_limit_falls_back_to_the_sync_limiter() -> None:
     """Without an async limiter the sync one is called off the event loop."""
     base = make_kit(rate_limit_default="1/minute")
     use_kit(WebKit.from_settings(base.settings, tokens=base.tokens, limiter=base.limiter))
-    client = AsyncClient(raise_request_exception=False)
-    client.handler = _AsyncUrlconfHandler(enforce_csrf_checks=False)
-
-    async def twice() -> list[Any]:
-        return [await client.get("/api/async-cached"), await client.get("/api/async-cached")]
-
-    first, second = asyncio.run(twice())
+    client = _async_client()
+    first, second = _in_turn(
+        lambda: client.get("/api/async-cached"), lambda: client.get("/api/async-cached")
+    )
     assert first.status_code == 200
     error_of(second, 429, "RATE_LIMITED")
 
