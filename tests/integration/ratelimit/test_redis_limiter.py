@@ -16,7 +16,15 @@ STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
 
 @pytest.fixture
 def limiter(redis_url: str, redis_prefix: str) -> RateLimiter:
-    """A limiter on the shared Redis, its keys under this test's prefix."""
+    """A limiter on the shared Redis, its keys under this test's prefix.
+
+    Starts at least a second clear of a minute boundary: the windows follow Redis's clock
+    (this machine's), and a fixed window that turned over between two hits of a test would
+    let an extra hit through.
+    """
+    to_boundary = 60.0 - time.time() % 60.0
+    if to_boundary < 1.0:
+        time.sleep(to_boundary + 0.05)
     built = RateLimiter(redis_url, key_prefix=redis_prefix)
     yield built  # type: ignore[misc]
     built.close()
