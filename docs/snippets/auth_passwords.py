@@ -28,7 +28,7 @@ def login(users: dict[str, User], email: str, password: str, hasher: PasswordHas
     valid, new_hash = hasher.verify_and_update(password, user.password_hash)
     if not valid:
         raise Unauthenticated("Invalid email or password")
-    if new_hash is not None:  # old cost, $2a$/$2y$, unnormalized or truncated legacy hash
+    if new_hash is not None:  # old cost, $2a$/$2y$ or unnormalized legacy hash
         user.password_hash = new_hash
     return user
 

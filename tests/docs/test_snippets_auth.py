@@ -74,16 +74,29 @@ async def test_async_login_snippet(hasher: TestingPasswordHasher) -> None:
 
 
 def test_prehash_snippet() -> None:
-    """The pre-hash sample upgrades a plain hash of a long password to the pre-hash scheme."""
+    """The pre-hash sample upgrades plain hashes; truncated legacy ones only when opted in."""
     module = _run("auth_prehash")
     assert module["hasher"].prehash
+    assert not module["hasher"].legacy_truncation
+    assert module["importing_hasher"].legacy_truncation
     fast = TestingPasswordHasher(allow=True, prehash=True, pepper="p" * 32)
+    importing = TestingPasswordHasher(
+        allow=True, prehash=True, pepper="p" * 32, legacy_truncation=True
+    )
+    # A plain hash of a short password: upgraded at login by either hasher.
+    plain = bcrypt.hashpw(b"short", bcrypt.gensalt(4)).decode()
+    upgraded = module["upgrade_on_login"](fast, "short", plain)
+    assert module["is_prehashed"](upgraded)
+    assert fast.verify("short", upgraded)
+    assert module["upgrade_on_login"](fast, "wrong", plain) is None
+    # A hash old bcrypt made from the first 72 bytes of a long password.
     long_password = "long " * 30
     legacy = bcrypt.hashpw(long_password.encode()[:72], bcrypt.gensalt(4)).decode()
-    upgraded = module["upgrade_on_login"](fast, long_password, legacy)
-    assert module["is_prehashed"](upgraded)
+    assert module["upgrade_on_login"](fast, long_password, legacy) is None
+    upgraded = module["upgrade_on_login"](importing, long_password, legacy)
     assert upgraded.startswith(PREHASH_PREFIX)
     assert fast.verify(long_password, upgraded)
+    assert not fast.verify(long_password[:72], upgraded)
 
 
 async def test_redis_store_snippet(redis_url: str, redis_prefix: str) -> None:

@@ -8,8 +8,11 @@ Rules, in the order a password meets them:
    *new* password is refused with a ``VALIDATION_ERROR``; the opt-in pre-hash scheme
    (HMAC-SHA256, optional pepper, own prefix) accepts any length.
 3. ``verify`` tries the normalized form, then the raw form (hashes imported from systems
-   that did not normalize), and for a long password against a plain bcrypt hash the first
-   72 bytes (what old bcrypt silently did). Such matches are flagged for rehash.
+   that did not normalize); such matches are flagged for rehash. A form over 72 bytes never
+   matches a plain bcrypt hash (a hash of ``"P" * 72`` is not a hash of ``"P" * 72 + "X"``),
+   unless the caller opted in with ``legacy_truncation=True`` for hashes old bcrypt made by
+   silently reading the first 72 bytes; that opt-in needs the pre-hash scheme, so none of
+   the hasher's own hashes is ever matched by truncation.
 4. ``verify`` returns ``False`` for anything malformed, after spending the same bcrypt
    work as a real check, as does ``dummy_verify`` for unknown users.
 """
@@ -123,9 +126,16 @@ class PasswordHasher:
             peppered hash.
         max_workers: threads of the pool the async methods use (at most this many bcrypt
             computations at once); ``min(4, CPU count)`` by default.
+        legacy_truncation: verify a password over 72 bytes against a plain bcrypt hash by
+            its first 72 bytes, as old bcrypt releases silently did, for hashes imported
+            from such systems (off by default: such a password never matches a plain
+            hash). Requires ``prehash``, so the hasher's own hashes are never matched this
+            way and each truncated match is replaced by a full-length hash by
+            ``verify_and_update``.
 
     Raises:
-        ConfigurationError: cost out of range, or a pepper without ``prehash``.
+        ConfigurationError: cost out of range, a pepper without ``prehash``, or
+            ``legacy_truncation`` without ``prehash``.
 
     Example:
         >>> from backendkit.testing import TestingPasswordHasher
@@ -145,6 +155,7 @@ class PasswordHasher:
         prehash: bool = False,
         pepper: bytes | str | None = None,
         max_workers: int | None = None,
+        legacy_truncation: bool = False,
     ) -> None:
         if isinstance(cost, bool) or not isinstance(cost, int) or not self.MIN_COST <= cost <= 31:
             raise ConfigurationError(f"bcrypt cost must be an integer from {self.MIN_COST} to 31")
@@ -155,9 +166,17 @@ class PasswordHasher:
             raise ConfigurationError("a pepper must be at least 16 bytes")
         if max_workers is not None and max_workers < 1:
             raise ConfigurationError("max_workers must be at least 1")
+        if legacy_truncation and not prehash:
+            # Without pre-hashing this hasher's own hashes are plain bcrypt: truncation would
+            # let "P" * 72 + "X" log in as the owner of "P" * 72.
+            raise ConfigurationError(
+                "legacy_truncation applies to imported plain bcrypt hashes only; it needs "
+                "prehash=True so that this hasher's own hashes are never truncated"
+            )
         self._cost = cost
         self._prehash = prehash
         self._pepper = pepper_bytes
+        self._legacy_truncation = legacy_truncation
         self._max_workers = max_workers or min(4, os.cpu_count() or 1)
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -172,6 +191,11 @@ class PasswordHasher:
     def prehash(self) -> bool:
         """Whether new hashes use the pre-hash scheme."""
         return self._prehash
+
+    @property
+    def legacy_truncation(self) -> bool:
+        """Whether long passwords may match plain bcrypt hashes by their first 72 bytes."""
+        return self._legacy_truncation
 
     # -- hashing -------------------------------------------------------------------------
 
@@ -217,11 +241,21 @@ class PasswordHasher:
             self._spend(len(candidates))
             return None
         for index, candidate in enumerate(candidates):
-            data = candidate.encode("utf-8")
+            try:
+                data = candidate.encode("utf-8")
+            except UnicodeEncodeError:
+                # A lone surrogate: no hash was ever made of it (hash() cannot encode it).
+                self._spend(1)
+                continue
             truncated = False
             if parsed.prehash:
                 data = self._prehashed(data, parsed.peppered)
             elif len(data) > BCRYPT_MAX_BYTES:
+                if not self._legacy_truncation:
+                    # A plain hash covers at most 72 bytes, so it cannot stand for this
+                    # password. Spend the check anyway: a mismatch costs what any does.
+                    self._spend(1)
+                    continue
                 # What bcrypt < 5 did silently; such a hash was made from these 72 bytes.
                 data, truncated = data[:BCRYPT_MAX_BYTES], True
             if _checkpw(data, parsed.bcrypt_hash):
@@ -238,7 +272,8 @@ class PasswordHasher:
         """Check ``password`` against a stored hash; never raises on a bad hash.
 
         Accepts ``$2a$``, ``$2b$`` and ``$2y$`` bcrypt hashes and pre-hash-scheme hashes.
-        A malformed hash costs the same work as a real one and returns ``False``.
+        A malformed hash costs the same work as a real one and returns ``False``, as does a
+        password over 72 bytes against a plain bcrypt hash (unless ``legacy_truncation``).
         """
         return self._match(password, hashed) is not None
 
@@ -258,9 +293,8 @@ class PasswordHasher:
         """Verify, and when the stored hash is outdated return a new one to store.
 
         A new hash is returned when ``needs_rehash`` says so, or when the password only
-        matched in its raw (unnormalized) form or by legacy 72-byte truncation. A
-        truncated match cannot be upgraded without the pre-hash scheme (the full password
-        is over 72 bytes), so ``new_hash`` stays ``None`` then.
+        matched in its raw (unnormalized) form or, with ``legacy_truncation``, by its
+        first 72 bytes (the replacement is a full-length pre-hash scheme hash).
         """
         match = self._match(password, hashed)
         if match is None:
@@ -324,4 +358,5 @@ class PasswordHasher:
             executor.shutdown(wait=True)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(cost={self._cost}, prehash={self._prehash})"
+        extra = ", legacy_truncation=True" if self._legacy_truncation else ""
+        return f"{type(self).__name__}(cost={self._cost}, prehash={self._prehash}{extra})"

@@ -33,6 +33,7 @@ class TestingPasswordHasher(PasswordHasher):
         prehash: as for ``PasswordHasher``.
         pepper: as for ``PasswordHasher``.
         max_workers: as for ``PasswordHasher``.
+        legacy_truncation: as for ``PasswordHasher`` (off by default; needs ``prehash``).
 
     Raises:
         ConfigurationError: outside a test or development environment.
@@ -55,6 +56,7 @@ class TestingPasswordHasher(PasswordHasher):
         prehash: bool = False,
         pepper: bytes | str | None = None,
         max_workers: int | None = None,
+        legacy_truncation: bool = False,
     ) -> None:
         env = settings.env if settings is not None else os.environ.get(ENV_PREFIX + "ENV", "")
         if not allow and env.strip().lower() not in _TEST_ENVS:
@@ -62,7 +64,13 @@ class TestingPasswordHasher(PasswordHasher):
                 "TestingPasswordHasher is for tests: set BACKENDKIT_ENV=test (or pass "
                 "settings with env='test', or allow=True inside a test suite)"
             )
-        super().__init__(cost, prehash=prehash, pepper=pepper, max_workers=max_workers)
+        super().__init__(
+            cost,
+            prehash=prehash,
+            pepper=pepper,
+            max_workers=max_workers,
+            legacy_truncation=legacy_truncation,
+        )
 
 
 class TokenFactory:

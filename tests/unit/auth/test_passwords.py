@@ -131,20 +131,23 @@ def test_byte_limit_counts_normalized_utf8_bytes(hasher: PasswordHasher) -> None
         hasher.hash("㍿" * 10)  # 30 raw bytes, 120 once normalized
 
 
-def test_legacy_truncated_hash_verifies_the_first_72_bytes(hasher: PasswordHasher) -> None:
-    """A hash made by old bcrypt from a long password verifies it, as the old library did."""
+def test_legacy_truncated_hash_verifies_the_first_72_bytes_only_when_asked(
+    hasher: PasswordHasher,
+) -> None:
+    """A hash old bcrypt made from a long password: refused by default, old semantics opt-in."""
     long_password = "p" * 72 + "-and-more-than-72-bytes"
     legacy = _legacy(long_password.encode())  # old bcrypt silently hashed the first 72
-    assert hasher.verify(long_password, legacy)
-    assert hasher.verify("p" * 72 + "-anything", legacy)  # the old semantics, exactly
-    assert not hasher.verify("q" + "p" * 71 + "-and-more", legacy)
-    # Without the pre-hash scheme such a hash cannot be upgraded (the password is too long).
-    assert hasher.verify_and_update(long_password, legacy) == VerifyResult(True, None)
+    assert not hasher.verify(long_password, legacy)
+    assert hasher.verify_and_update(long_password, legacy) == VerifyResult(False, None)
+    importing = TestingPasswordHasher(allow=True, prehash=True, legacy_truncation=True)
+    assert importing.verify(long_password, legacy)
+    assert importing.verify("p" * 72 + "-anything", legacy)  # the old semantics, exactly
+    assert not importing.verify("q" + "p" * 71 + "-and-more", legacy)
 
 
 def test_prehash_scheme_upgrades_truncated_legacy_hashes() -> None:
-    """With pre-hashing on, the legacy hash is flagged and replaced by a full-length one."""
-    hasher = TestingPasswordHasher(allow=True, prehash=True)
+    """With the opt-in, the legacy hash is flagged and replaced by a full-length one."""
+    hasher = TestingPasswordHasher(allow=True, prehash=True, legacy_truncation=True)
     long_password = "p" * 72 + "-suffix"
     legacy = _legacy(long_password.encode())
     assert hasher.needs_rehash(legacy)
@@ -154,6 +157,8 @@ def test_prehash_scheme_upgrades_truncated_legacy_hashes() -> None:
     assert new_hash.startswith(PREHASH_PREFIX + "v1$2b$04$")
     assert hasher.verify(long_password, new_hash)
     assert not hasher.verify("p" * 72 + "-other", new_hash)  # every byte counts now
+    without_opt_in = TestingPasswordHasher(allow=True, prehash=True)
+    assert without_opt_in.verify_and_update(long_password, legacy) == VerifyResult(False, None)
 
 
 # --- the pre-hash scheme -----------------------------------------------------------------
