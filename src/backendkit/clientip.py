@@ -15,6 +15,14 @@ trivially evaded.
 Nothing here raises on request data: garbage in a header stops the walk at the last
 trusted hop, and an unparsable peer gives ``None``.
 
+This is the only place that should decide who the client is. A server that rewrites the
+peer itself (uvicorn does by default: it believes ``X-Forwarded-For`` from 127.0.0.1) hands
+backendkit an address taken from the header, with no sign that it did. So, with no trusted
+proxies configured, a request whose ``X-Forwarded-For`` names the very peer it arrived
+from logs one ``client_address_rewritten`` warning per process: run uvicorn with
+``--no-proxy-headers``, or set ``BACKENDKIT_TRUSTED_PROXIES`` and give uvicorn the same
+list with ``--forwarded-allow-ips``.
+
 Examples:
     >>> resolver = ClientIPResolver(["10.0.0.0/8"])
     >>> resolver.client_ip("10.0.0.2", "198.51.100.9, 203.0.113.7, 10.0.0.1")
@@ -28,10 +36,13 @@ Examples:
 from __future__ import annotations
 
 import ipaddress
+import os
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from backendkit.errors import ConfigurationError
+from backendkit.logging import get_logger
 
 if TYPE_CHECKING:
     from backendkit.settings import Settings
@@ -50,6 +61,53 @@ _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # (the last trusted hop is used), and no chain is walked further than this many hops.
 _MAX_HEADER = 16_384
 _MAX_HOPS = 64
+
+_log = get_logger("backendkit.clientip")
+_REWRITTEN = "client_address_rewritten"
+
+_REWRITE_HINT = (
+    "the server replaced the client address with one from X-Forwarded-For, which "
+    "BACKENDKIT_TRUSTED_PROXIES does not allow: anyone can pick their own address for rate "
+    "limits. Run uvicorn with --no-proxy-headers, or set BACKENDKIT_TRUSTED_PROXIES and pass "
+    "the same list to --forwarded-allow-ips"
+)
+
+
+class _Once:
+    """A latch that lets exactly one caller of the process through (thread-safe)."""
+
+    __slots__ = ("_lock", "fired")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: Read without the lock on the hot path: once True it never goes back.
+        self.fired = False
+
+    def claim(self) -> bool:
+        """True for the first caller only."""
+        if self.fired:
+            return False
+        with self._lock:
+            if self.fired:
+                return False
+            self.fired = True
+            return True
+
+    def reset(self) -> None:
+        """Arm again (a forked child warns for itself; tests start clean)."""
+        # A new lock: one held by another thread at fork time would never be released.
+        self._lock = threading.Lock()
+        self.fired = False
+
+
+_rewrite_warning = _Once()
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_rewrite_warning.reset)
+
+
+def _reset_rewrite_warning() -> None:
+    """Re-arm the once-per-process ``client_address_rewritten`` warning (for tests)."""
+    _rewrite_warning.reset()
 
 
 def _address(text: str) -> _Address | None:
@@ -304,11 +362,40 @@ class ClientIPResolver:
         return str(address)
 
     def client_key(self, peer: str | None, header_values: str | Iterable[str] | None = None) -> str:
-        """The client address grouped for keys (IPv6 by /64 by default), or ``"unknown"``."""
+        """The client address grouped for keys (IPv6 by /64 by default), or ``"unknown"``.
+
+        With no trusted proxies, a ``X-Forwarded-For`` that names ``peer`` itself means
+        the server most likely took the peer from that header (uvicorn's proxy headers):
+        the first such request of the process logs a ``client_address_rewritten``
+        warning with the peer and what to change. The key is the peer either way.
+        """
         address = self.client_ip(peer, header_values)
         if address is None:
             return "unknown"
+        # Cheapest tests first: most requests carry no header, and after the one warning
+        # (or with trusted proxies) nothing more is looked at.
+        if header_values is not None and not _rewrite_warning.fired and not self.trusted:
+            self._warn_if_rewritten(peer, address, header_values)
         return ip_group(address, ipv4_prefix=self.ipv4_prefix, ipv6_prefix=self.ipv6_prefix)
+
+    def _warn_if_rewritten(
+        self, peer: str | None, address: str, header_values: str | Iterable[str]
+    ) -> None:
+        """Log ``client_address_rewritten`` once if the header names the peer."""
+        if self.header != "x-forwarded-for" or not isinstance(peer, str):
+            return  # uvicorn rewrites from X-Forwarded-For only
+        value = header_values if isinstance(header_values, str) else ",".join(header_values)
+        # A server that rewrote the peer copied it from the header, so its text is in there;
+        # the substring test skips parsing for every header that does not name it.
+        if len(value) > _MAX_HEADER or peer.strip() not in value:
+            return
+        parsed = _address(address)
+        hops = value.split(",")[-_MAX_HOPS:]
+        if parsed is None or not any(_address(hop) == parsed for hop in hops):
+            return
+        if _rewrite_warning.claim():
+            # Only the parsed peer is logged: the rest of the header is the client's text.
+            _log.warning(_REWRITTEN, peer=address, header=self.header_name, hint=_REWRITE_HINT)
 
     def __repr__(self) -> str:
         return f"ClientIPResolver({self.trusted!r}, header={self.header!r})"

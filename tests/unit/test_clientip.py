@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backendkit.clientip import ClientIPResolver, TrustedProxies, ip_group
+from backendkit.clientip import ClientIPResolver, TrustedProxies, _reset_rewrite_warning, ip_group
 from backendkit.errors import ConfigurationError
 from backendkit.settings import Settings
+from backendkit.testing import capture_logs
 
 PROXIES = ["10.0.0.0/8", "192.168.1.1", "fd00::/8"]
 
@@ -254,3 +258,130 @@ def test_a_client_behind_trusted_proxies_cannot_forge_its_address(
     resolver = ClientIPResolver(PROXIES)
     header = ", ".join([*forged, client, *proxies])
     assert resolver.client_ip("10.0.0.2", header) == ip_group(client, ipv6_prefix=128)
+
+
+# -- the server rewrote the address (uvicorn's proxy headers) ------------------------------
+
+_REWRITTEN = "client_address_rewritten"
+
+
+@pytest.fixture
+def fresh_rewrite_warning() -> Iterator[None]:
+    """The once-per-process warning has not fired yet (and is re-armed afterwards)."""
+    _reset_rewrite_warning()
+    yield
+    _reset_rewrite_warning()
+
+
+def _rewrites(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [entry for entry in logs if entry["event"] == _REWRITTEN]
+
+
+@pytest.mark.usefixtures("fresh_rewrite_warning")
+@pytest.mark.parametrize(
+    ("peer", "header"),
+    [
+        ("198.51.100.7", "198.51.100.7"),  # what uvicorn does with a one-entry header
+        ("198.51.100.7", "203.0.113.9, 198.51.100.7"),  # the rightmost entry it did not trust
+        ("198.51.100.7", ["203.0.113.9", "198.51.100.7:4711"]),
+        ("2001:db8::7", "[2001:db8::7]:443"),
+    ],
+)
+def test_a_peer_named_in_x_forwarded_for_warns_once_per_process(
+    peer: str, header: str | list[str]
+) -> None:
+    """No trusted proxies, yet the peer is in the header: the server believed it; say so once."""
+    with capture_logs() as logs:
+        first = ClientIPResolver().client_key(peer, header)
+        # Later requests, and other resolvers of the same process, stay quiet.
+        ClientIPResolver().client_key(peer, header)
+        ClientIPResolver(ipv6_prefix=128).client_key(peer, header)
+    # The address itself is still what backendkit counts under: the peer it was given.
+    assert first == ip_group(peer)
+    [event] = _rewrites(logs)
+    assert event["log_level"] == "warning"
+    assert event["peer"] == peer
+    assert event["header"] == "X-Forwarded-For"
+    assert "--no-proxy-headers" in event["hint"]
+    assert "BACKENDKIT_TRUSTED_PROXIES" in event["hint"]
+    assert "--forwarded-allow-ips" in event["hint"]
+
+
+@pytest.mark.usefixtures("fresh_rewrite_warning")
+def test_the_warning_copies_nothing_of_the_header_but_the_parsed_peer() -> None:
+    """The header's other entries (client-controlled text) never reach the log."""
+    forged = "evil\x1b[31m-<script>, 203.0.113.99"
+    with capture_logs() as logs:
+        ClientIPResolver().client_key("198.51.100.7", f"{forged}, 198.51.100.7")
+    [event] = _rewrites(logs)
+    text = repr(event)
+    assert "evil" not in text
+    assert "script" not in text
+    assert "203.0.113.99" not in text
+
+
+@pytest.mark.usefixtures("fresh_rewrite_warning")
+@pytest.mark.parametrize(
+    ("peer", "header"),
+    [
+        ("127.0.0.1", "198.51.100.7"),  # the header ignored, as it should be: nothing to say
+        ("1.2.3.4", "11.2.3.45"),  # the peer's text inside another address is no match
+        ("1.2.3.4", "junk1.2.3.4"),
+        ("198.51.100.7", "x" * 20_000 + ", 198.51.100.7"),  # oversized: not parsed at all
+        ("198.51.100.7", ""),
+    ],
+)
+def test_a_header_not_naming_the_peer_logs_nothing(peer: str, header: str) -> None:
+    """Only an exact address match in the header suggests the server rewrote the peer."""
+    with capture_logs() as logs:
+        assert ClientIPResolver().client_key(peer, header) == peer
+    assert _rewrites(logs) == []
+
+
+@pytest.mark.usefixtures("fresh_rewrite_warning")
+def test_no_warning_with_trusted_proxies_configured() -> None:
+    """With trusted proxies the operator chose who is believed: the check is off."""
+    with capture_logs() as logs:
+        ClientIPResolver(["10.0.0.0/8"]).client_key("198.51.100.7", "198.51.100.7")
+        ClientIPResolver(["10.0.0.0/8"]).client_key("10.0.0.2", "198.51.100.7")
+    assert _rewrites(logs) == []
+
+
+@pytest.mark.usefixtures("fresh_rewrite_warning")
+def test_no_warning_without_the_header() -> None:
+    """The valid twin: a plain request logs nothing, and the warning stays armed."""
+    with capture_logs() as logs:
+        assert ClientIPResolver().client_key("198.51.100.7") == "198.51.100.7"
+        assert ClientIPResolver().client_key("198.51.100.7", None) == "198.51.100.7"
+    assert _rewrites(logs) == []
+    with capture_logs() as logs:
+        ClientIPResolver().client_key("198.51.100.7", "198.51.100.7")
+    assert len(_rewrites(logs)) == 1
+
+
+@pytest.mark.usefixtures("fresh_rewrite_warning")
+def test_no_warning_for_a_forwarded_resolver() -> None:
+    """uvicorn rewrites from X-Forwarded-For only; a Forwarded value naming the peer is no sign."""
+    with capture_logs() as logs:
+        ClientIPResolver(header="forwarded").client_key("198.51.100.7", "for=198.51.100.7")
+    assert _rewrites(logs) == []
+
+
+@pytest.mark.usefixtures("fresh_rewrite_warning")
+def test_concurrent_requests_warn_exactly_once() -> None:
+    """Threads racing on the first rewritten request: one warning in all."""
+    resolver = ClientIPResolver()
+    barrier = threading.Barrier(8)
+
+    def hit() -> None:
+        barrier.wait()
+        for _ in range(50):
+            resolver.client_key("198.51.100.7", "198.51.100.7")
+
+    with capture_logs() as logs:
+        threads = [threading.Thread(target=hit) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(_rewrites(logs)) == 1
