@@ -8,8 +8,8 @@ Every variable is documented in ``examples/README.md``. backendkit's own variabl
 only the examples read (``BACKENDKIT_BOOTSTRAP_ADMIN``, ``BACKENDKIT_REDIS_KEY_PREFIX``,
 ``BACKENDKIT_TESTING_FAST_HASHER``, ``PORT``) and the defaults a service needs to start on a
 laptop with nothing installed: a SQLite file in the working directory, in-memory Redis
-stand-ins, a default rate limit of the API and, outside production only, a loudly insecure
-JWT secret.
+stand-ins, a default rate limit of the API, a JWT issuer and audience of the example's own
+and, outside production only, a loudly insecure JWT secret.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from backendkit.auth import PasswordHasher
 
 __all__ = [
+    "DEFAULT_JWT_AUDIENCE",
+    "DEFAULT_JWT_ISSUER",
     "DEFAULT_RATE_LIMIT",
     "DEV_ADMIN_EMAIL",
     "DEV_ADMIN_PASSWORD",
@@ -49,6 +51,13 @@ LOGIN_LIMIT_PER_IP = "10/minute"
 LOGIN_LIMIT_PER_ACCOUNT = "5/15 minutes"
 #: Registrations per client address (each costs a bcrypt hash).
 REGISTER_LIMIT = "20/hour"
+
+#: ``BACKENDKIT_JWT_ISSUER`` / ``BACKENDKIT_JWT_AUDIENCE`` when unset (``{app}`` is the
+#: example's name): every token is issued with them and a token without them is refused,
+#: so a token signed with the same key for another service is not accepted here. A
+#: deployment sets its own (its public URL, the API's name).
+DEFAULT_JWT_ISSUER = "backendkit-example-{app}"
+DEFAULT_JWT_AUDIENCE = "backendkit-example-{app}-api"
 
 #: Used when ``BACKENDKIT_JWT_SECRET`` is unset outside production: public, so insecure.
 DEV_JWT_SECRET = "backendkit-examples-INSECURE-development-jwt-secret"
@@ -165,6 +174,13 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
             )
         overrides["jwt_secret"] = DEV_JWT_SECRET
         insecure = True
+    # Issued and required in every token (TokenService.from_settings reads them).
+    overrides["jwt_issuer"] = _stripped(source.get("BACKENDKIT_JWT_ISSUER")) or (
+        DEFAULT_JWT_ISSUER.format(app=app)
+    )
+    overrides["jwt_audience"] = _stripped(source.get("BACKENDKIT_JWT_AUDIENCE")) or (
+        DEFAULT_JWT_AUDIENCE.format(app=app)
+    )
     database_url = source.get("BACKENDKIT_DATABASE_URL") or _default_sqlite(app)
     overrides["database_url"] = database_url
     # The adapters charge it on every /api/ request, per client address.
@@ -190,6 +206,10 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
 
 
 # --8<-- [end:load_config]
+
+
+def _stripped(raw: str | None) -> str:
+    return (raw or "").strip()
 
 
 def _default_sqlite(app: str) -> str:

@@ -23,10 +23,12 @@ from backendkit.auth._store import (
 )
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import ConfigurationError, InvalidToken
-from backendkit.logging import security_event
+from backendkit.logging import get_logger, security_event
 
 if TYPE_CHECKING:
     from backendkit.settings import Settings
+
+_log = get_logger(__name__)
 
 __all__ = ["DEFAULT_REQUIRED_CLAIMS", "TokenService"]
 
@@ -39,6 +41,22 @@ def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
     if not ok or value < 0 or (value == 0 and not allow_zero):
         raise ConfigurationError(f"TokenService {name} must be a positive number of seconds")
     return float(value)
+
+
+def _warn_unset_issuer_audience(service: TokenService) -> None:
+    # Checked on the built service: keyword arguments to from_settings win over settings.
+    missing = [
+        name
+        for name, value in (("audience", service.audience), ("issuer", service.issuer))
+        if not value
+    ]
+    if missing:
+        _log.warning(
+            "jwt_issuer_audience_unset",
+            missing=missing,
+            hint="set BACKENDKIT_JWT_ISSUER and BACKENDKIT_JWT_AUDIENCE so that tokens "
+            "issued by or for another service are refused",
+        )
 
 
 def _new_id() -> str:
@@ -185,6 +203,10 @@ class TokenService:
         ``audience``, ``access_ttl``, ``refresh_ttl``, ``max_session_lifetime`` and ``leeway``
         to the ``jwt_*`` settings. Other keyword arguments go to the constructor and win.
 
+        In production, a service without an issuer or an audience logs one
+        ``jwt_issuer_audience_unset`` warning: it would accept any token signed with its key,
+        whoever issued it and whichever service it was meant for.
+
         Raises:
             ConfigurationError: ``jwt_secret`` shorter than 32 bytes, or invalid options.
         """
@@ -207,7 +229,10 @@ class TokenService:
         options.setdefault("refresh_ttl", settings.jwt_refresh_ttl)
         options.setdefault("max_session_lifetime", settings.jwt_max_session_lifetime)
         options.setdefault("leeway", settings.jwt_leeway)
-        return cls(keys, store=store, clock=clock, **options)
+        service = cls(keys, store=store, clock=clock, **options)
+        if settings.is_production:
+            _warn_unset_issuer_audience(service)
+        return service
 
     # -- properties --------------------------------------------------------------------------
 
