@@ -13,6 +13,8 @@ against each entry of `APP_FACTORIES`. To add a framework, write a factory retur
 | `GET /me` | requires authentication, returns `success({"id": user_id})` |
 | `GET /admin` | requires role `admin` |
 | `GET /limited` | per-route limit `"2/minute"` keyed by client address |
+| `GET /limited-twice` | limit `"3/minute"` by address, then rule `second` `"2/hour"` on `"pair"` |
+| `GET /limited-loose` | limit `"2/minute"` by address, then rule `loose` `"50/hour"` on `"pair"` |
 | `GET /items` | page params from the query, returns `success({"page":..,"perPage":..})` |
 | `GET /ctx` | waits on `probe.barrier` if set, returns `success({"requestId": <context id>})` |
 
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from flask import Flask, request
 
 from backendkit.auth import JWTKey, TokenService
@@ -53,6 +55,9 @@ from backendkit.adapters.fastapi import (
     RateLimit,
     install,
     require_roles,
+)
+from backendkit.adapters.fastapi import (
+    charge_limit as fastapi_charge_limit,
 )
 from backendkit.adapters.flask import BackendKit
 from backendkit.pagination import PageParams
@@ -184,6 +189,16 @@ def build_fastapi_app(kit: WebKit, probe: Probe) -> Any:
     async def limited() -> dict[str, Any]:
         return success({"limited": True})
 
+    @app.get("/limited-twice", dependencies=[RateLimit("3/minute")])
+    async def limited_twice(request: Request) -> dict[str, Any]:
+        await fastapi_charge_limit(request, "2/hour", key="pair", name="second")
+        return success({"limited": True})
+
+    @app.get("/limited-loose", dependencies=[RateLimit("2/minute")])
+    async def limited_loose(request: Request) -> dict[str, Any]:
+        await fastapi_charge_limit(request, "50/hour", key="pair", name="loose")
+        return success({"limited": True})
+
     @app.get("/items")
     async def items(params: Pagination) -> dict[str, Any]:
         return success({"page": params.page, "perPage": params.per_page})
@@ -265,6 +280,18 @@ def build_flask_app(kit: WebKit, probe: Probe) -> Flask:
     @app.get("/limited")
     @flask_adapter.rate_limit("2/minute")
     def limited() -> Any:
+        return success({"limited": True})
+
+    @app.get("/limited-twice")
+    @flask_adapter.rate_limit("3/minute")
+    def limited_twice() -> Any:
+        flask_adapter.charge_limit("2/hour", key="pair", name="second")
+        return success({"limited": True})
+
+    @app.get("/limited-loose")
+    @flask_adapter.rate_limit("2/minute")
+    def limited_loose() -> Any:
+        flask_adapter.charge_limit("50/hour", key="pair", name="loose")
         return success({"limited": True})
 
     @app.get("/items")

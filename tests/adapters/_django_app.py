@@ -37,6 +37,7 @@ from tests.adapters._apps import SECRET, EchoIn, Harness, Probe, Result, make_ki
 from backendkit.adapters.django import (
     AuthRequiredMixin,
     RateLimitMixin,
+    charge_limit,
     get_principal,
     json_body,
     rate_limit,
@@ -109,6 +110,18 @@ def limited(request: HttpRequest) -> HttpResponse:
     return success_response({"limited": True})
 
 
+@rate_limit("3/minute")
+def limited_twice(request: HttpRequest) -> HttpResponse:
+    charge_limit(request, "2/hour", key=lambda _: "pair", name="second")
+    return success_response({"limited": True})
+
+
+@rate_limit("2/minute")
+def limited_loose(request: HttpRequest) -> HttpResponse:
+    charge_limit(request, "50/hour", key=lambda _: "pair", name="loose")
+    return success_response({"limited": True})
+
+
 def items(request: HttpRequest) -> HttpResponse:
     params = page_params(request.GET)
     return success_response({"page": params.page, "perPage": params.per_page})
@@ -134,6 +147,8 @@ django_harness_patterns = [
     path("me", me),
     path("admin", admin),
     path("limited", limited),
+    path("limited-twice", limited_twice),
+    path("limited-loose", limited_loose),
     path("items", items),
     path("ctx", ctx),
     path("typed/<str:number>", typed),
@@ -196,6 +211,26 @@ class DrfLimited(APIView):
         return Response({"limited": True})
 
 
+class DrfLimitedTwice(APIView):
+    throttle_classes = (
+        throttle_for("3/minute"),
+        throttle_for("2/hour", key=lambda _: "pair", name="second"),
+    )
+
+    def get(self, request: Any) -> Response:
+        return Response({"limited": True})
+
+
+class DrfLimitedLoose(APIView):
+    throttle_classes = (
+        throttle_for("2/minute"),
+        throttle_for("50/hour", key=lambda _: "pair", name="loose"),
+    )
+
+    def get(self, request: Any) -> Response:
+        return Response({"limited": True})
+
+
 class DrfItems(APIView):
     def get(self, request: Any) -> Response:
         params = page_params(request.query_params)
@@ -227,6 +262,8 @@ drf_harness_patterns = [
     path("me", DrfMe.as_view()),
     path("admin", DrfAdmin.as_view()),
     path("limited", DrfLimited.as_view()),
+    path("limited-twice", DrfLimitedTwice.as_view()),
+    path("limited-loose", DrfLimitedLoose.as_view()),
     path("items", DrfItems.as_view()),
     path("ctx", DrfCtx.as_view()),
     path("typed/<str:number>", DrfTyped.as_view()),

@@ -226,6 +226,34 @@ def test_rate_limit_headers_and_429(harness: Harness) -> None:
     assert denied.header("RateLimit-Remaining") == "0"
 
 
+def test_two_rules_show_the_most_restrictive_charged_second(harness: Harness) -> None:
+    """A second rule with less left decides the headers, though the first was charged first."""
+    for remaining in ("1", "0"):
+        result = harness.request("GET", "/limited-twice")
+        assert result.status == 200
+        assert result.header("RateLimit-Limit") == "2"  # "2/hour", not "3/minute"
+        assert result.header("RateLimit-Remaining") == remaining
+        assert int(result.header("RateLimit-Reset") or "0") > 60  # the hour's reset
+    denied = harness.request("GET", "/limited-twice")
+    assert_error(denied, 429, "RATE_LIMITED")
+    assert denied.header("RateLimit-Limit") == "2"  # the rule that denied
+    assert denied.header("RateLimit-Remaining") == "0"
+    assert int(denied.header("Retry-After") or "0") > 60
+
+
+def test_two_rules_show_the_most_restrictive_charged_first(harness: Harness) -> None:
+    """The twin: a looser second rule does not hide the first rule's running-out budget."""
+    for remaining in ("1", "0"):
+        result = harness.request("GET", "/limited-loose")
+        assert result.status == 200
+        assert result.header("RateLimit-Limit") == "2"  # "2/minute", not "50/hour"
+        assert result.header("RateLimit-Remaining") == remaining
+    denied = harness.request("GET", "/limited-loose")
+    assert_error(denied, 429, "RATE_LIMITED")
+    assert denied.header("RateLimit-Limit") == "2"
+    assert 1 <= int(denied.header("Retry-After") or "0") <= 120  # sliding window: two at most
+
+
 # --------------------------------------------------------------------------- pagination
 
 

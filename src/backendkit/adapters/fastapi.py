@@ -189,9 +189,7 @@ def _default_limit(
         if limiter is None:
             raise ConfigurationError("rate_limit_default needs an async_limiter in the WebKit")
         ip = _scope_client_ip(kit, scope)
-        cycle.add_headers(
-            await aenforce_limit(limiter, rule, limit_key("ip", client_ip=ip, user_id=None))
-        )
+        await aenforce_limit(limiter, rule, limit_key("ip", client_ip=ip, user_id=None), cycle)
 
     return charge
 
@@ -437,7 +435,7 @@ def RateLimit(  # noqa: N802 - reads like FastAPI's own Depends/Security
                 client_ip=_scope_client_ip(kit, request.scope),
                 user_id=user.user_id if user is not None else None,
             )
-        get_cycle(request).add_headers(await aenforce_limit(limiter, rule, bucket))
+        await aenforce_limit(limiter, rule, bucket, get_cycle(request))
 
     if key == "user":
         # Keyed by user: FastAPI resolves the (cached) auth dependency first.
@@ -476,8 +474,7 @@ async def charge_limit(request: Request, limits: str, *, key: str, name: str) ->
     kit = get_kit(request)
     if kit.async_limiter is None:
         raise ConfigurationError("charge_limit needs an async_limiter in the WebKit")
-    headers = await aenforce_limit(kit.async_limiter, route_rule(limits, name), key)
-    get_cycle(request).add_headers(headers)
+    await aenforce_limit(kit.async_limiter, route_rule(limits, name), key, get_cycle(request))
 
 
 def _route_rule_name(request: Request) -> str:

@@ -227,7 +227,7 @@ def _before_request(kit: WebKit) -> None:
         limiter = _limiter(kit)
         rule = route_rule(kit.default_rate_limit, "default")
         bucket = limit_key("ip", client_ip=_client_key(kit), user_id=None)
-        cycle.add_headers(enforce_limit(limiter, rule, bucket))
+        enforce_limit(limiter, rule, bucket, cycle)
 
 
 def _after_request(response: Response) -> Response:
@@ -441,7 +441,7 @@ def rate_limit(
                     client_ip=_client_key(kit),
                     user_id=user.user_id if user is not None else None,
                 )
-            current_cycle().add_headers(enforce_limit(_limiter(kit), rule, bucket))
+            enforce_limit(_limiter(kit), rule, bucket, current_cycle())
             return view(*args, **kwargs)
 
         return cast(F, wrapper)
@@ -468,8 +468,7 @@ def charge_limit(limits: str, *, key: str, name: str) -> None:
         ValueError: ``limits`` does not parse.
     """
     kit = current_kit()
-    headers = enforce_limit(_limiter(kit), route_rule(limits, name), key)
-    current_cycle().add_headers(headers)
+    enforce_limit(_limiter(kit), route_rule(limits, name), key, current_cycle())
 
 
 # --------------------------------------------------------------------------- bodies & pages

@@ -11,6 +11,7 @@ reset). Both add ``Retry-After`` (whole seconds, at least 1) to a denial.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -39,8 +40,15 @@ def _seconds(value: float) -> int:
     return max(0, math.ceil(value - 1e-9))
 
 
-def render_headers(result: RateLimitResult, style: HeaderStyle) -> dict[str, str]:
-    """Headers for ``result`` in ``style`` (see the module docstring)."""
+def render_headers(
+    result: RateLimitResult, style: HeaderStyle, rules: Sequence[Rule] = ()
+) -> dict[str, str]:
+    """Headers for ``result`` in ``style`` (see the module docstring).
+
+    ``rules``: every rule charged for the same response, when there are several; the
+    draft's ``RateLimit-Policy`` then lists each of their limits (``result.rule``'s
+    alone when empty).
+    """
     headers: dict[str, str] = {}
     if result.source != "policy":
         # A decision made by the failure policy counted nothing: no quota to report.
@@ -48,8 +56,9 @@ def render_headers(result: RateLimitResult, style: HeaderStyle) -> dict[str, str
         reset = str(_seconds(result.reset - result.decided_at))
         if style == "draft":
             headers["RateLimit-Policy"] = ", ".join(
-                f'"{policy_name(result.rule, item)}";q={item.amount};w={item.window}'
-                for item in result.rule.limits
+                f'"{policy_name(rule, item)}";q={item.amount};w={item.window}'
+                for rule in (rules or (result.rule,))
+                for item in rule.limits
             )
             headers["RateLimit"] = (
                 f'"{policy_name(result.rule, limit)}";r={result.remaining};t={reset}'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from backendkit.errors import RateLimited
@@ -89,7 +90,9 @@ class RateLimitResult:
         """Seconds from the decision until ``reset`` (never negative)."""
         return max(0.0, self.reset - self.decided_at)
 
-    def headers(self, style: HeaderStyle | None = None) -> dict[str, str]:
+    def headers(
+        self, style: HeaderStyle | None = None, *, rules: Sequence[Rule] = ()
+    ) -> dict[str, str]:
         """Response headers for this decision.
 
         ``standard``: ``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset``
@@ -100,8 +103,11 @@ class RateLimitResult:
 
         Args:
             style: overrides the limiter's ``header_style`` for this call.
+            rules: every rule charged for the same response when there are several (the
+                draft's ``RateLimit-Policy`` lists them all); see
+                [`limit_headers`][backendkit.web.limit_headers].
         """
-        return render_headers(self, style or self.header_style)
+        return render_headers(self, style or self.header_style, rules)
 
     def raise_if_denied(self) -> None:
         """Raise [`RateLimited`][backendkit.errors.RateLimited] (429) when not allowed.

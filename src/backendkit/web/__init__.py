@@ -14,7 +14,8 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
   `principal_from_claims`, `check_roles`, `check_scopes`, `check_csrf`, `new_csrf_token`,
   `auth_cookie_headers`;
 - rate limits: `client_key`, `limit_key`, `route_rule`, `rule_name`, `enforce_limit`,
-  `aenforce_limit`;
+  `aenforce_limit`, `limit_headers` and `most_restrictive` (one set of headers for
+  several rules);
 - pagination: `page_params`, `cursor_params`;
 - HTTP caching: `etag_for`, `etag_matches`, `conditional`, `cache_control`;
 - health: `check_health`, `acheck_health`, `HealthReport`, `health_response`.
@@ -55,6 +56,7 @@ from backendkit.web._headers import (
 )
 from backendkit.web._health import HealthReport, acheck_health, check_health, health_response
 from backendkit.web._kit import DEFAULT_API_PREFIXES, CookieAuth, WebKit
+from backendkit.web._limit_headers import limit_headers, most_restrictive
 from backendkit.web._params import cursor_params, page_params
 from backendkit.web._ratelimit import (
     KeyKind,
@@ -102,7 +104,9 @@ __all__ = [
     "etag_matches",
     "health_response",
     "is_json_media_type",
+    "limit_headers",
     "limit_key",
+    "most_restrictive",
     "new_csrf_token",
     "page_params",
     "parse_body",

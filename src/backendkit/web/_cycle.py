@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from backendkit._logging_context import start_request_context
 from backendkit.clock import Clock, system_clock
@@ -21,6 +22,10 @@ from backendkit.logging import (
     new_request_id,
 )
 from backendkit.web._headers import NO_STORE, REQUEST_ID_HEADER, SECURITY_HEADERS
+from backendkit.web._limit_headers import limit_headers
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit import RateLimitResult
 
 __all__ = ["RequestCycle"]
 
@@ -47,9 +52,11 @@ class RequestCycle:
         user_id: the authenticated user, once known.
         no_store: whether the response must carry ``Cache-Control: no-store``.
         status: the response status, once known.
-        extra_headers: headers decided during the request for whatever response is sent
-            (rate-limit headers), added by
-            [`response_headers`][backendkit.web.RequestCycle.response_headers].
+        extra_headers: headers decided during the request for whatever response is sent,
+            added by [`response_headers`][backendkit.web.RequestCycle.response_headers].
+        limit_results: every rate-limit decision charged for this request, in order; the
+            response carries the headers of the most restrictive one
+            ([`limit_headers`][backendkit.web.limit_headers]).
     """
 
     __slots__ = (
@@ -57,6 +64,7 @@ class RequestCycle:
         "_monotonic",
         "_started",
         "extra_headers",
+        "limit_results",
         "method",
         "no_store",
         "path",
@@ -80,6 +88,7 @@ class RequestCycle:
         self.no_store = False
         self.status: int | None = None
         self.extra_headers: dict[str, str] = {}
+        self.limit_results: list[RateLimitResult] = []
         # The system clock's own function when it is the clock: one call less, twice a request.
         self._monotonic = time.monotonic if clock is system_clock else clock.monotonic
         self._started = self._monotonic()
@@ -123,6 +132,24 @@ class RequestCycle:
     def add_headers(self, headers: dict[str, str]) -> None:
         """Add headers to the eventual response (success or error alike)."""
         self.extra_headers.update(headers)
+
+    def add_limit_result(self, result: RateLimitResult) -> dict[str, str]:
+        """Record one rate-limit decision charged for this request.
+
+        Returns:
+            The rate-limit headers the response now carries: those of the most
+            restrictive decision so far (on a denial, the denying one), whatever order
+            the rules were charged in.
+        """
+        self.limit_results.append(result)
+        headers = limit_headers(self.limit_results)
+        if len(self.limit_results) > 1:
+            # The previous choice's headers go: a rule's numbers are never mixed with
+            # another's (a fail_closed denial carries no quota of its own).
+            for name in limit_headers(self.limit_results[:-1]):
+                self.extra_headers.pop(name, None)
+        self.extra_headers.update(headers)
+        return headers
 
     def response_headers(self, existing: Iterable[str] = ()) -> dict[str, str]:
         """Headers to add to the response.

@@ -10,10 +10,12 @@ import functools
 import re
 from typing import TYPE_CHECKING, Literal
 
+from backendkit.errors import RateLimited
+from backendkit.web._cycle import RequestCycle
 from backendkit.web._kit import WebKit
 
 if TYPE_CHECKING:
-    from backendkit.ratelimit import AsyncRateLimiter, RateLimiter, Rule
+    from backendkit.ratelimit import AsyncRateLimiter, RateLimiter, RateLimitResult, Rule
 
 __all__ = [
     "KeyKind",
@@ -83,22 +85,38 @@ def limit_key(by: KeyKind, *, client_ip: str, user_id: str | None) -> str:
     return f"ip:{client_ip}"
 
 
-def enforce_limit(limiter: RateLimiter, rule: Rule, key: str) -> dict[str, str]:
+def enforce_limit(
+    limiter: RateLimiter, rule: Rule, key: str, cycle: RequestCycle | None = None
+) -> dict[str, str]:
     """Charge one hit (sync twin).
 
+    Args:
+        limiter: the limiter that decides.
+        rule: the rule to charge.
+        key: the bucket (see [`limit_key`][backendkit.web.limit_key]).
+        cycle: the request's cycle. The decision is recorded on it, and the headers
+            returned (and put on the response) are those of the most restrictive rule
+            charged for the request so far ([`limit_headers`][backendkit.web.limit_headers]),
+            not merely this one's.
+
     Returns:
-        The rate-limit headers to add to the response.
+        The rate-limit headers for the response.
 
     Raises:
         RateLimited: the hit was denied (429 with ``Retry-After`` and the same headers).
     """
-    result = limiter.hit(rule, key)
-    result.raise_if_denied()
-    return result.headers()
+    return _settle(limiter.hit(rule, key), cycle)
 
 
-async def aenforce_limit(limiter: AsyncRateLimiter, rule: Rule, key: str) -> dict[str, str]:
+async def aenforce_limit(
+    limiter: AsyncRateLimiter, rule: Rule, key: str, cycle: RequestCycle | None = None
+) -> dict[str, str]:
     """Charge one hit (async twin of [`enforce_limit`][backendkit.web.enforce_limit])."""
-    result = await limiter.hit(rule, key)
-    result.raise_if_denied()
-    return result.headers()
+    return _settle(await limiter.hit(rule, key), cycle)
+
+
+def _settle(result: RateLimitResult, cycle: RequestCycle | None) -> dict[str, str]:
+    headers = result.headers() if cycle is None else cycle.add_limit_result(result)
+    if not result.allowed:
+        raise RateLimited(retry_after=result.retry_after, headers=headers)
+    return headers

@@ -301,7 +301,7 @@ def charge_limit(
     if kit.limiter is None:
         raise ConfigurationError("rate_limit needs a limiter in the WebKit")
     rule = route_rule(limits, _rule_name(request, name, fallback))
-    _add_headers(request, enforce_limit(kit.limiter, rule, _limit_key(request, key)))
+    enforce_limit(kit.limiter, rule, _limit_key(request, key), get_cycle(request))
 
 
 async def acharge_limit(
@@ -316,23 +316,14 @@ async def acharge_limit(
     limiter when the kit has one, else the sync one)."""
     kit = get_kit()
     rule = route_rule(limits, _rule_name(request, name, fallback))
-    bucket = _limit_key(request, key)
+    bucket, cycle = _limit_key(request, key), get_cycle(request)
     if kit.async_limiter is not None:
-        headers = await aenforce_limit(kit.async_limiter, rule, bucket)
+        await aenforce_limit(kit.async_limiter, rule, bucket, cycle)
     elif kit.limiter is not None:
         # The sync limiter may do network I/O: off the event loop, as the middleware does.
-        headers = await sync_to_async(enforce_limit, thread_sensitive=False)(
-            kit.limiter, rule, bucket
-        )
+        await sync_to_async(enforce_limit, thread_sensitive=False)(kit.limiter, rule, bucket, cycle)
     else:
         raise ConfigurationError("rate_limit needs a limiter in the WebKit")
-    _add_headers(request, headers)
-
-
-def _add_headers(request: HttpRequest, headers: dict[str, str]) -> None:
-    cycle = get_cycle(request)
-    if cycle is not None:
-        cycle.add_headers(headers)
 
 
 # -- bodies ---------------------------------------------------------------------------------

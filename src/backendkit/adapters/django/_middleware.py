@@ -290,19 +290,17 @@ def _cycle_of(request: HttpRequest) -> RequestCycle:
 
 def _charge_default(request: HttpRequest, kit: WebKit, cycle: RequestCycle) -> None:
     rule, key = _default_rule(kit), _client(request, kit)
-    cycle.add_headers(enforce_limit(_sync_limiter(kit), rule, key))
+    enforce_limit(_sync_limiter(kit), rule, key, cycle)
 
 
 async def _acharge_default(request: HttpRequest, kit: WebKit, cycle: RequestCycle) -> None:
     rule, key = _default_rule(kit), _client(request, kit)
     if kit.async_limiter is not None:
-        cycle.add_headers(await aenforce_limit(kit.async_limiter, rule, key))
+        await aenforce_limit(kit.async_limiter, rule, key, cycle)
     else:
         # The sync limiter may do network I/O: off the event loop.
-        cycle.add_headers(
-            await sync_to_async(enforce_limit, thread_sensitive=False)(
-                _sync_limiter(kit), rule, key
-            )
+        await sync_to_async(enforce_limit, thread_sensitive=False)(
+            _sync_limiter(kit), rule, key, cycle
         )
 
 

@@ -24,6 +24,7 @@ from backendkit.errors import ConfigurationError, RateLimited  # noqa: E402
 from backendkit.web import (  # noqa: E402
     KeyKind,
     Principal,
+    RequestCycle,
     enforce_limit,
     limit_key,
     route_rule,
@@ -32,8 +33,10 @@ from backendkit.web import (  # noqa: E402
 
 __all__ = ["RateLimitHeadersMixin", "RuleThrottle", "throttle_for"]
 
-# Attribute on the HttpRequest holding the headers of the rules charged so far.
+# Attributes on the HttpRequest: the headers of the rules charged so far, and (without
+# BackendKitMiddleware) a cycle of its own that merges them.
 _HEADERS = "_backendkit_rate_headers"
+_DETACHED_CYCLE = "_backendkit_throttle_cycle"
 
 ThrottleKey = Callable[[Any], str]
 
@@ -63,14 +66,16 @@ def _rule(limits: str, name: str | None, request: Any, view: Any) -> Any:
     return route_rule(limits, name)
 
 
-def _remember(request: Any, headers: dict[str, str]) -> None:
-    http_request = django_request(request)
-    cycle = get_cycle(http_request)
-    if cycle is not None:
-        cycle.add_headers(headers)
-    stored: dict[str, str] = getattr(http_request, _HEADERS, None) or {}
-    stored.update(headers)
-    setattr(http_request, _HEADERS, stored)
+def _cycle_for(http_request: Any) -> RequestCycle:
+    """The request's cycle, or (without ``BackendKitMiddleware``) one that only merges
+    the rate-limit decisions of this request's throttles."""
+    cycle = get_cycle(http_request) or getattr(http_request, _DETACHED_CYCLE, None)
+    if cycle is None:
+        cycle = RequestCycle(
+            method=http_request.method or "GET", path=http_request.path, request_id=""
+        )
+        setattr(http_request, _DETACHED_CYCLE, cycle)
+    return cycle
 
 
 class RuleThrottle:
@@ -90,11 +95,14 @@ class RuleThrottle:
         if limiter is None:
             raise ConfigurationError("throttle_for needs a limiter in the WebKit")
         rule = _rule(self.rule_limits, self.rule_name, request, view)
+        http_request = django_request(request)
+        cycle = _cycle_for(http_request)
         try:
-            headers = enforce_limit(limiter, rule, _bucket(request, self.rule_key))
+            headers = enforce_limit(limiter, rule, _bucket(request, self.rule_key), cycle)
         except RateLimited as exc:  # carries Retry-After and the rate-limit headers
             raise as_api_exception(exc) from exc
-        _remember(request, headers)
+        # The most restrictive rule's headers so far, for RateLimitHeadersMixin.
+        setattr(http_request, _HEADERS, headers)
         return True
 
     def wait(self) -> float | None:
