@@ -2,8 +2,10 @@
 
 Time claims are checked here against the service's injected
 [`Clock`][backendkit.clock.Clock] (pyjwt's own checks read the system clock, which tests
-cannot move). ``iss`` and ``aud`` are compared exactly: no prefix, substring or pattern
-matching.
+cannot move). A time claim is a JSON number (not a boolean) from 0 to ``MAX_TIME`` (the
+end of year 9999); anything else (a huge or negative integer, NaN, an infinity, a string,
+a list) is a ``bad_claim``, never a crash.
+``iss`` and ``aud`` are compared exactly: no prefix, substring or pattern matching.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ RESERVED_CLAIMS: frozenset[str] = frozenset(
 # Claims a service may require (or not); sub is always required.
 _REQUIRABLE = frozenset({"exp", "iat", "jti", "type", "nbf"})
 _MAX_ID_LENGTH = 256
+#: The largest time claim accepted: 9999-12-31T23:59:59Z, the last second a ``datetime``
+#: holds. Time claims (``exp``, ``iat``, ``nbf``, ``auth_time``) are numbers from 0 to this.
+MAX_TIME = 253_402_300_799
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +150,14 @@ def _number(payload: Mapping[str, Any], name: str) -> int | float | None:
     value = payload.get(name)
     if value is None:
         return None
-    # bool is an int subclass; NaN and infinities compare in surprising ways.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # bool is an int subclass; NaN and infinities compare in surprising ways. The range is
+    # checked on the value itself: math.isfinite(10**400) raises OverflowError, and times
+    # outside it break whatever turns them into dates or TTLs later.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Rejected("bad_claim")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Rejected("bad_claim")
+    if not 0 <= value <= MAX_TIME:
         raise _Rejected("bad_claim")
     return value
 

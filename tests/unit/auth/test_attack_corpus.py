@@ -173,6 +173,13 @@ CASES: dict[str, tuple[Case, str]] = {
     ),
     "exp as a string": (lambda c: (c.rs(exp=str(c.now + 600)), c.good()), "bad_claim"),
     "exp as a boolean": (lambda c: (c.rs(exp=True), c.good()), "bad_claim"),
+    "exp as a 401-digit integer": (lambda c: (c.rs(exp=10**400), c.good()), "bad_claim"),
+    "auth_time as a 401-digit integer": (
+        lambda c: (c.rs(auth_time=10**400), c.rs(auth_time=c.now)),
+        "bad_claim",
+    ),
+    "nbf as NaN": (lambda c: (c.rs(nbf=float("nan")), c.rs(nbf=c.now)), "bad_claim"),
+    "iat before 1970": (lambda c: (c.rs(iat=-1), c.rs(iat=0)), "bad_claim"),
     # --- issuer and audience ------------------------------------------------------------
     "wrong iss": (lambda c: (c.rs(iss="https://evil.example.com"), c.good()), "wrong_issuer"),
     "iss that is a prefix of the right one": (
