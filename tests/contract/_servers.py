@@ -81,6 +81,10 @@ class RunningServer:
     process: subprocess.Popen[bytes] | None = None
     secrets: Secrets = field(default_factory=Secrets)
     redis: object | None = None  # the private redis-server of a "services" run
+    # Another command than server_command() (a documented one, run through bash), and the
+    # directory to run it in (default: the repository root).
+    command: list[str] | None = None
+    cwd: Path | None = None
 
     @property
     def name(self) -> str:
@@ -97,8 +101,8 @@ class RunningServer:
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(
-                server_command(self.app, port, self.workers),
-                cwd=REPO,
+                self.command or server_command(self.app, port, self.workers),
+                cwd=self.cwd or REPO,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
