@@ -46,6 +46,7 @@ from backendkit._logging_context import (
     request_context,
 )
 from backendkit._logging_redact import REDACTED, is_sensitive_key, redact, redact_processor
+from backendkit._logging_urls import strip_request_urls
 
 if TYPE_CHECKING:
     from structlog.typing import EventDict, Processor
@@ -265,6 +266,8 @@ def configure_logging(
             *shared,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
+            # Frameworks' own request logs (django.request, runserver): no query strings.
+            strip_request_urls,
         ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,

@@ -43,5 +43,7 @@ TIME_ZONE = "UTC"
 # Request bodies are capped by backendkit (BACKENDKIT_MAX_BODY_BYTES, 413 in the envelope).
 DATA_UPLOAD_MAX_MEMORY_SIZE = _settings.max_body_bytes
 
-# backendkit's structlog setup (configure_logging) owns the log output.
+# backendkit's structlog setup (configure_logging, called in wsgi.py) owns the log output:
+# Django's own loggers (django.request, django.server) propagate to its root handler, which
+# logs their request URLs without the query string (cursors, search terms, emails).
 LOGGING_CONFIG = None
