@@ -7,6 +7,10 @@ base URL, the admin's credentials and three ``curl`` commands to try.
 
 ``BACKENDKIT_ENV`` defaults to ``development`` here (the services themselves default to
 ``production``, which refuses to start without real secrets).
+
+uvicorn's proxy headers are off unless ``BACKENDKIT_TRUSTED_PROXIES`` is set, and then they
+trust exactly that list: backendkit alone decides the client address (uvicorn would
+otherwise believe ``X-Forwarded-For`` from 127.0.0.1, where the demo listens).
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import shlex
 import socket
 import sys
 from collections.abc import MutableMapping
+from typing import Any
 
 import uvicorn
 
+from backendkit.clientip import TrustedProxies
+from backendkit.settings import Settings
 from examples._shared.config import (
     DEV_ADMIN_EMAIL,
     DEV_ADMIN_PASSWORD,
@@ -27,7 +34,7 @@ from examples._shared.config import (
 )
 from examples.fastapi_app.main import create_app
 
-__all__ = ["banner", "demo_environment", "main"]
+__all__ = ["banner", "demo_environment", "main", "proxy_options", "server_config"]
 
 HOST = "127.0.0.1"
 
@@ -82,6 +89,26 @@ def banner(config: ExampleConfig, host: str = HOST) -> str:
     return "\n".join(lines)
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy-header options: off, or on for exactly ``settings.trusted_proxies``.
+
+    backendkit resolves the client address itself, through the trusted proxies only; a
+    server that rewrote the peer first would make that resolution moot.
+    """
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    # The normalized entries (``10.0.0.1/32``): the same networks backendkit trusts.
+    entries = list(TrustedProxies(settings.trusted_proxies).entries)
+    return {"proxy_headers": True, "forwarded_allow_ips": entries}
+
+
+def server_config(config: ExampleConfig, app: Any) -> uvicorn.Config:
+    """The demo's uvicorn configuration for ``app``."""
+    return uvicorn.Config(
+        app, host=HOST, port=config.port, log_config=None, **proxy_options(config.settings)
+    )
+
+
 class _DemoServer(uvicorn.Server):
     """uvicorn, printing the banner once the socket listens."""
 
@@ -99,10 +126,7 @@ def main() -> None:
     """Start the demo (blocks until interrupted)."""
     demo_environment(os.environ)
     config = load_config("fastapi")
-    server = _DemoServer(
-        uvicorn.Config(create_app(config), host=HOST, port=config.port, log_config=None),
-        banner(config),
-    )
+    server = _DemoServer(server_config(config, create_app(config)), banner(config))
     try:
         server.run()
     except KeyboardInterrupt:  # Ctrl+C: uvicorn has already shut down cleanly

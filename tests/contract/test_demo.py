@@ -12,8 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.contract._servers import REPO, free_port
+
+from backendkit.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +78,82 @@ def test_demo_starts_and_the_printed_commands_work_as_shown(tmp_path: Path) -> N
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
     assert proc.returncode == 0, log.read_text()[-2000:]
+
+
+def test_the_demo_does_not_believe_a_spoofed_forwarded_for(tmp_path: Path) -> None:
+    """Security review, finding 1: each wrong password from a new spoofed address still counts.
+
+    The demo listens on 127.0.0.1, the address uvicorn trusts by default: unless the demo
+    turns uvicorn's proxy headers off, every ``X-Forwarded-For`` becomes the client address
+    and opens a fresh per-account budget. 5 wrong passwords, then 429 even for the right one.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKENDKIT_", "PYTEST"))}
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    env.update({"PORT": str(port), "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"})
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "examples.fastapi_app.demo"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _banner(log, proc)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0) as client:
+
+            def login(password: str, spoof: str) -> int:
+                body = {"email": "admin@example.com", "password": password}
+                response = client.post(
+                    "/api/v1/auth/login", json=body, headers={"X-Forwarded-For": spoof}
+                )
+                return response.status_code
+
+            wrong = [login("wrong-password", f"198.51.100.{i}") for i in range(1, 7)]
+            right = login("admin-password-change-me", "198.51.100.99")
+        assert wrong == [401] * 5 + [429]
+        assert right == 429
+        assert "client_address_rewritten" not in log.read_text()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [
+        ("", {"proxy_headers": False}),
+        (
+            "10.0.0.0/8, 192.168.1.1",
+            {"proxy_headers": True, "forwarded_allow_ips": ["10.0.0.0/8", "192.168.1.1/32"]},
+        ),
+    ],
+)
+def test_the_demo_server_trusts_exactly_backendkits_proxies(
+    trusted: str, expected: dict[str, object]
+) -> None:
+    """uvicorn's proxy headers: off, or on for exactly BACKENDKIT_TRUSTED_PROXIES."""
+    from examples.fastapi_app.demo import proxy_options
+
+    assert proxy_options(Settings(env="test", trusted_proxies=trusted)) == expected
+
+
+def test_the_demo_uvicorn_config_carries_the_proxy_options() -> None:
+    """The configuration the demo runs is built with those options (no proxy headers here)."""
+    from examples._shared.config import load_config
+    from examples.fastapi_app.demo import demo_environment, server_config
+
+    environ = {"PORT": "8123"}
+    demo_environment(environ)
+    config = load_config("fastapi", environ)
+    server = server_config(config, app=object())
+    assert server.proxy_headers is False
+    assert (server.host, server.port) == ("127.0.0.1", 8123)
