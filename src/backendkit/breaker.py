@@ -149,6 +149,19 @@ class CircuitBreaker:
                 return True
             return False
 
+    @property
+    def retry_after(self) -> float:
+        """Seconds until a call may be tried again: what a ``503``'s ``Retry-After`` says.
+
+        The rest of the cooldown while open (at least a small fraction of a second);
+        one whole cooldown otherwise (a failure just happened, or is about to be
+        reported, and the next one would open the breaker).
+        """
+        with self._lock:
+            if not self._open:
+                return self.cooldown
+            return max(0.001, self._retry_at - self._clock.monotonic())
+
     def reset(self) -> None:
         """Close the breaker and forget past failures (for tests and manual recovery)."""
         with self._lock:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 __all__ = [
+    "DEFAULT_RETRY_AFTER",
     "ERROR_CATALOGUE",
     "AppError",
     "BackendKitError",
@@ -56,8 +57,14 @@ __all__ = [
     "Unauthenticated",
     "UnsupportedMediaType",
     "ValidationFailed",
+    "retry_after_header",
     "to_app_error",
 ]
+
+
+#: ``Retry-After`` seconds of a 503 that names no time itself (a database outage has no
+#: breaker to ask): the default of the ``retry_after`` setting.
+DEFAULT_RETRY_AFTER = 5.0
 
 
 class BackendKitError(Exception):
@@ -281,11 +288,40 @@ class InternalError(AppError):
 
 
 class ServiceUnavailable(AppError):
-    """A dependency is down or the service is overloaded; the client may retry later."""
+    """A dependency is down or the service is overloaded; the client may retry later.
+
+    ``retry_after`` becomes the ``Retry-After`` header (whole seconds, rounded up, at
+    least 1). Without it, the web layer adds its ``retry_after`` setting, so every 503 a
+    client sees says when to come back.
+
+    Example:
+        >>> ServiceUnavailable(retry_after=0.2).headers["Retry-After"]
+        '1'
+    """
 
     code = "SERVICE_UNAVAILABLE"
     status = 503
     default_message = "The service is temporarily unavailable"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: float | None = None,
+        details: Iterable[ErrorDetail] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        merged: dict[str, str] = {}
+        if retry_after is not None:
+            merged["Retry-After"] = retry_after_header(retry_after)
+        merged.update(headers or {})
+        self.retry_after = retry_after
+        super().__init__(message, details=details, headers=merged)
+
+
+def retry_after_header(seconds: float) -> str:
+    """A ``Retry-After`` value: whole seconds, rounded up, at least 1 (0 invites a retry storm)."""
+    return str(max(1, math.ceil(seconds))) if math.isfinite(seconds) else "1"
 
 
 class BackendUnavailable(ServiceUnavailable):

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from backendkit.errors import ConfigurationError
+from backendkit.errors import DEFAULT_RETRY_AFTER, ConfigurationError
 
 __all__ = ["ENV_PREFIX", "Settings"]
 
@@ -107,6 +107,12 @@ class Settings(BaseModel):
         ge=0,
         le=60,
         description="Window in which a concurrent refresh of the same token gets the same pair.",
+    )
+    retry_after: float = Field(
+        DEFAULT_RETRY_AFTER,
+        gt=0,
+        le=3600,
+        description="Retry-After (s) of a 503 that names no time itself (a database outage).",
     )
     trusted_proxies: tuple[str, ...] = Field(
         (),

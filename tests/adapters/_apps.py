@@ -14,6 +14,7 @@ against each entry of `APP_FACTORIES`. To add a framework, write a factory retur
 | `GET /admin` | requires role `admin` |
 | `GET /limited` | per-route limit `"2/minute"` keyed by client address |
 | `GET /limited-twice` | limit `"3/minute"` by address, then rule `second` `"2/hour"` on `"pair"` |
+| `GET /guarded` | per-route limit `"5/minute"` by address with `failure_policy="fail_closed"` |
 | `GET /limited-loose` | limit `"2/minute"` by address, then rule `loose` `"50/hour"` on `"pair"` |
 | `GET /items` | page params from the query, returns `success({"page":..,"perPage":..})` |
 | `GET /ctx` | waits on `probe.barrier` if set, returns `success({"requestId": <context id>})` |
@@ -141,14 +142,15 @@ def make_kit(
     *,
     cookie_auth: CookieAuth | None = None,
     api_prefixes: tuple[str, ...] = ("/api/",),
+    limiter_storage: str = "memory://",
     **overrides: Any,
 ) -> WebKit:
     tokens = TokenService(JWTKey.hmac("k" * 32), store="memory://")
     return WebKit.from_settings(
         make_settings(**overrides),
         tokens=tokens,
-        limiter=RateLimiter("memory://"),
-        async_limiter=AsyncRateLimiter("memory://"),
+        limiter=RateLimiter(limiter_storage),
+        async_limiter=AsyncRateLimiter(limiter_storage),
         cookie_auth=cookie_auth,
         api_prefixes=api_prefixes,
     )
@@ -187,6 +189,10 @@ def build_fastapi_app(kit: WebKit, probe: Probe) -> Any:
 
     @app.get("/limited", dependencies=[RateLimit("2/minute")])
     async def limited() -> dict[str, Any]:
+        return success({"limited": True})
+
+    @app.get("/guarded", dependencies=[RateLimit("5/minute", failure_policy="fail_closed")])
+    async def guarded() -> dict[str, Any]:
         return success({"limited": True})
 
     @app.get("/limited-twice", dependencies=[RateLimit("3/minute")])
@@ -282,6 +288,11 @@ def build_flask_app(kit: WebKit, probe: Probe) -> Flask:
     def limited() -> Any:
         return success({"limited": True})
 
+    @app.get("/guarded")
+    @flask_adapter.rate_limit("5/minute", failure_policy="fail_closed")
+    def guarded() -> Any:
+        return success({"limited": True})
+
     @app.get("/limited-twice")
     @flask_adapter.rate_limit("3/minute")
     def limited_twice() -> Any:
@@ -337,16 +348,6 @@ def flask_harness(kit: WebKit | None = None) -> Harness:
         native_validation_code="BAD_REQUEST",
         extra={"app": app, "client": client, "kit": kit},
     )
-
-
-# --------------------------------------------------------------------------- Django / DRF
-
-
-def _django() -> Any:
-    # Imported on first use: it configures Django (once per process).
-    from tests.adapters import _django_app
-
-    return _django_app
 
 
 # --------------------------------------------------------------------------- Django / DRF

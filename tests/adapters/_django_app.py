@@ -110,6 +110,11 @@ def limited(request: HttpRequest) -> HttpResponse:
     return success_response({"limited": True})
 
 
+@rate_limit("5/minute", failure_policy="fail_closed")
+def guarded(request: HttpRequest) -> HttpResponse:
+    return success_response({"limited": True})
+
+
 @rate_limit("3/minute")
 def limited_twice(request: HttpRequest) -> HttpResponse:
     charge_limit(request, "2/hour", key=lambda _: "pair", name="second")
@@ -147,6 +152,7 @@ django_harness_patterns = [
     path("me", me),
     path("admin", admin),
     path("limited", limited),
+    path("guarded", guarded),
     path("limited-twice", limited_twice),
     path("limited-loose", limited_loose),
     path("items", items),
@@ -211,6 +217,13 @@ class DrfLimited(APIView):
         return Response({"limited": True})
 
 
+class DrfGuarded(APIView):
+    throttle_classes = (throttle_for("5/minute", failure_policy="fail_closed"),)
+
+    def get(self, request: Any) -> Response:
+        return Response({"limited": True})
+
+
 class DrfLimitedTwice(APIView):
     throttle_classes = (
         throttle_for("3/minute"),
@@ -262,6 +275,7 @@ drf_harness_patterns = [
     path("me", DrfMe.as_view()),
     path("admin", DrfAdmin.as_view()),
     path("limited", DrfLimited.as_view()),
+    path("guarded", DrfGuarded.as_view()),
     path("limited-twice", DrfLimitedTwice.as_view()),
     path("limited-loose", DrfLimitedLoose.as_view()),
     path("items", DrfItems.as_view()),
@@ -355,8 +369,8 @@ def _sender(client: Client) -> Any:
     return send
 
 
-def _harness(name: str, urlconf: str) -> Harness:
-    kit = use_kit(make_kit())
+def _harness(name: str, urlconf: str, kit: WebKit | None = None) -> Harness:
+    kit = use_kit(kit or make_kit())
     PROBE.barrier = None
     assert kit.tokens is not None
     return Harness(
@@ -369,14 +383,14 @@ def _harness(name: str, urlconf: str) -> Harness:
     )
 
 
-def django_harness() -> Harness:
+def django_harness(kit: WebKit | None = None) -> Harness:
     """Plain Django function views behind ``BackendKitMiddleware``."""
-    return _harness("django", "tests.adapters._django_harness_urls")
+    return _harness("django", "tests.adapters._django_harness_urls", kit)
 
 
-def drf_harness() -> Harness:
+def drf_harness(kit: WebKit | None = None) -> Harness:
     """DRF ``APIView``s with backendkit's exception handler, auth, parser and throttles."""
-    return _harness("drf", "tests.adapters._drf_harness_urls")
+    return _harness("drf", "tests.adapters._drf_harness_urls", kit)
 
 
 def as_json(result: Result) -> Any:

@@ -732,6 +732,8 @@ def test_health_view(client: Any) -> None:
     failing = client.get("/api/health-failing")
     error = error_of(failing, 503, "SERVICE_UNAVAILABLE")
     assert error["details"] == [{"field": "search", "message": "unavailable"}]
+    assert failing["Retry-After"] == "5"  # the retry_after setting's default
+    assert not healthy.has_header("Retry-After")
     error_of(client.post("/api/health"), 405, "METHOD_NOT_ALLOWED")
 
 

@@ -576,6 +576,8 @@ def test_health_route(kit: WebKit) -> None:
     down = client.get("/health")
     assert down.status_code == 503
     assert down.json()["error"]["details"] == [{"field": "redis", "message": "unavailable"}]
+    assert down.headers["Retry-After"] == "5"  # the retry_after setting's default
+    assert "Retry-After" not in ok.headers
 
 
 def test_health_probe_timeout(kit: WebKit) -> None:

@@ -449,6 +449,7 @@ def test_health_route(kit: WebKit) -> None:
     response = app.test_client().get("/health")
     assert response.status_code == 503
     assert response.get_json()["error"]["details"] == [{"field": "redis", "message": "unavailable"}]
+    assert response.headers["Retry-After"] == "5"  # the retry_after setting's default
 
 
 def test_missing_flask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

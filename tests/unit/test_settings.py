@@ -58,6 +58,7 @@ def test_every_variable_is_read() -> None:
         "BACKENDKIT_MAX_BODY_BYTES": "2048",
         "BACKENDKIT_RATE_LIMIT_DEFAULT": "100/15 minutes",
         "BACKENDKIT_REFRESH_GRACE_SECONDS": "2.5",
+        "BACKENDKIT_RETRY_AFTER": "7",
         "BACKENDKIT_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
         "BACKENDKIT_ERROR_FORMAT": "problem",
         "BACKENDKIT_LOG_LEVEL": "DEBUG",
@@ -83,6 +84,7 @@ def test_every_variable_is_read() -> None:
     assert s.max_body_bytes == 2048
     assert s.rate_limit_default == "100/15 minutes"
     assert s.refresh_grace_seconds == 2.5
+    assert s.retry_after == 7.0
     assert s.trusted_proxies == ("10.0.0.0/8", "127.0.0.1")
     assert s.error_format == "problem"
     assert (s.log_level, s.resolved_log_format) == ("DEBUG", "json")

@@ -151,7 +151,11 @@ class ErrorCatcher:
 
 async def _send_error(send: Any, exc: Exception, cycle: RequestCycle, kit: WebKit) -> None:
     rendered = render_error(
-        exc, request_id=cycle.request_id, problem=kit.problem, user_id=cycle.user_id
+        exc,
+        request_id=cycle.request_id,
+        problem=kit.problem,
+        user_id=cycle.user_id,
+        retry_after=kit.settings.retry_after,
     )
     headers = [(b"content-type", rendered.media_type.encode("latin-1"))]
     headers += [

@@ -21,7 +21,7 @@ import http  # noqa: E402
 import inspect  # noqa: E402
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping  # noqa: E402
 from contextlib import asynccontextmanager  # noqa: E402
-from typing import Annotated, Any, TypeVar, cast  # noqa: E402
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast  # noqa: E402
 
 from fastapi import Depends, FastAPI, Query, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
@@ -74,6 +74,9 @@ from backendkit.web import (  # noqa: E402
     rule_name,
 )
 from backendkit.web import client_key as _core_client_key  # noqa: E402
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit import FailurePolicy
 
 __all__ = [
     "BackendKitMiddleware",
@@ -253,7 +256,11 @@ def _respond(request: Request, exc: BaseException) -> Response:
     kit = get_kit(request)
     cycle = get_cycle(request)
     rendered = render_error(
-        exc, request_id=cycle.request_id, problem=kit.problem, user_id=cycle.user_id
+        exc,
+        request_id=cycle.request_id,
+        problem=kit.problem,
+        user_id=cycle.user_id,
+        retry_after=kit.settings.retry_after,
     )
     request.scope[HANDLED_KEY] = exc
     return Response(
@@ -404,6 +411,7 @@ def RateLimit(  # noqa: N802 - reads like FastAPI's own Depends/Security
     *,
     key: KeyKind | KeyFunc = "ip",
     name: str | None = None,
+    failure_policy: FailurePolicy | None = None,
 ) -> Any:
     """Dependency charging a per-route rate limit; adds the rate-limit headers.
 
@@ -414,18 +422,21 @@ def RateLimit(  # noqa: N802 - reads like FastAPI's own Depends/Security
             verified *before* the limit is charged), or a function of the request
             (sync or async) returning the key.
         name: the rule name (default: method and route path, identical in every worker).
+        failure_policy: what this rule does while the limiter's storage is down,
+            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
+            for rules that guard credentials); ``None`` keeps the limiter's.
 
     Raises:
         RateLimited: the limit is exhausted (429 with ``Retry-After``).
     """
-    route_rule(limits, name or "check")  # fail at import time on a bad limit string
+    route_rule(limits, name or "check", failure_policy)  # a bad limit fails at import time
 
     async def charge(request: Request, user: Principal | None) -> None:
         kit = get_kit(request)
         limiter = kit.async_limiter
         if limiter is None:
             raise ConfigurationError("RateLimit needs an async_limiter in the WebKit")
-        rule = route_rule(limits, name or _route_rule_name(request))
+        rule = route_rule(limits, name or _route_rule_name(request), failure_policy)
         if callable(key):
             value = key(request)
             bucket = str(await value) if inspect.isawaitable(value) else str(value)
@@ -452,7 +463,14 @@ def RateLimit(  # noqa: N802 - reads like FastAPI's own Depends/Security
     return Depends(charge_anonymous)
 
 
-async def charge_limit(request: Request, limits: str, *, key: str, name: str) -> None:
+async def charge_limit(
+    request: Request,
+    limits: str,
+    *,
+    key: str,
+    name: str,
+    failure_policy: FailurePolicy | None = None,
+) -> None:
     """Charge one hit of a rule on a key the route computes, from inside the route.
 
     For a limit whose key only the route knows, e.g. login attempts per (client address,
@@ -465,6 +483,9 @@ async def charge_limit(request: Request, limits: str, *, key: str, name: str) ->
         key: the bucket, e.g. ``f"login:{ip}:{email_digest}"`` (keep personal data out of
             it: it is stored in the limiter's backend).
         name: the rule name (the same in every worker).
+        failure_policy: what this rule does while the limiter's storage is down,
+            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
+            for rules that guard credentials); ``None`` keeps the limiter's.
 
     Raises:
         RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
@@ -474,7 +495,8 @@ async def charge_limit(request: Request, limits: str, *, key: str, name: str) ->
     kit = get_kit(request)
     if kit.async_limiter is None:
         raise ConfigurationError("charge_limit needs an async_limiter in the WebKit")
-    await aenforce_limit(kit.async_limiter, route_rule(limits, name), key, get_cycle(request))
+    rule = route_rule(limits, name, failure_policy)
+    await aenforce_limit(kit.async_limiter, rule, key, get_cycle(request))
 
 
 def _route_rule_name(request: Request) -> str:
@@ -597,8 +619,12 @@ def add_health_route(
 
     async def health(request: Request) -> Response:
         report = await acheck_health(database=database, redis=redis, checks=checks, timeout=timeout)
+        kit = get_kit(request)
         rendered = health_response(
-            report, request_id=get_cycle(request).request_id, problem=get_kit(request).problem
+            report,
+            request_id=get_cycle(request).request_id,
+            problem=kit.problem,
+            retry_after=kit.settings.retry_after,
         )
         return Response(
             rendered.body,

@@ -22,7 +22,7 @@ import functools  # noqa: E402
 import os  # noqa: E402
 from collections.abc import Callable, Mapping  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from typing import Any, Literal, TypeVar, cast  # noqa: E402
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast  # noqa: E402
 
 from flask import Flask, Request, Response, current_app, g, request  # noqa: E402
 from flask.json.provider import DefaultJSONProvider  # noqa: E402
@@ -61,6 +61,9 @@ from backendkit.web import (  # noqa: E402
     rule_name,
 )
 from backendkit.web import client_key as _core_client_key  # noqa: E402
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit import FailurePolicy
 
 __all__ = [
     "BackendKit",
@@ -267,9 +270,13 @@ def _to_response(rendered: RenderedResponse) -> Response:
 
 
 def _handle_exception(exc: Exception) -> Response:
-    cycle = current_cycle()
+    cycle, kit = current_cycle(), current_kit()
     rendered = render_error(
-        exc, request_id=cycle.request_id, problem=current_kit().problem, user_id=cycle.user_id
+        exc,
+        request_id=cycle.request_id,
+        problem=kit.problem,
+        user_id=cycle.user_id,
+        retry_after=kit.settings.retry_after,
     )
     return _to_response(rendered)
 
@@ -411,6 +418,7 @@ def rate_limit(
     *,
     key: KeyKind | Callable[[], str] = "ip",
     name: str | None = None,
+    failure_policy: FailurePolicy | None = None,
 ) -> Callable[[F], F]:
     """Decorator charging a per-route rate limit; adds the rate-limit headers.
 
@@ -420,18 +428,21 @@ def rate_limit(
             authenticated user, verified before charging; anonymous requests fall back to
             the address), or a function returning the key (it may read ``flask.request``).
         name: the rule name (default: method and URL rule, identical in every worker).
+        failure_policy: what this rule does while the limiter's storage is down,
+            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
+            for rules that guard credentials); ``None`` keeps the limiter's.
 
     Raises:
         RateLimited: the limit is exhausted (429 with ``Retry-After``).
     """
-    route_rule(limits, name or "check")  # fail at import time on a bad limit string
+    route_rule(limits, name or "check", failure_policy)  # a bad limit fails at import time
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             kit = current_kit()
             pattern = request.url_rule.rule if request.url_rule is not None else request.path
-            rule = route_rule(limits, name or rule_name(request.method, pattern))
+            rule = route_rule(limits, name or rule_name(request.method, pattern), failure_policy)
             if callable(key):
                 bucket = str(key())
             else:
@@ -449,7 +460,9 @@ def rate_limit(
     return decorate
 
 
-def charge_limit(limits: str, *, key: str, name: str) -> None:
+def charge_limit(
+    limits: str, *, key: str, name: str, failure_policy: FailurePolicy | None = None
+) -> None:
     """Charge one hit of a rule on a key the view computes, from inside the view.
 
     For a limit whose key only the view knows, e.g. login attempts per (client address,
@@ -461,6 +474,9 @@ def charge_limit(limits: str, *, key: str, name: str) -> None:
         key: the bucket, e.g. ``f"login:{client_key()}:{email_digest}"`` (keep personal
             data out of it: it is stored in the limiter's backend).
         name: the rule name (the same in every worker).
+        failure_policy: what this rule does while the limiter's storage is down,
+            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
+            for rules that guard credentials); ``None`` keeps the limiter's.
 
     Raises:
         RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
@@ -468,7 +484,7 @@ def charge_limit(limits: str, *, key: str, name: str) -> None:
         ValueError: ``limits`` does not parse.
     """
     kit = current_kit()
-    enforce_limit(_limiter(kit), route_rule(limits, name), key, current_cycle())
+    enforce_limit(_limiter(kit), route_rule(limits, name, failure_policy), key, current_cycle())
 
 
 # --------------------------------------------------------------------------- bodies & pages
@@ -578,7 +594,10 @@ def add_health_route(
         report = check_health(database=database, redis=redis, checks=checks, timeout=timeout)
         return _to_response(
             health_response(
-                report, request_id=current_cycle().request_id, problem=current_kit().problem
+                report,
+                request_id=current_cycle().request_id,
+                problem=current_kit().problem,
+                retry_after=current_kit().settings.retry_after,
             )
         )
 

@@ -125,7 +125,7 @@ class _LimiterCore:
         exc: Exception,
         retry_after: float,
     ) -> RateLimitResult:
-        policy = self.failure_policy
+        policy = rule.failure_policy or self.failure_policy
         self._warn(policy, rule.name, exc)
         if policy == "local_fallback":
             return self._result(rule, self._memory.run(rule, key, cost, charge), "fallback")
@@ -174,7 +174,8 @@ class RateLimiter(_LimiterCore):
         clock: time source of the memory backend and the local fallback (Redis uses its
             own clock).
         failure_policy: ``"fail_open"`` (default), ``"fail_closed"`` or
-            ``"local_fallback"``; see the rate-limiting guide.
+            ``"local_fallback"``; see the rate-limiting guide. A rule's own
+            ``failure_policy`` overrides it for that rule.
         header_style: ``"standard"`` (``RateLimit-Limit``/``-Remaining``/``-Reset``) or
             ``"draft"`` (IETF ``RateLimit-Policy``/``RateLimit``).
         failure_retry_after: ``Retry-After`` seconds of a ``fail_closed`` denial

@@ -8,6 +8,8 @@ from typing import Literal
 
 from limits import RateLimitItem, parse_many
 
+from backendkit.ratelimit._policy import FAILURE_POLICIES, FailurePolicy
+
 __all__ = ["STRATEGIES", "Limit", "Rule", "Strategy"]
 
 #: How a rule counts hits. The names are the ones `limits` uses.
@@ -100,10 +102,14 @@ class Rule:
             (``RateLimitItem``), or a mix of strings and items.
         strategy: ``"sliding-window-counter"`` (default), ``"fixed-window"`` or
             ``"moving-window"``; see the rate-limiting guide for the trade-offs.
+        failure_policy: what this rule does when the limiter's storage fails,
+            overriding the limiter's own policy (``None``, the default, keeps it). Rules
+            that guard credentials (login, registration, password changes) should not
+            fail open: give them ``"local_fallback"`` or ``"fail_closed"``.
 
     Raises:
         ValueError: a bad name, an unparsable or empty limit string, a duplicate limit,
-            an unknown strategy, or an amount below 1.
+            an unknown strategy or failure policy, or an amount below 1.
 
     Examples:
         >>> rule = Rule("login", "5/minute;100/day")
@@ -119,6 +125,7 @@ class Rule:
         "_most",
         "_script_spec",
         "_spec",
+        "failure_policy",
         "limits",
         "name",
         "retention_ms",
@@ -131,11 +138,16 @@ class Rule:
         limits: str | RateLimitItem | Iterable[str | RateLimitItem],
         *,
         strategy: Strategy = "sliding-window-counter",
+        failure_policy: FailurePolicy | None = None,
     ) -> None:
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ValueError(f"invalid rule name {name!r}: use 1-200 letters, digits or _ . - /")
         if strategy not in _CODES:
             raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+        if failure_policy is not None and failure_policy not in FAILURE_POLICIES:
+            raise ValueError(
+                f"unknown failure policy {failure_policy!r}; choose one of {FAILURE_POLICIES}"
+            )
         parsed = tuple(Limit(item) for item in _parse(limits))
         if not parsed:
             raise ValueError(f"rule {name!r} has no limits")
@@ -147,6 +159,8 @@ class Rule:
         self.limits: tuple[Limit, ...] = parsed
         #: The counting strategy.
         self.strategy: Strategy = strategy
+        #: The failure policy of this rule (``None``: the limiter's).
+        self.failure_policy: FailurePolicy | None = failure_policy
         self._code = _CODES[strategy]
         # (amount, window_ms) pairs: what the decision code and the script read.
         self._spec: tuple[tuple[int, int], ...] = tuple(
@@ -169,19 +183,21 @@ class Rule:
 
     def __repr__(self) -> str:
         spec = ";".join(f"{lim.amount}/{lim.window}s" for lim in self.limits)
-        return f"Rule({self.name!r}, {spec!r}, strategy={self.strategy!r})"
+        policy = "" if self.failure_policy is None else f", failure_policy={self.failure_policy!r}"
+        return f"Rule({self.name!r}, {spec!r}, strategy={self.strategy!r}{policy})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Rule):
             return NotImplemented
-        return (self.name, self.limits, self.strategy) == (
+        return (self.name, self.limits, self.strategy, self.failure_policy) == (
             other.name,
             other.limits,
             other.strategy,
+            other.failure_policy,
         )
 
     def __hash__(self) -> int:
-        return hash((self.name, self.limits, self.strategy))
+        return hash((self.name, self.limits, self.strategy, self.failure_policy))
 
 
 def _parse(limits: str | RateLimitItem | Iterable[str | RateLimitItem]) -> list[RateLimitItem]:

@@ -100,7 +100,7 @@ class ConnectorCore:
             BackendUnavailable: the breaker is open.
         """
         if not self.breaker.allow():
-            raise BackendUnavailable()
+            raise BackendUnavailable(retry_after=self.breaker.retry_after)
 
     def on_success(self) -> None:
         """Record a successful call; log once when it ends a reported outage."""
@@ -117,7 +117,7 @@ class ConnectorCore:
         if is_pool_exhausted(exc):
             # Too many concurrent calls in this process says nothing about the server:
             # the call fails soft, but the breaker must not cut every other caller off.
-            return BackendUnavailable()
+            return BackendUnavailable(retry_after=self.breaker.retry_after)
         if is_outage(exc):
             opened = self.breaker.record_failure()
             suppressed = self._throttle.take()
@@ -134,7 +134,7 @@ class ConnectorCore:
                     cooldown=self.config.breaker_cooldown,
                     suppressed=suppressed,
                 )
-            return BackendUnavailable()
+            return BackendUnavailable(retry_after=self.breaker.retry_after)
         if server_answered(exc):
             self.on_success()
         return None

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Mapping
 
 from backendkit.errors import (
+    DEFAULT_RETRY_AFTER,
     AppError,
     BadRequest,
     Conflict,
@@ -18,6 +19,7 @@ from backendkit.errors import (
     ServiceUnavailable,
     Unauthenticated,
     UnsupportedMediaType,
+    retry_after_header,
     to_app_error,
 )
 from backendkit.logging import get_logger
@@ -34,6 +36,7 @@ def render_error(
     request_id: str | None,
     problem: bool = False,
     user_id: str | None = None,
+    retry_after: float = DEFAULT_RETRY_AFTER,
 ) -> RenderedResponse:
     """Render ``exc`` as an error response.
 
@@ -41,14 +44,18 @@ def render_error(
     headers, e.g. ``WWW-Authenticate`` or ``Retry-After``). Anything else becomes a ``500
     INTERNAL_ERROR`` with a generic message; its traceback is logged as
     ``unhandled_exception`` with the request id and user id, never put in the response.
+    Every ``503`` carries ``Retry-After``: the error's own (a Redis breaker's remaining
+    cooldown), else ``retry_after``.
 
     Args:
         exc: the exception a handler raised.
         request_id: the current request id (echoed in the body).
         problem: render RFC 9457 ``application/problem+json`` instead of the envelope.
         user_id: the authenticated user, for the log line.
+        retry_after: seconds for a ``503`` that names no time itself (a database outage);
+            the adapters pass the ``retry_after`` setting.
     """
-    error = to_app_error(exc)
+    error = _with_retry_after(to_app_error(exc), retry_after)
     if error is not exc:
         _log.error(
             "unhandled_exception",
@@ -61,6 +68,12 @@ def render_error(
         # Deliberate 5xx (a backend is down): worth a warning, not a traceback.
         _log.warning("server_error", code=exc.code, request_id=request_id, user_id=user_id)
     return error_response(error, request_id=request_id, problem=problem)
+
+
+def _with_retry_after(error: AppError, seconds: float) -> AppError:
+    if error.status == 503 and not any(name.lower() == "retry-after" for name in error.headers):
+        error.headers["Retry-After"] = retry_after_header(seconds)
+    return error
 
 
 # Status codes a framework raises itself, and the error each one becomes.

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from backendkit.errors import ErrorDetail, ServiceUnavailable
+from backendkit.errors import DEFAULT_RETRY_AFTER, ErrorDetail, ServiceUnavailable
 from backendkit.logging import get_logger
 from backendkit.responses import RenderedResponse, error_response, render_json, success
 from backendkit.web._headers import JSON_CONTENT_TYPE
@@ -211,10 +211,15 @@ async def acheck_health(
 
 
 def health_response(
-    report: HealthReport, *, request_id: str | None, problem: bool = False
+    report: HealthReport,
+    *,
+    request_id: str | None,
+    problem: bool = False,
+    retry_after: float = DEFAULT_RETRY_AFTER,
 ) -> RenderedResponse:
     """Render a report: ``200`` success envelope, or ``503 SERVICE_UNAVAILABLE`` naming each
-    failing check in ``details``.
+    failing check in ``details``, with ``Retry-After: retry_after`` (the adapters pass the
+    ``retry_after`` setting).
 
     Example:
         >>> health_response(HealthReport({"redis": "ok"}), request_id="r1").status
@@ -225,6 +230,7 @@ def health_response(
         return RenderedResponse(status=200, headers={}, body=body, media_type=JSON_CONTENT_TYPE)
     error = ServiceUnavailable(
         "A dependency is unavailable",
+        retry_after=retry_after,
         details=[
             ErrorDetail(name, outcome) for name, outcome in report.checks.items() if outcome != OK
         ],

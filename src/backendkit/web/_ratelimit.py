@@ -15,7 +15,13 @@ from backendkit.web._cycle import RequestCycle
 from backendkit.web._kit import WebKit
 
 if TYPE_CHECKING:
-    from backendkit.ratelimit import AsyncRateLimiter, RateLimiter, RateLimitResult, Rule
+    from backendkit.ratelimit import (
+        AsyncRateLimiter,
+        FailurePolicy,
+        RateLimiter,
+        RateLimitResult,
+        Rule,
+    )
 
 __all__ = [
     "KeyKind",
@@ -43,16 +49,19 @@ def rule_name(method: str, route: str) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def route_rule(limits: str, name: str) -> Rule:
+def route_rule(limits: str, name: str, failure_policy: FailurePolicy | None = None) -> Rule:
     """The [`Rule`][backendkit.ratelimit.Rule] for ``limits`` under ``name`` (built once).
 
+    ``failure_policy`` overrides the limiter's while its storage is down (``None``: the
+    limiter's own).
+
     Raises:
-        ValueError: an unparsable limit string or an invalid name.
+        ValueError: an unparsable limit string, an invalid name or an unknown policy.
     """
     # Imported here: the web core works without the ratelimit extra until a limit is used.
     from backendkit.ratelimit import Rule
 
-    return Rule(name, limits)
+    return Rule(name, limits, failure_policy=failure_policy)
 
 
 def client_key(kit: WebKit, *, peer: str | None, forwarded: str | None) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from backendkit._extras import require
 
@@ -56,6 +56,9 @@ from backendkit.web import (  # noqa: E402
     route_rule,
     rule_name,
 )
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit import FailurePolicy
 
 __all__ = [
     "acharge_limit",
@@ -232,7 +235,11 @@ def _rule_name(request: HttpRequest, name: str | None, fallback: str) -> str:
 
 
 def rate_limit(
-    limits: str, *, key: KeyKind | KeyFunc = "ip", name: str | None = None
+    limits: str,
+    *,
+    key: KeyKind | KeyFunc = "ip",
+    name: str | None = None,
+    failure_policy: FailurePolicy | None = None,
 ) -> Callable[[V], V]:
     """Charge a per-view rate limit and add the rate-limit headers to the response.
 
@@ -242,6 +249,9 @@ def rate_limit(
             authenticated by an outer ``@require_auth``; anonymous requests fall back to the
             address), or a function of the request returning the key.
         name: the rule name (default: the method and URL pattern, the same in every worker).
+        failure_policy: what this rule does while the limiter's storage is down,
+            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
+            for rules that guard credentials); ``None`` keeps the limiter's.
 
     Raises:
         RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
@@ -253,16 +263,21 @@ def rate_limit(
         def login(request): ...
         ```
     """
-    route_rule(limits, name or "check")  # a bad limit string fails at import time
+    route_rule(limits, name or "check", failure_policy)  # a bad limit fails at import time
 
     def decorate(func: V) -> V:
-        fallback = f"{func.__module__}.{func.__qualname__}"
+        options: dict[str, Any] = {
+            "key": key,
+            "name": name,
+            "fallback": f"{func.__module__}.{func.__qualname__}",
+            "failure_policy": failure_policy,
+        }
 
         def before(request: HttpRequest) -> None:
-            charge_limit(request, limits, key=key, name=name, fallback=fallback)
+            charge_limit(request, limits, **options)
 
         async def abefore(request: HttpRequest) -> None:
-            await acharge_limit(request, limits, key=key, name=name, fallback=fallback)
+            await acharge_limit(request, limits, **options)
 
         return _around(func, before, abefore)
 
@@ -276,6 +291,7 @@ def charge_limit(
     key: KeyKind | KeyFunc = "ip",
     name: str | None = None,
     fallback: str = "view",
+    failure_policy: FailurePolicy | None = None,
 ) -> None:
     """Charge one hit of a rule from inside a view (sync; ``rate_limit`` and the mixin use it).
 
@@ -291,6 +307,9 @@ def charge_limit(
             ``lambda r: f"login:{client_key(r)}:{email}"``.
         name: the rule name; give one when a view charges several rules.
         fallback: the rule name when ``name`` is ``None`` and the URL pattern is unknown.
+        failure_policy: what this rule does while the limiter's storage is down,
+            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
+            for rules that guard credentials); ``None`` keeps the limiter's.
 
     Raises:
         RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
@@ -300,7 +319,7 @@ def charge_limit(
     kit = get_kit()
     if kit.limiter is None:
         raise ConfigurationError("rate_limit needs a limiter in the WebKit")
-    rule = route_rule(limits, _rule_name(request, name, fallback))
+    rule = route_rule(limits, _rule_name(request, name, fallback), failure_policy)
     enforce_limit(kit.limiter, rule, _limit_key(request, key), get_cycle(request))
 
 
@@ -311,11 +330,12 @@ async def acharge_limit(
     key: KeyKind | KeyFunc = "ip",
     name: str | None = None,
     fallback: str = "view",
+    failure_policy: FailurePolicy | None = None,
 ) -> None:
     """Async twin of [`charge_limit`][backendkit.adapters.django.charge_limit] (the async
     limiter when the kit has one, else the sync one)."""
     kit = get_kit()
-    rule = route_rule(limits, _rule_name(request, name, fallback))
+    rule = route_rule(limits, _rule_name(request, name, fallback), failure_policy)
     bucket, cycle = _limit_key(request, key), get_cycle(request)
     if kit.async_limiter is not None:
         await aenforce_limit(kit.async_limiter, rule, bucket, cycle)

@@ -67,8 +67,14 @@ def health_view(
             checks=checks,
             timeout=timeout,
         )
+        kit = get_kit()
         return to_django(
-            health_response(report, request_id=get_request_id(request), problem=get_kit().problem)
+            health_response(
+                report,
+                request_id=get_request_id(request),
+                problem=kit.problem,
+                retry_after=kit.settings.retry_after,
+            )
         )
 
     # Probes poll it: the app-wide default limit never applies, even under an API prefix.

@@ -16,7 +16,7 @@ Decorators work too: ``@method_decorator(require_auth, name="dispatch")``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from backendkit._extras import require
 
@@ -32,6 +32,9 @@ from backendkit.adapters.django._decorators import (  # noqa: E402
     charge_limit,
 )
 from backendkit.web import KeyKind  # noqa: E402
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit import FailurePolicy
 
 __all__ = ["AuthRequiredMixin", "RateLimitMixin"]
 
@@ -70,16 +73,20 @@ class RateLimitMixin:
         rate_limit: a limits string (``"5/minute"``); ``None`` disables the check.
         rate_limit_key: ``"ip"``, ``"user"``, or a ``staticmethod`` taking the request.
         rate_limit_name: the rule name (default: method and URL pattern).
+        rate_limit_failure_policy: the rule's policy while the limiter's storage is down
+            (default ``None``: the limiter's own).
     """
 
     rate_limit: ClassVar[str | None] = None
     rate_limit_key: ClassVar[KeyKind | KeyFunc] = "ip"
     rate_limit_name: ClassVar[str | None] = None
+    rate_limit_failure_policy: ClassVar[FailurePolicy | None] = None
 
     def _limit_args(self) -> dict[str, Any]:
         return {
             "key": self.rate_limit_key,
             "name": self.rate_limit_name,
+            "failure_policy": self.rate_limit_failure_policy,
             "fallback": f"{type(self).__module__}.{type(self).__qualname__}",
         }
 

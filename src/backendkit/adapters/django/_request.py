@@ -135,5 +135,6 @@ def error_to_django(request: Any, exc: BaseException, *, problem: bool) -> HttpR
         request_id=cycle.request_id if cycle is not None else None,
         problem=problem,
         user_id=cycle.user_id if cycle is not None else None,
+        retry_after=get_kit().settings.retry_after,
     )
     return to_django(rendered)

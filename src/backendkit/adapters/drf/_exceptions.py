@@ -237,11 +237,13 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
         signals.got_request_exception.send(sender=None, request=django_request(request))
     set_rollback()
     cycle = get_cycle(request) if request is not None else None
+    kit = get_kit()
     rendered = render_error(
         error,
         request_id=cycle.request_id if cycle is not None else None,
-        problem=get_kit().problem,
+        problem=kit.problem,
         user_id=cycle.user_id if cycle is not None else None,
+        retry_after=kit.settings.retry_after,
     )
     # A plain HttpResponse: the body is the core's bytes, identical to what the Django
     # middleware renders, whatever renderer the view negotiated.

@@ -11,7 +11,7 @@ response through ``BackendKitMiddleware`` or, without it, through
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backendkit._extras import require
 
@@ -30,6 +30,9 @@ from backendkit.web import (  # noqa: E402
     route_rule,
     rule_name,
 )
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit import FailurePolicy
 
 __all__ = ["RateLimitHeadersMixin", "RuleThrottle", "throttle_for"]
 
@@ -58,12 +61,14 @@ def _bucket(request: Any, key: KeyKind | ThrottleKey) -> str:
     return limit_key(key, client_ip=client, user_id=_user_id(request) if key == "user" else None)
 
 
-def _rule(limits: str, name: str | None, request: Any, view: Any) -> Any:
+def _rule(
+    limits: str, name: str | None, policy: FailurePolicy | None, request: Any, view: Any
+) -> Any:
     if name is None:
         match = django_request(request).resolver_match
         route = match.route if match is not None and match.route else type(view).__qualname__
         name = rule_name(request.method or "GET", route)
-    return route_rule(limits, name)
+    return route_rule(limits, name, policy)
 
 
 def _cycle_for(http_request: Any) -> RequestCycle:
@@ -88,13 +93,14 @@ class RuleThrottle:
     rule_limits: str = ""
     rule_key: KeyKind | ThrottleKey = "ip"
     rule_name: str | None = None
+    rule_failure_policy: FailurePolicy | None = None
 
     def allow_request(self, request: Any, view: Any) -> bool:
         """Charge one hit; ``True`` when allowed, else raise 429 (``Throttled``)."""
         limiter = get_kit().limiter
         if limiter is None:
             raise ConfigurationError("throttle_for needs a limiter in the WebKit")
-        rule = _rule(self.rule_limits, self.rule_name, request, view)
+        rule = _rule(self.rule_limits, self.rule_name, self.rule_failure_policy, request, view)
         http_request = django_request(request)
         cycle = _cycle_for(http_request)
         try:
@@ -111,7 +117,11 @@ class RuleThrottle:
 
 
 def throttle_for(
-    limits: str, *, key: KeyKind | ThrottleKey = "ip", name: str | None = None
+    limits: str,
+    *,
+    key: KeyKind | ThrottleKey = "ip",
+    name: str | None = None,
+    failure_policy: FailurePolicy | None = None,
 ) -> type[RuleThrottle]:
     """Build a DRF throttle class for one rule.
 
@@ -122,6 +132,9 @@ def throttle_for(
             of the DRF request returning the key.
         name: the rule name; views sharing a name share counters (default: the method and
             URL pattern of each view).
+        failure_policy: what this rule does while the limiter's storage is down,
+            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
+            for rules that guard credentials); ``None`` keeps the limiter's.
 
     Raises:
         ValueError: ``limits`` does not parse (when the class is built).
@@ -135,12 +148,13 @@ def throttle_for(
     A denied request is a ``429 RATE_LIMITED`` with ``Retry-After`` and the rate-limit
     headers; DRF stops there, so later throttles are not charged for it.
     """
-    route_rule(limits, name or "check")  # a bad limit string fails at import time
+    route_rule(limits, name or "check", failure_policy)  # a bad limit fails at import time
 
     attrs = {
         "rule_limits": limits,
         "rule_key": staticmethod(key) if callable(key) else key,
         "rule_name": name,
+        "rule_failure_policy": failure_policy,
     }
     return type(f"Throttle[{name or limits}]", (RuleThrottle,), attrs)
 
