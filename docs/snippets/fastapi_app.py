@@ -1,6 +1,8 @@
 """A small FastAPI service on backendkit.
 
-Run it with ``BACKENDKIT_ENV=development uvicorn --factory docs.snippets.fastapi_app:create_app``.
+Run it with ``BACKENDKIT_ENV=development uvicorn --factory docs.snippets.fastapi_app:create_app
+--no-access-log --no-proxy-headers`` (backendkit writes the access log and decides the client
+address).
 """
 
 from typing import Annotated, Any

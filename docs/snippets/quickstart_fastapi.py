@@ -1,6 +1,7 @@
 """notes.py: a first FastAPI endpoint on backendkit.
 
-Run it: BACKENDKIT_ENV=development uvicorn --factory notes:create_app
+Run it: BACKENDKIT_ENV=development uvicorn --factory notes:create_app --no-proxy-headers
+(--no-proxy-headers: backendkit, not uvicorn, decides the client address.)
 """
 
 from typing import Annotated, Any

@@ -2,7 +2,7 @@
 
 Start it under uvicorn (see ``examples/README.md``)::
 
-    uvicorn --factory examples.fastapi_app.main:create_app --port 8000 --no-access-log
+    uvicorn --factory examples.fastapi_app.main:create_app --no-access-log --no-proxy-headers
 
 or run ``python -m examples.fastapi_app.demo`` for the demo on embedded defaults.
 """
