@@ -52,6 +52,7 @@ from django.urls import is_valid_path  # type: ignore[import-untyped]  # noqa: E
 from backendkit.adapters.django._conf import get_kit, get_options  # noqa: E402
 from backendkit.adapters.django._errors import from_django_exception  # noqa: E402
 from backendkit.adapters.django._request import (  # noqa: E402
+    buffer_chunked_body,
     client_key,
     error_to_django,
     get_cycle,
@@ -197,7 +198,9 @@ class BackendKitMiddleware:
     def _before(self, request: HttpRequest, kit: WebKit, api: bool) -> None:
         if not api:
             return
-        check_content_length(request.META.get("CONTENT_LENGTH"), _body_limit(request, kit))
+        limit = _body_limit(request, kit)
+        check_content_length(request.META.get("CONTENT_LENGTH"), limit)
+        buffer_chunked_body(request, limit)
         if _append_slash_would_swallow(request):
             raise NotFound()
 

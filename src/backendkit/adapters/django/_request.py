@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from backendkit._extras import require
@@ -19,6 +20,8 @@ from backendkit.web import (  # noqa: E402
     Principal,
     RequestCycle,
     WebKit,
+    error_for_status,
+    read_body,
     render_error,
 )
 from backendkit.web import client_key as _core_client_key  # noqa: E402
@@ -65,6 +68,44 @@ def client_key(request: Any, kit: WebKit | None = None) -> str:
     meta = django_request(request).META
     header = "HTTP_" + kit.ip_resolver.header_name.upper().replace("-", "_")
     return _core_client_key(kit, peer=meta.get("REMOTE_ADDR"), forwarded=meta.get(header))
+
+
+def buffer_chunked_body(request: HttpRequest, limit: int) -> None:
+    """Make a chunked body readable the way Django reads one sent with a ``Content-Length``.
+
+    Django reads ``CONTENT_LENGTH`` bytes of a request, so a ``Transfer-Encoding: chunked``
+    body (which has none) reads as empty, in ``request.body``, ``json_body`` and DRF
+    alike. The body is read here, under ``limit``, and handed back with its length set:
+    from ``wsgi.input`` when the WSGI server de-chunked it and says it ends there
+    (``wsgi.input_terminated``: gunicorn, mod_wsgi), and from the request itself under
+    ASGI, whose server has received it already. Requests with a ``Content-Length`` are
+    left alone (Django reads them lazily).
+
+    Raises:
+        PayloadTooLarge: more than ``limit`` bytes arrived (413).
+        AppError: 411 when the WSGI server cannot hand the body over (``runserver``,
+            wsgiref): the client must send a ``Content-Length``.
+    """
+    meta = request.META
+    chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if meta.get("CONTENT_LENGTH") or not chunked:
+        return
+    stream = meta.get("wsgi.input")
+    if stream is not None and not meta.get("wsgi.input_terminated"):
+        # Such a server gives Django the raw connection or nothing: reading to the end
+        # would wait for the client to close, or read the chunk framing.
+        raise error_for_status(
+            411,
+            message="Length Required: this server cannot read a chunked request body; "
+            "send it with a Content-Length header",
+        )
+    # The WSGIRequest's own stream is capped at CONTENT_LENGTH (none): read the server's.
+    read = stream.read if stream is not None else request.read
+    body = read_body(read, limit=limit)
+    # Django's HttpRequest reads its private _stream (as DRF and Django's tests rely on).
+    request._stream = io.BytesIO(body)
+    request._read_started = False
+    meta["CONTENT_LENGTH"] = str(len(body))
 
 
 def get_request_id(request: Any) -> str | None:
