@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from backendkit.errors import ConfigurationError
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from backendkit.auth import PasswordHasher
 
 __all__ = [
+    "CREDENTIAL_LIMIT_POLICY",
     "DEFAULT_JWT_AUDIENCE",
     "DEFAULT_JWT_ISSUER",
     "DEFAULT_RATE_LIMIT",
@@ -37,6 +38,8 @@ __all__ = [
     "DEV_JWT_SECRET",
     "LOGIN_LIMIT_PER_ACCOUNT",
     "LOGIN_LIMIT_PER_IP",
+    "PASSWORD_CHANGE_LIMIT",
+    "REFRESH_LIMIT",
     "REGISTER_LIMIT",
     "ExampleConfig",
     "load_config",
@@ -51,6 +54,16 @@ LOGIN_LIMIT_PER_IP = "10/minute"
 LOGIN_LIMIT_PER_ACCOUNT = "5/15 minutes"
 #: Registrations per client address (each costs a bcrypt hash).
 REGISTER_LIMIT = "20/hour"
+#: Token refreshes per client address, on top of the default budget.
+REFRESH_LIMIT = "30/minute"
+#: Password changes per account (each checks the current password: a stolen access token
+#: must not become a way to guess it).
+PASSWORD_CHANGE_LIMIT = "5/15 minutes"
+#: The failure policy of every rule above while Redis is down. Rules that guard
+#: credentials never fail open: each worker counts in its own memory until Redis answers
+#: again (so N workers allow up to N times a limit), where the app-wide default budget
+#: fails open.
+CREDENTIAL_LIMIT_POLICY: Final = "local_fallback"
 
 #: ``BACKENDKIT_JWT_ISSUER`` / ``BACKENDKIT_JWT_AUDIENCE`` when unset (``{app}`` is the
 #: example's name): every token is issued with them and a token without them is refused,

@@ -19,7 +19,13 @@ from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import success
-from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
+from examples._shared.config import (
+    CREDENTIAL_LIMIT_POLICY,
+    LOGIN_LIMIT_PER_ACCOUNT,
+    LOGIN_LIMIT_PER_IP,
+    REFRESH_LIMIT,
+    REGISTER_LIMIT,
+)
 from examples._shared.limits import account_key
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut
 from examples.flask_app.services import services, user_out
@@ -38,7 +44,7 @@ def _tokens_out(pair: Any) -> TokenOut:
 
 
 @bp.post("/register")
-@rate_limit(REGISTER_LIMIT, name="register")
+@rate_limit(REGISTER_LIMIT, name="register", failure_policy=CREDENTIAL_LIMIT_POLICY)
 @json_body(RegisterIn)
 def register(body: RegisterIn) -> Any:
     """Create an account (role ``user``)."""
@@ -60,7 +66,7 @@ def register(body: RegisterIn) -> Any:
 # --8<-- [start:login]
 @bp.post("/login")
 @no_store
-@rate_limit(LOGIN_LIMIT_PER_IP, name="login")
+@rate_limit(LOGIN_LIMIT_PER_IP, name="login", failure_policy=CREDENTIAL_LIMIT_POLICY)
 @json_body(LoginIn)
 def login(body: LoginIn) -> Any:
     """Exchange email and password for an access and a refresh token."""
@@ -71,7 +77,15 @@ def login(body: LoginIn) -> Any:
         email = None  # cannot exist: answered like any unknown email
     account = account_key(client_key(), email or body.email.strip().lower())
     # Keyed by the validated email, so charged here: @rate_limit keys before the body is read.
-    charge_limit(LOGIN_LIMIT_PER_ACCOUNT, key=account, name="login-account")
+    charge_limit(
+        LOGIN_LIMIT_PER_ACCOUNT,
+        key=account,
+        name="login-account",
+        failure_policy=CREDENTIAL_LIMIT_POLICY,
+    )
+    # Before the password is checked: while the token store is down, a right password
+    # must get the same 503 as a wrong one, not tell itself apart from a 401.
+    svc.tokens.ensure_available()
     user = None
     if email is not None:
         with svc.users() as users:
@@ -97,6 +111,7 @@ def login(body: LoginIn) -> Any:
 
 @bp.post("/refresh")
 @no_store
+@rate_limit(REFRESH_LIMIT, name="refresh", failure_policy=CREDENTIAL_LIMIT_POLICY)
 @json_body(RefreshIn)
 def refresh(body: RefreshIn) -> Any:
     """Rotate a refresh token: a new pair; presenting a used one again ends the session."""

@@ -6,13 +6,21 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from backendkit.adapters.flask import current_user, json_body, require_auth, require_roles
+from backendkit.adapters.flask import (
+    charge_limit,
+    current_user,
+    json_body,
+    require_auth,
+    require_roles,
+)
 from backendkit.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from backendkit.fields import PositiveId
 from backendkit.repository import RESERVED_QUERY_KEYS
 from backendkit.responses import paginated, success
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal, cursor_params, page_params
+from examples._shared.config import CREDENTIAL_LIMIT_POLICY, PASSWORD_CHANGE_LIMIT
+from examples._shared.limits import password_change_key
 from examples._shared.schemas import UserUpdate
 from examples.flask_app.services import services, user_out
 
@@ -119,6 +127,12 @@ def update_user(user_id: str, body: UserUpdate) -> Any:
         exclude_unset=True, exclude={"password", "current_password"}
     )
     if body.password is not None:
+        charge_limit(
+            PASSWORD_CHANGE_LIMIT,
+            key=password_change_key(str(target)),
+            name="password-change",
+            failure_policy=CREDENTIAL_LIMIT_POLICY,
+        )
         if is_owner:
             assert body.current_password is not None  # checked by _authorize_update
             if not svc.hasher.verify(body.current_password, current.password_hash):

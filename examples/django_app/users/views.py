@@ -42,8 +42,15 @@ from backendkit.fields import PositiveId, normalize_email
 from backendkit.logging import security_event
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal, cursor_params, page_params
-from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
-from examples._shared.limits import account_key
+from examples._shared.config import (
+    CREDENTIAL_LIMIT_POLICY,
+    LOGIN_LIMIT_PER_ACCOUNT,
+    LOGIN_LIMIT_PER_IP,
+    PASSWORD_CHANGE_LIMIT,
+    REFRESH_LIMIT,
+    REGISTER_LIMIT,
+)
+from examples._shared.limits import account_key, password_change_key
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserUpdate
 from examples.django_app.users import filters
 from examples.django_app.users.models import User
@@ -76,7 +83,7 @@ def _user_id(raw: str) -> int:
 
 
 @require_http_methods(["POST"])
-@rate_limit(REGISTER_LIMIT, name="register")
+@rate_limit(REGISTER_LIMIT, name="register", failure_policy=CREDENTIAL_LIMIT_POLICY)
 @json_body(RegisterIn)
 def register(request: HttpRequest, body: RegisterIn) -> HttpResponse:
     """Create an account (role ``user``)."""
@@ -101,7 +108,7 @@ def register(request: HttpRequest, body: RegisterIn) -> HttpResponse:
 # --8<-- [start:login]
 @require_http_methods(["POST"])
 @no_store
-@rate_limit(LOGIN_LIMIT_PER_IP, name="login")
+@rate_limit(LOGIN_LIMIT_PER_IP, name="login", failure_policy=CREDENTIAL_LIMIT_POLICY)
 @json_body(LoginIn)
 def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
     """Exchange email and password for an access and a refresh token."""
@@ -111,7 +118,16 @@ def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
     except ValueError:
         email = None  # cannot exist: answered like any unknown email
     account = account_key(client_key(request), email or body.email.strip().lower())
-    charge_limit(request, LOGIN_LIMIT_PER_ACCOUNT, key=lambda _: account, name="login-account")
+    charge_limit(
+        request,
+        LOGIN_LIMIT_PER_ACCOUNT,
+        key=lambda _: account,
+        name="login-account",
+        failure_policy=CREDENTIAL_LIMIT_POLICY,
+    )
+    # Before the password is checked: while the token store is down, a right password
+    # must get the same 503 as a wrong one, not tell itself apart from a 401.
+    svc.tokens.ensure_available()
     user = User.objects.filter(email=email).first() if email is not None else None
     if user is None:
         # Same bcrypt work as a wrong password: response time does not reveal the email.
@@ -133,6 +149,7 @@ def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @no_store
+@rate_limit(REFRESH_LIMIT, name="refresh", failure_policy=CREDENTIAL_LIMIT_POLICY)
 @json_body(RefreshIn)
 def refresh(request: HttpRequest, body: RefreshIn) -> HttpResponse:
     """Rotate a refresh token: a new pair; presenting a used one again ends the session."""
@@ -246,6 +263,13 @@ class UserDetail(View):
             exclude_unset=True, exclude={"password", "current_password"}
         )
         if body.password is not None:
+            charge_limit(
+                request,
+                PASSWORD_CHANGE_LIMIT,
+                key=lambda _: password_change_key(str(target)),
+                name="password-change",
+                failure_policy=CREDENTIAL_LIMIT_POLICY,
+            )
             if is_owner:
                 assert body.current_password is not None  # checked by _authorize_update
                 if not svc.hasher.verify(body.current_password, current.password_hash):

@@ -16,7 +16,13 @@ from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import Envelope, success
-from examples._shared.config import LOGIN_LIMIT_PER_ACCOUNT, LOGIN_LIMIT_PER_IP, REGISTER_LIMIT
+from examples._shared.config import (
+    CREDENTIAL_LIMIT_POLICY,
+    LOGIN_LIMIT_PER_ACCOUNT,
+    LOGIN_LIMIT_PER_IP,
+    REFRESH_LIMIT,
+    REGISTER_LIMIT,
+)
 from examples._shared.limits import account_key
 from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserOut
 from examples.fastapi_app.deps import Svc
@@ -40,7 +46,9 @@ def _tokens_out(pair: Any) -> TokenOut:
     "/register",
     status_code=201,
     response_model=Envelope[UserOut],
-    dependencies=[RateLimit(REGISTER_LIMIT, name="register")],
+    dependencies=[
+        RateLimit(REGISTER_LIMIT, name="register", failure_policy=CREDENTIAL_LIMIT_POLICY)
+    ],
 )
 async def register(body: Annotated[RegisterIn, JsonBody(RegisterIn)], svc: Svc) -> dict[str, Any]:
     """Create an account (role ``user``)."""
@@ -66,7 +74,10 @@ async def register(body: Annotated[RegisterIn, JsonBody(RegisterIn)], svc: Svc) 
 @router.post(
     "/login",
     response_model=Envelope[TokenOut],
-    dependencies=[RateLimit(LOGIN_LIMIT_PER_IP, name="login"), Depends(no_store)],
+    dependencies=[
+        RateLimit(LOGIN_LIMIT_PER_IP, name="login", failure_policy=CREDENTIAL_LIMIT_POLICY),
+        Depends(no_store),
+    ],
 )
 async def login(
     request: Request, body: Annotated[LoginIn, JsonBody(LoginIn)], svc: Svc, ip: ClientKey
@@ -78,7 +89,16 @@ async def login(
         email = None  # cannot exist: answered like any unknown email
     account = account_key(ip, email or body.email.strip().lower())
     # Keyed by the validated email, so charged here: RateLimit keys before the body is read.
-    await charge_limit(request, LOGIN_LIMIT_PER_ACCOUNT, key=account, name="login-account")
+    await charge_limit(
+        request,
+        LOGIN_LIMIT_PER_ACCOUNT,
+        key=account,
+        name="login-account",
+        failure_policy=CREDENTIAL_LIMIT_POLICY,
+    )
+    # Before the password is checked: while the token store is down, a right password
+    # must get the same 503 as a wrong one, not tell itself apart from a 401.
+    await svc.tokens.aensure_available()
     user = None
     if email is not None:
         async with svc.users() as users:
@@ -102,7 +122,14 @@ async def login(
 # --8<-- [end:login]
 
 
-@router.post("/refresh", response_model=Envelope[TokenOut], dependencies=[Depends(no_store)])
+@router.post(
+    "/refresh",
+    response_model=Envelope[TokenOut],
+    dependencies=[
+        RateLimit(REFRESH_LIMIT, name="refresh", failure_policy=CREDENTIAL_LIMIT_POLICY),
+        Depends(no_store),
+    ],
+)
 async def refresh(body: Annotated[RefreshIn, JsonBody(RefreshIn)], svc: Svc) -> dict[str, Any]:
     """Rotate a refresh token: a new pair; presenting a used one again ends the session."""
     pair = await svc.tokens.arefresh(body.refresh_token)

@@ -4,13 +4,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from backendkit.adapters.fastapi import CurrentUser, JsonBody, require_roles
+from backendkit.adapters.fastapi import CurrentUser, JsonBody, charge_limit, require_roles
 from backendkit.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from backendkit.fields import PositiveId
 from backendkit.pagination import MAX_CURSOR_LENGTH
 from backendkit.repository import RESERVED_QUERY_KEYS
 from backendkit.responses import CursorPageEnvelope, Envelope, PageEnvelope, paginated, success
 from backendkit.web import Principal, cursor_params, page_params
+from examples._shared.config import CREDENTIAL_LIMIT_POLICY, PASSWORD_CHANGE_LIMIT
+from examples._shared.limits import password_change_key
 from examples._shared.schemas import UserOut, UserUpdate
 from examples.fastapi_app.deps import Svc
 from examples.fastapi_app.services import user_out
@@ -112,6 +114,7 @@ def _authorize_update(user: Principal, user_id: int, body: UserUpdate) -> bool:
 # --8<-- [start:update]
 @router.put("/{id}", response_model=Envelope[UserOut])
 async def update_user(
+    request: Request,
     user_id: UserId,
     user: CurrentUser,  # before the body: an anonymous caller gets 401, not a 400
     body: Annotated[UserUpdate, JsonBody(UserUpdate)],
@@ -125,6 +128,13 @@ async def update_user(
         exclude_unset=True, exclude={"password", "current_password"}
     )
     if body.password is not None:
+        await charge_limit(
+            request,
+            PASSWORD_CHANGE_LIMIT,
+            key=password_change_key(str(user_id)),
+            name="password-change",
+            failure_policy=CREDENTIAL_LIMIT_POLICY,
+        )
         if is_owner:
             assert body.current_password is not None  # checked by _authorize_update
             if not await svc.hasher.averify(body.current_password, current.password_hash):

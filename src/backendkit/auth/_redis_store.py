@@ -296,6 +296,17 @@ class RedisTokenStore:
         """Revoke every session of ``sub`` and every token issued before ``now``."""
         self._run("revoke_user", *self._keys.revoke_user(sub, now, until))
 
+    def ping(self) -> None:
+        """Check that Redis answers (a ``PING`` through the breaker).
+
+        Raises:
+            BackendUnavailable: Redis is down, hung or the breaker is open (503, with the
+                breaker's ``Retry-After``).
+        """
+        if self._sync is None:
+            raise ConfigurationError("this RedisTokenStore has no sync connector")
+        self._sync.execute(lambda r: r.ping())
+
     def close(self) -> None:
         """Close the sync connector's connections (a shared connector reconnects on use)."""
         if self._sync is not None:
@@ -333,6 +344,16 @@ class RedisTokenStore:
     async def arevoke_user(self, sub: str, now: float, until: float) -> None:
         """Revoke every session of ``sub`` and every token issued before ``now``."""
         await self._arun("revoke_user", *self._keys.revoke_user(sub, now, until))
+
+    async def aping(self) -> None:
+        """Async twin of [`ping`][backendkit.auth.RedisTokenStore.ping].
+
+        Raises:
+            BackendUnavailable: Redis is down, hung or the breaker is open.
+        """
+        if self._async is None:
+            raise ConfigurationError("this RedisTokenStore has no async connector")
+        await self._async.execute(lambda r: r.ping())
 
     async def aclose(self) -> None:
         """Close the async connector's connections (a shared one reconnects on use)."""

@@ -599,6 +599,34 @@ class TokenService:
         now = self._clock.now()
         await self._async().arevoke_user(sub, now, now + self._longest_lifetime())
 
+    # -- store availability ------------------------------------------------------------------
+
+    def ensure_available(self) -> None:
+        """Raise a 503 now if the token store cannot be reached; do nothing otherwise.
+
+        Call it at a login *before* checking the password. Issuing the tokens needs the
+        store, so during an outage a right password ends in a 503 while a wrong one is a
+        401: the difference tells an attacker which guess was right. Checked first, both
+        get the same 503. A store without a ``ping`` method (the in-memory store, a custom
+        store) is taken to be available.
+
+        Raises:
+            BackendUnavailable: the store (Redis) is down, hung or its breaker is open.
+        """
+        ping = getattr(self._sync(), "ping", None)
+        if ping is not None:
+            ping()
+
+    async def aensure_available(self) -> None:
+        """Async twin of [`ensure_available`][backendkit.auth.TokenService.ensure_available].
+
+        Raises:
+            BackendUnavailable: the store (Redis) is down, hung or its breaker is open.
+        """
+        aping = getattr(self._async(), "aping", None)
+        if aping is not None:
+            await aping()
+
     # -- store access ------------------------------------------------------------------------
 
     def _sync(self) -> TokenStore:
