@@ -1,8 +1,9 @@
 """A small FastAPI service on backendkit.
 
-Run it with ``BACKENDKIT_ENV=development uvicorn --factory docs.snippets.fastapi_app:create_app
---no-access-log --no-proxy-headers`` (backendkit writes the access log and decides the client
-address).
+Run it with ``BACKENDKIT_ENV=development`` (backendkit writes the access log and decides the
+client address)::
+
+    uvicorn --factory docs.snippets.fastapi_app:create_app --no-access-log --no-proxy-headers
 """
 
 from typing import Annotated, Any

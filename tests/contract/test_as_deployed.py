@@ -269,8 +269,10 @@ def clear_of_a_minute_boundary(seconds: float) -> None:
     """Wait for the next minute if fewer than ``seconds`` are left in this one.
 
     The per-address rule counts in minute windows (sliding-window counter on the server's
-    clock, this machine's): a run of tries that straddles a boundary is counted partly in
-    the decaying previous window, which shifts ``Remaining`` by one now and then.
+    clock, this machine's). Hits made before a boundary go on counting after it, decaying:
+    k of them weigh k * (1 - e/60) at e seconds past it, so once k * e reaches 60 one try
+    is forgotten and ``Remaining`` is one more than the tries made. Eleven tries take a few
+    seconds; starting with ``seconds`` left keeps them all in one window.
     """
     left = 60.0 - time.time() % 60.0
     if left < seconds:
@@ -302,6 +304,44 @@ def test_the_documented_commands_are_what_runs() -> None:
     assert NO_PROXY_HEADERS in shlex.split(uvicorn)
     assert documented_commands("flask")[0].startswith("gunicorn ")
     assert documented_commands("django")[0] == "python -m examples.django_app.manage migrate"
+    # Each example's page repeats its commands: word for word.
+    for app in APPS:
+        page = (REPO / "docs" / "examples" / f"{app}.md").read_text()
+        shown = [line.strip() for line in page.splitlines()]
+        for command in documented_commands(app):
+            assert command in shown, f"docs/examples/{app}.md differs from examples/README.md"
+
+
+def _uvicorn_commands() -> list[tuple[str, str]]:
+    """Every uvicorn command line in the docs, the READMEs and the examples' docstrings."""
+    files = [
+        REPO / "README.md",
+        README,
+        *sorted((REPO / "docs").rglob("*.md")),
+        *sorted((REPO / "docs" / "snippets").glob("*.py")),
+        *sorted((REPO / "examples").rglob("*.py")),
+    ]
+    found = []
+    for path in files:
+        for line in path.read_text().splitlines():
+            if re.search(r"(^|[\s=`])uvicorn --", line):
+                found.append((str(path.relative_to(REPO)), line.strip()))
+    return found
+
+
+def test_every_documented_uvicorn_command_leaves_the_address_to_backendkit() -> None:
+    """Each uvicorn command turns proxy headers off or trusts BACKENDKIT_TRUSTED_PROXIES."""
+    commands = _uvicorn_commands()
+    assert len(commands) >= 5, commands  # the scan still finds the commands
+    wrong = [
+        (where, line)
+        for where, line in commands
+        if NO_PROXY_HEADERS not in line
+        and '--forwarded-allow-ips "$BACKENDKIT_TRUSTED_PROXIES"' not in line
+        # The factory named in a module docstring, not a command to run.
+        and not line.endswith('create_app``."""')
+    ]
+    assert not wrong
 
 
 def test_spoofed_forwarded_for_does_not_escape_the_login_limits(deployed: RunningServer) -> None:
@@ -352,7 +392,7 @@ def test_login_headers_announce_the_per_address_limit(deployed: RunningServer) -
     either rule is right), so from the 7th try on they show the 10/minute rule counting
     down to 0, and the 11th try is a 429 of that rule: announced, not a surprise.
     """
-    clear_of_a_minute_boundary(20.0)
+    clear_of_a_minute_boundary(12.0)
     with Client(deployed, ADDRESS_PER_ADDRESS) as client:
         responses = [
             client.login(f"nobody-{secrets.token_hex(6)}@example.com", "wrong-password")
