@@ -32,3 +32,9 @@ with socket.socket() as placeholder:
     # The breaker opened on the first failure: later calls do not even try to connect.
     assert local.connector is not None
     assert local.connector.breaker.state.value == "open"
+
+    # A rule's own policy overrides its limiter's: credentials never fail open.
+    login = Rule("login-guard", "2/minute", failure_policy="local_fallback")
+    guarded = [open_limiter.hit(login, "ip:198.51.100.23") for _ in range(3)]
+    assert [r.allowed for r in guarded] == [True, True, False]
+    assert open_limiter.hit(rule, "ip:198.51.100.23").allowed  # the limiter's fail_open
