@@ -12,10 +12,9 @@ from typing import Any
 
 import jwt
 import pytest
+from examples._shared.config import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, load_config
 from tests.contract._api import Account, Api
 from tests.contract._servers import RunningServer
-
-from examples._shared.config import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
 
 ME = "/api/v1/users/me"
 
@@ -75,3 +74,25 @@ def test_valid_twin_resigned_token_with_the_right_claims_is_accepted(api: Api) -
     response = api.get(ME, token=_resigned(api.server, account, iss=issuer, aud=audience))
     assert response.status_code == 200
     assert response.json()["data"]["id"] == account.id
+
+
+# --------------------------------------------------------------------------- configuration
+
+_DEV = {"BACKENDKIT_ENV": "development"}
+
+
+@pytest.mark.parametrize("app", ["fastapi", "flask", "django"])
+def test_each_example_has_an_issuer_and_audience_of_its_own_by_default(app: str) -> None:
+    settings = load_config(app, {**_DEV, "BACKENDKIT_JWT_ISSUER": " "}).settings
+    assert settings.jwt_issuer == f"backendkit-example-{app}"
+    assert settings.jwt_audience == f"backendkit-example-{app}-api"
+
+
+def test_the_deployment_sets_its_own_issuer_and_audience() -> None:
+    environ = {
+        **_DEV,
+        "BACKENDKIT_JWT_ISSUER": "https://api.example.com",
+        "BACKENDKIT_JWT_AUDIENCE": "users-api",
+    }
+    settings = load_config("flask", environ).settings
+    assert (settings.jwt_issuer, settings.jwt_audience) == ("https://api.example.com", "users-api")
