@@ -222,9 +222,13 @@ def _before_request(kit: WebKit) -> None:
     # One proxy lookup; the hooks run on every request.
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     cycle = _start_cycle(kit, req)
+    declared = req.environ.get("CONTENT_LENGTH")
     # werkzeug then enforces the cap in get_data()/form parsing too (413 while reading).
-    req.max_content_length = kit.max_body_bytes
-    check_content_length(req.environ.get("CONTENT_LENGTH"), kit.max_body_bytes)
+    # Without a length (a chunked body) its stream refuses the read that would find the
+    # end once exactly the cap has arrived, so it gets one byte more and the core's
+    # read_body (a BodyBudget) refuses the first byte past the cap itself.
+    req.max_content_length = kit.max_body_bytes + (0 if declared else 1)
+    check_content_length(declared, kit.max_body_bytes)
     # Only the API is charged (kit.api_prefixes); the health route never is.
     if kit.default_rate_limit and kit.is_api_path(req.path) and req.endpoint != _HEALTH_ENDPOINT:
         limiter = _limiter(kit)
