@@ -12,6 +12,9 @@ Query syntax (one key per condition, values as strings as they come from a query
     age[gte]=18&age[lt]=65   ranges: gt, gte, lt, lte
     deletedAt[null]=true     null checks
     name[search]=ann         case-insensitive substring; % and _ in the input are literal
+
+A value holding a NUL character (``%00``) is refused for every operator, before any type
+conversion: PostgreSQL text cannot contain one, so it could only ever fail in the database.
 """
 
 from __future__ import annotations
@@ -85,6 +88,14 @@ def _adapter(python_type: type[Any]) -> TypeAdapter[Any]:
 def _shown(key: str) -> str:
     # Echo at most a short prefix of a client-chosen key back in the error details.
     return key if len(key) <= _SHOWN_KEY_LENGTH else key[:_SHOWN_KEY_LENGTH] + "..."
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(map(_has_nul, value))
+    return False
 
 
 def _one(values: Sequence[Any]) -> Any:
@@ -175,8 +186,9 @@ def parse_filters(
     Values may be strings, lists of strings (a repeated key) or Python values.
 
     Raises:
-        ValidationFailed: for an unknown field, an operator the field does not allow or a
-            value of the wrong type; every problem is listed, each naming its field.
+        ValidationFailed: for an unknown field, an operator the field does not allow, a
+            value of the wrong type or one holding a NUL character; every problem is
+            listed, each naming its field.
     """
     skipped = frozenset(ignore)
     problems: list[ErrorDetail] = []
@@ -195,6 +207,9 @@ def parse_filters(
             problems.append(ErrorDetail(name, f"does not support the '{op}' operator"))
             continue
         values = list(raw) if isinstance(raw, (list, tuple)) else [raw]
+        if _has_nul(values):
+            problems.append(ErrorDetail(name, "must not contain NUL characters"))
+            continue
         try:
             conditions.append(Condition(name, op, _parse_value(field, op, values)))
         except _ProblemError as problem:

@@ -33,9 +33,9 @@ from collections.abc import Set as AbstractSet
 from itertools import chain, compress, repeat
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
-from pydantic_core import from_json
+from pydantic_core import PydanticCustomError, from_json
 
 from backendkit.errors import BadRequest, ErrorDetail, PayloadTooLarge, ValidationFailed
 
@@ -65,6 +65,27 @@ def _field_title(name: str, _info: Any) -> str:
     return _label(name)
 
 
+_NUL = "\x00"
+_NUL_MESSAGE = "Input should not contain NUL characters"
+
+
+def _has_nul(value: Any) -> bool:
+    """True when ``value`` holds a string with U+0000, at any depth.
+
+    Nested ``ApiModel`` instances are skipped: they checked their own fields, and their
+    errors name the nested path (``address.street``). A plain pydantic model did not.
+    """
+    if isinstance(value, str):
+        return _NUL in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(map(_has_nul, value))
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, BaseModel) and not isinstance(value, ApiModel):
+        return any(map(_has_nul, value.__dict__.values()))
+    return False
+
+
 class ApiModel(BaseModel):
     """Base for request and response models: camelCase on the wire, snake_case in Python.
 
@@ -74,6 +95,9 @@ class ApiModel(BaseModel):
       no-op.
     - Pydantic's usual (lax) coercion stays on, so ``"20"`` from a query string is an int.
     - Float fields refuse ``inf`` and ``nan``.
+    - No string may contain a NUL character (U+0000), in any field, list, dict or nested
+      model: PostgreSQL cannot store one, and no legitimate text needs it. The error names
+      the field and never repeats the value; every other character is accepted.
 
     Example:
         >>> class NewUser(ApiModel):
@@ -91,6 +115,15 @@ class ApiModel(BaseModel):
         allow_inf_nan=False,
         field_title_generator=_field_title,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        # After the field's own validation, on the value the model will hold: the error's
+        # location is the field (by alias), like every other validation error.
+        if _has_nul(value):
+            raise PydanticCustomError("string_nul", _NUL_MESSAGE)
+        return value
 
 
 def parse_json(

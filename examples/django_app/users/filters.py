@@ -73,6 +73,8 @@ def filter_users(
 
 
 def _value(op: str, values: Sequence[str]) -> Any:
+    if any("\x00" in value for value in values):  # PostgreSQL text cannot hold one
+        raise ValueError("must not contain NUL characters")
     if op == "in":
         items = [part for value in values for part in value.split(",") if part != ""]
         if not items:

@@ -3,6 +3,10 @@
 * ``IntegrityError`` -> [`Conflict`][backendkit.errors.Conflict] (409), naming the field when
   the database says which (unique, foreign-key, not-null and check violations).
 * ``StaleDataError`` (optimistic locking) -> ``Conflict``.
+* A value the database refuses (too long, out of range, unreadable as a number or date, a
+  NUL character in PostgreSQL text) -> [`BadRequest`][backendkit.errors.BadRequest] (400),
+  by SQLSTATE or MySQL error number, or for ``DataError`` without a code; other data
+  exceptions (division by zero) are our bugs and stay ``InternalError``.
 * Connection problems, timeouts and other ``OperationalError`` ->
   [`BackendUnavailable`][backendkit.errors.BackendUnavailable] (503).
 * Any other database error -> [`InternalError`][backendkit.errors.InternalError] (500).
@@ -24,9 +28,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.exc import StaleDataError
 
+from backendkit._db_errors import BAD_INPUT_MESSAGE, database_error_code, is_bad_input
 from backendkit.errors import (
     AppError,
     BackendUnavailable,
+    BadRequest,
     Conflict,
     ErrorDetail,
     InternalError,
@@ -240,6 +246,8 @@ def translate_exception(exc: BaseException, model: type[Any] | None = None) -> A
         error: AppError = conflict_from(exc, model)
     elif isinstance(exc, StaleDataError):
         error = Conflict("The record was changed by someone else; reload it and try again")
+    elif isinstance(exc, sa_exc.DBAPIError) and is_bad_input(exc):
+        error = BadRequest(BAD_INPUT_MESSAGE)
     elif _unavailable(exc) or isinstance(exc, OSError):
         # A bare OSError here comes from a driver connecting (asyncpg raises it unwrapped).
         error = BackendUnavailable("The database is temporarily unavailable")
@@ -252,7 +260,7 @@ def translate_exception(exc: BaseException, model: type[Any] | None = None) -> A
         "database_error",
         error=type(exc).__name__,
         driver_error=type(orig).__name__ if orig is not None else None,
-        code=_attr(_sources(orig), "sqlstate", "pgcode") if orig is not None else None,
+        code=database_error_code(exc),
         mapped_to=error.code,
     )
     return error

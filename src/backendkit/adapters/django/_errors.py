@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backendkit._db_errors import bad_input_error
 from backendkit._extras import require
 
 require("django", "django")
@@ -35,7 +36,9 @@ def from_django_exception(exc: BaseException) -> BaseException:
 
     ``RequestDataTooBig`` is a ``SuspiciousOperation`` that Django answers with 400; a body
     over the cap is ``413 PAYLOAD_TOO_LARGE`` here. Framework messages are replaced by the
-    catalogue's, since some (``DisallowedHost``) quote request headers back.
+    catalogue's, since some (``DisallowedHost``) quote request headers back. A database
+    error caused by a client's value (too long, out of range, a NUL character) is ``400
+    BAD_REQUEST``.
     """
     if isinstance(exc, AppError):
         return exc
@@ -49,7 +52,8 @@ def from_django_exception(exc: BaseException) -> BaseException:
         return PayloadTooLarge()
     if isinstance(exc, SuspiciousOperation | DjangoBadRequest | MultiPartParserError):
         return BadRequest()
-    return exc
+    # A value the database refused (django.db.DataError, by SQLSTATE or MySQL errno).
+    return bad_input_error(exc) or exc
 
 
 def _message(error: ValidationError) -> str:

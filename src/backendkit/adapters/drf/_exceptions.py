@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from backendkit._db_errors import bad_input_error
 from backendkit._extras import require
 
 require("rest_framework", "drf")
@@ -209,7 +210,7 @@ def to_app_error(exc: BaseException, context: Mapping[str, Any]) -> BaseExceptio
         # A custom APIException: its 4xx text is written for clients (5xx text is dropped).
         text = exc.detail if isinstance(exc.detail, str) else None
         return error_for_status(exc.status_code, message=text)
-    return exc
+    return bad_input_error(exc) or exc  # a value the database refused: 400, else the 500
 
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpResponse:
