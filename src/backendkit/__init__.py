@@ -65,6 +65,7 @@ from backendkit.responses import (
 from backendkit.settings import Settings
 from backendkit.validation import ApiModel, parse_json, validate, validate_query
 
+# The one place the version is written: pyproject.toml reads it ([tool.hatch.version]).
 __version__ = "0.1.0"
 
 __all__ = [
