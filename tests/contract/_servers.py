@@ -85,6 +85,9 @@ class RunningServer:
     # directory to run it in (default: the repository root).
     command: list[str] | None = None
     cwd: Path | None = None
+    # The /health statuses that mean "started" (a run with Redis down from the start
+    # answers 503 and is up all the same).
+    ready_statuses: frozenset[int] = frozenset({200})
 
     @property
     def name(self) -> str:
@@ -96,7 +99,7 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
     def start(self) -> None:
-        """Start the server and wait until ``/health`` answers 200."""
+        """Start the server and wait until ``/health`` answers 200 (or ``ready_statuses``)."""
         port = int(self.url.rsplit(":", 1)[1])
         log = self.log_path.open("ab")
         try:
@@ -115,7 +118,7 @@ class RunningServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited at start:\n{self.log_text()[-4000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + "/health", timeout=2.0).status_code == 200:
+                if httpx.get(self.url + "/health", timeout=2.0).status_code in self.ready_statuses:
                     return
             if time.monotonic() > deadline:
                 self.stop()
