@@ -253,8 +253,9 @@ class PasswordHasher:
             elif len(data) > BCRYPT_MAX_BYTES:
                 if not self._legacy_truncation:
                     # A plain hash covers at most 72 bytes, so it cannot stand for this
-                    # password. Spend the check anyway: a mismatch costs what any does.
-                    self._spend(1)
+                    # password. Run the check anyway, against this hash (its cost), and
+                    # ignore the answer: refusing costs exactly what a mismatch costs.
+                    _checkpw(data[:BCRYPT_MAX_BYTES], parsed.bcrypt_hash)
                     continue
                 # What bcrypt < 5 did silently; such a hash was made from these 72 bytes.
                 data, truncated = data[:BCRYPT_MAX_BYTES], True

@@ -124,8 +124,8 @@ def test_raw_form_over_72_bytes_does_not_match_by_truncation(hasher: PasswordHas
 
 
 def test_refusing_a_long_password_costs_the_same_work(hasher: PasswordHasher) -> None:
-    """A long password against a plain hash spends one check per form, like any mismatch."""
-    stored = hasher.hash("P" * 72)
+    """A long password against a plain hash runs one check per form, on that very hash
+    (so at its cost), exactly like any other mismatch; dummy_verify matches at our cost."""
     calls: list[bytes] = []
     real = passwords_module._checkpw
 
@@ -133,17 +133,25 @@ def test_refusing_a_long_password_costs_the_same_work(hasher: PasswordHasher) ->
         calls.append(hashed[:7])
         return real(password, hashed)
 
+    ours = hasher.hash("P" * 72)
+    older = bcrypt.hashpw(b"P" * 72, bcrypt.gensalt(5)).decode()  # another cost
+    seen: dict[str, list[bytes]] = {}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords_module, "_checkpw", recording)
-        hasher.verify("P" * 72 + "X" * 900, stored)
-        long_checks = list(calls)
-        calls.clear()
-        hasher.verify("Q" * 10, stored)
-        short_checks = list(calls)
+        for name, password, stored in [
+            ("long-ours", "P" * 72 + "X" * 900, ours),
+            ("short-ours", "Q" * 10, ours),
+            ("long-older", "P" * 72 + "X", older),
+            ("short-older", "Q" * 10, older),
+        ]:
+            calls.clear()
+            assert not hasher.verify(password, stored)
+            seen[name] = list(calls)
         calls.clear()
         hasher.dummy_verify("P" * 72 + "X" * 900)
-        dummy_checks = list(calls)
-    assert long_checks == short_checks == dummy_checks == [b"$2b$04$"]
+        seen["dummy"] = list(calls)
+    assert seen["long-ours"] == seen["short-ours"] == seen["dummy"] == [b"$2b$04$"]
+    assert seen["long-older"] == seen["short-older"] == [b"$2b$05$"]
 
 
 def test_legacy_truncation_needs_the_prehash_scheme() -> None:
