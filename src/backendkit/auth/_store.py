@@ -18,8 +18,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+from backendkit._storage_url import storage_kind
 from backendkit.clock import Clock, system_clock
-from backendkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from backendkit.auth._redis_store import RedisTokenStore
@@ -363,16 +363,12 @@ def token_store_from_url(
     with both sync and async connectors (``clock`` drives their circuit breaker).
 
     Raises:
-        ConfigurationError: an unknown scheme.
+        ConfigurationError: not a URL, or an unknown scheme (the message names the supported
+            ones, never the URL).
+        MissingDependencyError: a Redis URL without the ``redis`` extra.
     """
-    scheme = url.partition("://")[0].lower() if "://" in url else ""
-    if scheme == "memory":
+    if storage_kind(url, refusal="unknown token store URL") == "memory":
         return MemoryTokenStore()
-    if scheme in {"redis", "rediss", "unix"} or scheme.startswith(("redis+", "rediss+")):
-        from backendkit.auth._redis_store import RedisTokenStore
+    from backendkit.auth._redis_store import RedisTokenStore
 
-        return RedisTokenStore(url, key_prefix=key_prefix, clock=clock)
-    raise ConfigurationError(
-        "unknown token store URL; use memory:// or redis:// (rediss://, unix://, "
-        "redis+cluster://, redis+sentinel://)"
-    )
+    return RedisTokenStore(url, key_prefix=key_prefix, clock=clock)

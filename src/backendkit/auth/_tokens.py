@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
 from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType, _ClaimPolicy
 from backendkit.auth._jwt import _Parsed, _Rejected, decode_payload, parse_compact, sign_compact
 from backendkit.auth._jwt import verify_signature as _verify_signature
@@ -216,6 +217,8 @@ class TokenService:
             keys = [JWTKey.hmac(key) for key in settings.derive_keys("jwt")]
         if store is None:
             if settings.redis_url:
+                # The scheme first: a wrong URL is not reported as a missing redis extra.
+                storage_kind(settings.redis_url, refusal=SETTINGS_REFUSAL, memory=False)
                 from backendkit.auth._redis_store import RedisTokenStore
                 from backendkit.redis import RedisConfig
 

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 from urllib.parse import parse_qs, urlsplit
 
+from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
 from backendkit.cache._flow import (
     Bump,
     Delete,
@@ -143,15 +144,16 @@ class Cache:
         """Redis from ``settings.redis_url`` (with its timeouts and breaker), else memory."""
         if not settings.redis_url:
             return cls("memory://", **options)
+        storage_kind(settings.redis_url, refusal=SETTINGS_REFUSAL, memory=False)
         from backendkit.redis import RedisConfig
 
         return cls(RedisConfig.from_settings(settings), **options)
 
     def _setup(self, backend: object) -> None:
         if isinstance(backend, str):
-            scheme = backend.partition("://")[0].lower()
-            if scheme == "memory":
-                self._memory = _memory_from_url(backend, self.clock)
+            # The scheme first: a wrong URL is named as such, not as a missing redis extra.
+            if storage_kind(backend, refusal="unsupported cache backend") == "memory":
+                self._memory = _memory_from_url(backend.strip(), self.clock)
                 return
             from backendkit.redis import RedisConfig
 
@@ -479,11 +481,12 @@ _MISSING: Any = object()
 def _memory_from_url(url: str, clock: Clock) -> MemoryBackend:
     parts = urlsplit(url)
     if parts.netloc or parts.path not in ("", "/"):
-        raise ConfigurationError(f"a memory cache URL takes no host or path: {url!r}")
+        # Never the URL itself: a host part may carry credentials.
+        raise ConfigurationError("a memory:// cache URL takes no host or path")
     options = parse_qs(parts.query, keep_blank_values=True)
     unknown = sorted(set(options) - {"max_entries"})
     if unknown:
-        raise ConfigurationError(f"unknown memory cache option(s) {unknown!r} in {url!r}")
+        raise ConfigurationError(f"unknown memory:// cache option(s) {unknown!r}")
     raw = options.get("max_entries", ["10000"])[-1]
     if not raw.isdigit():
         raise ConfigurationError(f"max_entries must be a positive integer, got {raw!r}")

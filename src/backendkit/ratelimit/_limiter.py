@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import ConfigurationError
 from backendkit.ratelimit._decision import Reply, choose
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncRateLimiter", "RateLimiter"]
 
 _MEMORY = "memory://"
+_REFUSAL = "unsupported rate-limit storage"
 
 
 class _SyncStore(Protocol):
@@ -49,7 +51,12 @@ def _check_call(rule: Rule, key: str, cost: int) -> None:
 
 
 def _is_memory(storage: object) -> bool:
-    return isinstance(storage, str) and storage.strip().lower() == _MEMORY
+    """True for a ``memory://`` URL; a wrong URL is refused here, before any extra is needed."""
+    if not isinstance(storage, str) or storage_kind(storage, refusal=_REFUSAL) != "memory":
+        return False
+    if storage.strip().lower() != _MEMORY:
+        raise ConfigurationError("memory:// rate-limit storage takes no host, path or options")
+    return True
 
 
 def _redis_config(storage: str | RedisConfig) -> RedisConfig:
@@ -57,12 +64,6 @@ def _redis_config(storage: str | RedisConfig) -> RedisConfig:
 
     if isinstance(storage, RedisConfig):
         return storage
-    scheme = storage.partition("://")[0].lower()
-    if not scheme.startswith(("redis", "rediss", "unix")):
-        raise ConfigurationError(
-            f"unsupported rate-limit storage {storage.partition('://')[0]!r}: use memory:// "
-            "or a redis://, rediss://, unix://, redis+cluster:// or redis+sentinel:// URL"
-        )
     return RedisConfig(storage)
 
 
@@ -243,6 +244,7 @@ class RateLimiter(_LimiterCore):
         memory otherwise. ``options`` are passed to the constructor.
         """
         if settings.redis_url:
+            storage_kind(settings.redis_url, refusal=SETTINGS_REFUSAL, memory=False)
             from backendkit.redis import RedisConfig
 
             return cls(RedisConfig.from_settings(settings), **options)
@@ -382,6 +384,7 @@ class AsyncRateLimiter(_LimiterCore):
     def from_settings(cls, settings: Settings, **options: Any) -> AsyncRateLimiter:
         """Build a limiter from [`Settings`][backendkit.settings.Settings] (see the sync twin)."""
         if settings.redis_url:
+            storage_kind(settings.redis_url, refusal=SETTINGS_REFUSAL, memory=False)
             from backendkit.redis import RedisConfig
 
             return cls(RedisConfig.from_settings(settings), **options)
