@@ -9,10 +9,15 @@ requests without the NUL (the twins) succeed.
 
 from __future__ import annotations
 
+import math
+import secrets
 from typing import Any
 
 import httpx
-from tests.contract._api import Api
+import jwt
+import pytest
+from tests.contract._api import Account, Api
+from tests.contract._servers import RunningServer
 
 REGISTER = "/api/v1/auth/register"
 USERS = "/api/v1/users"
@@ -85,3 +90,54 @@ def test_nul_in_paging_parameters(api: Api) -> None:
         assert error["code"] == "VALIDATION_ERROR", (params, error)
         assert field in [detail["field"] for detail in error["details"]], (params, error)
     assert api.get(USERS, token=reader.access, params={"sort": "name"}).status_code == 200
+
+
+def test_password_beyond_72_bytes_does_not_log_in(api: Api) -> None:
+    """A 72-byte password's owner is not logged in by that password plus more bytes.
+
+    bcrypt reads 72 bytes; the apps used to accept ``"P" * 72 + "X"`` (and 900 more bytes)
+    for an account whose password is ``"P" * 72``. ASCII and two-byte characters; the
+    exact password (the twin) logs in.
+    """
+    for index, (password, extra) in enumerate((("P" * 72, "X"), ("é" * 36, "x"))):
+        assert len(password.encode()) == 72
+        email = f"long-{index}-{api.address.replace('.', '-')}@example.com"
+        with Api(api.server) as fresh:
+            registered = fresh.post(
+                REGISTER, json_body={"email": email, "password": password, "name": "Long"}
+            )
+        assert registered.status_code == 201, registered.text
+        for attempt in (password + extra, password + extra * 900):
+            with Api(api.server) as fresh:
+                denied = fresh.post(
+                    "/api/v1/auth/login", json_body={"email": email, "password": attempt}
+                )
+            assert denied.status_code == 401, denied.text
+            assert denied.json()["error"]["code"] == "UNAUTHENTICATED"
+        with Api(api.server) as fresh:
+            accepted = fresh.post(
+                "/api/v1/auth/login", json_body={"email": email, "password": password}
+            )
+        assert accepted.status_code == 200, accepted.text
+
+
+def _resigned(server: RunningServer, account: Account, **changes: Any) -> str:
+    """``account``'s access token with ``changes``, signed again with the server's secret."""
+    header = jwt.get_unverified_header(account.access)
+    claims = jwt.decode(account.access, options={"verify_signature": False})
+    claims.update(changes, jti=secrets.token_urlsafe(16))
+    return jwt.encode(claims, server.env["BACKENDKIT_JWT_SECRET"], algorithm=header["alg"])
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf", "auth_time"])
+def test_huge_time_claims_are_401_not_500(api: Api, claim: str) -> None:
+    """A correctly signed token whose time claim is 10**400 (or negative, or NaN): a clean
+    ``401 INVALID_TOKEN`` (it used to overflow into a 500); the re-signed twin is a 200."""
+    account = api.new_user()
+    for value in (10**400, -1, math.nan):
+        token = _resigned(api.server, account, **{claim: value})
+        response = api.get(f"{USERS}/me", token=token)
+        assert response.status_code == 401, (value, response.text)
+        assert response.json()["error"]["code"] == "INVALID_TOKEN"
+    twin = api.get(f"{USERS}/me", token=_resigned(api.server, account))
+    assert twin.status_code == 200, twin.text
