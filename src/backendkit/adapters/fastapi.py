@@ -37,7 +37,11 @@ from backendkit.adapters._fastapi_asgi import (  # noqa: E402
     BackendKitMiddleware,
     ErrorCatcher,
 )
-from backendkit.adapters._fastapi_openapi import BODY_MODEL_ATTR, patch_openapi  # noqa: E402
+from backendkit.adapters._fastapi_openapi import (  # noqa: E402
+    BODY_MODEL_ATTR,
+    mark_errors,
+    patch_openapi,
+)
 from backendkit.errors import (  # noqa: E402
     AppError,
     BadRequest,
@@ -363,6 +367,15 @@ async def current_user(
     return principal
 
 
+def _auth_errors(kit: Any) -> frozenset[str]:
+    # Credentials sent are always checked (401); the cookie's CSRF check refuses with 403.
+    return frozenset({"401", "403"}) if getattr(kit, "cookie_auth", None) else frozenset({"401"})
+
+
+# What each dependency can answer, for the OpenAPI document (see _fastapi_openapi).
+mark_errors(optional_user, _auth_errors)
+mark_errors(current_user, frozenset({"401"}))
+
 #: ``user: CurrentUser`` in a route's parameters requires authentication.
 CurrentUser = Annotated[Principal, Depends(current_user)]
 #: ``user: OptionalUser`` is the principal, or ``None`` for anonymous requests.
@@ -380,6 +393,7 @@ def require_roles(*roles: str) -> Any:
         check_roles(user, roles)
         return user
 
+    mark_errors(has_role, frozenset({"403"}))
     return Depends(has_role)
 
 
@@ -390,6 +404,7 @@ def require_scopes(*scopes: str) -> Any:
         check_scopes(user, scopes)
         return user
 
+    mark_errors(has_scopes, frozenset({"403"}))
     return Depends(has_scopes)
 
 
@@ -453,6 +468,7 @@ def RateLimit(  # noqa: N802 - reads like FastAPI's own Depends/Security
         async def charge_user(request: Request, user: OptionalUser) -> None:
             await charge(request, user)
 
+        mark_errors(charge_user, frozenset({"429"}))
         return Depends(charge_user)
 
     # Otherwise no token is verified for the limit: cheaper, and an invalid token must
@@ -460,6 +476,7 @@ def RateLimit(  # noqa: N802 - reads like FastAPI's own Depends/Security
     async def charge_anonymous(request: Request) -> None:
         await charge(request, None)
 
+    mark_errors(charge_anonymous, frozenset({"429"}))
     return Depends(charge_anonymous)
 
 
@@ -556,6 +573,9 @@ async def _cursor_query(
     return cursor_params(request.query_params)
 
 
+mark_errors(_page_query, frozenset({"400"}))
+mark_errors(_cursor_query, frozenset({"400"}))
+
 #: ``params: Pagination`` reads ``page`` and ``perPage`` (400 on bad values).
 Pagination = Annotated[PageParams, Depends(_page_query)]
 #: ``params: CursorPagination`` reads ``cursor`` and ``perPage`` (400 on bad values).
@@ -633,5 +653,6 @@ def add_health_route(
             media_type=rendered.media_type,
         )
 
+    mark_errors(health, frozenset({"503"}))
     _unlimited_paths(app).add(path)
     app.add_api_route(path, health, methods=["GET"], tags=["health"], include_in_schema=True)
