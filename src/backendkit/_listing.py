@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 _MAX_SORT_FIELDS = 5
-_SHOWN_LENGTH = 64
 
 
 def parse_sort(
@@ -48,7 +47,9 @@ def parse_sort(
     """Parse ``"-createdAt,name"`` into ``(("createdAt", True), ("name", False))``.
 
     Raises:
-        ValidationFailed: naming ``param`` for an unknown, repeated or empty field.
+        ValidationFailed: naming ``param`` for an unknown, repeated or empty field. The
+            messages name the allowed fields, never the client's text (it may be hostile
+            and is never echoed).
     """
     source = text if text not in (None, "") else default
     if not source:
@@ -62,10 +63,12 @@ def parse_sort(
         if not name:
             problems.append("contains an empty field")
         elif name not in fields:
-            shown = name if len(name) <= _SHOWN_LENGTH else name[:_SHOWN_LENGTH] + "..."
-            problems.append(f"cannot sort by '{shown}'")
+            allowed = ", ".join(sorted(fields))
+            unknown = f"can sort only by {allowed}" if allowed else "cannot be used here"
+            if unknown not in problems:  # one message however many unknown names
+                problems.append(unknown)
         elif any(existing == name for existing, _ in parsed):
-            problems.append(f"names '{name}' more than once")
+            problems.append(f"names '{name}' more than once")  # an allowlisted name
         else:
             parsed.append((name, descending))
     if len(parsed) > _MAX_SORT_FIELDS:
