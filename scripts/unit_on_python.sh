@@ -5,6 +5,13 @@
 # CONSTRAINTS: constraints-pyXY.txt for that Python if present, else constraints.txt.
 # Without PYTEST_ARGS: -W error tests/unit.
 set -euo pipefail
+if [ $# -lt 2 ] || [ -z "$1" ] || [ -z "$2" ]; then
+    # An empty PYTHON is a Python make could not find (PY310/PY313): say so, not "unbound
+    # variable". `make check-pythons` names what is missing and how to get it.
+    echo "usage: $0 PYTHON VENV_DIR [CONSTRAINTS [PYTEST_ARGS...]] (PYTHON missing or empty;" \
+        "run 'make check-pythons')" >&2
+    exit 2
+fi
 python="$1"
 venv="$2"
 shift 2
