@@ -51,7 +51,11 @@ RESERVED_QUERY_KEYS: frozenset[str] = frozenset(
 _KEY = re.compile(r"^(?P<field>[A-Za-z_][A-Za-z0-9_.]{0,63})(?:\[(?P<op>[a-z]{1,16})\])?$")
 _MAX_IN_VALUES = 100
 _MAX_SEARCH_LENGTH = 200
-_SHOWN_KEY_LENGTH = 64
+# An unknown key is named back only when it has the shape of a field name (an identifier,
+# optionally with a bracketed operator); anything else is the client's own text, which an
+# error never repeats (it could hold markup, a NUL, or a secret pasted in the wrong place).
+_SHOWABLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,63}(?:\[[A-Za-z0-9_]{1,16}\])?")
+_UNNAMED_KEY = "A query parameter is not a filterable field"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +89,10 @@ def _adapter(python_type: type[Any]) -> TypeAdapter[Any]:
     return adapter
 
 
-def _shown(key: str) -> str:
-    # Echo at most a short prefix of a client-chosen key back in the error details.
-    return key if len(key) <= _SHOWN_KEY_LENGTH else key[:_SHOWN_KEY_LENGTH] + "..."
+def _unknown_key(key: str) -> ErrorDetail:
+    if _SHOWABLE_KEY.fullmatch(key):
+        return ErrorDetail(key, "is not a filterable field")
+    return ErrorDetail(None, _UNNAMED_KEY)
 
 
 def _has_nul(value: Any) -> bool:
@@ -199,7 +204,9 @@ def parse_filters(
         match = _KEY.match(key)
         field = fields.get(match.group("field")) if match else None
         if match is None or field is None:
-            problems.append(ErrorDetail(_shown(key), "is not a filterable field"))
+            detail = _unknown_key(key)
+            if detail not in problems:  # several unnamed keys: one detail
+                problems.append(detail)
             continue
         name = match.group("field")
         op = match.group("op") or "eq"

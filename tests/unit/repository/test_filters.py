@@ -105,14 +105,31 @@ def test_order_is_canonical() -> None:
         ({"age[in]": ",".join(["1"] * 101)}, "age", "accepts at most 100 values"),
         ({"age[gte]": ["1", "2"]}, "age", "expects a single value"),
         ({"age[GTE]": "1"}, "age[GTE]", "is not a filterable field"),
-        ({"x" * 100: "1"}, "x" * 64 + "...", "is not a filterable field"),
+        # Keys not shaped like a field name are not shown back: the client's own text.
+        ({"x" * 100: "1"}, None, "A query parameter is not a filterable field"),
+        ({"<script>alert(1)</script>": "1"}, None, "A query parameter is not a filterable field"),
+        ({"na\x00me": "1"}, None, "A query parameter is not a filterable field"),
+        ({"a b": "1"}, None, "A query parameter is not a filterable field"),
     ],
 )
-def test_invalid_filters_name_the_field(query: dict[str, object], field: str, message: str) -> None:
+def test_invalid_filters_name_the_field(
+    query: dict[str, object], field: str | None, message: str
+) -> None:
     """Each kind of bad input is a VALIDATION_ERROR whose detail names the field."""
     with pytest.raises(ValidationFailed) as info:
         parse_filters(query, FIELDS)
     assert [(d.field, d.message) for d in info.value.details] == [(field, message)]
+
+
+def test_unnamed_keys_give_one_detail_beside_the_named_ones() -> None:
+    """Keys not shaped like field names are one unnamed detail; named problems stay apart."""
+    with pytest.raises(ValidationFailed) as info:
+        parse_filters({"<a>": "1", "b c": "2", "password": "3", "age": "x"}, FIELDS)
+    assert [(d.field, d.message) for d in info.value.details] == [
+        (None, "A query parameter is not a filterable field"),
+        ("password", "is not a filterable field"),
+        ("age", "must be a valid integer"),
+    ]
 
 
 def test_every_problem_is_reported_at_once() -> None:
