@@ -6,8 +6,14 @@ Each strategy function looks at one limit *before* a hit and returns a ``Stat``:
 
 * ``ok`` - a hit of ``cost`` would fit under this limit now;
 * ``remaining`` - the largest cost that would fit now (0 when full);
-* ``reset`` - epoch ms at which the limit is back to its full amount if nothing else
-  is charged (``now`` when it already is);
+* ``reset`` - epoch ms at which the limit's quota resets, the ``RateLimit-Reset`` of the
+  IETF rate-limit headers draft ("the number of seconds until the quota resets"): the
+  end of the current window (fixed window, sliding window counter: the window's count
+  becomes the decaying one and the window before it stops weighing), or the moment the
+  oldest counted hit leaves the window (moving window); ``now`` when nothing is counted.
+  Never more than one window away, except that on a denial it is never before ``now +
+  retry`` (a client is never told the quota resets before it may retry; only a sliding
+  counter whose current window alone is full has to wait past the window's end);
 * ``retry`` - ms until a hit of ``cost`` would fit (0 when it fits now).
 
 A cost above a limit's amount never fits; its ``retry`` is one window (there is no
@@ -45,6 +51,8 @@ def fixed_window(amount: int, window: int, now: int, count: int, cost: int) -> S
         retry = window
     else:
         retry = end - now
+    if reset < now + retry:
+        reset = now + retry
     return (1 if ok else 0), remaining, reset, retry
 
 
@@ -63,12 +71,8 @@ def sliding_window(
     budget = amount * window
     ok = weight + cost * window <= budget
     remaining = (budget - weight) // window if weight < budget else 0
-    if current > 0:
-        reset = start + 2 * window
-    elif previous > 0:
-        reset = start + window
-    else:
-        reset = now
+    # The window's end: its count starts to decay and the one before stops weighing.
+    reset = start + window if current > 0 or previous > 0 else now
     if ok:
         retry = 0
     elif cost > amount:
@@ -82,6 +86,8 @@ def sliding_window(
         # (current > 0 here, since cost <= amount).
         wait = window - (amount - cost) * window // current
         retry = start + window + (wait if wait > 0 else 0) - now
+    if reset < now + retry:
+        reset = now + retry
     return (1 if ok else 0), remaining, reset, retry
 
 
@@ -94,7 +100,8 @@ def moving_window(amount: int, window: int, now: int, stamps: Sequence[int], cos
     count = size - bisect_right(stamps, now - window)
     ok = count + cost <= amount
     remaining = amount - count if count < amount else 0
-    reset = stamps[-1] + window if count > 0 else now
+    # When the oldest counted entry leaves the window.
+    reset = stamps[size - count] + window if count > 0 else now
     if ok:
         retry = 0
     elif cost > amount:
@@ -102,6 +109,8 @@ def moving_window(amount: int, window: int, now: int, stamps: Sequence[int], cos
     else:
         # The (amount - cost)-th newest entry must leave the window first.
         retry = stamps[size - 1 - (amount - cost)] + window - now
+    if reset < now + retry:
+        reset = now + retry
     return (1 if ok else 0), remaining, reset, retry
 
 

@@ -91,8 +91,8 @@ def _charged(stats: list[int], cost: int, resets: list[int]) -> None:
 
     Equal to running the strategy again on the charged state with cost 0 (what the Lua
     script does; the agreement tests compare both): the hit fitted, so each limit's
-    ``remaining`` drops by exactly ``cost``, nothing needs waiting for, and the limit is
-    whole again at the strategy's reset for a key that holds a fresh charge.
+    ``remaining`` drops by exactly ``cost``, nothing needs waiting for, and ``reset`` is
+    the strategy's reset for a key that holds a fresh charge.
     """
     for i, reset in enumerate(resets):
         base = 2 + 4 * i
@@ -160,7 +160,7 @@ def _sliding(
             stats[1] = 0
         stats += stat
         fresh += (index, current + cost, previous)
-        resets.append((index + 2) * window)
+        resets.append((index + 1) * window)
     if charge and stats[1]:
         _charged(stats, cost, resets)
         _store(table, key, fresh)
@@ -193,7 +193,8 @@ def _moving(
     keep = rule._most
     if len(stamps) > keep:
         del stamps[: len(stamps) - keep]
-    _charged(stats, cost, [stamp + window for _, window in rule._spec])
+    # Reset: when the oldest entry still counted leaves each limit's window.
+    _charged(stats, cost, [moving_window(a, w, now, stamps, 0)[2] for a, w in rule._spec])
     _store(table, key, [now + rule.retention_ms, stamps])
     return stats
 

@@ -75,6 +75,7 @@ local function fixed(amount, window, count, c)
   if not ok then
     if c > amount then retry = window else retry = window_end - now end
   end
+  if reset < now + retry then reset = now + retry end
   return ok, remaining, reset, retry
 end
 
@@ -87,11 +88,7 @@ local function sliding(amount, window, current, previous, c)
   local remaining = 0
   if weight < budget then remaining = math.floor((budget - weight) / window) end
   local reset = now
-  if current > 0 then
-    reset = start + 2 * window
-  elseif previous > 0 then
-    reset = start + window
-  end
+  if current > 0 or previous > 0 then reset = start + window end
   local retry = 0
   if not ok then
     if c > amount then
@@ -104,6 +101,7 @@ local function sliding(amount, window, current, previous, c)
       retry = start + window + wait - now
     end
   end
+  if reset < now + retry then reset = now + retry end
   return ok, remaining, reset, retry
 end
 
@@ -116,11 +114,12 @@ local function moving(amount, window, stamps, c)
   local remaining = 0
   if count < amount then remaining = amount - count end
   local reset = now
-  if count > 0 then reset = stamps[1] + window end
+  if count > 0 then reset = stamps[count] + window end
   local retry = 0
   if not ok then
     if c > amount then retry = window else retry = stamps[amount - c + 1] + window - now end
   end
+  if reset < now + retry then reset = now + retry end
   return ok, remaining, reset, retry
 end
 

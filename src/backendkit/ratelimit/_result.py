@@ -23,8 +23,10 @@ class RateLimitResult:
         limit: the limit that decided: when denied, the denying limit with the longest
             wait; when allowed, the limit with the fewest units left.
         remaining: units of ``limit`` still available now (after this hit when charged).
-        reset: epoch seconds at which ``limit`` is back to its full amount if nothing
-            more is charged (the decision time when it already is).
+        reset: epoch seconds at which ``limit``'s quota resets: the end of the current
+            window (fixed window, sliding window counter) or when the oldest counted hit
+            leaves the window (moving window); the decision time when nothing is
+            counted; on a denial never before ``retry_after``.
         retry_after: seconds until a hit of the same cost would be allowed; ``0.0``
             when allowed.
         rule: the rule that was applied.

@@ -157,7 +157,8 @@ def test_a_redefined_rule_starts_fresh(limiter: RateLimiter) -> None:
 
 
 def test_reset_and_remaining_figures_per_strategy(limiter: RateLimiter) -> None:
-    """reset is when the limit is whole again; reset_after is measured from the decision."""
+    """reset is when the quota resets (tests/unit/ratelimit/test_reset_meaning.py);
+    reset_after is measured from the decision."""
     start = 1_700_000_040.0
     fixed = limiter.hit(Rule("f", "2/minute", strategy="fixed-window"), "k")
     assert fixed.reset == start + 60
@@ -165,8 +166,8 @@ def test_reset_and_remaining_figures_per_strategy(limiter: RateLimiter) -> None:
     moving = limiter.hit(Rule("m", "2/minute", strategy="moving-window"), "k")
     assert moving.reset == start + 60
     sliding = limiter.hit(Rule("s", "2/minute"), "k")
-    # The hit counts in this window and, decaying, through the next one.
-    assert sliding.reset == start + 120
+    # The window's end: from then on the hit only weighs, decaying, as the previous window.
+    assert sliding.reset == start + 60
     assert sliding.decided_at == start
 
 
@@ -201,7 +202,7 @@ def test_moving_window_frees_units_one_by_one(limiter: RateLimiter, clock: FakeC
     limiter.hit(rule, "k")
     denied = limiter.hit(rule, "k")
     assert denied.retry_after == 40.0
-    assert denied.reset == 1_700_000_040.0 + 20 + 60
+    assert denied.reset == 1_700_000_040.0 + 60  # the oldest hit leaves: 40 s, as retry_after
     clock.advance(40)
     assert limiter.peek(rule, "k").remaining == 1
 
