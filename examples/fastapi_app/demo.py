@@ -8,6 +8,9 @@ base URL, the admin's credentials and three ``curl`` commands to try.
 ``BACKENDKIT_ENV`` defaults to ``development`` here (the services themselves default to
 ``production``, which refuses to start without real secrets).
 
+One log line per request: uvicorn's access log is off (backendkit logs each request), and
+uvicorn's own lines go through backendkit's logging like every other record.
+
 uvicorn's proxy headers are off unless ``BACKENDKIT_TRUSTED_PROXIES`` is set, and then they
 trust exactly that list: backendkit alone decides the client address (uvicorn would
 otherwise believe ``X-Forwarded-For`` from 127.0.0.1, where the demo listens).
@@ -103,9 +106,19 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 
 def server_config(config: ExampleConfig, app: Any) -> uvicorn.Config:
-    """The demo's uvicorn configuration for ``app``."""
+    """The demo's uvicorn configuration for ``app``.
+
+    uvicorn's own logging config is left out (``log_config=None``), so its startup lines go
+    through backendkit's pipeline like every other record; its access log is off, because
+    backendkit already logs one ``request_completed`` line per request.
+    """
     return uvicorn.Config(
-        app, host=HOST, port=config.port, log_config=None, **proxy_options(config.settings)
+        app,
+        host=HOST,
+        port=config.port,
+        log_config=None,
+        access_log=False,
+        **proxy_options(config.settings),
     )
 
 

@@ -46,6 +46,7 @@ from backendkit._logging_context import (
     request_context,
 )
 from backendkit._logging_redact import REDACTED, is_sensitive_key, redact, redact_processor
+from backendkit._logging_servers import clean_server_records
 from backendkit._logging_urls import strip_request_urls
 
 if TYPE_CHECKING:
@@ -268,6 +269,7 @@ def configure_logging(
             structlog.stdlib.ExtraAdder(),
             # Frameworks' own request logs (django.request, runserver): no query strings.
             strip_request_urls,
+            clean_server_records,  # uvicorn's color_message, escape codes: gone
         ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
