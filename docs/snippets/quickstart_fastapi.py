@@ -1,7 +1,9 @@
 """notes.py: a first FastAPI endpoint on backendkit.
 
-Run it: BACKENDKIT_ENV=development uvicorn --factory notes:create_app --no-proxy-headers
-(--no-proxy-headers: backendkit, not uvicorn, decides the client address.)
+Run it:
+    BACKENDKIT_ENV=development uvicorn --factory notes:create_app --no-access-log --no-proxy-headers
+(--no-access-log: backendkit already logs each request once; --no-proxy-headers:
+backendkit, not uvicorn, decides the client address.)
 """
 
 from typing import Annotated, Any
