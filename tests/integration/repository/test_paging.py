@@ -206,11 +206,14 @@ async def test_bad_filters_name_the_field(db: Db) -> None:
         ({"price[lte]": "cheap"}, "price"),
         ({"active": "maybe"}, "active"),
         ({"created[gte]": "yesterday"}, "created"),
-        ({"name; DROP TABLE bk_items": "x"}, "name; DROP TABLE bk_items"),
+        # Not shaped like a field name: refused without being repeated back.
+        ({"name; DROP TABLE bk_items": "x"}, None),
     ]:
         with pytest.raises(ValidationFailed) as info:
             await aw(repo.list(filters=query))
         assert [d.field for d in info.value.details] == [field], query
+        assert "DROP" not in info.value.message
+        assert all("DROP" not in d.message for d in info.value.details)
     # The valid twin: paging keys next to filters are ignored, not refused.
     ok = await aw(repo.list(filters={"page": "2", "perPage": "5", "sort": "name", "score": "1"}))
     assert ok == []
