@@ -9,12 +9,14 @@ service is unreachable is skipped with a reason, or fails when
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from tests._services import (
@@ -30,6 +32,7 @@ from tests._services import (
     start_single_node_cluster,
 )
 
+from backendkit.logging import clear_request_context
 from backendkit.testing import FakeClock
 
 # A deadline is a hidden wall-clock assertion; slow properties bound max_examples instead.
@@ -175,3 +178,18 @@ def mysql_url() -> str:
 def fake_clock() -> FakeClock:
     """A [`FakeClock`][backendkit.testing.FakeClock]: time moves only when the test says."""
     return FakeClock()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that reconfigure logging: restore structlog, its contextvars, the root logger."""
+    old_config = structlog.get_config()
+    root = logging.getLogger()
+    old_handlers, old_level = list(root.handlers), root.level
+    clear_request_context()
+    yield
+    clear_request_context()
+    structlog.contextvars.clear_contextvars()
+    structlog.configure(**old_config)
+    root.handlers[:] = old_handlers
+    root.setLevel(old_level)

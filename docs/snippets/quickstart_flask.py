@@ -9,6 +9,7 @@ from flask import Flask
 
 from backendkit.adapters.flask import BackendKit, json_body
 from backendkit.errors import NotFound
+from backendkit.logging import configure_logging
 from backendkit.responses import success
 from backendkit.settings import Settings
 from backendkit.validation import ApiModel
@@ -28,7 +29,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     # Envelopes, the error catalogue, request ids, security headers, access log.
     # With settings=None the kit reads the BACKENDKIT_* environment variables.
-    BackendKit(app, kit=WebKit.from_settings(settings))
+    kit = WebKit.from_settings(settings)
+    BackendKit(app, kit=kit)
+    # One line per request (console in development, JSON otherwise): backendkit's access
+    # log; the development server's own request line is left out.
+    configure_logging(kit.settings)
     notes: dict[int, Note] = {}
 
     @app.post("/notes")

@@ -13,10 +13,11 @@ recognised by name.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
-__all__ = ["clean_server_records"]
+__all__ = ["ServerAccessFilter", "clean_server_records"]
 
 # ANSI escape sequences: CSI (colours, cursor moves: ESC [ ... final byte) and the other
 # two-byte ESC sequences. A log line is no place for terminal control.
@@ -44,3 +45,32 @@ def clean_server_records(_logger: Any, _method: str, event_dict: Any) -> Any:
     if isinstance(message, str) and _plain(message) == event:
         del event_dict["message"]
     return event_dict
+
+
+# Loggers whose every record is one request line.
+_ACCESS_LOGGERS = frozenset({"uvicorn.access", "gunicorn.access"})
+# werkzeug's development server: "127.0.0.1 - - [06/Dec/2026 02:15:34] \"GET / HTTP/1.1\" 200 -"
+# (its start-up lines, "Running on http://...", do not look like this).
+_WERKZEUG_REQUEST = re.compile(r'^\S+ - - \[[^\]]*\] "')
+
+
+class ServerAccessFilter(logging.Filter):
+    """Drops the servers' own per-request lines: backendkit's access log already has one.
+
+    Every adapter writes one ``request_completed`` event per request (request id, user,
+    status, duration), so a server's own request line would log each request twice. Left
+    out: every record of ``uvicorn.access`` and ``gunicorn.access``, werkzeug's request
+    lines (``flask run``) and runserver's (``django.server`` records carrying a
+    ``status_code``). The servers' other records (start-up, errors) pass.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """``False`` for a server's request line, ``True`` for anything else."""
+        name = record.name
+        if name in _ACCESS_LOGGERS:
+            return False
+        if name == "django.server":
+            return not hasattr(record, "status_code")
+        if name == "werkzeug" and isinstance(record.msg, str):
+            return _WERKZEUG_REQUEST.match(record.getMessage()) is None
+        return True

@@ -46,7 +46,7 @@ from backendkit._logging_context import (
     request_context,
 )
 from backendkit._logging_redact import REDACTED, is_sensitive_key, redact, redact_processor
-from backendkit._logging_servers import clean_server_records
+from backendkit._logging_servers import ServerAccessFilter, clean_server_records
 from backendkit._logging_urls import strip_request_urls
 
 if TYPE_CHECKING:
@@ -218,6 +218,7 @@ def configure_logging(
     level: str | int | None = None,
     fmt: Literal["json", "console", "auto"] | None = None,
     stream: TextIO | None = None,
+    server_access_log: bool = False,
 ) -> None:
     """Configure structlog and the standard library's root logger with one pipeline.
 
@@ -231,6 +232,9 @@ def configure_logging(
         level: a level name (``"DEBUG"``...) or number.
         fmt: ``"json"`` (one JSON object per line), ``"console"`` or ``"auto"``.
         stream: where lines go; ``sys.stderr`` by default.
+        server_access_log: keep the servers' own request lines (uvicorn's, gunicorn's,
+            ``flask run``'s, runserver's). Off by default: backendkit's adapters log every
+            request once (``request_completed``), so each request is one line.
 
     Raises:
         ValueError: unknown level or format.
@@ -279,6 +283,8 @@ def configure_logging(
     )
     handler = _BackendKitHandler(out)
     handler.setFormatter(formatter)
+    if not server_access_log:
+        handler.addFilter(ServerAccessFilter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _BackendKitHandler)]:
         root.removeHandler(old)

@@ -42,6 +42,7 @@ def test_fastapi_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert client.post("/notes", json={"title": "Hi"}).status_code == 201
 
 
+@pytest.mark.usefixtures("restore_logging")
 def test_flask_first_endpoint() -> None:
     """The same behaviour through Flask."""
     client = quickstart_flask.create_app(SETTINGS).test_client()
