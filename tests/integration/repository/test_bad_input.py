@@ -105,11 +105,13 @@ async def test_update_with_a_refused_value_is_bad_request(
 
 async def test_division_by_zero_stays_an_internal_error(db: Db) -> None:
     """22012 is a data exception of our own making: INTERNAL_ERROR, not BAD_REQUEST."""
-    if db.dialect != "postgresql":
-        pytest.skip("SQLite and MariaDB answer 1/0 with NULL, not an error")
     repo = db.repo(ITEMS)
     await aw(repo.create({"sku": "div", "name": "x"}))
     await db.commit()
+    if db.dialect != "postgresql":
+        # SQLite and MariaDB answer 1/0 with NULL, not an error: nothing to map there.
+        assert await aw(repo.count(sa.text("1 / (score - score) = 1 OR 1 / 0 = 1"))) == 0
+        return
     with pytest.raises(InternalError) as caught:
         await aw(repo.count(sa.text("1 / (score - score) = 1 OR 1 / 0 = 1")))
     assert caught.value.message == "An unexpected error occurred"

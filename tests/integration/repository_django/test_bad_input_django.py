@@ -61,9 +61,12 @@ def test_refused_values_are_bad_request(
 
 def test_division_by_zero_is_not_bad_input(clean: str) -> None:
     """22012 is our bug: from_django_exception leaves it for the generic 500."""
-    if connections[clean].vendor != "postgresql":
-        pytest.skip("SQLite answers 1/0 with NULL")
     Article(title="x", rank=0, created=CREATED).save(using=clean)
+    if connections[clean].vendor != "postgresql":
+        # SQLite answers 1/0 with NULL, not an error: nothing to map there.
+        rows = Article.objects.using(clean).annotate(bad=RawSQL("1 / rank", []))
+        assert [row.bad for row in rows] == [None]
+        return
     with pytest.raises(DataError) as caught:
         list(Article.objects.using(clean).annotate(bad=RawSQL("1 / rank", [])))
     assert getattr(caught.value.__cause__, "sqlstate", None) == "22012"
