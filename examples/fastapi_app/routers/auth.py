@@ -46,6 +46,7 @@ def _tokens_out(pair: Any) -> TokenOut:
     "/register",
     status_code=201,
     response_model=Envelope[UserOut],
+    responses={409: {}},  # what the route raises itself (the email is taken)
     dependencies=[
         RateLimit(REGISTER_LIMIT, name="register", failure_policy=CREDENTIAL_LIMIT_POLICY)
     ],
@@ -74,6 +75,7 @@ async def register(body: Annotated[RegisterIn, JsonBody(RegisterIn)], svc: Svc) 
 @router.post(
     "/login",
     response_model=Envelope[TokenOut],
+    responses={401: {}, 429: {}, 503: {}},  # wrong credentials, per account, store down
     dependencies=[
         RateLimit(LOGIN_LIMIT_PER_IP, name="login", failure_policy=CREDENTIAL_LIMIT_POLICY),
         Depends(no_store),
@@ -125,6 +127,7 @@ async def login(
 @router.post(
     "/refresh",
     response_model=Envelope[TokenOut],
+    responses={401: {}, 503: {}},  # a refused or reused token; the token store down
     dependencies=[
         RateLimit(REFRESH_LIMIT, name="refresh", failure_policy=CREDENTIAL_LIMIT_POLICY),
         Depends(no_store),

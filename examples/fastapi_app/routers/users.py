@@ -24,7 +24,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 UserId = Annotated[PositiveId, Path(alias="id", description="The user's id.")]
 
 
-@router.get("/me", response_model=Envelope[UserOut])
+@router.get("/me", response_model=Envelope[UserOut], responses={404: {}})
 async def me(user: CurrentUser, svc: Svc) -> dict[str, Any]:
     """The caller's own account."""
     found = await svc.load_user(int(user.user_id))
@@ -112,7 +112,12 @@ def _authorize_update(user: Principal, user_id: int, body: UserUpdate) -> bool:
 
 
 # --8<-- [start:update]
-@router.put("/{id}", response_model=Envelope[UserOut])
+@router.put(
+    "/{id}",
+    response_model=Envelope[UserOut],
+    # Raised by the route itself: not the owner, a taken email, password changes.
+    responses={403: {}, 409: {}, 429: {}},
+)
 async def update_user(
     request: Request,
     user_id: UserId,
