@@ -130,6 +130,14 @@ def test_filters_are_allowlisted(api: Api, cohort: tuple[str, list[int], Account
         response = api.get(USERS, token=reader.access, params={key: value})
         assert response.status_code == 400, key
         assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    # A key that is no field name is refused without being repeated back; a name-shaped
+    # unknown key is named (the valid twin of the no-echo rule).
+    hostile = api.get(USERS, token=reader.access, params={"<script>alert(1)</script>": "x"})
+    assert hostile.status_code == 400
+    assert "script" not in hostile.text
+    assert hostile.json()["error"]["details"][0]["field"] is None
+    named = api.get(USERS, token=reader.access, params={"password": "x"}).json()
+    assert named["error"]["details"][0]["field"] == "password"
 
 
 def test_paging_parameters_are_validated(api: Api, cohort: tuple[str, list[int], Account]) -> None:

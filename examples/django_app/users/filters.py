@@ -48,8 +48,12 @@ def filter_users(
         match = _KEY.match(key)
         name = match.group("field") if match else None
         if match is None or name not in FILTER_OPS:
-            shown = key if len(key) <= 64 else key[:64] + "..."
-            problems.append(ErrorDetail(shown, "is not a filterable field"))
+            # Named back only when shaped like a field name (as the repository does):
+            # markup, NUL or a pasted secret is never repeated to the client.
+            if match is not None:
+                problems.append(ErrorDetail(key, "is not a filterable field"))
+            else:
+                problems.append(ErrorDetail(None, "A query parameter is not a filterable field"))
             continue
         op = match.group("op") or ("search" if name == "q" else "eq")
         if op not in FILTER_OPS[name]:
