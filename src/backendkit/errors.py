@@ -251,57 +251,8 @@ class UnsupportedMediaType(AppError):
     default_message = "The request body must be application/json"
 
 
-class RateLimited(AppError):
-    """Too many requests; carries ``Retry-After`` (whole seconds, rounded up).
-
-    Example:
-        >>> RateLimited(retry_after=1.2).headers["Retry-After"]
-        '2'
-    """
-
-    code = "RATE_LIMITED"
-    status = 429
-    default_message = "Too many requests, please try again later"
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        retry_after: float | None = None,
-        details: Iterable[ErrorDetail] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        merged: dict[str, str] = {}
-        if retry_after is not None:
-            merged["Retry-After"] = str(max(0, math.ceil(retry_after)))
-        merged.update(headers or {})
-        self.retry_after = retry_after
-        super().__init__(message, details=details, headers=merged)
-
-
-class InternalError(AppError):
-    """Something failed on our side. The message never carries internals."""
-
-    code = "INTERNAL_ERROR"
-    status = 500
-    default_message = "An unexpected error occurred"
-
-
-class ServiceUnavailable(AppError):
-    """A dependency is down or the service is overloaded; the client may retry later.
-
-    ``retry_after`` becomes the ``Retry-After`` header (whole seconds, rounded up, at
-    least 1). Without it, the web layer adds its ``retry_after`` setting, so every 503 a
-    client sees says when to come back.
-
-    Example:
-        >>> ServiceUnavailable(retry_after=0.2).headers["Retry-After"]
-        '1'
-    """
-
-    code = "SERVICE_UNAVAILABLE"
-    status = 503
-    default_message = "The service is temporarily unavailable"
+class _RetryLater(AppError):
+    """An error that tells the client when to come back (``Retry-After``)."""
 
     def __init__(
         self,
@@ -317,6 +268,44 @@ class ServiceUnavailable(AppError):
         merged.update(headers or {})
         self.retry_after = retry_after
         super().__init__(message, details=details, headers=merged)
+
+
+class RateLimited(_RetryLater):
+    """Too many requests; carries ``Retry-After`` (whole seconds, rounded up, at least 1).
+
+    Example:
+        >>> RateLimited(retry_after=1.2).headers["Retry-After"]
+        '2'
+    """
+
+    code = "RATE_LIMITED"
+    status = 429
+    default_message = "Too many requests, please try again later"
+
+
+class InternalError(AppError):
+    """Something failed on our side. The message never carries internals."""
+
+    code = "INTERNAL_ERROR"
+    status = 500
+    default_message = "An unexpected error occurred"
+
+
+class ServiceUnavailable(_RetryLater):
+    """A dependency is down or the service is overloaded; the client may retry later.
+
+    ``retry_after`` becomes the ``Retry-After`` header (whole seconds, rounded up, at
+    least 1). Without it, the web layer adds its ``retry_after`` setting, so every 503 a
+    client sees says when to come back.
+
+    Example:
+        >>> ServiceUnavailable(retry_after=0.2).headers["Retry-After"]
+        '1'
+    """
+
+    code = "SERVICE_UNAVAILABLE"
+    status = 503
+    default_message = "The service is temporarily unavailable"
 
 
 def retry_after_header(seconds: float) -> str:

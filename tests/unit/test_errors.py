@@ -142,12 +142,12 @@ def test_method_not_allowed_without_methods_has_no_allow_header() -> None:
 
 
 @pytest.mark.parametrize(
-    ("retry_after", "header"), [(0, "0"), (1, "1"), (1.2, "2"), (59.999, "60"), (-3, "0")]
+    ("retry_after", "header"), [(0, "1"), (1, "1"), (1.2, "2"), (59.999, "60"), (-3, "1")]
 )
 def test_rate_limited_retry_after_is_whole_seconds_rounded_up(
     retry_after: float, header: str
 ) -> None:
-    """429 carries Retry-After in whole seconds, rounded up, never negative."""
+    """429 carries Retry-After in whole seconds, rounded up, at least 1 (0 invites a storm)."""
     err = RateLimited(retry_after=retry_after)
     assert err.headers == {"Retry-After": header}
     assert err.retry_after == retry_after
