@@ -155,6 +155,13 @@ def hung_redis_url(hung_redis: HungServer) -> str:
     return hung_redis.url
 
 
+@pytest.fixture(params=["refused", "hung"])
+def down_redis_url(request: pytest.FixtureRequest) -> str:
+    """A Redis that is down, both ways: a refused port, then a server that never answers."""
+    name = "dead_redis_url" if request.param == "refused" else "hung_redis_url"
+    return str(request.getfixturevalue(name))
+
+
 @pytest.fixture
 def postgres_url() -> str:
     """SQLAlchemy URL of the real PostgreSQL (psycopg driver)."""

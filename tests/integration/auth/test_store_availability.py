@@ -6,25 +6,13 @@ recorded) and a wrong one in a 401, which tells a guesser which guess was right.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from tests._services import DeadPort, HungServer
 
 from backendkit.auth import JWTKey, RedisTokenStore, TokenService
 from backendkit.errors import BackendUnavailable
 from backendkit.redis import RedisConfig
 
 KEY = JWTKey.hmac(b"availability-test-secret-0123456789", kid="av-1")
-
-
-@pytest.fixture(params=["refused", "hung"])
-def down_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    server = DeadPort() if request.param == "refused" else HungServer()
-    try:
-        yield server.url
-    finally:
-        server.close()
 
 
 def test_a_reachable_store_passes(redis_url: str, redis_prefix: str) -> None:
@@ -46,9 +34,9 @@ async def test_a_reachable_store_passes_async(redis_url: str, redis_prefix: str)
         await store.aclose()
 
 
-def test_an_unreachable_store_is_a_503_with_retry_after(down_url: str) -> None:
+def test_an_unreachable_store_is_a_503_with_retry_after(down_redis_url: str) -> None:
     """Refused or hung: BackendUnavailable carrying the breaker's cooldown, then fast."""
-    store = RedisTokenStore(RedisConfig(down_url, breaker_cooldown=3), key_prefix="bk:")
+    store = RedisTokenStore(RedisConfig(down_redis_url, breaker_cooldown=3), key_prefix="bk:")
     tokens = TokenService(KEY, store=store)
     try:
         for _ in range(2):  # the second is answered by the open breaker
@@ -59,8 +47,8 @@ def test_an_unreachable_store_is_a_503_with_retry_after(down_url: str) -> None:
         store.close()
 
 
-async def test_an_unreachable_store_is_a_503_async(down_url: str) -> None:
-    store = RedisTokenStore(RedisConfig(down_url, breaker_cooldown=3), key_prefix="bk:")
+async def test_an_unreachable_store_is_a_503_async(down_redis_url: str) -> None:
+    store = RedisTokenStore(RedisConfig(down_redis_url, breaker_cooldown=3), key_prefix="bk:")
     tokens = TokenService(KEY, store=store)
     try:
         with pytest.raises(BackendUnavailable):
