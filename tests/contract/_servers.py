@@ -206,3 +206,62 @@ def postgres_database(admin_url: str, name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class DemoProcess:
+    """``make demo`` running in a fresh directory: its port, log file and process."""
+
+    port: int
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_for(self, marker: str, timeout: float = 40.0) -> str:
+        """The log's text once it holds ``marker`` (fails if the demo exits or stays silent)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log.read_text(errors="replace")
+            if marker in text:
+                return text
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the demo never logged {marker!r}:\n{text[-3000:]}")
+            time.sleep(0.1)
+
+    def banner(self) -> str:
+        """The log once the demo has printed its start-up banner."""
+        return self.wait_for("Stop with Ctrl+C.")
+
+
+@contextlib.contextmanager
+def demo_process(workdir: Path) -> Iterator[DemoProcess]:
+    """Start ``python -m examples.fastapi_app.demo`` as a user would (no BACKENDKIT_*
+    variables, no FORWARDED_ALLOW_IPS) in ``workdir``; stop it with Ctrl+C at the end."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKENDKIT_", "PYTEST"))}
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    env.update({"PORT": str(port), "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"})
+    log = workdir / "demo.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "examples.fastapi_app.demo"],
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield DemoProcess(port=port, log=log, proc=proc)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C, as a user stops it
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

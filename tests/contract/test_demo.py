@@ -2,55 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.contract._servers import REPO, free_port
+from tests.contract._servers import demo_process
 
 from backendkit.settings import Settings
 
 pytestmark = pytest.mark.slow
 
 
-def _banner(log: Path, proc: subprocess.Popen[bytes], timeout: float = 40.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        text = log.read_text(errors="replace")
-        if "Stop with Ctrl+C." in text:
-            return text
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"the demo did not start:\n{text[-3000:]}")
-        time.sleep(0.1)
-
-
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the printed commands use curl")
 def test_demo_starts_and_the_printed_commands_work_as_shown(tmp_path: Path) -> None:
     """Fresh directory, no configuration: URL, admin and three curl commands that work."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKENDKIT_", "PYTEST"))}
-    env.update({"PORT": str(port), "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"})
-    log = tmp_path / "demo.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "examples.fastapi_app.demo"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        text = _banner(log, proc)
-        assert f"http://127.0.0.1:{port}" in text
+    with demo_process(tmp_path) as demo:
+        text = demo.banner()
+        assert f"http://127.0.0.1:{demo.port}" in text
         assert "admin@example.com / admin-password-change-me" in text
         assert "WARNING: development mode" in text
         commands = [
@@ -69,15 +40,7 @@ def test_demo_starts_and_the_printed_commands_work_as_shown(tmp_path: Path) -> N
         assert me["data"]["role"] == "admin"
         assert users["pagination"]["total"] == 1
         assert (tmp_path / "backendkit_fastapi.db").exists()
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C, as a user stops it
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-    assert proc.returncode == 0, log.read_text()[-2000:]
+    assert demo.proc.returncode == 0, demo.log.read_text()[-2000:]  # Ctrl+C: a clean stop
 
 
 def test_the_demo_does_not_believe_a_spoofed_forwarded_for(tmp_path: Path) -> None:
@@ -87,23 +50,9 @@ def test_the_demo_does_not_believe_a_spoofed_forwarded_for(tmp_path: Path) -> No
     turns uvicorn's proxy headers off, every ``X-Forwarded-For`` becomes the client address
     and opens a fresh per-account budget. 5 wrong passwords, then 429 even for the right one.
     """
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKENDKIT_", "PYTEST"))}
-    env.pop("FORWARDED_ALLOW_IPS", None)
-    env.update({"PORT": str(port), "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"})
-    log = tmp_path / "demo.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "examples.fastapi_app.demo"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _banner(log, proc)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0) as client:
+    with demo_process(tmp_path) as demo:
+        demo.banner()
+        with httpx.Client(base_url=demo.url, timeout=30.0) as client:
 
             def login(password: str, spoof: str) -> int:
                 body = {"email": "admin@example.com", "password": password}
@@ -116,15 +65,7 @@ def test_the_demo_does_not_believe_a_spoofed_forwarded_for(tmp_path: Path) -> No
             right = login("admin-password-change-me", "198.51.100.99")
         assert wrong == [401] * 5 + [429]
         assert right == 429
-        assert "client_address_rewritten" not in log.read_text()
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        assert "client_address_rewritten" not in demo.log.read_text()
 
 
 @pytest.mark.parametrize(
