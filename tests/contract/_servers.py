@@ -265,3 +265,54 @@ def demo_process(workdir: Path) -> Iterator[DemoProcess]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def example_server(
+    app: str,
+    backend: str,
+    *,
+    workdir: Path,
+    workers: int,
+    extra_env: Mapping[str, str],
+    ready_statuses: frozenset[int] = frozenset({200}),
+    redis: object | None = None,
+) -> Iterator[RunningServer]:
+    """One example app under its real server, with a bootstrap admin of its own.
+
+    Django's migrations run first. On a clean exit the server's log is searched for every
+    secret the tests sent or received, and for password hashes.
+    """
+    tag = secrets.token_hex(4)
+    admin_email, admin_password = f"admin-{tag}@example.com", "admin-" + secrets.token_urlsafe(12)
+    env = base_env({"BACKENDKIT_BOOTSTRAP_ADMIN": f"{admin_email}:{admin_password}", **extra_env})
+    if app == "django":
+        argv = [sys.executable, "-m", "examples.django_app.manage", "migrate", "--noinput"]
+        run_checked(argv, env, "django migrate")
+    running = RunningServer(
+        app=app,
+        backend=backend,
+        url=f"http://127.0.0.1:{free_port()}",
+        workers=workers,
+        env=env,
+        log_path=workdir / "server.log",
+        admin_email=admin_email,
+        admin_password=admin_password,
+        ready_statuses=ready_statuses,
+        redis=redis,
+    )
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+    assert_log_holds_no_secrets(running)
+
+
+def assert_log_holds_no_secrets(running: RunningServer) -> None:
+    """The server log was captured and holds no submitted secret and no password hash."""
+    text = running.log_text()
+    assert "request_completed" in text, "the server log was not captured"
+    assert HASH_PATTERN.search(text) is None, f"{running.name}: a password hash in the log"
+    leaked = [s for s in running.secrets.all() | {running.admin_password} if s in text]
+    assert not leaked, f"{running.name}: {len(leaked)} submitted secrets found in the server log"

@@ -12,21 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import sys
 from collections.abc import Iterator
 
 import pytest
 from tests._services import DEFAULT_POSTGRES_URL, RedisServerFactory, ServiceProbe
 from tests.contract._api import Api
-from tests.contract._servers import (
-    APPS,
-    HASH_PATTERN,
-    RunningServer,
-    base_env,
-    free_port,
-    postgres_database,
-    run_checked,
-)
+from tests.contract._servers import APPS, RunningServer, example_server, postgres_database
 
 _POSTGRES = ServiceProbe("PostgreSQL", "BACKENDKIT_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL, 5432)
 
@@ -47,52 +38,29 @@ def server(
     """One example app under its real server (see the module docstring)."""
     app, backend = request.param
     workdir = tmp_path_factory.mktemp(f"{app}-{backend}")
-    tag = secrets.token_hex(4)
-    admin_email, admin_password = f"admin-{tag}@example.com", "admin-" + secrets.token_urlsafe(12)
-    extra = {"BACKENDKIT_BOOTSTRAP_ADMIN": f"{admin_email}:{admin_password}"}
     with contextlib.ExitStack() as stack:
         redis = None
         if backend == "embedded":
             workers = 1
-            extra["BACKENDKIT_DATABASE_URL"] = f"sqlite:///{workdir / 'app.db'}"
+            extra = {"BACKENDKIT_DATABASE_URL": f"sqlite:///{workdir / 'app.db'}"}
         else:
             workers = 4
+            tag = secrets.token_hex(4)
             admin_url = _POSTGRES.require()
             database = stack.enter_context(postgres_database(admin_url, f"bkc_{app}_{tag}"))
             factory = RedisServerFactory(workdir)
             stack.callback(factory.close)
             redis = factory()
-            extra["BACKENDKIT_DATABASE_URL"] = database
-            extra["BACKENDKIT_REDIS_URL"] = redis.url
-            extra["BACKENDKIT_REDIS_KEY_PREFIX"] = f"bkc:{tag}:"
-        env = base_env(extra)
-        if app == "django":
-            argv = [sys.executable, "-m", "examples.django_app.manage", "migrate", "--noinput"]
-            run_checked(argv, env, "django migrate")
-        running = RunningServer(
-            app=app,
-            backend=backend,
-            url=f"http://127.0.0.1:{free_port()}",
-            workers=workers,
-            env=env,
-            log_path=workdir / "server.log",
-            admin_email=admin_email,
-            admin_password=admin_password,
-            redis=redis,
+            extra = {
+                "BACKENDKIT_DATABASE_URL": database,
+                "BACKENDKIT_REDIS_URL": redis.url,
+                "BACKENDKIT_REDIS_KEY_PREFIX": f"bkc:{tag}:",
+            }
+        yield stack.enter_context(
+            example_server(
+                app, backend, workdir=workdir, workers=workers, extra_env=extra, redis=redis
+            )
         )
-        stack.callback(running.stop)
-        running.start()
-        yield running
-        running.stop()
-        _assert_log_holds_no_secrets(running)
-
-
-def _assert_log_holds_no_secrets(running: RunningServer) -> None:
-    text = running.log_text()
-    assert "request_completed" in text, "the server log was not captured"
-    assert HASH_PATTERN.search(text) is None, f"{running.name}: a password hash in the log"
-    leaked = [s for s in running.secrets.all() | {running.admin_password} if s in text]
-    assert not leaked, f"{running.name}: {len(leaked)} submitted secrets found in the server log"
 
 
 @pytest.fixture
