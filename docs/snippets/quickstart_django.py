@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from backendkit.adapters.django import json_body, success_response
+from backendkit.adapters.django import json_body, path_params, success_response
 from backendkit.errors import NotFound
 from backendkit.validation import ApiModel
 
@@ -26,6 +26,7 @@ def create_note(request: HttpRequest, body: NewNote) -> HttpResponse:
 
 
 @require_GET
+@path_params(note_id=int)  # /api/notes/abc: 400 VALIDATION_ERROR on field noteId, not 404
 def get_note(request: HttpRequest, note_id: int) -> HttpResponse:
     if note_id not in NOTES:
         raise NotFound("Note not found")
@@ -34,5 +35,5 @@ def get_note(request: HttpRequest, note_id: int) -> HttpResponse:
 
 urlpatterns = [
     path("api/notes", create_note),
-    path("api/notes/<int:note_id>", get_note),
+    path("api/notes/<note_id>", get_note),
 ]

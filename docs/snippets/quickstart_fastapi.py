@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return success(note, "Note created")
 
     @app.get("/notes/{note_id}", response_model=Envelope[Note])
-    async def get_note(note_id: int) -> dict[str, Any]:
+    async def get_note(note_id: int) -> dict[str, Any]:  # /notes/abc: 400 on field noteId
         if note_id not in notes:
             raise NotFound("Note not found")
         return success(notes[note_id])

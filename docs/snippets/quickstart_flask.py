@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from backendkit.adapters.flask import BackendKit, json_body
+from backendkit.adapters.flask import BackendKit, json_body, path_params
 from backendkit.errors import NotFound
 from backendkit.logging import configure_logging
 from backendkit.responses import success
@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         notes[note.id] = note
         return success(note, "Note created"), 201
 
-    @app.get("/notes/<int:note_id>")
+    @app.get("/notes/<note_id>")
+    @path_params(note_id=int)  # /notes/abc: 400 VALIDATION_ERROR on field noteId, not 404
     def get_note(note_id: int) -> Any:
         if note_id not in notes:
             raise NotFound("Note not found")

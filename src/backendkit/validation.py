@@ -28,12 +28,12 @@ from __future__ import annotations
 import functools
 import re
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain, compress, repeat
 from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, from_json
 
@@ -45,6 +45,7 @@ __all__ = [
     "ApiModel",
     "error_details",
     "parse_json",
+    "path_validator",
     "validate",
     "validate_query",
 ]
@@ -460,3 +461,35 @@ def _is_sequence(annotation: Any) -> bool:
     if isinstance(origin, type):
         return issubclass(origin, Sequence | AbstractSet) and not issubclass(origin, str | bytes)
     return False
+
+
+def path_validator(types: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A function validating URL path parameters by name, as the Flask and Django adapters use.
+
+    The returned function takes the captured values (strings, keyed by parameter name)
+    and returns them converted. A value that does not validate raises
+    [`ValidationFailed`][backendkit.errors.ValidationFailed] naming the parameter in camelCase
+    (``note_id`` -> ``noteId``), the same detail FastAPI's typed path parameters give.
+
+    Raises:
+        KeyError: the returned function was given values without a declared parameter.
+
+    Example:
+        >>> check = path_validator({"note_id": int})
+        >>> check({"note_id": "7"})
+        {'note_id': 7}
+        >>> check({"note_id": "abc"})
+        Traceback (most recent call last):
+        ...
+        backendkit.errors.ValidationFailed: Input should be a valid integer, unable to parse string as an integer
+    """  # noqa: E501
+    fields: dict[str, Any] = {name: (kind, ...) for name, kind in types.items()}
+    model = create_model("PathParams", __base__=ApiModel, **fields)
+    aliases = {name: field.alias or name for name, field in model.model_fields.items()}
+
+    def check(values: Mapping[str, Any]) -> dict[str, Any]:
+        # Keyed by alias, so a failing parameter is named in camelCase.
+        params = validate(model, {alias: values[name] for name, alias in aliases.items()})
+        return {name: getattr(params, name) for name in aliases}
+
+    return check

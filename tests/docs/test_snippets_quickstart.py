@@ -7,6 +7,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docs.snippets import quickstart_fastapi, quickstart_flask
@@ -20,6 +21,21 @@ with warnings.catch_warnings():
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = Settings(env="test")
 CREATED = {"success": True, "data": {"id": 1, "title": "Hi", "body": ""}, "message": "Note created"}
+#: `GET /notes/abc`: the same 400 in every framework, naming the path parameter in camelCase.
+MALFORMED_ID = (
+    400,
+    "VALIDATION_ERROR",
+    [
+        {
+            "field": "noteId",
+            "message": "Input should be a valid integer, unable to parse string as an integer",
+        }
+    ],
+)
+
+
+def _malformed(status: int, payload: dict[str, Any]) -> tuple[int, str, list[dict[str, str]]]:
+    return status, payload["error"]["code"], payload["error"]["details"]
 
 
 def test_fastapi_first_endpoint() -> None:
@@ -33,6 +49,8 @@ def test_fastapi_first_endpoint() -> None:
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "NOT_FOUND")
     invalid = client.post("/notes", json={"body": "no title"})
     assert (invalid.status_code, invalid.json()["error"]["code"]) == (400, "VALIDATION_ERROR")
+    malformed = client.get("/notes/abc")
+    assert _malformed(malformed.status_code, malformed.json()) == MALFORMED_ID
 
 
 def test_fastapi_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,6 +72,8 @@ def test_flask_first_endpoint() -> None:
     assert (missing.status_code, missing.get_json()["error"]["code"]) == (404, "NOT_FOUND")
     invalid = client.post("/notes", json={"body": "no title"})
     assert invalid.get_json()["error"]["code"] == "VALIDATION_ERROR"
+    malformed = client.get("/notes/abc")
+    assert _malformed(malformed.status_code, malformed.get_json()) == MALFORMED_ID
 
 
 _DJANGO = """
@@ -78,6 +98,7 @@ for method, path, body in [
     ("get", "/api/notes/2", None),
     ("post", "/api/notes", {"body": "no title"}),
     ("get", "/api/notes", None),
+    ("get", "/api/notes/abc", None),
 ]:
     kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
     response = getattr(client, method)(path, **kwargs)
@@ -100,9 +121,10 @@ def test_django_first_endpoint() -> None:
     responses = json.loads(result.stdout.strip().splitlines()[-1])
     assert responses[0] == [201, CREATED, True]
     assert responses[1][1]["data"]["title"] == "Hi"
-    assert [(r[0], r[1].get("error", {}).get("code")) for r in responses[2:]] == [
+    assert [(r[0], r[1].get("error", {}).get("code")) for r in responses[2:5]] == [
         (404, "NOT_FOUND"),
         (400, "VALIDATION_ERROR"),
         (405, "METHOD_NOT_ALLOWED"),
     ]
+    assert _malformed(responses[5][0], responses[5][1]) == MALFORMED_ID
     assert all(r[2] for r in responses)

@@ -27,6 +27,7 @@ from fastapi import Depends, FastAPI, Query, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
+from pydantic.alias_generators import to_camel  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 from starlette.responses import Response  # noqa: E402
@@ -306,6 +307,20 @@ def _default_phrase(status: int) -> str | None:
 
 
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+# Parameters named by their Python name on the wire: reported in camelCase, like the
+# fields of an ApiModel body and the path parameters of the Flask and Django adapters.
+_CAMEL_LOCATIONS = frozenset({"query", "path"})
+
+
+def _wire_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``("path", "note_id")`` -> ``("noteId",)``; a body location keeps its (alias) names."""
+    if not loc or loc[0] not in _LOCATIONS:
+        return loc
+    rest = loc[1:]
+    if loc[0] in _CAMEL_LOCATIONS and rest and isinstance(rest[0], str) and "_" in rest[0]:
+        # An alias such as "perPage" (or "x-key") has no underscore and is kept as it is.
+        return (to_camel(rest[0]), *rest[1:])
+    return rest
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:
@@ -314,8 +329,7 @@ async def _handle_validation_error(request: Request, exc: Exception) -> Response
     if any(error.get("type") == "json_invalid" for error in errors):
         return _respond(request, BadRequest("The request body is not valid JSON"))
     for error in errors:
-        loc = tuple(error.get("loc", ()))
-        error["loc"] = loc[1:] if loc and loc[0] in _LOCATIONS else loc
+        error["loc"] = _wire_loc(tuple(error.get("loc", ())))
     # The inputs stay in: error_details uses them to spot messages that would echo them.
     details = error_details(errors)
     message = details[0].message if len(details) == 1 else None

@@ -34,7 +34,7 @@ from backendkit.errors import ConfigurationError, Unauthenticated  # noqa: E402
 from backendkit.pagination import CursorPage, CursorParams, Page, PageParams  # noqa: E402
 from backendkit.responses import RenderedResponse, paginated, render_json  # noqa: E402
 from backendkit.settings import ENV_PREFIX, Settings  # noqa: E402
-from backendkit.validation import DEFAULT_MAX_BYTES, parse_json  # noqa: E402
+from backendkit.validation import DEFAULT_MAX_BYTES, parse_json, path_validator  # noqa: E402
 from backendkit.web import (  # noqa: E402
     JSON_CONTENT_TYPE,
     KeyKind,
@@ -77,6 +77,7 @@ __all__ = [
     "json_body",
     "no_store",
     "paginate",
+    "path_params",
     "rate_limit",
     "require_auth",
     "require_roles",
@@ -514,6 +515,47 @@ def json_body(model: type[M], *, arg: str = "body") -> Callable[[F], F]:
             kwargs[arg] = parse_body(
                 raw, request.content_type, max_bytes=kit.max_body_bytes, model=model
             )
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def path_params(**types: Any) -> Callable[[F], F]:
+    """Decorator validating the view's path parameters: a malformed one is a 400, not a 404.
+
+    Declare the parameters as plain ``<name>`` segments of the URL rule and their types
+    here; the view receives the converted values. A value that does not validate is
+    ``400 VALIDATION_ERROR`` naming the parameter in camelCase (``noteId``), exactly as
+    FastAPI answers for a typed path parameter. (A werkzeug converter such as ``<int:...>``
+    cannot do this: a value it rejects makes the URL not match, a 404, and a converter
+    never learns the parameter's name.)
+
+    Example:
+        ```python
+        @app.get("/notes/<note_id>")
+        @path_params(note_id=int)
+        def get_note(note_id: int): ...
+        ```
+
+    Args:
+        types: parameter name -> type (anything pydantic validates: ``int``, ``UUID``,
+            ``Annotated[int, Field(ge=1)]``...).
+
+    Raises:
+        ValidationFailed: a parameter does not validate (400, field in camelCase).
+        ConfigurationError: a declared parameter is not in the URL rule.
+    """
+    check = path_validator(types)
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                kwargs.update(check(kwargs))
+            except KeyError as exc:
+                raise ConfigurationError(f"path_params: no {exc} in the URL rule") from None
             return view(*args, **kwargs)
 
         return cast(F, wrapper)

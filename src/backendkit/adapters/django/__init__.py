@@ -49,6 +49,7 @@ from backendkit.adapters.django._pagination import (  # noqa: E402
     paginate_queryset,
     paginate_queryset_cursor,
 )
+from backendkit.adapters.django._params import path_params  # noqa: E402
 from backendkit.adapters.django._request import (  # noqa: E402
     client_key,
     get_principal,
@@ -77,6 +78,7 @@ __all__ = [
     "page_response",
     "paginate_queryset",
     "paginate_queryset_cursor",
+    "path_params",
     "rate_limit",
     "read_json",
     "require_auth",
