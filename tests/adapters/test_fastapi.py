@@ -437,10 +437,14 @@ def test_health_routes_are_never_charged_the_default_limit() -> None:
 
 
 def test_default_rate_limit_needs_an_async_limiter() -> None:
-    """A default limit without an async limiter is a configuration error (500, logged)."""
-    kit = WebKit.from_settings(make_settings(rate_limit_default="2/minute"), api_prefixes=["/"])
-    client = client_for(build_fastapi_app(kit, Probe()))
-    assert client.get("/ok").status_code == 500
+    """A default limit without an async limiter is refused by install(), not answered 500."""
+    kit = WebKit(settings=make_settings(rate_limit_default="2/minute"), api_prefixes=("/",))
+    with pytest.raises(ConfigurationError, match="BACKENDKIT_RATE_LIMIT_DEFAULT"):
+        build_fastapi_app(kit, Probe())
+    # Valid twin: from_settings builds the async limiter the setting needs.
+    built = WebKit.from_settings(make_settings(rate_limit_default="2/minute"), api_prefixes=["/"])
+    client = client_for(build_fastapi_app(built, Probe()))
+    assert [client.get("/ok").status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_client_key_helper_and_dependency() -> None:
@@ -463,8 +467,8 @@ def test_client_key_helper_and_dependency() -> None:
 
 
 def test_route_limit_needs_an_async_limiter() -> None:
-    """RateLimit without an async limiter in the kit fails loudly."""
-    kit = WebKit.from_settings(make_settings())
+    """RateLimit without an async limiter in a hand-built kit fails loudly."""
+    kit = WebKit(settings=make_settings())
     with capture_logs() as logs:
         assert client_for(deps_app(kit)).get("/by-ip").status_code == 500
     assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)
@@ -815,7 +819,7 @@ def test_charge_limit_inside_a_route() -> None:
 
 def test_charge_limit_needs_an_async_limiter() -> None:
     """Without an async limiter in the kit charge_limit is a ConfigurationError (500, logged)."""
-    kit = WebKit.from_settings(make_settings())
+    kit = WebKit(settings=make_settings())  # by hand: from_settings would build one
     with capture_logs() as logs:
         response = client_for(charging_fastapi_app(kit)).post("/api/login", json={"name": "a"})
     assert response.status_code == 500

@@ -311,11 +311,14 @@ def test_trusted_proxy_header() -> None:
 
 
 def test_limits_need_a_limiter() -> None:
-    """A rate limit without a sync limiter in the kit fails loudly (500, logged)."""
-    kit = WebKit.from_settings(make_settings(rate_limit_default="1/minute"), api_prefixes=["/"])
-    with capture_logs() as logs:
-        assert make_app(kit).test_client().get("/maybe").status_code == 500
-    assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)
+    """A default limit without a sync limiter is refused by init_app, not answered 500."""
+    kit = WebKit(settings=make_settings(rate_limit_default="1/minute"), api_prefixes=("/",))
+    with pytest.raises(ConfigurationError, match="BACKENDKIT_RATE_LIMIT_DEFAULT"):
+        make_app(kit)
+    # Valid twin: from_settings builds the limiter the setting needs.
+    built = WebKit.from_settings(make_settings(rate_limit_default="1/minute"), api_prefixes=["/"])
+    client = make_app(built).test_client()
+    assert [client.get("/maybe").status_code for _ in range(2)] == [200, 429]
 
 
 def scoped_app(kit: WebKit) -> Flask:
@@ -494,7 +497,7 @@ def test_charge_limit_inside_a_view() -> None:
 
 def test_charge_limit_needs_a_limiter() -> None:
     """Without a sync limiter in the kit charge_limit is a ConfigurationError (500, logged)."""
-    kit = WebKit.from_settings(make_settings())
+    kit = WebKit(settings=make_settings())  # by hand: from_settings would build one
     with capture_logs() as logs:
         assert charging_app(kit).test_client().post("/api/login", json={}).status_code == 500
     assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)

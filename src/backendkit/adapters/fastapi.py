@@ -126,13 +126,16 @@ def install(app: FastAPI, kit: WebKit) -> None:
         kit: the [`WebKit`][backendkit.web.WebKit] with settings and services.
 
     Raises:
-        ConfigurationError: ``install`` was already called on this app, or the app has
-            already started serving.
+        ConfigurationError: ``install`` was already called on this app, the app has
+            already started serving, or the kit cannot do what its settings ask (a default
+            limit without an ``async_limiter``: see
+            [`WebKit.check`][backendkit.web.WebKit.check]).
     """
     if getattr(app.state, "backendkit", None) is not None:
         raise ConfigurationError("backendkit is already installed on this app")
     if app.middleware_stack is not None:
         raise ConfigurationError("install(app, kit) must run before the app serves requests")
+    kit.check("async")  # now, not as a 500 on every request
     app.state.backendkit = kit
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)

@@ -129,11 +129,14 @@ class BackendKit:
             kit: overrides the extension's kit for this app.
 
         Raises:
-            ConfigurationError: the app already has backendkit, or its config is invalid.
+            ConfigurationError: the app already has backendkit, its config is invalid, or
+                the kit cannot do what its settings ask (a default limit without a
+                ``limiter``: see [`WebKit.check`][backendkit.web.WebKit.check]).
         """
         if _EXTENSION in app.extensions:
             raise ConfigurationError("backendkit is already initialised on this app")
         chosen = kit or self._kit or WebKit.from_settings(settings_from_config(app.config))
+        chosen.check("sync")  # now, not as a 500 on every request
         app.extensions[_EXTENSION] = _State(kit=chosen)
         app.register_error_handler(HTTPException, _handle_http_exception)
         app.register_error_handler(Exception, _handle_exception)

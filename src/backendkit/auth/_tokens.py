@@ -60,6 +60,30 @@ def _warn_unset_issuer_audience(service: TokenService) -> None:
         )
 
 
+# The development key warning is logged once per process, however many services are built.
+_dev_key_warned = False
+
+
+def _development_key(settings: Settings) -> bytes:
+    """The public development signing key, distinct per (issuer, audience); warns once."""
+    global _dev_key_warned
+    purpose = "jwt"
+    if settings.jwt_issuer or settings.jwt_audience:
+        # Still public (the inputs are), but two apps naming themselves differently no
+        # longer accept each other's tokens by accident.
+        purpose = f"jwt-development:{settings.jwt_issuer or ''}|{settings.jwt_audience or ''}"
+    if not _dev_key_warned:
+        _dev_key_warned = True
+        _log.warning(
+            "development_signing_key",
+            env=settings.env,
+            detail="neither BACKENDKIT_JWT_SECRET nor BACKENDKIT_SECRET_KEY is set: tokens "
+            "are signed with a PUBLICLY KNOWN development key and can be forged by anyone. "
+            "Never run like this where real users log in.",
+        )
+    return settings.derive_keys(purpose)[0]
+
+
 def _new_id() -> str:
     return secrets.token_urlsafe(16)
 
@@ -198,7 +222,12 @@ class TokenService:
         """Build the service from [`Settings`][backendkit.settings.Settings].
 
         Keys: ``jwt_secret`` as one HS256 key when set, otherwise one HS256 key derived
-        from each ``secret_key`` (the first signs, all verify). The store: a
+        from each ``secret_key`` (the first signs, all verify). With neither (development
+        and test only: production requires ``secret_key``), tokens are signed with a
+        **development key** derived from a constant published in this source, so anyone can
+        forge them; ``jwt_issuer`` and ``jwt_audience`` are mixed into it, so that two apps
+        that name themselves differently at least get different keys (and ``kid``), and one
+        ``development_signing_key`` warning is logged per process. The store: a
         [`RedisTokenStore`][backendkit.auth.RedisTokenStore] when ``redis_url`` is set,
         else memory. ``refresh_grace`` defaults to ``refresh_grace_seconds``; ``issuer``,
         ``audience``, ``access_ttl``, ``refresh_ttl``, ``max_session_lifetime`` and ``leeway``
@@ -213,8 +242,10 @@ class TokenService:
         """
         if settings.jwt_secret is not None:
             keys = [JWTKey.hmac(settings.jwt_secret.get_secret_value())]
-        else:
+        elif settings.secret_key:
             keys = [JWTKey.hmac(key) for key in settings.derive_keys("jwt")]
+        else:
+            keys = [JWTKey.hmac(_development_key(settings))]
         if store is None:
             if settings.redis_url:
                 # The scheme first: a wrong URL is not reported as a missing redis extra.

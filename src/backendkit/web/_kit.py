@@ -9,17 +9,22 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from backendkit.clientip import ClientIPResolver
 from backendkit.clock import Clock, system_clock
-from backendkit.errors import ConfigurationError
+from backendkit.errors import ConfigurationError, MissingDependencyError
 from backendkit.settings import Settings
 
 if TYPE_CHECKING:
     from backendkit.auth import TokenService
+    from backendkit.cache import Cache
     from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
+    from backendkit.redis import AsyncRedisConnector, RedisConnector
 
 __all__ = ["DEFAULT_API_PREFIXES", "CookieAuth", "WebKit"]
 
 #: Path prefixes served as the JSON API unless a kit says otherwise.
 DEFAULT_API_PREFIXES: tuple[str, ...] = ("/api/",)
+
+#: The concurrency model of the framework a kit is installed into (see ``WebKit.check``).
+Flavour = Literal["sync", "async"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,7 @@ class WebKit:
         closers: called by [`close`][backendkit.web.WebKit.close] /
             [`aclose`][backendkit.web.WebKit.aclose] on shutdown (pools, connectors); async
             callables are awaited by ``aclose`` and skipped by ``close``.
+        cache: the cache-aside store the settings describe (``None``: not configured).
     """
 
     settings: Settings
@@ -86,6 +92,7 @@ class WebKit:
     closers: Sequence[Callable[[], Any]] = field(default_factory=tuple)
     ip_resolver: ClientIPResolver = field(default=None)  # type: ignore[assignment]
     api_prefixes: tuple[str, ...] = DEFAULT_API_PREFIXES
+    cache: Cache | None = None
 
     def __post_init__(self) -> None:
         if self.ip_resolver is None:
@@ -118,13 +125,45 @@ class WebKit:
         tokens: TokenService | None = None,
         limiter: RateLimiter | None = None,
         async_limiter: AsyncRateLimiter | None = None,
+        cache: Cache | None = None,
         cookie_auth: CookieAuth | None = None,
         clock: Clock = system_clock,
         closers: Sequence[Callable[[], Any]] = (),
         ip_resolver: ClientIPResolver | None = None,
         api_prefixes: Sequence[str] = DEFAULT_API_PREFIXES,
+        redis_key_prefix: str = "backendkit:",
     ) -> WebKit:
-        """Build a kit; ``settings`` defaults to ``Settings.from_env()``.
+        """Build a kit and the services its settings describe.
+
+        ``settings`` defaults to ``Settings.from_env()``. Every service not passed in is
+        built from the settings (an explicit argument always wins):
+
+        - **Redis**: with ``redis_url`` set, one
+          [`RedisConnector`][backendkit.redis.RedisConnector] and one
+          [`AsyncRedisConnector`][backendkit.redis.AsyncRedisConnector] (nothing connects
+          yet), shared by the limiters, the token store and the cache; their keys start with
+          ``redis_key_prefix`` followed by ``rl:``, ``tokens:`` and ``cache:``. Without it,
+          every service keeps its state in memory (one process only).
+        - **Limiters**: a [`RateLimiter`][backendkit.ratelimit.RateLimiter] and an
+          [`AsyncRateLimiter`][backendkit.ratelimit.AsyncRateLimiter] (sync frameworks use
+          the first, ASGI ones the second) when the ``ratelimit`` extra is installed.
+        - **Token service**: built by
+          [`TokenService.from_settings`][backendkit.auth.TokenService.from_settings]
+          when the ``auth`` extra is installed. The settings always describe one then:
+          ``jwt_secret``, else keys derived from ``secret_key``, else (development and test
+          only, since production requires ``secret_key``) a publicly known development key,
+          which logs one ``development_signing_key`` warning per process.
+        - **Cache**: a [`Cache`][backendkit.cache.Cache] on the same backend.
+
+        Everything built here is closed by [`close`][backendkit.web.WebKit.close] /
+        [`aclose`][backendkit.web.WebKit.aclose]; what was passed in is closed too (the
+        limiters, the token store, the cache and ``closers``), as before.
+
+        Raises:
+            ConfigurationError: an invalid setting or argument.
+            MissingDependencyError: ``redis_url`` without the ``redis`` extra,
+                ``rate_limit_default`` without the ``ratelimit`` extra, or ``jwt_secret``
+                without the ``auth`` extra; the message names the extra to install.
 
         Example:
             >>> kit = WebKit.from_settings(Settings(env="test", max_body_bytes=1024))
@@ -133,17 +172,53 @@ class WebKit:
         """
         if isinstance(api_prefixes, str):  # tuple("/api/") would be its characters
             raise ConfigurationError("api_prefixes must be a sequence of paths, not a string")
+        settings = settings if settings is not None else Settings.from_env()
+        built = _Built(settings, clock, redis_key_prefix)
         return cls(
-            settings=settings if settings is not None else Settings.from_env(),
-            tokens=tokens,
-            limiter=limiter,
-            async_limiter=async_limiter,
+            settings=settings,
+            tokens=tokens if tokens is not None else built.tokens(),
+            limiter=limiter if limiter is not None else built.limiter(),
+            async_limiter=async_limiter if async_limiter is not None else built.async_limiter(),
+            cache=cache if cache is not None else built.cache(),
             cookie_auth=cookie_auth,
             clock=clock,
-            closers=tuple(closers),
+            closers=(*closers, *built.closers()),
             ip_resolver=ip_resolver,  # type: ignore[arg-type]
             api_prefixes=tuple(api_prefixes),
         )
+
+    def check(self, flavour: Flavour) -> None:
+        """Refuse a kit that cannot do what it is configured to do (called by the adapters).
+
+        ``install`` (FastAPI, ``"async"``), ``init_app`` (Flask, ``"sync"``) and the Django
+        middleware and system checks (``"sync"``) call it, so the mistake stops the start
+        instead of failing every request.
+
+        Raises:
+            ConfigurationError: ``rate_limit_default`` without the limiter ``flavour`` needs
+                (``limiter`` for sync, ``async_limiter`` for async), or cookie transport or a
+                ``jwt_secret`` without a token service; the message names the setting.
+        """
+        if self.default_rate_limit:
+            field_name = "async_limiter" if flavour == "async" else "limiter"
+            if getattr(self, field_name) is None:
+                raise ConfigurationError(
+                    "BACKENDKIT_RATE_LIMIT_DEFAULT (rate_limit_default) is set but the WebKit "
+                    f"has no {field_name}: build it with WebKit.from_settings (which builds "
+                    f"one) or pass {field_name}=..."
+                )
+        if self.tokens is None:
+            if self.cookie_auth is not None:
+                raise ConfigurationError(
+                    "cookie_auth authenticates requests but the WebKit has no token service: "
+                    "install backendkit[auth] and build it with WebKit.from_settings, or pass "
+                    "tokens=..."
+                )
+            if self.settings.jwt_secret is not None:
+                raise ConfigurationError(
+                    "BACKENDKIT_JWT_SECRET (jwt_secret) is set but the WebKit has no token "
+                    "service: build it with WebKit.from_settings or pass tokens=..."
+                )
 
     @property
     def max_body_bytes(self) -> int:
@@ -171,12 +246,14 @@ class WebKit:
         return path.startswith(self.api_prefixes)
 
     def _targets(self) -> list[Any]:
-        # The token service holds no connections itself; its store may.
+        # The token service holds no connections itself; its store may. The connectors
+        # from_settings built come last (in closers): the services above only borrow them.
         store = getattr(self.tokens, "store", None)
-        return [self.limiter, self.async_limiter, store, *self.closers]
+        return [self.limiter, self.async_limiter, store, self.cache, *self.closers]
 
     def close(self) -> None:
-        """Close the limiter, the token store and the sync closers (WSGI shutdown hooks)."""
+        """Close the limiters, the token store, the cache and the sync closers (WSGI
+        shutdown hooks)."""
         for target in self._targets():
             closer = _closer(target, ("close",))
             if closer is not None:
@@ -209,3 +286,93 @@ def _discard(awaitable: Awaitable[Any]) -> None:
     close = getattr(awaitable, "close", None)
     if callable(close):  # a coroutine never awaited would warn
         close()
+
+
+class _Built:
+    """Builds, on demand, the services the settings describe, sharing one Redis connector
+    pair; remembers the connectors it opened so that the kit closes them."""
+
+    def __init__(self, settings: Settings, clock: Clock, key_prefix: str) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.key_prefix = key_prefix
+        self._sync: RedisConnector | None = None
+        self._async: AsyncRedisConnector | None = None
+        if settings.redis_url:
+            # At build time: a wrong scheme, or a Redis URL without backendkit[redis], stops
+            # the start (the scheme is checked first, so it is not reported as an extra).
+            from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
+
+            storage_kind(settings.redis_url, refusal=SETTINGS_REFUSAL, memory=False)
+
+    def connectors(self) -> tuple[RedisConnector, AsyncRedisConnector] | None:
+        if not self.settings.redis_url:
+            return None
+        if self._sync is None or self._async is None:
+            from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
+
+            config = RedisConfig.from_settings(self.settings)
+            self._sync = RedisConnector(config, clock=self.clock, name="backendkit")
+            self._async = AsyncRedisConnector(config, clock=self.clock, name="backendkit")
+        return self._sync, self._async
+
+    def _ratelimit_available(self) -> bool:
+        try:
+            import backendkit.ratelimit  # noqa: F401
+        except MissingDependencyError:
+            if self.settings.rate_limit_default:
+                raise  # the settings ask for a limit: name the extra now
+            return False
+        return True
+
+    def limiter(self) -> RateLimiter | None:
+        if not self._ratelimit_available():
+            return None
+        from backendkit.ratelimit import RateLimiter
+
+        pair = self.connectors()
+        if pair is None:
+            return RateLimiter("memory://", clock=self.clock)
+        return RateLimiter(pair[0], key_prefix=self.key_prefix + "rl:", clock=self.clock)
+
+    def async_limiter(self) -> AsyncRateLimiter | None:
+        if not self._ratelimit_available():
+            return None
+        from backendkit.ratelimit import AsyncRateLimiter
+
+        pair = self.connectors()
+        if pair is None:
+            return AsyncRateLimiter("memory://", clock=self.clock)
+        return AsyncRateLimiter(pair[1], key_prefix=self.key_prefix + "rl:", clock=self.clock)
+
+    def tokens(self) -> TokenService | None:
+        try:
+            from backendkit.auth import RedisTokenStore, TokenService
+        except MissingDependencyError:
+            if self.settings.jwt_secret is not None:
+                raise  # a JWT secret describes a token service: name the extra now
+            return None
+        pair = self.connectors()
+        if pair is None:
+            return TokenService.from_settings(self.settings, store="memory://", clock=self.clock)
+        store = RedisTokenStore(
+            pair[0], async_redis=pair[1], key_prefix=self.key_prefix + "tokens:", clock=self.clock
+        )
+        return TokenService.from_settings(self.settings, store=store, clock=self.clock)
+
+    def cache(self) -> Cache:
+        from backendkit.cache import Cache
+
+        pair = self.connectors()
+        if pair is None:
+            return Cache("memory://", key_prefix=self.key_prefix + "cache:", clock=self.clock)
+        return Cache(
+            pair[0],
+            async_connector=pair[1],
+            key_prefix=self.key_prefix + "cache:",
+            clock=self.clock,
+        )
+
+    def closers(self) -> tuple[Any, ...]:
+        # Only the connectors opened here; the services built on them do not own them.
+        return tuple(c for c in (self._sync, self._async) if c is not None)

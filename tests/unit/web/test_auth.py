@@ -176,9 +176,9 @@ async def test_invalid_tokens_are_rejected() -> None:
 
 
 def test_authentication_needs_a_token_service() -> None:
-    """Without a TokenService the kit cannot authenticate."""
+    """Without a TokenService (a kit built by hand) the kit cannot authenticate."""
     with pytest.raises(ConfigurationError):
-        authenticate(WebKit.from_settings(SETTINGS), "t")
+        authenticate(WebKit(settings=SETTINGS), "t")
 
 
 def test_principal_from_claims_ignores_odd_claim_types() -> None:
