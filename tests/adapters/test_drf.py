@@ -334,7 +334,7 @@ def test_callable_throttle_key(client: Any) -> None:
 def test_throttle_without_limiter_is_a_configuration_error() -> None:
     """A throttle with no limiter configured is a 500 with the reason logged."""
     base = make_kit()
-    use_kit(WebKit.from_settings(base.settings, tokens=base.tokens))
+    use_kit(WebKit(settings=base.settings, tokens=base.tokens))  # by hand: no limiter
     with capture_logs() as logs:
         response = client_for(URLCONF).get("/api/drf/tenant")
     error_of(response, 500, "INTERNAL_ERROR")

@@ -59,6 +59,7 @@ from backendkit.adapters.django._request import (  # noqa: E402
     session_user_id,
     set_cycle,
 )
+from backendkit.adapters.django.views import csrf_failure  # noqa: E402
 from backendkit.errors import AppError, ConfigurationError, NotFound  # noqa: E402
 from backendkit.logging import bind_request_context, clear_request_context  # noqa: E402
 from backendkit.web import (  # noqa: E402
@@ -84,6 +85,9 @@ _MULTIPART = "multipart/"
 _DEFAULT_RULE = "default"
 #: Request attribute: the default limit is still to be charged for this request.
 _PENDING_CHARGE = "_backendkit_default_limit_pending"
+# request attribute: the resolved view, noted in process_view (to recognise a CSRF refusal).
+_VIEW = "_backendkit_view"
+_CSRF_MIDDLEWARE = "django.middleware.csrf.CsrfViewMiddleware"
 #: View attribute: a truthy value exempts the view from the default limit (health_view).
 DEFAULT_LIMIT_EXEMPT = "backendkit_default_limit_exempt"
 
@@ -107,6 +111,12 @@ class BackendKitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
+        # Django builds the middleware chain when the server loads the app (the WSGI or
+        # ASGI handler), before any request: a kit that cannot do what its settings ask
+        # (a default limit without a limiter) stops the start here. In async mode the
+        # async limiter serves, else the sync one.
+        kit = get_kit()
+        kit.check("async" if self.async_mode and kit.async_limiter is not None else "sync")
         if self.async_mode:
             markcoroutinefunction(self)
             # Django runs a sync process_view in a worker thread under ASGI: give it the
@@ -159,6 +169,7 @@ class BackendKitMiddleware:
         A request that never reaches a view (a route miss, an answer from another
         middleware) is charged when its response comes back, so scanning costs budget too.
         """
+        setattr(request, _VIEW, view)
         if not _charge_due(request, view):
             return None
         kit, cycle = get_kit(), _cycle_of(request)
@@ -172,6 +183,7 @@ class BackendKitMiddleware:
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponseBase | None:
         """Async twin of ``process_view`` (the one Django calls under ASGI)."""
+        setattr(request, _VIEW, view)
         if not _charge_due(request, view):
             return None
         kit, cycle = get_kit(), _cycle_of(request)
@@ -209,6 +221,9 @@ class BackendKitMiddleware:
             return response
         if is_json_media_type(response.get("Content-Type")):
             return response  # already an envelope, or the view's own JSON error
+        if response.status_code == 403 and _csrf_refused(request):
+            response.close()
+            return csrf_failure(request)  # the same answer as with CSRF_FAILURE_VIEW set
         allow = response.get("Allow")
         error = error_for_status(response.status_code, headers={"Allow": allow} if allow else None)
         response.close()
@@ -270,6 +285,23 @@ def _append_slash_would_swallow(request: HttpRequest) -> bool:
         return False
     match = is_valid_path(request.path_info + "/", urlconf)
     return bool(match) and getattr(match.func, "should_append_slash", True)
+
+
+def _csrf_refused(request: HttpRequest) -> bool:
+    """Whether a 403 came from ``CsrfViewMiddleware`` (Django's failure view gives no sign).
+
+    That middleware marks every request it accepts (``csrf_processing_done``) and skips
+    ``csrf_exempt`` views: an unsafe request whose view was resolved, is not exempt, and was
+    never accepted got its 403 from the CSRF check, before its view could run.
+    """
+    view = getattr(request, _VIEW, None)
+    return (
+        view is not None
+        and request.method in _UNSAFE_METHODS
+        and not getattr(view, "csrf_exempt", False)
+        and not getattr(request, "csrf_processing_done", False)
+        and _CSRF_MIDDLEWARE in (getattr(django_settings, "MIDDLEWARE", None) or ())
+    )
 
 
 def _take_pending_charge(request: HttpRequest) -> bool:

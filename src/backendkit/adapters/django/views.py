@@ -36,7 +36,7 @@ from django.views import defaults  # noqa: E402
 from backendkit.adapters.django._conf import get_kit, get_options  # noqa: E402
 from backendkit.adapters.django._errors import from_django_exception  # noqa: E402
 from backendkit.adapters.django._request import error_to_django  # noqa: E402
-from backendkit.errors import AppError, Forbidden, InternalError  # noqa: E402
+from backendkit.errors import AppError, ErrorDetail, Forbidden, InternalError  # noqa: E402
 from backendkit.web import error_for_status  # noqa: E402
 
 __all__ = [
@@ -89,16 +89,25 @@ def server_error(request: HttpRequest) -> HttpResponse:
     )
 
 
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """``CSRF_FAILURE_VIEW``: ``FORBIDDEN`` with a fixed message.
+#: The one CSRF detail: Django's reasons are not echoed (one quotes the ``Origin`` header).
+CSRF_DETAIL = (
+    "CSRF cookie or token missing or incorrect: send Django's CSRF cookie and its token in "
+    "the X-CSRFToken header, or authenticate with a token (token-authenticated views are "
+    "exempt)"
+)
 
-    Django's reason is not echoed: one of them quotes the request's ``Origin`` header.
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: ``403 FORBIDDEN`` "CSRF verification failed", detail on ``csrf``.
+
+    ``BackendKitMiddleware`` answers the same for a CSRF rejection on an API path even when
+    ``CSRF_FAILURE_VIEW`` is Django's default, so setting it is optional. Django's reason
+    is not echoed: one of them quotes the request's ``Origin`` header.
     """
     if not _api(request):
         return django_csrf.csrf_failure(request, reason)
-    return error_to_django(
-        request, Forbidden("CSRF verification failed"), problem=get_kit().problem
-    )
+    error = Forbidden("CSRF verification failed", details=[ErrorDetail("csrf", CSRF_DETAIL)])
+    return error_to_django(request, error, problem=get_kit().problem)
 
 
 def _client_error(mapped: BaseException | None, status: int) -> BaseException:
