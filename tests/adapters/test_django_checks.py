@@ -11,18 +11,18 @@ from typing import Any
 
 import pytest
 from django.core import checks
-from django.test import override_settings
-from tests.adapters._apps import make_kit
-from tests.adapters._django_app import client_for, use_kit
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, override_settings
+from django.urls import path
 
-from backendkit.adapters.django import reset_config
+from backendkit.adapters.django import reset_config, success_response
 from backendkit.adapters.django.checks import check_settings
 from backendkit.ratelimit import RateLimiter
 from backendkit.settings import Settings
 from backendkit.web import WebKit
 
-URLCONF = "tests.adapters._django_test_urls"
-KIT_PATH = "tests.adapters._django_app.current_kit"
+SETTINGS = Settings(env="test", secret_key="django-checks-test-secret")
 MIDDLEWARE = "backendkit.adapters.django.BackendKitMiddleware"
 STOCK_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -33,9 +33,27 @@ STOCK_MIDDLEWARE = [
 ]
 
 
+def form_post(request: HttpRequest) -> HttpResponse:
+    """A form view: Django's CSRF check applies (not csrf_exempt)."""
+    return success_response({"posted": True})
+
+
+def denied(request: HttpRequest) -> HttpResponse:
+    raise PermissionDenied("secret reason")
+
+
+# This module is the URLconf of the CSRF tests (the test project's MIDDLEWARE has
+# BackendKitMiddleware first and Django's CsrfViewMiddleware).
+urlpatterns = [path("api/form", form_post), path("api/denied", denied)]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_config() -> Iterator[None]:
-    with override_settings(BACKENDKIT={"KIT": KIT_PATH, "API_PREFIXES": ["/api/"]}):
+    kit = WebKit.from_settings(SETTINGS)
+    with override_settings(
+        ROOT_URLCONF=__name__, BACKENDKIT={"KIT": kit, "API_PREFIXES": ["/api/"]}
+    ):
+        reset_config()
         yield
     reset_config()
 
@@ -55,11 +73,10 @@ def test_a_csrf_failure_is_the_csrf_envelope_with_djangos_failure_view(
     failure_view: str | None,
 ) -> None:
     """Stock CSRF_FAILURE_VIEW (or backendkit's): 403 FORBIDDEN, CSRF message, csrf detail."""
-    use_kit(make_kit())
     view = failure_view or "backendkit.adapters.django.views.csrf_failure"
-    client = client_for(URLCONF, enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True)
     with override_settings(CSRF_FAILURE_VIEW=view):
-        response = client.post("/api/form-protected", data={"a": "1"})
+        response = client.post("/api/form", data={"a": "1"})
     error = _csrf_error(response)
     assert (error["code"], error["message"]) == ("FORBIDDEN", "CSRF verification failed")
     assert [d["field"] for d in error["details"]] == ["csrf"]
@@ -68,19 +85,17 @@ def test_a_csrf_failure_is_the_csrf_envelope_with_djangos_failure_view(
 
 def test_a_request_passing_the_csrf_check_is_not_refused() -> None:
     """Valid twin: with the CSRF cookie and token the same view answers 200."""
-    use_kit(make_kit())
-    client = client_for(URLCONF, enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True)
     token = "a" * 32
     client.cookies["csrftoken"] = token
     with override_settings(CSRF_FAILURE_VIEW="django.views.csrf.csrf_failure"):
-        response = client.post("/api/form-protected", data={"a": "1"}, HTTP_X_CSRFTOKEN=token)
+        response = client.post("/api/form", data={"a": "1"}, HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200, response.content
 
 
 def test_a_403_from_a_view_stays_a_permission_error() -> None:
     """Another 403 (PermissionDenied in a view) is not reported as a CSRF failure."""
-    use_kit(make_kit())
-    client = client_for(URLCONF, enforce_csrf_checks=False)
+    client = Client()
     response = client.get("/api/denied")
     error = _csrf_error(response)
     assert error["code"] == "FORBIDDEN"
@@ -117,7 +132,7 @@ def test_valid_settings_report_nothing() -> None:
         {"RATE_LIMIT_DEFAULT": "lots"},  # a value that does not parse
         {"MAX_BODY_BYTES": -1},
         {"API_PREFIXES": "/api/"},  # a string, not a list
-        {"KIT": KIT_PATH, "MAX_BODY_BYTES": 10},  # KIT brings its own settings
+        {"KIT": WebKit(settings=SETTINGS), "MAX_BODY_BYTES": 10},  # KIT brings its settings
         {"KIT": "tests.adapters.test_django_checks.STOCK_MIDDLEWARE"},  # no WebKit
     ],
 )
@@ -138,15 +153,15 @@ def test_middleware_not_first_is_w002() -> None:
 
 def test_a_default_limit_without_a_limiter_is_e003() -> None:
     """A KIT built by hand with a default limit and no sync limiter is backendkit.E003."""
-    use_kit(WebKit(settings=Settings(env="test", rate_limit_default="5/minute")))
-    assert _ids({**VALID, "BACKENDKIT": {"KIT": KIT_PATH}}) == ["backendkit.E003"]
+    kit = WebKit(settings=Settings(env="test", rate_limit_default="5/minute"))
+    assert _ids({**VALID, "BACKENDKIT": {"KIT": kit}}) == ["backendkit.E003"]
 
 
 def test_a_default_limit_with_a_limiter_passes() -> None:
     """Valid twin of E003: the same kit with a limiter reports nothing."""
     settings = Settings(env="test", rate_limit_default="5/minute")
-    use_kit(WebKit(settings=settings, limiter=RateLimiter("memory://")))
-    assert _ids({**VALID, "BACKENDKIT": {"KIT": KIT_PATH}}) == []
+    kit = WebKit(settings=settings, limiter=RateLimiter("memory://"))
+    assert _ids({**VALID, "BACKENDKIT": {"KIT": kit}}) == []
 
 
 def test_the_checks_run_under_manage_py_check() -> None:

@@ -83,8 +83,9 @@ from django.conf import settings
 import runpy
 lines = runpy.run_path("docs/snippets/quickstart_django_settings.py")
 settings.configure(
-    DEBUG=False, SECRET_KEY="x" * 50, ALLOWED_HOSTS=["testserver"], INSTALLED_APPS=[],
-    DATABASES={}, ROOT_URLCONF="docs.snippets.quickstart_django",
+    DEBUG=False, SECRET_KEY="x" * 50, ALLOWED_HOSTS=["testserver"],
+    INSTALLED_APPS=lines["INSTALLED_APPS"], ROOT_URLCONF="docs.snippets.quickstart_django",
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
     MIDDLEWARE=lines["MIDDLEWARE"], APPEND_SLASH=lines["APPEND_SLASH"],
     BACKENDKIT={**lines["BACKENDKIT"], "ENV": "test"},
 )

@@ -166,9 +166,12 @@ class WebKit:
                 without the ``auth`` extra; the message names the extra to install.
 
         Example:
-            >>> kit = WebKit.from_settings(Settings(env="test", max_body_bytes=1024))
+            >>> settings = Settings(env="test", secret_key="k" * 32, max_body_bytes=1024)
+            >>> kit = WebKit.from_settings(settings)
             >>> kit.max_body_bytes, kit.problem
             (1024, False)
+            >>> type(kit.limiter).__name__, type(kit.async_limiter).__name__, kit.cache.name
+            ('RateLimiter', 'AsyncRateLimiter', 'cache')
         """
         if isinstance(api_prefixes, str):  # tuple("/api/") would be its characters
             raise ConfigurationError("api_prefixes must be a sequence of paths, not a string")
@@ -239,7 +242,7 @@ class WebKit:
         """True when ``path`` is under one of ``api_prefixes`` (where the default limit applies).
 
         Example:
-            >>> kit = WebKit.from_settings(Settings(env="test"))
+            >>> kit = WebKit.from_settings(Settings(env="test", secret_key="k" * 32))
             >>> kit.is_api_path("/api/users"), kit.is_api_path("/health")
             (True, False)
         """
