@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -81,6 +81,9 @@ class WebKit:
             [`aclose`][backendkit.web.WebKit.aclose] on shutdown (pools, connectors); async
             callables are awaited by ``aclose`` and skipped by ``close``.
         cache: the cache-aside store the settings describe (``None``: not configured).
+        redis: the sync Redis connector the services share (``None``: no ``redis_url``),
+            also for health checks.
+        async_redis: its async twin.
     """
 
     settings: Settings
@@ -93,6 +96,8 @@ class WebKit:
     ip_resolver: ClientIPResolver = field(default=None)  # type: ignore[assignment]
     api_prefixes: tuple[str, ...] = DEFAULT_API_PREFIXES
     cache: Cache | None = None
+    redis: RedisConnector | None = None
+    async_redis: AsyncRedisConnector | None = None
 
     def __post_init__(self) -> None:
         if self.ip_resolver is None:
@@ -131,7 +136,10 @@ class WebKit:
         closers: Sequence[Callable[[], Any]] = (),
         ip_resolver: ClientIPResolver | None = None,
         api_prefixes: Sequence[str] = DEFAULT_API_PREFIXES,
+        redis: RedisConnector | None = None,
+        async_redis: AsyncRedisConnector | None = None,
         redis_key_prefix: str = "backendkit:",
+        token_options: Mapping[str, Any] | None = None,
     ) -> WebKit:
         """Build a kit and the services its settings describe.
 
@@ -142,8 +150,10 @@ class WebKit:
           [`RedisConnector`][backendkit.redis.RedisConnector] and one
           [`AsyncRedisConnector`][backendkit.redis.AsyncRedisConnector] (nothing connects
           yet), shared by the limiters, the token store and the cache; their keys start with
-          ``redis_key_prefix`` followed by ``rl:``, ``tokens:`` and ``cache:``. Without it,
-          every service keeps its state in memory (one process only).
+          ``redis_key_prefix`` followed by ``rl:``, ``tokens:`` and ``cache:``. Connectors
+          passed as ``redis``/``async_redis`` are used instead of new ones (and left open
+          by the kit). Without ``redis_url``, every service keeps its state in memory (one
+          process only).
         - **Limiters**: a [`RateLimiter`][backendkit.ratelimit.RateLimiter] and an
           [`AsyncRateLimiter`][backendkit.ratelimit.AsyncRateLimiter] (sync frameworks use
           the first, ASGI ones the second) when the ``ratelimit`` extra is installed.
@@ -153,6 +163,7 @@ class WebKit:
           ``jwt_secret``, else keys derived from ``secret_key``, else (development and test
           only, since production requires ``secret_key``) a publicly known development key,
           which logs one ``development_signing_key`` warning per process.
+          ``token_options`` go to it (e.g. ``{"check_revocation": True}``).
         - **Cache**: a [`Cache`][backendkit.cache.Cache] on the same backend.
 
         Everything built here is closed by [`close`][backendkit.web.WebKit.close] /
@@ -176,7 +187,7 @@ class WebKit:
         if isinstance(api_prefixes, str):  # tuple("/api/") would be its characters
             raise ConfigurationError("api_prefixes must be a sequence of paths, not a string")
         settings = settings if settings is not None else Settings.from_env()
-        built = _Built(settings, clock, redis_key_prefix)
+        built = _Built(settings, clock, redis_key_prefix, (redis, async_redis), token_options)
         return cls(
             settings=settings,
             tokens=tokens if tokens is not None else built.tokens(),
@@ -188,6 +199,8 @@ class WebKit:
             closers=(*closers, *built.closers()),
             ip_resolver=ip_resolver,  # type: ignore[arg-type]
             api_prefixes=tuple(api_prefixes),
+            redis=built.sync_redis,
+            async_redis=built.async_redis,
         )
 
     def check(self, flavour: Flavour) -> None:
@@ -295,10 +308,19 @@ class _Built:
     """Builds, on demand, the services the settings describe, sharing one Redis connector
     pair; remembers the connectors it opened so that the kit closes them."""
 
-    def __init__(self, settings: Settings, clock: Clock, key_prefix: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        key_prefix: str,
+        given: tuple[RedisConnector | None, AsyncRedisConnector | None],
+        token_options: Mapping[str, Any] | None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.key_prefix = key_prefix
+        self.token_options = dict(token_options or {})
+        self._given_sync, self._given_async = given
         self._sync: RedisConnector | None = None
         self._async: AsyncRedisConnector | None = None
         if settings.redis_url:
@@ -311,13 +333,26 @@ class _Built:
     def connectors(self) -> tuple[RedisConnector, AsyncRedisConnector] | None:
         if not self.settings.redis_url:
             return None
-        if self._sync is None or self._async is None:
+        sync, async_ = self.sync_redis, self.async_redis
+        if sync is None or async_ is None:
             from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
 
             config = RedisConfig.from_settings(self.settings)
-            self._sync = RedisConnector(config, clock=self.clock, name="backendkit")
-            self._async = AsyncRedisConnector(config, clock=self.clock, name="backendkit")
-        return self._sync, self._async
+            if sync is None:
+                sync = self._sync = RedisConnector(config, clock=self.clock, name="backendkit")
+            if async_ is None:
+                async_ = self._async = AsyncRedisConnector(
+                    config, clock=self.clock, name="backendkit"
+                )
+        return sync, async_
+
+    @property
+    def sync_redis(self) -> RedisConnector | None:
+        return self._given_sync or self._sync
+
+    @property
+    def async_redis(self) -> AsyncRedisConnector | None:
+        return self._given_async or self._async
 
     def _ratelimit_available(self) -> bool:
         try:
@@ -356,12 +391,15 @@ class _Built:
                 raise  # a JWT secret describes a token service: name the extra now
             return None
         pair = self.connectors()
+        options = self.token_options
         if pair is None:
-            return TokenService.from_settings(self.settings, store="memory://", clock=self.clock)
+            return TokenService.from_settings(
+                self.settings, store="memory://", clock=self.clock, **options
+            )
         store = RedisTokenStore(
             pair[0], async_redis=pair[1], key_prefix=self.key_prefix + "tokens:", clock=self.clock
         )
-        return TokenService.from_settings(self.settings, store=store, clock=self.clock)
+        return TokenService.from_settings(self.settings, store=store, clock=self.clock, **options)
 
     def cache(self) -> Cache:
         from backendkit.cache import Cache

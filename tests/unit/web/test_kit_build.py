@@ -18,7 +18,7 @@ from docs.snippets import quickstart_fastapi, quickstart_flask
 
 from backendkit.auth import JWTKey, RedisTokenStore, TokenService
 from backendkit.cache import Cache
-from backendkit.errors import ConfigurationError
+from backendkit.errors import ConfigurationError, InvalidToken
 from backendkit.ratelimit import AsyncRateLimiter, RateLimiter, Rule
 from backendkit.redis import AsyncRedisConnector, RedisConnector
 from backendkit.settings import Settings
@@ -80,6 +80,7 @@ async def test_a_redis_url_builds_redis_services_on_one_connector_pair(
     assert kit.cache._given_sync is sync
     assert kit.cache._given_async is async_
     assert kit.closers == (sync, async_)
+    assert (kit.redis, kit.async_redis) == (sync, async_)
     # They really talk to Redis, under the prefix.
     rule = Rule("t", "1/minute")
     assert kit.limiter.hit(rule, "k").allowed
@@ -93,6 +94,35 @@ async def test_a_redis_url_builds_redis_services_on_one_connector_pair(
     assert any(k.startswith(redis_prefix + "tokens:") for k in keys)
     assert any(k.startswith(redis_prefix + "cache:") for k in keys)
     await kit.aclose()
+
+
+async def test_connectors_passed_in_are_shared_and_left_open(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """redis=/async_redis= are used by every service and are not the kit's to close."""
+    settings = Settings(env="test", secret_key=SECRET, redis_url=redis_url)
+    sync, async_ = RedisConnector(redis_url), AsyncRedisConnector(redis_url)
+    kit = WebKit.from_settings(
+        settings,
+        redis=sync,
+        async_redis=async_,
+        redis_key_prefix=redis_prefix,
+        token_options={"check_revocation": True},
+    )
+    assert kit.limiter is not None
+    assert kit.async_limiter is not None
+    assert (kit.limiter.connector, kit.async_limiter.connector) == (sync, async_)
+    assert kit.closers == ()
+    assert kit.tokens is not None
+    pair = await kit.tokens.aissue_pair("user-1")
+    await kit.tokens.arevoke(pair.access_token)
+    with pytest.raises(InvalidToken):  # check_revocation reached the built service
+        await kit.tokens.averify_access(pair.access_token)
+    await kit.aclose()
+    assert sync.ping()  # still open: the caller owns it
+    assert await async_.ping()
+    sync.close()
+    await async_.aclose()
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
