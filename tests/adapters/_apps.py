@@ -1,46 +1,32 @@
-"""One small app per framework, all exposing the same routes, behind one test harness.
+"""The shared app of `_spec.py`, generated for each framework, behind one test harness.
 
-`tests/adapters/test_common_errors.py` runs every shared error-path and header case
-against each entry of `APP_FACTORIES`. To add a framework, write a factory returning a
-`Harness` whose app serves these routes (and nothing else is needed):
-
-| route | behaviour |
-| --- | --- |
-| `GET /ok` | 200 `success({"ok": True})` |
-| `GET /app-error` | raises `Conflict("Widget already exists")` |
-| `GET /boom` | raises `RuntimeError("secret internals at /srv/app.py")` |
-| `POST /echo` | body read through the core into `EchoIn`, returns `success(body)` |
-| `GET /me` | requires authentication, returns `success({"id": user_id})` |
-| `GET /admin` | requires role `admin` |
-| `GET /limited` | per-route limit `"2/minute"` keyed by client address |
-| `GET /limited-twice` | limit `"3/minute"` by address, then rule `second` `"2/hour"` on `"pair"` |
-| `GET /guarded` | per-route limit `"5/minute"` by address with `failure_policy="fail_closed"` |
-| `GET /limited-loose` | limit `"2/minute"` by address, then rule `loose` `"50/hour"` on `"pair"` |
-| `GET /items` | page params from the query, returns `success({"page":..,"perPage":..})` |
-| `GET /ctx` | waits on `probe.barrier` if set, returns `success({"requestId": <context id>})` |
+`tests/adapters/test_common_errors.py` runs its table of scenarios against each entry of
+`APP_FACTORIES`. The FastAPI and Flask apps are generated here from `SPEC`, the Django and
+DRF ones in `_django_app.py`. To add a framework, write a generator that serves every
+route of `SPEC` and a factory returning a `Harness` around its test client.
 
 Each harness uses `max_body_bytes=1024` and a fresh in-memory limiter.
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the route annotations of
 # apps built inside functions.
+import inspect
 import json as jsonlib
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, Request
-from flask import Flask, request
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from flask import Flask, request, stream_with_context
 
 from backendkit.auth import JWTKey, TokenService
-from backendkit.errors import Conflict
-from backendkit.logging import current_request_id
 from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
 from backendkit.settings import Settings
-from backendkit.validation import ApiModel
+from backendkit.validation import validate_query
 from backendkit.web import CookieAuth, WebKit
 
 with warnings.catch_warnings():
@@ -48,31 +34,25 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2")
     from fastapi.testclient import TestClient
 
+from tests.adapters._spec import (
+    ETAG_CACHE_CONTROL,
+    MAX_BODY,
+    SECRET,
+    SPEC,
+    EchoIn,
+    Route,
+    answer,
+    health_checks,
+    stream_chunks,
+)
+
+from backendkit.adapters import fastapi as fastapi_adapter
 from backendkit.adapters import flask as flask_adapter
-from backendkit.adapters.fastapi import (
-    CurrentUser,
-    JsonBody,
-    Pagination,
-    RateLimit,
-    install,
-    require_roles,
-)
-from backendkit.adapters.fastapi import (
-    charge_limit as fastapi_charge_limit,
-)
+from backendkit.adapters.fastapi import CurrentUser, JsonBody, Pagination, RateLimit, install
 from backendkit.adapters.flask import BackendKit
-from backendkit.pagination import PageParams
 from backendkit.responses import Envelope, success
 
-MAX_BODY = 1024
-SECRET = "secret internals at /srv/app.py"
-
-
-class EchoIn(ApiModel):
-    """The body `POST /echo` validates."""
-
-    name: str
-    count: int = 1
+__all__ = ["MAX_BODY", "SECRET", "EchoIn"]  # re-exported for the other adapter tests
 
 
 @dataclass
@@ -97,21 +77,20 @@ class Probe:
     """Shared state the `/ctx` route reads (a barrier set by concurrency tests)."""
 
     barrier: threading.Barrier | None = None
+    #: What the health route's probe answers.
+    healthy: bool = True
 
 
 @dataclass
 class Harness:
-    """A running test app: send requests, mint tokens, trigger native validation."""
+    """A running test app: send requests, mint tokens; ``close`` when done."""
 
     name: str
     send: Callable[[str, str, dict[str, str], bytes | None], Result]
     tokens: TokenService
     probe: Probe
-    #: (method, path, headers, body) that makes the framework's own validation fail.
-    native_validation: tuple[str, str, dict[str, str], bytes | None]
-    #: The code that native validation error must come out as.
-    native_validation_code: str = "VALIDATION_ERROR"
     extra: dict[str, Any] = field(default_factory=dict)
+    close: Callable[[], None] = lambda: None
 
     def request(
         self,
@@ -159,66 +138,93 @@ def make_kit(
 # --------------------------------------------------------------------------- FastAPI
 
 
+def _fastapi_parameters(route: Route) -> list[inspect.Parameter]:
+    """The endpoint's parameters, in FastAPI's idiom (dependencies and typed parameters)."""
+
+    def param(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+        return inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+        )
+
+    found = [param("request", Request)]
+    if route.auth:
+        found.append(param("user", CurrentUser))
+    if route.body is not None:
+        found.append(param("body", Annotated[route.body, JsonBody(route.body)]))
+    for name, kind in route.params.items():
+        found.append(param(name, Annotated[kind, Path()]))
+    if route.query is not None:
+        for name, info in route.query.model_fields.items():
+            # The field's constraints (ge=1) stay in the metadata FastAPI hands to pydantic.
+            kind = Annotated.__class_getitem__(
+                (info.annotation, Query(alias=info.alias), *info.metadata)
+            )  # type: ignore[attr-defined]
+            found.append(param(name, kind, info.default))
+    if route.pages:
+        found.append(param("page", Pagination))
+    if route.does == "native":
+        found.append(param("number", int))  # FastAPI's own validation of a typed query
+    return found
+
+
+def _fastapi_endpoint(route: Route, probe: Probe) -> Callable[..., Any]:
+    async def endpoint(**kwargs: Any) -> Any:
+        req: Request = kwargs["request"]
+        for limit in route.limits[1:]:
+            await fastapi_adapter.charge_limit(req, limit.limits, key=limit.key, name=limit.name)
+        if route.does == "ctx" and probe.barrier is not None:
+            await anyio.to_thread.run_sync(probe.barrier.wait, 10)
+        if route.does == "stream":
+
+            async def chunks() -> Any:
+                for chunk in stream_chunks():
+                    yield chunk
+
+            return StreamingResponse(chunks(), media_type="application/json")
+        query = kwargs.get("query")
+        if route.query is not None:
+            query = route.query.model_validate({n: kwargs[n] for n in route.query.model_fields})
+        data = answer(
+            route,
+            user_id=kwargs["user"].user_id if route.auth else None,
+            body=kwargs.get("body"),
+            params={name: kwargs[name] for name in route.params},
+            query=query,
+            page=kwargs.get("page"),
+        )
+        if route.does == "etag":
+            return fastapi_adapter.conditional_json(
+                req, success(data), cache_control=ETAG_CACHE_CONTROL
+            )
+        return success(data)
+
+    endpoint.__signature__ = inspect.Signature(_fastapi_parameters(route))  # type: ignore[attr-defined]
+    endpoint.__name__ = route.name
+    return endpoint
+
+
 def build_fastapi_app(kit: WebKit, probe: Probe) -> Any:
+    """The FastAPI app of `SPEC`."""
     app = FastAPI()
     install(app, kit)
-
-    @app.get("/ok")
-    async def ok() -> dict[str, Any]:
-        return success({"ok": True})
-
-    @app.get("/app-error")
-    async def app_error() -> None:
-        raise Conflict("Widget already exists")
-
-    @app.get("/boom")
-    async def boom() -> None:
-        raise RuntimeError(SECRET)
-
-    @app.post("/echo", response_model=Envelope[EchoIn])
-    async def echo(body: Annotated[EchoIn, JsonBody(EchoIn)]) -> dict[str, Any]:
-        return success(body)
-
-    @app.get("/me")
-    async def me(user: CurrentUser) -> dict[str, Any]:
-        return success({"id": user.user_id})
-
-    @app.get("/admin", dependencies=[require_roles("admin")])
-    async def admin() -> dict[str, Any]:
-        return success({"admin": True})
-
-    @app.get("/limited", dependencies=[RateLimit("2/minute")])
-    async def limited() -> dict[str, Any]:
-        return success({"limited": True})
-
-    @app.get("/guarded", dependencies=[RateLimit("5/minute", failure_policy="fail_closed")])
-    async def guarded() -> dict[str, Any]:
-        return success({"limited": True})
-
-    @app.get("/limited-twice", dependencies=[RateLimit("3/minute")])
-    async def limited_twice(request: Request) -> dict[str, Any]:
-        await fastapi_charge_limit(request, "2/hour", key="pair", name="second")
-        return success({"limited": True})
-
-    @app.get("/limited-loose", dependencies=[RateLimit("2/minute")])
-    async def limited_loose(request: Request) -> dict[str, Any]:
-        await fastapi_charge_limit(request, "50/hour", key="pair", name="loose")
-        return success({"limited": True})
-
-    @app.get("/items")
-    async def items(params: Pagination) -> dict[str, Any]:
-        return success({"page": params.page, "perPage": params.per_page})
-
-    @app.get("/ctx")
-    async def ctx() -> dict[str, Any]:
-        if probe.barrier is not None:
-            await anyio.to_thread.run_sync(probe.barrier.wait, 10)
-        return success({"requestId": current_request_id()})
-
-    @app.get("/typed/{number}")
-    async def typed(number: int) -> dict[str, Any]:
-        return success({"number": number})
-
+    for route in SPEC:
+        if route.does == "health":
+            fastapi_adapter.add_health_route(app, route.path, checks=health_checks(probe))
+            continue
+        dependencies = []
+        if route.roles:
+            dependencies.append(fastapi_adapter.require_roles(*route.roles))
+        if route.limits:
+            first = route.limits[0]
+            dependencies.append(RateLimit(first.limits, failure_policy=first.failure_policy))
+        app.add_api_route(
+            route.path,
+            _fastapi_endpoint(route, probe),
+            methods=[route.method],
+            dependencies=dependencies,
+            # The echo's envelope, documented with its real shape.
+            response_model=Envelope[route.body] if route.body is not None else None,
+        )
     return app
 
 
@@ -242,7 +248,6 @@ def fastapi_harness(kit: WebKit | None = None) -> Harness:
         send=send,
         tokens=kit.tokens,
         probe=probe,
-        native_validation=("GET", "/typed/not-a-number", {}, None),
         extra={"app": app, "client": client, "kit": kit},
     )
 
@@ -250,77 +255,67 @@ def fastapi_harness(kit: WebKit | None = None) -> Harness:
 # --------------------------------------------------------------------------- Flask
 
 
+def _flask_view(route: Route, probe: Probe) -> Callable[..., Any]:
+    def view(**kwargs: Any) -> Any:
+        for limit in route.limits[1:]:
+            flask_adapter.charge_limit(limit.limits, key=limit.key, name=limit.name or "")
+        if route.does == "ctx" and probe.barrier is not None:
+            probe.barrier.wait(10)
+        if route.does == "stream":
+            # stream_with_context: the request (and its log context) lives while it streams.
+            body: Iterator[bytes] = stream_with_context(stream_chunks())
+            return flask_adapter.Response(body, content_type="application/json")
+        if route.does == "native":
+            # Flask's own input error: a missing query key is werkzeug's BadRequestKeyError.
+            return success({"number": request.args["q"]})
+        user = flask_adapter.current_user() if route.auth else None
+        data = answer(
+            route,
+            user_id=user.user_id if user is not None else None,
+            body=kwargs.get("body"),
+            params={name: kwargs[name] for name in route.params},
+            query=validate_query(route.query, request.args) if route.query else None,
+            page=kwargs.get("params"),
+        )
+        if route.does == "etag":
+            return flask_adapter.conditional_json(success(data), cache_control=ETAG_CACHE_CONTROL)
+        return success(data)
+
+    view.__name__ = route.name
+    # Decorators, innermost first: what the view reads, then limits, then authentication.
+    decorated: Callable[..., Any] = view
+    if route.pages:
+        decorated = flask_adapter.paginate(decorated)
+    if route.params:
+        decorated = flask_adapter.path_params(**route.params)(decorated)
+    if route.body is not None:
+        decorated = flask_adapter.json_body(route.body)(decorated)
+    if route.limits:
+        first = route.limits[0]
+        decorated = flask_adapter.rate_limit(first.limits, failure_policy=first.failure_policy)(
+            decorated
+        )
+    if route.roles:
+        decorated = flask_adapter.require_roles(*route.roles)(decorated)
+    elif route.auth:
+        decorated = flask_adapter.require_auth(decorated)
+    return decorated
+
+
 def build_flask_app(kit: WebKit, probe: Probe) -> Flask:
+    """The Flask app of `SPEC`."""
     app = Flask("flask_test_app")
     BackendKit(app, kit=kit)
-
-    @app.get("/ok")
-    def ok() -> Any:
-        return success({"ok": True})
-
-    @app.get("/app-error")
-    def app_error() -> Any:
-        raise Conflict("Widget already exists")
-
-    @app.get("/boom")
-    def boom() -> Any:
-        raise RuntimeError(SECRET)
-
-    @app.post("/echo")
-    @flask_adapter.json_body(EchoIn)
-    def echo(body: EchoIn) -> Any:
-        return success(body)
-
-    @app.get("/me")
-    @flask_adapter.require_auth
-    def me() -> Any:
-        user = flask_adapter.current_user()
-        assert user is not None
-        return success({"id": user.user_id})
-
-    @app.get("/admin")
-    @flask_adapter.require_roles("admin")
-    def admin() -> Any:
-        return success({"admin": True})
-
-    @app.get("/limited")
-    @flask_adapter.rate_limit("2/minute")
-    def limited() -> Any:
-        return success({"limited": True})
-
-    @app.get("/guarded")
-    @flask_adapter.rate_limit("5/minute", failure_policy="fail_closed")
-    def guarded() -> Any:
-        return success({"limited": True})
-
-    @app.get("/limited-twice")
-    @flask_adapter.rate_limit("3/minute")
-    def limited_twice() -> Any:
-        flask_adapter.charge_limit("2/hour", key="pair", name="second")
-        return success({"limited": True})
-
-    @app.get("/limited-loose")
-    @flask_adapter.rate_limit("2/minute")
-    def limited_loose() -> Any:
-        flask_adapter.charge_limit("50/hour", key="pair", name="loose")
-        return success({"limited": True})
-
-    @app.get("/items")
-    @flask_adapter.paginate
-    def items(params: PageParams) -> Any:
-        return success({"page": params.page, "perPage": params.per_page})
-
-    @app.get("/ctx")
-    def ctx() -> Any:
-        if probe.barrier is not None:
-            probe.barrier.wait(10)
-        return success({"requestId": current_request_id()})
-
-    @app.get("/native-validation")
-    def native_validation() -> Any:
-        # Flask's own input error: a missing form/query key is werkzeug's BadRequestKeyError.
-        return success({"q": request.args["q"]})
-
+    for route in SPEC:
+        if route.does == "health":
+            flask_adapter.add_health_route(app, route.path, checks=health_checks(probe))
+            continue
+        app.add_url_rule(
+            route.flask_path(),
+            endpoint=route.name,
+            view_func=_flask_view(route, probe),
+            methods=[route.method],
+        )
     return app
 
 
@@ -328,7 +323,8 @@ def flask_harness(kit: WebKit | None = None) -> Harness:
     kit = kit or make_kit()
     probe = Probe()
     app = build_flask_app(kit, probe)
-    client = app.test_client()
+    # No cookie jar: werkzeug's would replace a Cookie header the scenario sends.
+    client = app.test_client(use_cookies=False)
 
     def send(method: str, path: str, headers: dict[str, str], body: bytes | None) -> Result:
         response = client.open(path, method=method, headers=headers, data=body)
@@ -344,8 +340,6 @@ def flask_harness(kit: WebKit | None = None) -> Harness:
         send=send,
         tokens=kit.tokens,
         probe=probe,
-        native_validation=("GET", "/native-validation", {}, None),
-        native_validation_code="BAD_REQUEST",
         extra={"app": app, "client": client, "kit": kit},
     )
 
@@ -369,3 +363,33 @@ APP_FACTORIES: dict[str, Callable[[], Harness]] = {
     "django": lambda: _django().django_harness(),
     "drf": lambda: _django().drf_harness(),
 }
+
+#: The kits scenarios run under: ``plain``; ``cookie`` (access tokens also read from a
+#: cookie, with the CSRF double-submit check on unsafe methods); ``default`` (an app-wide
+#: default limit of 2/minute, charged only under ``/api/``).
+PROFILES = ("plain", "cookie", "default")
+
+
+def profile_kit(profile: str) -> WebKit:
+    """A fresh kit (fresh in-memory limiters) for one profile."""
+    if profile == "cookie":
+        return make_kit(cookie_auth=CookieAuth())
+    if profile == "default":
+        return make_kit(rate_limit_default="2/minute", api_prefixes=("/api/",))
+    assert profile == "plain", profile
+    return make_kit()
+
+
+def conformance_harness(framework: str, profile: str) -> Harness:
+    """The harness of ``framework`` on a fresh kit of ``profile``.
+
+    Django reads its API prefixes from ``settings.BACKENDKIT`` (the test project serves
+    everything as an API); under the ``default`` profile the harness narrows them to the
+    kit's ``/api/``, the prefix Flask and FastAPI read from the kit.
+    """
+    kit = profile_kit(profile)
+    if framework in ("django", "drf"):
+        prefixes = kit.api_prefixes if profile == "default" else None
+        build = getattr(_django(), f"{framework}_harness")
+        return build(kit, api_prefixes=prefixes)  # type: ignore[no-any-return]
+    return {"fastapi": fastapi_harness, "flask": flask_harness}[framework](kit)

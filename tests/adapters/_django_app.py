@@ -23,23 +23,36 @@ if not apps.ready:
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.client import ClientHandler
 from django.urls import path
+from django.utils.decorators import method_decorator
 from django.views import View
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from tests.adapters._apps import SECRET, EchoIn, Harness, Probe, Result, make_kit
+from tests.adapters._apps import Harness, Probe, Result, make_kit
+from tests.adapters._spec import (
+    ETAG_CACHE_MAX_AGE,
+    SPEC,
+    Route,
+    answer,
+    health_checks,
+    stream_chunks,
+)
+from tests.adapters._spec import EchoIn as EchoIn  # re-exported for _django_test_urls
 
 from backendkit.adapters.django import (
     AuthRequiredMixin,
     RateLimitMixin,
     charge_limit,
     get_principal,
+    health_view,
+    http_cache,
     json_body,
+    path_params,
     rate_limit,
     require_auth,
     require_roles,
@@ -47,9 +60,8 @@ from backendkit.adapters.django import (
     success_response,
 )
 from backendkit.adapters.drf import has_roles, throttle_for
-from backendkit.errors import Conflict
 from backendkit.logging import current_request_id
-from backendkit.validation import validate
+from backendkit.validation import validate, validate_query
 from backendkit.web import WebKit, page_params
 
 # --------------------------------------------------------------------------- the kit
@@ -76,89 +88,70 @@ PROBE = Probe()
 # --------------------------------------------------------------------------- Django views
 
 
-@require_GET
-def ok(request: HttpRequest) -> HttpResponse:
-    return success_response({"ok": True})
+def _bucket(name: str) -> Any:
+    return lambda _request: name
 
 
-def app_error(request: HttpRequest) -> HttpResponse:
-    raise Conflict("Widget already exists")
+def _django_view(route: Route) -> Any:
+    """A plain Django function view serving ``route``, with backendkit's decorators."""
+
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        for limit in route.limits[1:]:
+            charge_limit(request, limit.limits, key=_bucket(limit.key), name=limit.name)
+        if route.does == "ctx" and PROBE.barrier is not None:
+            PROBE.barrier.wait(10)
+        if route.does == "stream":
+            return StreamingHttpResponse(stream_chunks(), content_type="application/json")
+        if route.does == "native":
+            # Django's own validation: a form field's clean() raises django ValidationError.
+            number = forms.IntegerField().clean(request.GET.get("number"))
+            return success_response({"number": number})
+        data = answer(
+            route,
+            user_id=get_principal(request).user_id if route.auth else None,
+            body=kwargs.get("body"),
+            params={name: kwargs[name] for name in route.params},
+            query=validate_query(route.query, request.GET) if route.query else None,
+            page=page_params(request.GET) if route.pages else None,
+        )
+        return success_response(data)
+
+    view.__name__ = route.name
+    # Decorators, innermost first: what the view reads, then limits, then authentication.
+    decorated: Any = view
+    if route.does == "etag":
+        decorated = http_cache(max_age=ETAG_CACHE_MAX_AGE)(decorated)
+    if route.params:
+        decorated = path_params(**route.params)(decorated)
+    if route.body is not None:
+        decorated = json_body(route.body)(decorated)
+    if route.limits:
+        first = route.limits[0]
+        decorated = rate_limit(first.limits, failure_policy=first.failure_policy)(decorated)
+    if route.roles:
+        decorated = require_roles(*route.roles)(decorated)
+    elif route.auth:
+        decorated = require_auth(decorated)
+    # Other methods: Django's HttpResponseNotAllowed, which the middleware envelopes.
+    return require_http_methods([route.method])(decorated)
 
 
-def boom(request: HttpRequest) -> HttpResponse:
-    raise RuntimeError(SECRET)
+def _patterns(build: Any) -> list[Any]:
+    found = []
+    for route in SPEC:
+        if route.does == "health":
+            view = health_view(database=None, checks=health_checks(PROBE))
+        else:
+            view = build(route)
+        found.append(path(route.django_path(), view, name=route.name))
+    return found
 
 
-@require_POST
-@json_body(EchoIn)
-def echo(request: HttpRequest, body: EchoIn) -> HttpResponse:
-    return success_response(body)
-
-
-@require_auth
-def me(request: HttpRequest) -> HttpResponse:
-    return success_response({"id": get_principal(request).user_id})
-
-
-@require_roles("admin")
-def admin(request: HttpRequest) -> HttpResponse:
-    return success_response({"admin": True})
-
-
-@rate_limit("2/minute")
-def limited(request: HttpRequest) -> HttpResponse:
-    return success_response({"limited": True})
-
-
-@rate_limit("5/minute", failure_policy="fail_closed")
-def guarded(request: HttpRequest) -> HttpResponse:
-    return success_response({"limited": True})
-
-
-@rate_limit("3/minute")
-def limited_twice(request: HttpRequest) -> HttpResponse:
-    charge_limit(request, "2/hour", key=lambda _: "pair", name="second")
-    return success_response({"limited": True})
-
-
-@rate_limit("2/minute")
-def limited_loose(request: HttpRequest) -> HttpResponse:
-    charge_limit(request, "50/hour", key=lambda _: "pair", name="loose")
-    return success_response({"limited": True})
-
-
-def items(request: HttpRequest) -> HttpResponse:
-    params = page_params(request.GET)
-    return success_response({"page": params.page, "perPage": params.per_page})
-
-
-def ctx(request: HttpRequest) -> HttpResponse:
-    if PROBE.barrier is not None:
-        PROBE.barrier.wait(10)
-    return success_response({"requestId": current_request_id()})
-
-
-def typed(request: HttpRequest, number: str) -> HttpResponse:
-    # Django's own validation: a form field's clean() raises django ValidationError.
-    value = forms.IntegerField().clean(number)
-    return success_response({"number": value})
-
-
-django_harness_patterns = [
-    path("ok", ok),
-    path("app-error", app_error),
-    path("boom", boom),
-    path("echo", echo),
-    path("me", me),
-    path("admin", admin),
-    path("limited", limited),
-    path("guarded", guarded),
-    path("limited-twice", limited_twice),
-    path("limited-loose", limited_loose),
-    path("items", items),
-    path("ctx", ctx),
-    path("typed/<str:number>", typed),
-]
+django_harness_patterns = _patterns(_django_view)
+_DJANGO_VIEWS = {p.name: p.callback for p in django_harness_patterns}
+# Views other URLconfs of the Django tests reuse.
+ok = _DJANGO_VIEWS["get_ok"]
+boom = _DJANGO_VIEWS["get_boom"]
 
 # --------------------------------------------------------------------------- DRF views
 
@@ -168,27 +161,6 @@ class EchoSerializer(serializers.Serializer):  # type: ignore[type-arg]
     count = serializers.IntegerField(default=1)
 
 
-class DrfOk(APIView):
-    def get(self, request: Any) -> Response:
-        return Response({"ok": True})
-
-
-class DrfAppError(APIView):
-    def get(self, request: Any) -> Response:
-        raise Conflict("Widget already exists")
-
-
-class DrfBoom(APIView):
-    def get(self, request: Any) -> Response:
-        raise RuntimeError(SECRET)
-
-
-class DrfEcho(APIView):
-    def post(self, request: Any) -> Response:
-        # The harness contract: the body goes through the core into EchoIn.
-        return Response(validate(EchoIn, request.data).model_dump())
-
-
 class DrfSerializerEcho(APIView):
     def post(self, request: Any) -> Response:
         serializer = EchoSerializer(data=request.data)
@@ -196,92 +168,63 @@ class DrfSerializerEcho(APIView):
         return Response(serializer.validated_data)
 
 
-class DrfMe(APIView):
-    permission_classes = (IsAuthenticated,)
+def _drf_handler(route: Route) -> Any:
+    """The APIView method serving ``route``: data as a DRF ``Response``."""
 
-    def get(self, request: Any) -> Response:
-        return Response({"id": request.user.user_id})
-
-
-class DrfAdmin(APIView):
-    permission_classes = (has_roles("admin"),)
-
-    def get(self, request: Any) -> Response:
-        return Response({"admin": True})
-
-
-class DrfLimited(APIView):
-    throttle_classes = (throttle_for("2/minute"),)
-
-    def get(self, request: Any) -> Response:
-        return Response({"limited": True})
-
-
-class DrfGuarded(APIView):
-    throttle_classes = (throttle_for("5/minute", failure_policy="fail_closed"),)
-
-    def get(self, request: Any) -> Response:
-        return Response({"limited": True})
-
-
-class DrfLimitedTwice(APIView):
-    throttle_classes = (
-        throttle_for("3/minute"),
-        throttle_for("2/hour", key=lambda _: "pair", name="second"),
-    )
-
-    def get(self, request: Any) -> Response:
-        return Response({"limited": True})
-
-
-class DrfLimitedLoose(APIView):
-    throttle_classes = (
-        throttle_for("2/minute"),
-        throttle_for("50/hour", key=lambda _: "pair", name="loose"),
-    )
-
-    def get(self, request: Any) -> Response:
-        return Response({"limited": True})
-
-
-class DrfItems(APIView):
-    def get(self, request: Any) -> Response:
-        params = page_params(request.query_params)
-        return Response({"page": params.page, "perPage": params.per_page})
-
-
-class DrfCtx(APIView):
-    def get(self, request: Any) -> Response:
-        if PROBE.barrier is not None:
+    def handler(self: APIView, request: Any, **kwargs: Any) -> Any:
+        if route.does == "ctx" and PROBE.barrier is not None:
             PROBE.barrier.wait(10)
-        return Response({"requestId": current_request_id()})
+        if route.does == "stream":
+            return StreamingHttpResponse(stream_chunks(), content_type="application/json")
+        if route.does == "native":
+            # DRF's own validation: a serializer field's run_validation.
+            try:
+                number = serializers.IntegerField().run_validation(request.query_params["number"])
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"number": exc.detail}) from exc
+            return Response({"number": number})
+        data = answer(
+            route,
+            user_id=request.user.user_id if route.auth else None,
+            # The harness contract: the body goes through the core into the route's model.
+            body=validate(route.body, request.data) if route.body else None,
+            params={name: kwargs[name] for name in route.params},
+            query=validate_query(route.query, request.query_params) if route.query else None,
+            page=page_params(request.query_params) if route.pages else None,
+        )
+        if route.does == "etag":
+            # DRF renders its Response after the view: http_cache needs the rendered body,
+            # so the view answers with the Django adapter's envelope response.
+            return success_response(data)
+        return Response(data)
+
+    if route.params:
+        handler = path_params(**route.params)(handler)
+    if route.does == "etag":
+        handler = method_decorator(http_cache(max_age=ETAG_CACHE_MAX_AGE))(handler)
+    return handler
 
 
-class DrfTyped(APIView):
-    def get(self, request: Any, number: str) -> Response:
-        field = serializers.IntegerField()
-        try:
-            value = field.run_validation(number)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"number": exc.detail}) from exc
-        return Response({"number": value})
+def _drf_view(route: Route) -> Any:
+    """An ``APIView`` serving ``route`` with backendkit's auth, permissions and throttles."""
+    attrs: dict[str, Any] = {route.method.lower(): _drf_handler(route)}
+    if route.roles:
+        attrs["permission_classes"] = (has_roles(*route.roles),)
+    elif route.auth:
+        attrs["permission_classes"] = (IsAuthenticated,)
+    if route.limits:
+        attrs["throttle_classes"] = tuple(
+            throttle_for(
+                limit.limits,
+                failure_policy=limit.failure_policy,
+                **({"key": _bucket(limit.key), "name": limit.name} if limit.key != "ip" else {}),
+            )
+            for limit in route.limits
+        )
+    return type(f"Drf_{route.name}", (APIView,), attrs).as_view()
 
 
-drf_harness_patterns = [
-    path("ok", DrfOk.as_view()),
-    path("app-error", DrfAppError.as_view()),
-    path("boom", DrfBoom.as_view()),
-    path("echo", DrfEcho.as_view()),
-    path("me", DrfMe.as_view()),
-    path("admin", DrfAdmin.as_view()),
-    path("limited", DrfLimited.as_view()),
-    path("guarded", DrfGuarded.as_view()),
-    path("limited-twice", DrfLimitedTwice.as_view()),
-    path("limited-loose", DrfLimitedLoose.as_view()),
-    path("items", DrfItems.as_view()),
-    path("ctx", DrfCtx.as_view()),
-    path("typed/<str:number>", DrfTyped.as_view()),
-]
+drf_harness_patterns = _patterns(_drf_view)
 
 # --------------------------------------------------------------------------- class-based views
 
@@ -349,14 +292,13 @@ def client_for(urlconf: str, **kwargs: Any) -> Client:
 def _sender(client: Client) -> Any:
     def send(method: str, path_: str, headers: dict[str, str], body: bytes | None) -> Result:
         extra: dict[str, Any] = {}
+        content_type = "application/octet-stream"
         for name, value in headers.items():
             if name.lower() == "content-type":
+                # Also in the environ: the test client sets it only for a non-empty body.
+                content_type = extra["CONTENT_TYPE"] = value
                 continue
             extra["HTTP_" + name.upper().replace("-", "_")] = value
-        content_type = next(
-            (v for k, v in headers.items() if k.lower() == "content-type"),
-            "application/octet-stream",
-        )
         response = client.generic(
             method, path_, data=body or b"", content_type=content_type, **extra
         )
@@ -369,28 +311,45 @@ def _sender(client: Client) -> Any:
     return send
 
 
-def _harness(name: str, urlconf: str, kit: WebKit | None = None) -> Harness:
+def _harness(
+    name: str, urlconf: str, kit: WebKit | None, api_prefixes: tuple[str, ...] | None
+) -> Harness:
+    close: Any = lambda: None  # noqa: E731
+    if api_prefixes is not None:
+        # Narrow the API prefixes of the test project (``["/"]``) for this harness.
+        override = override_settings(
+            BACKENDKIT={
+                "KIT": "tests.adapters._django_app.current_kit",
+                "API_PREFIXES": list(api_prefixes),
+            }
+        )
+        override.enable()
+        close = override.disable
     kit = use_kit(kit or make_kit())
-    PROBE.barrier = None
+    PROBE.barrier, PROBE.healthy = None, True
     assert kit.tokens is not None
     return Harness(
         name=name,
         send=_sender(client_for(urlconf)),
         tokens=kit.tokens,
         probe=PROBE,
-        native_validation=("GET", "/typed/not-a-number", {}, None),
         extra={"kit": kit},
+        close=close,
     )
 
 
-def django_harness(kit: WebKit | None = None) -> Harness:
+def django_harness(
+    kit: WebKit | None = None, *, api_prefixes: tuple[str, ...] | None = None
+) -> Harness:
     """Plain Django function views behind ``BackendKitMiddleware``."""
-    return _harness("django", "tests.adapters._django_harness_urls", kit)
+    return _harness("django", "tests.adapters._django_harness_urls", kit, api_prefixes)
 
 
-def drf_harness(kit: WebKit | None = None) -> Harness:
+def drf_harness(
+    kit: WebKit | None = None, *, api_prefixes: tuple[str, ...] | None = None
+) -> Harness:
     """DRF ``APIView``s with backendkit's exception handler, auth, parser and throttles."""
-    return _harness("drf", "tests.adapters._drf_harness_urls", kit)
+    return _harness("drf", "tests.adapters._drf_harness_urls", kit, api_prefixes)
 
 
 def as_json(result: Result) -> Any:
