@@ -8,17 +8,19 @@ Every variable is documented in ``examples/README.md``. backendkit's own variabl
 only the examples read (``BACKENDKIT_BOOTSTRAP_ADMIN``, ``BACKENDKIT_REDIS_KEY_PREFIX``,
 ``BACKENDKIT_TESTING_FAST_HASHER``, ``PORT``) and the defaults a service needs to start on a
 laptop with nothing installed: a SQLite file in the working directory, in-memory Redis
-stand-ins, a default rate limit of the API, a JWT issuer and audience of the example's own
-and, outside production only, a loudly insecure JWT secret.
+stand-ins, a default rate limit of the API and a JWT issuer and audience of the example's
+own. Outside production without ``BACKENDKIT_JWT_SECRET`` and ``BACKENDKIT_SECRET_KEY``,
+backendkit itself signs tokens with its public development key (distinct per issuer and
+audience) and logs its ``development_signing_key`` warning.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from backendkit.errors import ConfigurationError
@@ -27,6 +29,7 @@ from backendkit.settings import Settings
 
 if TYPE_CHECKING:
     from backendkit.auth import PasswordHasher
+    from backendkit.web import WebKit
 
 __all__ = [
     "CREDENTIAL_LIMIT_POLICY",
@@ -35,15 +38,17 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "DEV_ADMIN_EMAIL",
     "DEV_ADMIN_PASSWORD",
-    "DEV_JWT_SECRET",
     "LOGIN_LIMIT_PER_ACCOUNT",
     "LOGIN_LIMIT_PER_IP",
     "PASSWORD_CHANGE_LIMIT",
     "REFRESH_LIMIT",
     "REGISTER_LIMIT",
     "ExampleConfig",
+    "built",
     "load_config",
 ]
+
+T = TypeVar("T")
 
 #: ``BACKENDKIT_RATE_LIMIT_DEFAULT`` when unset: the budget of every ``/api/`` request, per
 #: client address, which the adapters charge (``/health`` is never charged).
@@ -72,8 +77,6 @@ CREDENTIAL_LIMIT_POLICY: Final = "local_fallback"
 DEFAULT_JWT_ISSUER = "backendkit-example-{app}"
 DEFAULT_JWT_AUDIENCE = "backendkit-example-{app}-api"
 
-#: Used when ``BACKENDKIT_JWT_SECRET`` is unset outside production: public, so insecure.
-DEV_JWT_SECRET = "backendkit-examples-INSECURE-development-jwt-secret"
 #: The admin the demo seeds when ``BACKENDKIT_BOOTSTRAP_ADMIN`` is unset.
 DEV_ADMIN_EMAIL = "admin@example.com"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
@@ -105,7 +108,9 @@ class ExampleConfig:
         bootstrap_admin: ``(email, password)`` of the admin created at start, if any.
         fast_hasher: use backendkit's low-cost testing hasher (test environment only).
         port: ``PORT``, where the demo and the documented commands listen.
-        insecure_jwt_secret: the public development JWT secret is in use.
+        development_signing_key: neither ``BACKENDKIT_JWT_SECRET`` nor
+            ``BACKENDKIT_SECRET_KEY`` is set (outside production): tokens are signed with
+            backendkit's public development key, which it warns about itself.
     """
 
     app: str
@@ -116,7 +121,7 @@ class ExampleConfig:
     bootstrap_admin: tuple[str, str] | None
     fast_hasher: bool
     port: int
-    insecure_jwt_secret: bool
+    development_signing_key: bool
 
     @property
     def login_limit_per_ip(self) -> str:
@@ -163,9 +168,41 @@ class ExampleConfig:
 
         return PasswordHasher()
 
+    def web_kit(self, closers: Sequence[Callable[[], Any]] = ()) -> WebKit:
+        """The services the settings describe, built by backendkit.
+
+        [`WebKit.from_settings`][backendkit.web.WebKit.from_settings] builds the limiters,
+        the token service and the cache, on one Redis connector pair with keys under
+        ``redis_key_prefix`` when ``BACKENDKIT_REDIS_URL`` is set (in memory otherwise).
+        Every access token is checked against the token store, so a logged-out or deleted
+        user's token stops working at once. ``closers`` run when the kit is closed. Take
+        its services with ``built``.
+        """
+        from backendkit.web import WebKit
+
+        kit = WebKit.from_settings(
+            self.settings,
+            redis_key_prefix=self.redis_key_prefix,
+            token_options={"check_revocation": True},
+            closers=closers,
+        )
+        return kit
+
     def redis_prefix(self, component: str) -> str:
         """The key prefix of one component (``"rl:"``, ``"tokens:"``, ``"cache:"``)."""
         return f"{self.redis_key_prefix}{component}"
+
+
+def built(service: T | None) -> T:
+    """A service of the kit, which backendkit built when its extra is installed.
+
+    Raises:
+        ConfigurationError: it was not built (the examples need the ``auth`` and
+            ``ratelimit`` extras).
+    """
+    if service is None:
+        raise ConfigurationError("the examples need pip install 'backendkit[auth,ratelimit]'")
+    return service
 
 
 # --8<-- [start:load_config]
@@ -178,15 +215,11 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
     source = os.environ if environ is None else environ
     env = (source.get("BACKENDKIT_ENV") or "production").strip().lower()
     overrides: dict[str, Any] = {}
-    insecure = False
-    if not source.get("BACKENDKIT_JWT_SECRET"):
-        if env == "production":
-            raise ConfigurationError(
-                "BACKENDKIT_JWT_SECRET is required in production (at least 32 random bytes; "
-                "or set BACKENDKIT_ENV=development for local work)"
-            )
-        overrides["jwt_secret"] = DEV_JWT_SECRET
-        insecure = True
+    if not source.get("BACKENDKIT_JWT_SECRET") and env == "production":
+        raise ConfigurationError(
+            "BACKENDKIT_JWT_SECRET is required in production (at least 32 random bytes; "
+            "or set BACKENDKIT_ENV=development for local work)"
+        )
     # Issued and required in every token (TokenService.from_settings reads them).
     overrides["jwt_issuer"] = _stripped(source.get("BACKENDKIT_JWT_ISSUER")) or (
         DEFAULT_JWT_ISSUER.format(app=app)
@@ -214,7 +247,7 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
         bootstrap_admin=_bootstrap_admin(source.get("BACKENDKIT_BOOTSTRAP_ADMIN")),
         fast_hasher=fast,
         port=_port(source.get("PORT")),
-        insecure_jwt_secret=insecure,
+        development_signing_key=settings.jwt_secret is None and not settings.secret_key,
     )
 
 

@@ -81,12 +81,13 @@ def banner(config: ExampleConfig, host: str = HOST) -> str:
         "",
         "Stop with Ctrl+C.",
     ]
-    if config.insecure_jwt_secret:
+    if not config.settings.is_production:
+        # backendkit logs its own development_signing_key warning when that key signs.
         lines += [
             "",
-            "WARNING: development mode with a PUBLIC JWT secret: anyone can forge tokens.",
-            "Set BACKENDKIT_ENV=production, BACKENDKIT_SECRET_KEY and BACKENDKIT_JWT_SECRET",
-            "before exposing this service (see examples/README.md).",
+            "WARNING: development mode: never expose this service as it is. Set",
+            "BACKENDKIT_ENV=production, BACKENDKIT_SECRET_KEY and BACKENDKIT_JWT_SECRET first",
+            "(see examples/README.md).",
             "",
         ]
     return "\n".join(lines)

@@ -7,7 +7,6 @@ from fastapi import APIRouter, FastAPI
 
 from backendkit.adapters.fastapi import add_health_route, install
 from backendkit.logging import configure_logging, get_logger
-from backendkit.web import WebKit
 from examples._shared.config import ExampleConfig, load_config
 from examples.fastapi_app.routers import auth, users
 from examples.fastapi_app.services import build_services
@@ -23,23 +22,9 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
     config = config or load_config("fastapi")
     configure_logging(config.settings)
     services = build_services(config)
-    # The settings carry the default budget (BACKENDKIT_RATE_LIMIT_DEFAULT): install()
-    # charges it on every /api/ request, keyed by client address.
-    kit = WebKit.from_settings(
-        config.settings,
-        tokens=services.tokens,
-        async_limiter=services.limiter,
-        closers=[services.aclose],
-    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if config.insecure_jwt_secret:
-            log.warning(
-                "insecure_jwt_secret",
-                detail="BACKENDKIT_JWT_SECRET is not set: tokens are signed with a PUBLIC "
-                "development key and can be forged. Never run like this in production.",
-            )
         await services.setup_database()
         yield  # backendkit's install() closes the kit (and so the services) at shutdown
 
@@ -50,7 +35,9 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
         redirect_slashes=False,  # an API answers 404, not a redirect, for "/users/"
     )
     app.state.services = services
-    install(app, kit)
+    # The settings carry the default budget (BACKENDKIT_RATE_LIMIT_DEFAULT): install()
+    # charges it on every /api/ request, keyed by client address.
+    install(app, services.kit)
     # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)
 

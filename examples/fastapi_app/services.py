@@ -1,8 +1,9 @@
 """The service's long-lived objects, built once at start and closed at shutdown.
 
-Everything here is async: the SQLAlchemy ``AsyncEngine``, one ``AsyncRedisConnector``
-shared by the rate limiter, the token store and the cache (or their in-memory stand-ins
-when ``BACKENDKIT_REDIS_URL`` is unset), and bcrypt run in a thread pool.
+Everything here is async: the SQLAlchemy ``AsyncEngine``, the kit backendkit builds from
+the settings (the rate limiter, the token service and the cache, sharing one
+``AsyncRedisConnector``, or in memory when ``BACKENDKIT_REDIS_URL`` is unset), and bcrypt
+run in a thread pool.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from backendkit.auth import AsyncTokenStore, PasswordHasher, TokenService
+from backendkit.auth import PasswordHasher, TokenService
 from backendkit.cache import AsyncCachedFunction, Cache
 from backendkit.cursor import CursorCodec
 from backendkit.errors import BackendUnavailable, Conflict
@@ -25,7 +26,8 @@ from backendkit.repository import (
     build_async_engine,
     build_async_session_factory,
 )
-from examples._shared.config import ExampleConfig
+from backendkit.web import WebKit
+from examples._shared.config import ExampleConfig, built
 from examples._shared.schemas import UserOut
 from examples.fastapi_app.models import Base, User
 from examples.fastapi_app.repository import UserRepository
@@ -44,6 +46,7 @@ class Services:
 
     Attributes:
         config: the example's configuration.
+        kit: the WebKit ``install`` wires in; it holds and closes the services below.
         engine: the async SQLAlchemy engine.
         sessions: its session factory.
         hasher: bcrypt (or the fast testing hasher in test runs).
@@ -56,6 +59,7 @@ class Services:
     """
 
     config: ExampleConfig
+    kit: WebKit
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     hasher: PasswordHasher
@@ -108,33 +112,20 @@ class Services:
             log.info("bootstrap_admin_exists", email=email)
 
     async def aclose(self) -> None:
-        """Close pools and connections (called by the app's lifespan)."""
-        await self.cache.aclose()
-        aclose = getattr(self.redis, "aclose", None)
-        if aclose is not None:
-            await aclose()
-        await self.engine.dispose()
-        self.hasher.close()
+        """Close pools and connections (install() does it at shutdown, through the kit)."""
+        await self.kit.aclose()
 
 
 # --8<-- [start:build]
 def build_services(config: ExampleConfig) -> Services:
     """Build every long-lived object from the configuration (nothing connects yet)."""
-    settings = config.settings
     engine = build_async_engine(config.async_database_url())
-    redis = None
-    store: AsyncTokenStore | str = "memory://"
-    if settings.redis_url:
-        from backendkit.auth import RedisTokenStore
-        from backendkit.redis import AsyncRedisConnector, RedisConfig
-
-        redis = AsyncRedisConnector(RedisConfig.from_settings(settings), name="example")
-        limiter = AsyncRateLimiter(redis, key_prefix=config.redis_prefix("rl:"))
-        store = RedisTokenStore(redis, key_prefix=config.redis_prefix("tokens:"))
-        cache = Cache(redis, key_prefix=config.redis_prefix("cache:"))
-    else:
-        limiter = AsyncRateLimiter("memory://")
-        cache = Cache("memory://")
+    hasher = config.password_hasher()
+    # backendkit builds the limiters, the token service and the cache the settings describe
+    # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); install() closes the kit,
+    # and with it the engine and the hasher's threads, at shutdown.
+    kit = config.web_kit(closers=[engine.dispose, hasher.close])
+    cache = built(kit.cache)
     sessions = build_async_session_factory(engine)
 
     # Cache-aside: GET /users/{id} reads through this; writes call forget_user().
@@ -146,16 +137,16 @@ def build_services(config: ExampleConfig) -> Services:
 
     return Services(
         config=config,
+        kit=kit,
         engine=engine,
         sessions=sessions,
-        hasher=config.password_hasher(),
-        # check_revocation: a logged-out or deleted user's access token stops working at once.
-        tokens=TokenService.from_settings(settings, store=store, check_revocation=True),
-        limiter=limiter,
+        hasher=hasher,
+        tokens=built(kit.tokens),
+        limiter=built(kit.async_limiter),
         cache=cache,
-        cursors=CursorCodec.from_settings(settings),
+        cursors=CursorCodec.from_settings(config.settings),
         load_user=load_user,
-        redis=redis,
+        redis=kit.async_redis,
     )
 
 

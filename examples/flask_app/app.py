@@ -2,44 +2,30 @@
 
 from __future__ import annotations
 
-import atexit
-
 from flask import Blueprint, Flask
 
 from backendkit.adapters.flask import BackendKit, add_health_route
-from backendkit.logging import configure_logging, get_logger
-from backendkit.web import WebKit
+from backendkit.logging import configure_logging
 from examples._shared.config import ExampleConfig, load_config
 from examples.flask_app import auth, users
 from examples.flask_app.services import EXTENSION, build_services
 
 __all__ = ["create_app"]
 
-log = get_logger("examples.flask")
-
 
 def create_app(config: ExampleConfig | None = None) -> Flask:
     """Build the app from the environment (or ``config``): tables and admin are created here."""
     config = config or load_config("flask")
     configure_logging(config.settings)
-    if config.insecure_jwt_secret:
-        log.warning(
-            "insecure_jwt_secret",
-            detail="BACKENDKIT_JWT_SECRET is not set: tokens are signed with a PUBLIC "
-            "development key and can be forged. Never run like this in production.",
-        )
     services = build_services(config)
     app = Flask(__name__)
     # An API answers 404 rather than redirecting "/api//users" to "/api/users".
     app.url_map.merge_slashes = False
     app.extensions[EXTENSION] = services
     # The kit's settings carry the default budget (BACKENDKIT_RATE_LIMIT_DEFAULT): the
-    # extension charges it on every /api/ request, keyed by client address.
-    BackendKit(
-        app,
-        kit=WebKit.from_settings(config.settings, tokens=services.tokens, limiter=services.limiter),
-    )
-    atexit.register(services.close)  # WSGI has no shutdown hook: close pools at exit
+    # extension charges it on every /api/ request, keyed by client address. It closes the
+    # kit (pools, connectors) when the worker exits: WSGI has no shutdown hook.
+    BackendKit(app, kit=services.kit)
     services.setup_database()
     # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)

@@ -1,8 +1,9 @@
 """The service's long-lived objects, kept in ``app.extensions["users_example"]``.
 
 Sync all the way, as Flask runs under a WSGI server: a SQLAlchemy ``Engine`` and
-``Session`` factory, one ``RedisConnector`` shared by the limiter, the token store and the
-cache (or their in-memory stand-ins without ``BACKENDKIT_REDIS_URL``), and bcrypt.
+``Session`` factory, the kit backendkit builds from the settings (the limiter, the token
+service and the cache, sharing one ``RedisConnector``, or in memory without
+``BACKENDKIT_REDIS_URL``), and bcrypt.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from flask import current_app
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from backendkit.auth import PasswordHasher, TokenService, TokenStore
+from backendkit.auth import PasswordHasher, TokenService
 from backendkit.cache import Cache, CachedFunction
 from backendkit.cursor import CursorCodec
 from backendkit.errors import BackendUnavailable, Conflict
 from backendkit.logging import get_logger
 from backendkit.ratelimit import RateLimiter
 from backendkit.repository import UnitOfWork, build_engine, build_session_factory
-from examples._shared.config import ExampleConfig
+from backendkit.web import WebKit
+from examples._shared.config import ExampleConfig, built
 from examples._shared.schemas import UserOut
 from examples.flask_app.models import Base, User
 from examples.flask_app.repository import UserRepository
@@ -48,6 +50,7 @@ class Services:
 
     Attributes:
         config: the example's configuration.
+        kit: the WebKit the extension uses; it holds and closes the services below.
         engine: the SQLAlchemy engine.
         sessions: its session factory.
         hasher: bcrypt (or the fast testing hasher in test runs).
@@ -60,6 +63,7 @@ class Services:
     """
 
     config: ExampleConfig
+    kit: WebKit
     engine: Engine
     sessions: sessionmaker[Session]
     hasher: PasswordHasher
@@ -109,31 +113,18 @@ class Services:
             log.info("bootstrap_admin_exists", email=email)
 
     def close(self) -> None:
-        """Close pools and connections (at worker exit)."""
-        self.cache.close()
-        close = getattr(self.redis, "close", None)
-        if close is not None:
-            close()
-        self.engine.dispose()
+        """Close pools and connections (the extension does it at worker exit)."""
+        self.kit.close()
 
 
 def build_services(config: ExampleConfig) -> Services:
     """Build every long-lived object from the configuration (nothing connects yet)."""
-    settings = config.settings
     engine = build_engine(config.sync_database_url())
-    redis = None
-    store: TokenStore | str = "memory://"
-    if settings.redis_url:
-        from backendkit.auth import RedisTokenStore
-        from backendkit.redis import RedisConfig, RedisConnector
-
-        redis = RedisConnector(RedisConfig.from_settings(settings), name="example")
-        limiter = RateLimiter(redis, key_prefix=config.redis_prefix("rl:"))
-        store = RedisTokenStore(redis, key_prefix=config.redis_prefix("tokens:"))
-        cache = Cache(redis, key_prefix=config.redis_prefix("cache:"))
-    else:
-        limiter = RateLimiter("memory://")
-        cache = Cache("memory://")
+    # backendkit builds the limiter, the token service and the cache the settings describe
+    # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); the extension closes the
+    # kit, and with it the engine, when the worker exits.
+    kit = config.web_kit(closers=[engine.dispose])
+    cache = built(kit.cache)
     sessions = build_session_factory(engine)
 
     # Cache-aside: GET /users/<id> reads through this; writes call forget_user().
@@ -145,16 +136,16 @@ def build_services(config: ExampleConfig) -> Services:
 
     return Services(
         config=config,
+        kit=kit,
         engine=engine,
         sessions=sessions,
         hasher=config.password_hasher(),
-        # check_revocation: a logged-out or deleted user's access token stops working at once.
-        tokens=TokenService.from_settings(settings, store=store, check_revocation=True),
-        limiter=limiter,
+        tokens=built(kit.tokens),
+        limiter=built(kit.limiter),
         cache=cache,
-        cursors=CursorCodec.from_settings(settings),
+        cursors=CursorCodec.from_settings(config.settings),
         load_user=load_user,
-        redis=redis,
+        redis=kit.redis,
     )
 
 

@@ -17,14 +17,29 @@ def test_production_needs_a_jwt_secret() -> None:
         load_config("fastapi", {"BACKENDKIT_SECRET_KEY": "s" * 32})
     config = load_config("fastapi", PROD)
     assert config.settings.is_production
-    assert not config.insecure_jwt_secret
+    assert not config.development_signing_key
 
 
-def test_development_uses_a_flagged_public_jwt_secret() -> None:
-    """Outside production a development secret is used, and flagged for the loud warning."""
+def test_development_uses_backendkits_development_key() -> None:
+    """Outside production without secrets, the example sets no JWT secret of its own:
+    backendkit signs with its development key (per issuer) and warns about it itself."""
     config = load_config("flask", {"BACKENDKIT_ENV": "development"})
-    assert config.insecure_jwt_secret
-    assert config.settings.jwt_secret is not None
+    assert config.development_signing_key
+    assert config.settings.jwt_secret is None
+    kit = config.web_kit()
+    assert kit.tokens is not None
+    other = load_config("fastapi", {"BACKENDKIT_ENV": "development"}).web_kit()
+    assert other.tokens is not None
+    # The two examples name themselves differently: neither accepts the other's tokens.
+    assert kit.tokens.key_ring.signing_key.kid != other.tokens.key_ring.signing_key.kid
+
+
+def test_a_secret_key_in_development_is_no_development_key() -> None:
+    """Valid twin: with BACKENDKIT_SECRET_KEY the JWT key is derived from it, not public."""
+    config = load_config(
+        "flask", {"BACKENDKIT_ENV": "development", "BACKENDKIT_SECRET_KEY": "s" * 32}
+    )
+    assert not config.development_signing_key
 
 
 def test_defaults_need_nothing_installed() -> None:

@@ -1,8 +1,9 @@
 """The service's long-lived objects (one set per worker process) and the adapter's kit.
 
-Built on first use from ``settings.EXAMPLE``: bcrypt, the token service, the sync rate
-limiter and the cache, sharing one ``RedisConnector`` when ``BACKENDKIT_REDIS_URL`` is set
-(in-memory stand-ins otherwise). ``settings.BACKENDKIT["KIT"]`` points at ``build_kit``.
+Built on first use from ``settings.EXAMPLE``: bcrypt and the kit backendkit builds from the
+settings (the token service, the rate limiter and the cache, sharing one ``RedisConnector``
+when ``BACKENDKIT_REDIS_URL`` is set, in memory otherwise). ``settings.BACKENDKIT["KIT"]``
+points at ``build_kit``.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 
-from backendkit.auth import PasswordHasher, TokenService, TokenStore
+from backendkit.auth import PasswordHasher, TokenService
 from backendkit.cache import Cache, CachedFunction
 from backendkit.cursor import CursorCodec
 from backendkit.errors import BackendUnavailable
 from backendkit.logging import configure_logging, get_logger
 from backendkit.ratelimit import RateLimiter
 from backendkit.web import WebKit
-from examples._shared.config import ExampleConfig
+from examples._shared.config import ExampleConfig, built
 from examples._shared.schemas import UserOut
 from examples.django_app.users.models import User
 
@@ -40,6 +41,7 @@ class Services:
 
     Attributes:
         config: the example's configuration.
+        kit: the adapter's kit (``build_kit``); it holds the services below.
         hasher: bcrypt (or the fast testing hasher in test runs).
         tokens: issues, verifies, rotates and revokes JWTs.
         limiter: the rate limiter (shared with the adapter's kit).
@@ -50,6 +52,7 @@ class Services:
     """
 
     config: ExampleConfig
+    kit: WebKit
     hasher: PasswordHasher
     tokens: TokenService
     limiter: RateLimiter
@@ -67,30 +70,17 @@ class Services:
 
     def close(self) -> None:
         """Close the Redis connections (at worker exit)."""
-        self.cache.close()
-        close = getattr(self.redis, "close", None)
-        if close is not None:
-            close()
+        self.kit.close()
 
 
 @functools.cache
 def services() -> Services:
     """This process's services, built on first use."""
     config: ExampleConfig = settings.EXAMPLE
-    app_settings = config.settings
-    redis = None
-    store: TokenStore | str = "memory://"
-    if app_settings.redis_url:
-        from backendkit.auth import RedisTokenStore
-        from backendkit.redis import RedisConfig, RedisConnector
-
-        redis = RedisConnector(RedisConfig.from_settings(app_settings), name="example")
-        limiter = RateLimiter(redis, key_prefix=config.redis_prefix("rl:"))
-        store = RedisTokenStore(redis, key_prefix=config.redis_prefix("tokens:"))
-        cache = Cache(redis, key_prefix=config.redis_prefix("cache:"))
-    else:
-        limiter = RateLimiter("memory://")
-        cache = Cache("memory://")
+    # backendkit builds the limiter, the token service and the cache the settings describe
+    # (one Redis connector pair when BACKENDKIT_REDIS_URL is set, in memory otherwise).
+    kit = config.web_kit()
+    cache = built(kit.cache)
 
     # Cache-aside: GET /users/<id> reads through this; writes call forget_user().
     @cache.cached(ttl=60, namespace="users", key="{user_id}")
@@ -100,39 +90,30 @@ def services() -> Services:
 
     return Services(
         config=config,
+        kit=kit,
         hasher=config.password_hasher(),
-        # check_revocation: a logged-out or deleted user's access token stops working at once.
-        tokens=TokenService.from_settings(app_settings, store=store, check_revocation=True),
-        limiter=limiter,
+        tokens=built(kit.tokens),
+        limiter=built(kit.limiter),
         cache=cache,
-        cursors=CursorCodec.from_settings(app_settings),
+        cursors=CursorCodec.from_settings(config.settings),
         load_user=load_user,
-        redis=redis,
+        redis=kit.redis,
     )
 
 
 def build_kit() -> WebKit:
-    """The adapter's kit (``settings.BACKENDKIT["KIT"]``): our token service and limiter.
+    """The adapter's kit (``settings.BACKENDKIT["KIT"]``): the one the services come from.
 
     Its settings carry the default budget (``BACKENDKIT_RATE_LIMIT_DEFAULT``), which the
     middleware charges per client address on every request but ``/health``.
     """
-    svc = services()
-    return WebKit.from_settings(
-        svc.config.settings, tokens=svc.tokens, limiter=svc.limiter, closers=[svc.close]
-    )
+    return services().kit
 
 
 def on_start() -> None:
     """Configure logging and create the bootstrap admin (called by ``wsgi.py``)."""
     config: ExampleConfig = settings.EXAMPLE
     configure_logging(config.settings)
-    if config.insecure_jwt_secret:
-        log.warning(
-            "insecure_jwt_secret",
-            detail="BACKENDKIT_JWT_SECRET is not set: tokens are signed with a PUBLIC "
-            "development key and can be forged. Never run like this in production.",
-        )
     if config.bootstrap_admin is None:
         return
     email, password = config.bootstrap_admin
