@@ -16,7 +16,13 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 from django.urls import path
 
-from backendkit.adapters.django import reset_config, success_response
+from backendkit.adapters.django import (
+    get_kit,
+    rate_limit,
+    require_auth,
+    reset_config,
+    success_response,
+)
 from backendkit.adapters.django.checks import check_settings
 from backendkit.ratelimit import RateLimiter
 from backendkit.settings import Settings
@@ -42,9 +48,24 @@ def denied(request: HttpRequest) -> HttpResponse:
     raise PermissionDenied("secret reason")
 
 
-# This module is the URLconf of the CSRF tests (the test project's MIDDLEWARE has
+@require_auth
+def me(request: HttpRequest) -> HttpResponse:
+    return success_response({"ok": True})
+
+
+@rate_limit("1/minute")
+def limited(request: HttpRequest) -> HttpResponse:
+    return success_response({"ok": True})
+
+
+# This module is the URLconf of these tests (the test project's MIDDLEWARE has
 # BackendKitMiddleware first and Django's CsrfViewMiddleware).
-urlpatterns = [path("api/form", form_post), path("api/denied", denied)]
+urlpatterns = [
+    path("api/form", form_post),
+    path("api/denied", denied),
+    path("api/me", me),
+    path("api/limited", limited),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -167,3 +188,19 @@ def test_a_default_limit_with_a_limiter_passes() -> None:
 def test_the_checks_run_under_manage_py_check() -> None:
     """Installing the app registers the checks with Django's registry under their tag."""
     assert check_settings in checks.registry.registry.get_checks(include_deployment_checks=False)
+
+
+# --------------------------------------------------------------------------- no KIT
+
+
+def test_a_kit_built_from_the_dict_authenticates_and_limits() -> None:
+    """Without KIT the adapter's own kit verifies tokens and charges @rate_limit (no 500)."""
+    with override_settings(BACKENDKIT={"ENV": "test", "API_PREFIXES": ["/api/"]}):
+        reset_config()
+        kit = get_kit()
+        assert kit.tokens is not None
+        token = kit.tokens.issue_access("u1")
+        client = Client()
+        assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+        assert client.get("/api/me").status_code == 401  # the twin: no token
+        assert [client.get("/api/limited").status_code for _ in range(2)] == [200, 429]

@@ -1,8 +1,11 @@
 """``settings.BACKENDKIT`` -> one [`WebKit`][backendkit.web.WebKit] per process.
 
-The dict is read once, on first use, and the result is cached; Django's ``setting_changed``
-signal (sent by ``override_settings`` in tests) drops the cache so the next request sees the
-new configuration.
+The dict is read once, on first use (the system checks of the ``backendkit`` app, or the
+middleware when the server loads it, both before any request), and the result is cached;
+Django's ``setting_changed`` signal (sent by ``override_settings`` in tests) drops the cache
+so the next request sees the new configuration. The kit built from the dict has the token
+service, limiters and cache its settings describe
+([`WebKit.from_settings`][backendkit.web.WebKit.from_settings]).
 
 ```python
 BACKENDKIT = {
