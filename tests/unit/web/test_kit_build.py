@@ -22,7 +22,7 @@ from backendkit.errors import ConfigurationError, InvalidToken
 from backendkit.ratelimit import AsyncRateLimiter, RateLimiter, Rule
 from backendkit.redis import AsyncRedisConnector, RedisConnector
 from backendkit.settings import Settings
-from backendkit.web import WebKit
+from backendkit.web import CookieAuth, WebKit
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2")
@@ -140,7 +140,7 @@ _BUILD = """
     for hidden in {hidden!r}:
         sys.modules[hidden] = None  # `import hidden` raises ImportError
     from backendkit.settings import Settings
-    from backendkit.web import WebKit
+    from backendkit.web import CookieAuth, WebKit
     try:
         kit = WebKit.from_settings(Settings(env="test", secret_key="s" * 16, **{settings!r}))
     except ImportError as exc:
@@ -206,6 +206,14 @@ def test_check_refuses_a_jwt_secret_without_a_token_service() -> None:
     with pytest.raises(ConfigurationError, match="BACKENDKIT_JWT_SECRET"):
         WebKit(settings=Settings(env="test", jwt_secret="j" * 32)).check("sync")
     WebKit.from_settings(Settings(env="test", jwt_secret="j" * 32)).check("sync")
+
+
+def test_check_refuses_cookie_auth_without_a_token_service() -> None:
+    """Cookie transport authenticates: a kit without tokens is refused; with them it passes."""
+    settings = Settings(env="test", secret_key=SECRET)
+    with pytest.raises(ConfigurationError, match="cookie_auth"):
+        WebKit(settings=settings, cookie_auth=CookieAuth()).check("async")
+    WebKit.from_settings(settings, cookie_auth=CookieAuth()).check("async")
 
 
 # --------------------------------------------------------------------------- install
