@@ -155,10 +155,8 @@ def _fastapi_parameters(route: Route) -> list[inspect.Parameter]:
         found.append(param(name, Annotated[kind, Path()]))
     if route.query is not None:
         for name, info in route.query.model_fields.items():
-            # The field's constraints (ge=1) stay in the metadata FastAPI hands to pydantic.
-            kind = Annotated.__class_getitem__(
-                (info.annotation, Query(alias=info.alias), *info.metadata)
-            )  # type: ignore[attr-defined]
+            # rebuild_annotation keeps the field's constraints (ge=1) for pydantic.
+            kind = Annotated[info.rebuild_annotation(), Query(alias=info.alias)]
             found.append(param(name, kind, info.default))
     if route.pages:
         found.append(param("page", Pagination))

@@ -38,9 +38,19 @@ from tests.adapters._spec import (
 )
 
 from backendkit.auth import JWTKey, TokenService
+from backendkit.errors import AppError
 from backendkit.responses import render_json, success
 from backendkit.testing import FakeClock, capture_logs
 from backendkit.web import etag_for
+
+
+def _subclasses(cls: type[AppError]) -> list[type[AppError]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_subclasses(sub))
+    # A subclass with the code of its parent keeps the parent's message (listed first).
+    return sorted({c.code: c for c in reversed(found)}.values(), key=lambda c: c.code)
+
 
 _NO_JSON = object()
 _ANY = object()
@@ -49,6 +59,9 @@ ETAG = etag_for(render_json(success(ETAG_DATA)))
 #: The message of an integer that does not parse (pydantic's, in every framework).
 NOT_AN_INT = "Input should be a valid integer, unable to parse string as an integer"
 CSRF = "csrf-token-value"
+MALFORMED_AUTHORIZATION = "The Authorization header must be 'Bearer <token>'"
+#: Each code's default message: what an error answers unless the row names another.
+CATALOGUE = {cls.code: cls.default_message for cls in _subclasses(AppError)}
 
 
 @dataclass(frozen=True)
@@ -80,8 +93,8 @@ class Scenario:
     json: Any = _NO_JSON
     repeat: int = 0  # the same request sent this many times first (limits)
     data: Any = _ANY  # the expected `data` of a success envelope
-    message: str | None = None
-    fields: tuple[str | None, ...] | None = None  # the detail fields, in order
+    message: Any = None  # None: the catalogue's message for the code; _ANY: not checked
+    fields: Any = None  # the detail fields, in order; None: none, except for VALIDATION_ERROR
     headers: Mapping[str, str | re.Pattern[str]] = field(default_factory=dict)
     absent: tuple[str, ...] = ()
     check: Callable[[Result], None] | None = None  # anything more, e.g. on the body
@@ -183,6 +196,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "CONFLICT",
         send={"X-Request-ID": "abc-124"},
         headers={"X-Request-ID": "abc-124"},
+        message="Widget already exists",
     ),
     Scenario(
         "an unsafe incoming request id is replaced",
@@ -273,6 +287,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "BAD_REQUEST",
         send={"Content-Type": "application/json"},
         body=b'{"name":',
+        message="The request body is not valid JSON",
+        fields=(None,),  # where the parser stopped
     ),
     Scenario(
         "deep nesting is BAD_REQUEST, not a RecursionError",
@@ -282,6 +298,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "BAD_REQUEST",
         send={"Content-Type": "application/json"},
         body=b"[" * (MAX_BODY - 10),
+        message="The request body is nested too deeply",
     ),
     Scenario(
         "an empty JSON body is BAD_REQUEST",
@@ -291,11 +308,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         "BAD_REQUEST",
         send={"Content-Type": "application/json"},
         body=b"",
+        message="The request body is empty",
         differs={
             "drf": differ(
                 "DRF's request.data reads an empty body as no data ({}), so the model's "
                 "required fields are reported",
                 code="VALIDATION_ERROR",
+                message="Name is required",
                 fields=("name",),
             )
         },
@@ -333,6 +352,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         413,
         "PAYLOAD_TOO_LARGE",
         json={"name": "x" * (MAX_BODY + 1)},
+        message=f"The request body is larger than {MAX_BODY} bytes",
     ),
     Scenario(
         "a body of exactly the cap is read",
@@ -389,6 +409,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/native?number=abc",
         400,
         "VALIDATION_ERROR",
+        message=_ANY,  # each framework's own wording and fields
+        fields=_ANY,
         differs={
             "flask": differ(
                 "Flask has no typed query parameters; its own input error is werkzeug's "
@@ -449,6 +471,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         400,
         "VALIDATION_ERROR",
         fields=("maxCount",),
+        message="Input should be greater than or equal to 1",
     ),
     Scenario(
         "a repeated scalar query parameter is refused",
@@ -486,13 +509,14 @@ SCENARIOS: tuple[Scenario, ...] = (
             400,
             "VALIDATION_ERROR",
             fields=(name,),
+            message=message,
         )
-        for query, name in (
-            ("page=0", "page"),
-            ("page=abc", "page"),
-            ("perPage=0", "perPage"),
-            ("perPage=101", "perPage"),
-            ("page=1&page=2", "page"),
+        for query, name, message in (
+            ("page=0", "page", "Input should be greater than or equal to 1"),
+            ("page=abc", "page", NOT_AN_INT),
+            ("perPage=0", "perPage", "Input should be greater than or equal to 1"),
+            ("perPage=101", "perPage", "Input should be less than or equal to 100"),
+            ("page=1&page=2", "page", "Only one value is allowed"),
         )
     ),
     # --------------------------------------------------------------- authentication
@@ -512,6 +536,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "UNAUTHENTICATED",
         send={"Authorization": "Basic dXNlcjpwYXNz"},
         headers=BEARER,
+        message=MALFORMED_AUTHORIZATION,
     ),
     Scenario(
         "Bearer without a token is 401",
@@ -521,6 +546,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "UNAUTHENTICATED",
         send={"Authorization": "Bearer"},
         headers=BEARER,
+        message=MALFORMED_AUTHORIZATION,
     ),
     Scenario(
         "a malformed Authorization header is 401",
@@ -530,6 +556,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "UNAUTHENTICATED",
         send={"Authorization": "Bearer not a token"},
         headers=BEARER,
+        message=MALFORMED_AUTHORIZATION,
     ),
     Scenario(
         "a token that is no JWT is INVALID_TOKEN",
@@ -618,6 +645,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "FORBIDDEN",
         profile="cookie",
         credentials="cookie",
+        message="CSRF token missing or invalid",
     ),
     Scenario(
         "a cookie-authenticated POST with a wrong CSRF header is 403",
@@ -628,6 +656,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         profile="cookie",
         credentials="cookie",
         send={"X-CSRF-Token": "something-else"},
+        message="CSRF token missing or invalid",
     ),
     Scenario(
         "a cookie-authenticated POST with the CSRF header passes",
@@ -845,6 +874,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         fields=("probe",),
         headers={"Retry-After": _pattern(r"[1-9][0-9]*")},
         setup=_unhealthy,
+        message="A dependency is unavailable",
     ),
     # --------------------------------------------------------------- streamed response
     Scenario(
@@ -918,10 +948,10 @@ def assert_answer(result: Result, row: Scenario) -> None:
         error = payload["error"]
         assert error["code"] == row.code
         assert error["requestId"] == request_id
-        if row.message is not None:
-            assert error["message"] == row.message
-        if row.fields is not None:
-            assert tuple(d["field"] for d in error["details"]) == row.fields
+        if row.message is not _ANY:
+            assert error["message"] == (row.message or CATALOGUE[row.code])
+        if row.fields is not _ANY:
+            assert tuple(d["field"] for d in error["details"]) == (row.fields or ())
     elif row.status != 304 and row.path != "/stream":
         assert result.header("Content-Type") == "application/json; charset=utf-8"
         payload = result.json()
@@ -970,6 +1000,11 @@ def test_the_table_covers_what_it_promises() -> None:
             assert difference.reason
             assert difference.overrides
             assert set(difference.overrides) <= set(Scenario.__dataclass_fields__)
+    statuses = {row.status for row in SCENARIOS}
+    assert {200, 304, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503} <= statuses
+    for row in SCENARIOS:
+        if row.code == "VALIDATION_ERROR":
+            assert row.fields is not None, row.name  # a validation row names its fields
     # Every route of the shared app is exercised by some row.
     requested = {row.path.split("?")[0] for row in SCENARIOS}
     for route in SPEC:
