@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,6 +53,7 @@ def _subclasses(cls: type[AppError]) -> list[type[AppError]]:
     return sorted({c.code: c for c in reversed(found)}.values(), key=lambda c: c.code)
 
 
+ROOT = Path(__file__).resolve().parents[2]
 _NO_JSON = object()
 _ANY = object()
 #: The strong ETag of `/etag`'s envelope, as every framework computes it.
@@ -1005,6 +1007,15 @@ def test_the_table_covers_what_it_promises() -> None:
     for row in SCENARIOS:
         if row.code == "VALIDATION_ERROR":
             assert row.fields is not None, row.name  # a validation row names its fields
+    # Every named difference is listed in the docs, one table row each.
+    docs = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = docs.split("## Differences between frameworks", 1)[1].split("\n## ", 1)[0]
+    listed = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    named = [(fw, row) for row in SCENARIOS for fw in row.differs]
+    assert len(listed) - 1 == len(named)  # less the header
+    for framework, row in named:
+        label = {"fastapi": "FastAPI", "flask": "Flask", "django": "Django", "drf": "DRF"}
+        assert any(f"| {label[framework]} |" in line for line in listed), (framework, row.name)
     # Every route of the shared app is exercised by some row.
     requested = {row.path.split("?")[0] for row in SCENARIOS}
     for route in SPEC:
