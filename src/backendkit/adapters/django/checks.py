@@ -25,7 +25,7 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.conf import settings as django_settings  # type: ignore[import-untyped]  # noqa: E402
+from django.conf import settings as _django_settings  # type: ignore[import-untyped]  # noqa: E402
 from django.core import checks  # type: ignore[import-untyped]  # noqa: E402
 
 from backendkit.adapters.django._conf import get_kit, get_options  # noqa: E402
@@ -71,7 +71,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **_: Any) -> list[c
 
 
 def _check_middleware() -> list[checks.CheckMessage]:
-    middleware = list(getattr(django_settings, "MIDDLEWARE", None) or ())
+    middleware = list(getattr(_django_settings, "MIDDLEWARE", None) or ())
     if MIDDLEWARE_PATH not in middleware:
         return [
             checks.Error(
