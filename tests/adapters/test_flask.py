@@ -12,6 +12,7 @@ from tests.adapters._apps import MAX_BODY, Probe, build_flask_app, make_kit, mak
 from backendkit.adapters import flask as bk_flask
 from backendkit.adapters.flask import BackendKit, settings_from_config
 from backendkit.errors import ConfigurationError
+from backendkit.logging import current_request_id
 from backendkit.pagination import CursorPage, Page, PageParams
 from backendkit.responses import success
 from backendkit.testing import capture_logs
@@ -501,3 +502,30 @@ def test_charge_limit_needs_a_limiter() -> None:
     with capture_logs() as logs:
         assert charging_app(kit).test_client().post("/api/login", json={}).status_code == 500
     assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)
+
+
+def test_streamed_body_keeps_context_and_logs_at_the_end(kit: WebKit) -> None:
+    """As in the other adapters: the body is produced with the request id bound, and the
+    one access-log line is written when the body is closed, not at Flask's teardown."""
+    app = Flask("streaming")
+    BackendKit(app, kit=kit)
+
+    @app.get("/api/stream")
+    def stream() -> Any:
+        def body() -> Any:
+            yield b'{"requestId": "'
+            yield (current_request_id() or "").encode()  # the log context, not Flask's
+            yield b'"}'
+
+        return app.response_class(body(), mimetype="application/json")
+
+    with capture_logs() as logs:
+        response = app.test_client().get(
+            "/api/stream", headers={"X-Request-ID": "stream-1"}, buffered=False
+        )
+        assert not [e for e in logs if e["event"] == "request_completed"]
+        body = b"".join(response.response)
+        response.close()
+    assert body == b'{"requestId": "stream-1"}'
+    events = [e for e in logs if e["event"] == "request_completed"]
+    assert [(e["request_id"], e["status"]) for e in events] == [("stream-1", 200)]

@@ -90,6 +90,7 @@ M = TypeVar("M", bound=BaseModel)
 
 _EXTENSION = "backendkit"
 _CYCLE_KEY = "backendkit.cycle"  # WSGI environ key of the request's RequestCycle
+_STREAMING_KEY = "backendkit.streaming"  # set when the cycle ends with the streamed body
 _MISSING = object()
 _HEALTH_ENDPOINT = "backendkit_health"  # never charged the app-wide default limit
 
@@ -256,12 +257,19 @@ def _after_request(response: Response) -> Response:
             headers[name] = value  # X-Request-ID replaces whatever the view set
         else:
             headers.add(name, value)  # cheaper than item assignment's remove-then-add
+    if response.is_streamed:
+        # Flask tears the request down before the server iterates a streamed body: the
+        # cycle (access line, log context) ends when the body is closed instead, as in
+        # the other adapters, so what the body logs still carries the request id.
+        request.environ[_STREAMING_KEY] = True
+        response.call_on_close(cycle.finish)
     return response
 
 
 def _teardown_request(exc: BaseException | None) -> None:
-    cycle = request.environ.get(_CYCLE_KEY)
-    if cycle is not None:
+    environ = request.environ
+    cycle = environ.get(_CYCLE_KEY)
+    if cycle is not None and not environ.get(_STREAMING_KEY):
         cycle.finish()
 
 
