@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post(
         "/api/v1/auth/login",
         response_model=Envelope[Tokens],
-        dependencies=[RateLimit("5/minute"), Depends(no_store)],
+        dependencies=[RateLimit("5/minute", failure_policy="local_fallback"), Depends(no_store)],
     )
     async def login(body: Annotated[Credentials, JsonBody(Credentials)]) -> dict[str, Any]:
         if body.password != "correct horse":  # noqa: S105 - demo; use PasswordHasher

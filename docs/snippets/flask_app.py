@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.post("/api/v1/auth/login")
     @no_store
-    @rate_limit("5/minute")
+    @rate_limit("5/minute", failure_policy="local_fallback")  # never fails open
     @json_body(Credentials)
     def login(body: Credentials) -> Any:
         if body.password != "correct horse":  # noqa: S105 - demo; use PasswordHasher

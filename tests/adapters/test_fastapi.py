@@ -775,14 +775,11 @@ def test_fastapi_roles_sample() -> None:
     assert client.get("/api/reports", headers=reader).status_code == 200
     assert client.get("/api/reports", headers=user).status_code == 403
     login = {"email": "Ann@example.com", "password": "x"}
-    assert [client.post("/api/login", json=login).status_code for _ in range(6)] == [
-        200,
-        200,
-        200,
-        200,
-        200,
-        429,
-    ]
+    answers = [client.post("/api/login", json=login) for _ in range(6)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 200, 429]
+    # The per-account budget (5) is the one shown, not the per-address one (20).
+    assert [a.headers["RateLimit-Limit"] for a in answers] == ["5"] * 6
+    assert answers[3].headers["RateLimit-Remaining"] == "1"
     # Another account from the same address still has its own budget.
     assert (
         client.post("/api/login", json={"email": "bob@example.com", "password": "x"}).status_code
