@@ -21,6 +21,7 @@ repository and the Django adapter share it:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from backendkit.errors import BadRequest
 from backendkit.logging import get_logger
@@ -32,6 +33,7 @@ __all__ = [
     "bad_input_error",
     "database_error_code",
     "is_bad_input",
+    "log_database_error",
 ]
 
 #: PostgreSQL SQLSTATEs caused by a value: string data right truncation (22001), numeric
@@ -146,12 +148,18 @@ def bad_input_error(exc: BaseException) -> BadRequest | None:
     """
     if not is_bad_input(exc):
         return None
+    log_database_error(_log, exc, BadRequest.code)
+    return BadRequest(BAD_INPUT_MESSAGE)
+
+
+def log_database_error(log: Any, exc: BaseException, mapped_to: str) -> None:
+    """Log one mapped database error as ``database_error`` on ``log``: the error classes,
+    the SQLSTATE or errno and the code the client got; never the statement or its values."""
     orig = getattr(exc, "orig", None) or exc.__cause__
-    _log.warning(
+    log.warning(
         "database_error",
         error=type(exc).__name__,
         driver_error=type(orig).__name__ if orig is not None else None,
         code=database_error_code(exc),
-        mapped_to=BadRequest.code,
+        mapped_to=mapped_to,
     )
-    return BadRequest(BAD_INPUT_MESSAGE)

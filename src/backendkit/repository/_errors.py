@@ -28,7 +28,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.exc import StaleDataError
 
-from backendkit._db_errors import BAD_INPUT_MESSAGE, database_error_code, is_bad_input
+from backendkit._db_errors import BAD_INPUT_MESSAGE, is_bad_input, log_database_error
 from backendkit.errors import (
     AppError,
     BackendUnavailable,
@@ -255,14 +255,7 @@ def translate_exception(exc: BaseException, model: type[Any] | None = None) -> A
         error = InternalError()
     else:
         return None
-    orig = getattr(exc, "orig", None)
-    _log.warning(
-        "database_error",
-        error=type(exc).__name__,
-        driver_error=type(orig).__name__ if orig is not None else None,
-        code=database_error_code(exc),
-        mapped_to=error.code,
-    )
+    log_database_error(_log, exc, error.code)
     return error
 
 
