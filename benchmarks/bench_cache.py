@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from _cache_peers import (  # noqa: E402
+from _cache_peers import (
     HIT_VARIANTS,
     PAYLOADS,
     PEERS,
@@ -43,7 +43,7 @@ from _cache_peers import (  # noqa: E402
     TYPES,
     same,
 )
-from tests.integration.cache._proxy import CountingProxy  # noqa: E402
+from tests.integration.cache._proxy import CountingProxy
 
 FC2_PYTHON = ROOT / ".venv-bench-fc2" / "bin" / "python"
 CALLERS = 200

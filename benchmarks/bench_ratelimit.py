@@ -46,11 +46,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))  # for the counting proxy and the hung server in tests/
 
-import limits  # noqa: E402
-from limits.storage import MemoryStorage, RedisStorage  # noqa: E402
-from limits.strategies import STRATEGIES as LIMITS_STRATEGIES  # noqa: E402
+import limits
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import STRATEGIES as LIMITS_STRATEGIES
 
-from backendkit.ratelimit import RateLimiter, Rule  # noqa: E402
+from backendkit.ratelimit import RateLimiter, Rule
 
 STRATEGIES = ("sliding-window-counter", "fixed-window", "moving-window")
 BIG = "100000/hour"  # never reached in the timing loops

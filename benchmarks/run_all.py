@@ -49,7 +49,7 @@ FC2_TXT = HERE / "requirements-fastapi-cache2.txt"
 
 sys.path.insert(0, str(HERE))
 
-from _report import render  # noqa: E402
+from _report import render
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ folder = tempfile.TemporaryDirectory()
 DATABASE_URL = f"sqlite:///{Path(folder.name) / 'app.db'}"
 
 # --8<-- [start:engine]
-from backendkit.repository import build_engine, build_session_factory  # noqa: E402
+from backendkit.repository import build_engine, build_session_factory
 
 engine = build_engine(
     DATABASE_URL,  # e.g. settings.database_url

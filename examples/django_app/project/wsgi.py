@@ -9,6 +9,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_app.project.set
 application = get_wsgi_application()
 
 # Logging and the bootstrap admin, once the apps are loaded (every worker; idempotent).
-from examples.django_app.users.services import on_start  # noqa: E402
+from examples.django_app.users.services import on_start
 
 on_start()

@@ -17,44 +17,44 @@ from backendkit._extras import require
 
 require("fastapi", "fastapi")
 
-import http  # noqa: E402
-import inspect  # noqa: E402
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping  # noqa: E402
-from contextlib import asynccontextmanager  # noqa: E402
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast  # noqa: E402
+import http
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
-from fastapi import Depends, FastAPI, Query, Request  # noqa: E402
-from fastapi.exceptions import RequestValidationError  # noqa: E402
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
-from pydantic.alias_generators import to_camel  # noqa: E402
-from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402
-from starlette.responses import Response  # noqa: E402
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.responses import Response
 
-from backendkit.adapters._fastapi_asgi import (  # noqa: E402
+from backendkit.adapters._fastapi_asgi import (
     CYCLE_KEY,
     HANDLED_KEY,
     BackendKitMiddleware,
     ErrorCatcher,
 )
-from backendkit.adapters._fastapi_openapi import (  # noqa: E402
+from backendkit.adapters._fastapi_openapi import (
     BODY_MODEL_ATTR,
     mark_errors,
     patch_openapi,
 )
-from backendkit.errors import (  # noqa: E402
+from backendkit.errors import (
     AppError,
     BadRequest,
     ConfigurationError,
     Unauthenticated,
     ValidationFailed,
 )
-from backendkit.logging import accept_request_id  # noqa: E402
-from backendkit.pagination import CursorParams, PageParams  # noqa: E402
-from backendkit.responses import render_json  # noqa: E402
-from backendkit.validation import error_details  # noqa: E402
-from backendkit.web import (  # noqa: E402
+from backendkit.logging import accept_request_id
+from backendkit.pagination import CursorParams, PageParams
+from backendkit.responses import render_json
+from backendkit.validation import error_details
+from backendkit.web import (
     JSON_CONTENT_TYPE,
     REQUEST_ID_HEADER,
     KeyKind,
@@ -78,7 +78,7 @@ from backendkit.web import (  # noqa: E402
     route_rule,
     rule_name,
 )
-from backendkit.web import client_key as _core_client_key  # noqa: E402
+from backendkit.web import client_key as _core_client_key
 
 if TYPE_CHECKING:
     from backendkit.ratelimit import FailurePolicy

@@ -17,25 +17,25 @@ from backendkit._extras import require
 
 require("flask", "flask")
 
-import atexit  # noqa: E402
-import functools  # noqa: E402
-import os  # noqa: E402
-from collections.abc import Callable, Mapping  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast  # noqa: E402
+import atexit
+import functools
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
-from flask import Flask, Request, Response, current_app, g, request  # noqa: E402
-from flask.json.provider import DefaultJSONProvider  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
-from werkzeug.exceptions import HTTPException  # noqa: E402
-from werkzeug.routing import RequestRedirect  # noqa: E402
+from flask import Flask, Request, Response, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
+from pydantic import BaseModel
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
-from backendkit.errors import ConfigurationError, Unauthenticated  # noqa: E402
-from backendkit.pagination import CursorPage, CursorParams, Page, PageParams  # noqa: E402
-from backendkit.responses import RenderedResponse, paginated, render_json  # noqa: E402
-from backendkit.settings import ENV_PREFIX, Settings  # noqa: E402
-from backendkit.validation import DEFAULT_MAX_BYTES, parse_json, path_validator  # noqa: E402
-from backendkit.web import (  # noqa: E402
+from backendkit.errors import ConfigurationError, Unauthenticated
+from backendkit.pagination import CursorPage, CursorParams, Page, PageParams
+from backendkit.responses import RenderedResponse, paginated, render_json
+from backendkit.settings import ENV_PREFIX, Settings
+from backendkit.validation import DEFAULT_MAX_BYTES, parse_json, path_validator
+from backendkit.web import (
     JSON_CONTENT_TYPE,
     KeyKind,
     Principal,
@@ -60,7 +60,7 @@ from backendkit.web import (  # noqa: E402
     route_rule,
     rule_name,
 )
-from backendkit.web import client_key as _core_client_key  # noqa: E402
+from backendkit.web import client_key as _core_client_key
 
 if TYPE_CHECKING:
     from backendkit.ratelimit import FailurePolicy

@@ -19,16 +19,16 @@ from backendkit._extras import require
 require("jwt", "auth")
 require("bcrypt", "auth")
 
-from backendkit.auth._calibrate import calibrate  # noqa: E402
-from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType  # noqa: E402
-from backendkit.auth._keys import SUPPORTED_ALGORITHMS, JWTKey, KeyRing  # noqa: E402
-from backendkit.auth._passwords import (  # noqa: E402
+from backendkit.auth._calibrate import calibrate
+from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType
+from backendkit.auth._keys import SUPPORTED_ALGORITHMS, JWTKey, KeyRing
+from backendkit.auth._passwords import (
     BCRYPT_MAX_BYTES,
     PREHASH_PREFIX,
     PasswordHasher,
     VerifyResult,
 )
-from backendkit.auth._store import (  # noqa: E402
+from backendkit.auth._store import (
     AsyncTokenStore,
     MemoryTokenStore,
     NewSession,
@@ -38,7 +38,7 @@ from backendkit.auth._store import (  # noqa: E402
     TokenStore,
     token_store_from_url,
 )
-from backendkit.auth._tokens import DEFAULT_REQUIRED_CLAIMS, TokenService  # noqa: E402
+from backendkit.auth._tokens import DEFAULT_REQUIRED_CLAIMS, TokenService
 
 if TYPE_CHECKING:
     from backendkit.auth._redis_store import RedisTokenStore

@@ -11,7 +11,7 @@ from backendkit.errors import ConfigurationError
 
 require("bcrypt", "auth")
 
-import bcrypt  # noqa: E402
+import bcrypt
 
 __all__ = ["calibrate"]
 

@@ -22,12 +22,12 @@ from backendkit.errors import ConfigurationError
 
 require("jwt", "auth")
 
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa  # noqa: E402
-from jwt.algorithms import Algorithm, get_default_algorithms  # noqa: E402
-from jwt.exceptions import InvalidKeyError, PyJWKError  # noqa: E402
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from jwt.algorithms import Algorithm, get_default_algorithms
+from jwt.exceptions import InvalidKeyError, PyJWKError
 
-from backendkit._b64 import b64url_encode  # noqa: E402
+from backendkit._b64 import b64url_encode
 
 __all__ = ["SUPPORTED_ALGORITHMS", "JWTKey", "KeyRing"]
 

@@ -38,7 +38,7 @@ from backendkit.errors import ConfigurationError, ErrorDetail, ValidationFailed
 
 require("bcrypt", "auth")
 
-import bcrypt  # noqa: E402
+import bcrypt
 
 __all__ = ["BCRYPT_MAX_BYTES", "PREHASH_PREFIX", "PasswordHasher", "VerifyResult"]
 

@@ -25,16 +25,16 @@ from backendkit._extras import require
 
 require("redis", "redis")
 
-from backendkit._b64 import b64url_encode  # noqa: E402
-from backendkit.auth._store import (  # noqa: E402
+from backendkit._b64 import b64url_encode
+from backendkit.auth._store import (
     NewSession,
     RotationRequest,
     RotationResult,
     RotationStatus,
 )
-from backendkit.clock import Clock, system_clock  # noqa: E402
-from backendkit.errors import ConfigurationError  # noqa: E402
-from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector  # noqa: E402
+from backendkit.clock import Clock, system_clock
+from backendkit.errors import ConfigurationError
+from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
 
 __all__ = ["RedisTokenStore"]
 

@@ -21,7 +21,7 @@ from backendkit._extras import require
 
 require("redis", "redis")
 
-from backendkit.cache._flow import (  # noqa: E402
+from backendkit.cache._flow import (
     Acquire,
     Bump,
     Delete,
@@ -32,11 +32,11 @@ from backendkit.cache._flow import (  # noqa: E402
     TryLock,
     Wait,
 )
-from backendkit.cache._lock import ACQUIRE, RELEASE, STORE, parse_acquire, parse_wake  # noqa: E402
-from backendkit.clock import Clock  # noqa: E402
-from backendkit.errors import BackendUnavailable  # noqa: E402
-from backendkit.logging import get_logger  # noqa: E402
-from backendkit.redis import (  # noqa: E402
+from backendkit.cache._lock import ACQUIRE, RELEASE, STORE, parse_acquire, parse_wake
+from backendkit.clock import Clock
+from backendkit.errors import BackendUnavailable
+from backendkit.logging import get_logger
+from backendkit.redis import (
     AsyncRedisClient,
     AsyncRedisConnector,
     RedisClient,

@@ -26,12 +26,12 @@ from backendkit._extras import require
 
 require("limits", "ratelimit")
 
-from backendkit.ratelimit._headers import HeaderStyle  # noqa: E402
-from backendkit.ratelimit._keys import first_key, ip_key, key_from, user_key  # noqa: E402
-from backendkit.ratelimit._limiter import AsyncRateLimiter, RateLimiter  # noqa: E402
-from backendkit.ratelimit._policy import FailurePolicy  # noqa: E402
-from backendkit.ratelimit._result import DecisionSource, RateLimitResult  # noqa: E402
-from backendkit.ratelimit._rules import Limit, Rule, Strategy  # noqa: E402
+from backendkit.ratelimit._headers import HeaderStyle
+from backendkit.ratelimit._keys import first_key, ip_key, key_from, user_key
+from backendkit.ratelimit._limiter import AsyncRateLimiter, RateLimiter
+from backendkit.ratelimit._policy import FailurePolicy
+from backendkit.ratelimit._result import DecisionSource, RateLimitResult
+from backendkit.ratelimit._rules import Limit, Rule, Strategy
 
 __all__ = [
     "AsyncRateLimiter",

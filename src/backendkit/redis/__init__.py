@@ -16,10 +16,10 @@ from backendkit._extras import require
 
 require("redis", "redis")
 
-from backendkit.redis._async import AsyncRedisConnector  # noqa: E402
-from backendkit.redis._clients import AsyncRedisClient, RedisClient  # noqa: E402
-from backendkit.redis._config import RedisConfig  # noqa: E402
-from backendkit.redis._sync import RedisConnector  # noqa: E402
+from backendkit.redis._async import AsyncRedisConnector
+from backendkit.redis._clients import AsyncRedisClient, RedisClient
+from backendkit.redis._config import RedisConfig
+from backendkit.redis._sync import RedisConnector
 
 __all__ = [
     "AsyncRedisClient",

@@ -22,31 +22,31 @@ from backendkit._extras import require
 
 require("sqlalchemy", "sqlalchemy")
 
-from backendkit.repository._async_repo import AsyncRepository  # noqa: E402
-from backendkit.repository._base import Data, RepositoryBase  # noqa: E402
-from backendkit.repository._counting import COUNT_STRATEGIES, Counting  # noqa: E402
-from backendkit.repository._engine import (  # noqa: E402
+from backendkit.repository._async_repo import AsyncRepository
+from backendkit.repository._base import Data, RepositoryBase
+from backendkit.repository._counting import COUNT_STRATEGIES, Counting
+from backendkit.repository._engine import (
     build_async_engine,
     build_async_session_factory,
     build_engine,
     build_session_factory,
 )
-from backendkit.repository._errors import translate_errors, translate_exception  # noqa: E402
-from backendkit.repository._filters import (  # noqa: E402
+from backendkit.repository._errors import translate_errors, translate_exception
+from backendkit.repository._filters import (
     OPERATORS,
     RESERVED_QUERY_KEYS,
     Condition,
     FilterField,
 )
-from backendkit.repository._mixins import (  # noqa: E402
+from backendkit.repository._mixins import (
     SoftDeleteMixin,
     TimestampMixin,
     VersionMixin,
     utcnow,
 )
-from backendkit.repository._repo import Repository  # noqa: E402
-from backendkit.repository._sorting import SortField, SortKey  # noqa: E402
-from backendkit.repository._uow import AsyncUnitOfWork, UnitOfWork  # noqa: E402
+from backendkit.repository._repo import Repository
+from backendkit.repository._sorting import SortField, SortKey
+from backendkit.repository._uow import AsyncUnitOfWork, UnitOfWork
 
 __all__ = [
     "COUNT_STRATEGIES",

@@ -17,8 +17,8 @@ import pytest
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.djangoproject.settings")
 django.setup()
 
-from django.db import connections  # noqa: E402
-from tests.integration.repository.conftest import POSTGRES  # noqa: E402
+from django.db import connections
+from tests.integration.repository.conftest import POSTGRES
 
 ALIASES = [
     pytest.param("default", id="default"),

@@ -22,13 +22,13 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from backendkit.adapters.django._conf import (  # noqa: E402
+from backendkit.adapters.django._conf import (
     DjangoOptions,
     get_kit,
     get_options,
     reset_config,
 )
-from backendkit.adapters.django._decorators import (  # noqa: E402
+from backendkit.adapters.django._decorators import (
     acharge_limit,
     charge_limit,
     http_cache,
@@ -40,22 +40,22 @@ from backendkit.adapters.django._decorators import (  # noqa: E402
     require_roles,
     require_scopes,
 )
-from backendkit.adapters.django._health import health_view  # noqa: E402
-from backendkit.adapters.django._middleware import BackendKitMiddleware  # noqa: E402
-from backendkit.adapters.django._mixins import AuthRequiredMixin, RateLimitMixin  # noqa: E402
-from backendkit.adapters.django._pagination import (  # noqa: E402
+from backendkit.adapters.django._health import health_view
+from backendkit.adapters.django._middleware import BackendKitMiddleware
+from backendkit.adapters.django._mixins import AuthRequiredMixin, RateLimitMixin
+from backendkit.adapters.django._pagination import (
     QueryFilter,
     filter_queryset,
     paginate_queryset,
     paginate_queryset_cursor,
 )
-from backendkit.adapters.django._params import path_params  # noqa: E402
-from backendkit.adapters.django._request import (  # noqa: E402
+from backendkit.adapters.django._params import path_params
+from backendkit.adapters.django._request import (
     client_key,
     get_principal,
     get_request_id,
 )
-from backendkit.adapters.django._responses import page_response, success_response  # noqa: E402
+from backendkit.adapters.django._responses import page_response, success_response
 
 __all__ = [
     "AuthRequiredMixin",

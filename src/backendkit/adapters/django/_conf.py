@@ -37,13 +37,13 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.conf import settings as django_settings  # type: ignore[import-untyped]  # noqa: E402
-from django.core.signals import setting_changed  # type: ignore[import-untyped]  # noqa: E402
-from django.utils.module_loading import import_string  # type: ignore[import-untyped]  # noqa: E402
+from django.conf import settings as django_settings  # type: ignore[import-untyped]
+from django.core.signals import setting_changed  # type: ignore[import-untyped]
+from django.utils.module_loading import import_string  # type: ignore[import-untyped]
 
-from backendkit.errors import ConfigurationError  # noqa: E402
-from backendkit.settings import ENV_PREFIX, Settings  # noqa: E402
-from backendkit.web import DEFAULT_API_PREFIXES, WebKit  # noqa: E402
+from backendkit.errors import ConfigurationError
+from backendkit.settings import ENV_PREFIX, Settings
+from backendkit.web import DEFAULT_API_PREFIXES, WebKit
 
 __all__ = ["DjangoOptions", "get_kit", "get_options", "reset_config"]
 

@@ -25,19 +25,19 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from asgiref.sync import iscoroutinefunction, sync_to_async  # noqa: E402
-from django.http import HttpRequest, HttpResponseBase, HttpResponseNotModified  # type: ignore[import-untyped]  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
+from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotModified  # type: ignore[import-untyped]
+from pydantic import BaseModel
 
-from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.adapters.django._request import (  # noqa: E402
+from backendkit.adapters.django._conf import get_kit
+from backendkit.adapters.django._request import (
     client_key,
     django_request,
     get_cycle,
     set_principal,
 )
-from backendkit.errors import ConfigurationError, Unauthenticated  # noqa: E402
-from backendkit.web import (  # noqa: E402
+from backendkit.errors import ConfigurationError, Unauthenticated
+from backendkit.web import (
     KeyKind,
     Principal,
     aauthenticate,

@@ -7,18 +7,18 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.core.exceptions import (  # type: ignore[import-untyped]  # noqa: E402
+from django.core.exceptions import (  # type: ignore[import-untyped]
     NON_FIELD_ERRORS,
     PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
     ValidationError,
 )
-from django.core.exceptions import BadRequest as DjangoBadRequest  # noqa: E402
-from django.http import Http404  # type: ignore[import-untyped]  # noqa: E402
-from django.http.multipartparser import MultiPartParserError  # type: ignore[import-untyped]  # noqa: E402
+from django.core.exceptions import BadRequest as DjangoBadRequest
+from django.http import Http404  # type: ignore[import-untyped]
+from django.http.multipartparser import MultiPartParserError  # type: ignore[import-untyped]
 
-from backendkit.errors import (  # noqa: E402
+from backendkit.errors import (
     AppError,
     BadRequest,
     ErrorDetail,

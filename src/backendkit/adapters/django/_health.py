@@ -9,14 +9,14 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.db import connections  # type: ignore[import-untyped]  # noqa: E402
-from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]  # noqa: E402
+from django.db import connections  # type: ignore[import-untyped]
+from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT  # noqa: E402
-from backendkit.adapters.django._request import get_request_id, to_django  # noqa: E402
-from backendkit.errors import MethodNotAllowed  # noqa: E402
-from backendkit.web import check_health, health_response  # noqa: E402
+from backendkit.adapters.django._conf import get_kit
+from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT
+from backendkit.adapters.django._request import get_request_id, to_django
+from backendkit.errors import MethodNotAllowed
+from backendkit.web import check_health, health_response
 
 __all__ = ["health_view"]
 

@@ -39,19 +39,19 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from asgiref.sync import (  # noqa: E402
+from asgiref.sync import (
     iscoroutinefunction,
     markcoroutinefunction,
     sync_to_async,
 )
-from django.conf import settings as django_settings  # type: ignore[import-untyped]  # noqa: E402
-from django.core import signals  # type: ignore[import-untyped]  # noqa: E402
-from django.http import HttpRequest, HttpResponseBase  # type: ignore[import-untyped]  # noqa: E402
-from django.urls import is_valid_path  # type: ignore[import-untyped]  # noqa: E402
+from django.conf import settings as django_settings  # type: ignore[import-untyped]
+from django.core import signals  # type: ignore[import-untyped]
+from django.http import HttpRequest, HttpResponseBase  # type: ignore[import-untyped]
+from django.urls import is_valid_path  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit, get_options  # noqa: E402
-from backendkit.adapters.django._errors import from_django_exception  # noqa: E402
-from backendkit.adapters.django._request import (  # noqa: E402
+from backendkit.adapters.django._conf import get_kit, get_options
+from backendkit.adapters.django._errors import from_django_exception
+from backendkit.adapters.django._request import (
     buffer_chunked_body,
     client_key,
     error_to_django,
@@ -59,10 +59,10 @@ from backendkit.adapters.django._request import (  # noqa: E402
     session_user_id,
     set_cycle,
 )
-from backendkit.adapters.django.views import csrf_failure  # noqa: E402
-from backendkit.errors import AppError, ConfigurationError, NotFound  # noqa: E402
-from backendkit.logging import bind_request_context, clear_request_context  # noqa: E402
-from backendkit.web import (  # noqa: E402
+from backendkit.adapters.django.views import csrf_failure
+from backendkit.errors import AppError, ConfigurationError, NotFound
+from backendkit.logging import bind_request_context, clear_request_context
+from backendkit.web import (
     JSON_CONTENT_TYPE,
     RequestCycle,
     WebKit,

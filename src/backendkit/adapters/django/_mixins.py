@@ -22,16 +22,16 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.http import HttpRequest  # type: ignore[import-untyped]  # noqa: E402
+from django.http import HttpRequest  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._decorators import (  # noqa: E402
+from backendkit.adapters.django._decorators import (
     KeyFunc,
     aauthorize_request,
     acharge_limit,
     authorize_request,
     charge_limit,
 )
-from backendkit.web import KeyKind  # noqa: E402
+from backendkit.web import KeyKind
 
 if TYPE_CHECKING:
     from backendkit.ratelimit import FailurePolicy

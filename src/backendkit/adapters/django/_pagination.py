@@ -24,15 +24,15 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.core.exceptions import FieldDoesNotExist  # type: ignore[import-untyped]  # noqa: E402
-from django.db import connections  # type: ignore[import-untyped]  # noqa: E402
-from django.db.models import F, Q, QuerySet  # type: ignore[import-untyped]  # noqa: E402
+from django.core.exceptions import FieldDoesNotExist  # type: ignore[import-untyped]
+from django.db import connections  # type: ignore[import-untyped]
+from django.db.models import F, Q, QuerySet  # type: ignore[import-untyped]
 
-from backendkit._filtering import OPERATORS, Condition, parse_filters  # noqa: E402
-from backendkit._listing import CursorState, KeyAlgebra, keyset_plan, parse_sort  # noqa: E402
-from backendkit.cursor import CursorCodec, cursor_binding  # noqa: E402
-from backendkit.errors import ErrorDetail, ValidationFailed  # noqa: E402
-from backendkit.pagination import CursorPage, CursorParams, Page, PageParams  # noqa: E402
+from backendkit._filtering import OPERATORS, Condition, parse_filters
+from backendkit._listing import CursorState, KeyAlgebra, keyset_plan, parse_sort
+from backendkit.cursor import CursorCodec, cursor_binding
+from backendkit.errors import ErrorDetail, ValidationFailed
+from backendkit.pagination import CursorPage, CursorParams, Page, PageParams
 
 __all__ = ["QueryFilter", "filter_queryset", "paginate_queryset", "paginate_queryset_cursor"]
 

@@ -19,10 +19,10 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from asgiref.sync import iscoroutinefunction  # noqa: E402
+from asgiref.sync import iscoroutinefunction
 
-from backendkit.errors import ConfigurationError  # noqa: E402
-from backendkit.validation import path_validator  # noqa: E402
+from backendkit.errors import ConfigurationError
+from backendkit.validation import path_validator
 
 __all__ = ["path_params"]
 

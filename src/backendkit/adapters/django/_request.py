@@ -9,13 +9,13 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]  # noqa: E402
-from django.utils.functional import empty  # type: ignore[import-untyped]  # noqa: E402
+from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
+from django.utils.functional import empty  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.errors import Unauthenticated  # noqa: E402
-from backendkit.responses import RenderedResponse  # noqa: E402
-from backendkit.web import (  # noqa: E402
+from backendkit.adapters.django._conf import get_kit
+from backendkit.errors import Unauthenticated
+from backendkit.responses import RenderedResponse
+from backendkit.web import (
     JSON_CONTENT_TYPE,
     Principal,
     RequestCycle,
@@ -24,7 +24,7 @@ from backendkit.web import (  # noqa: E402
     read_body,
     render_error,
 )
-from backendkit.web import client_key as _core_client_key  # noqa: E402
+from backendkit.web import client_key as _core_client_key
 
 __all__ = ["client_key", "get_principal", "get_request_id"]
 

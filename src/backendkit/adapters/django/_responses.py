@@ -9,11 +9,11 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.http import HttpResponse  # type: ignore[import-untyped]  # noqa: E402
+from django.http import HttpResponse  # type: ignore[import-untyped]
 
-from backendkit.pagination import CursorPage, Page  # noqa: E402
-from backendkit.responses import paginated, render_json, success  # noqa: E402
-from backendkit.web import JSON_CONTENT_TYPE  # noqa: E402
+from backendkit.pagination import CursorPage, Page
+from backendkit.responses import paginated, render_json, success
+from backendkit.web import JSON_CONTENT_TYPE
 
 __all__ = ["page_response", "success_response"]
 

@@ -12,7 +12,7 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.apps import AppConfig  # type: ignore[import-untyped]  # noqa: E402
+from django.apps import AppConfig  # type: ignore[import-untyped]
 
 __all__ = ["BackendKitConfig"]
 

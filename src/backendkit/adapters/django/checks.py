@@ -25,11 +25,11 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.conf import settings as _django_settings  # type: ignore[import-untyped]  # noqa: E402
-from django.core import checks  # type: ignore[import-untyped]  # noqa: E402
+from django.conf import settings as _django_settings  # type: ignore[import-untyped]
+from django.core import checks  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit, get_options  # noqa: E402
-from backendkit.errors import ConfigurationError, MissingDependencyError  # noqa: E402
+from backendkit.adapters.django._conf import get_kit, get_options
+from backendkit.errors import ConfigurationError, MissingDependencyError
 
 __all__ = ["MIDDLEWARE_PATH", "check_settings"]
 

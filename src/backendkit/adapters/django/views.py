@@ -27,17 +27,17 @@ from backendkit._extras import require
 
 require("django", "django")
 
-from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]  # noqa: E402
-from django.views import (  # type: ignore[import-untyped]  # noqa: E402
+from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
+from django.views import (  # type: ignore[import-untyped]
     csrf as django_csrf,
 )
-from django.views import defaults  # noqa: E402
+from django.views import defaults
 
-from backendkit.adapters.django._conf import get_kit, get_options  # noqa: E402
-from backendkit.adapters.django._errors import from_django_exception  # noqa: E402
-from backendkit.adapters.django._request import error_to_django  # noqa: E402
-from backendkit.errors import AppError, ErrorDetail, Forbidden, InternalError  # noqa: E402
-from backendkit.web import error_for_status  # noqa: E402
+from backendkit.adapters.django._conf import get_kit, get_options
+from backendkit.adapters.django._errors import from_django_exception
+from backendkit.adapters.django._request import error_to_django
+from backendkit.errors import AppError, ErrorDetail, Forbidden, InternalError
+from backendkit.web import error_for_status
 
 __all__ = [
     "bad_request",

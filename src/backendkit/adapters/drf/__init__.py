@@ -20,21 +20,21 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from backendkit.adapters.drf._auth import (  # noqa: E402
+from backendkit.adapters.drf._auth import (
     JWTAuthentication,
     TokenUser,
     has_roles,
     has_scopes,
 )
-from backendkit.adapters.drf._exceptions import (  # noqa: E402
+from backendkit.adapters.drf._exceptions import (
     BackendKitAPIException,
     as_api_exception,
     exception_handler,
 )
-from backendkit.adapters.drf._pagination import CursorPagination, PagePagination  # noqa: E402
-from backendkit.adapters.drf._parsers import ContentNegotiation, JSONParser  # noqa: E402
-from backendkit.adapters.drf._renderers import EnvelopeJSONRenderer  # noqa: E402
-from backendkit.adapters.drf._throttling import (  # noqa: E402
+from backendkit.adapters.drf._pagination import CursorPagination, PagePagination
+from backendkit.adapters.drf._parsers import ContentNegotiation, JSONParser
+from backendkit.adapters.drf._renderers import EnvelopeJSONRenderer
+from backendkit.adapters.drf._throttling import (
     RateLimitHeadersMixin,
     RuleThrottle,
     throttle_for,

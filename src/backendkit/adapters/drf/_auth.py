@@ -9,16 +9,16 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from rest_framework.authentication import (  # type: ignore[import-untyped]  # noqa: E402
+from rest_framework.authentication import (  # type: ignore[import-untyped]
     BaseAuthentication,
 )
-from rest_framework.permissions import BasePermission  # type: ignore[import-untyped]  # noqa: E402
+from rest_framework.permissions import BasePermission  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.adapters.django._request import django_request, set_principal  # noqa: E402
-from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
-from backendkit.errors import AppError, Forbidden  # noqa: E402
-from backendkit.web import Principal, authenticate, check_roles, check_scopes, credentials  # noqa: E402
+from backendkit.adapters.django._conf import get_kit
+from backendkit.adapters.django._request import django_request, set_principal
+from backendkit.adapters.drf._exceptions import as_api_exception
+from backendkit.errors import AppError, Forbidden
+from backendkit.web import Principal, authenticate, check_roles, check_scopes, credentials
 
 __all__ = ["JWTAuthentication", "TokenUser", "has_roles", "has_scopes"]
 

@@ -17,21 +17,21 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from django.core import signals  # type: ignore[import-untyped]  # noqa: E402
-from django.core.exceptions import (  # type: ignore[import-untyped]  # noqa: E402
+from django.core import signals  # type: ignore[import-untyped]
+from django.core.exceptions import (  # type: ignore[import-untyped]
     PermissionDenied as DjangoPermissionDenied,
 )
-from django.http import Http404, HttpResponse  # type: ignore[import-untyped]  # noqa: E402
-from rest_framework import exceptions as drf  # type: ignore[import-untyped]  # noqa: E402
-from rest_framework.settings import api_settings  # type: ignore[import-untyped]  # noqa: E402
+from django.http import Http404, HttpResponse  # type: ignore[import-untyped]
+from rest_framework import exceptions as drf  # type: ignore[import-untyped]
+from rest_framework.settings import api_settings  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.adapters.django._request import (  # noqa: E402
+from backendkit.adapters.django._conf import get_kit
+from backendkit.adapters.django._request import (
     django_request,
     get_cycle,
     to_django,
 )
-from backendkit.errors import (  # noqa: E402
+from backendkit.errors import (
     AppError,
     BadRequest,
     ErrorDetail,
@@ -43,7 +43,7 @@ from backendkit.errors import (  # noqa: E402
     UnsupportedMediaType,
     ValidationFailed,
 )
-from backendkit.web import error_for_status, render_error  # noqa: E402
+from backendkit.web import error_for_status, render_error
 
 __all__ = ["as_api_exception", "exception_handler"]
 

@@ -17,16 +17,16 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from rest_framework.response import Response  # type: ignore[import-untyped]  # noqa: E402
+from rest_framework.response import Response  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.adapters.django._pagination import (  # noqa: E402
+from backendkit.adapters.django._conf import get_kit
+from backendkit.adapters.django._pagination import (
     paginate_queryset,
     paginate_queryset_cursor,
 )
-from backendkit.adapters.drf._renderers import ENVELOPE_ATTR  # noqa: E402
-from backendkit.cursor import CursorCodec  # noqa: E402
-from backendkit.pagination import (  # noqa: E402
+from backendkit.adapters.drf._renderers import ENVELOPE_ATTR
+from backendkit.cursor import CursorCodec
+from backendkit.pagination import (
     DEFAULT_MAX_PER_PAGE,
     DEFAULT_PER_PAGE,
     CursorPage,
@@ -34,8 +34,8 @@ from backendkit.pagination import (  # noqa: E402
     cursor_params_model,
     page_params_model,
 )
-from backendkit.responses import paginated  # noqa: E402
-from backendkit.validation import validate_query  # noqa: E402
+from backendkit.responses import paginated
+from backendkit.validation import validate_query
 
 __all__ = ["CursorPagination", "PagePagination"]
 

@@ -8,15 +8,15 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from rest_framework.negotiation import (  # type: ignore[import-untyped]  # noqa: E402
+from rest_framework.negotiation import (  # type: ignore[import-untyped]
     DefaultContentNegotiation,
 )
 
-from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
-from backendkit.errors import AppError  # noqa: E402
-from backendkit.validation import parse_json  # noqa: E402
-from backendkit.web import check_content_length, is_json_media_type, read_body  # noqa: E402
+from backendkit.adapters.django._conf import get_kit
+from backendkit.adapters.drf._exceptions import as_api_exception
+from backendkit.errors import AppError
+from backendkit.validation import parse_json
+from backendkit.web import check_content_length, is_json_media_type, read_body
 
 __all__ = ["ContentNegotiation", "JSONParser"]
 

@@ -8,7 +8,7 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from backendkit.responses import render_json, success  # noqa: E402
+from backendkit.responses import render_json, success
 
 __all__ = ["ENVELOPE_ATTR", "EnvelopeJSONRenderer"]
 

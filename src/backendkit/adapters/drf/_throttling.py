@@ -17,11 +17,11 @@ from backendkit._extras import require
 
 require("rest_framework", "drf")
 
-from backendkit.adapters.django._conf import get_kit  # noqa: E402
-from backendkit.adapters.django._request import client_key, django_request, get_cycle  # noqa: E402
-from backendkit.adapters.drf._exceptions import as_api_exception  # noqa: E402
-from backendkit.errors import ConfigurationError, RateLimited  # noqa: E402
-from backendkit.web import (  # noqa: E402
+from backendkit.adapters.django._conf import get_kit
+from backendkit.adapters.django._request import client_key, django_request, get_cycle
+from backendkit.adapters.drf._exceptions import as_api_exception
+from backendkit.errors import ConfigurationError, RateLimited
+from backendkit.web import (
     KeyKind,
     Principal,
     RequestCycle,
