@@ -31,6 +31,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from backendkit._validators import not_bool
+
 __all__ = [
     "EMAIL_MAX_LENGTH",
     "Email",
@@ -203,15 +205,8 @@ class _MaskedStr(str):
         return "'**********'"
 
 
-def _not_bool(value: Any) -> Any:
-    # Lax ints accept true/false as 1/0; an id of ``true`` is a client bug, not id 1.
-    if isinstance(value, bool):
-        raise PydanticCustomError("int_type", "Input should be a valid integer")
-    return value
-
-
 #: A database id: an integer from 1 to 2**63 - 1 (``"42"`` from a path or query is accepted).
-PositiveId = Annotated[int, Field(ge=1, le=_MAX_ID), BeforeValidator(_not_bool)]
+PositiveId = Annotated[int, Field(ge=1, le=_MAX_ID), BeforeValidator(not_bool)]
 
 
 def _uuid(value: Any) -> str:

@@ -18,7 +18,7 @@ from typing import Annotated, ClassVar, Generic, TypeVar
 
 from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
-from backendkit.fields import _not_bool
+from backendkit._validators import not_bool as _not_bool
 from backendkit.validation import ApiModel
 
 __all__ = [
