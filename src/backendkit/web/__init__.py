@@ -6,6 +6,8 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
 (see *Integrations → Custom adapter* in the docs).
 
 - the bundle: `WebKit`, `CookieAuth`, `DEFAULT_API_PREFIXES`;
+- the pipeline: `Pipeline` (every decision about a request, in order: start, admit,
+  authenticate, charge limits, render errors), over the `RequestFacts` an adapter reads;
 - one request: `RequestCycle` (request id, log context, response headers, access log);
 - errors: `render_error`, `error_for_status`;
 - bodies: `BodyBudget`, `check_content_length`, `read_body`, `aread_body`,
@@ -13,7 +15,8 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
 - auth: `bearer_token`, `credentials`, `Principal`, `authenticate`, `aauthenticate`,
   `principal_from_claims`, `check_roles`, `check_scopes`, `check_csrf`, `new_csrf_token`,
   `auth_cookie_headers`;
-- rate limits: `client_key`, `limit_key`, `route_rule`, `rule_name`, `enforce_limit`,
+- rate limits: `RouteLimit` (what a route charges: key kind, function or literal bucket),
+  `client_key`, `limit_key`, `route_rule`, `rule_name`, `enforce_limit`,
   `aenforce_limit`, `limit_headers` and `most_restrictive` (one set of headers for
   several rules);
 - pagination: `page_params`, `cursor_params`;
@@ -24,7 +27,6 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
 from __future__ import annotations
 
 from backendkit.web._auth import (
-    Principal,
     aauthenticate,
     auth_cookie_headers,
     authenticate,
@@ -57,16 +59,19 @@ from backendkit.web._headers import (
 from backendkit.web._health import HealthReport, acheck_health, check_health, health_response
 from backendkit.web._kit import DEFAULT_API_PREFIXES, CookieAuth, WebKit
 from backendkit.web._limit_headers import limit_headers, most_restrictive
-from backendkit.web._params import cursor_params, page_params
-from backendkit.web._ratelimit import (
+from backendkit.web._limits import (
+    KeyFunc,
     KeyKind,
+    RouteLimit,
     aenforce_limit,
-    client_key,
     enforce_limit,
     limit_key,
     route_rule,
     rule_name,
 )
+from backendkit.web._params import cursor_params, page_params
+from backendkit.web._pipeline import Offload, Pipeline, RequestFacts, client_key
+from backendkit.web._principal import Principal
 
 __all__ = [
     "DEFAULT_API_PREFIXES",
@@ -77,9 +82,14 @@ __all__ = [
     "BodyBudget",
     "CookieAuth",
     "HealthReport",
+    "KeyFunc",
     "KeyKind",
+    "Offload",
+    "Pipeline",
     "Principal",
     "RequestCycle",
+    "RequestFacts",
+    "RouteLimit",
     "WebKit",
     "aauthenticate",
     "acheck_health",

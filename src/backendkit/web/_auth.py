@@ -6,11 +6,11 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from backendkit.errors import ConfigurationError, Forbidden, Unauthenticated
 from backendkit.web._kit import CookieAuth, WebKit
+from backendkit.web._principal import Principal
 
 __all__ = [
     "Principal",
@@ -28,41 +28,6 @@ __all__ = [
 # RFC 6750 b64token: the characters a Bearer token may contain.
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The authenticated caller, as every adapter hands it to route code.
-
-    Attributes:
-        user_id: the token's subject (``sub``).
-        roles: roles granted by the token.
-        scopes: scopes granted by the token.
-        claims: the verified claims (a ``TokenClaims``), for app-specific checks.
-    """
-
-    user_id: str
-    roles: frozenset[str] = frozenset()
-    scopes: frozenset[str] = frozenset()
-    claims: Any = None
-
-    @property
-    def is_authenticated(self) -> bool:
-        """Always ``True``: a token verified (Django, DRF and Flask-Login read this flag)."""
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        """Always ``False`` (the counterpart of ``is_authenticated``)."""
-        return False
-
-    def has_role(self, *roles: str) -> bool:
-        """True when the principal holds at least one of ``roles``."""
-        return not self.roles.isdisjoint(roles)
-
-    def has_scopes(self, *scopes: str) -> bool:
-        """True when the principal holds every one of ``scopes``."""
-        return self.scopes.issuperset(scopes)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -12,24 +12,25 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from backendkit._logging_context import start_request_context
 from backendkit.clock import Clock, system_clock
 from backendkit.logging import (
-    _HotLogger,
     accept_request_id,
     bind_request_context,
     clear_request_context,
     new_request_id,
 )
+from backendkit.logging._context import start_request_context
+from backendkit.logging._hot import HotLogger
 from backendkit.web._headers import NO_STORE, REQUEST_ID_HEADER, SECURITY_HEADERS
 from backendkit.web._limit_headers import limit_headers
 
 if TYPE_CHECKING:
     from backendkit.ratelimit import RateLimitResult
+    from backendkit.web._principal import Principal
 
 __all__ = ["RequestCycle"]
 
-_access_log = _HotLogger("backendkit.access")
+_access_log = HotLogger("backendkit.access")
 
 # Encoded once: asgi_headers runs on every response.
 _RAW_REQUEST_ID = REQUEST_ID_HEADER.lower().encode("latin-1")
@@ -57,17 +58,22 @@ class RequestCycle:
         limit_results: every rate-limit decision charged for this request, in order; the
             response carries the headers of the most restrictive one
             ([`limit_headers`][backendkit.web.limit_headers]).
+        principal: the caller, once the pipeline has looked at the credentials
+            (``authenticated`` says whether it has; ``None`` then means anonymous).
+        authenticated: whether the credentials were looked at (they are, once a request).
     """
 
     __slots__ = (
         "_finished",
         "_monotonic",
         "_started",
+        "authenticated",
         "extra_headers",
         "limit_results",
         "method",
         "no_store",
         "path",
+        "principal",
         "request_id",
         "status",
         "user_id",
@@ -89,6 +95,8 @@ class RequestCycle:
         self.status: int | None = None
         self.extra_headers: dict[str, str] = {}
         self.limit_results: list[RateLimitResult] = []
+        self.principal: Principal | None = None
+        self.authenticated = False
         # The system clock's own function when it is the clock: one call less, twice a request.
         self._monotonic = time.monotonic if clock is system_clock else clock.monotonic
         self._started = self._monotonic()
@@ -118,6 +126,13 @@ class RequestCycle:
         cycle = cls(method=method, path=path, request_id=request_id, clock=clock)
         start_request_context(request_id=cycle.request_id, method=method, path=path)
         return cycle
+
+    def set_principal(self, principal: Principal | None) -> None:
+        """Record what the credentials gave: a caller (see ``set_user``) or ``None``."""
+        self.principal = principal
+        self.authenticated = True
+        if principal is not None:
+            self.set_user(principal.user_id)
 
     def set_user(self, user_id: str) -> None:
         """Record the authenticated user: bound to the log context, and the response is no-store."""

@@ -12,6 +12,7 @@ from backendkit.clock import Clock, system_clock
 from backendkit.errors import ConfigurationError
 from backendkit.settings import Settings
 from backendkit.web._build import ServiceBuilder
+from backendkit.web._limits import route_rule
 
 if TYPE_CHECKING:
     from backendkit.auth import TokenService
@@ -113,8 +114,6 @@ class WebKit:
         object.__setattr__(self, "api_prefixes", tuple(prefixes))
         if self.settings.rate_limit_default:
             # Parsed now so that a typo stops the start, not every API request later.
-            from backendkit.web._ratelimit import route_rule
-
             try:
                 route_rule(self.settings.rate_limit_default, "default")
             except ValueError:

@@ -1,0 +1,343 @@
+"""The request pipeline: every decision about a request, made once for every framework.
+
+An adapter translates; the [`Pipeline`][backendkit.web.Pipeline] decides. For each request
+the adapter calls, in this order:
+
+1. [`start`][backendkit.web.Pipeline.start]: the request id, the log context and the
+   response headers to come (a [`RequestCycle`][backendkit.web.RequestCycle]);
+2. [`admit`][backendkit.web.Pipeline.admit]: the declared body size, then the app-wide
+   default limit (API paths only, never the exempt health routes);
+3. as the route asks: [`authorize`][backendkit.web.Pipeline.authorize] or
+   [`principal`][backendkit.web.Pipeline.principal] (header or cookie, token, principal;
+   looked at once per request) and [`charge`][backendkit.web.Pipeline.charge] (a
+   [`RouteLimit`][backendkit.web.RouteLimit]; the most restrictive result's headers);
+4. [`render`][backendkit.web.Pipeline.render] for whatever error escaped, then
+   ``cycle.response_headers()`` and ``cycle.finish()``.
+
+Each step that may do I/O (a limiter, a token store) has an async twin (``a`` prefix) that
+shares its logic; only the I/O is doubled. The adapter describes its request through
+[`RequestFacts`][backendkit.web.RequestFacts], a handful of reads.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from backendkit.errors import ConfigurationError, Unauthenticated
+from backendkit.responses import RenderedResponse
+from backendkit.web._auth import (
+    aauthenticate,
+    authenticate,
+    check_roles,
+    check_scopes,
+    credentials,
+)
+from backendkit.web._body import check_content_length
+from backendkit.web._cycle import RequestCycle
+from backendkit.web._errors import render_error
+from backendkit.web._kit import WebKit
+from backendkit.web._limits import (
+    KeyKind,
+    RouteLimit,
+    aenforce_limit,
+    enforce_limit,
+    limit_key,
+    route_rule,
+)
+from backendkit.web._principal import Principal
+
+if TYPE_CHECKING:
+    from backendkit.ratelimit import AsyncRateLimiter, RateLimiter, Rule
+
+__all__ = ["Offload", "Pipeline", "RequestFacts", "client_key"]
+
+T = TypeVar("T")
+
+_NO_COOKIES: Mapping[str, str] = {}
+
+#: Runs a blocking call off the event loop (Django passes asgiref's ``sync_to_async``
+#: shape): lets an async request use a kit that has only a sync limiter.
+Offload = Callable[[Callable[[], T]], Awaitable[T]]
+
+
+class RequestFacts(Protocol):
+    """What the pipeline reads of a request. Each adapter implements it over its own request.
+
+    Attributes:
+        native: the framework's request object, handed to rate-limit key functions.
+        method: the HTTP method.
+        path: the request path, without the query string.
+        peer: the TCP peer address (``REMOTE_ADDR``, the ASGI ``client``), if known.
+    """
+
+    @property
+    def native(self) -> Any: ...
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def peer(self) -> str | None: ...
+
+    def header(self, name: str) -> str | None:
+        """A request header by name (any case); repeated headers joined with ``","``."""
+
+    def cookies(self) -> Mapping[str, str]:
+        """The request cookies."""
+
+    def route(self) -> str:
+        """The matched route's template (``/users/{id}``), or a stable stand-in for it."""
+
+    def session_user(self) -> str | None:
+        """The user of a framework session (Django's), when no token names one."""
+
+
+def client_key(kit: WebKit, *, peer: str | None, forwarded: str | None) -> str:
+    """The client address for rate-limit keys, behind ``kit``'s trusted proxies.
+
+    IPv6 addresses are grouped by /64 (one subscriber owns a whole /64); a request
+    without a usable address gives ``"unknown"``.
+
+    Args:
+        kit: the web kit (its ``ip_resolver``).
+        peer: the TCP peer address (``REMOTE_ADDR``, the ASGI ``client``).
+        forwarded: the value of ``kit.ip_resolver.header_name`` (``X-Forwarded-For`` by
+            default), all occurrences joined with commas, or ``None``.
+    """
+    return kit.ip_resolver.client_key(peer, forwarded)
+
+
+class Pipeline:
+    """The decisions of every request to one app, built once when the adapter is installed.
+
+    Args:
+        kit: the settings and services.
+        offload: how an async request runs a blocking call when the kit has only a sync
+            limiter (``None``: an async request needs ``kit.async_limiter``).
+
+    Example:
+        >>> from backendkit.settings import Settings
+        >>> pipeline = Pipeline(WebKit.from_settings(Settings(env="test", secret_key="k" * 32)))
+        >>> cycle = pipeline.start(method="GET", path="/api/notes", request_id=None)
+        >>> cycle.method, len(cycle.request_id) > 0
+        ('GET', True)
+        >>> cycle.finish(200)
+    """
+
+    __slots__ = ("_default_rule", "_exempt", "_offload", "kit")
+
+    def __init__(self, kit: WebKit, *, offload: Offload[Any] | None = None) -> None:
+        self.kit = kit
+        self._offload = offload
+        default = kit.default_rate_limit
+        self._default_rule: Rule | None = route_rule(default, "default") if default else None
+        self._exempt: set[str] = set()
+
+    # ---------------------------------------------------------------- the request cycle
+
+    def start(self, *, method: str, path: str, request_id: str | None) -> RequestCycle:
+        """Start a request: its id (the incoming ``X-Request-ID`` when safe) and log context."""
+        return RequestCycle.start(
+            method=method, path=path, request_id_header=request_id, clock=self.kit.clock
+        )
+
+    def exempt(self, path: str) -> None:
+        """Never charge the app-wide default limit on ``path`` (health routes)."""
+        self._exempt.add(path)
+
+    def admit(self, cycle: RequestCycle, request: RequestFacts, content_length: str | None) -> None:
+        """Before the route runs: refuse a declared body over the cap, charge the default limit.
+
+        Raises:
+            BadRequest: a malformed ``Content-Length``.
+            PayloadTooLarge: the declared body is over ``settings.max_body_bytes``.
+            RateLimited: the default limit is exhausted.
+        """
+        check_content_length(content_length, self.kit.max_body_bytes)
+        self.charge_default(cycle, request)
+
+    async def aadmit(
+        self, cycle: RequestCycle, request: RequestFacts, content_length: str | None
+    ) -> None:
+        """Async twin of [`admit`][backendkit.web.Pipeline.admit]."""
+        check_content_length(content_length, self.kit.max_body_bytes)
+        await self.acharge_default(cycle, request)
+
+    def charge_default(self, cycle: RequestCycle, request: RequestFacts) -> None:
+        """Charge the app-wide default limit, per client address, where it applies."""
+        rule = self._default_rule_for(request.path)
+        if rule is not None:
+            enforce_limit(self._limiter(), rule, self._address(request), cycle)
+
+    async def acharge_default(self, cycle: RequestCycle, request: RequestFacts) -> None:
+        """Async twin of [`charge_default`][backendkit.web.Pipeline.charge_default]."""
+        rule = self._default_rule_for(request.path)
+        if rule is not None:
+            await self._acharge(rule, self._address(request), cycle, 1)
+
+    def render(self, cycle: RequestCycle, exc: BaseException) -> RenderedResponse:
+        """The error response for ``exc`` (an envelope or a problem document; logged once)."""
+        kit = self.kit
+        return render_error(
+            exc,
+            request_id=cycle.request_id,
+            problem=kit.problem,
+            user_id=cycle.user_id,
+            retry_after=kit.settings.retry_after,
+        )
+
+    # ---------------------------------------------------------------- authentication
+
+    def principal(self, cycle: RequestCycle, request: RequestFacts) -> Principal | None:
+        """The caller, or ``None`` without credentials (verified once per request).
+
+        Raises:
+            Unauthenticated: a malformed ``Authorization`` header.
+            InvalidToken: credentials were sent but do not verify.
+            Forbidden: a cookie-authenticated unsafe request failed the CSRF check.
+        """
+        if not cycle.authenticated:
+            token = self._token(request)
+            cycle.set_principal(None if token is None else authenticate(self.kit, token))
+        return cycle.principal
+
+    async def aprincipal(self, cycle: RequestCycle, request: RequestFacts) -> Principal | None:
+        """Async twin of [`principal`][backendkit.web.Pipeline.principal]."""
+        if not cycle.authenticated:
+            token = self._token(request)
+            cycle.set_principal(None if token is None else await aauthenticate(self.kit, token))
+        return cycle.principal
+
+    def authorize(
+        self,
+        cycle: RequestCycle,
+        request: RequestFacts,
+        *,
+        roles: Iterable[str] = (),
+        scopes: Iterable[str] = (),
+    ) -> Principal:
+        """The caller, who must hold one of ``roles`` and every one of ``scopes``.
+
+        Raises:
+            Unauthenticated: no credentials (401 with ``WWW-Authenticate: Bearer``).
+            InvalidToken: the token does not verify.
+            Forbidden: a role or scope is missing.
+        """
+        return _authorized(self.principal(cycle, request), roles, scopes)
+
+    async def aauthorize(
+        self,
+        cycle: RequestCycle,
+        request: RequestFacts,
+        *,
+        roles: Iterable[str] = (),
+        scopes: Iterable[str] = (),
+    ) -> Principal:
+        """Async twin of [`authorize`][backendkit.web.Pipeline.authorize]."""
+        return _authorized(await self.aprincipal(cycle, request), roles, scopes)
+
+    # ---------------------------------------------------------------- route limits
+
+    def charge(self, cycle: RequestCycle, request: RequestFacts, limit: RouteLimit) -> None:
+        """Charge one route limit for this request.
+
+        Raises:
+            RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers
+                of the most restrictive rule charged so far).
+            ConfigurationError: the key function returned an awaitable (use ``acharge``).
+        """
+        if limit.bucket is not None:
+            bucket = limit.bucket
+        elif callable(limit.key):
+            value = limit.key(request.native)
+            if inspect.isawaitable(value):
+                raise ConfigurationError("an async rate-limit key needs an async view")
+            bucket = str(value)
+        else:
+            user = self.principal(cycle, request) if limit.needs_user else None
+            bucket = self._bucket(limit, request, user)
+        rule = limit.rule(request.method, request.route())
+        enforce_limit(self._limiter(), rule, bucket, cycle, cost=limit.cost)
+
+    async def acharge(self, cycle: RequestCycle, request: RequestFacts, limit: RouteLimit) -> None:
+        """Async twin of [`charge`][backendkit.web.Pipeline.charge] (key functions may be async)."""
+        if limit.bucket is not None:
+            bucket = limit.bucket
+        elif callable(limit.key):
+            value = limit.key(request.native)
+            bucket = str(await value if inspect.isawaitable(value) else value)
+        else:
+            user = await self.aprincipal(cycle, request) if limit.needs_user else None
+            bucket = self._bucket(limit, request, user)
+        rule = limit.rule(request.method, request.route())
+        await self._acharge(rule, bucket, cycle, limit.cost)
+
+    def client_key(self, request: RequestFacts) -> str:
+        """The request's client address as rate-limit keys use it (see ``client_key``)."""
+        kit = self.kit
+        return kit.ip_resolver.client_key(request.peer, request.header(kit.ip_resolver.header))
+
+    # ---------------------------------------------------------------- internals
+
+    def _default_rule_for(self, path: str) -> Rule | None:
+        # Only the API is charged (kit.api_prefixes): probes and pages never are.
+        if self._default_rule is None or path in self._exempt or not self.kit.is_api_path(path):
+            return None
+        return self._default_rule
+
+    def _address(self, request: RequestFacts) -> str:
+        return limit_key("ip", client_ip=self.client_key(request), user_id=None)
+
+    def _bucket(self, limit: RouteLimit, request: RequestFacts, user: Principal | None) -> str:
+        user_id = user.user_id if user is not None else request.session_user()
+        kind: KeyKind = "user" if limit.needs_user else "ip"
+        return limit_key(kind, client_ip=self.client_key(request), user_id=user_id)
+
+    def _token(self, request: RequestFacts) -> str | None:
+        kit, cookies, headers = self.kit, _NO_COOKIES, {}
+        cookie_auth = kit.cookie_auth
+        if cookie_auth is not None:
+            # Only the cookie transport reads cookies and the one CSRF header.
+            cookies = request.cookies()
+            csrf = request.header(cookie_auth.csrf_header)
+            if csrf is not None:
+                headers[cookie_auth.csrf_header] = csrf
+        return credentials(
+            kit,
+            method=request.method,
+            authorization=request.header("authorization"),
+            cookies=cookies,
+            headers=headers,
+        )
+
+    def _limiter(self) -> RateLimiter:
+        if self.kit.limiter is None:
+            raise ConfigurationError("rate limits need a limiter in the WebKit (limiter=...)")
+        return self.kit.limiter
+
+    async def _acharge(self, rule: Rule, bucket: str, cycle: RequestCycle, cost: int) -> None:
+        limiter: AsyncRateLimiter | None = self.kit.async_limiter
+        if limiter is not None:
+            await aenforce_limit(limiter, rule, bucket, cycle, cost=cost)
+        elif self._offload is not None and self.kit.limiter is not None:
+            sync_limiter = self.kit.limiter
+            await self._offload(lambda: enforce_limit(sync_limiter, rule, bucket, cycle, cost=cost))
+        else:
+            raise ConfigurationError(
+                "rate limits in async views need an async_limiter in the WebKit"
+            )
+
+
+def _authorized(
+    principal: Principal | None, roles: Iterable[str], scopes: Iterable[str]
+) -> Principal:
+    if principal is None:
+        raise Unauthenticated()
+    check_roles(principal, roles)
+    check_scopes(principal, scopes)
+    return principal
