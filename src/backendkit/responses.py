@@ -32,7 +32,7 @@ from pydantic_core import PydanticSerializationError, to_json
 
 from backendkit.errors import AppError, ErrorDetail, to_app_error
 from backendkit.pagination import CursorPage, Page
-from backendkit.validation import _field_title
+from backendkit._error_details import field_title
 
 __all__ = [
     "JSON_MEDIA_TYPE",
@@ -242,7 +242,7 @@ class _WireModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        field_title_generator=_field_title,
+        field_title_generator=field_title,
         # In responses every field with a default is still always present.
         json_schema_serialization_defaults_required=True,
     )

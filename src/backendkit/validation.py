@@ -9,6 +9,12 @@ Two steps, kept apart so adapters can use either:
    [`ValidationFailed`][backendkit.errors.ValidationFailed] whose details name every failing
    field (``address.street``, ``items[2].qty``) with a message that never repeats the value.
 
+[`validate_query`][backendkit.validation.validate_query] does the second step for a query
+string, [`path_validator`][backendkit.validation.path_validator] for URL path parameters,
+and [`error_details`][backendkit.validation.error_details] turns a pydantic error raised
+elsewhere (a framework's own validation) into the same details. Models derive from
+[`ApiModel`][backendkit.validation.ApiModel]: camelCase on the wire, unknown fields refused.
+
 Parsing decisions (RFC 8259 leaves some of them to the implementation):
 
 - ``NaN``, ``Infinity`` and ``-Infinity`` are not JSON and are refused. A number literal too
@@ -26,18 +32,18 @@ Parsing decisions (RFC 8259 leaves some of them to the implementation):
 from __future__ import annotations
 
 import functools
-import re
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain, compress, repeat
-from typing import Annotated, Any, TypeVar, Union, cast, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, from_json
 
-from backendkit.errors import BadRequest, ErrorDetail, PayloadTooLarge, ValidationFailed
+from backendkit._error_details import error_details, field_title, validation_failed
+from backendkit.errors import BadRequest, ErrorDetail, PayloadTooLarge
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -59,11 +65,6 @@ DEFAULT_MAX_DEPTH = 64
 # pydantic-core refuses input nested deeper than about 200 levels on its own.
 _PARSER_DEPTH_LIMIT = 200
 _CONTAINERS = (dict, list)
-
-
-def _field_title(name: str, _info: Any) -> str:
-    """Schema titles from Python names: ``per_page`` -> ``Per page`` (not ``Perpage``)."""
-    return _label(name)
 
 
 _NUL = "\x00"
@@ -114,7 +115,7 @@ class ApiModel(BaseModel):
         serialize_by_alias=True,
         extra="forbid",
         allow_inf_nan=False,
-        field_title_generator=_field_title,
+        field_title_generator=field_title,
     )
 
     @field_validator("*", mode="after")
@@ -242,136 +243,7 @@ def validate(model: type[M], data: Any, *, context: dict[str, Any] | None = None
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:
-        raise _failed(error_details(exc)) from None
-
-
-def error_details(errors: ValidationError | Iterable[Mapping[str, Any]]) -> list[ErrorDetail]:
-    """Turn a pydantic ``ValidationError`` (or its ``errors()`` list) into client-safe details.
-
-    Any object with an ``errors()`` method is accepted too (FastAPI's
-    ``RequestValidationError``); strip its location prefix (``body``, ``query``) first.
-
-    Paths use the wire names (aliases) joined as ``address.street`` and ``items[2].qty``;
-    messages are pydantic's, rewritten where pydantic would quote the input, and replaced
-    by a generic one whenever the submitted text shows up in them anyway. Pass the error
-    dicts *with* their ``input`` so that last check can run; the input is never copied
-    into a detail. Identical details are listed once.
-
-    Example:
-        >>> error_details([{"type": "missing", "loc": ("address", "zipCode"), "msg": "Field required"}])
-        [ErrorDetail(field='address.zipCode', message='Zip code is required')]
-    """  # noqa: E501
-    # A ValidationError, or anything else with its errors() method (FastAPI's
-    # RequestValidationError), or the list itself. Only type, loc, msg, ctx and input are read.
-    method = getattr(errors, "errors", None)
-    items = method() if callable(method) else cast("Iterable[Mapping[str, Any]]", errors)
-    details: list[ErrorDetail] = []
-    seen: set[tuple[str | None, str]] = set()
-    for error in items:
-        key = (_format_loc(tuple(error.get("loc", ()))), _safe_message(error))
-        if key not in seen:
-            seen.add(key)
-            details.append(ErrorDetail(*key))
-    return details
-
-
-def _failed(details: list[ErrorDetail]) -> ValidationFailed:
-    return ValidationFailed(details[0].message if len(details) == 1 else None, details=details)
-
-
-def _format_loc(loc: tuple[int | str, ...]) -> str | None:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path or None
-
-
-# Types whose pydantic message would quote the input or name internals.
-_REWRITTEN = {
-    "uuid_parsing": "Input should be a valid UUID",
-    "json_invalid": "Input should be valid JSON",
-    "model_type": "Input should be an object",
-    "model_attributes_type": "Input should be an object",
-    "dataclass_type": "Input should be an object",
-    "dataclass_exact_type": "Input should be an object",
-    "is_instance_of": "Input has the wrong type",
-    "is_subclass_of": "Input has the wrong type",
-    "get_attribute_error": "Invalid value",
-    "iteration_error": "Invalid value",
-    "mapping_type": "Input should be an object",
-    "no_such_attribute": "Invalid value",
-    "extra_forbidden": "Unknown field",
-}
-_GENERIC = "Invalid value"
-# Types whose message is a template filled from the schema only (bounds, choices, pattern).
-_SCHEMA_TEMPLATED = frozenset(
-    {
-        "greater_than",
-        "greater_than_equal",
-        "less_than",
-        "less_than_equal",
-        "multiple_of",
-        "too_short",
-        "too_long",
-        "string_too_short",
-        "string_too_long",
-        "string_pattern_mismatch",
-        "bytes_too_short",
-        "bytes_too_long",
-        "literal_error",
-        "enum",
-        "decimal_max_digits",
-        "decimal_max_places",
-        "decimal_whole_digits",
-        "url_too_long",
-        "url_scheme",
-    }
-)
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def _safe_message(error: Mapping[str, Any]) -> str:
-    kind = str(error.get("type", ""))
-    message = str(error.get("msg", _GENERIC))
-    if kind == "missing":
-        loc = tuple(error.get("loc", ()))
-        last = loc[-1] if loc else None
-        return f"{_label(last)} is required" if isinstance(last, str) else "Field required"
-    if kind in _REWRITTEN:
-        return _REWRITTEN[kind]
-    if kind == "union_tag_invalid":
-        expected = (error.get("ctx") or {}).get("expected_tags")
-        if expected is None:
-            return "Input tag does not match any of the expected tags"
-        return f"Input tag does not match any of the expected tags: {expected}"
-    if kind == "value_error":
-        message = message.removeprefix("Value error, ")
-    elif kind == "assertion_error":
-        message = message.removeprefix("Assertion failed, ")
-    return _GENERIC if _echoes(kind, message, error.get("input")) else message
-
-
-def _echoes(kind: str, message: str, value: Any) -> bool:
-    """True when ``message`` contains the submitted text.
-
-    Constraint messages are built from the schema (``less than 1000``), so a value that
-    happens to equal a bound is not an echo; short texts occur in ordinary words.
-    """
-    return (
-        isinstance(value, str)
-        and len(value) >= 4
-        and kind not in _SCHEMA_TEMPLATED
-        and value in message
-    )
-
-
-def _label(name: str) -> str:
-    """``firstName`` / ``first_name`` -> ``First name``."""
-    text = " ".join(_CAMEL_BOUNDARY.sub(" ", name).replace("_", " ").split()).lower()
-    return text[:1].upper() + text[1:] if text else "Field"
+        raise validation_failed(error_details(exc)) from None
 
 
 def validate_query(model: type[M], query: Any) -> M:
@@ -414,7 +286,7 @@ def validate_query(model: type[M], query: Any) -> M:
     except ValidationError as exc:
         dropped = {d.field for d in repeated}
         repeated += [d for d in error_details(exc) if d.field not in dropped]
-    raise _failed(repeated)
+    raise validation_failed(repeated)
 
 
 def _multi_items(query: Any) -> dict[str, list[str]]:
