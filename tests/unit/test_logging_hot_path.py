@@ -10,16 +10,18 @@ from typing import Any
 import pytest
 import structlog
 
-from backendkit import logging as bk_logging
-from backendkit._logging_redact import REDACTED, is_sensitive_key, redact_processor
 from backendkit.logging import (
-    _HotLogger,
-    _UtcTimestamper,
+    _pipeline,
+    _redact,
     configure_logging,
     get_logger,
     new_request_id,
     request_context,
 )
+from backendkit.logging._config import last_configuration
+from backendkit.logging._hot import HotLogger
+from backendkit.logging._pipeline import UtcTimestamper
+from backendkit.logging._redact import REDACTED, is_sensitive_key, redact_processor
 from backendkit.testing import capture_logs
 
 FIELDS: dict[str, Any] = {
@@ -54,7 +56,7 @@ def test_hot_path_line_equals_the_structlog_line(fmt: str) -> None:
     fields = dict(FIELDS, token="s3cret", link="redis://:pw@cache:6379/0")
     with request_context(request_id="r-1", user_id=7, method="GET", path="/users"):
         get_logger("backendkit.access").info("request_completed", **fields)
-        _HotLogger("backendkit.access").info("request_completed", **fields)
+        HotLogger("backendkit.access").info("request_completed", **fields)
     slow, fast = _lines(stream)
     assert "s3cret" not in fast
     assert ":pw@" not in fast
@@ -71,14 +73,14 @@ def test_hot_path_respects_the_level() -> None:
     """At WARNING the access line is dropped, as structlog's filtering logger would."""
     stream = io.StringIO()
     configure_logging(fmt="json", level="WARNING", stream=stream)
-    _HotLogger("backendkit.access").info("request_completed", **FIELDS)
+    HotLogger("backendkit.access").info("request_completed", **FIELDS)
     get_logger("backendkit.access").warning("kept")
     assert [json.loads(line)["event"] for line in _lines(stream)] == ["kept"]
 
 
 def test_hot_path_follows_reconfiguration() -> None:
     """A second configure_logging (new stream, new format) takes effect at once."""
-    hot = _HotLogger("backendkit.access")
+    hot = HotLogger("backendkit.access")
     first, second = io.StringIO(), io.StringIO()
     configure_logging(fmt="json", stream=first)
     hot.info("request_completed", **FIELDS)
@@ -94,7 +96,7 @@ def test_hot_path_is_captured_by_capture_logs() -> None:
     """Under capture_logs (and after it) events go where the configuration says."""
     stream = io.StringIO()
     configure_logging(fmt="json", stream=stream)
-    hot = _HotLogger("backendkit.access")
+    hot = HotLogger("backendkit.access")
     with capture_logs() as logs:
         hot.info("request_completed", **FIELDS)
     assert [entry["event"] for entry in logs] == ["request_completed"]
@@ -113,7 +115,7 @@ def test_hot_path_uses_an_application_configuration() -> None:
 
     configure_logging(fmt="json", stream=io.StringIO())
     structlog.configure(processors=[keep])
-    hot = _HotLogger("backendkit.access")
+    hot = HotLogger("backendkit.access")
     hot.info("request_completed", **FIELDS)
     hot.info("request_completed", **FIELDS)  # the second use reuses the assembled logger
     assert [entry["event"] for entry in seen] == ["request_completed"] * 2
@@ -123,9 +125,9 @@ def test_hot_path_uses_structlog_when_configure_logging_never_ran(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without backendkit's configuration there is nothing to recognise: plain structlog."""
-    monkeypatch.setattr(bk_logging, "_installed", None)
+    monkeypatch.setattr(last_configuration, "installed", None)
     with capture_logs() as logs:
-        _HotLogger("backendkit.access").info("request_completed", **FIELDS)
+        HotLogger("backendkit.access").info("request_completed", **FIELDS)
     assert logs[0]["status"] == 200
 
 
@@ -134,14 +136,14 @@ def test_hot_path_uses_structlog_when_configure_logging_never_ran(
 
 def test_timestamper_rounds_to_the_microsecond(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fixed width, UTC, rounded like datetime (a whole second shows .000000)."""
-    stamper = _UtcTimestamper()
+    stamper = UtcTimestamper()
     for now, expected in [
         (1_700_000_000.0, "2023-11-14T22:13:20.000000Z"),
         (1_700_000_000.25, "2023-11-14T22:13:20.250000Z"),
         (1_700_000_000.9999996, "2023-11-14T22:13:21.000000Z"),
         (1_700_000_061.000123, "2023-11-14T22:14:21.000123Z"),
     ]:
-        monkeypatch.setattr(bk_logging.time, "time", lambda now=now: now)
+        monkeypatch.setattr(_pipeline.time, "time", lambda now=now: now)
         assert stamper(None, "info", {})["timestamp"] == expected
 
 
@@ -180,19 +182,17 @@ def test_redact_processor_masks_in_place_and_copies_containers() -> None:
 
 def test_sensitive_key_verdicts_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """Answers are cached for short keys while there is room; long keys are checked each time."""
-    from backendkit import _logging_redact
-
-    monkeypatch.setattr(_logging_redact, "_verdicts", {})
+    monkeypatch.setattr(_redact, "_verdicts", {})
     assert is_sensitive_key("api_key_" + "x" * 100)
     assert not is_sensitive_key("y" * 100)
-    assert _logging_redact._verdicts == {}
+    assert _redact._verdicts == {}
     assert is_sensitive_key("X-Api-Key")
     assert not is_sensitive_key("user")
-    assert _logging_redact._verdicts == {"X-Api-Key": True, "user": False}
-    monkeypatch.setattr(_logging_redact, "_MAX_CACHED_KEYS", 2)
+    assert _redact._verdicts == {"X-Api-Key": True, "user": False}
+    monkeypatch.setattr(_redact, "_MAX_CACHED_KEYS", 2)
     assert is_sensitive_key(b"Set-Cookie")
     assert not is_sensitive_key(42)
-    assert len(_logging_redact._verdicts) == 2
+    assert len(_redact._verdicts) == 2
 
 
 def test_new_request_ids_are_random_hex() -> None:
@@ -225,7 +225,7 @@ def test_output_loggers_are_cached_per_name_up_to_a_bound(monkeypatch: pytest.Mo
     configure_logging(fmt="json", stream=stream)
     factory = structlog.get_config()["logger_factory"]
     assert factory("a") is factory("a")
-    monkeypatch.setattr(bk_logging, "_MAX_CACHED_LOGGERS", 1)
+    monkeypatch.setattr(_pipeline, "MAX_CACHED_LOGGERS", 1)
     assert factory("b") is not factory("b")
     get_logger("b").info("still_logged")
     assert json.loads(_lines(stream)[-1])["logger"] == "b"

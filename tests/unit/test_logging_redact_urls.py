@@ -1,6 +1,6 @@
 """Passwords in URLs are masked whatever characters they hold; the host stays readable.
 
-``_logging_redact`` masks ``scheme://user:password@host``. A password may hold characters
+``backendkit.logging._redact`` masks ``scheme://user:password@host``. A password may hold characters
 that end other parts of a URL (``/``, ``?``, ``#``, ``:``, ``;``, ``=``), percent-escapes
 (``%2F``, ``%40``, ``%20``) and non-ASCII text; the mask must cover all of it (a pattern
 stopping at ``/`` would log ``et@cache`` of ``redis://:s3cr/et@cache``). Each case runs
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backendkit._logging_redact import REDACTED, redact, redact_processor, redact_value
 from backendkit.logging import get_logger
+from backendkit.logging._redact import REDACTED, redact, redact_processor, redact_value
 from backendkit.testing import capture_logs
 
 # Schemes whose URLs carry credentials in backendkit's settings and logs (storage URIs,

@@ -10,8 +10,8 @@ from typing import Any
 import structlog
 import structlog.testing
 
-from backendkit._logging_redact import redact_processor
-from backendkit.logging import _context_processors
+from backendkit.logging._pipeline import context_processors
+from backendkit.logging._redact import redact_processor
 
 __all__ = ["capture_logs"]
 
@@ -42,7 +42,7 @@ def capture_logs() -> Iterator[list[dict[str, Any]]]:
     saved = list(processors)
     saved_wrapper = config["wrapper_class"]
     try:
-        processors[:] = [*_context_processors(), redact_processor, capture]
+        processors[:] = [*context_processors(), redact_processor, capture]
         # Every level is captured, whatever level configure_logging() set.
         structlog.configure(
             processors=processors,
