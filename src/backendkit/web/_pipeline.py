@@ -256,6 +256,8 @@ class Pipeline:
         elif callable(limit.key):
             value = limit.key(request.native)
             if inspect.isawaitable(value):
+                if inspect.iscoroutine(value):
+                    value.close()  # never awaited: closed, not left to warn at collection
                 raise ConfigurationError("an async rate-limit key needs an async view")
             bucket = str(value)
         else:
