@@ -38,6 +38,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks docs/snippets
 	$(BIN)/ruff format --check src tests examples benchmarks docs/snippets
+	$(BIN)/python scripts/check_duplicates.py src/backendkit/adapters
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/backendkit
