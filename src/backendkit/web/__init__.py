@@ -57,7 +57,7 @@ from backendkit.web._headers import (
     SECURITY_HEADERS,
 )
 from backendkit.web._health import HealthReport, acheck_health, check_health, health_response
-from backendkit.web._kit import DEFAULT_API_PREFIXES, CookieAuth, WebKit
+from backendkit.web._kit import DEFAULT_API_PREFIXES, CookieAuth, UserLoader, WebKit
 from backendkit.web._limit_headers import limit_headers, most_restrictive
 from backendkit.web._limits import (
     KeyFunc,
@@ -90,6 +90,7 @@ __all__ = [
     "RequestCycle",
     "RequestFacts",
     "RouteLimit",
+    "UserLoader",
     "WebKit",
     "aauthenticate",
     "acheck_health",

@@ -13,6 +13,7 @@ from backendkit.errors import ConfigurationError
 from backendkit.settings import Settings
 from backendkit.web._build import ServiceBuilder
 from backendkit.web._limits import route_rule
+from backendkit.web._principal import Principal
 
 if TYPE_CHECKING:
     from backendkit.auth import TokenService
@@ -20,10 +21,14 @@ if TYPE_CHECKING:
     from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
     from backendkit.redis import AsyncRedisConnector, RedisConnector
 
-__all__ = ["DEFAULT_API_PREFIXES", "CookieAuth", "WebKit"]
+__all__ = ["DEFAULT_API_PREFIXES", "CookieAuth", "UserLoader", "WebKit"]
 
 #: Path prefixes served as the JSON API unless a kit says otherwise.
 DEFAULT_API_PREFIXES: tuple[str, ...] = ("/api/",)
+
+#: Loads the app's user record for a verified principal (``None``: the user is gone); may
+#: be async under ASGI.
+UserLoader = Callable[[Principal], Any]
 
 #: The concurrency model of the framework a kit is installed into (see ``WebKit.check``).
 Flavour = Literal["sync", "async"]
@@ -86,6 +91,10 @@ class WebKit:
         redis: the sync Redis connector the services share (``None``: no ``redis_url``),
             also for health checks.
         async_redis: its async twin.
+        user_loader: called with each verified [`Principal`][backendkit.web.Principal] to
+            load the app's user record, put on ``principal.user`` (an async function under
+            ASGI). It returns ``None`` for a user that no longer exists: the request is
+            then a ``401 INVALID_TOKEN``, as for a revoked token. ``None``: no loading.
     """
 
     settings: Settings
@@ -100,6 +109,7 @@ class WebKit:
     cache: Cache | None = None
     redis: RedisConnector | None = None
     async_redis: AsyncRedisConnector | None = None
+    user_loader: UserLoader | None = None
 
     def __post_init__(self) -> None:
         if self.ip_resolver is None:
@@ -140,6 +150,7 @@ class WebKit:
         async_redis: AsyncRedisConnector | None = None,
         redis_key_prefix: str = "backendkit:",
         token_options: Mapping[str, Any] | None = None,
+        user_loader: UserLoader | None = None,
     ) -> WebKit:
         """Build a kit and the services its settings describe.
 
@@ -203,6 +214,7 @@ class WebKit:
             api_prefixes=tuple(api_prefixes),
             redis=built.sync_redis,
             async_redis=built.async_redis,
+            user_loader=user_loader,
         )
 
     def check(self, flavour: Flavour) -> None:

@@ -21,11 +21,13 @@ shares its logic; only the I/O is doubled. The adapter describes its request thr
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from backendkit.errors import ConfigurationError, Unauthenticated
+from backendkit.errors import ConfigurationError, InvalidToken, Unauthenticated
+from backendkit.logging import get_logger
 from backendkit.responses import RenderedResponse
 from backendkit.web._auth import (
     aauthenticate,
@@ -56,6 +58,7 @@ __all__ = ["Offload", "Pipeline", "RequestFacts", "client_key"]
 T = TypeVar("T")
 
 _NO_COOKIES: Mapping[str, str] = {}
+_log = get_logger("backendkit.auth")
 
 #: Runs a blocking call off the event loop (Django passes asgiref's ``sync_to_async``
 #: shape): lets an async request use a kit that has only a sync limiter.
@@ -203,14 +206,29 @@ class Pipeline:
         """
         if not cycle.authenticated:
             token = self._token(request)
-            cycle.set_principal(None if token is None else authenticate(self.kit, token))
+            principal = None if token is None else authenticate(self.kit, token)
+            loader = self.kit.user_loader
+            if principal is not None and loader is not None:
+                record = loader(principal)
+                if inspect.isawaitable(record):
+                    _close(record)
+                    raise ConfigurationError("an async user_loader needs an async app")
+                principal = _with_user(principal, record)
+            cycle.set_principal(principal)
         return cycle.principal
 
     async def aprincipal(self, cycle: RequestCycle, request: RequestFacts) -> Principal | None:
         """Async twin of [`principal`][backendkit.web.Pipeline.principal]."""
         if not cycle.authenticated:
             token = self._token(request)
-            cycle.set_principal(None if token is None else await aauthenticate(self.kit, token))
+            principal = None if token is None else await aauthenticate(self.kit, token)
+            loader = self.kit.user_loader
+            if principal is not None and loader is not None:
+                record = loader(principal)
+                principal = _with_user(
+                    principal, await record if inspect.isawaitable(record) else record
+                )
+            cycle.set_principal(principal)
         return cycle.principal
 
     def authorize(
@@ -256,8 +274,7 @@ class Pipeline:
         elif callable(limit.key):
             value = limit.key(request.native)
             if inspect.isawaitable(value):
-                if inspect.iscoroutine(value):
-                    value.close()  # never awaited: closed, not left to warn at collection
+                _close(value)
                 raise ConfigurationError("an async rate-limit key needs an async view")
             bucket = str(value)
         else:
@@ -333,6 +350,19 @@ class Pipeline:
             raise ConfigurationError(
                 "rate limits in async views need an async_limiter in the WebKit"
             )
+
+
+def _close(awaitable: Awaitable[Any]) -> None:
+    # Never awaited: closed, not left to warn when it is collected.
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()
+
+
+def _with_user(principal: Principal, record: Any) -> Principal:
+    if record is None:
+        _log.info("token_user_missing", user_id=principal.user_id)
+        raise InvalidToken()
+    return dataclasses.replace(principal, user=record)
 
 
 def _authorized(

@@ -17,12 +17,14 @@ class Principal:
         roles: roles granted by the token.
         scopes: scopes granted by the token.
         claims: the verified claims (a ``TokenClaims``), for app-specific checks.
+        user: the app's own user record, when the kit has a ``user_loader`` (else ``None``).
     """
 
     user_id: str
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
     claims: Any = None
+    user: Any = None
 
     @property
     def is_authenticated(self) -> bool:

@@ -7,6 +7,7 @@ here is therefore what every framework does.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from backendkit.errors import (
 from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
 from backendkit.settings import Settings
 from backendkit.testing import FakeClock
-from backendkit.web import CookieAuth, Pipeline, RequestCycle, RouteLimit, WebKit
+from backendkit.web import CookieAuth, Pipeline, Principal, RequestCycle, RouteLimit, WebKit
 
 
 @dataclass
@@ -378,3 +379,52 @@ def test_render_gives_the_envelope_with_the_request_id() -> None:
     assert rendered.status == 401
     assert b'"requestId":"rid-123"' in rendered.body.replace(b" ", b"")
     assert rendered.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+# ------------------------------------------------------------------- the user loader
+
+
+def with_loader(loader: Any) -> Pipeline:
+    pipeline = make_pipeline()
+    kit = dataclasses.replace(pipeline.kit, user_loader=loader)
+    return Pipeline(kit)
+
+
+def test_the_user_loader_puts_the_apps_record_on_the_principal() -> None:
+    """Loaded once per request, after the token verifies; anonymous requests load nothing."""
+    calls: list[str] = []
+
+    def load(principal: Principal) -> dict[str, str]:
+        calls.append(principal.user_id)
+        return {"name": f"user {principal.user_id}"}
+
+    pipeline = with_loader(load)
+    facts = Facts(headers=bearer(pipeline, "u5"))
+    cycle = start(pipeline, facts)
+    assert pipeline.authorize(cycle, facts).user == {"name": "user u5"}
+    pipeline.principal(cycle, facts)
+    assert pipeline.principal(start(pipeline, Facts()), Facts()) is None
+    assert calls == ["u5"]
+
+
+def test_a_user_that_no_longer_exists_is_an_invalid_token() -> None:
+    """The loader's None is a 401, as for a revoked token; the twin above loads a record."""
+    pipeline = with_loader(lambda principal: None)
+    facts = Facts(headers=bearer(pipeline, "gone"))
+    with pytest.raises(InvalidToken):
+        pipeline.principal(start(pipeline, facts), facts)
+
+
+def test_an_async_user_loader_is_awaited_by_the_async_twin_only() -> None:
+    """Under ASGI the loader may be async; a sync request refuses it plainly."""
+
+    async def load(principal: Principal) -> str:
+        return f"record {principal.user_id}"
+
+    pipeline = with_loader(load)
+    facts = Facts(headers=bearer(pipeline, "u6"))
+    principal = asyncio.run(pipeline.aprincipal(start(pipeline, facts), facts))
+    assert principal is not None
+    assert principal.user == "record u6"
+    with pytest.raises(ConfigurationError, match="async"):
+        pipeline.principal(start(pipeline, facts), facts)
