@@ -12,19 +12,41 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
-if TYPE_CHECKING:
-    from backendkit.ratelimit._result import RateLimitResult
-    from backendkit.ratelimit._rules import Limit, Rule
+from backendkit.ratelimit._rules import Limit, Rule
 
-__all__ = ["HEADER_STYLES", "HeaderStyle", "policy_name", "render_headers"]
+__all__ = ["HEADER_STYLES", "HeaderSource", "HeaderStyle", "policy_name", "render_headers"]
 
 #: Which rate-limit headers a result renders.
 HeaderStyle = Literal["standard", "draft"]
 
 #: Every header style, the default first.
 HEADER_STYLES: tuple[HeaderStyle, ...] = ("standard", "draft")
+
+
+class HeaderSource(Protocol):
+    """What the headers read from one decision (a ``RateLimitResult`` has it all).
+
+    A protocol, so that the result can render itself without this module knowing it.
+    """
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def limit(self) -> Limit: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def reset(self) -> float: ...
+    @property
+    def retry_after(self) -> float: ...
+    @property
+    def rule(self) -> Rule: ...
+    @property
+    def decided_at(self) -> float: ...
+    @property
+    def source(self) -> str: ...
 
 
 def policy_name(rule: Rule, limit: Limit) -> str:
@@ -41,7 +63,7 @@ def _seconds(value: float) -> int:
 
 
 def render_headers(
-    result: RateLimitResult, style: HeaderStyle, rules: Sequence[Rule] = ()
+    result: HeaderSource, style: HeaderStyle, rules: Sequence[Rule] = ()
 ) -> dict[str, str]:
     """Headers for ``result`` in ``style`` (see the module docstring).
 
