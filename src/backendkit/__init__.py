@@ -12,8 +12,6 @@ Example:
     {'success': True, 'data': {'id': 1}, 'message': 'User retrieved successfully'}
 """
 
-from __future__ import annotations
-
 from backendkit.clock import Clock, SystemClock, system_clock
 from backendkit.cursor import CursorCodec, cursor_binding
 from backendkit.errors import (

@@ -10,14 +10,13 @@ and bcrypt). The Redis token store also needs the ``redis`` extra.
 - [`PasswordHasher`][backendkit.auth.PasswordHasher] hashes and verifies passwords.
 """
 
-from __future__ import annotations
+# Private aliases keep the package namespace exactly what __all__ lists.
+import typing as _typing
 
-from typing import TYPE_CHECKING
+from backendkit._extras import require as _require
 
-from backendkit._extras import require
-
-require("jwt", "auth")
-require("bcrypt", "auth")
+_require("jwt", "auth")
+_require("bcrypt", "auth")
 
 from backendkit.auth._calibrate import calibrate
 from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType
@@ -40,7 +39,7 @@ from backendkit.auth._store import (
 )
 from backendkit.auth._tokens import DEFAULT_REQUIRED_CLAIMS, TokenService
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from backendkit.auth._redis_store import RedisTokenStore
 
 __all__ = [

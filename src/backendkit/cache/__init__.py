@@ -21,8 +21,6 @@ def get_user(user_id: int) -> User: ...
 The ``memory://`` backend needs nothing extra; Redis needs ``pip install 'backendkit[redis]'``.
 """
 
-from __future__ import annotations
-
 from backendkit.cache._cache import DEFAULT_NAMESPACE, Cache
 from backendkit.cache._decorator import (
     AsyncBoundCachedFunction,

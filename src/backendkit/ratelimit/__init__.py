@@ -20,11 +20,10 @@ Examples:
     (True, 2, '2')
 """
 
-from __future__ import annotations
+# Private aliases keep the package namespace exactly what __all__ lists.
+from backendkit._extras import require as _require
 
-from backendkit._extras import require
-
-require("limits", "ratelimit")
+_require("limits", "ratelimit")
 
 from backendkit.ratelimit._headers import HeaderStyle
 from backendkit.ratelimit._keys import first_key, ip_key, key_from, user_key

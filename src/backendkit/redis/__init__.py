@@ -10,11 +10,10 @@ outage means for it.
 Needs the ``redis`` extra: ``pip install 'backendkit[redis]'``.
 """
 
-from __future__ import annotations
+# Private aliases keep the package namespace exactly what __all__ lists.
+from backendkit._extras import require as _require
 
-from backendkit._extras import require
-
-require("redis", "redis")
+_require("redis", "redis")
 
 from backendkit.redis._async import AsyncRedisConnector
 from backendkit.redis._clients import AsyncRedisClient, RedisClient

@@ -1,18 +1,19 @@
 """Helpers for testing applications built on backendkit.
 
 Everything here is public API meant for *your* test suite: a clock you move by hand, log
-capture that sees exactly what the production pipeline would emit, and (added by other
-modules) in-memory stores, a token factory and a fast password hasher.
+capture that sees exactly what the production pipeline would emit, and, with the ``auth``
+extra, a token factory and a fast password hasher (imported on first use, so the rest works
+without that extra). In-memory backends live beside the real ones: ``MemoryTokenStore`` in
+``backendkit.auth``, ``memory://`` for the cache and the rate limiter.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
+# A private alias keeps the package namespace exactly what __all__ lists.
+import typing as _typing
 
 from backendkit.testing._clock import FakeClock
 from backendkit.testing._logs import capture_logs
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from backendkit.testing._auth import TestingPasswordHasher, TokenFactory
 
 __all__ = [
