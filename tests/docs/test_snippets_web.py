@@ -103,3 +103,22 @@ def test_custom_adapter_sample(method: str, path: str, body: bytes, status: str)
     assert headers["X-Request-ID"] == "wsgi-1"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert payload.startswith(b'{"success":')
+
+
+def test_custom_adapter_authenticates_and_limits_through_the_pipeline() -> None:
+    """The sample's protected route is a 401 without a token and answers with one; its
+    per-user limit counts each user apart."""
+    kit = WebKit.from_settings(Settings(env="test", max_body_bytes=1024))
+    routes = {("GET", "/me"): custom_adapter.me, ("POST", "/greet"): custom_adapter.greet}
+    app = custom_adapter.wsgi_app(kit, routes)
+    assert kit.tokens is not None
+    alice = {"HTTP_AUTHORIZATION": f"Bearer {kit.tokens.issue_access('alice')}"}
+    bob = {"HTTP_AUTHORIZATION": f"Bearer {kit.tokens.issue_access('bob')}"}
+    assert call(app, "GET", "/me", b"")[0] == "401 -"
+    got_status, _, payload = call(app, "GET", "/me", b"", **alice)
+    assert got_status == "200 -"
+    assert b'"id":"alice"' in payload
+    greeting = b'{"name": "Ada"}'
+    answers = [call(app, "POST", "/greet", greeting, **alice)[0] for _ in range(4)]
+    assert answers == ["200 -", "200 -", "200 -", "429 -"]
+    assert call(app, "POST", "/greet", greeting, **bob)[0] == "200 -"
