@@ -25,6 +25,7 @@ SNIPPETS = ROOT / "docs" / "snippets"
         "logging_stdlib",
         "logging_capture",
         "logging_events",
+        "logging_processors",
         "redis_outage",
     ],
 )
