@@ -124,7 +124,7 @@ def test_tokens_guide_lists_every_rejection_reason() -> None:
         (ROOT / "src" / "backendkit" / "auth" / name).read_text()
         for name in ("_jwt.py", "_claims.py", "_tokens.py", "_store.py", "_redis_store.py")
     )
-    reasons = set(re.findall(r'_Rejected\("([a-z_]+)"\)', source))
+    reasons = set(re.findall(r'\bRejected\("([a-z_]+)"\)', source))
     reasons |= set(re.findall(r"return '([a-z_]+)'", source))  # Lua check script
     reasons |= set(re.findall(r'return "([a-z_]+)"', source))  # memory store check
     reasons |= {"session_revoked", "session_unknown"}  # mapped from rotation results

@@ -35,8 +35,8 @@ from backendkit.auth._store import (
     RotationResult,
     RotationStatus,
     TokenStore,
-    token_store_from_url,
 )
+from backendkit.auth._store_url import token_store_from_url
 from backendkit.auth._tokens import DEFAULT_REQUIRED_CLAIMS, TokenService
 
 if _typing.TYPE_CHECKING:

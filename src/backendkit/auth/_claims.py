@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from backendkit.auth._jwt import _Rejected
+from backendkit.auth._jwt import Rejected
 
-__all__ = ["RESERVED_CLAIMS", "TokenClaims", "TokenPair", "TokenType"]
+__all__ = ["RESERVED_CLAIMS", "ClaimPolicy", "TokenClaims", "TokenPair", "TokenType"]
 
 #: ``"access"`` or ``"refresh"``: the value of the ``type`` claim.
 TokenType = Literal["access", "refresh"]
@@ -154,11 +154,11 @@ def _number(payload: Mapping[str, Any], name: str) -> int | float | None:
     # checked on the value itself: math.isfinite(10**400) raises OverflowError, and times
     # outside it break whatever turns them into dates or TTLs later.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Rejected("bad_claim")
+        raise Rejected("bad_claim")
     if isinstance(value, float) and not math.isfinite(value):
-        raise _Rejected("bad_claim")
+        raise Rejected("bad_claim")
     if not 0 <= value <= MAX_TIME:
-        raise _Rejected("bad_claim")
+        raise Rejected("bad_claim")
     return value
 
 
@@ -167,13 +167,13 @@ def _identifier(payload: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > _MAX_ID_LENGTH:
-        raise _Rejected("bad_claim")
+        raise Rejected("bad_claim")
     return value
 
 
 @dataclass(frozen=True, slots=True)
-class _ClaimPolicy:
-    """What a service requires of a token's claims."""
+class ClaimPolicy:
+    """What a service requires of a token's claims (internal to ``TokenService``)."""
 
     issuer: str | None
     audience: str | None
@@ -202,10 +202,10 @@ class _ClaimPolicy:
             required = required | {"exp", "iat", "jti", "type"}
         for name in required:
             if payload.get(name) is None:
-                raise _Rejected("missing_claim")
+                raise Rejected("missing_claim")
         sub = payload.get("sub")
         if not isinstance(sub, str) or not sub or len(sub) > _MAX_ID_LENGTH:
-            raise _Rejected("missing_claim" if sub is None else "bad_claim")
+            raise Rejected("missing_claim" if sub is None else "bad_claim")
         exp = _number(payload, "exp")
         iat = _number(payload, "iat")
         nbf = _number(payload, "nbf")
@@ -214,26 +214,26 @@ class _ClaimPolicy:
         sid = _identifier(payload, "sid")
         leeway = self.leeway
         if check_expiry and exp is not None and exp <= now - leeway:
-            raise _Rejected("expired")
+            raise Rejected("expired")
         if nbf is not None and nbf > now + leeway:
-            raise _Rejected("not_yet_valid")
+            raise Rejected("not_yet_valid")
         if iat is not None and iat > now + leeway:
-            raise _Rejected("issued_in_future")
+            raise Rejected("issued_in_future")
         token_type = payload.get("type", "access")
         if token_type not in ("access", "refresh"):
-            raise _Rejected("bad_claim")
+            raise Rejected("bad_claim")
         if expected is not None and token_type != expected:
-            raise _Rejected("wrong_type")
+            raise Rejected("wrong_type")
         if expected == "refresh" and sid is None:
-            raise _Rejected("missing_claim")
+            raise Rejected("missing_claim")
         iss = payload.get("iss")
         if self.issuer is not None and iss != self.issuer:
-            raise _Rejected("wrong_issuer")
+            raise Rejected("wrong_issuer")
         if iss is not None and not isinstance(iss, str):
-            raise _Rejected("bad_claim")
+            raise Rejected("bad_claim")
         aud = payload.get("aud")
         if not self._audience_ok(aud):
-            raise _Rejected("wrong_audience")
+            raise Rejected("wrong_audience")
         extra = {k: v for k, v in payload.items() if k not in RESERVED_CLAIMS}
         return TokenClaims(
             sub=sub,

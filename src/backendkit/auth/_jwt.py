@@ -8,7 +8,7 @@ members, an ``alg`` from the service's allowlist, a well-formed ``kid``, and non
 header members that would let a token carry or point at its own key (``jku``, ``jwk``,
 ``x5u``, ``x5c``) or change how it is processed (``crit``, ``b64``, ``zip``).
 
-Every refusal raises ``_Rejected(reason)``; the reason is a short fixed code for the logs.
+Every refusal raises ``Rejected(reason)``; the reason is a short fixed code for the logs.
 """
 
 from __future__ import annotations
@@ -18,9 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from backendkit._b64 import b64url_decode_canonical, b64url_encode
-from backendkit.auth._keys import _ALGORITHMS, _KID_PATTERN, JWTKey
+from backendkit.auth._keys import JWTKey, is_valid_kid, jws_sign, jws_verify
 
-__all__: list[str] = []
+__all__ = [
+    "ParsedToken",
+    "Rejected",
+    "check_header",
+    "decode_payload",
+    "parse_compact",
+    "sign_compact",
+    "verify_signature",
+]
 
 # Header members that embed or point at a key, or change processing rules we do not
 # implement (RFC 7515 §4.1.11 "crit", RFC 7797 "b64", JWE "zip"/"enc").
@@ -28,8 +36,11 @@ _FORBIDDEN_HEADERS = frozenset({"crit", "jku", "jwk", "x5u", "x5c", "b64", "zip"
 _ACCEPTED_TYP = frozenset({"jwt", "application/jwt"})
 
 
-class _Rejected(Exception):
-    """A token was refused; ``reason`` is a fixed code for the security log."""
+class Rejected(Exception):
+    """A token was refused; ``reason`` is a fixed code for the security log.
+
+    Internal: ``TokenService`` logs the reason and raises ``InvalidToken`` in its place.
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -37,7 +48,9 @@ class _Rejected(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Parsed:
+class ParsedToken:
+    """A compact JWS that passed the checks before any cryptography."""
+
     header: dict[str, Any]
     signing_input: bytes
     payload: bytes
@@ -56,72 +69,67 @@ def _loads_object(data: bytes, reason: str) -> dict[str, Any]:
     try:
         value = json.loads(data, object_pairs_hook=_no_duplicates)
     except (ValueError, RecursionError):
-        raise _Rejected(reason) from None
+        raise Rejected(reason) from None
     if not isinstance(value, dict):
-        raise _Rejected(reason)
+        raise Rejected(reason)
     return value
 
 
-def parse_compact(token: object, *, max_bytes: int, algorithms: frozenset[str]) -> _Parsed:
+def parse_compact(token: object, *, max_bytes: int, algorithms: frozenset[str]) -> ParsedToken:
     """Split and check a compact JWS; the payload is returned still as bytes."""
     if isinstance(token, bytes):
         try:
             token = token.decode("ascii")
         except UnicodeDecodeError:
-            raise _Rejected("malformed") from None
+            raise Rejected("malformed") from None
     if not isinstance(token, str):
-        raise _Rejected("malformed")
+        raise Rejected("malformed")
     # The cap comes first: nothing about an oversized token is worth reading.
     if len(token) > max_bytes:
-        raise _Rejected("too_large")
+        raise Rejected("too_large")
     if not token.isascii():
-        raise _Rejected("malformed")
+        raise Rejected("malformed")
     parts = token.split(".")
     if len(parts) != 3:
-        raise _Rejected("malformed")
+        raise Rejected("malformed")
     head_text, body_text, sig_text = parts
     if not head_text or not body_text or not sig_text:
         # An empty signature is "alg: none" in disguise.
-        raise _Rejected("malformed")
+        raise Rejected("malformed")
     try:
         head = b64url_decode_canonical(head_text)
         payload = b64url_decode_canonical(body_text)
         signature = b64url_decode_canonical(sig_text)
     except ValueError:
-        raise _Rejected("non_canonical") from None
+        raise Rejected("non_canonical") from None
     header = _loads_object(head, "bad_header")
     check_header(header, algorithms)
     signing_input = token[: len(head_text) + 1 + len(body_text)].encode("ascii")
-    return _Parsed(header, signing_input, payload, signature)
+    return ParsedToken(header, signing_input, payload, signature)
 
 
 def check_header(header: dict[str, Any], algorithms: frozenset[str]) -> None:
     """Refuse forbidden members, an ``alg`` outside the allowlist and a malformed ``kid``."""
     if not _FORBIDDEN_HEADERS.isdisjoint(header):
-        raise _Rejected("forbidden_header")
+        raise Rejected("forbidden_header")
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in algorithms:
-        raise _Rejected("alg_not_allowed")
+        raise Rejected("alg_not_allowed")
     typ = header.get("typ")
     if typ is not None and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYP):
-        raise _Rejected("bad_header")
+        raise Rejected("bad_header")
     kid = header.get("kid")
-    if kid is not None and (not isinstance(kid, str) or _KID_PATTERN.fullmatch(kid) is None):
-        raise _Rejected("malformed_kid")
+    if kid is not None and not is_valid_kid(kid):
+        raise Rejected("malformed_kid")
 
 
-def verify_signature(parsed: _Parsed, key: JWTKey) -> None:
+def verify_signature(parsed: ParsedToken, key: JWTKey) -> None:
     """Check the signature with ``key``, whose algorithm must equal the header's ``alg``."""
     if parsed.header["alg"] != key.algorithm:
         # The header may not pick a different algorithm for this key (HS/RS confusion).
-        raise _Rejected("alg_key_mismatch")
-    alg = _ALGORITHMS[key.algorithm]
-    try:
-        ok = alg.verify(parsed.signing_input, key._verifying, parsed.signature)
-    except Exception:  # pragma: no cover - defensive: pyjwt returns False for bad signatures
-        ok = False
-    if not ok:
-        raise _Rejected("bad_signature")
+        raise Rejected("alg_key_mismatch")
+    if not jws_verify(key, parsed.signing_input, parsed.signature):
+        raise Rejected("bad_signature")
 
 
 def sign_compact(
@@ -136,10 +144,10 @@ def sign_compact(
     head = b64url_encode(json.dumps(header, separators=(",", ":")).encode())
     body = b64url_encode(json.dumps(payload, separators=(",", ":"), allow_nan=False).encode())
     signing_input = f"{head}.{body}"
-    signature = _ALGORITHMS[key.algorithm].sign(signing_input.encode("ascii"), key._signing)
+    signature = jws_sign(key, signing_input.encode("ascii"))
     return f"{signing_input}.{b64url_encode(signature)}"
 
 
-def decode_payload(parsed: _Parsed) -> dict[str, Any]:
+def decode_payload(parsed: ParsedToken) -> dict[str, Any]:
     """The payload as a JSON object (called only after the signature verified)."""
     return _loads_object(parsed.payload, "bad_payload")

@@ -29,7 +29,7 @@ from jwt.exceptions import InvalidKeyError, PyJWKError
 
 from backendkit._b64 import b64url_encode
 
-__all__ = ["SUPPORTED_ALGORITHMS", "JWTKey", "KeyRing"]
+__all__ = ["SUPPORTED_ALGORITHMS", "JWTKey", "KeyRing", "is_valid_kid", "jws_sign", "jws_verify"]
 
 #: The algorithms a key may be bound to. ``none`` is never among them.
 SUPPORTED_ALGORITHMS: tuple[str, ...] = (
@@ -53,6 +53,27 @@ _KID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _ALGORITHMS: dict[str, Algorithm] = {
     name: alg for name, alg in get_default_algorithms().items() if name in SUPPORTED_ALGORITHMS
 }
+
+
+def is_valid_kid(kid: object) -> bool:
+    """True for a key id we accept (from a caller or from a token header)."""
+    return isinstance(kid, str) and _KID_PATTERN.fullmatch(kid) is not None
+
+
+def jws_sign(key: JWTKey, signing_input: bytes) -> bytes:
+    """The JWS signature of ``signing_input`` by ``key``'s algorithm and private material.
+
+    Key material never leaves this module: the compact form is built in ``_jwt``.
+    """
+    return _ALGORITHMS[key.algorithm].sign(signing_input, key._signing)
+
+
+def jws_verify(key: JWTKey, signing_input: bytes, signature: bytes) -> bool:
+    """True when ``signature`` over ``signing_input`` verifies with ``key``."""
+    try:
+        return bool(_ALGORITHMS[key.algorithm].verify(signing_input, key._verifying, signature))
+    except Exception:  # pragma: no cover - defensive: pyjwt returns False for bad signatures
+        return False
 
 
 def _algorithm(name: str) -> Algorithm:
@@ -129,7 +150,7 @@ class JWTKey:
 
     @classmethod
     def _make(cls, kid: str, algorithm: str, signing: Any, verifying: Any) -> JWTKey:
-        if not isinstance(kid, str) or _KID_PATTERN.fullmatch(kid) is None:
+        if not is_valid_kid(kid):
             raise ConfigurationError(
                 "a key id must be 1-128 characters of A-Z a-z 0-9 . _ - (no paths or quotes)"
             )

@@ -16,13 +16,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
-
-from backendkit._storage_url import storage_kind
-from backendkit.clock import Clock, system_clock
-
-if TYPE_CHECKING:
-    from backendkit.auth._redis_store import RedisTokenStore
+from typing import Literal, Protocol, runtime_checkable
 
 __all__ = [
     "AsyncTokenStore",
@@ -32,7 +26,6 @@ __all__ = [
     "RotationResult",
     "RotationStatus",
     "TokenStore",
-    "token_store_from_url",
 ]
 
 #: ``rotated`` (first use), ``grace`` (a concurrent duplicate: here is the same pair),
@@ -350,25 +343,3 @@ class MemoryTokenStore:
     async def arevoke_user(self, sub: str, now: float, until: float) -> None:
         """Revoke every session of ``sub`` and every token issued before ``now``."""
         self.revoke_user(sub, now, until)
-
-
-def token_store_from_url(
-    url: str, *, key_prefix: str = "backendkit:tokens:", clock: Clock = system_clock
-) -> MemoryTokenStore | RedisTokenStore:
-    """Build a token store from a storage URI.
-
-    ``memory://`` gives a [`MemoryTokenStore`][backendkit.auth.MemoryTokenStore];
-    ``redis://``, ``rediss://``, ``unix://``, ``redis+cluster://`` and ``redis+sentinel://``
-    give a [`RedisTokenStore`][backendkit.auth.RedisTokenStore] (needs the ``redis`` extra)
-    with both sync and async connectors (``clock`` drives their circuit breaker).
-
-    Raises:
-        ConfigurationError: not a URL, or an unknown scheme (the message names the supported
-            ones, never the URL).
-        MissingDependencyError: a Redis URL without the ``redis`` extra.
-    """
-    if storage_kind(url, refusal="unknown token store URL") == "memory":
-        return MemoryTokenStore()
-    from backendkit.auth._redis_store import RedisTokenStore
-
-    return RedisTokenStore(url, key_prefix=key_prefix, clock=clock)

@@ -10,8 +10,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
-from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType, _ClaimPolicy
-from backendkit.auth._jwt import _Parsed, _Rejected, decode_payload, parse_compact, sign_compact
+from backendkit.auth._claims import RESERVED_CLAIMS, ClaimPolicy, TokenClaims, TokenPair, TokenType
+from backendkit.auth._jwt import (
+    ParsedToken,
+    Rejected,
+    decode_payload,
+    parse_compact,
+    sign_compact,
+)
 from backendkit.auth._jwt import verify_signature as _verify_signature
 from backendkit.auth._keys import SUPPORTED_ALGORITHMS, JWTKey, KeyRing
 from backendkit.auth._store import (
@@ -20,8 +26,8 @@ from backendkit.auth._store import (
     RotationRequest,
     RotationResult,
     TokenStore,
-    token_store_from_url,
 )
+from backendkit.auth._store_url import token_store_from_url
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import ConfigurationError, InvalidToken
 from backendkit.logging import get_logger, security_event
@@ -182,10 +188,10 @@ class TokenService:
             if value is not None and (not isinstance(value, str) or not value):
                 raise ConfigurationError(f"TokenService {name} must be a non-empty string")
         try:
-            required = _ClaimPolicy.check_required(frozenset(required_claims))
+            required = ClaimPolicy.check_required(frozenset(required_claims))
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self._policy = _ClaimPolicy(issuer, audience, leeway, required)
+        self._policy = ClaimPolicy(issuer, audience, leeway, required)
         resolved = token_store_from_url(store, clock=clock) if isinstance(store, str) else store
         self._store = resolved
         self._sync_store = resolved if isinstance(resolved, TokenStore) else None
@@ -321,17 +327,17 @@ class TokenService:
             return self._policy.check(
                 payload, now=self._clock.now(), expected=expected, check_expiry=check_expiry
             )
-        except _Rejected as exc:
+        except Rejected as exc:
             raise self._reject(exc.reason, expected) from None
 
-    def _key_for(self, parsed: _Parsed) -> JWTKey:
+    def _key_for(self, parsed: ParsedToken) -> JWTKey:
         kid = parsed.header.get("kid")
         if kid is None:
             # Tokens without a kid (e.g. from plain pyjwt) are tried with the signing key only.
             return self._ring.signing_key
         key = self._ring.get(kid)
         if key is None:
-            raise _Rejected("unknown_kid")
+            raise Rejected("unknown_kid")
         return key
 
     def _wants_check(self, check_revoked: bool | None) -> bool:
@@ -433,7 +439,7 @@ class TokenService:
         access_exp = int(min(iat + self._access_ttl, end))
         refresh_exp = int(min(iat + self._refresh_ttl, end))
         if refresh_exp <= now:
-            raise _Rejected("session_expired")
+            raise Rejected("session_expired")
         key = self._ring.signing_key
         access = self._base_claims(sub, "access", iat, access_exp, extra)
         refresh = self._base_claims(sub, "refresh", iat, refresh_exp, extra)
@@ -495,7 +501,7 @@ class TokenService:
         auth_time = int(old.auth_time if old.auth_time is not None else (old.iat or now))
         try:
             pair, new_jti, refresh_exp = self._build_pair(old.sub, old.sid, auth_time, extra, now)
-        except _Rejected as exc:
+        except Rejected as exc:
             raise self._reject(exc.reason, "refresh") from None
         request = RotationRequest(
             sub=old.sub,
