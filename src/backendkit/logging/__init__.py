@@ -24,8 +24,6 @@ Example:
     ```
 """
 
-from __future__ import annotations
-
 from backendkit.logging._config import configure_logging
 from backendkit.logging._context import (
     REQUEST_ID_MAX_LENGTH,
