@@ -1,10 +1,12 @@
 """backendkit: typed, framework-agnostic backend plumbing for Python services.
 
 The top-level package re-exports the core, which needs only pydantic and structlog: errors,
-envelopes, validation, pagination, cursors, settings, the clock and logging. Components with
-optional dependencies live in their own packages and are imported from there:
-`backendkit.auth`, `backendkit.ratelimit`, `backendkit.cache`, `backendkit.redis`,
-`backendkit.repository`, `backendkit.web` and `backendkit.adapters.*`.
+envelopes, validation and field types, pagination and cursors, settings, the clock and
+logging. Everything else is imported from its own package: `backendkit.web` (the
+framework-free request pipeline the adapters share), `backendkit.cache` and
+`backendkit.testing` need no extra; `backendkit.auth`, `backendkit.ratelimit` and
+`backendkit.redis` need the extra of the same name, `backendkit.repository` the
+``sqlalchemy`` extra, and `backendkit.adapters.*` their framework's.
 
 Example:
     >>> import backendkit

@@ -18,8 +18,9 @@ trusted hop, and an unparsable peer gives ``None``.
 This is the only place that should decide who the client is. A server that rewrites the
 peer itself (uvicorn does by default: it believes ``X-Forwarded-For`` from 127.0.0.1) hands
 backendkit an address taken from the header, with no sign that it did. So, with no trusted
-proxies configured, a request whose ``X-Forwarded-For`` names the very peer it arrived
-from logs one ``client_address_rewritten`` warning per process: run uvicorn with
+proxies configured, the first client key (a rate-limit key) computed for a request whose
+``X-Forwarded-For`` names the very peer it arrived from logs one
+``client_address_rewritten`` warning per process: run uvicorn with
 ``--no-proxy-headers``, or set ``BACKENDKIT_TRUSTED_PROXIES`` and give uvicorn the same
 list with ``--forwarded-allow-ips``.
 

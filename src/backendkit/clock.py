@@ -1,6 +1,7 @@
 """One clock for every time-dependent component.
 
-Tokens, the rate limiter, the cache, the token store and the circuit breaker take a
+Tokens and the token store, the rate limiter, the cache, the Redis connectors and their
+circuit breaker, the repository (its timestamps) and the web kit (request durations) take a
 [`Clock`][backendkit.clock.Clock], so tests move time instead of sleeping
 (see [`backendkit.testing.FakeClock`][backendkit.testing.FakeClock]).
 """

@@ -23,7 +23,7 @@ BackendKitError
 │   ├── InternalError               500 INTERNAL_ERROR
 │   └── ServiceUnavailable          503 SERVICE_UNAVAILABLE
 │       └── BackendUnavailable      503 (a storage backend such as Redis is down)
-├── ConfigurationError              (invalid settings, raised at start-up)
+├── ConfigurationError              (backendkit set up wrong: settings, wiring)
 └── MissingDependencyError          (also an ImportError: an optional extra is not installed)
 ```
 """
@@ -72,7 +72,13 @@ class BackendKitError(Exception):
 
 
 class ConfigurationError(BackendKitError):
-    """Settings are missing or invalid; raised at start-up, never per request."""
+    """backendkit is set up wrong: invalid settings, or a component asked to do what it cannot.
+
+    Raised when the service is built or installed wherever the mistake shows then (a
+    default limit without a limiter, an ambiguous rate-limit key). A mistake only a request
+    can reveal (an async key function on a sync view) raises it on that request, which
+    the client sees as a 500 ``INTERNAL_ERROR``.
+    """
 
 
 class MissingDependencyError(BackendKitError, ImportError):

@@ -1,4 +1,4 @@
-"""Reusable field types: normalized email, password, ids.
+"""Reusable field types: a normalized email, passwords under a byte-length policy, ids, UUIDs.
 
 Use them as annotations on [`ApiModel`][backendkit.validation.ApiModel] fields. Their error
 messages never contain the submitted value.

@@ -1,5 +1,12 @@
 """Settings, parsed once, from code or ``BACKENDKIT_*`` environment variables.
 
+One [`Settings`][backendkit.settings.Settings] describes a service; each component builds
+itself from it with ``from_settings`` (the token service, the limiters, the cache, the Redis
+connectors, the client-address resolver, the cursor codec), and ``WebKit.from_settings``
+builds those a web app needs in one call. Invalid values are a
+[`ConfigurationError`][backendkit.errors.ConfigurationError] that names the variable and
+never repeats its value (settings hold secrets).
+
 Example:
     >>> s = Settings(env="development", secret_key=["k1-new-0123456789", "k0-old-0123456789"])
     >>> s.is_production
@@ -60,7 +67,8 @@ class Settings(BaseModel):
     )
     jwt_secret: SecretStr | None = Field(
         None,
-        description="HMAC key for JWTs; when unset, one is derived from `secret_key`.",
+        description="HMAC key for JWTs; when unset, one is derived from each `secret_key` "
+        "(with neither, development and test sign with a publicly known key and warn).",
     )
     jwt_issuer: str | None = Field(None, description="`iss` claim issued and required.")
     jwt_audience: str | None = Field(None, description="`aud` claim issued and required.")
@@ -200,7 +208,8 @@ class Settings(BaseModel):
 
         Keys for different purposes (cursor signing, CSRF, tokens) are independent, so a
         leak of one derived key reveals neither the secret nor the others. Without a
-        configured secret (development and test only) a fixed, loudly insecure key is used.
+        configured secret (development and test only) the keys are derived from a constant
+        published in this source: anyone can compute them.
         """
         secrets = [k.get_secret_value().encode() for k in self.secret_key] or [
             b"backendkit-insecure-development-key"
