@@ -33,7 +33,6 @@ PENDING = frozenset(
         "backendkit.adapters",
         "backendkit.adapters.django",
         "backendkit.adapters.drf",
-        "backendkit.logging",
         "backendkit.web",
     }
 )
