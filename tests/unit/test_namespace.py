@@ -30,10 +30,8 @@ PUBLIC_PACKAGES = _public_packages()
 # once a package is clean, its entry must go.
 PENDING = frozenset(
     {
-        "backendkit.adapters",
         "backendkit.adapters.django",
         "backendkit.adapters.drf",
-        "backendkit.web",
     }
 )
 

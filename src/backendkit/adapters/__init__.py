@@ -9,6 +9,4 @@ Each adapter only translates between its framework and the framework-free core i
 - [`backendkit.adapters.flask`][backendkit.adapters.flask] (``pip install 'backendkit[flask]'``)
 """
 
-from __future__ import annotations
-
 __all__: list[str] = []

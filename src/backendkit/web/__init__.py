@@ -24,8 +24,6 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
 - health: `check_health`, `acheck_health`, `HealthReport`, `health_response`.
 """
 
-from __future__ import annotations
-
 from backendkit.web._auth import (
     aauthenticate,
     auth_cookie_headers,
@@ -69,7 +67,6 @@ from backendkit.web._limits import (
     route_rule,
     rule_name,
 )
-from backendkit.web._params import cursor_params, page_params
 from backendkit.web._pipeline import Offload, Pipeline, RequestFacts, client_key
 from backendkit.web._principal import Principal
 
@@ -108,7 +105,6 @@ __all__ = [
     "client_key",
     "conditional",
     "credentials",
-    "cursor_params",
     "enforce_limit",
     "error_for_status",
     "etag_for",
@@ -119,7 +115,6 @@ __all__ = [
     "limit_key",
     "most_restrictive",
     "new_csrf_token",
-    "page_params",
     "parse_body",
     "principal_from_claims",
     "read_body",
