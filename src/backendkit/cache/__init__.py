@@ -21,14 +21,13 @@ def get_user(user_id: int) -> User: ...
 The ``memory://`` backend needs nothing extra; Redis needs ``pip install 'backendkit[redis]'``.
 """
 
-from backendkit.cache._cache import DEFAULT_NAMESPACE, Cache
+from backendkit.cache._cache import DEFAULT_NAMESPACE, Cache, cached
 from backendkit.cache._decorator import (
     AsyncBoundCachedFunction,
     AsyncCachedFunction,
     BoundCachedFunction,
     CacheDecorator,
     CachedFunction,
-    cached,
 )
 from backendkit.cache._memory import MemoryBackend
 from backendkit.cache._policy import Policy

@@ -1,58 +1,39 @@
-"""`Cache`: one object for sync and async code, on ``memory://`` or Redis.
+"""`Cache` and `cached`: one cache for sync and async code, on ``memory://`` or Redis.
 
-The cache owns the backend (or the connectors it was handed), the in-process flights, the
-counters and the defaults its decorators inherit. The shells that drive the I/O-free flow
-of ``_flow.py`` for each call live in ``_shell.py``.
+The cache holds what its decorators inherit (key prefix, clock, defaults, counters) and
+a ``CacheRuntime`` (``_runtime.py``): the backend, the in-process flights and the
+degraded flag, which its direct reads and writes and its cached functions drive. The
+cached functions themselves live in ``_decorator.py``, which needs nothing from here.
 """
 
 from __future__ import annotations
 
 import random
-import threading
+from collections.abc import Callable, Collection
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
-from backendkit.cache._flow import (
-    Bump,
-    Delete,
-    Op,
-    Plan,
-    Read,
-    Shared,
-    Store,
-    new_token,
-)
+from backendkit.cache._decorator import FROM_ANNOTATION, CacheDecorator, FunctionCore
+from backendkit.cache._flow import Bump, Delete, new_token
 from backendkit.cache._keys import EntryKeys, entry_keys, namespace_key, validate_name
-from backendkit.cache._memory import MemoryBackend
 from backendkit.cache._policy import Policy, Seconds, seconds
-from backendkit.cache._serde import Codec, DecodeError, EncodeError, decode_entry, encode_entry
-from backendkit.cache._singleflight import AsyncSingleFlight, SingleFlight
+from backendkit.cache._runtime import MISSING, CacheRuntime
+from backendkit.cache._serde import Codec
 from backendkit.cache._stats import CacheStats
 from backendkit.clock import Clock, system_clock
-from backendkit.errors import BackendUnavailable, ConfigurationError
 
 if TYPE_CHECKING:
-    from backendkit.cache._decorator import CacheDecorator
     from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
     from backendkit.settings import Settings
 
-__all__ = ["DEFAULT_NAMESPACE", "Cache"]
+__all__ = ["DEFAULT_NAMESPACE", "Cache", "cached"]
 
 T = TypeVar("T")
 
 #: Namespace of entries written through `Cache.get`/`Cache.set` when none is given.
 DEFAULT_NAMESPACE = "default"
 _DIRECT_VERSION = "1"
-
-
-class _SyncBackend(Protocol):
-    def run(self, op: Op) -> Any: ...
-
-
-class _AsyncBackend(Protocol):
-    async def arun(self, op: Op) -> Any: ...
 
 
 class Cache:
@@ -120,17 +101,14 @@ class Cache:
             lock_wait=seconds(lock_wait, "lock_wait"),
         )
         self.stats = CacheStats(name)
-        self._flights: SingleFlight[Shared] = SingleFlight()
-        self._aflights: AsyncSingleFlight[Shared] = AsyncSingleFlight()
-        self._lock = threading.Lock()
-        self._memory: MemoryBackend | None = None
-        self._sync: Any = None
-        self._async: Any = None
-        self._config: RedisConfig | None = None
-        self._given_sync: RedisConnector | None = None
-        self._given_async: AsyncRedisConnector | None = async_connector
-        self._degraded = False
-        self._setup(backend)
+        self._runtime = CacheRuntime(
+            backend,
+            async_connector=async_connector,
+            clock=clock,
+            name=name,
+            stats=self.stats,
+            defaults=self.defaults,
+        )
 
     # --- construction --------------------------------------------------------------------
 
@@ -149,83 +127,10 @@ class Cache:
 
         return cls(RedisConfig.from_settings(settings), **options)
 
-    def _setup(self, backend: object) -> None:
-        if isinstance(backend, str):
-            # The scheme first: a wrong URL is named as such, not as a missing redis extra.
-            if storage_kind(backend, refusal="unsupported cache backend") == "memory":
-                self._memory = _memory_from_url(backend.strip(), self.clock)
-                return
-            from backendkit.redis import RedisConfig
-
-            self._config = RedisConfig(backend)
-            return
-        from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
-
-        if isinstance(backend, RedisConfig):
-            self._config = backend
-        elif isinstance(backend, RedisConnector):
-            self._given_sync = backend
-            self._config = backend.config
-        elif isinstance(backend, AsyncRedisConnector):
-            self._given_async = backend
-            self._config = backend.config
-        else:
-            raise ConfigurationError(
-                "Cache backend must be a URL, a RedisConfig or a Redis connector, "
-                f"not {type(backend).__name__}"
-            )
-
     @property
     def is_memory(self) -> bool:
         """True for the in-process ``memory://`` backend."""
-        return self._memory is not None
-
-    def _sync_backend(self) -> _SyncBackend:
-        if self._memory is not None:
-            return self._memory
-        backend = self._sync
-        if backend is None:
-            with self._lock:
-                if self._sync is None:
-                    self._sync = self._build_sync()
-                backend = self._sync
-        return cast(_SyncBackend, backend)
-
-    def _build_sync(self) -> Any:
-        from backendkit.cache._redis import RedisBackend, wait_config
-        from backendkit.redis import RedisConnector
-
-        assert self._config is not None
-        given = self._given_sync
-        main = given or RedisConnector(self._config, clock=self.clock, name=self.name)
-        waiter = RedisConnector(
-            wait_config(main.config, self.defaults.lock_wait),
-            clock=self.clock,
-            name=f"{self.name}-wait",
-        )
-        return RedisBackend(main, waiter, clock=self.clock, owns_connector=given is None)
-
-    def _async_backend(self) -> _AsyncBackend:
-        if self._memory is not None:
-            return self._memory
-        if self._async is None:
-            # No await in between: two tasks cannot both build it.
-            self._async = self._build_async()
-        return cast(_AsyncBackend, self._async)
-
-    def _build_async(self) -> Any:
-        from backendkit.cache._redis import AsyncRedisBackend, wait_config
-        from backendkit.redis import AsyncRedisConnector
-
-        assert self._config is not None
-        given = self._given_async
-        main = given or AsyncRedisConnector(self._config, clock=self.clock, name=self.name)
-        waiter = AsyncRedisConnector(
-            wait_config(main.config, self.defaults.lock_wait),
-            clock=self.clock,
-            name=f"{self.name}-wait",
-        )
-        return AsyncRedisBackend(main, waiter, clock=self.clock, owns_connector=given is None)
+        return self._runtime.is_memory
 
     # --- state -------------------------------------------------------------------------------
 
@@ -236,24 +141,18 @@ class Cache:
         Set by an outage (or an open breaker), cleared by the next successful operation.
         Per call, ``call_detailed(...).degraded`` is exact; this flag suits health checks.
         """
-        return self._degraded
+        return self._runtime.degraded
 
     def cached(self, ttl: Seconds, **options: Any) -> CacheDecorator:
         """Decorate a sync or async function or method with cache-aside caching.
 
         Same as [`cached(self, ttl, ...)`][backendkit.cache.cached]; see it for options.
         """
-        from backendkit.cache._decorator import cached
-
         return cached(self, ttl, **options)
 
     def entry_keys(self, namespace: str, version: str, part: str) -> EntryKeys:
         """The keys of one entry of this cache (prefix applied)."""
         return entry_keys(self.key_prefix, namespace, version, part)
-
-    def _backend_failed(self, plan: Plan | None) -> None:
-        self._degraded = True
-        (plan.stats if plan is not None else self.stats).incr("errors")
 
     # --- direct access -------------------------------------------------------------------
 
@@ -263,31 +162,13 @@ class Cache:
         validate_name(namespace, "namespace")
         return self.entry_keys(namespace, _DIRECT_VERSION, "k:" + key)
 
-    def _decode_direct(self, reply: tuple[bytes | None, bytes | None], codec: Codec[T]) -> Any:
-        gen, raw = reply
-        entry = decode_entry(raw) if raw is not None and gen is not None else None
-        if entry is None or entry.gen != gen or self.clock.now() >= entry.fresh_until:
-            return _MISSING
-        try:
-            return codec.loads(entry.payload)
-        except DecodeError:
-            self.stats.incr("errors")
-            return _MISSING
-
     def _encode_direct(
         self, key: str, value: Any, ttl: Seconds, returns: Any, namespace: str
     ) -> tuple[EntryKeys, float, bytes | None]:
         keys = self._direct_keys(key, namespace)
         fresh = seconds(ttl, "ttl")
         codec: Codec[Any] = Codec(type(value) if returns is None else returns)
-        try:
-            payload = codec.dumps(value)
-        except EncodeError:
-            self.stats.incr("errors")
-            return keys, fresh, None
-        if len(payload) > self.defaults.max_value_bytes:
-            return keys, fresh, None
-        return keys, fresh, payload
+        return keys, fresh, self._runtime.encode(value, codec)
 
     @overload
     def get(self, key: str, returns: type[T], *, namespace: str = ...) -> T | None: ...
@@ -301,29 +182,15 @@ class Cache:
         Keys are shared with decorators that use the same namespace and a ``key=``
         template at version 1. An unavailable backend reads as a miss (see `degraded`).
         """
-        keys = self._direct_keys(key, namespace)
-        try:
-            reply = self._sync_backend().run(Read(keys))
-            self._degraded = False
-        except BackendUnavailable:
-            self._backend_failed(None)
-            return default
-        value = self._decode_direct(reply, Codec(returns))
-        return default if value is _MISSING else value
+        value = self._runtime.read(self._direct_keys(key, namespace), Codec(returns))
+        return default if value is MISSING else value
 
     async def aget(
         self, key: str, returns: Any, *, namespace: str = DEFAULT_NAMESPACE, default: Any = None
     ) -> Any:
         """Async twin of [`get`][backendkit.cache.Cache.get]."""
-        keys = self._direct_keys(key, namespace)
-        try:
-            reply = await self._async_backend().arun(Read(keys))
-            self._degraded = False
-        except BackendUnavailable:
-            self._backend_failed(None)
-            return default
-        value = self._decode_direct(reply, Codec(returns))
-        return default if value is _MISSING else value
+        value = await self._runtime.aread(self._direct_keys(key, namespace), Codec(returns))
+        return default if value is MISSING else value
 
     def set(
         self,
@@ -340,21 +207,7 @@ class Cache:
         size cap or not serializable are not stored; an unavailable backend returns False.
         """
         keys, fresh, payload = self._encode_direct(key, value, ttl, returns, namespace)
-        if payload is None:
-            return False
-        backend = self._sync_backend()
-        try:
-            gen = backend.run(Read(keys))[0]
-            if gen is None:
-                gen = new_token()
-                backend.run(Bump(keys.namespace, gen))
-            raw = encode_entry(gen, self.clock.now() + fresh, 0.0, payload)
-            backend.run(Store(keys, raw, max(1, round(fresh * 1000)), None, 1))
-            self._degraded = False
-        except BackendUnavailable:
-            self._backend_failed(None)
-            return False
-        return True
+        return payload is not None and self._runtime.write(keys, payload, fresh)
 
     async def aset(
         self,
@@ -367,21 +220,7 @@ class Cache:
     ) -> bool:
         """Async twin of [`set`][backendkit.cache.Cache.set]."""
         keys, fresh, payload = self._encode_direct(key, value, ttl, returns, namespace)
-        if payload is None:
-            return False
-        backend = self._async_backend()
-        try:
-            gen = (await backend.arun(Read(keys)))[0]
-            if gen is None:
-                gen = new_token()
-                await backend.arun(Bump(keys.namespace, gen))
-            raw = encode_entry(gen, self.clock.now() + fresh, 0.0, payload)
-            await backend.arun(Store(keys, raw, max(1, round(fresh * 1000)), None, 1))
-            self._degraded = False
-        except BackendUnavailable:
-            self._backend_failed(None)
-            return False
-        return True
+        return payload is not None and await self._runtime.awrite(keys, payload, fresh)
 
     def delete(self, key: str, *, namespace: str = DEFAULT_NAMESPACE) -> bool:
         """Delete ``key``; True if it existed.
@@ -389,12 +228,12 @@ class Cache:
         Raises:
             BackendUnavailable: the backend is unavailable (the entry may still be there).
         """
-        return bool(self._invalidate_op(Delete(self._direct_keys(key, namespace).entry)))
+        return bool(self._runtime.invalidate(Delete(self._direct_keys(key, namespace).entry)))
 
     async def adelete(self, key: str, *, namespace: str = DEFAULT_NAMESPACE) -> bool:
         """Async twin of [`delete`][backendkit.cache.Cache.delete]."""
         op = Delete(self._direct_keys(key, namespace).entry)
-        return bool(await self._ainvalidate_op(op))
+        return bool(await self._runtime.ainvalidate(op))
 
     def invalidate_namespace(self, namespace: str) -> None:
         """Invalidate every entry of ``namespace`` at once, in O(1).
@@ -405,47 +244,25 @@ class Cache:
         Raises:
             BackendUnavailable: the backend is unavailable (nothing was invalidated).
         """
-        self._invalidate_op(self._bump_op(namespace))
+        self._runtime.invalidate(self._bump_op(namespace))
 
     async def ainvalidate_namespace(self, namespace: str) -> None:
         """Async twin of [`invalidate_namespace`][backendkit.cache.Cache.invalidate_namespace]."""
-        await self._ainvalidate_op(self._bump_op(namespace))
+        await self._runtime.ainvalidate(self._bump_op(namespace))
 
     def _bump_op(self, namespace: str) -> Bump:
         validate_name(namespace, "namespace")
         return Bump(namespace_key(self.key_prefix, namespace), new_token())
 
-    def _invalidate_op(self, op: Op) -> Any:
-        try:
-            result = self._sync_backend().run(op)
-        except BackendUnavailable:
-            self._backend_failed(None)
-            raise
-        self._degraded = False
-        return result
-
-    async def _ainvalidate_op(self, op: Op) -> Any:
-        try:
-            result = await self._async_backend().arun(op)
-        except BackendUnavailable:
-            self._backend_failed(None)
-            raise
-        self._degraded = False
-        return result
-
     # --- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the sync connections this cache opened (connectors passed in stay open)."""
-        backend, self._sync = self._sync, None
-        if backend is not None:
-            backend.close()
+        self._runtime.close()
 
     async def aclose(self) -> None:
         """Close the async connections this cache opened (connectors passed in stay open)."""
-        backend, self._async = self._async, None
-        if backend is not None:
-            await backend.aclose()
+        await self._runtime.aclose()
 
     def __enter__(self) -> Cache:
         return self
@@ -471,23 +288,103 @@ class Cache:
         self.close()
 
     def __repr__(self) -> str:
-        where = "memory" if self._memory is not None else repr(self._config)
+        runtime = self._runtime
+        where = "memory" if runtime.is_memory else repr(runtime.config)
         return f"Cache(name={self.name!r}, backend={where}, key_prefix={self.key_prefix!r})"
 
 
-_MISSING: Any = object()
+def cached(
+    cache: Cache,
+    ttl: Seconds,
+    *,
+    namespace: str | None = None,
+    version: str | int = 1,
+    key: str | Callable[..., str] | None = None,
+    ignore: Collection[str] = (),
+    self_attr: str | None = None,
+    returns: Any = FROM_ANNOTATION,
+    jitter: float = 0.0,
+    stale_ttl: Seconds = 0,
+    early_recompute: float | None = None,
+    cache_none: bool = False,
+    none_ttl: Seconds | None = None,
+    condition: Callable[[Any], bool] | None = None,
+    max_value_bytes: int | None = None,
+    lock_ttl: Seconds | None = None,
+    lock_wait: Seconds | None = None,
+) -> CacheDecorator:
+    """Cache-aside for a sync or async function or method.
 
+    The first call loads (runs the function) and stores; later calls read. Concurrent
+    misses of one key run the function once per process (single-flight) and, on Redis,
+    once across processes (a short lock; the others wait for its result).
 
-def _memory_from_url(url: str, clock: Clock) -> MemoryBackend:
-    parts = urlsplit(url)
-    if parts.netloc or parts.path not in ("", "/"):
-        # Never the URL itself: a host part may carry credentials.
-        raise ConfigurationError("a memory:// cache URL takes no host or path")
-    options = parse_qs(parts.query, keep_blank_values=True)
-    unknown = sorted(set(options) - {"max_entries"})
-    if unknown:
-        raise ConfigurationError(f"unknown memory:// cache option(s) {unknown!r}")
-    raw = options.get("max_entries", ["10000"])[-1]
-    if not raw.isdigit():
-        raise ConfigurationError(f"max_entries must be a positive integer, got {raw!r}")
-    return MemoryBackend(int(raw), clock=clock)
+    Args:
+        cache: The [`Cache`][backendkit.cache.Cache] to store into.
+        ttl: How long an entry stays fresh (seconds or ``timedelta``).
+        namespace: Groups entries for ``invalidate_all()`` and
+            ``Cache.invalidate_namespace()``; defaults to the function's qualified name.
+            On Redis Cluster a namespace lives in one hash slot.
+        version: Bump it when the cached shape changes (a deploy then reads no old entries).
+        key: Custom key: a ``str.format`` template naming parameters (``"user:{user_id}"``)
+            or a callable taking the function's arguments and returning a string.
+        ignore: Parameters left out of the key (a session, a logger).
+        self_attr: For methods, key the instance by this attribute (``"tenant_id"``);
+            by default ``self``/``cls`` are not part of the key.
+        returns: The type to decode into; defaults to the return annotation.
+        jitter: Fraction in ``[0, 1)``: each TTL is drawn from ``[ttl*(1-jitter), ttl]``.
+        stale_ttl: Keep entries this long past ``ttl`` and serve them stale while one
+            caller refreshes (0: off).
+        early_recompute: XFetch ``beta`` (default: the cache's, 1.0; 0 disables).
+        cache_none: Store ``None`` results (by default they are not stored).
+        none_ttl: TTL of a stored ``None`` (default: ``ttl``).
+        condition: Store a value only when ``condition(value)`` is true.
+        max_value_bytes: Size cap of the encoded value (default: the cache's, 1 MiB).
+        lock_ttl: Lifetime of the cross-process load lock (default: the cache's, 5 s).
+        lock_wait: Longest wait for another process's load (default: the cache's, 5 s).
+
+    Raises:
+        ConfigurationError: an invalid option, a generator function, an unknown parameter
+            in ``ignore`` or ``key``.
+
+    Example:
+        ```python
+        @cached(cache, ttl=timedelta(minutes=5), namespace="users")
+        async def get_user(user_id: UUID) -> User: ...
+
+        user = await get_user(uid)
+        await get_user.invalidate(uid)
+        ```
+    """
+    if namespace is not None:
+        validate_name(namespace, "namespace")
+    validate_name(str(version), "version")
+    defaults = cache.defaults
+    policy = Policy(
+        ttl=seconds(ttl, "ttl"),
+        jitter=jitter,
+        stale_ttl=seconds(stale_ttl, "stale_ttl", allow_zero=True),
+        early_recompute=defaults.early_recompute if early_recompute is None else early_recompute,
+        cache_none=cache_none,
+        none_ttl=None if none_ttl is None else seconds(none_ttl, "none_ttl"),
+        condition=condition,
+        max_value_bytes=defaults.max_value_bytes if max_value_bytes is None else max_value_bytes,
+        lock_ttl=defaults.lock_ttl if lock_ttl is None else seconds(lock_ttl, "lock_ttl"),
+        lock_wait=defaults.lock_wait if lock_wait is None else seconds(lock_wait, "lock_wait"),
+    )
+
+    def build(fn: Callable[..., Any]) -> FunctionCore:
+        return FunctionCore(
+            fn,
+            cache,
+            cache._runtime,
+            policy=policy,
+            namespace=namespace,
+            version=version,
+            key=key,
+            ignore=ignore,
+            self_attr=self_attr,
+            returns=returns,
+        )
+
+    return CacheDecorator(build)

@@ -1,35 +1,42 @@
-"""``@cached``: cache-aside for sync functions, async functions and methods."""
+"""Cached functions: what ``@cache.cached`` makes of sync functions, async functions and methods.
+
+A cached function knows its cache through the small ``CacheOwner`` protocol and drives
+the cache's ``CacheRuntime`` through the shells of ``_shell.py``; ``Cache`` (in
+``_cache.py``) builds them, so this module does not depend on it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import inspect
+import random
 import typing
 from collections.abc import Awaitable, Callable, Collection, Coroutine
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, cast, overload
 
 from typing_extensions import Self
 
-from backendkit.cache import _shell
 from backendkit.cache._flow import Bump, Delete, Plan, new_token
 from backendkit.cache._keys import EntryKeys, KeyBuilder, namespace_key, validate_name
-from backendkit.cache._policy import Policy, Seconds, seconds
+from backendkit.cache._policy import Policy
 from backendkit.cache._result import CacheResult
+from backendkit.cache._runtime import CacheRuntime
 from backendkit.cache._serde import Codec
+from backendkit.cache._shell import arun, run
 from backendkit.cache._stats import CacheStats
+from backendkit.clock import Clock
 from backendkit.errors import ConfigurationError
 
-if TYPE_CHECKING:
-    from backendkit.cache._cache import Cache
-
 __all__ = [
+    "FROM_ANNOTATION",
     "AsyncBoundCachedFunction",
     "AsyncCachedFunction",
     "BoundCachedFunction",
     "CacheDecorator",
+    "CacheOwner",
     "CachedFunction",
-    "cached",
+    "FunctionCore",
 ]
 
 P = ParamSpec("P")
@@ -37,16 +44,35 @@ P2 = ParamSpec("P2")
 T = TypeVar("T")
 S = TypeVar("S")
 
-_UNSET: Any = object()
+#: The ``returns`` default: decode into the function's return annotation.
+FROM_ANNOTATION: Any = object()
 
 
-class _Core:
+class CacheOwner(Protocol):
+    """The cache a cached function stores into, as the function sees it.
+
+    [`Cache`][backendkit.cache.Cache] is the one implementation; a protocol, so that the
+    cached functions need nothing from the module that defines it.
+    """
+
+    key_prefix: str
+    clock: Clock
+    rng: random.Random
+    stats: CacheStats
+
+    def entry_keys(self, namespace: str, version: str, part: str) -> EntryKeys:
+        """The keys of one entry of this cache (prefix applied)."""
+        ...
+
+
+class FunctionCore:
     """What a cached function knows, shared by its sync or async wrapper."""
 
     def __init__(
         self,
         fn: Callable[..., Any],
-        cache: Cache,
+        cache: CacheOwner,
+        runtime: CacheRuntime,
         *,
         policy: Policy,
         namespace: str | None,
@@ -57,6 +83,7 @@ class _Core:
         returns: Any,
     ) -> None:
         self.cache = cache
+        self.runtime = runtime
         self.keys = KeyBuilder(fn, key=key, ignore=ignore, self_attr=self_attr)
         self.name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
         self.namespace = validate_name(
@@ -64,7 +91,7 @@ class _Core:
         )
         self.version = validate_name(str(version), "version")
         self.stats = CacheStats(self.name, parent=cache.stats)
-        if returns is _UNSET:
+        if returns is FROM_ANNOTATION:
             codec: Codec[Any] = Codec(functools.partial(_return_type, fn), resolve=True)
         else:
             codec = Codec(returns)
@@ -78,9 +105,8 @@ class _Core:
             name=self.name,
         )
         self._ready = False
-        # Every key of this function starts with these two fixed parts.
-        sample = cache.entry_keys(self.namespace, self.version, "")
-        self._head, self._rest = sample._head, sample._rest
+        # Every key of this function extends this one with the arguments' part.
+        self._base = cache.entry_keys(self.namespace, self.version, "")
 
     def entry_keys(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> EntryKeys:
         if not self._ready:
@@ -88,7 +114,7 @@ class _Core:
             # call path, including the one taken while the backend is down.
             self.codec.adapter  # noqa: B018
             self._ready = True
-        return EntryKeys(self._head, self._rest + self.keys.part(args, kwargs))
+        return self._base.extend(self.keys.part(args, kwargs))
 
     def bump(self) -> Bump:
         return Bump(namespace_key(self.cache.key_prefix, self.namespace), new_token())
@@ -113,15 +139,15 @@ def _return_type(fn: Callable[..., Any]) -> Any:
 class _Wrapper:
     """Attributes every cached function exposes."""
 
-    _core: _Core
+    _core: FunctionCore
 
-    def _wrap(self, fn: Callable[..., Any], core: _Core) -> None:
+    def _wrap(self, fn: Callable[..., Any], core: FunctionCore) -> None:
         functools.update_wrapper(cast(Any, self), fn)
         self._core = core
 
     @property
-    def cache(self) -> Cache:
-        """The cache this function stores into."""
+    def cache(self) -> CacheOwner:
+        """The [`Cache`][backendkit.cache.Cache] this function stores into."""
         return self._core.cache
 
     @property
@@ -153,7 +179,7 @@ class CachedFunction(_Wrapper, Generic[P, T]):
     namespace) and ``key`` (the entry key, for debugging).
     """
 
-    def __init__(self, fn: Callable[P, T], core: _Core) -> None:
+    def __init__(self, fn: Callable[P, T], core: FunctionCore) -> None:
         self._wrap(fn, core)
         self._fn = fn
 
@@ -165,7 +191,7 @@ class CachedFunction(_Wrapper, Generic[P, T]):
         core = self._core
         keys = core.entry_keys(args, kwargs)
         fn = self._fn
-        return _shell.run(core.cache, core.plan, keys, lambda: fn(*args, **kwargs))
+        return run(core.runtime, core.plan, keys, lambda: fn(*args, **kwargs))
 
     def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Delete the entry of these arguments; True if it existed.
@@ -174,7 +200,7 @@ class CachedFunction(_Wrapper, Generic[P, T]):
             BackendUnavailable: the backend is unavailable (the entry may remain).
         """
         core = self._core
-        return bool(core.cache._invalidate_op(Delete(core.entry_keys(args, kwargs).entry)))
+        return bool(core.runtime.invalidate(Delete(core.entry_keys(args, kwargs).entry)))
 
     def invalidate_all(self) -> None:
         """Invalidate every entry of this function's namespace in O(1) (a new generation).
@@ -182,7 +208,7 @@ class CachedFunction(_Wrapper, Generic[P, T]):
         Raises:
             BackendUnavailable: the backend is unavailable (nothing was invalidated).
         """
-        self._core.cache._invalidate_op(self._core.bump())
+        self._core.runtime.invalidate(self._core.bump())
 
     def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The cache key these arguments map to."""
@@ -245,7 +271,7 @@ class AsyncCachedFunction(_Wrapper, Generic[P, T]):
     ``await f.invalidate_all()``; ``f.key(...)`` is plain (no I/O).
     """
 
-    def __init__(self, fn: Callable[P, Awaitable[T]], core: _Core) -> None:
+    def __init__(self, fn: Callable[P, Awaitable[T]], core: FunctionCore) -> None:
         self._wrap(fn, core)
         self._fn = fn
         _mark_coroutine_function(self)
@@ -258,7 +284,7 @@ class AsyncCachedFunction(_Wrapper, Generic[P, T]):
         core = self._core
         keys = core.entry_keys(args, kwargs)
         fn = self._fn
-        return await _shell.arun(core.cache, core.plan, keys, lambda: fn(*args, **kwargs))
+        return await arun(core.runtime, core.plan, keys, lambda: fn(*args, **kwargs))
 
     async def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Delete the entry of these arguments; True if it existed.
@@ -268,7 +294,7 @@ class AsyncCachedFunction(_Wrapper, Generic[P, T]):
         """
         core = self._core
         op = Delete(core.entry_keys(args, kwargs).entry)
-        return bool(await core.cache._ainvalidate_op(op))
+        return bool(await core.runtime.ainvalidate(op))
 
     async def invalidate_all(self) -> None:
         """Invalidate every entry of this function's namespace in O(1) (a new generation).
@@ -276,7 +302,7 @@ class AsyncCachedFunction(_Wrapper, Generic[P, T]):
         Raises:
             BackendUnavailable: the backend is unavailable (nothing was invalidated).
         """
-        await self._core.cache._ainvalidate_op(self._core.bump())
+        await self._core.runtime.ainvalidate(self._core.bump())
 
     def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The cache key these arguments map to."""
@@ -345,8 +371,7 @@ def _mark_coroutine_function(obj: Any) -> None:
 class CacheDecorator:
     """What [`cached`][backendkit.cache.cached] returns: apply it to a function."""
 
-    def __init__(self, cache: Cache, build: Callable[[Callable[..., Any]], _Core]) -> None:
-        self._cache = cache
+    def __init__(self, build: Callable[[Callable[..., Any]], FunctionCore]) -> None:
         self._build = build
 
     @overload
@@ -366,99 +391,3 @@ class CacheDecorator:
         if inspect.iscoroutinefunction(fn):
             return AsyncCachedFunction(fn, core)
         return CachedFunction(fn, core)
-
-
-def cached(
-    cache: Cache,
-    ttl: Seconds,
-    *,
-    namespace: str | None = None,
-    version: str | int = 1,
-    key: str | Callable[..., str] | None = None,
-    ignore: Collection[str] = (),
-    self_attr: str | None = None,
-    returns: Any = _UNSET,
-    jitter: float = 0.0,
-    stale_ttl: Seconds = 0,
-    early_recompute: float | None = None,
-    cache_none: bool = False,
-    none_ttl: Seconds | None = None,
-    condition: Callable[[Any], bool] | None = None,
-    max_value_bytes: int | None = None,
-    lock_ttl: Seconds | None = None,
-    lock_wait: Seconds | None = None,
-) -> CacheDecorator:
-    """Cache-aside for a sync or async function or method.
-
-    The first call loads (runs the function) and stores; later calls read. Concurrent
-    misses of one key run the function once per process (single-flight) and, on Redis,
-    once across processes (a short lock; the others wait for its result).
-
-    Args:
-        cache: The [`Cache`][backendkit.cache.Cache] to store into.
-        ttl: How long an entry stays fresh (seconds or ``timedelta``).
-        namespace: Groups entries for ``invalidate_all()`` and
-            ``Cache.invalidate_namespace()``; defaults to the function's qualified name.
-            On Redis Cluster a namespace lives in one hash slot.
-        version: Bump it when the cached shape changes (a deploy then reads no old entries).
-        key: Custom key: a ``str.format`` template naming parameters (``"user:{user_id}"``)
-            or a callable taking the function's arguments and returning a string.
-        ignore: Parameters left out of the key (a session, a logger).
-        self_attr: For methods, key the instance by this attribute (``"tenant_id"``);
-            by default ``self``/``cls`` are not part of the key.
-        returns: The type to decode into; defaults to the return annotation.
-        jitter: Fraction in ``[0, 1)``: each TTL is drawn from ``[ttl*(1-jitter), ttl]``.
-        stale_ttl: Keep entries this long past ``ttl`` and serve them stale while one
-            caller refreshes (0: off).
-        early_recompute: XFetch ``beta`` (default: the cache's, 1.0; 0 disables).
-        cache_none: Store ``None`` results (by default they are not stored).
-        none_ttl: TTL of a stored ``None`` (default: ``ttl``).
-        condition: Store a value only when ``condition(value)`` is true.
-        max_value_bytes: Size cap of the encoded value (default: the cache's, 1 MiB).
-        lock_ttl: Lifetime of the cross-process load lock (default: the cache's, 5 s).
-        lock_wait: Longest wait for another process's load (default: the cache's, 5 s).
-
-    Raises:
-        ConfigurationError: an invalid option, a generator function, an unknown parameter
-            in ``ignore`` or ``key``.
-
-    Example:
-        ```python
-        @cached(cache, ttl=timedelta(minutes=5), namespace="users")
-        async def get_user(user_id: UUID) -> User: ...
-
-        user = await get_user(uid)
-        await get_user.invalidate(uid)
-        ```
-    """
-    if namespace is not None:
-        validate_name(namespace, "namespace")
-    validate_name(str(version), "version")
-    defaults = cache.defaults
-    policy = Policy(
-        ttl=seconds(ttl, "ttl"),
-        jitter=jitter,
-        stale_ttl=seconds(stale_ttl, "stale_ttl", allow_zero=True),
-        early_recompute=defaults.early_recompute if early_recompute is None else early_recompute,
-        cache_none=cache_none,
-        none_ttl=None if none_ttl is None else seconds(none_ttl, "none_ttl"),
-        condition=condition,
-        max_value_bytes=defaults.max_value_bytes if max_value_bytes is None else max_value_bytes,
-        lock_ttl=defaults.lock_ttl if lock_ttl is None else seconds(lock_ttl, "lock_ttl"),
-        lock_wait=defaults.lock_wait if lock_wait is None else seconds(lock_wait, "lock_wait"),
-    )
-
-    def build(fn: Callable[..., Any]) -> _Core:
-        return _Core(
-            fn,
-            cache,
-            policy=policy,
-            namespace=namespace,
-            version=version,
-            key=key,
-            ignore=ignore,
-            self_attr=self_attr,
-            returns=returns,
-        )
-
-    return CacheDecorator(cache, build)

@@ -71,6 +71,10 @@ class EntryKeys:
         self.entry = head + rest
         self.namespace = head + "gen"
 
+    def extend(self, part: str) -> EntryKeys:
+        """The keys of the entry whose part is this one's followed by ``part``."""
+        return EntryKeys(self._head, self._rest + part)
+
     @property
     def lock(self) -> str:
         """The cross-process load lock of this entry."""

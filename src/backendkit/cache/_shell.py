@@ -1,15 +1,16 @@
 """The two shells that drive the I/O-free flow: plain calls for sync, ``await`` for async.
 
 Each shell reads the entry first (a fresh hit never starts the flow), then drives
-``_flow.call_flow``: backend operations go to the cache's backend, ``Load`` calls the
-decorated function, ``Join`` goes to the in-process single-flight. The two functions are
-line-for-line twins; everything they decide comes from ``_flow``.
+``_flow.call_flow``: backend operations go to the cache's backend (through its
+``CacheRuntime``), ``Load`` calls the decorated function, ``Join`` goes to the in-process
+single-flight. The two functions are line-for-line twins; everything they decide comes
+from ``_flow``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from backendkit.cache._flow import (
     FAILED_READ,
@@ -24,36 +25,36 @@ from backendkit.cache._flow import (
 )
 from backendkit.cache._keys import EntryKeys
 from backendkit.cache._result import CacheResult
+from backendkit.cache._runtime import CacheRuntime
 from backendkit.cache._singleflight import RETRY, AsyncSingleFlight, SingleFlight
 from backendkit.errors import BackendUnavailable
-
-if TYPE_CHECKING:
-    from backendkit.cache._cache import Cache
 
 __all__ = ["arun", "run"]
 
 
-def run(cache: Cache, plan: Plan, keys: EntryKeys, loader: Callable[[], Any]) -> CacheResult[Any]:
+def run(
+    runtime: CacheRuntime, plan: Plan, keys: EntryKeys, loader: Callable[[], Any]
+) -> CacheResult[Any]:
     """Read, and drive the flow with plain calls unless the read was a fresh hit."""
-    backend = cache._sync_backend()
+    backend = runtime.sync_backend()
     # A load of this key already under way answers this call too: no read needed.
-    pending = cache._flights.peek(keys.entry)
+    pending = runtime.flights.peek(keys.entry)
     if pending is not None:
-        shared = cache._flights.wait(pending)
+        shared = runtime.flights.wait(pending)
         if shared is not RETRY:
             plan.stats.incr("misses")
             return follower_result(plan, shared).result
     try:
         reading = plan.examine(keys, backend.run(Read(keys)))
-        cache._degraded = False
+        runtime.degraded = False
     except BackendUnavailable:
-        cache._backend_failed(plan)
+        runtime.failed(plan.stats)
         reading = FAILED_READ
     hit = plan.hit(reading)
     if hit is not None:
         return hit
     flow = call_flow(plan, keys, reading)
-    flights = cache._flights
+    flights = runtime.flights
     flight: Any = None
     send: Any = None
     error: BaseException | None = None
@@ -76,9 +77,9 @@ def run(cache: Cache, plan: Plan, keys: EntryKeys, loader: Callable[[], Any]) ->
             else:
                 try:
                     send = backend.run(op)
-                    cache._degraded = False
+                    runtime.degraded = False
                 except BackendUnavailable as exc:
-                    cache._backend_failed(plan)
+                    runtime.failed(plan.stats)
                     error = exc
     except BaseException as exc:
         if flight is not None:
@@ -100,27 +101,27 @@ def _join(flights: SingleFlight[Shared], key: str, try_only: bool) -> tuple[Any,
 
 
 async def arun(
-    cache: Cache, plan: Plan, keys: EntryKeys, loader: Callable[[], Awaitable[Any]]
+    runtime: CacheRuntime, plan: Plan, keys: EntryKeys, loader: Callable[[], Awaitable[Any]]
 ) -> CacheResult[Any]:
     """Read, and drive the flow with awaits unless the read was a fresh hit."""
-    backend = cache._async_backend()
-    pending = cache._aflights.peek(keys.entry)
+    backend = runtime.async_backend()
+    pending = runtime.aflights.peek(keys.entry)
     if pending is not None:
-        shared = await cache._aflights.wait(pending)
+        shared = await runtime.aflights.wait(pending)
         if shared is not RETRY:
             plan.stats.incr("misses")
             return follower_result(plan, shared).result
     try:
         reading = plan.examine(keys, await backend.arun(Read(keys)))
-        cache._degraded = False
+        runtime.degraded = False
     except BackendUnavailable:
-        cache._backend_failed(plan)
+        runtime.failed(plan.stats)
         reading = FAILED_READ
     hit = plan.hit(reading)
     if hit is not None:
         return hit
     flow = call_flow(plan, keys, reading)
-    flights = cache._aflights
+    flights = runtime.aflights
     flight: Any = None
     send: Any = None
     error: BaseException | None = None
@@ -143,9 +144,9 @@ async def arun(
             else:
                 try:
                     send = await backend.arun(op)
-                    cache._degraded = False
+                    runtime.degraded = False
                 except BackendUnavailable as exc:
-                    cache._backend_failed(plan)
+                    runtime.failed(plan.stats)
                     error = exc
     except BaseException as exc:
         if flight is not None:

@@ -52,7 +52,7 @@ def stampede_worker(
         t.start()
 
     def watch() -> None:
-        while cache._flights.waiters(key) < threads - 1:
+        while cache._runtime.flights.waiters(key) < threads - 1:
             threading.Event().wait(0.002)
         ready.set()
 

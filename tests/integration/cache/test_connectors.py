@@ -20,7 +20,7 @@ def test_shared_sync_connector_is_used_and_left_open(redis_url: str, redis_prefi
 
         f(1)
         assert f.call_detailed(1).outcome is Outcome.HIT
-        assert cache._sync.connector is conn
+        assert cache._runtime.sync_backend().connector is conn  # type: ignore[attr-defined]
     assert conn.ping() is True
     conn.close()
 
@@ -38,7 +38,7 @@ async def test_sync_connector_cache_serves_async_functions(
 
     await f(1)
     assert (await f.call_detailed(1)).outcome is Outcome.HIT
-    assert cache._async.connector.config.command_timeout == 0.5
+    assert cache._runtime.async_backend().connector.config.command_timeout == 0.5  # type: ignore[attr-defined]
     await cache.aclose()
     conn.close()
 
@@ -54,7 +54,7 @@ async def test_shared_async_connectors(redis_url: str, redis_prefix: str) -> Non
 
         await f(2)
         assert (await f.call_detailed(2)).outcome is Outcome.HIT
-        assert cache._async.connector is aconn
+        assert cache._runtime.async_backend().connector is aconn  # type: ignore[attr-defined]
 
         @cache.cached(ttl=60)
         def g(x: int) -> int:  # a sync function still works: a sync connector is built
@@ -66,7 +66,7 @@ async def test_shared_async_connectors(redis_url: str, redis_prefix: str) -> Non
     conn = RedisConnector(redis_url)
     cache2 = Cache(conn, async_connector=aconn, key_prefix=redis_prefix)
     assert await cache2.aget("nothing", int) is None
-    assert cache2._async.connector is aconn
+    assert cache2._runtime.async_backend().connector is aconn  # type: ignore[attr-defined]
     await cache2.aclose()
     cache2.close()
     conn.close()

@@ -25,7 +25,7 @@ def _config(url: str) -> RedisConfig:
 
 
 def _breaker(cache: Cache) -> BreakerState:
-    return cache._sync.connector.breaker.state  # type: ignore[no-any-return]
+    return cache._runtime.sync_backend().connector.breaker.state  # type: ignore[attr-defined,no-any-return]
 
 
 def test_server_stopped_mid_test(
@@ -190,7 +190,7 @@ def test_outage_still_loads_once_per_key_in_process(dead_redis_url: str) -> None
     for t in followers:
         t.start()
     key = slow.key(1)
-    while cache._flights.waiters(key) < 5:
+    while cache._runtime.flights.waiters(key) < 5:
         threading.Event().wait(0.001)
     release.set()
     for t in [leader, *followers]:

@@ -66,7 +66,7 @@ def test_200_threads_load_once(
         nonlocal loads
         loads += 1
         key = report.key(day)
-        _wait_until(lambda: cache._flights.waiters(key) == CALLERS - 1, "199 followers")
+        _wait_until(lambda: cache._runtime.flights.waiters(key) == CALLERS - 1, "199 followers")
         return {"day": day}
 
     barrier = threading.Barrier(CALLERS)
@@ -115,7 +115,7 @@ async def test_200_tasks_load_once(
         nonlocal loads
         loads += 1
         key = report.key(day)
-        while cache._aflights.waiters(key) < CALLERS - 1:  # noqa: ASYNC110 - a probe
+        while cache._runtime.aflights.waiters(key) < CALLERS - 1:  # noqa: ASYNC110 - a probe
             await asyncio.sleep(0.001)
         return {"day": day}
 
@@ -225,7 +225,7 @@ def test_callers_arriving_during_a_load_do_not_read(
     ]
     for t in late:
         t.start()
-    _wait_until(lambda: cache._flights.waiters(slow.key()) == 10, "10 late callers")
+    _wait_until(lambda: cache._runtime.flights.waiters(slow.key()) == 10, "10 late callers")
     release.set()
     for t in [leader, *late]:
         t.join()
@@ -252,7 +252,7 @@ async def test_tasks_arriving_during_a_load_do_not_read(
     leader = asyncio.create_task(slow.call_detailed())
     await entered.wait()
     late = [asyncio.create_task(slow.call_detailed()) for _ in range(10)]
-    while cache._aflights.waiters(slow.key()) < 10:  # noqa: ASYNC110 - a probe
+    while cache._runtime.aflights.waiters(slow.key()) < 10:  # noqa: ASYNC110 - a probe
         await asyncio.sleep(0.001)
     release.set()
     results = await asyncio.gather(leader, *late)

@@ -18,8 +18,8 @@ from backendkit.testing import FakeClock
 
 def test_memory_url_options() -> None:
     """memory:// takes max_entries; the default bound is 10 000."""
-    assert Cache("memory://?max_entries=5")._memory.max_entries == 5  # type: ignore[union-attr]
-    assert Cache()._memory.max_entries == 10_000  # type: ignore[union-attr]
+    assert Cache("memory://?max_entries=5")._runtime.memory.max_entries == 5  # type: ignore[union-attr]
+    assert Cache()._runtime.memory.max_entries == 10_000  # type: ignore[union-attr]
     assert Cache("memory://").is_memory
     assert "memory" in repr(Cache())
 
@@ -78,8 +78,8 @@ def test_from_settings_with_redis_uses_its_timeouts() -> None:
     settings = Settings(env="test", redis_url="redis://127.0.0.1:1/0", redis_command_timeout=0.5)
     cache = Cache.from_settings(settings, key_prefix="x:")
     assert not cache.is_memory
-    assert cache._config is not None
-    assert cache._config.command_timeout == 0.5
+    assert cache._runtime.config is not None
+    assert cache._runtime.config.command_timeout == 0.5
     assert "redis://127.0.0.1:1/0" in repr(cache)
 
 
@@ -184,7 +184,7 @@ def test_leader_exception_reaches_in_process_followers() -> None:
     for t in threads[1:]:
         t.start()
     key = boom.key()
-    while cache._flights.waiters(key) < 4:
+    while cache._runtime.flights.waiters(key) < 4:
         threading.Event().wait(0.001)
     release.set()
     for t in threads:
@@ -211,7 +211,7 @@ async def test_cancelled_async_leader_hands_over_to_a_follower() -> None:
     await started.wait()
     followers = [asyncio.create_task(slow.call_detailed()) for _ in range(3)]
     key = slow.key()
-    while cache._aflights.waiters(key) < 3:  # noqa: ASYNC110 - polling a probe
+    while cache._runtime.aflights.waiters(key) < 3:  # noqa: ASYNC110 - polling a probe
         await asyncio.sleep(0)
     leader.cancel()
     results = await asyncio.gather(*followers)

@@ -77,8 +77,8 @@ async def test_a_redis_url_builds_redis_services_on_one_connector_pair(
     assert isinstance(store, RedisTokenStore)
     assert (store._sync, store._async) == (sync, async_)
     assert kit.cache is not None
-    assert kit.cache._given_sync is sync
-    assert kit.cache._given_async is async_
+    assert kit.cache._runtime.given_sync is sync
+    assert kit.cache._runtime.given_async is async_
     assert kit.closers == (sync, async_)
     assert (kit.redis, kit.async_redis) == (sync, async_)
     # They really talk to Redis, under the prefix.
