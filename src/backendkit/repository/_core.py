@@ -221,10 +221,6 @@ class RepositoryCore(Generic[ModelT]):
         return obj
 
 
-def _hashable(ident: Any) -> Any:
-    return tuple(ident) if isinstance(ident, list) else ident
-
-
 def _relationship_names(model: type[Any]) -> frozenset[str]:
     mapper: Mapper[Any] = inspect(model)
     return frozenset(rel.key for rel in mapper.relationships)

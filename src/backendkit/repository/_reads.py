@@ -12,7 +12,7 @@ from backendkit._listing import CursorState
 from backendkit.cursor import cursor_binding
 from backendkit.errors import ConfigurationError, ErrorDetail, ValidationFailed
 from backendkit.pagination import CursorPage, CursorParams, Page, PageParams
-from backendkit.repository._core import RepositoryCore, _hashable
+from backendkit.repository._core import RepositoryCore
 from backendkit.repository._counting import Counting, estimate_flow
 from backendkit.repository._filters import Condition
 from backendkit.repository._sorting import SortKey, canonical_sort
@@ -21,6 +21,11 @@ from backendkit.repository._steps import Execute, Flow
 __all__ = ["ReadFlows"]
 
 ModelT = TypeVar("ModelT")
+
+
+def _hashable(ident: Any) -> Any:
+    # A composite key may come as a list; dict.fromkeys needs it hashable.
+    return tuple(ident) if isinstance(ident, list) else ident
 
 
 class ReadFlows(RepositoryCore[ModelT]):
