@@ -60,9 +60,10 @@ from backendkit.adapters.django import (
     success_response,
 )
 from backendkit.adapters.drf import has_roles, throttle_for
+from backendkit.listing import page_params
 from backendkit.logging import current_request_id
 from backendkit.validation import validate, validate_query
-from backendkit.web import WebKit, page_params
+from backendkit.web import RouteLimit, WebKit
 
 # --------------------------------------------------------------------------- the kit
 
@@ -88,16 +89,12 @@ PROBE = Probe()
 # --------------------------------------------------------------------------- Django views
 
 
-def _bucket(name: str) -> Any:
-    return lambda _request: name
-
-
 def _django_view(route: Route) -> Any:
     """A plain Django function view serving ``route``, with backendkit's decorators."""
 
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         for limit in route.limits[1:]:
-            charge_limit(request, limit.limits, key=_bucket(limit.key), name=limit.name)
+            charge_limit(request, limit.limits, bucket=limit.key, name=limit.name)
         if route.does == "ctx" and PROBE.barrier is not None:
             PROBE.barrier.wait(10)
         if route.does == "stream":
@@ -217,7 +214,7 @@ def _drf_view(route: Route) -> Any:
             throttle_for(
                 limit.limits,
                 failure_policy=limit.failure_policy,
-                **({"key": _bucket(limit.key), "name": limit.name} if limit.key != "ip" else {}),
+                **({"bucket": limit.key, "name": limit.name} if limit.key != "ip" else {}),
             )
             for limit in route.limits
         )
@@ -249,8 +246,7 @@ class CbvLimited(RateLimitMixin, View):
 
 
 class AsyncCbvMe(AuthRequiredMixin, RateLimitMixin, View):
-    rate_limit = "5/minute"
-    rate_limit_key = "user"
+    rate_limit = RouteLimit("5/minute", key="user")
 
     async def get(self, request: HttpRequest) -> HttpResponse:
         return success_response({"id": get_principal(request).user_id})

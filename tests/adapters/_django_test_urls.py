@@ -109,6 +109,27 @@ def per_tenant(request: HttpRequest) -> HttpResponse:
     return success_response({"ok": True})
 
 
+@rate_limit("1/minute", key="user")
+def per_user_open(request: HttpRequest) -> HttpResponse:
+    """key="user" without require_auth: the token, else the session user, else the address."""
+    return success_response({"ok": True})
+
+
+@rate_limit("1/minute", bucket="login:x")
+def literal_bucket(request: HttpRequest) -> HttpResponse:
+    return success_response({"ok": True})
+
+
+@rate_limit("3/minute", cost=2, name="costly")
+def costly(request: HttpRequest) -> HttpResponse:
+    return success_response({"ok": True})
+
+
+@rate_limit("3/minute", name="cheap")
+def cheap(request: HttpRequest) -> HttpResponse:
+    return success_response({"ok": True})
+
+
 @require_scopes("users:write")
 def scoped(request: HttpRequest) -> HttpResponse:
     return success_response({"ok": True})
@@ -158,14 +179,14 @@ async def async_not_found(request: HttpRequest) -> HttpResponse:
 def login_per_account(request: HttpRequest, body: EchoIn) -> HttpResponse:
     # A second, computed-key limit charged inside the view: per (client address, name).
     key = f"{client_key(request)}:{body.name}"
-    charge_limit(request, "1/minute", key=lambda _: key, name="login-account")
+    charge_limit(request, "1/minute", bucket=key, name="login-account")
     return success_response({"key": key})
 
 
 @json_body(EchoIn)
 async def async_login_per_account(request: HttpRequest, body: EchoIn) -> HttpResponse:
     key = f"{client_key(request)}:{body.name}"
-    await acharge_limit(request, "1/minute", key=lambda _: key, name="async-login-account")
+    await acharge_limit(request, "1/minute", bucket=key, name="async-login-account")
     return success_response({"key": key})
 
 
@@ -348,6 +369,36 @@ class DrfTenantThrottle(APIView):
         return Response({})
 
 
+class HeaderUser:
+    """A user that a session (or any other DRF authenticator) would set."""
+
+    is_authenticated = True
+
+    def __init__(self, pk: str) -> None:
+        self.pk = pk
+
+
+class HeaderUserAuthentication(BaseAuthentication):  # type: ignore[misc]
+    def authenticate(self, request: Any) -> Any:
+        name = request.META.get("HTTP_X_USER")
+        return (HeaderUser(name), None) if name else None
+
+
+class DrfSessionUser(APIView):
+    authentication_classes = (HeaderUserAuthentication,)
+    throttle_classes = (throttle_for("1/minute", key="user"),)
+
+    def get(self, request: Any) -> Response:
+        return Response({})
+
+
+class DrfCostly(APIView):
+    throttle_classes = (throttle_for("3/minute", bucket="login:x", cost=2),)
+
+    def get(self, request: Any) -> Response:
+        return Response({})
+
+
 class DrfScoped(APIView):
     permission_classes = (has_scopes("users:write"),)
 
@@ -368,6 +419,10 @@ urlpatterns = [
     path("api/denied", denied),
     path("api/per-user", per_user),
     path("api/per-tenant", per_tenant),
+    path("api/per-user-open", per_user_open),
+    path("api/literal-bucket", literal_bucket),
+    path("api/costly", costly),
+    path("api/cheap", cheap),
     path("api/scoped", scoped),
     path("api/cached", cached),
     path("api/cached-no-etag", cached_no_etag),
@@ -408,6 +463,8 @@ urlpatterns = [
     path("api/drf/two-rules", DrfTwoRules.as_view()),
     path("api/drf/tenant", DrfTenantThrottle.as_view()),
     path("api/drf/scoped", DrfScoped.as_view()),
+    path("api/drf/session-user", DrfSessionUser.as_view()),
+    path("api/drf/costly", DrfCostly.as_view()),
     path("html/page", html_page),
     path("html/boom", html_boom),
     path("html/form", form_post_protected),

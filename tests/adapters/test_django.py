@@ -18,25 +18,25 @@ from django.core.exceptions import RequestDataTooBig
 from django.test import AsyncClient, RequestFactory, override_settings
 from django.test.client import AsyncClientHandler
 from django.utils.functional import SimpleLazyObject
+from tests.adapters import _django_app
 from tests.adapters._apps import make_kit
-from tests.adapters._django_app import client_for, current_kit, use_kit
+from tests.adapters._django_app import client_for, use_kit
 
 from backendkit.adapters.django import (
     BackendKitMiddleware,
-    DjangoOptions,
     client_key,
-    get_kit,
-    get_options,
+    current_kit,
     get_principal,
     get_request_id,
     page_response,
+    rate_limit,
     reset_config,
     success_response,
 )
 from backendkit.adapters.django import views as error_views
 from backendkit.adapters.django._request import session_user_id
 from backendkit.errors import ConfigurationError, Unauthenticated
-from backendkit.pagination import CursorPage, Page
+from backendkit.listing import CursorPage, Page
 from backendkit.testing import capture_logs
 from backendkit.web import CookieAuth, WebKit
 
@@ -532,6 +532,70 @@ def test_charge_limit_rejects_a_literal_key(client: Any) -> None:
     assert any(e.get("exception_type") == "ConfigurationError" for e in logs)
 
 
+def test_rate_limit_refuses_a_literal_key_at_decoration() -> None:
+    """key="login:x" is ambiguous: refused when the view is decorated, never per request."""
+    with pytest.raises(ConfigurationError, match="bucket"):
+        rate_limit("1/minute", key="login:x")  # type: ignore[arg-type]
+
+
+def test_rate_limit_counts_a_literal_bucket(client: Any) -> None:
+    """The valid twin: bucket="login:x" is one counter, whatever the client address."""
+    assert client.get("/api/literal-bucket", REMOTE_ADDR="198.51.100.1").status_code == 200
+    denied = client.get("/api/literal-bucket", REMOTE_ADDR="198.51.100.2")
+    error_of(denied, 429, "RATE_LIMITED")
+
+
+def test_cost_charges_that_many_units(client: Any) -> None:
+    """cost=2 spends two units of a 3/minute budget: one request passes, the second is denied."""
+    first = client.get("/api/costly")
+    assert (first.status_code, first["RateLimit-Remaining"]) == (200, "1")
+    error_of(client.get("/api/costly"), 429, "RATE_LIMITED")
+    # Valid twin: cost 1 on a budget of three leaves two units.
+    assert client.get("/api/cheap")["RateLimit-Remaining"] == "2"
+
+
+def test_user_key_verifies_the_token_itself(client: Any, kit: WebKit) -> None:
+    """Without require_auth, key="user" verifies the token before charging: per user."""
+    alice, bob = bearer(kit, "alice"), bearer(kit, "bob")
+    assert client.get("/api/per-user-open", **alice).status_code == 200
+    error_of(client.get("/api/per-user-open", **alice), 429, "RATE_LIMITED")
+    assert client.get("/api/per-user-open", **bob).status_code == 200
+    # A token that does not verify is a 401, never a free anonymous budget.
+    bad = {"HTTP_AUTHORIZATION": "Bearer not-a-token"}
+    error_of(client.get("/api/per-user-open", **bad), 401, "INVALID_TOKEN")
+
+
+class _SessionUser:
+    is_authenticated = True
+
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+
+
+def test_user_key_counts_the_django_session_user(kit: WebKit) -> None:
+    """Without a token, key="user" counts the Django session user, else the address."""
+    from tests.adapters._django_test_urls import per_user_open
+
+    def call(user: Any, address: str = "203.0.113.5") -> int:
+        request = RequestFactory().get("/api/per-user-open", REMOTE_ADDR=address)
+        request.user = user
+        try:
+            return int(per_user_open(request).status_code)
+        except Exception as exc:
+            return int(getattr(exc, "status", 500))
+
+    assert [call(_SessionUser(7)), call(_SessionUser(7))] == [200, 429]
+    assert call(_SessionUser(8)) == 200  # another session user: their own budget
+    anonymous = SimpleLazyObject(lambda: _Anonymous())
+    assert [call(anonymous), call(anonymous)] == [200, 429]  # the address's budget
+    assert call(anonymous, address="203.0.113.6") == 200
+
+
+class _Anonymous:
+    is_authenticated = False
+    pk = None
+
+
 def test_client_key_behind_trusted_proxies() -> None:
     """client_key(request) reads the resolver's header only from trusted proxies."""
     use_kit(make_kit(trusted_proxies="10.0.0.0/8"))
@@ -563,19 +627,22 @@ def test_api_prefixes_come_from_the_kit_without_the_key() -> None:
     """With KIT and no API_PREFIXES, the kit's api_prefixes scope the adapter."""
     kit = make_kit(api_prefixes=("/v2/",))
     with override_settings(BACKENDKIT={"KIT": kit}):
-        assert get_options().api_prefixes == ("/v2/",)
-        assert get_options().is_api_path("/v2/x")
-        assert not get_options().is_api_path("/api/x")
+        assert current_kit() is kit
+        assert current_kit().is_api_path("/v2/x")
+        assert not current_kit().is_api_path("/api/x")
+    # With both, API_PREFIXES wins: a copy of the kit sharing its services.
+    with override_settings(BACKENDKIT={"KIT": kit, "API_PREFIXES": ["/v3/"]}):
+        assert current_kit().api_prefixes == ("/v3/",)
+        assert current_kit().tokens is kit.tokens
 
 
 def test_api_prefixes_key_sets_the_built_kit() -> None:
     """BACKENDKIT["API_PREFIXES"] is the core kit's api_prefixes too (one scoping rule)."""
     with override_settings(BACKENDKIT={"ENV": "test", "API_PREFIXES": ["/v1/"]}):
-        assert get_kit().api_prefixes == ("/v1/",)
-        assert get_kit().is_api_path("/v1/users")
+        assert current_kit().api_prefixes == ("/v1/",)
+        assert current_kit().is_api_path("/v1/users")
     with override_settings(BACKENDKIT={"ENV": "test"}):
-        assert get_kit().api_prefixes == ("/api/",)
-        assert get_options().api_prefixes == ("/api/",)
+        assert current_kit().api_prefixes == ("/api/",)
 
 
 def test_default_rate_limit_without_limiter_is_a_configuration_error() -> None:
@@ -779,10 +846,10 @@ def test_backendkit_dict_builds_settings() -> None:
     with override_settings(
         BACKENDKIT={"max_body_bytes": 2048, "ENV": "test", "API_PREFIXES": ["/v1/"]}
     ):
-        assert get_kit().max_body_bytes == 2048
-        assert get_options() == DjangoOptions(api_prefixes=("/v1/",))
-        assert get_options().is_api_path("/v1/users")
-        assert not get_options().is_api_path("/api/users")
+        assert current_kit().max_body_bytes == 2048
+        assert current_kit().api_prefixes == ("/v1/",)
+        assert current_kit().is_api_path("/v1/users")
+        assert not current_kit().is_api_path("/api/users")
 
 
 def test_django_secret_key_is_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -793,14 +860,14 @@ def test_django_secret_key_is_the_fallback(monkeypatch: pytest.MonkeyPatch) -> N
         SECRET_KEY="django-" + "k" * 40,
         SECRET_KEY_FALLBACKS=["old-" + "k" * 40],
     ):
-        keys = get_kit().settings.secret_key
+        keys = current_kit().settings.secret_key
         assert [k.get_secret_value() for k in keys] == ["django-" + "k" * 40, "old-" + "k" * 40]
 
 
 def test_explicit_secret_wins_over_djangos() -> None:
     """The twin: a SECRET_KEY in the dict is used as given."""
     with override_settings(BACKENDKIT={"SECRET_KEY": "mine-" + "m" * 20}):
-        assert get_kit().settings.secret_key[0].get_secret_value() == "mine-" + "m" * 20
+        assert current_kit().settings.secret_key[0].get_secret_value() == "mine-" + "m" * 20
 
 
 @pytest.mark.parametrize(
@@ -819,12 +886,7 @@ def test_invalid_backendkit_dict_is_a_configuration_error(
 ) -> None:
     """Every bad entry is refused with a ConfigurationError naming it."""
     with override_settings(BACKENDKIT=config), pytest.raises(ConfigurationError, match=message):
-        _build_both()
-
-
-def _build_both() -> None:
-    get_kit()
-    get_options()
+        current_kit()
 
 
 NOT_A_KIT = 42
@@ -833,25 +895,25 @@ NOT_A_KIT = 42
 def test_backendkit_must_be_a_dict() -> None:
     """A non-dict BACKENDKIT is refused."""
     with override_settings(BACKENDKIT=["x"]), pytest.raises(ConfigurationError):
-        get_kit()
+        current_kit()
 
 
 def test_kit_instance_and_factory_are_accepted() -> None:
     """KIT may be a WebKit, or a callable building one; such a kit is not closed by the adapter."""
     kit = make_kit()
     with override_settings(BACKENDKIT={"KIT": kit}):
-        assert get_kit() is kit
+        assert current_kit() is kit
     with override_settings(BACKENDKIT={"KIT": lambda: kit}):
-        assert get_kit() is kit
+        assert current_kit() is kit
 
 
 def test_kit_is_cached_and_rebuilt_on_change() -> None:
     """The kit is built once; override_settings rebuilds it."""
-    first = get_kit()
-    assert get_kit() is first
+    first = current_kit()
     assert current_kit() is first
+    assert first.tokens is _django_app.current_kit().tokens
     with override_settings(BACKENDKIT={"ENV": "test"}):
-        assert get_kit() is not first
+        assert current_kit() is not first
 
 
 def test_import_without_django_names_the_extra() -> None:

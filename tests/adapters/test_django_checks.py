@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 from django.urls import path
 
 from backendkit.adapters.django import (
-    get_kit,
+    current_kit,
     rate_limit,
     require_auth,
     reset_config,
@@ -197,7 +197,7 @@ def test_a_kit_built_from_the_dict_authenticates_and_limits() -> None:
     """Without KIT the adapter's own kit verifies tokens and charges @rate_limit (no 500)."""
     with override_settings(BACKENDKIT={"ENV": "test", "API_PREFIXES": ["/api/"]}):
         reset_config()
-        kit = get_kit()
+        kit = current_kit()
         assert kit.tokens is not None
         token = kit.tokens.issue_access("u1")
         client = Client()

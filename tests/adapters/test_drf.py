@@ -25,7 +25,6 @@ from backendkit.adapters.drf import (
     ContentNegotiation,
     EnvelopeJSONRenderer,
     JSONParser,
-    TokenUser,
     as_api_exception,
     exception_handler,
     throttle_for,
@@ -249,15 +248,6 @@ def test_principal_is_authenticated() -> None:
     assert principal.is_anonymous is False
 
 
-def test_token_user_is_kept_for_compatibility() -> None:
-    """TokenUser (the former request.user type) still builds and keeps the principal's fields."""
-    user = TokenUser.of(Principal("u1", roles=frozenset({"admin"})))
-    assert user.is_authenticated
-    assert not user.is_anonymous
-    assert (user.user_id, user.roles) == ("u1", frozenset({"admin"}))
-    assert isinstance(user, Principal)
-
-
 def test_scopes_permission(client: Any, kit: WebKit) -> None:
     """has_scopes requires every scope; anonymous callers get 401."""
     error_of(client.get("/api/drf/scoped"), 401, "UNAUTHENTICATED")
@@ -317,11 +307,39 @@ def test_denial_stops_before_later_rules(client: Any) -> None:
 
 
 def use_kit_limiter() -> Any:
-    from backendkit.adapters.django import get_kit
+    from backendkit.adapters.django import current_kit
 
-    limiter = get_kit().limiter
+    limiter = current_kit().limiter
     assert limiter is not None
     return limiter
+
+
+def test_user_key_counts_a_session_user(client: Any) -> None:
+    """Without a token, key="user" counts the user another authenticator (a session) set."""
+    statuses = [client.get("/api/drf/session-user", HTTP_X_USER=u).status_code for u in "aab"]
+    assert statuses == [200, 429, 200]
+
+
+def test_user_key_falls_back_to_the_address_without_a_user(client: Any) -> None:
+    """The twin: anonymous requests share the client address's budget."""
+    statuses = [client.get("/api/drf/session-user").status_code for _ in range(2)]
+    assert statuses == [200, 429]
+
+
+def test_literal_bucket_and_cost(client: Any) -> None:
+    """bucket= is one counter for every caller; cost=2 spends two units of it."""
+    first = client.get("/api/drf/costly", REMOTE_ADDR="198.51.100.1")
+    assert (first.status_code, first["RateLimit-Remaining"]) == (200, "1")
+    error_of(client.get("/api/drf/costly", REMOTE_ADDR="198.51.100.2"), 429, "RATE_LIMITED")
+
+
+def test_throttle_refuses_an_ambiguous_key() -> None:
+    """key="login:x" is refused when the class is built; bucket="login:x" is the valid twin."""
+    from backendkit.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="bucket"):
+        throttle_for("1/minute", key="login:x")  # type: ignore[arg-type]
+    assert throttle_for("1/minute", bucket="login:x").limit.bucket == "login:x"
 
 
 def test_callable_throttle_key(client: Any) -> None:

@@ -1,198 +1,139 @@
-"""View decorators: authentication, roles and scopes, rate limits, JSON bodies, HTTP caching.
+"""View decorators and class-based-view mixins: each step is a call of the core's
+[`Pipeline`][backendkit.web.Pipeline], so a Django view answers as a Flask or FastAPI one.
 
-Each works on sync and async function views, and on class-based views through Django's
-``method_decorator`` (or the mixins in ``_mixins``). Failures raise the core's
-[`AppError`][backendkit.errors.AppError]s, which ``BackendKitMiddleware`` renders into the
-envelope; the decorators themselves never build error responses.
-
-Example:
-    ```python
-    @require_auth(roles=["admin"])
-    @rate_limit("10/minute", key="user")
-    @json_body(UpdateUser)
-    def update_user(request, user_id, body: UpdateUser):
-        ...
-    ```
+They work on sync and async function views, on class-based views through Django's
+``method_decorator`` or the mixins, and raise [`AppError`][backendkit.errors.AppError]s that
+``BackendKitMiddleware`` renders.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from backendkit._extras import require
-
-require("django", "django")
-
-from asgiref.sync import iscoroutinefunction, sync_to_async
-from django.http import HttpRequest, HttpResponseBase, HttpResponseNotModified  # type: ignore[import-untyped]
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpResponseNotModified  # type: ignore[import-untyped]
 from pydantic import BaseModel
 
-from backendkit.adapters.django._conf import get_kit
-from backendkit.adapters.django._request import (
-    client_key,
-    django_request,
-    get_cycle,
-    set_principal,
-)
-from backendkit.errors import ConfigurationError, Unauthenticated
+from backendkit.adapters.django._conf import current_kit
+from backendkit.adapters.django._request import bind, django_request
+from backendkit.errors import ConfigurationError
+from backendkit.validation import path_validator
 from backendkit.web import (
+    NO_STORE,
+    KeyFunc,
     KeyKind,
-    Principal,
-    aauthenticate,
-    aenforce_limit,
-    authenticate,
+    RouteLimit,
     cache_control,
     check_content_length,
-    check_roles,
-    check_scopes,
     conditional,
-    credentials,
-    enforce_limit,
-    limit_key,
     parse_body,
     read_body,
-    route_rule,
-    rule_name,
 )
 
 if TYPE_CHECKING:
     from backendkit.ratelimit import FailurePolicy
 
 __all__ = [
+    "AuthRequiredMixin",
+    "RateLimitMixin",
     "acharge_limit",
     "charge_limit",
     "http_cache",
     "json_body",
     "no_store",
+    "path_params",
     "rate_limit",
+    "read_json",
     "require_auth",
     "require_roles",
     "require_scopes",
 ]
 
 V = TypeVar("V", bound=Callable[..., Any])
-KeyFunc = Callable[[HttpRequest], str]
+#: What runs before a view, with its first argument (the request) and its keyword arguments,
+#: in a sync and an async flavour.
+Steps = tuple[
+    Callable[[Any, dict[str, Any]], None], Callable[[Any, dict[str, Any]], Awaitable[None]]
+]
 
 
-def _csrf_exempt(view: V) -> V:
-    """Exempt ``view`` from ``CsrfViewMiddleware``: it protects itself.
+def _run(is_async: bool, steps: Steps, call: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    if not is_async:
+        steps[0](args[0], kwargs)
+        return call(*args, **kwargs)
 
-    A token-authenticated view carries no ambient credential a cross-site page could ride
-    on (the cookie transport runs its own double-submit check), and a JSON-only view cannot
-    be reached by a cross-site form: browsers send ``application/json`` cross-site only
-    after a CORS preflight. DRF exempts its views for the same reasons.
-    """
-    setattr(view, "csrf_exempt", True)  # noqa: B010 - the attribute Django's middleware reads
-    return view
+    async def run() -> Any:
+        await steps[1](args[0], kwargs)
+        return await call(*args, **kwargs)
+
+    return run()
 
 
-def _around(
-    view: V,
-    before: Callable[[HttpRequest], None],
-    abefore: Callable[[HttpRequest], Awaitable[None]],
-) -> V:
-    """Wrap ``view`` so ``before`` (or, for an async view, ``abefore``) runs first."""
-    if iscoroutinefunction(view):
-
-        @functools.wraps(view)
-        async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            await abefore(request)
-            return await view(request, *args, **kwargs)
-
-        return cast(V, async_view)
+def _wrap(view: V, steps: Steps, *, csrf_exempt: bool = False) -> V:
+    is_async = iscoroutinefunction(view)
 
     @functools.wraps(view)
-    def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        before(request)
-        return view(request, *args, **kwargs)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return _run(is_async, steps, view, args, kwargs)
 
-    return cast(V, sync_view)
-
-
-# -- authentication -------------------------------------------------------------------------
-
-
-def _token(request: HttpRequest) -> str:
-    kit = get_kit()
-    token = credentials(
-        kit,
-        method=request.method or "GET",
-        authorization=request.META.get("HTTP_AUTHORIZATION"),
-        cookies=request.COOKIES,
-        headers=request.headers,
-    )
-    if token is None:
-        raise Unauthenticated()
-    return token
+    if is_async:
+        markcoroutinefunction(wrapped)
+    if csrf_exempt:
+        # Such a view protects itself: a token is no ambient credential (the cookie
+        # transport runs its own CSRF check) and no cross-site form can send JSON.
+        wrapped.csrf_exempt = True  # type: ignore[attr-defined]
+    return cast(V, wrapped)
 
 
-def _authorize(principal: Principal, roles: tuple[str, ...], scopes: tuple[str, ...]) -> None:
-    check_roles(principal, roles)
-    check_scopes(principal, scopes)
+def _sync_only(step: Callable[[Any, dict[str, Any]], None]) -> Steps:
+    async def astep(request: Any, kwargs: dict[str, Any]) -> None:
+        step(request, kwargs)
+
+    return step, astep
 
 
-def authorize_request(
-    request: HttpRequest, roles: Iterable[str] = (), scopes: Iterable[str] = ()
-) -> Principal:
-    """Authenticate ``request`` and check ``roles``/``scopes`` (sync; used by the mixins)."""
-    principal = authenticate(get_kit(), _token(request))
-    _authorize(principal, tuple(roles), tuple(scopes))
-    set_principal(request, principal)
-    return principal
+def _authorizing(roles: Iterable[str], scopes: Iterable[str]) -> Steps:
+    roles, scopes = tuple(roles), tuple(scopes)
+
+    def step(request: Any, _: dict[str, Any]) -> None:
+        pipeline, cycle, facts = bind(request)
+        request.principal = pipeline.authorize(cycle, facts, roles=roles, scopes=scopes)
+
+    async def astep(request: Any, _: dict[str, Any]) -> None:
+        pipeline, cycle, facts = bind(request)
+        request.principal = await pipeline.aauthorize(cycle, facts, roles=roles, scopes=scopes)
+
+    return step, astep
 
 
-async def aauthorize_request(
-    request: HttpRequest, roles: Iterable[str] = (), scopes: Iterable[str] = ()
-) -> Principal:
-    """Async twin of :func:`authorize_request` (the token store is queried without blocking)."""
-    principal = await aauthenticate(get_kit(), _token(request))
-    _authorize(principal, tuple(roles), tuple(scopes))
-    set_principal(request, principal)
-    return principal
+def _charging(limit: RouteLimit) -> Steps:
+    def step(request: Any, _: dict[str, Any]) -> None:
+        pipeline, cycle, facts = bind(request)
+        pipeline.charge(cycle, facts, limit)
+
+    async def astep(request: Any, _: dict[str, Any]) -> None:
+        pipeline, cycle, facts = bind(request)
+        await pipeline.acharge(cycle, facts, limit)
+
+    return step, astep
 
 
 def require_auth(
     view: V | None = None, *, roles: Iterable[str] = (), scopes: Iterable[str] = ()
 ) -> Any:
-    """Require a valid access token (Bearer header, or the cookie transport when configured).
+    """Require a valid access token ([`Pipeline.authorize`][backendkit.web.Pipeline.authorize]):
+    401 without one, 403 without one of ``roles`` or all of ``scopes``.
 
-    The caller is then available as ``request.principal`` (or
-    [`get_principal(request)`][backendkit.adapters.django.get_principal]), its id is bound
-    to the log context and the response is ``Cache-Control: no-store``. The view is exempt
-    from ``CsrfViewMiddleware``: Bearer tokens are not sent by browsers on their own, and
-    the cookie transport checks its own CSRF token.
-
-    Args:
-        view: the view, when used bare (``@require_auth``).
-        roles: the caller needs at least one of these roles.
-        scopes: the caller needs every one of these scopes.
-
-    Raises:
-        Unauthenticated: no or malformed credentials (401, ``WWW-Authenticate: Bearer``).
-        InvalidToken: the token does not verify (401).
-        Forbidden: a role or scope is missing, or a cookie request failed the CSRF check.
-
-    Example:
-        ```python
-        @require_auth
-        def me(request): ...
-
-        @require_auth(roles=["admin"])
-        def delete_user(request, user_id): ...
-        ```
+    The caller is ``request.principal``
+    ([`get_principal`][backendkit.adapters.django.get_principal]); the view is exempt from
+    ``CsrfViewMiddleware``. Use it bare (``@require_auth``) or called.
     """
-    wanted_roles, wanted_scopes = tuple(roles), tuple(scopes)
+    steps = _authorizing(roles, scopes)
 
     def decorate(func: V) -> V:
-        def before(request: HttpRequest) -> None:
-            authorize_request(request, wanted_roles, wanted_scopes)
-
-        async def abefore(request: HttpRequest) -> None:
-            await aauthorize_request(request, wanted_roles, wanted_scopes)
-
-        return _csrf_exempt(_around(func, before, abefore))
+        return _wrap(func, steps, csrf_exempt=True)
 
     return decorate(view) if view is not None else decorate
 
@@ -203,303 +144,155 @@ def require_roles(*roles: str) -> Callable[[V], V]:
 
 
 def require_scopes(*scopes: str) -> Callable[[V], V]:
-    """Require authentication and every one of ``scopes`` (``@require_scopes("users:write")``)."""
+    """Require authentication and every one of ``scopes``."""
     return cast(Callable[[V], V], require_auth(scopes=scopes))
-
-
-# -- rate limits ----------------------------------------------------------------------------
-
-
-def _limit_key(request: HttpRequest, key: KeyKind | KeyFunc) -> str:
-    if callable(key):
-        return str(key(request))
-    if key not in ("ip", "user"):
-        # A literal would otherwise silently count under the client address.
-        raise ConfigurationError(
-            f"rate-limit key must be 'ip', 'user' or a function of the request, not {key!r}"
-        )
-    principal = getattr(django_request(request), "principal", None)
-    return limit_key(
-        key,
-        client_ip=client_key(request),
-        user_id=principal.user_id if isinstance(principal, Principal) else None,
-    )
-
-
-def _rule_name(request: HttpRequest, name: str | None, fallback: str) -> str:
-    if name is not None:
-        return name
-    match = request.resolver_match
-    route = match.route if match is not None and match.route else fallback
-    return rule_name(request.method or "GET", route)
 
 
 def rate_limit(
     limits: str,
     *,
-    key: KeyKind | KeyFunc = "ip",
+    key: KeyKind | KeyFunc | None = None,
+    bucket: str | None = None,
     name: str | None = None,
     failure_policy: FailurePolicy | None = None,
+    cost: int = 1,
 ) -> Callable[[V], V]:
-    """Charge a per-view rate limit and add the rate-limit headers to the response.
-
-    Args:
-        limits: a limits string such as ``"5/minute"`` or ``"10/second;100/hour"``.
-        key: ``"ip"`` (client address behind the trusted proxies), ``"user"`` (the caller
-            authenticated by an outer ``@require_auth``; anonymous requests fall back to the
-            address), or a function of the request returning the key.
-        name: the rule name (default: the method and URL pattern, the same in every worker).
-        failure_policy: what this rule does while the limiter's storage is down,
-            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
-            for rules that guard credentials); ``None`` keeps the limiter's.
+    """Charge a [`RouteLimit`][backendkit.web.RouteLimit] with these fields before the view
+    (429 with ``Retry-After`` once spent); ``key="user"`` verifies the token first, else
+    counts the session user, else the address.
 
     Raises:
-        RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
-        ValueError: ``limits`` does not parse (at decoration time).
-
-    Example:
-        ```python
-        @rate_limit("5/minute")
-        def login(request): ...
-        ```
+        ConfigurationError, ValueError: at decoration, as ``RouteLimit`` does.
     """
-    route_rule(limits, name or "check", failure_policy)  # a bad limit fails at import time
+    steps = _charging(RouteLimit(limits, key, bucket, name, failure_policy, cost))
 
-    def decorate(func: V) -> V:
-        options: dict[str, Any] = {
-            "key": key,
-            "name": name,
-            "fallback": f"{func.__module__}.{func.__qualname__}",
-            "failure_policy": failure_policy,
-        }
-
-        def before(request: HttpRequest) -> None:
-            charge_limit(request, limits, **options)
-
-        async def abefore(request: HttpRequest) -> None:
-            await acharge_limit(request, limits, **options)
-
-        return _around(func, before, abefore)
+    def decorate(view: V) -> V:
+        return _wrap(view, steps)
 
     return decorate
 
 
 def charge_limit(
-    request: HttpRequest,
+    request: Any,
     limits: str,
     *,
-    key: KeyKind | KeyFunc = "ip",
+    key: KeyKind | KeyFunc | None = None,
+    bucket: str | None = None,
     name: str | None = None,
-    fallback: str = "view",
     failure_policy: FailurePolicy | None = None,
+    cost: int = 1,
 ) -> None:
-    """Charge one hit of a rule from inside a view (sync; ``rate_limit`` and the mixin use it).
-
-    Use it for a second limit whose key the view computes, e.g. a login limit per
-    ``(client address, submitted email)`` next to the per-address ``@rate_limit``. The
-    rate-limit headers go on the response (``BackendKitMiddleware`` adds them), as with the
-    decorator.
-
-    Args:
-        request: the request (Django or DRF).
-        limits: a limits string such as ``"5/minute"``.
-        key: ``"ip"``, ``"user"`` or a function of the request returning the key, e.g.
-            ``lambda r: f"login:{client_key(r)}:{email}"``.
-        name: the rule name; give one when a view charges several rules.
-        fallback: the rule name when ``name`` is ``None`` and the URL pattern is unknown.
-        failure_policy: what this rule does while the limiter's storage is down,
-            overriding the limiter's policy (``"local_fallback"`` or ``"fail_closed"``
-            for rules that guard credentials); ``None`` keeps the limiter's.
-
-    Raises:
-        RateLimited: the limit is exhausted (429 with ``Retry-After`` and the headers).
-        ConfigurationError: the kit has no limiter, or ``key`` is another string.
-        ValueError: ``limits`` does not parse.
-    """
-    kit = get_kit()
-    if kit.limiter is None:
-        raise ConfigurationError("rate_limit needs a limiter in the WebKit")
-    rule = route_rule(limits, _rule_name(request, name, fallback), failure_policy)
-    enforce_limit(kit.limiter, rule, _limit_key(request, key), get_cycle(request))
+    """Charge a limit from inside a view, as [`rate_limit`][backendkit.adapters.django.rate_limit]
+    does: e.g. a login limit on the bucket the view computes (``bucket=f"login:{digest}"``)."""
+    _charging(RouteLimit(limits, key, bucket, name, failure_policy, cost))[0](request, {})
 
 
 async def acharge_limit(
-    request: HttpRequest,
+    request: Any,
     limits: str,
     *,
-    key: KeyKind | KeyFunc = "ip",
+    key: KeyKind | KeyFunc | None = None,
+    bucket: str | None = None,
     name: str | None = None,
-    fallback: str = "view",
     failure_policy: FailurePolicy | None = None,
+    cost: int = 1,
 ) -> None:
-    """Async twin of [`charge_limit`][backendkit.adapters.django.charge_limit] (the async
-    limiter when the kit has one, else the sync one)."""
-    kit = get_kit()
-    rule = route_rule(limits, _rule_name(request, name, fallback), failure_policy)
-    bucket, cycle = _limit_key(request, key), get_cycle(request)
-    if kit.async_limiter is not None:
-        await aenforce_limit(kit.async_limiter, rule, bucket, cycle)
-    elif kit.limiter is not None:
-        # The sync limiter may do network I/O: off the event loop, as the middleware does.
-        await sync_to_async(enforce_limit, thread_sensitive=False)(kit.limiter, rule, bucket, cycle)
-    else:
-        raise ConfigurationError("rate_limit needs a limiter in the WebKit")
+    """Async twin of [`charge_limit`][backendkit.adapters.django.charge_limit]."""
+    await _charging(RouteLimit(limits, key, bucket, name, failure_policy, cost))[1](request, {})
 
 
-# -- bodies ---------------------------------------------------------------------------------
-
-
-def read_json(request: HttpRequest, model: type[BaseModel] | None = None) -> Any:
-    """Read and parse ``request``'s JSON body through the core (used by ``json_body``).
-
-    The body is read under ``MAX_BODY_BYTES`` (a declared ``Content-Length`` over it is
-    refused before reading), its content type must be JSON, and it is parsed with
-    [`parse_json`][backendkit.validation.parse_json]: malformed or too-deep JSON is a
-    ``400 BAD_REQUEST``, never the ``RecursionError`` ``json.loads`` lets through.
-
-    Raises:
-        UnsupportedMediaType: not a JSON content type (415).
-        PayloadTooLarge: over the cap (413).
-        BadRequest: empty, malformed or too deep (400).
-        ValidationFailed: ``model`` rejects the data (400, field-level details).
-    """
-    request = django_request(request)
-    kit = get_kit()
-    limit = kit.max_body_bytes
-    content_type = request.META.get("CONTENT_TYPE")
+def read_json(request: Any, model: type[BaseModel] | None = None) -> Any:
+    """The request's JSON body, read under ``MAX_BODY_BYTES`` and parsed by the core
+    ([`parse_body`][backendkit.web.parse_body]: 415, 413, 400, ``VALIDATION_ERROR``)."""
+    request, limit = django_request(request), current_kit().max_body_bytes
     length = check_content_length(request.META.get("CONTENT_LENGTH"), limit)
     body = read_body(request.read, limit=limit, content_length=length)
+    content_type = request.META.get("CONTENT_TYPE")
     if model is None:
         return parse_body(body, content_type, max_bytes=limit)
     return parse_body(body, content_type, max_bytes=limit, model=model)
 
 
 def json_body(model: type[BaseModel] | None = None, *, arg: str = "body") -> Callable[[V], V]:
-    """Parse the JSON body (and validate it into ``model``) and pass it as ``arg``.
+    """Pass the JSON body ([`read_json`][backendkit.adapters.django.read_json], into
+    ``model``) as the keyword ``arg``; the view is exempt from ``CsrfViewMiddleware``."""
 
-    Args:
-        model: a pydantic model (an [`ApiModel`][backendkit.validation.ApiModel] accepts
-            camelCase and snake_case keys); ``None`` passes the parsed JSON as it is.
-        arg: the keyword argument the view receives it as.
+    def step(request: Any, kwargs: dict[str, Any]) -> None:
+        kwargs[arg] = read_json(request, model)
 
-    The view is exempt from ``CsrfViewMiddleware``: a cross-site form cannot send a JSON
-    body, and anything else is refused with 415 before the view runs.
-
-    Example:
-        ```python
-        @json_body(CreateUser)
-        def create_user(request, body: CreateUser): ...
-        ```
-    """
-
-    def decorate(func: V) -> V:
-        if iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                kwargs[arg] = read_json(request, model)
-                return await func(request, *args, **kwargs)
-
-            return _csrf_exempt(cast(V, async_view))
-
-        @functools.wraps(func)
-        def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            kwargs[arg] = read_json(request, model)
-            return func(request, *args, **kwargs)
-
-        return _csrf_exempt(cast(V, sync_view))
+    def decorate(view: V) -> V:
+        return _wrap(view, _sync_only(step), csrf_exempt=True)
 
     return decorate
 
 
-# -- response headers -----------------------------------------------------------------------
+def path_params(**types: Any) -> Callable[[V], V]:
+    """Typed URL parameters: a malformed one is ``400 VALIDATION_ERROR`` naming it in
+    camelCase (Django's converters would make it a 404). Capture them as plain ``<name>``.
+
+    Example:
+        ```python
+        @path_params(note_id=int)  # path("api/notes/<note_id>", get_note)
+        def get_note(request, note_id: int): ...
+        ```
+
+    Raises:
+        ConfigurationError: a declared parameter is not in the URL pattern.
+    """
+    check = path_validator(types)
+
+    def step(_: Any, kwargs: dict[str, Any]) -> None:
+        try:
+            kwargs.update(check(kwargs))
+        except KeyError as exc:
+            raise ConfigurationError(f"path_params: no {exc} in the URL pattern") from None
+
+    def decorate(view: V) -> V:
+        return _wrap(view, _sync_only(step))
+
+    return decorate
 
 
-def _after(view: V, after: Callable[[HttpRequest, Any], Any]) -> V:
+def _after(view: V, after: Callable[[Any, Any], Any]) -> V:
     if iscoroutinefunction(view):
 
-        @functools.wraps(view)
-        async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            return after(request, await view(request, *args, **kwargs))
+        async def async_view(*args: Any, **kwargs: Any) -> Any:
+            return after(args[0], await view(*args, **kwargs))
 
-        return cast(V, async_view)
+        return cast(V, functools.wraps(view)(async_view))
 
-    @functools.wraps(view)
-    def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        return after(request, view(request, *args, **kwargs))
+    def sync_view(*args: Any, **kwargs: Any) -> Any:
+        return after(args[0], view(*args, **kwargs))
 
-    return cast(V, sync_view)
+    return cast(V, functools.wraps(view)(sync_view))
 
 
 def no_store(view: V) -> V:
-    """Mark the response ``Cache-Control: no-store`` (login, refresh and other auth views)."""
+    """Make the response ``Cache-Control: no-store`` unless it has its own (login, refresh)."""
 
-    def after(request: HttpRequest, response: Any) -> Any:
-        cycle = get_cycle(request)
-        if cycle is not None:
-            cycle.mark_no_store()
-        elif isinstance(response, HttpResponseBase) and not response.has_header("Cache-Control"):
-            response["Cache-Control"] = "no-store"
+    def after(_: Any, response: Any) -> Any:
+        response.setdefault("Cache-Control", NO_STORE)
         return response
 
     return _after(view, after)
 
 
-def http_cache(
-    *,
-    etag: bool = True,
-    max_age: int | None = None,
-    s_maxage: int | None = None,
-    public: bool = False,
-    private: bool = False,
-    no_cache: bool = False,
-    must_revalidate: bool = False,
-    stale_while_revalidate: int | None = None,
-) -> Callable[[V], V]:
-    """Opt-in HTTP caching for a ``GET`` view: ``ETag``/``If-None-Match`` -> 304, ``Cache-Control``.
+def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
+    """``Cache-Control`` (the keywords of [`cache_control`][backendkit.web.cache_control])
+    and, with ``etag``, an ``ETag`` of the body: a matching ``If-None-Match`` is a 304."""
+    value = cache_control(**directives)
 
-    The ETag is computed from the response body (so every worker agrees); a matching
-    ``If-None-Match`` turns a 200 into a bodiless ``304 Not Modified``. Other statuses and
-    methods pass through unchanged.
-
-    Args:
-        etag: add an ``ETag`` and answer conditional requests.
-        max_age: ``Cache-Control: max-age``.
-        s_maxage: ``s-maxage`` (shared caches, CDNs).
-        public: ``public`` (cacheable by a CDN even with credentials).
-        private: ``private`` (browser only).
-        no_cache: ``no-cache`` (always revalidate; pairs well with the ETag).
-        must_revalidate: ``must-revalidate``.
-        stale_while_revalidate: ``stale-while-revalidate`` seconds.
-
-    Example:
-        ```python
-        @http_cache(max_age=60, public=True)
-        def catalogue(request): ...
-        ```
-    """
-    directives = cache_control(
-        max_age=max_age,
-        s_maxage=s_maxage,
-        public=public,
-        private=private,
-        no_cache=no_cache,
-        must_revalidate=must_revalidate,
-        stale_while_revalidate=stale_while_revalidate,
-    )
-
-    def after(request: HttpRequest, response: Any) -> Any:
-        if not isinstance(response, HttpResponseBase) or response.streaming:
+    def after(request: Any, response: Any) -> Any:
+        if getattr(response, "streaming", True):
             return response
-        if directives and response.status_code < 400 and not response.has_header("Cache-Control"):
-            response["Cache-Control"] = directives
+        if value and response.status_code < 400:
+            response.setdefault("Cache-Control", value)
         if not etag:
             return response
+        http = django_request(request)
+        match = http.META.get("HTTP_IF_NONE_MATCH")
         status, headers, _ = conditional(
-            request.method or "GET",
-            request.META.get("HTTP_IF_NONE_MATCH"),
-            response.status_code,
-            response.content,
+            http.method or "GET", match, response.status_code, response.content
         )
         if status == 304:
             not_modified = HttpResponseNotModified()
@@ -507,11 +300,55 @@ def http_cache(
                 if response.has_header(name):
                     not_modified[name] = response[name]
             response = not_modified
-        for name, value in headers.items():
-            response[name] = value
+        for name, header in headers.items():
+            response[name] = header
         return response
 
-    def decorate(func: V) -> V:
-        return _after(func, after)
+    def decorate(view: V) -> V:
+        return _after(view, after)
 
     return decorate
+
+
+def _is_async(view: object) -> bool:
+    return bool(getattr(type(view), "view_is_async", False))
+
+
+class AuthRequiredMixin:
+    """What ``require_auth`` does, before ``dispatch`` (put it left of ``View``).
+
+    Attributes:
+        required_roles: the caller needs one of these (empty: any caller).
+        required_scopes: the caller needs every one of these.
+    """
+
+    required_roles: ClassVar[Sequence[str]] = ()
+    required_scopes: ClassVar[Sequence[str]] = ()
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Authenticate and authorize, then dispatch as usual."""
+        steps = _authorizing(self.required_roles, self.required_scopes)
+        return _run(_is_async(self), steps, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
+
+
+class RateLimitMixin:
+    """What ``rate_limit`` does, before ``dispatch`` (right of ``AuthRequiredMixin``).
+
+    Attributes:
+        rate_limit: a [`RouteLimit`][backendkit.web.RouteLimit], or a limits string counted
+            per client address (checked when the class is defined); ``None``: no limit.
+    """
+
+    rate_limit: ClassVar[RouteLimit | str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.rate_limit, str):
+            cls.rate_limit = RouteLimit(cls.rate_limit)
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Charge the limit, then dispatch as usual."""
+        limit, dispatch = self.rate_limit, super().dispatch  # type: ignore[misc]
+        if not isinstance(limit, RouteLimit):
+            return dispatch(request, *args, **kwargs)
+        return _run(_is_async(self), _charging(limit), dispatch, (request, *args), kwargs)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from backendkit._db_errors import bad_input_error
-from backendkit._extras import require
-
-require("django", "django")
-
 from django.core.exceptions import (  # type: ignore[import-untyped]
     NON_FIELD_ERRORS,
     PermissionDenied,
@@ -18,6 +13,7 @@ from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.http import Http404  # type: ignore[import-untyped]
 from django.http.multipartparser import MultiPartParserError  # type: ignore[import-untyped]
 
+from backendkit._db_errors import bad_input_error
 from backendkit.errors import (
     AppError,
     BadRequest,
@@ -28,17 +24,15 @@ from backendkit.errors import (
     ValidationFailed,
 )
 
-__all__ = ["from_django_exception", "validation_details"]
+__all__ = ["from_django_exception"]
 
 
 def from_django_exception(exc: BaseException) -> BaseException:
-    """Map Django's request exceptions to catalogue errors; anything else is returned as is.
+    """The catalogue error for one of Django's request exceptions; others as they are.
 
-    ``RequestDataTooBig`` is a ``SuspiciousOperation`` that Django answers with 400; a body
-    over the cap is ``413 PAYLOAD_TOO_LARGE`` here. Framework messages are replaced by the
-    catalogue's, since some (``DisallowedHost``) quote request headers back. A database
-    error caused by a client's value (too long, out of range, a NUL character) is ``400
-    BAD_REQUEST``.
+    ``RequestDataTooBig`` (a 400 in Django) is ``413``; framework messages give way to the
+    catalogue's (``DisallowedHost`` quotes a header); a value the database refused (too
+    long, out of range) is ``400 BAD_REQUEST``.
     """
     if isinstance(exc, AppError):
         return exc
@@ -47,31 +41,28 @@ def from_django_exception(exc: BaseException) -> BaseException:
     if isinstance(exc, PermissionDenied):
         return Forbidden()
     if isinstance(exc, ValidationError):
-        return ValidationFailed(details=validation_details(exc))
+        return ValidationFailed(details=_details(exc))
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
     if isinstance(exc, SuspiciousOperation | DjangoBadRequest | MultiPartParserError):
         return BadRequest()
-    # A value the database refused (django.db.DataError, by SQLSTATE or MySQL errno).
     return bad_input_error(exc) or exc
+
+
+def _details(exc: ValidationError) -> list[ErrorDetail]:
+    """One detail per message of a ``ValidationError``, never echoing the value."""
+    if not hasattr(exc, "error_dict"):
+        return [ErrorDetail(None, _message(error)) for error in exc.error_list]
+    return [
+        ErrorDetail(None if field == NON_FIELD_ERRORS else field, _message(error))
+        for field, errors in exc.error_dict.items()
+        for error in errors
+    ]
 
 
 def _message(error: ValidationError) -> str:
     params = error.params or {}
-    if "value" in params:
-        # Django's messages interpolate the submitted value ("'abc' is not a valid UUID").
+    if "value" in params:  # Django's messages quote the value ("'x' is not a valid UUID")
         return "Invalid value."
     message = str(error.message)
     return message % params if params else message
-
-
-def validation_details(exc: ValidationError) -> list[ErrorDetail]:
-    """One detail per message of a Django ``ValidationError``, never echoing the value."""
-    details: list[ErrorDetail] = []
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            name = None if field == NON_FIELD_ERRORS else field
-            details.extend(ErrorDetail(name, _message(e)) for e in errors)
-    else:
-        details.extend(ErrorDetail(None, _message(e)) for e in exc.error_list)
-    return details

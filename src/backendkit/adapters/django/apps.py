@@ -1,16 +1,7 @@
-"""The Django app config: add ``"backendkit.adapters.django"`` to ``INSTALLED_APPS``.
-
-Installing the app registers backendkit's system checks
-(``backendkit.adapters.django.checks``), so that
-settings mistakes stop ``manage.py check``, ``runserver`` and ``migrate`` with an id.
-The app has no models and no migrations.
-"""
+"""The app config of ``"backendkit.adapters.django"`` in ``INSTALLED_APPS``: it registers the
+system checks (``backendkit.adapters.django.checks``); no models, no migrations."""
 
 from __future__ import annotations
-
-from backendkit._extras import require
-
-require("django", "django")
 
 from django.apps import AppConfig  # type: ignore[import-untyped]
 

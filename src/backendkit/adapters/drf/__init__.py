@@ -1,4 +1,4 @@
-"""Django REST framework integration, on top of the Django adapter.
+"""Django REST framework integration, on top of the Django adapter (keep its middleware).
 
 ```python
 REST_FRAMEWORK = {
@@ -14,17 +14,18 @@ REST_FRAMEWORK = {
 Needs the ``drf`` extra (``pip install 'backendkit[drf]'``).
 """
 
-from __future__ import annotations
+# Private aliases keep the package namespace exactly what __all__ lists.
+from backendkit._extras import require as _require
 
-from backendkit._extras import require
-
-require("rest_framework", "drf")
+_require("rest_framework", "drf")
 
 from backendkit.adapters.drf._auth import (
     JWTAuthentication,
-    TokenUser,
+    RateLimitHeadersMixin,
+    RuleThrottle,
     has_roles,
     has_scopes,
+    throttle_for,
 )
 from backendkit.adapters.drf._exceptions import (
     BackendKitAPIException,
@@ -34,11 +35,6 @@ from backendkit.adapters.drf._exceptions import (
 from backendkit.adapters.drf._pagination import CursorPagination, PagePagination
 from backendkit.adapters.drf._parsers import ContentNegotiation, JSONParser
 from backendkit.adapters.drf._renderers import EnvelopeJSONRenderer
-from backendkit.adapters.drf._throttling import (
-    RateLimitHeadersMixin,
-    RuleThrottle,
-    throttle_for,
-)
 
 __all__ = [
     "BackendKitAPIException",
@@ -50,7 +46,6 @@ __all__ = [
     "PagePagination",
     "RateLimitHeadersMixin",
     "RuleThrottle",
-    "TokenUser",
     "as_api_exception",
     "exception_handler",
     "has_roles",

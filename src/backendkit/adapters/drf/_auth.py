@@ -1,128 +1,132 @@
-"""Authentication and permission classes backed by the core's ``TokenService``."""
+"""Authentication, permission and throttle classes: the same pipeline calls as the Django
+decorators ([`Pipeline.principal`][backendkit.web.Pipeline.principal], ``authorize`` and
+``charge``). DRF runs them after authentication, in its own order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from backendkit._extras import require
-
-require("rest_framework", "drf")
-
-from rest_framework.authentication import (  # type: ignore[import-untyped]
-    BaseAuthentication,
-)
+from rest_framework.authentication import BaseAuthentication  # type: ignore[import-untyped]
 from rest_framework.permissions import BasePermission  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit
-from backendkit.adapters.django._request import django_request, set_principal
+from backendkit.adapters.django._request import bind
 from backendkit.adapters.drf._exceptions import as_api_exception
-from backendkit.errors import AppError, Forbidden
-from backendkit.web import Principal, authenticate, check_roles, check_scopes, credentials
+from backendkit.errors import AppError
+from backendkit.web import KeyFunc, KeyKind, Principal, RouteLimit, credentials
 
-__all__ = ["JWTAuthentication", "TokenUser", "has_roles", "has_scopes"]
+if TYPE_CHECKING:
+    from backendkit.ratelimit import FailurePolicy
 
-
-@dataclass(frozen=True, slots=True)
-class TokenUser(Principal):
-    """Kept for compatibility: [`Principal`][backendkit.web.Principal] itself now has
-    ``is_authenticated``/``is_anonymous``, and ``request.user`` is the principal.
-
-    Existing code that builds one (``TokenUser.of(principal)``) keeps working.
-    """
-
-    @classmethod
-    def of(cls, principal: Principal) -> TokenUser:
-        """The same principal as a ``TokenUser``."""
-        return cls(**{f.name: getattr(principal, f.name) for f in fields(principal)})
+__all__ = [
+    "JWTAuthentication",
+    "RateLimitHeadersMixin",
+    "RuleThrottle",
+    "has_roles",
+    "has_scopes",
+    "throttle_for",
+]
 
 
 class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
-    """Verify ``Authorization: Bearer <access token>`` (or the cookie transport) with the kit's
-    ``TokenService``.
+    """Bearer (or cookie) access tokens verified by the kit's token service.
 
-    On success ``request.user`` is the [`Principal`][backendkit.web.Principal]
-    (``user_id``, ``roles``, ``scopes``, ``claims``; ``is_authenticated`` is ``True``, as
-    DRF's ``IsAuthenticated`` expects) and ``request.auth`` the token; the user id is
-    bound to the log context and the response becomes ``Cache-Control: no-store``. A
-    request without credentials is left anonymous (permission classes decide); a bad
-    token is a ``401 INVALID_TOKEN`` with ``WWW-Authenticate``.
-
-    ```python
-    REST_FRAMEWORK = {
-        "DEFAULT_AUTHENTICATION_CLASSES": ["backendkit.adapters.drf.JWTAuthentication"],
-    }
-    ```
+    ``request.user`` is the [`Principal`][backendkit.web.Principal] (``is_authenticated``,
+    as ``IsAuthenticated`` expects), ``request.auth`` the token. Without credentials the
+    request stays anonymous; a bad token is ``401 INVALID_TOKEN`` with ``WWW-Authenticate``.
     """
 
     def authenticate(self, request: Any) -> tuple[Principal, str] | None:
-        """Return ``(principal, token)``, ``None`` without credentials, or raise 401/403."""
-        kit = get_kit()
-        http_request = django_request(request)
+        """``(principal, token)``, or ``None`` without credentials."""
+        pipeline, cycle, facts = bind(request)
         try:
-            token = credentials(
-                kit,
-                method=http_request.method or "GET",
-                authorization=http_request.META.get("HTTP_AUTHORIZATION"),
-                cookies=http_request.COOKIES,
-                headers=http_request.headers,
-            )
-            if token is None:
+            principal = pipeline.principal(cycle, facts)
+            if principal is None:
                 return None
-            principal = authenticate(kit, token)
+            token = credentials(
+                pipeline.kit,
+                method=facts.method,
+                authorization=facts.header("authorization"),
+                cookies=facts.cookies(),
+                headers=facts.http.headers,
+            )
         except AppError as exc:
             raise as_api_exception(exc) from exc
-        set_principal(request, principal)
-        return principal, token
+        return principal, token or ""
 
     def authenticate_header(self, request: Any) -> str:
-        """``WWW-Authenticate`` value of a 401 (DRF answers 403 when this is empty)."""
+        """``WWW-Authenticate`` of a 401 (DRF answers 403 when there is none)."""
         return "Bearer"
 
 
-def _principal(request: Any) -> Principal | None:
-    user = getattr(request, "user", None)
-    return user if isinstance(user, Principal) else None
+def _permission(label: str, roles: tuple[str, ...], scopes: tuple[str, ...]) -> Any:
+    class Permission(BasePermission):  # type: ignore[misc]
+        def has_permission(self, request: Any, view: Any) -> bool:
+            pipeline, cycle, facts = bind(request)
+            try:
+                pipeline.authorize(cycle, facts, roles=roles, scopes=scopes)
+            except AppError as exc:  # 401 anonymous, 403 without the role or scope
+                raise as_api_exception(exc) from exc
+            return True
+
+    Permission.__qualname__ = Permission.__name__ = label
+    return Permission
 
 
 def has_roles(*roles: str) -> type[BasePermission]:
-    """A permission class requiring at least one of ``roles``: ``[has_roles("admin")]``.
-
-    Anonymous callers get ``401``; authenticated ones without the role ``403 FORBIDDEN``.
-    """
-
-    class HasRoles(BasePermission):  # type: ignore[misc]
-        message = Forbidden.default_message
-
-        def has_permission(self, request: Any, view: Any) -> bool:
-            principal = _principal(request)
-            if principal is None:
-                return False
-            try:
-                check_roles(principal, roles)
-            except AppError:
-                return False
-            return True
-
-    HasRoles.__qualname__ = HasRoles.__name__ = f"HasRoles{roles!r}"
-    return HasRoles
+    """A permission class requiring one of ``roles``: ``[has_roles("admin")]``."""
+    return _permission(f"HasRoles{roles!r}", roles, ())  # type: ignore[no-any-return]
 
 
 def has_scopes(*scopes: str) -> type[BasePermission]:
     """A permission class requiring every one of ``scopes``."""
+    return _permission(f"HasScopes{scopes!r}", (), scopes)  # type: ignore[no-any-return]
 
-    class HasScopes(BasePermission):  # type: ignore[misc]
-        message = Forbidden.default_message
 
-        def has_permission(self, request: Any, view: Any) -> bool:
-            principal = _principal(request)
-            if principal is None:
-                return False
-            try:
-                check_scopes(principal, scopes)
-            except AppError:
-                return False
-            return True
+class RuleThrottle:
+    """A DRF throttle charging one [`RouteLimit`][backendkit.web.RouteLimit] (see
+    [`throttle_for`][backendkit.adapters.drf.throttle_for]); DRF's interface without
+    ``BaseThrottle``, whose module needs configured settings at import time."""
 
-    HasScopes.__qualname__ = HasScopes.__name__ = f"HasScopes{scopes!r}"
-    return HasScopes
+    limit: ClassVar[RouteLimit]
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        """Charge the limit: ``True``, or 429 with ``Retry-After`` and the rate-limit headers."""
+        pipeline, cycle, facts = bind(request)
+        try:
+            pipeline.charge(cycle, facts, self.limit)
+        except AppError as exc:
+            raise as_api_exception(exc) from exc
+        return True
+
+    def wait(self) -> float | None:
+        """Never consulted: a denial carries its own ``Retry-After``."""
+        return None
+
+
+def throttle_for(
+    limits: str,
+    *,
+    key: KeyKind | KeyFunc | None = None,
+    bucket: str | None = None,
+    name: str | None = None,
+    failure_policy: FailurePolicy | None = None,
+    cost: int = 1,
+) -> type[RuleThrottle]:
+    """A throttle class for one [`RouteLimit`][backendkit.web.RouteLimit] with these fields
+    (built now: a bad limit fails at import). One class is one rule: DRF charges every
+    throttle of a view, and stops at the first denial. Key functions get the DRF request.
+    """
+    limit = RouteLimit(limits, key, bucket, name, failure_policy, cost)
+    return type(f"Throttle[{name or limits}]", (RuleThrottle,), {"limit": limit})
+
+
+class RateLimitHeadersMixin:
+    """Put the rate-limit headers of the view's throttles on its responses, also without
+    ``BackendKitMiddleware`` (which adds them itself)."""
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """DRF's ``finalize_response``, plus the rate-limit headers."""
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        for name, value in bind(request)[1].extra_headers.items():
+            response.setdefault(name, value)
+        return response

@@ -1,10 +1,8 @@
 """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: every DRF error path in the backendkit envelope.
 
-DRF's own exceptions map onto the error catalogue (``ValidationError`` ->
-``VALIDATION_ERROR`` with one detail per field, never echoing the submitted value;
-``NotAuthenticated`` -> ``UNAUTHENTICATED``; ``Throttled`` -> ``RATE_LIMITED`` with
-``Retry-After``; ...); an ``AppError`` raised in a view keeps its own code; anything else is a
-generic ``500`` whose traceback is logged, never returned.
+DRF's exceptions map onto the error catalogue (a ``ValidationError`` is one detail per
+field, never echoing the submitted value); an ``AppError`` keeps its own code; anything
+else is a generic ``500`` whose traceback is logged, never returned.
 """
 
 from __future__ import annotations
@@ -12,25 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from backendkit._db_errors import bad_input_error
-from backendkit._extras import require
-
-require("rest_framework", "drf")
-
 from django.core import signals  # type: ignore[import-untyped]
-from django.core.exceptions import (  # type: ignore[import-untyped]
-    PermissionDenied as DjangoPermissionDenied,
-)
+from django.core.exceptions import PermissionDenied  # type: ignore[import-untyped]
 from django.http import Http404, HttpResponse  # type: ignore[import-untyped]
 from rest_framework import exceptions as drf  # type: ignore[import-untyped]
 from rest_framework.settings import api_settings  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit
-from backendkit.adapters.django._request import (
-    django_request,
-    get_cycle,
-    to_django,
-)
+from backendkit._db_errors import bad_input_error
+from backendkit.adapters.django._request import django_request, error_response
 from backendkit.errors import (
     AppError,
     BadRequest,
@@ -43,9 +30,9 @@ from backendkit.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from backendkit.web import error_for_status, render_error
+from backendkit.web import error_for_status
 
-__all__ = ["as_api_exception", "exception_handler"]
+__all__ = ["BackendKitAPIException", "as_api_exception", "exception_handler", "validation_details"]
 
 # DRF messages that quote the submitted value (or its type): replaced by fixed texts.
 _ECHOING_CODES: Mapping[str, str] = {
@@ -55,17 +42,19 @@ _ECHOING_CODES: Mapping[str, str] = {
     "not_a_list": "Expected a list of items.",
     "not_a_dict": "Expected a dictionary of items.",
 }
-_GENERIC = "Invalid value."
+# Exceptions that are one catalogue error whatever they say.
+_FIXED: tuple[tuple[type[Exception] | tuple[type[Exception], ...], type[AppError]], ...] = (
+    ((Http404, drf.NotFound), NotFound),
+    (PermissionDenied, Forbidden),
+    (drf.UnsupportedMediaType, UnsupportedMediaType),
+    (drf.ParseError, BadRequest),
+)
 
 
 class BackendKitAPIException(drf.APIException):  # type: ignore[misc]
-    """A DRF exception carrying a backendkit ``AppError``.
-
-    Raised by the authentication, throttle and parser classes so DRF's own bookkeeping
-    (``_not_authenticated``, the ``WWW-Authenticate`` header) runs, while
-    [`exception_handler`][backendkit.adapters.drf.exception_handler] renders the original
-    error with its own code, message and headers.
-    """
+    """A DRF exception carrying a backendkit ``AppError``, so that DRF's own bookkeeping
+    runs while [`exception_handler`][backendkit.adapters.drf.exception_handler] renders
+    the original error."""
 
     def __init__(self, error: AppError) -> None:
         self.error = error
@@ -84,11 +73,8 @@ class _Throttled(BackendKitAPIException, drf.Throttled):  # type: ignore[misc]
 
 
 def as_api_exception(error: AppError) -> drf.APIException:
-    """Wrap ``error`` in the DRF exception class DRF expects at that point.
-
-    Authentication errors become an ``AuthenticationFailed`` (so DRF resets the request's
-    user), rate-limit errors a ``Throttled``; the handler unwraps the original.
-    """
+    """``error`` as the DRF exception DRF expects there: authentication errors as
+    ``AuthenticationFailed`` (DRF resets the user), limits as ``Throttled``."""
     if isinstance(error, Unauthenticated):
         return _AuthenticationFailed(error)
     if isinstance(error, RateLimited):
@@ -96,82 +82,61 @@ def as_api_exception(error: AppError) -> drf.APIException:
     return BackendKitAPIException(error)
 
 
-def _path(parts: tuple[str | int, ...]) -> str | None:
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
-    return text or None
+Parts = tuple[str | int, ...]
 
 
-def _walk(detail: Any, parts: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def _walk(detail: Any, parts: Parts) -> Iterator[tuple[Parts, Any]]:
+    """(path, message) of every message in a DRF error detail."""
     if isinstance(detail, Mapping):
         for key, value in detail.items():
             if key in (api_settings.NON_FIELD_ERRORS_KEY, "__all__"):
                 yield from _walk(value, parts)
-            else:
-                # ListField / many=True errors are keyed by the item's index.
+            else:  # ListField / many=True errors are keyed by the item's index
                 yield from _walk(value, (*parts, key if isinstance(key, int) else str(key)))
-    elif isinstance(detail, list | tuple):
-        if all(isinstance(item, str) for item in detail):
-            for item in detail:
-                yield parts, item
-        else:
-            for index, item in enumerate(detail):
-                if item:  # DRF uses {} for list items that were fine
-                    yield from _walk(item, (*parts, index))
+    elif isinstance(detail, list | tuple) and not all(isinstance(i, str) for i in detail):
+        for index, item in enumerate(detail):
+            if item:  # DRF uses {} for list items that were fine
+                yield from _walk(item, (*parts, index))
     else:
-        yield parts, detail
+        for item in detail if isinstance(detail, list | tuple) else [detail]:
+            yield parts, item
 
 
-def _submitted(data: Any, parts: tuple[str | int, ...]) -> Any:
+def _field(parts: Parts) -> str | None:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
+    return text or None
+
+
+def _echoes(message: str, data: Any, parts: Parts) -> bool:
     value = data
     for part in parts:
         try:
             value = value[part]
         except (KeyError, IndexError, TypeError):
-            return None
-    return value
-
-
-def _echoes(message: str, value: Any) -> bool:
-    if isinstance(value, bool) or value is None or isinstance(value, Mapping | list):
+            return False
+    if isinstance(value, bool | Mapping | list) or value is None:
         return False
-    text = str(value)
-    return bool(text) and text in message
+    return bool(str(value)) and str(value) in message
 
 
 def validation_details(exc: drf.ValidationError, request: Any = None) -> list[ErrorDetail]:
-    """Flatten a DRF ``ValidationError`` into field details (``items[2].qty``).
-
-    Messages that quote what the client sent are replaced: the known DRF ones by fixed
-    texts, and any other (a custom validator's) that contains the submitted value by
-    ``"Invalid value."``.
-    """
-    data: Any = None
-    if request is not None:
-        try:
-            data = request.data
-        except Exception:  # the body itself failed to parse: there is nothing to compare
-            data = None
-    details: list[ErrorDetail] = []
+    """A DRF ``ValidationError`` as field details (``items[2].qty``); messages quoting what
+    the client sent become fixed texts (DRF's own) or ``"Invalid value."``."""
+    try:
+        data = request.data if request is not None else None
+    except Exception:  # the body itself failed to parse: nothing to compare with
+        data = None
+    details = []
     for parts, item in _walk(exc.detail, ()):
-        code = getattr(item, "code", None)
-        message = _ECHOING_CODES.get(code) if isinstance(code, str) else None
+        message = _ECHOING_CODES.get(getattr(item, "code", None) or "")
         if message is None:
             message = str(item)
-            if data is not None and _echoes(message, _submitted(data, parts)):
-                message = _GENERIC
-        details.append(ErrorDetail(_path(parts), message))
+            if data is not None and _echoes(message, data, parts):
+                message = "Invalid value."
+        details.append(ErrorDetail(_field(parts), message))
     return details
-
-
-def _allowed(context: Mapping[str, Any]) -> list[str] | None:
-    view = context.get("view")
-    allowed = getattr(view, "allowed_methods", None)
-    return list(allowed) if allowed else None
 
 
 def to_app_error(exc: BaseException, context: Mapping[str, Any]) -> BaseException:
@@ -180,32 +145,26 @@ def to_app_error(exc: BaseException, context: Mapping[str, Any]) -> BaseExceptio
         return exc.error
     if isinstance(exc, AppError):
         return exc
-    if isinstance(exc, Http404 | drf.NotFound):
-        return NotFound()
+    for kinds, error in _FIXED:
+        if isinstance(exc, kinds):
+            return error()
     if isinstance(exc, drf.ValidationError):
         return ValidationFailed(details=validation_details(exc, context.get("request")))
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-        if exc.status_code == 403:  # DRF's answer when no class gives WWW-Authenticate
+        if exc.status_code == 403:  # DRF's answer when no authenticator offers a challenge
             return Forbidden()
-        # The view's first authenticator names the scheme (Bearer for ours, Basic...).
-        challenge = getattr(exc, "auth_header", None)
+        challenge = getattr(exc, "auth_header", None)  # the view's first authenticator's
         return Unauthenticated(
             str(exc.detail) if isinstance(exc, drf.AuthenticationFailed) else None,
             headers={"WWW-Authenticate": challenge} if challenge else None,
         )
-    if isinstance(exc, DjangoPermissionDenied):
-        return Forbidden()
     if isinstance(exc, drf.PermissionDenied):
-        # Permission classes set client-facing messages on purpose; keep them.
-        return Forbidden(str(exc.detail))
+        return Forbidden(str(exc.detail))  # permission classes write it for clients
     if isinstance(exc, drf.MethodNotAllowed):
-        return MethodNotAllowed(allowed=_allowed(context))
-    if isinstance(exc, drf.UnsupportedMediaType):
-        return UnsupportedMediaType()
+        allowed = getattr(context.get("view"), "allowed_methods", None)
+        return MethodNotAllowed(allowed=list(allowed) if allowed else None)
     if isinstance(exc, drf.Throttled):
         return RateLimited(retry_after=exc.wait)
-    if isinstance(exc, drf.ParseError):
-        return BadRequest()
     if isinstance(exc, drf.APIException):
         # A custom APIException: its 4xx text is written for clients (5xx text is dropped).
         text = exc.detail if isinstance(exc.detail, str) else None
@@ -214,19 +173,10 @@ def to_app_error(exc: BaseException, context: Mapping[str, Any]) -> BaseExceptio
 
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpResponse:
-    """DRF exception handler rendering the backendkit envelope (or problem+json).
+    """DRF exception handler rendering the envelope (or problem+json) through the pipeline.
 
-    Set it in ``settings.py``:
-
-    ```python
-    REST_FRAMEWORK = {
-        "EXCEPTION_HANDLER": "backendkit.adapters.drf.exception_handler",
-    }
-    ```
-
-    Unhandled exceptions are answered here too (a generic 500; the traceback is logged
-    with the request id), after Django's ``got_request_exception`` signal is sent so error
-    trackers still see them. Database work of an ``ATOMIC_REQUESTS`` view is rolled back.
+    An unhandled exception is a generic 500, after Django's ``got_request_exception`` signal
+    (error trackers see it); an ``ATOMIC_REQUESTS`` view's database work is rolled back.
     """
     # Imported here: DRF imports the authentication classes (which import this module)
     # while rest_framework.views is still initializing.
@@ -237,15 +187,5 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
     if not isinstance(error, AppError) and request is not None:
         signals.got_request_exception.send(sender=None, request=django_request(request))
     set_rollback()
-    cycle = get_cycle(request) if request is not None else None
-    kit = get_kit()
-    rendered = render_error(
-        error,
-        request_id=cycle.request_id if cycle is not None else None,
-        problem=kit.problem,
-        user_id=cycle.user_id if cycle is not None else None,
-        retry_after=kit.settings.retry_after,
-    )
-    # A plain HttpResponse: the body is the core's bytes, identical to what the Django
-    # middleware renders, whatever renderer the view negotiated.
-    return to_django(rendered)
+    # The core's bytes whatever renderer the view negotiated, as the middleware renders.
+    return error_response(request, error)
