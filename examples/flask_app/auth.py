@@ -79,7 +79,7 @@ def login(body: LoginIn) -> Any:
     # Keyed by the validated email, so charged here: @rate_limit keys before the body is read.
     charge_limit(
         LOGIN_LIMIT_PER_ACCOUNT,
-        key=account,
+        bucket=account,
         name="login-account",
         failure_policy=CREDENTIAL_LIMIT_POLICY,
     )

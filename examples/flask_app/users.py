@@ -15,10 +15,11 @@ from backendkit.adapters.flask import (
 )
 from backendkit.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from backendkit.fields import PositiveId
+from backendkit.listing import cursor_params, page_params
 from backendkit.repository import RESERVED_QUERY_KEYS
 from backendkit.responses import paginated, success
 from backendkit.validation import ApiModel, validate
-from backendkit.web import Principal, cursor_params, page_params
+from backendkit.web import Principal
 from examples._shared.config import CREDENTIAL_LIMIT_POLICY, PASSWORD_CHANGE_LIMIT
 from examples._shared.limits import password_change_key
 from examples._shared.schemas import UserUpdate
@@ -129,7 +130,7 @@ def update_user(user_id: str, body: UserUpdate) -> Any:
     if body.password is not None:
         charge_limit(
             PASSWORD_CHANGE_LIMIT,
-            key=password_change_key(str(target)),
+            bucket=password_change_key(str(target)),
             name="password-change",
             failure_policy=CREDENTIAL_LIMIT_POLICY,
         )

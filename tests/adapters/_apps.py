@@ -169,7 +169,7 @@ def _fastapi_endpoint(route: Route, probe: Probe) -> Callable[..., Any]:
     async def endpoint(**kwargs: Any) -> Any:
         req: Request = kwargs["request"]
         for limit in route.limits[1:]:
-            await fastapi_adapter.charge_limit(req, limit.limits, key=limit.key, name=limit.name)
+            await fastapi_adapter.charge_limit(req, limit.limits, bucket=limit.key, name=limit.name)
         if route.does == "ctx" and probe.barrier is not None:
             await anyio.to_thread.run_sync(probe.barrier.wait, 10)
         if route.does == "stream":
@@ -256,7 +256,7 @@ def fastapi_harness(kit: WebKit | None = None) -> Harness:
 def _flask_view(route: Route, probe: Probe) -> Callable[..., Any]:
     def view(**kwargs: Any) -> Any:
         for limit in route.limits[1:]:
-            flask_adapter.charge_limit(limit.limits, key=limit.key, name=limit.name or "")
+            flask_adapter.charge_limit(limit.limits, bucket=limit.key, name=limit.name)
         if route.does == "ctx" and probe.barrier is not None:
             probe.barrier.wait(10)
         if route.does == "stream":

@@ -12,8 +12,8 @@ from tests.adapters._apps import MAX_BODY, Probe, build_flask_app, make_kit, mak
 from backendkit.adapters import flask as bk_flask
 from backendkit.adapters.flask import BackendKit, settings_from_config
 from backendkit.errors import ConfigurationError
+from backendkit.listing import CursorPage, Page, PageParams
 from backendkit.logging import current_request_id
-from backendkit.pagination import CursorPage, Page, PageParams
 from backendkit.responses import success
 from backendkit.testing import capture_logs
 from backendkit.web import CookieAuth, WebKit, cache_control
@@ -39,7 +39,7 @@ def make_app(kit: WebKit) -> Flask:
         return success()
 
     @app.get("/by-tenant")
-    @bk_flask.rate_limit("1/minute", key=lambda: request.headers.get("X-Tenant", "-"))
+    @bk_flask.rate_limit("1/minute", key=lambda req: req.headers.get("X-Tenant", "-"))
     def by_tenant() -> Any:
         return success()
 
@@ -288,12 +288,65 @@ def test_user_keyed_limit_counts_per_user(kit: WebKit) -> None:
     assert client.get("/by-user").status_code == 429
 
 
+def test_user_key_verifies_the_token_first(kit: WebKit) -> None:
+    """key="user" counts only verified users: a forged token is a 401, never a bucket."""
+    client = make_app(kit).test_client()
+    forged = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/by-user", headers=forged).status_code == 401
+    # Valid twin: a verified user is charged under their own bucket.
+    assert client.get("/by-user", headers=bearer(kit, "c")).status_code == 200
+
+
 def test_key_function(kit: WebKit) -> None:
-    """A key function picks the bucket."""
+    """A key function of the flask.Request picks the bucket."""
     client = make_app(kit).test_client()
     assert client.get("/by-tenant", headers={"X-Tenant": "acme"}).status_code == 200
     assert client.get("/by-tenant", headers={"X-Tenant": "acme"}).status_code == 429
     assert client.get("/by-tenant", headers={"X-Tenant": "other"}).status_code == 200
+
+
+def test_a_literal_key_string_is_refused_at_decoration() -> None:
+    """key="login:x" is ambiguous: a ConfigurationError when decorating, not a bucket."""
+    with pytest.raises(ConfigurationError, match="bucket="):
+        bk_flask.rate_limit("1/minute", key="login:x")  # type: ignore[arg-type]
+
+
+def test_a_literal_bucket_is_shared_by_every_caller(kit: WebKit) -> None:
+    """The valid twin: bucket="login:x" counts every request in one bucket."""
+    app = Flask("flask_bucket")
+    BackendKit(app, kit=kit)
+
+    @app.get("/shared")
+    @bk_flask.rate_limit("1/minute", bucket="login:x")
+    def shared() -> Any:
+        return success()
+
+    client = app.test_client()
+    assert client.get("/shared", environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code == 200
+    assert client.get("/shared", environ_base={"REMOTE_ADDR": "192.0.2.2"}).status_code == 429
+
+
+def test_cost_charges_several_units(kit: WebKit) -> None:
+    """cost=2 takes two units a request: a 3/minute limit allows one request, not three."""
+    app = Flask("flask_cost")
+    BackendKit(app, kit=kit)
+
+    @app.get("/dear")
+    @bk_flask.rate_limit("3/minute", cost=2)
+    def dear() -> Any:
+        return success()
+
+    @app.get("/cheap")
+    @bk_flask.rate_limit("3/minute")
+    def cheap() -> Any:
+        return success()
+
+    client = app.test_client()
+    first = client.get("/dear")
+    assert (first.status_code, first.headers["RateLimit-Remaining"]) == (200, "1")
+    assert client.get("/dear").status_code == 429
+    # Valid twin: at the default cost of 1 the same limit allows three.
+    assert [client.get("/cheap").status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
 def test_trusted_proxy_header() -> None:
@@ -358,6 +411,28 @@ def test_health_route_is_never_charged_the_default_limit() -> None:
     # Valid twin: the API route next to it is charged.
     assert client.get("/api/items").status_code == 200
     assert client.get("/api/items").status_code == 429
+
+
+def test_health_route_needs_the_extension_first() -> None:
+    """add_health_route on an app without BackendKit is refused (it registers the exemption)."""
+    with pytest.raises(ConfigurationError, match="BackendKit"):
+        bk_flask.add_health_route(Flask("no_kit"), "/health")
+    # Valid twin: after BackendKit it mounts.
+    app = Flask("kit_first")
+    BackendKit(app, kit=make_kit())
+    bk_flask.add_health_route(app, "/health")
+    assert app.test_client().get("/health").status_code == 200
+
+
+def test_health_route_refuses_an_unknown_probe_keyword_when_mounted() -> None:
+    """A misspelt probe keyword is a TypeError at add_health_route, not a 500 per probe."""
+    app = Flask("probe_typo")
+    BackendKit(app, kit=make_kit())
+    with pytest.raises(TypeError):
+        bk_flask.add_health_route(app, "/health", databse=lambda: True)
+    # Valid twin: the right keyword mounts and probes.
+    bk_flask.add_health_route(app, "/health", database=lambda: True)
+    assert app.test_client().get("/health").get_json()["data"]["checks"] == {"database": "ok"}
 
 
 def test_client_key_helper() -> None:
@@ -476,7 +551,7 @@ def charging_app(kit: WebKit) -> Flask:
     @app.post("/api/login")
     def login() -> Any:
         account = (request.get_json() or {}).get("name", "")
-        bk_flask.charge_limit("1/minute", key=f"login:{account}", name="login-account")
+        bk_flask.charge_limit("1/minute", bucket=f"login:{account}", name="login-account")
         return success({"account": account})
 
     return app
@@ -494,6 +569,23 @@ def test_charge_limit_inside_a_view() -> None:
     assert denied.headers["Retry-After"]
     # Valid twin: another key has its own budget.
     assert client.post("/api/login", json={"name": "bob"}).status_code == 200
+
+
+def test_charge_limit_refuses_a_literal_key() -> None:
+    """charge_limit(key="login:...") is a ConfigurationError (500, logged): bucket= it is."""
+    app = Flask("flask_literal_key")
+    BackendKit(app, kit=make_kit())
+
+    @app.post("/api/login")
+    def login() -> Any:
+        bk_flask.charge_limit("1/minute", key="login:ann", name="login")  # type: ignore[arg-type]
+        return success()
+
+    with capture_logs() as logs:
+        assert app.test_client().post("/api/login").status_code == 500
+    assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)
+    # Valid twin: the same literal under bucket= is charged.
+    assert charging_app(make_kit()).test_client().post("/api/login", json={}).status_code == 200
 
 
 def test_charge_limit_needs_a_limiter() -> None:
