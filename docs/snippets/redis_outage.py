@@ -1,8 +1,7 @@
 import socket
 
-from backendkit.breaker import BreakerState
 from backendkit.errors import BackendUnavailable
-from backendkit.redis import RedisConnector
+from backendkit.redis import BreakerState, RedisConnector
 from backendkit.testing import FakeClock
 
 

@@ -16,6 +16,7 @@ from backendkit._extras import require as _require
 _require("redis", "redis")
 
 from backendkit.redis._async import AsyncRedisConnector
+from backendkit.redis._breaker import BreakerState, CircuitBreaker
 from backendkit.redis._clients import AsyncRedisClient, RedisClient
 from backendkit.redis._config import RedisConfig
 from backendkit.redis._sync import RedisConnector
@@ -23,6 +24,8 @@ from backendkit.redis._sync import RedisConnector
 __all__ = [
     "AsyncRedisClient",
     "AsyncRedisConnector",
+    "BreakerState",
+    "CircuitBreaker",
     "RedisClient",
     "RedisConfig",
     "RedisConnector",

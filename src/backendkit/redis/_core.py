@@ -13,10 +13,10 @@ from typing import Any
 from redis._parsers.encoders import Encoder
 from redis.backoff import NoBackoff
 
-from backendkit.breaker import CircuitBreaker
 from backendkit.clock import Clock
 from backendkit.errors import BackendUnavailable
 from backendkit.logging import get_logger
+from backendkit.redis._breaker import CircuitBreaker
 from backendkit.redis._config import ParsedRedisUrl, RedisConfig, parse_redis_url
 from backendkit.redis._errors import is_outage, is_pool_exhausted, server_answered
 

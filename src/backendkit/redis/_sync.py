@@ -9,9 +9,9 @@ from typing import Any, TypeVar, cast
 
 from redis.commands.core import Script
 
-from backendkit.breaker import CircuitBreaker
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import BackendUnavailable
+from backendkit.redis._breaker import CircuitBreaker
 from backendkit.redis._clients import Closable, RedisClient, build_sync_client
 from backendkit.redis._config import RedisConfig
 from backendkit.redis._core import ConnectorCore, ScriptHost

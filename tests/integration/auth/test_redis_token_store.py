@@ -16,9 +16,8 @@ from backendkit.auth import (
     TokenService,
     token_store_from_url,
 )
-from backendkit.breaker import BreakerState
 from backendkit.errors import BackendUnavailable, ConfigurationError, InvalidToken
-from backendkit.redis import AsyncRedisConnector, RedisConnector
+from backendkit.redis import AsyncRedisConnector, BreakerState, RedisConnector
 from backendkit.settings import Settings
 from backendkit.testing import FakeClock, capture_logs
 

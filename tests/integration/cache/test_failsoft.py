@@ -13,10 +13,9 @@ import pytest
 from tests._services import HungServer, RedisServerFactory
 from tests.integration.cache._proxy import CountingProxy
 
-from backendkit.breaker import BreakerState
 from backendkit.cache import Cache, CacheResult, Outcome
 from backendkit.errors import BackendUnavailable
-from backendkit.redis import RedisConfig
+from backendkit.redis import BreakerState, RedisConfig
 from backendkit.testing import FakeClock, capture_logs
 
 

@@ -14,10 +14,9 @@ import redis
 from tests._services import HungServer, RedisServerFactory
 from tests.integration.ratelimit._proxy import CountingProxy
 
-from backendkit.breaker import BreakerState
 from backendkit.ratelimit import AsyncRateLimiter, FailurePolicy, RateLimiter, Rule
 from backendkit.ratelimit._redis import SCRIPT, storage_key
-from backendkit.redis import RedisConfig
+from backendkit.redis import BreakerState, RedisConfig
 from backendkit.testing import FakeClock, capture_logs
 
 RULE = Rule("fail", "2/minute")

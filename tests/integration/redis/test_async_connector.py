@@ -10,9 +10,8 @@ import redis
 import redis.asyncio
 from tests._services import HungServer, RedisServerFactory
 
-from backendkit.breaker import BreakerState
 from backendkit.errors import BackendUnavailable
-from backendkit.redis import AsyncRedisClient, AsyncRedisConnector, RedisConfig
+from backendkit.redis import AsyncRedisClient, AsyncRedisConnector, BreakerState, RedisConfig
 from backendkit.testing import FakeClock, capture_logs
 
 INCR_BY = "return redis.call('INCRBY', KEYS[1], ARGV[1])"

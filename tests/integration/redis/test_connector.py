@@ -8,9 +8,8 @@ import pytest
 import redis
 from tests._services import HungServer, RedisServerFactory
 
-from backendkit.breaker import BreakerState
 from backendkit.errors import BackendUnavailable
-from backendkit.redis import RedisConfig, RedisConnector
+from backendkit.redis import BreakerState, RedisConfig, RedisConnector
 from backendkit.testing import FakeClock, capture_logs
 
 INCR_BY = "return redis.call('INCRBY', KEYS[1], ARGV[1])"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backendkit.breaker import BreakerState
 from backendkit.errors import BackendUnavailable
-from backendkit.redis import RedisConnector
+from backendkit.redis import BreakerState, RedisConnector
 
 
 def test_full_pool_is_unavailable_without_opening_the_breaker(redis_url: str) -> None:

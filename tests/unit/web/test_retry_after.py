@@ -7,14 +7,13 @@ import json
 import pytest
 from tests._services import DeadPort
 
-from backendkit.breaker import CircuitBreaker
 from backendkit.errors import (
     BackendUnavailable,
     Conflict,
     ServiceUnavailable,
     retry_after_header,
 )
-from backendkit.redis import RedisConfig, RedisConnector
+from backendkit.redis import CircuitBreaker, RedisConfig, RedisConnector
 from backendkit.testing import FakeClock
 from backendkit.web import HealthReport, health_response, render_error
 

@@ -1,35 +1,7 @@
-"""A small circuit breaker: stop calling a dead backend for a cooldown.
+"""The circuit breaker of the Redis connection layer: stop calling a dead server for a cooldown.
 
-The breaker counts consecutive failures. When ``threshold`` of them happen in a row it
-*opens*: [`allow()`][backendkit.breaker.CircuitBreaker.allow] returns ``False`` and the
-caller fails fast without touching the network. Once ``cooldown`` seconds have passed
-(read from the injected [`Clock`][backendkit.clock.Clock]'s monotonic time) the breaker is
-*half-open*: the next ``allow()`` lets one trial call through. A success closes it; a
-failure opens it again for another cooldown. While a trial is in flight, other callers
-keep failing fast; if a trial's outcome is never reported, another trial is allowed one
-cooldown later, so a lost result cannot wedge the breaker.
-
-```
-closed --threshold failures--> open --cooldown--> half_open --success--> closed
-                                 ^                    |
-                                 +------failure-------+
-```
-
-Example:
-    >>> from backendkit.testing import FakeClock
-    >>> clock = FakeClock()
-    >>> breaker = CircuitBreaker(threshold=1, cooldown=5.0, clock=clock)
-    >>> breaker.record_failure()
-    True
-    >>> breaker.allow()
-    False
-    >>> clock.advance(5.0)
-    >>> breaker.allow()
-    True
-    >>> breaker.record_success()
-    True
-    >>> breaker.state
-    <BreakerState.CLOSED: 'closed'>
+Each [`RedisConnector`][backendkit.redis.RedisConnector] (and async twin) owns one; it
+needs nothing from redis-py, but lives here beside the only code that uses it.
 """
 
 from __future__ import annotations
@@ -43,7 +15,7 @@ __all__ = ["BreakerState", "CircuitBreaker"]
 
 
 class BreakerState(str, Enum):
-    """Where a [`CircuitBreaker`][backendkit.breaker.CircuitBreaker] stands."""
+    """Where a [`CircuitBreaker`][backendkit.redis.CircuitBreaker] stands."""
 
     CLOSED = "closed"
     """Calls go through; failures are being counted."""
@@ -56,6 +28,21 @@ class BreakerState(str, Enum):
 class CircuitBreaker:
     """Counts consecutive failures and fails fast for a cooldown once too many happen.
 
+    When ``threshold`` failures happen in a row it *opens*:
+    [`allow()`][backendkit.redis.CircuitBreaker.allow] returns ``False`` and the caller
+    fails fast without touching the network. Once ``cooldown`` seconds have passed (read
+    from the injected [`Clock`][backendkit.clock.Clock]'s monotonic time) the breaker is
+    *half-open*: the next ``allow()`` lets one trial call through. A success closes it; a
+    failure opens it again for another cooldown. While a trial is in flight, other callers
+    keep failing fast; if a trial's outcome is never reported, another trial is allowed one
+    cooldown later, so a lost result cannot wedge the breaker.
+
+    ```
+    closed --threshold failures--> open --cooldown--> half_open --success--> closed
+                                     ^                    |
+                                     +------failure-------+
+    ```
+
     Thread-safe; the async connectors use it too (every method is short and never awaits).
 
     Args:
@@ -65,6 +52,22 @@ class CircuitBreaker:
 
     Raises:
         ValueError: ``threshold`` < 1 or ``cooldown`` <= 0.
+
+    Example:
+        >>> from backendkit.testing import FakeClock
+        >>> clock = FakeClock()
+        >>> breaker = CircuitBreaker(threshold=1, cooldown=5.0, clock=clock)
+        >>> breaker.record_failure()
+        True
+        >>> breaker.allow()
+        False
+        >>> clock.advance(5.0)
+        >>> breaker.allow()
+        True
+        >>> breaker.record_success()
+        True
+        >>> breaker.state
+        <BreakerState.CLOSED: 'closed'>
     """
 
     def __init__(

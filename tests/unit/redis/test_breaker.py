@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from backendkit.breaker import BreakerState, CircuitBreaker
+from backendkit.redis import BreakerState, CircuitBreaker
 from backendkit.testing import FakeClock
 
 
