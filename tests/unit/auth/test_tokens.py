@@ -468,15 +468,11 @@ def test_from_settings_keeps_a_given_store(fake_clock: FakeClock) -> None:
     assert service.audience is None
 
 
-def test_public_module_paths() -> None:
-    """backendkit.auth.tokens and backendkit.auth.passwords re-export the same objects."""
+def test_redis_token_store_is_imported_on_first_use() -> None:
+    """backendkit.auth hands out RedisTokenStore when asked; an unknown name stays an error."""
     import backendkit.auth as auth
-    from backendkit.auth import passwords, tokens
+    from backendkit.auth._redis_store import RedisTokenStore
 
-    assert tokens.TokenService is auth.TokenService
-    assert passwords.PasswordHasher is auth.PasswordHasher
-    assert tokens.RedisTokenStore is auth.RedisTokenStore
+    assert auth.RedisTokenStore is RedisTokenStore
     with pytest.raises(AttributeError):
         auth.NoSuchThing  # noqa: B018
-    with pytest.raises(AttributeError):
-        tokens.NoSuchThing  # noqa: B018
