@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from flask import Flask, Request, Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel
-from typing_extensions import TypedDict, Unpack
+from typing_extensions import Unpack
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -31,7 +31,7 @@ from backendkit.settings import ENV_PREFIX, Settings
 from backendkit.validation import DEFAULT_MAX_BYTES, parse_json, path_validator
 
 if TYPE_CHECKING:
-    from backendkit.ratelimit import FailurePolicy
+    pass
 
 __all__ = [
     "BackendKit",
@@ -58,14 +58,6 @@ _Step = Callable[["_Request", dict[str, Any]], None]  # runs before a view; may 
 
 _EXTENSION = "backendkit"
 _REQUEST_KEY = "backendkit.request"  # WSGI environ key of the request's _Request
-
-
-class _LimitOptions(TypedDict, total=False):
-    key: web.KeyKind | web.KeyFunc | None
-    bucket: str | None
-    name: str | None
-    failure_policy: FailurePolicy | None
-    cost: int
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:
@@ -295,7 +287,7 @@ def no_store(view: F) -> F:
     return _wrap(lambda current, kwargs: current.cycle.mark_no_store())(view)
 
 
-def rate_limit(limits: str, **options: Unpack[_LimitOptions]) -> Callable[[F], F]:
+def rate_limit(limits: str, **options: Unpack[web.LimitOptions]) -> Callable[[F], F]:
     """Decorator charging a [`RouteLimit`][backendkit.web.RouteLimit] of ``options`` (``key``
     ``"ip"``, ``"user"`` or a function of the ``flask.Request``, or ``bucket``) before the
     view; a bad limit or an ambiguous ``key`` is a ``ConfigurationError`` here."""
@@ -303,7 +295,7 @@ def rate_limit(limits: str, **options: Unpack[_LimitOptions]) -> Callable[[F], F
     return _wrap(lambda current, kwargs: current.pipeline.charge(current.cycle, current, limit))
 
 
-def charge_limit(limits: str, **options: Unpack[_LimitOptions]) -> None:
+def charge_limit(limits: str, **options: Unpack[web.LimitOptions]) -> None:
     """Charge a [`RouteLimit`][backendkit.web.RouteLimit] from inside the view, with the
     options of [`rate_limit`][backendkit.adapters.flask.rate_limit]; what only the view
     knows goes in ``bucket=`` (e.g. a login limit per ``(address, email)``)."""

@@ -60,6 +60,7 @@ from backendkit.web._limit_headers import limit_headers, most_restrictive
 from backendkit.web._limits import (
     KeyFunc,
     KeyKind,
+    LimitOptions,
     RouteLimit,
     aenforce_limit,
     enforce_limit,
@@ -81,6 +82,7 @@ __all__ = [
     "HealthReport",
     "KeyFunc",
     "KeyKind",
+    "LimitOptions",
     "Offload",
     "Pipeline",
     "Principal",

@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from backendkit.errors import ConfigurationError, RateLimited
 from backendkit.web._cycle import RequestCycle
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KeyFunc",
     "KeyKind",
+    "LimitOptions",
     "RouteLimit",
     "aenforce_limit",
     "enforce_limit",
@@ -42,6 +43,21 @@ __all__ = [
 KeyKind = Literal["ip", "user"]
 #: A function of the framework's request returning the bucket (sync, or async under ASGI).
 KeyFunc = Callable[[Any], "str | Awaitable[str]"]
+
+
+class LimitOptions(TypedDict, total=False):
+    """The keywords of a [`RouteLimit`][backendkit.web.RouteLimit] besides its limits.
+
+    Every adapter's ``rate_limit``/``charge_limit`` takes them as ``**options``, so the
+    words are the same in every framework (and a type checker flags a misspelt one).
+    """
+
+    key: KeyKind | KeyFunc | None
+    bucket: str | None
+    name: str | None
+    failure_policy: FailurePolicy | None
+    cost: int
+
 
 _KINDS = ("ip", "user")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-/]+")
