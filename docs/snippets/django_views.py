@@ -20,9 +20,9 @@ from backendkit.adapters.django import (
     success_response,
 )
 from backendkit.errors import Conflict, NotFound
-from backendkit.pagination import Page
+from backendkit.listing import Page, page_params
 from backendkit.validation import ApiModel
-from backendkit.web import page_params
+from backendkit.web import RouteLimit
 
 
 class Register(ApiModel):
@@ -67,8 +67,7 @@ def list_users(request: HttpRequest) -> HttpResponse:
 class UserDetail(AuthRequiredMixin, RateLimitMixin, View):
     """Class-based views use the mixins (authentication first) or method_decorator."""
 
-    rate_limit = "30/minute"
-    rate_limit_key = "user"  # the caller authenticated by AuthRequiredMixin
+    rate_limit = RouteLimit("30/minute", key="user")  # the caller AuthRequiredMixin verified
 
     def get(self, request: HttpRequest, user_id: str) -> HttpResponse:
         if user_id not in USERS:

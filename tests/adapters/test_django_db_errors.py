@@ -14,7 +14,7 @@ import pymysql.err
 import pytest
 from django.db import utils as django_db
 
-from backendkit.adapters.django._errors import from_django_exception
+from backendkit.adapters.django._request import from_django_exception
 from backendkit.adapters.drf._exceptions import to_app_error
 from backendkit.errors import BadRequest
 

@@ -102,6 +102,9 @@ def test_django_views_snippet(kit: WebKit) -> None:
     detail = client.get("/api/users/1", **token(kit, "7"))
     assert detail.status_code == 200
     assert detail["RateLimit-Limit"] == "30"
+    # The limit is keyed by user: another caller has a budget of their own.
+    assert client.get("/api/users/1", **token(kit, "7"))["RateLimit-Remaining"] == "28"
+    assert client.get("/api/users/1", **token(kit, "8"))["RateLimit-Remaining"] == "29"
     missing = client.get("/api/users/99", **token(kit, "7"))
     assert json.loads(missing.content)["error"]["message"] == "User not found"
     assert client.get("/api/nowhere").status_code == 404

@@ -39,9 +39,10 @@ from backendkit.errors import (
     ValidationFailed,
 )
 from backendkit.fields import PositiveId, normalize_email
+from backendkit.listing import cursor_params, page_params
 from backendkit.logging import security_event
 from backendkit.validation import ApiModel, validate
-from backendkit.web import Principal, cursor_params, page_params
+from backendkit.web import Principal
 from examples._shared.config import (
     CREDENTIAL_LIMIT_POLICY,
     LOGIN_LIMIT_PER_ACCOUNT,
@@ -121,7 +122,7 @@ def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
     charge_limit(
         request,
         LOGIN_LIMIT_PER_ACCOUNT,
-        key=lambda _: account,
+        bucket=account,
         name="login-account",
         failure_policy=CREDENTIAL_LIMIT_POLICY,
     )
@@ -266,7 +267,7 @@ class UserDetail(View):
             charge_limit(
                 request,
                 PASSWORD_CHANGE_LIMIT,
-                key=lambda _: password_change_key(str(target)),
+                bucket=password_change_key(str(target)),
                 name="password-change",
                 failure_policy=CREDENTIAL_LIMIT_POLICY,
             )

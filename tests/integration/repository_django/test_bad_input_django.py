@@ -18,7 +18,7 @@ from django.db import DataError, connections
 from django.db.models.expressions import RawSQL
 from tests.djangoproject.testapp.models import Article
 
-from backendkit.adapters.django._errors import from_django_exception
+from backendkit.adapters.django._request import from_django_exception
 from backendkit.errors import BadRequest
 
 CREATED = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)

@@ -22,6 +22,7 @@ from backendkit.adapters.django._decorators import (
     RateLimitMixin,
     acharge_limit,
     charge_limit,
+    health_view,
     http_cache,
     json_body,
     no_store,
@@ -40,8 +41,9 @@ from backendkit.adapters.django._request import (
     current_cycle,
     get_principal,
     get_request_id,
+    page_response,
+    success_response,
 )
-from backendkit.adapters.django._responses import health_view, page_response, success_response
 
 __all__ = [
     "AuthRequiredMixin",

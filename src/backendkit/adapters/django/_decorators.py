@@ -1,45 +1,37 @@
-"""View decorators and class-based-view mixins: each step is a call of the core's
-[`Pipeline`][backendkit.web.Pipeline], so a Django view answers as a Flask or FastAPI one.
-
-They work on sync and async function views, on class-based views through Django's
-``method_decorator`` or the mixins, and raise [`AppError`][backendkit.errors.AppError]s that
-``BackendKitMiddleware`` renders.
-"""
+"""View decorators, class-based-view mixins and the health view: each check is a call of
+the core's [`Pipeline`][backendkit.web.Pipeline], on sync and async views alike; failures
+raise [`AppError`][backendkit.errors.AppError]s, which ``BackendKitMiddleware`` renders."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.db import connections  # type: ignore[import-untyped]
 from django.http import HttpResponseNotModified  # type: ignore[import-untyped]
 from pydantic import BaseModel
+from typing_extensions import TypedDict, Unpack
 
+from backendkit import web
 from backendkit.adapters.django._conf import current_kit
-from backendkit.adapters.django._request import bind, django_request
-from backendkit.errors import ConfigurationError
+from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT
+from backendkit.adapters.django._request import bind, django_request, get_request_id, to_django
+from backendkit.errors import ConfigurationError, MethodNotAllowed
 from backendkit.validation import path_validator
-from backendkit.web import (
-    NO_STORE,
-    KeyFunc,
-    KeyKind,
-    RouteLimit,
-    cache_control,
-    check_content_length,
-    conditional,
-    parse_body,
-    read_body,
-)
+from backendkit.web import KeyFunc, KeyKind
 
 if TYPE_CHECKING:
     from backendkit.ratelimit import FailurePolicy
 
 __all__ = [
     "AuthRequiredMixin",
+    "LimitOptions",
     "RateLimitMixin",
     "acharge_limit",
     "charge_limit",
+    "health_view",
     "http_cache",
     "json_body",
     "no_store",
@@ -52,26 +44,35 @@ __all__ = [
 ]
 
 V = TypeVar("V", bound=Callable[..., Any])
-#: What runs before a view, with its first argument (the request) and its keyword arguments,
-#: in a sync and an async flavour.
-Steps = tuple[
-    Callable[[Any, dict[str, Any]], None], Callable[[Any, dict[str, Any]], Awaitable[None]]
-]
+Step = Callable[[Any, dict[str, Any]], Any]  # (the request, the view's keyword arguments)
 
 
-def _run(is_async: bool, steps: Steps, call: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+class LimitOptions(TypedDict, total=False):
+    """The fields of a [`RouteLimit`][backendkit.web.RouteLimit] besides its ``limits``."""
+
+    key: KeyKind | KeyFunc | None
+    bucket: str | None
+    name: str | None
+    failure_policy: FailurePolicy | None
+    cost: int
+
+
+def _run(
+    is_async: bool, steps: tuple[Step, Step], call: Callable[..., Any], args: Any, kw: Any
+) -> Any:
+    """``call`` after the sync step, or (``is_async``) a coroutine awaiting the async one."""
     if not is_async:
-        steps[0](args[0], kwargs)
-        return call(*args, **kwargs)
+        steps[0](args[0], kw)
+        return call(*args, **kw)
 
     async def run() -> Any:
-        await steps[1](args[0], kwargs)
-        return await call(*args, **kwargs)
+        await steps[1](args[0], kw)
+        return await call(*args, **kw)
 
     return run()
 
 
-def _wrap(view: V, steps: Steps, *, csrf_exempt: bool = False) -> V:
+def _wrap(view: V, steps: tuple[Step, Step], *, csrf_exempt: bool = False) -> V:
     is_async = iscoroutinefunction(view)
 
     @functools.wraps(view)
@@ -81,39 +82,39 @@ def _wrap(view: V, steps: Steps, *, csrf_exempt: bool = False) -> V:
     if is_async:
         markcoroutinefunction(wrapped)
     if csrf_exempt:
-        # Such a view protects itself: a token is no ambient credential (the cookie
-        # transport runs its own CSRF check) and no cross-site form can send JSON.
+        # Such views protect themselves: a token is no ambient credential (the cookie
+        # transport checks its own CSRF token) and no cross-site form can send JSON.
         wrapped.csrf_exempt = True  # type: ignore[attr-defined]
     return cast(V, wrapped)
 
 
-def _sync_only(step: Callable[[Any, dict[str, Any]], None]) -> Steps:
+def _sync(step: Callable[[Any, dict[str, Any]], None]) -> tuple[Step, Step]:
     async def astep(request: Any, kwargs: dict[str, Any]) -> None:
         step(request, kwargs)
 
     return step, astep
 
 
-def _authorizing(roles: Iterable[str], scopes: Iterable[str]) -> Steps:
+def _authorizing(roles: Iterable[str], scopes: Iterable[str]) -> tuple[Step, Step]:
     roles, scopes = tuple(roles), tuple(scopes)
 
-    def step(request: Any, _: dict[str, Any]) -> None:
+    def step(request: Any, _: Any) -> None:
         pipeline, cycle, facts = bind(request)
         request.principal = pipeline.authorize(cycle, facts, roles=roles, scopes=scopes)
 
-    async def astep(request: Any, _: dict[str, Any]) -> None:
+    async def astep(request: Any, _: Any) -> None:
         pipeline, cycle, facts = bind(request)
         request.principal = await pipeline.aauthorize(cycle, facts, roles=roles, scopes=scopes)
 
     return step, astep
 
 
-def _charging(limit: RouteLimit) -> Steps:
-    def step(request: Any, _: dict[str, Any]) -> None:
+def _charging(limit: web.RouteLimit) -> tuple[Step, Step]:
+    def step(request: Any, _: Any) -> None:
         pipeline, cycle, facts = bind(request)
         pipeline.charge(cycle, facts, limit)
 
-    async def astep(request: Any, _: dict[str, Any]) -> None:
+    async def astep(request: Any, _: Any) -> None:
         pipeline, cycle, facts = bind(request)
         await pipeline.acharge(cycle, facts, limit)
 
@@ -124,17 +125,14 @@ def require_auth(
     view: V | None = None, *, roles: Iterable[str] = (), scopes: Iterable[str] = ()
 ) -> Any:
     """Require a valid access token ([`Pipeline.authorize`][backendkit.web.Pipeline.authorize]):
-    401 without one, 403 without one of ``roles`` or all of ``scopes``.
+    401 without one, 403 without one of ``roles`` or all of ``scopes``. Bare or called.
 
     The caller is ``request.principal``
     ([`get_principal`][backendkit.adapters.django.get_principal]); the view is exempt from
-    ``CsrfViewMiddleware``. Use it bare (``@require_auth``) or called.
+    ``CsrfViewMiddleware``.
     """
     steps = _authorizing(roles, scopes)
-
-    def decorate(func: V) -> V:
-        return _wrap(func, steps, csrf_exempt=True)
-
+    decorate = functools.partial(_wrap, steps=steps, csrf_exempt=True)
     return decorate(view) if view is not None else decorate
 
 
@@ -148,69 +146,35 @@ def require_scopes(*scopes: str) -> Callable[[V], V]:
     return cast(Callable[[V], V], require_auth(scopes=scopes))
 
 
-def rate_limit(
-    limits: str,
-    *,
-    key: KeyKind | KeyFunc | None = None,
-    bucket: str | None = None,
-    name: str | None = None,
-    failure_policy: FailurePolicy | None = None,
-    cost: int = 1,
-) -> Callable[[V], V]:
-    """Charge a [`RouteLimit`][backendkit.web.RouteLimit] with these fields before the view
-    (429 with ``Retry-After`` once spent); ``key="user"`` verifies the token first, else
-    counts the session user, else the address.
-
-    Raises:
-        ConfigurationError, ValueError: at decoration, as ``RouteLimit`` does.
-    """
-    steps = _charging(RouteLimit(limits, key, bucket, name, failure_policy, cost))
-
-    def decorate(view: V) -> V:
-        return _wrap(view, steps)
-
-    return decorate
+def rate_limit(limits: str, **options: Unpack[LimitOptions]) -> Callable[[V], V]:
+    """Charge a [`RouteLimit`][backendkit.web.RouteLimit] of these options before the view
+    (429 with ``Retry-After`` once spent). ``key="user"`` verifies the token first, else
+    counts the Django session user, else the address; a bad limit or an ambiguous ``key``
+    is a ``ConfigurationError`` (``ValueError``) here, at decoration."""
+    return functools.partial(_wrap, steps=_charging(web.RouteLimit(limits, **options)))
 
 
-def charge_limit(
-    request: Any,
-    limits: str,
-    *,
-    key: KeyKind | KeyFunc | None = None,
-    bucket: str | None = None,
-    name: str | None = None,
-    failure_policy: FailurePolicy | None = None,
-    cost: int = 1,
-) -> None:
+def charge_limit(request: Any, limits: str, **options: Unpack[LimitOptions]) -> None:
     """Charge a limit from inside a view, as [`rate_limit`][backendkit.adapters.django.rate_limit]
-    does: e.g. a login limit on the bucket the view computes (``bucket=f"login:{digest}"``)."""
-    _charging(RouteLimit(limits, key, bucket, name, failure_policy, cost))[0](request, {})
+    does; what only the view knows goes in ``bucket=`` (a login limit per address and email)."""
+    _charging(web.RouteLimit(limits, **options))[0](request, {})
 
 
-async def acharge_limit(
-    request: Any,
-    limits: str,
-    *,
-    key: KeyKind | KeyFunc | None = None,
-    bucket: str | None = None,
-    name: str | None = None,
-    failure_policy: FailurePolicy | None = None,
-    cost: int = 1,
-) -> None:
+async def acharge_limit(request: Any, limits: str, **options: Unpack[LimitOptions]) -> None:
     """Async twin of [`charge_limit`][backendkit.adapters.django.charge_limit]."""
-    await _charging(RouteLimit(limits, key, bucket, name, failure_policy, cost))[1](request, {})
+    await _charging(web.RouteLimit(limits, **options))[1](request, {})
 
 
 def read_json(request: Any, model: type[BaseModel] | None = None) -> Any:
-    """The request's JSON body, read under ``MAX_BODY_BYTES`` and parsed by the core
+    """The JSON body, read under ``MAX_BODY_BYTES`` and parsed by the core
     ([`parse_body`][backendkit.web.parse_body]: 415, 413, 400, ``VALIDATION_ERROR``)."""
     request, limit = django_request(request), current_kit().max_body_bytes
-    length = check_content_length(request.META.get("CONTENT_LENGTH"), limit)
-    body = read_body(request.read, limit=limit, content_length=length)
+    length = web.check_content_length(request.META.get("CONTENT_LENGTH"), limit)
+    body = web.read_body(request.read, limit=limit, content_length=length)
     content_type = request.META.get("CONTENT_TYPE")
     if model is None:
-        return parse_body(body, content_type, max_bytes=limit)
-    return parse_body(body, content_type, max_bytes=limit, model=model)
+        return web.parse_body(body, content_type, max_bytes=limit)
+    return web.parse_body(body, content_type, max_bytes=limit, model=model)
 
 
 def json_body(model: type[BaseModel] | None = None, *, arg: str = "body") -> Callable[[V], V]:
@@ -220,15 +184,12 @@ def json_body(model: type[BaseModel] | None = None, *, arg: str = "body") -> Cal
     def step(request: Any, kwargs: dict[str, Any]) -> None:
         kwargs[arg] = read_json(request, model)
 
-    def decorate(view: V) -> V:
-        return _wrap(view, _sync_only(step), csrf_exempt=True)
-
-    return decorate
+    return functools.partial(_wrap, steps=_sync(step), csrf_exempt=True)
 
 
 def path_params(**types: Any) -> Callable[[V], V]:
-    """Typed URL parameters: a malformed one is ``400 VALIDATION_ERROR`` naming it in
-    camelCase (Django's converters would make it a 404). Capture them as plain ``<name>``.
+    """Typed URL parameters captured as plain ``<name>``: a malformed one is ``400
+    VALIDATION_ERROR`` naming it in camelCase (Django's converters would give a 404).
 
     Example:
         ```python
@@ -247,10 +208,7 @@ def path_params(**types: Any) -> Callable[[V], V]:
         except KeyError as exc:
             raise ConfigurationError(f"path_params: no {exc} in the URL pattern") from None
 
-    def decorate(view: V) -> V:
-        return _wrap(view, _sync_only(step))
-
-    return decorate
+    return functools.partial(_wrap, steps=_sync(step))
 
 
 def _after(view: V, after: Callable[[Any, Any], Any]) -> V:
@@ -271,16 +229,16 @@ def no_store(view: V) -> V:
     """Make the response ``Cache-Control: no-store`` unless it has its own (login, refresh)."""
 
     def after(_: Any, response: Any) -> Any:
-        response.setdefault("Cache-Control", NO_STORE)
+        response.setdefault("Cache-Control", web.NO_STORE)
         return response
 
     return _after(view, after)
 
 
 def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
-    """``Cache-Control`` (the keywords of [`cache_control`][backendkit.web.cache_control])
+    """``Cache-Control`` of the keywords of [`cache_control`][backendkit.web.cache_control]
     and, with ``etag``, an ``ETag`` of the body: a matching ``If-None-Match`` is a 304."""
-    value = cache_control(**directives)
+    value = web.cache_control(**directives)
 
     def after(request: Any, response: Any) -> Any:
         if getattr(response, "streaming", True):
@@ -291,8 +249,8 @@ def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
             return response
         http = django_request(request)
         match = http.META.get("HTTP_IF_NONE_MATCH")
-        status, headers, _ = conditional(
-            http.method or "GET", match, response.status_code, response.content
+        status, headers, _ = web.conditional(
+            http.method, match, response.status_code, response.content
         )
         if status == 304:
             not_modified = HttpResponseNotModified()
@@ -304,14 +262,7 @@ def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
             response[name] = header
         return response
 
-    def decorate(view: V) -> V:
-        return _after(view, after)
-
-    return decorate
-
-
-def _is_async(view: object) -> bool:
-    return bool(getattr(type(view), "view_is_async", False))
+    return functools.partial(_after, after=after)
 
 
 class AuthRequiredMixin:
@@ -328,7 +279,8 @@ class AuthRequiredMixin:
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Authenticate and authorize, then dispatch as usual."""
         steps = _authorizing(self.required_roles, self.required_scopes)
-        return _run(_is_async(self), steps, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
+        is_async = getattr(type(self), "view_is_async", False)
+        return _run(is_async, steps, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
 
 
 class RateLimitMixin:
@@ -339,16 +291,56 @@ class RateLimitMixin:
             per client address (checked when the class is defined); ``None``: no limit.
     """
 
-    rate_limit: ClassVar[RouteLimit | str | None] = None
+    rate_limit: ClassVar[web.RouteLimit | str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if isinstance(cls.rate_limit, str):
-            cls.rate_limit = RouteLimit(cls.rate_limit)
+            cls.rate_limit = web.RouteLimit(cls.rate_limit)
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Charge the limit, then dispatch as usual."""
         limit, dispatch = self.rate_limit, super().dispatch  # type: ignore[misc]
-        if not isinstance(limit, RouteLimit):
+        if not isinstance(limit, web.RouteLimit):
             return dispatch(request, *args, **kwargs)
-        return _run(_is_async(self), _charging(limit), dispatch, (request, *args), kwargs)
+        is_async = getattr(type(self), "view_is_async", False)
+        return _run(is_async, _charging(limit), dispatch, (request, *args), kwargs)
+
+
+def health_view(
+    *,
+    database: str | None = "default",
+    redis: Any = None,
+    checks: Mapping[str, Any] | None = None,
+    timeout: float = 1.0,
+) -> Callable[[Any], Any]:
+    """A ``GET``/``HEAD`` view: 200 when every probe answers, else 503 naming the failing
+    ones ([`check_health`][backendkit.web.check_health]; ``database`` is a Django alias).
+    Never charged the default limit (``path("api/health", health_view())``)."""
+
+    def probe() -> bool:
+        connection = connections[database]
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        finally:
+            connection.close()  # probes run on a worker thread: its connection must go
+        return True
+
+    def view(request: Any) -> Any:
+        if request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowed(allowed=("GET", "HEAD"))
+        database_probe = probe if database is not None else None
+        report = web.check_health(
+            database=database_probe, redis=redis, checks=checks, timeout=timeout
+        )
+        kit, request_id = current_kit(), get_request_id(request)
+        retry_after = kit.settings.retry_after
+        return to_django(
+            web.health_response(
+                report, request_id=request_id, problem=kit.problem, retry_after=retry_after
+            )
+        )
+
+    setattr(view, DEFAULT_LIMIT_EXEMPT, True)  # probes poll it
+    return view

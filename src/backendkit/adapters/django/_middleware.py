@@ -1,13 +1,5 @@
-"""``BackendKitMiddleware``: Django requests through the [`Pipeline`][backendkit.web.Pipeline].
-
-Every request gets a cycle (request id, log context, security headers, one access-log
-event, at the end of a streamed body). Under the API prefixes the middleware also refuses
-a declared body over the cap and reads a chunked one, answers an unsafe request that
-``APPEND_SLASH`` would redirect with a 404, charges the default limit once the view is known
-(``health_view`` is exempt; a request that reaches no view is charged on its way out),
-renders views' exceptions and turns Django's own error pages (route 404, ``DEBUG`` pages,
-405, the CSRF 403) into the envelope. It runs in sync (WSGI) and async (ASGI) mode.
-"""
+"""``BackendKitMiddleware``: Django requests through the [`Pipeline`][backendkit.web.Pipeline],
+in sync (WSGI) and async (ASGI) mode; what it does is listed on the Django integration page."""
 
 from __future__ import annotations
 
@@ -22,25 +14,12 @@ from django.core import signals  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponseBase  # type: ignore[import-untyped]
 from django.urls import is_valid_path  # type: ignore[import-untyped]
 
+from backendkit import web
+from backendkit.adapters.django import _request as req
 from backendkit.adapters.django._conf import current_kit, current_pipeline
-from backendkit.adapters.django._errors import from_django_exception
-from backendkit.adapters.django._request import (
-    CYCLE_ATTR,
-    DjangoFacts,
-    error_response,
-    session_user_id,
-)
 from backendkit.adapters.django.views import csrf_failure
 from backendkit.errors import AppError, NotFound
 from backendkit.logging import bind_request_context, clear_request_context
-from backendkit.web import (
-    JSON_CONTENT_TYPE,
-    RequestCycle,
-    check_content_length,
-    error_for_status,
-    is_json_media_type,
-    read_body,
-)
 
 __all__ = ["DEFAULT_LIMIT_EXEMPT", "BackendKitMiddleware"]
 
@@ -96,22 +75,22 @@ class BackendKitMiddleware:
     ) -> HttpResponseBase | None:
         """Charge the default limit once the view is known (a view-less request: after it)."""
         if _charge_due(request, view):
-            pipeline, facts = current_pipeline(), DjangoFacts(request)
+            pipeline, facts = current_pipeline(), req.DjangoFacts(request)
             try:
-                pipeline.charge_default(getattr(request, CYCLE_ATTR), facts)
+                pipeline.charge_default(getattr(request, req.CYCLE_ATTR), facts)
             except Exception as exc:
-                return error_response(request, exc)
+                return req.error_response(request, exc)
         return None
 
     async def _aprocess_view(
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponseBase | None:
         if _charge_due(request, view):
-            pipeline, facts = current_pipeline(), DjangoFacts(request)
+            pipeline, facts = current_pipeline(), req.DjangoFacts(request)
             try:
-                await pipeline.acharge_default(getattr(request, CYCLE_ATTR), facts)
+                await pipeline.acharge_default(getattr(request, req.CYCLE_ATTR), facts)
             except Exception as exc:
-                return error_response(request, exc)
+                return req.error_response(request, exc)
         return None
 
     def process_exception(
@@ -120,24 +99,24 @@ class BackendKitMiddleware:
         """Render a view's exception into the envelope (API paths, or any ``AppError``)."""
         if not isinstance(exception, AppError) and not _is_api(request):
             return None  # Django's own handling for the HTML side of the site
-        mapped = from_django_exception(exception)
+        mapped = req.from_django_exception(exception)
         if not isinstance(mapped, AppError):
             # Django's hook for unhandled errors (error trackers, the test client).
             signals.got_request_exception.send(sender=type(self), request=request)
-        return error_response(request, mapped)
+        return req.error_response(request, mapped)
 
 
 def _is_api(request: HttpRequest) -> bool:
     return current_kit().is_api_path(request.path_info)
 
 
-def _start(request: HttpRequest) -> tuple[RequestCycle, HttpResponseBase | None]:
+def _start(request: HttpRequest) -> tuple[web.RequestCycle, HttpResponseBase | None]:
     pipeline = current_pipeline()
     meta = request.META
     cycle = pipeline.start(
         method=request.method or "GET", path=request.path, request_id=meta.get("HTTP_X_REQUEST_ID")
     )
-    setattr(request, CYCLE_ATTR, cycle)
+    setattr(request, req.CYCLE_ATTR, cycle)
     if not pipeline.kit.is_api_path(request.path_info):
         return cycle, None
     setattr(request, _PENDING, bool(pipeline.kit.default_rate_limit))
@@ -149,12 +128,12 @@ def _start(request: HttpRequest) -> tuple[RequestCycle, HttpResponseBase | None]
     try:
         # Under Django's own cap too: its RequestDataTooBig would be a 400, not a 413.
         limit = min(limit, int(cap)) if cap is not None else limit
-        check_content_length(meta.get("CONTENT_LENGTH"), limit)
+        web.check_content_length(meta.get("CONTENT_LENGTH"), limit)
         _buffer_chunked_body(request, limit)
         if _append_slash_would_swallow(request):
             raise NotFound()
     except Exception as exc:
-        return cycle, error_response(request, from_django_exception(exc))
+        return cycle, req.error_response(request, req.from_django_exception(exc))
     return cycle, None
 
 
@@ -174,15 +153,15 @@ def _unless_refused(response: HttpResponseBase, refused: HttpResponseBase | None
     return refused
 
 
-def _finish(request: HttpRequest, response: Any, cycle: RequestCycle) -> HttpResponseBase:
+def _finish(request: HttpRequest, response: Any, cycle: web.RequestCycle) -> HttpResponseBase:
     if response.status_code >= 400 and _is_api(request):
         response = _envelope(request, response)
     if cycle.user_id is None:
-        cycle.user_id = session_user_id(request)  # only a user the view loaded anyway
+        cycle.user_id = req.session_user_id(request)  # only a user the view loaded anyway
     for name, value in cycle.response_headers(response.headers.keys()).items():
         response[name] = value
     if response.get("Content-Type", "").lower() == "application/json":
-        response["Content-Type"] = JSON_CONTENT_TYPE
+        response["Content-Type"] = web.JSON_CONTENT_TYPE
     cycle.status = response.status_code
     if not response.streaming:
         cycle.finish()
@@ -199,14 +178,14 @@ def _finish(request: HttpRequest, response: Any, cycle: RequestCycle) -> HttpRes
 
 def _envelope(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
     """Django's own error pages (route 404, ``DEBUG`` pages, 405, CSRF 403) as envelopes."""
-    if is_json_media_type(response.get("Content-Type")):
+    if web.is_json_media_type(response.get("Content-Type")):
         return response  # an envelope already, or the view's own JSON error
     response.close()
     if response.status_code == 403 and _csrf_refused(request):
         return csrf_failure(request)  # the answer CSRF_FAILURE_VIEW would give
     allow = response.get("Allow")
     headers = {"Allow": allow} if allow else None
-    return error_response(request, error_for_status(response.status_code, headers=headers))
+    return req.error_response(request, web.error_for_status(response.status_code, headers=headers))
 
 
 def _csrf_refused(request: HttpRequest) -> bool:
@@ -252,20 +231,20 @@ def _buffer_chunked_body(request: HttpRequest, limit: int) -> None:
     stream = meta.get("wsgi.input")
     if stream is not None and not meta.get("wsgi.input_terminated"):
         # Reading such a stream to its end would wait for the client, or read the framing.
-        raise error_for_status(
+        raise web.error_for_status(
             411,
             message="Length Required: this server cannot read a chunked request body; "
             "send it with a Content-Length header",
         )
     # The WSGIRequest's own stream stops at CONTENT_LENGTH (none): the server's is read.
-    body = read_body(stream.read if stream is not None else request.read, limit=limit)
+    body = web.read_body(stream.read if stream is not None else request.read, limit=limit)
     # Django reads its private _stream (as DRF and Django's own tests rely on).
     request._stream, request._read_started = io.BytesIO(body), False
     meta["CONTENT_LENGTH"] = str(len(body))
 
 
 def _stream(
-    chunks: Iterator[bytes], context: contextvars.Context, cycle: RequestCycle
+    chunks: Iterator[bytes], context: contextvars.Context, cycle: web.RequestCycle
 ) -> Iterator[bytes]:
     """The body, produced in the request's log context; the access log at its end."""
     try:
@@ -279,7 +258,7 @@ def _stream(
         context.run(cycle.finish)
 
 
-async def _astream(chunks: AsyncIterator[bytes], cycle: RequestCycle) -> AsyncIterator[bytes]:
+async def _astream(chunks: AsyncIterator[bytes], cycle: web.RequestCycle) -> AsyncIterator[bytes]:
     # One ASGI request is one task: binding the request's values again is enough.
     bind_request_context(request_id=cycle.request_id, method=cycle.method, path=cycle.path)
     if cycle.user_id is not None:

@@ -1,25 +1,20 @@
-"""What the adapter reads and keeps on a Django (or DRF) request, and the responses it builds."""
+"""What the adapter reads of a Django (or DRF) request, and how it answers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
+from django.core import exceptions as django_errors  # type: ignore[import-untyped]
+from django.http import Http404, HttpRequest, HttpResponse  # type: ignore[import-untyped]
+from django.http.multipartparser import MultiPartParserError  # type: ignore[import-untyped]
 from django.utils.functional import empty  # type: ignore[import-untyped]
 
+from backendkit import errors, web
+from backendkit._db_errors import bad_input_error
 from backendkit.adapters.django._conf import current_kit, current_pipeline
-from backendkit.errors import Unauthenticated
-from backendkit.responses import RenderedResponse
-from backendkit.web import (
-    JSON_CONTENT_TYPE,
-    Pipeline,
-    Principal,
-    RequestCycle,
-    WebKit,
-    render_error,
-)
-from backendkit.web import client_key as core_client_key
+from backendkit.listing import CursorPage, Page
+from backendkit.responses import RenderedResponse, paginated, render_json, success
 
 __all__ = [
     "CYCLE_ATTR",
@@ -29,17 +24,21 @@ __all__ = [
     "current_cycle",
     "django_request",
     "error_response",
+    "from_django_exception",
     "get_principal",
     "get_request_id",
+    "page_response",
     "session_user_id",
+    "success_response",
     "to_django",
 ]
 
 #: HttpRequest attribute holding the cycle ``BackendKitMiddleware`` started.
 CYCLE_ATTR = "_backendkit_cycle"
-# Without the middleware: a cycle that only collects the principal and the limit headers.
+# Without the middleware: a cycle that only collects the caller and the limit headers.
 _DETACHED = "_backendkit_detached_cycle"
 _UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+_BAD_REQUEST = (django_errors.SuspiciousOperation, django_errors.BadRequest, MultiPartParserError)
 
 
 def django_request(request: Any) -> HttpRequest:
@@ -49,8 +48,8 @@ def django_request(request: Any) -> HttpRequest:
 
 
 class DjangoFacts:
-    """[`RequestFacts`][backendkit.web.RequestFacts] of a Django or DRF request (its
-    ``native``, handed to key functions)."""
+    """[`RequestFacts`][backendkit.web.RequestFacts] of a Django or DRF request (``native``,
+    what key functions get)."""
 
     __slots__ = ("http", "method", "native", "path", "peer")
 
@@ -60,7 +59,7 @@ class DjangoFacts:
         self.peer: str | None = http.META.get("REMOTE_ADDR")
 
     def header(self, name: str) -> str | None:
-        """A request header (the WSGI/ASGI handler joined repeats with commas)."""
+        """A request header (the server joined repeats with commas)."""
         key = name.upper().replace("-", "_")
         return self.http.META.get(key if key in _UNPREFIXED else "HTTP_" + key)  # type: ignore[no-any-return]
 
@@ -74,43 +73,42 @@ class DjangoFacts:
         return (match.route or match.view_name) if match is not None else self.path  # type: ignore[no-any-return]
 
     def session_user(self) -> str | None:
-        """The Django session (or DRF) user's id."""
+        """The id of the Django session (or DRF) user."""
         return session_user_id(self.native, load=True)
 
 
-def current_cycle(request: Any) -> RequestCycle | None:
+def current_cycle(request: Any) -> web.RequestCycle | None:
     """The [`RequestCycle`][backendkit.web.RequestCycle] ``BackendKitMiddleware`` started
     for ``request`` (Django or DRF), else ``None``."""
     return getattr(django_request(request), CYCLE_ATTR, None)
 
 
-def bind(request: Any) -> tuple[Pipeline, RequestCycle, DjangoFacts]:
-    """What a pipeline call needs for ``request`` (without the middleware, a cycle that
-    only collects the caller and the limit headers)."""
+def bind(request: Any) -> tuple[web.Pipeline, web.RequestCycle, DjangoFacts]:
+    """What a pipeline call needs for ``request``."""
     facts = DjangoFacts(request)
     cycle = getattr(facts.http, CYCLE_ATTR, None) or getattr(facts.http, _DETACHED, None)
     if cycle is None:
-        cycle = RequestCycle(method=facts.method, path=facts.http.path, request_id="")
+        cycle = web.RequestCycle(method=facts.method, path=facts.http.path, request_id="")
         setattr(facts.http, _DETACHED, cycle)
     return current_pipeline(), cycle, facts
 
 
-def client_key(request: Any, kit: WebKit | None = None) -> str:
+def client_key(request: Any, kit: web.WebKit | None = None) -> str:
     """The client address the ``"ip"`` limits count ``request`` under (behind the trusted
-    proxies; see [`client_key`][backendkit.web.client_key]); ``kit``: default, the current."""
+    proxies, see [`client_key`][backendkit.web.client_key]); ``kit``: the current one."""
     kit, facts = kit or current_kit(), DjangoFacts(request)
-    return core_client_key(kit, peer=facts.peer, forwarded=facts.header(kit.ip_resolver.header))
+    return web.client_key(kit, peer=facts.peer, forwarded=facts.header(kit.ip_resolver.header))
 
 
-def get_principal(request: Any) -> Principal:
-    """The caller authenticated by ``require_auth``, the mixin or DRF's ``JWTAuthentication``.
+def get_principal(request: Any) -> web.Principal:
+    """The caller ``require_auth``, the mixin or DRF's ``JWTAuthentication`` authenticated.
 
     Raises:
         Unauthenticated: no caller was authenticated for this request.
     """
     principal = bind(request)[1].principal
     if principal is None:
-        raise Unauthenticated()
+        raise errors.Unauthenticated()
     return principal
 
 
@@ -121,8 +119,8 @@ def get_request_id(request: Any) -> str | None:
 
 
 def session_user_id(request: Any, *, load: bool = False) -> str | None:
-    """The id of ``request.user`` when authenticated; unless ``load``, only when something
-    already loaded the (lazy) user: the access log never costs a session query."""
+    """The id of an authenticated ``request.user``; unless ``load``, only of one already
+    loaded (the access log never costs a session query)."""
     user = getattr(request, "user", None) if load else request.__dict__.get("user")
     if user is None or (not load and getattr(user, "_wrapped", None) is empty):
         return None
@@ -133,9 +131,13 @@ def session_user_id(request: Any, *, load: bool = False) -> str | None:
 def to_django(rendered: RenderedResponse) -> HttpResponse:
     """A Django response of a rendered core response (JSON states its charset)."""
     media_type = rendered.media_type
-    content_type = JSON_CONTENT_TYPE if media_type == "application/json" else media_type
+    content_type = web.JSON_CONTENT_TYPE if media_type == "application/json" else media_type
     response = HttpResponse(rendered.body, status=rendered.status, content_type=content_type)
-    for name, value in rendered.headers.items():
+    return _with(response, rendered.headers)
+
+
+def _with(response: HttpResponse, headers: Mapping[str, str] | None) -> HttpResponse:
+    for name, value in (headers or {}).items():
         response[name] = value
     return response
 
@@ -148,5 +150,71 @@ def error_response(request: Any, exc: BaseException) -> HttpResponse:
     settings = pipeline.kit.settings  # no middleware: no request id
     problem = settings.error_format == "problem"
     return to_django(
-        render_error(exc, request_id=None, problem=problem, retry_after=settings.retry_after)
+        web.render_error(exc, request_id=None, problem=problem, retry_after=settings.retry_after)
     )
+
+
+def success_response(
+    data: Any = None,
+    *,
+    message: str | None = None,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """``{"success": true, "data": ..., "message": ...}`` (pydantic models, dataclasses or
+    plain values); ``204`` and ``304`` have no body."""
+    if status not in (204, 304):
+        body = render_json(success(data, message))
+        return _with(HttpResponse(body, status=status, content_type=web.JSON_CONTENT_TYPE), headers)
+    response = HttpResponse(status=status)
+    del response["Content-Type"]
+    return _with(response, headers)
+
+
+def page_response(
+    page: Page[Any] | CursorPage[Any], *, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """A page (or cursor page) in the page envelope, with its ``pagination`` block."""
+    body = render_json(paginated(page))
+    return _with(HttpResponse(body, content_type=web.JSON_CONTENT_TYPE), headers)
+
+
+def from_django_exception(exc: BaseException) -> BaseException:
+    """The catalogue error for one of Django's request exceptions; others as they are.
+
+    ``RequestDataTooBig`` (a 400 in Django) is ``413``; Django's messages give way to the
+    catalogue's (``DisallowedHost`` quotes a header); a value the database refused is 400.
+    """
+    if isinstance(exc, errors.AppError):
+        return exc
+    if isinstance(exc, Http404):
+        return errors.NotFound()
+    if isinstance(exc, django_errors.PermissionDenied):
+        return errors.Forbidden()
+    if isinstance(exc, django_errors.ValidationError):
+        return errors.ValidationFailed(details=_details(exc))
+    if isinstance(exc, django_errors.RequestDataTooBig):
+        return errors.PayloadTooLarge()
+    if isinstance(exc, _BAD_REQUEST):
+        return errors.BadRequest()
+    return bad_input_error(exc) or exc
+
+
+def _details(exc: Any) -> list[errors.ErrorDetail]:
+    """One detail per message of a ``ValidationError``, never echoing the value."""
+    if not hasattr(exc, "error_dict"):
+        return [errors.ErrorDetail(None, _message(error)) for error in exc.error_list]
+    no_field = django_errors.NON_FIELD_ERRORS
+    return [
+        errors.ErrorDetail(None if field == no_field else field, _message(error))
+        for field, messages in exc.error_dict.items()
+        for error in messages
+    ]
+
+
+def _message(error: Any) -> str:
+    params = error.params or {}
+    if "value" in params:  # Django's messages quote the value ("'x' is not a valid UUID")
+        return "Invalid value."
+    message = str(error.message)
+    return message % params if params else message

@@ -21,8 +21,7 @@ from django.views import csrf as django_csrf  # type: ignore[import-untyped]
 from django.views import defaults
 
 from backendkit.adapters.django._conf import current_kit
-from backendkit.adapters.django._errors import from_django_exception
-from backendkit.adapters.django._request import error_response
+from backendkit.adapters.django._request import error_response, from_django_exception
 from backendkit.errors import AppError, ErrorDetail, Forbidden, InternalError
 from backendkit.web import error_for_status
 

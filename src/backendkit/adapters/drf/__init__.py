@@ -33,8 +33,7 @@ from backendkit.adapters.drf._exceptions import (
     exception_handler,
 )
 from backendkit.adapters.drf._pagination import CursorPagination, PagePagination
-from backendkit.adapters.drf._parsers import ContentNegotiation, JSONParser
-from backendkit.adapters.drf._renderers import EnvelopeJSONRenderer
+from backendkit.adapters.drf._renderers import ContentNegotiation, EnvelopeJSONRenderer, JSONParser
 
 __all__ = [
     "BackendKitAPIException",

@@ -11,24 +11,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.core import signals  # type: ignore[import-untyped]
-from django.core.exceptions import PermissionDenied  # type: ignore[import-untyped]
-from django.http import Http404, HttpResponse  # type: ignore[import-untyped]
+from django.http import HttpResponse  # type: ignore[import-untyped]
 from rest_framework import exceptions as drf  # type: ignore[import-untyped]
 from rest_framework.settings import api_settings  # type: ignore[import-untyped]
 
-from backendkit._db_errors import bad_input_error
-from backendkit.adapters.django._request import django_request, error_response
-from backendkit.errors import (
-    AppError,
-    BadRequest,
-    ErrorDetail,
-    Forbidden,
-    MethodNotAllowed,
-    NotFound,
-    RateLimited,
-    Unauthenticated,
-    UnsupportedMediaType,
-    ValidationFailed,
+from backendkit import errors
+from backendkit.adapters.django._request import (
+    django_request,
+    error_response,
+    from_django_exception,
 )
 from backendkit.web import error_for_status
 
@@ -43,11 +34,10 @@ _ECHOING_CODES: Mapping[str, str] = {
     "not_a_dict": "Expected a dictionary of items.",
 }
 # Exceptions that are one catalogue error whatever they say.
-_FIXED: tuple[tuple[type[Exception] | tuple[type[Exception], ...], type[AppError]], ...] = (
-    ((Http404, drf.NotFound), NotFound),
-    (PermissionDenied, Forbidden),
-    (drf.UnsupportedMediaType, UnsupportedMediaType),
-    (drf.ParseError, BadRequest),
+_FIXED: tuple[tuple[type[Exception], type[errors.AppError]], ...] = (
+    (drf.NotFound, errors.NotFound),
+    (drf.UnsupportedMediaType, errors.UnsupportedMediaType),
+    (drf.ParseError, errors.BadRequest),
 )
 
 
@@ -56,7 +46,7 @@ class BackendKitAPIException(drf.APIException):  # type: ignore[misc]
     runs while [`exception_handler`][backendkit.adapters.drf.exception_handler] renders
     the original error."""
 
-    def __init__(self, error: AppError) -> None:
+    def __init__(self, error: errors.AppError) -> None:
         self.error = error
         self.status_code = error.status
         super().__init__(detail=error.message, code=error.code.lower())
@@ -67,17 +57,17 @@ class _AuthenticationFailed(BackendKitAPIException, drf.AuthenticationFailed):  
 
 
 class _Throttled(BackendKitAPIException, drf.Throttled):  # type: ignore[misc]
-    def __init__(self, error: AppError) -> None:
+    def __init__(self, error: errors.AppError) -> None:
         super().__init__(error)
         self.wait = getattr(error, "retry_after", None)
 
 
-def as_api_exception(error: AppError) -> drf.APIException:
+def as_api_exception(error: errors.AppError) -> drf.APIException:
     """``error`` as the DRF exception DRF expects there: authentication errors as
     ``AuthenticationFailed`` (DRF resets the user), limits as ``Throttled``."""
-    if isinstance(error, Unauthenticated):
+    if isinstance(error, errors.Unauthenticated):
         return _AuthenticationFailed(error)
-    if isinstance(error, RateLimited):
+    if isinstance(error, errors.RateLimited):
         return _Throttled(error)
     return BackendKitAPIException(error)
 
@@ -121,7 +111,7 @@ def _echoes(message: str, data: Any, parts: Parts) -> bool:
     return bool(str(value)) and str(value) in message
 
 
-def validation_details(exc: drf.ValidationError, request: Any = None) -> list[ErrorDetail]:
+def validation_details(exc: drf.ValidationError, request: Any = None) -> list[errors.ErrorDetail]:
     """A DRF ``ValidationError`` as field details (``items[2].qty``); messages quoting what
     the client sent become fixed texts (DRF's own) or ``"Invalid value."``."""
     try:
@@ -135,7 +125,7 @@ def validation_details(exc: drf.ValidationError, request: Any = None) -> list[Er
             message = str(item)
             if data is not None and _echoes(message, data, parts):
                 message = "Invalid value."
-        details.append(ErrorDetail(_field(parts), message))
+        details.append(errors.ErrorDetail(_field(parts), message))
     return details
 
 
@@ -143,33 +133,31 @@ def to_app_error(exc: BaseException, context: Mapping[str, Any]) -> BaseExceptio
     """The catalogue error for a DRF (or Django) exception; other exceptions unchanged."""
     if isinstance(exc, BackendKitAPIException):
         return exc.error
-    if isinstance(exc, AppError):
-        return exc
     for kinds, error in _FIXED:
         if isinstance(exc, kinds):
             return error()
     if isinstance(exc, drf.ValidationError):
-        return ValidationFailed(details=validation_details(exc, context.get("request")))
+        return errors.ValidationFailed(details=validation_details(exc, context.get("request")))
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         if exc.status_code == 403:  # DRF's answer when no authenticator offers a challenge
-            return Forbidden()
+            return errors.Forbidden()
         challenge = getattr(exc, "auth_header", None)  # the view's first authenticator's
-        return Unauthenticated(
+        return errors.Unauthenticated(
             str(exc.detail) if isinstance(exc, drf.AuthenticationFailed) else None,
             headers={"WWW-Authenticate": challenge} if challenge else None,
         )
     if isinstance(exc, drf.PermissionDenied):
-        return Forbidden(str(exc.detail))  # permission classes write it for clients
+        return errors.Forbidden(str(exc.detail))  # permission classes write it for clients
     if isinstance(exc, drf.MethodNotAllowed):
         allowed = getattr(context.get("view"), "allowed_methods", None)
-        return MethodNotAllowed(allowed=list(allowed) if allowed else None)
+        return errors.MethodNotAllowed(allowed=list(allowed) if allowed else None)
     if isinstance(exc, drf.Throttled):
-        return RateLimited(retry_after=exc.wait)
+        return errors.RateLimited(retry_after=exc.wait)
     if isinstance(exc, drf.APIException):
         # A custom APIException: its 4xx text is written for clients (5xx text is dropped).
         text = exc.detail if isinstance(exc.detail, str) else None
         return error_for_status(exc.status_code, message=text)
-    return bad_input_error(exc) or exc  # a value the database refused: 400, else the 500
+    return from_django_exception(exc)  # AppErrors, Django's own, the database's refusals
 
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpResponse:
@@ -184,7 +172,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpRespons
 
     request = context.get("request")
     error = to_app_error(exc, context)
-    if not isinstance(error, AppError) and request is not None:
+    if not isinstance(error, errors.AppError) and request is not None:
         signals.got_request_exception.send(sender=None, request=django_request(request))
     set_rollback()
     # The core's bytes whatever renderer the view negotiated, as the middleware renders.
