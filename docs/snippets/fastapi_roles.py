@@ -45,9 +45,9 @@ def create_app(kit: WebKit) -> FastAPI:
     async def login(
         request: Request, body: Annotated[Credentials, JsonBody(Credentials)], ip: ClientKey
     ) -> dict[str, Any]:
-        key = f"login:{ip}:{body.email.lower()}"
+        bucket = f"login:{ip}:{body.email.lower()}"
         await charge_limit(
-            request, "5/15 minutes", key=key, name="login-account", failure_policy=GUARD
+            request, "5/15 minutes", bucket=bucket, name="login-account", failure_policy=GUARD
         )
         return success({"email": body.email})  # verify the password here
 

@@ -26,8 +26,8 @@ from backendkit.adapters.fastapi import (
     charge_limit,
     client_key,
     conditional_json,
-    get_cycle,
-    get_kit,
+    current_cycle,
+    current_kit,
     install,
     no_store,
     require_scopes,
@@ -73,7 +73,7 @@ def test_dependencies_need_install() -> None:
 
     @app.get("/x")
     async def x(request: Request) -> dict[str, Any]:
-        get_kit(request)
+        current_kit(request)
         return {}
 
     with pytest.raises(ConfigurationError):
@@ -95,18 +95,37 @@ def test_lifespan_closes_the_kit() -> None:
     assert closed == ["async", "sync"]
 
 
+async def bare_app(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"hi"})
+
+
 def test_middleware_wraps_any_asgi_app(kit: WebKit) -> None:
     """BackendKitMiddleware also works by hand around a plain ASGI app."""
-
-    async def bare(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"hi"})
-
-    client = client_for(BackendKitMiddleware(bare, kit))  # type: ignore[arg-type]
+    client = client_for(BackendKitMiddleware(bare_app, kit))
     response = client.get("/", headers={"X-Request-ID": "by-hand"})
     assert response.text == "hi"
     assert response.headers["X-Request-ID"] == "by-hand"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_hand_wrapped_middleware_charges_the_default_limit() -> None:
+    """By hand, the middleware charges the app-wide default limit as install() does."""
+    kit = make_kit(rate_limit_default="2/minute", api_prefixes=("/api/",))
+    client = client_for(BackendKitMiddleware(bare_app, kit))
+    answers = [client.get("/api/x") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].headers["RateLimit-Limit"] == "2"
+    assert answers[2].json()["error"]["code"] == "RATE_LIMITED"
+    # Valid twin: outside the API prefixes nothing is charged.
+    assert [client.get("/page").status_code for _ in range(3)] == [200] * 3
+
+
+def test_hand_wrapped_middleware_checks_the_kit() -> None:
+    """A kit that cannot serve async requests is refused when the middleware is built."""
+    kit = WebKit(settings=make_settings(rate_limit_default="2/minute"))
+    with pytest.raises(ConfigurationError, match="async_limiter"):
+        BackendKitMiddleware(bare_app, kit)
 
 
 # --------------------------------------------------------------------------- ASGI layering
@@ -335,7 +354,7 @@ def deps_app(kit: WebKit) -> FastAPI:
 
     @app.get("/cycle")
     async def cycle(request: Request) -> dict[str, Any]:
-        return success({"id": get_cycle(request).request_id})
+        return success({"id": current_cycle(request).request_id})
 
     return app
 
@@ -480,6 +499,65 @@ def test_bad_limit_string_fails_at_definition() -> None:
         RateLimit("five per minute")
 
 
+def test_ambiguous_key_string_fails_at_definition() -> None:
+    """A literal bucket under key= is refused when the route is defined; bucket= takes it."""
+    with pytest.raises(ConfigurationError, match="bucket"):
+        RateLimit("5/minute", key="login:x")  # type: ignore[arg-type]
+    app = FastAPI()
+    install(app, make_kit())
+
+    @app.get("/login", dependencies=[RateLimit("1/minute", bucket="login:x")])
+    async def login() -> dict[str, Any]:
+        return success()
+
+    assert client_for(app, client=("203.0.113.1", 1)).get("/login").status_code == 200
+    # One literal bucket: another address is counted in it too.
+    assert client_for(app, client=("203.0.113.2", 1)).get("/login").status_code == 429
+
+
+def test_charge_limit_refuses_a_literal_key() -> None:
+    """charge_limit(key="login:...") is a ConfigurationError (a 500, logged); bucket= works."""
+    app = FastAPI()
+    install(app, make_kit())
+
+    @app.get("/key")
+    async def by_key(request: Request) -> dict[str, Any]:
+        await charge_limit(request, "5/minute", key="login:x")  # type: ignore[arg-type]
+        return success()
+
+    @app.get("/bucket")
+    async def by_bucket(request: Request) -> dict[str, Any]:
+        await charge_limit(request, "5/minute", bucket="login:x")
+        return success()
+
+    client = client_for(app)
+    with capture_logs() as logs:
+        assert client.get("/key").status_code == 500
+    assert any(isinstance(e.get("exc_info"), ConfigurationError) for e in logs)
+    assert client.get("/bucket").headers["RateLimit-Remaining"] == "4"
+
+
+def test_cost_charges_several_units(kit: WebKit) -> None:
+    """cost=2 takes two units of the budget per request, in RateLimit and charge_limit."""
+    app = FastAPI()
+    install(app, kit)
+
+    @app.get("/heavy", dependencies=[RateLimit("3/minute", cost=2)])
+    async def heavy() -> dict[str, Any]:
+        return success()
+
+    @app.get("/inside")
+    async def inside(request: Request) -> dict[str, Any]:
+        await charge_limit(request, "4/minute", bucket="inside", cost=2)
+        return success()
+
+    client = client_for(app)
+    first = client.get("/heavy")
+    assert (first.status_code, first.headers["RateLimit-Remaining"]) == (200, "1")
+    assert client.get("/heavy").status_code == 429
+    assert [client.get("/inside").status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_scopes_required(kit: WebKit) -> None:
     """require_scopes needs every scope: one missing is 403, all present pass."""
     client = client_for(deps_app(kit))
@@ -541,22 +619,43 @@ def test_etag_and_304(kit: WebKit) -> None:
     assert client.get("/etag", headers={"If-None-Match": '"other"'}).status_code == 200
 
 
-def test_get_cycle_matches_header(kit: WebKit) -> None:
-    """get_cycle gives the same request id the response carries."""
+def test_current_cycle_matches_header(kit: WebKit) -> None:
+    """current_cycle gives the same request id the response carries."""
     response = client_for(deps_app(kit)).get("/cycle")
     assert response.json()["data"]["id"] == response.headers["X-Request-ID"]
 
 
-def test_get_cycle_without_middleware(kit: WebKit) -> None:
-    """A request that did not pass the middleware still gets a cycle (and an id)."""
+def test_current_cycle_binds_the_log_context(kit: WebKit) -> None:
+    """The cycle route code sees is the middleware's: its id is the log context's."""
+    from backendkit.logging import current_request_id
+
     app = FastAPI()
-    app.state.backendkit = kit
+    install(app, kit)
 
     @app.get("/c")
     async def c(request: Request) -> dict[str, Any]:
-        return {"id": get_cycle(request).request_id}
+        return {"cycle": current_cycle(request).request_id, "log": current_request_id()}
 
-    assert TestClient(app).get("/c", headers={"X-Request-ID": "x1"}).json()["id"] == "x1"
+    data = client_for(app).get("/c", headers={"X-Request-ID": "x1"}).json()
+    assert data == {"cycle": "x1", "log": "x1"}
+
+
+def test_current_cycle_without_middleware_is_refused() -> None:
+    """A request that did not pass the middleware has no cycle: a ConfigurationError."""
+    app = FastAPI()
+
+    @app.get("/c")
+    async def c(request: Request) -> dict[str, Any]:
+        return {"id": current_cycle(request).request_id}
+
+    with pytest.raises(ConfigurationError, match="install"):
+        TestClient(app).get("/c")
+
+
+def test_health_route_needs_install() -> None:
+    """add_health_route on an app without install() is refused when it is mounted."""
+    with pytest.raises(ConfigurationError, match="install"):
+        add_health_route(FastAPI())
 
 
 # --------------------------------------------------------------------------- health
@@ -794,7 +893,7 @@ def charging_fastapi_app(kit: WebKit) -> FastAPI:
     @app.post("/api/login")
     async def login(request: Request, body: Annotated[dict[str, str], Body()]) -> Any:
         account = body.get("name", "")
-        await charge_limit(request, "1/minute", key=f"login:{account}", name="login-account")
+        await charge_limit(request, "1/minute", bucket=f"login:{account}", name="login-account")
         return success({"account": account})
 
     return app

@@ -94,7 +94,7 @@ async def login(
     await charge_limit(
         request,
         LOGIN_LIMIT_PER_ACCOUNT,
-        key=account,
+        bucket=account,
         name="login-account",
         failure_policy=CREDENTIAL_LIMIT_POLICY,
     )

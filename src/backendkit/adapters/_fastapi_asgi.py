@@ -1,110 +1,116 @@
-"""The pure ASGI layer of the FastAPI adapter (no ``BaseHTTPMiddleware``).
+"""The FastAPI adapter's pure ASGI layers (no ``BaseHTTPMiddleware``) and request facts.
 
-It wraps the whole Starlette stack, so it sees every request and every response, the
-500s produced by Starlette's ``ServerErrorMiddleware`` included. Per request it:
-
-- accepts or creates the request id and binds the log context
-  ([`RequestCycle`][backendkit.web.RequestCycle]);
-- refuses a declared ``Content-Length`` over the cap and counts the bytes actually
-  received, raising ``PayloadTooLarge`` at the first byte past the cap (Starlette has no
-  cap of its own by default);
-- charges the app-wide default rate limit, keyed by client address;
-- adds ``X-Request-ID``, the security headers, rate-limit headers and, for authenticated
-  requests, ``Cache-Control: no-store`` to the response, and states the charset of JSON;
-- renders anything that escapes as the error envelope if no response has started;
-- logs one access-log event when the response is finished.
+The outer middleware owns each request's cycle and leaves it in the scope, with the
+pipeline, for the route's dependencies (``served``); nothing comes back from them.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backendkit.errors import ConfigurationError
 from backendkit.logging import get_logger
-from backendkit.web import (
-    BodyBudget,
-    RequestCycle,
-    WebKit,
-    check_content_length,
-    render_error,
-)
+from backendkit.responses import RenderedResponse
+from backendkit.web import BodyBudget, Pipeline, RequestCycle, WebKit
 
-__all__ = ["CYCLE_KEY", "HANDLED_KEY", "BackendKitMiddleware", "ErrorCatcher"]
+__all__ = ["BackendKitMiddleware", "ErrorCatcher", "Facts", "response", "served"]
 
-Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 
-#: Scope key holding the request's RequestCycle.
-CYCLE_KEY = "backendkit.cycle"
-#: Scope key holding the exception an error handler already rendered and logged.
-HANDLED_KEY = "backendkit.handled"
-
+_PIPELINE, _CYCLE = "backendkit.pipeline", "backendkit.cycle"  # scope keys
 _log = get_logger("backendkit.web")
 
 
-class BackendKitMiddleware:
-    """Outermost ASGI middleware of a FastAPI/Starlette app (see the module docs).
+def served(scope: Message) -> tuple[Pipeline, RequestCycle]:
+    """The pipeline and cycle the middleware left in the scope (else ``ConfigurationError``)."""
+    if _CYCLE not in scope:
+        raise ConfigurationError("call backendkit.adapters.fastapi.install(app, kit) first")
+    return scope[_PIPELINE], scope[_CYCLE]
 
-    ``install(app, kit)`` puts it around the app's whole middleware stack; it can also
-    wrap any ASGI app by hand: ``app = BackendKitMiddleware(app, kit)``.
+
+class Facts:
+    """[`RequestFacts`][backendkit.web.RequestFacts] over a Starlette (FastAPI) request."""
+
+    __slots__ = ("method", "native", "path", "peer")
+
+    def __init__(self, request: Request) -> None:
+        client = request.scope.get("client")
+        self.native = request
+        self.method: str = request.scope["method"]
+        self.path: str = request.scope["path"]
+        self.peer: str | None = client[0] if client else None
+
+    # RequestFacts documents each read.
+    def header(self, name: str) -> str | None:
+        return ",".join(self.native.headers.getlist(name)) or None
+
+    def cookies(self) -> Mapping[str, str]:
+        return self.native.cookies
+
+    def route(self) -> str:  # the matched route's template once routed
+        return getattr(self.native.scope.get("route"), "path", None) or self.path
+
+    def session_user(self) -> None:
+        return None
+
+
+class BackendKitMiddleware:
+    """Outermost ASGI middleware: one request's cycle, from its first byte to the access log.
+
+    It starts the cycle (request id, log context), admits the request (declared body
+    size, app-wide default limit), counts the body bytes as they arrive (Starlette has no
+    cap of its own), adds the cycle's headers to the response, renders what escapes while
+    no response has started (logs it otherwise) and finishes the cycle. ``install`` puts
+    it around the whole stack; by hand it wraps any ASGI app, default limit included:
+    ``app = BackendKitMiddleware(app, kit)``, after
+    [`WebKit.check`][backendkit.web.WebKit.check] as ``install`` does.
     """
 
-    def __init__(self, app: Any, kit: WebKit, *, default_limit: Any = None) -> None:
-        self.app = app
-        self.kit = kit
-        # Async callable (scope, cycle) charging the app-wide limit; None when unset.
-        self.default_limit = default_limit
-        self._max_body = kit.max_body_bytes  # the kit is frozen: read once, not per request
+    def __init__(self, app: Any, kit: WebKit | Pipeline) -> None:
+        if isinstance(kit, WebKit):
+            kit.check("async")
+            kit = Pipeline(kit)
+        self.app, self.pipeline = app, kit
+        self._max_body = kit.kit.max_body_bytes  # the kit is frozen: read once
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         """Run one ASGI connection (HTTP requests only; others pass through)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        kit = self.kit
-        request_id = content_length = None
+        pipeline = self.pipeline
+        request_id = length = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")
             elif name == b"content-length":
-                content_length = value.decode("latin-1")
-        cycle = RequestCycle.start(
-            method=scope["method"],
-            path=scope["path"],
-            request_id_header=request_id,
-            clock=kit.clock,
-        )
-        scope[CYCLE_KEY] = cycle
-        max_body = self._max_body
-        budget = BodyBudget(max_body)
-        started = False
+                length = value.decode("latin-1")
+        cycle = pipeline.start(method=scope["method"], path=scope["path"], request_id=request_id)
+        scope[_PIPELINE], scope[_CYCLE] = pipeline, cycle
+        budget = BodyBudget(self._max_body)
 
         async def counted_receive() -> Message:
             message: Message = await receive()
-            body = message.get("body")
-            if body:
-                budget.add(len(body))
+            budget.add(len(message.get("body", b"")))
             return message
 
         async def decorated_send(message: Message) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
-                cycle.status = message["status"]
+                cycle.status = message["status"]  # the response has started
                 message["headers"] = cycle.asgi_headers(message.get("headers", ()))
             await send(message)
 
         try:
-            if content_length is not None:
-                check_content_length(content_length, max_body)
-            if self.default_limit is not None:
-                await self.default_limit(scope, cycle)
+            await pipeline.aadmit(cycle, Facts(Request(scope)), length)
             await self.app(scope, counted_receive, decorated_send)
         except Exception as exc:
-            if not started:
-                await _send_error(decorated_send, exc, cycle, kit)
-            elif scope.get(HANDLED_KEY) is not exc:
-                # The response is already on the wire: all that is left is the log.
+            if cycle.status is None:
+                await response(pipeline.render(cycle, exc))(scope, receive, decorated_send)
+            else:  # the response is on the wire: only the log is left
                 _log.error(
                     "unhandled_exception_after_response_started",
                     exc_info=exc,
@@ -116,51 +122,30 @@ class BackendKitMiddleware:
 
 
 class ErrorCatcher:
-    """Innermost layer: turns an unhandled exception into the 500 envelope.
+    """Innermost user middleware: a route's unexpected error becomes the 500 envelope here,
+    which then travels back through every user middleware (CORS headers included)."""
 
-    Sits just outside Starlette's ``ExceptionMiddleware`` so the 500 travels back through
-    every user middleware like any other response (CORS headers included).
-    """
+    def __init__(self, app: Any, pipeline: Pipeline) -> None:
+        self.app, self.pipeline = app, pipeline
 
-    def __init__(self, app: Any, kit: WebKit) -> None:
-        self.app = app
-        self.kit = kit
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         """Run the app; render what escapes it while no response has started."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
         started = False
 
         async def watch(message: Message) -> None:
             nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            cycle = scope.get(CYCLE_KEY)
-            if started or not isinstance(cycle, RequestCycle):
+            if started or _CYCLE not in scope:
                 raise
-            scope[HANDLED_KEY] = exc
-            await _send_error(send, exc, cycle, self.kit)
+            await response(self.pipeline.render(scope[_CYCLE], exc))(scope, receive, send)
 
 
-async def _send_error(send: Any, exc: Exception, cycle: RequestCycle, kit: WebKit) -> None:
-    rendered = render_error(
-        exc,
-        request_id=cycle.request_id,
-        problem=kit.problem,
-        user_id=cycle.user_id,
-        retry_after=kit.settings.retry_after,
-    )
-    headers = [(b"content-type", rendered.media_type.encode("latin-1"))]
-    headers += [
-        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rendered.headers.items()
-    ]
-    headers.append((b"content-length", str(len(rendered.body)).encode("latin-1")))
-    await send({"type": "http.response.start", "status": rendered.status, "headers": headers})
-    await send({"type": "http.response.body", "body": rendered.body})
+def response(rendered: RenderedResponse) -> Response:
+    """A Starlette response (an ASGI app too) for a rendered envelope."""
+    headers, media_type = dict(rendered.headers), rendered.media_type
+    return Response(rendered.body, rendered.status, headers, media_type)
