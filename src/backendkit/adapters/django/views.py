@@ -1,15 +1,8 @@
-"""Error views for ``handler400``/``403``/``404``/``500`` and ``CSRF_FAILURE_VIEW``.
-
-API paths get the envelope, every other path Django's own page. Django calls them with
-``DEBUG`` off; with it on, ``BackendKitMiddleware`` rewrites Django's pages for API paths.
-
-```python
-# urls.py (the root URLconf)
-handler400 = "backendkit.adapters.django.views.bad_request"
-handler403 = "backendkit.adapters.django.views.permission_denied"
-handler404 = "backendkit.adapters.django.views.page_not_found"
-handler500 = "backendkit.adapters.django.views.server_error"
-```
+"""Error views: point ``handler400``/``403``/``404``/``500`` of the root URLconf at
+``bad_request``, ``permission_denied``, ``page_not_found`` and ``server_error`` here
+(``CSRF_FAILURE_VIEW`` at ``csrf_failure`` is optional). API paths get the envelope, every
+other path Django's own page; with ``DEBUG`` on, ``BackendKitMiddleware`` rewrites Django's
+pages for API paths.
 """
 
 from __future__ import annotations

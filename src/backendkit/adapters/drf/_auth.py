@@ -4,18 +4,17 @@ decorators ([`Pipeline.principal`][backendkit.web.Pipeline.principal], ``authori
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rest_framework.authentication import BaseAuthentication  # type: ignore[import-untyped]
 from rest_framework.permissions import BasePermission  # type: ignore[import-untyped]
+from typing_extensions import Unpack
 
+from backendkit.adapters.django._decorators import LimitOptions
 from backendkit.adapters.django._request import bind
 from backendkit.adapters.drf._exceptions import as_api_exception
 from backendkit.errors import AppError
-from backendkit.web import KeyFunc, KeyKind, Principal, RouteLimit, credentials
-
-if TYPE_CHECKING:
-    from backendkit.ratelimit import FailurePolicy
+from backendkit.web import Principal, RouteLimit, credentials
 
 __all__ = [
     "JWTAuthentication",
@@ -103,21 +102,13 @@ class RuleThrottle:
         return None
 
 
-def throttle_for(
-    limits: str,
-    *,
-    key: KeyKind | KeyFunc | None = None,
-    bucket: str | None = None,
-    name: str | None = None,
-    failure_policy: FailurePolicy | None = None,
-    cost: int = 1,
-) -> type[RuleThrottle]:
-    """A throttle class for one [`RouteLimit`][backendkit.web.RouteLimit] with these fields
-    (built now: a bad limit fails at import). One class is one rule: DRF charges every
-    throttle of a view, and stops at the first denial. Key functions get the DRF request.
-    """
-    limit = RouteLimit(limits, key, bucket, name, failure_policy, cost)
-    return type(f"Throttle[{name or limits}]", (RuleThrottle,), {"limit": limit})
+def throttle_for(limits: str, **options: Unpack[LimitOptions]) -> type[RuleThrottle]:
+    """A throttle class for one [`RouteLimit`][backendkit.web.RouteLimit] of these options
+    (the options of [`rate_limit`][backendkit.adapters.django.rate_limit]; a bad limit or an
+    ambiguous ``key`` fails here, at import). One class is one rule: DRF charges every
+    throttle of a view and stops at the first denial. Key functions get the DRF request."""
+    limit = RouteLimit(limits, **options)
+    return type(f"Throttle[{limit.name or limits}]", (RuleThrottle,), {"limit": limit})
 
 
 class RateLimitHeadersMixin:
