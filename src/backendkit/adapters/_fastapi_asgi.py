@@ -1,7 +1,7 @@
 """The FastAPI adapter's pure ASGI layers (no ``BaseHTTPMiddleware``) and request facts.
 
 The outer middleware owns each request's cycle and leaves it in the scope, with the
-pipeline, for the route's dependencies (``served``); nothing comes back from them.
+pipeline, for the route's dependencies (``Facts``); nothing comes back from them.
 """
 
 from __future__ import annotations
@@ -17,31 +17,31 @@ from backendkit.logging import get_logger
 from backendkit.responses import RenderedResponse
 from backendkit.web import BodyBudget, Pipeline, RequestCycle, WebKit
 
-__all__ = ["BackendKitMiddleware", "ErrorCatcher", "Facts", "response", "served"]
+__all__ = ["BackendKitMiddleware", "ErrorCatcher", "Facts", "response"]
 
 Message = MutableMapping[str, Any]
 
 _PIPELINE, _CYCLE = "backendkit.pipeline", "backendkit.cycle"  # scope keys
 _log = get_logger("backendkit.web")
-
-
-def served(scope: Message) -> tuple[Pipeline, RequestCycle]:
-    """The pipeline and cycle the middleware left in the scope (else ``ConfigurationError``)."""
-    if _CYCLE not in scope:
-        raise ConfigurationError("call backendkit.adapters.fastapi.install(app, kit) first")
-    return scope[_PIPELINE], scope[_CYCLE]
+_LATE = "unhandled_exception_after_response_started"
 
 
 class Facts:
-    """[`RequestFacts`][backendkit.web.RequestFacts] over a Starlette (FastAPI) request."""
+    """[`RequestFacts`][backendkit.web.RequestFacts] over a Starlette (FastAPI) request, with
+    the pipeline and cycle the middleware left in its scope (else ``ConfigurationError``)."""
 
-    __slots__ = ("method", "native", "path", "peer")
+    __slots__ = ("cycle", "method", "native", "path", "peer", "pipeline")
 
     def __init__(self, request: Request) -> None:
-        client = request.scope.get("client")
+        scope = request.scope
+        if _CYCLE not in scope:
+            raise ConfigurationError("call backendkit.adapters.fastapi.install(app, kit) first")
+        client = scope.get("client")
+        self.pipeline: Pipeline = scope[_PIPELINE]
+        self.cycle: RequestCycle = scope[_CYCLE]
         self.native = request
-        self.method: str = request.scope["method"]
-        self.path: str = request.scope["path"]
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
         self.peer: str | None = client[0] if client else None
 
     # RequestFacts documents each read.
@@ -111,12 +111,7 @@ class BackendKitMiddleware:
             if cycle.status is None:
                 await response(pipeline.render(cycle, exc))(scope, receive, decorated_send)
             else:  # the response is on the wire: only the log is left
-                _log.error(
-                    "unhandled_exception_after_response_started",
-                    exc_info=exc,
-                    request_id=cycle.request_id,
-                    user_id=cycle.user_id,
-                )
+                _log.error(_LATE, exc_info=exc, request_id=cycle.request_id, user_id=cycle.user_id)
         finally:
             cycle.finish()
 

@@ -1,17 +1,15 @@
 """OpenAPI post-processing for the FastAPI adapter: the error envelope instead of FastAPI's 422.
 
-Each operation documents the statuses it can answer, read from the route's dependency tree
-(what ``mark`` recorded on backendkit's dependencies; 400 for the parameters FastAPI
-validates, 413 for a body it reads, 404 for a path parameter, 429 for the default limit
-under the API prefixes, 500 always), and ``JsonBody``'s model as its ``requestBody``. A
-status a route raises itself is declared with ``responses=``: ``{409: {"description":
-"The email is taken."}}`` gets the envelope; ``{409: {}}`` the shared ``Conflict``.
+Each operation documents the statuses its dependency tree can answer (what ``mark`` put on
+backendkit's; 400 for parameters, 413 for a body FastAPI reads, 404 for a path parameter,
+429 for the default limit, 500 always) and ``JsonBody``'s model. What a route raises itself
+it declares: ``responses={409: {"description": "Taken."}}`` (or ``{409: {}}``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -61,24 +59,20 @@ def mark(
     body: type[BaseModel] | None = None,
     exempt: bool = False,
 ) -> None:
-    """Record on ``call`` (a dependency or endpoint) what the document says of it.
-
-    ``errors``: the statuses it can answer, or a function of the kit giving them; ``body``:
-    the model of the body it reads; ``exempt``: the default limit never charges it.
-    """
+    """Record on ``call`` (a dependency or endpoint) the statuses it can answer (or a function
+    of the kit giving them), the model of the body it reads, whether the default limit spares it."""
     setattr(call, _MARK, (errors, body, exempt))
 
 
 def patch_openapi(app: FastAPI, kit: WebKit) -> None:
     """Replace ``app.openapi`` with a version that post-processes FastAPI's document."""
     generate: Callable[[], dict[str, Any]] = app.openapi
-    done: list[int] = []
 
     def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None  # FastAPI caches the document: rewrite it once
         schema = generate()
-        if not done or done[-1] != id(schema):  # FastAPI caches it: rewrite each one once
+        if fresh:
             _rewrite(app, kit, schema)
-            done[:] = [id(schema)]
         return schema
 
     setattr(app, "openapi", openapi)  # noqa: B010 - FastAPI's documented extension point
@@ -95,15 +89,6 @@ def _add_model(schemas: dict[str, Any], model: type[BaseModel], mode: JsonSchema
 
 def _content(media_type: str, model: str) -> dict[str, Any]:
     return {media_type: {"schema": {"$ref": _REF.format(model=model)}}}
-
-
-def _api_routes(app: FastAPI) -> Iterator[Any]:
-    # Since FastAPI 0.165 include_router keeps a lazy router in app.routes, flattened (with
-    # the prefixes) by iter_route_contexts as app.openapi() does; older versions copied.
-    contexts = getattr(fastapi_routing, "iter_route_contexts", None)
-    for route in contexts(app.routes) if contexts else app.routes:
-        if isinstance(getattr(route, "original_route", route), APIRoute):
-            yield route
 
 
 def _route_facts(route: Any, kit: WebKit) -> tuple[set[str], type[BaseModel] | None]:
@@ -128,28 +113,25 @@ def _route_facts(route: Any, kit: WebKit) -> tuple[set[str], type[BaseModel] | N
     return found, model
 
 
-def _error_entry(
-    status: str, description: str, media_type: str, envelope: str, headers: Mapping[str, Any]
-) -> dict[str, Any]:
-    return {
-        "description": description,
-        "headers": {**_REQUEST_ID, **_HEADERS.get(status, {}), **headers},
-        "content": _content(media_type, envelope),
-    }
-
-
 def _rewrite(app: FastAPI, kit: WebKit, schema: dict[str, Any]) -> None:
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
     media_type = PROBLEM_MEDIA_TYPE if kit.problem else "application/json"
-    envelope = _add_model(
-        schemas, ProblemDetails if kit.problem else ErrorEnvelope, "serialization"
-    )
+    error_model = ProblemDetails if kit.problem else ErrorEnvelope
+    envelope = _add_model(schemas, error_model, "serialization")
     shared = schema["components"].setdefault("responses", {})
     for status, (name, description) in _ERRORS.items():
-        shared.setdefault(name, _error_entry(status, description, media_type, envelope, {}))
+        headers = {**_REQUEST_ID, **_HEADERS.get(status, {})}
+        content = _content(media_type, envelope)
+        shared.setdefault(
+            name, {"description": description, "headers": headers, "content": content}
+        )
+    # FastAPI >= 0.165 keeps included routers lazily; iter_route_contexts flattens them.
+    contexts = getattr(fastapi_routing, "iter_route_contexts", None)
+    routes: Iterable[Any] = contexts(app.routes) if contexts else app.routes
     facts = {
         (route.path_format, method.lower()): _route_facts(route, kit)
-        for route in _api_routes(app)
+        for route in routes
+        if isinstance(getattr(route, "original_route", route), APIRoute)
         for method in route.methods or ()
     }
     for path, item in schema.get("paths", {}).items():
@@ -170,9 +152,13 @@ def _rewrite(app: FastAPI, kit: WebKit, schema: dict[str, Any]) -> None:
                 text = entry.get("description")
                 if text in (None, "", HTTPStatus(int(status)).phrase):
                     codes[status] = {"$ref": f"#/components/responses/{_ERRORS[status][0]}"}
-                else:
-                    own = entry.get("headers", {})
-                    entry.update(_error_entry(status, text, media_type, envelope, own))
+                else:  # the route's description, the error's headers and content
+                    headers = {
+                        **_REQUEST_ID,
+                        **_HEADERS.get(status, {}),
+                        **entry.get("headers", {}),
+                    }
+                    entry.update(headers=headers, content=_content(media_type, envelope))
             for status in sorted(errors):
                 codes.setdefault(status, {"$ref": f"#/components/responses/{_ERRORS[status][0]}"})
     # FastAPI's 422 schemas go once nothing else refers to them (HTTPValidationError first:

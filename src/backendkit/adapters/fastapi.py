@@ -29,13 +29,7 @@ from typing_extensions import Unpack
 
 from backendkit import web
 from backendkit._error_details import error_details, validation_failed
-from backendkit.adapters._fastapi_asgi import (
-    BackendKitMiddleware,
-    ErrorCatcher,
-    Facts,
-    response,
-    served,
-)
+from backendkit.adapters._fastapi_asgi import BackendKitMiddleware, ErrorCatcher, Facts, response
 from backendkit.adapters._fastapi_openapi import mark, patch_openapi
 from backendkit.errors import AppError, BadRequest, ConfigurationError, Unauthenticated
 from backendkit.listing import CursorParams, PageParams, cursor_params, page_params
@@ -87,13 +81,13 @@ def install(app: FastAPI, kit: WebKit) -> None:
     pipeline = app.state.backendkit = Pipeline(kit)
     for error in (AppError, HTTPException, RequestValidationError):
         app.add_exception_handler(error, _handle_error)
-    # Innermost user middleware: later add_middleware calls go outside it.
+    # Innermost user middleware (later add_middleware calls go outside it).
     app.user_middleware.append(Middleware(ErrorCatcher, pipeline=pipeline))
     build = app.build_middleware_stack
 
     def build_with_backendkit() -> Any:
-        # In place of ServerErrorMiddleware, which would answer an error of user middleware
-        # with a plain 500 and raise it again: BackendKitMiddleware renders it, once.
+        # Instead of ServerErrorMiddleware, which answers an error of user middleware with a
+        # plain 500 and raises it again, BackendKitMiddleware renders it (once).
         stack = build()
         inner = stack.app if isinstance(stack, ServerErrorMiddleware) else stack
         return BackendKitMiddleware(inner, pipeline)
@@ -117,20 +111,19 @@ def install(app: FastAPI, kit: WebKit) -> None:
 
 def current_kit(request: Request) -> WebKit:
     """The [`WebKit`][backendkit.web.WebKit] serving the request (``install``-ed)."""
-    return served(request.scope)[0].kit
+    return Facts(request).pipeline.kit
 
 
 def current_cycle(request: Request) -> RequestCycle:
     """The request's [`RequestCycle`][backendkit.web.RequestCycle] (id, user, headers)."""
-    return served(request.scope)[1]
+    return Facts(request).cycle
 
 
 def client_key(request: Request) -> str:
-    """The client address as rate-limit keys use it ([`client_key`][backendkit.web.client_key]).
-
-    A dependency (``ip: ClientKey``) or a call, e.g. to build a login limit's bucket.
-    """
-    return served(request.scope)[0].client_key(Facts(request))
+    """The client address as rate-limit keys use it ([`client_key`][backendkit.web.client_key]);
+    a dependency (``ip: ClientKey``) or a call, e.g. for a login limit's bucket."""
+    facts = Facts(request)
+    return facts.pipeline.client_key(facts)
 
 
 #: ``ip: ClientKey`` in a route's parameters is the client address (``client_key``).
@@ -138,8 +131,8 @@ ClientKey = Annotated[str, Depends(client_key)]
 
 
 async def _handle_error(request: Request, exc: Exception) -> Response:
-    pipeline, cycle = served(request.scope)
-    return response(pipeline.render(cycle, _app_error(exc)))
+    facts = Facts(request)
+    return response(facts.pipeline.render(facts.cycle, _app_error(exc)))
 
 
 def _app_error(exc: Exception) -> Exception:
@@ -163,10 +156,7 @@ def _app_error(exc: Exception) -> Exception:
 
 
 def _wire_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``("path", "note_id")`` -> ``("noteId",)``, as body fields and other adapters name them.
-
-    A body location keeps its (alias) names, and so does an alias (``perPage``, ``x-key``).
-    """
+    """``("path", "note_id")`` -> ``("noteId",)``, named as body fields are; aliases stay."""
     if not loc or loc[0] not in ("body", "query", "path", "header", "cookie"):
         return loc
     rest = loc[1:]
@@ -179,12 +169,10 @@ async def optional_user(
     request: Request,
     _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None,
 ) -> Principal | None:
-    """Dependency: the caller ([`Pipeline.principal`][backendkit.web.Pipeline.principal]).
-
-    ``None`` when anonymous; credentials that were sent but do not verify are a 401.
-    """
-    pipeline, cycle = served(request.scope)
-    return await pipeline.aprincipal(cycle, Facts(request))
+    """Dependency: the caller, ``None`` when anonymous; credentials that do not verify are a
+    401 ([`Pipeline.principal`][backendkit.web.Pipeline.principal])."""
+    facts = Facts(request)
+    return await facts.pipeline.aprincipal(facts.cycle, facts)
 
 
 async def current_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
@@ -216,9 +204,8 @@ def require_scopes(*scopes: str) -> Any:
 
 def _authorized(*, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = ()) -> Any:
     async def authorized(request: Request, _user: CurrentUser) -> Principal:
-        pipeline, cycle = served(request.scope)
         facts = Facts(request)
-        return await pipeline.aauthorize(cycle, facts, roles=roles, scopes=scopes)
+        return await facts.pipeline.aauthorize(facts.cycle, facts, roles=roles, scopes=scopes)
 
     mark(authorized, {"403"})
     return Depends(authorized)
@@ -236,8 +223,8 @@ def RateLimit(limits: str, **options: Unpack[LimitOptions]) -> Any:  # noqa: N80
     limit = RouteLimit(limits, **options)
 
     async def charge(request: Request) -> None:
-        pipeline, cycle = served(request.scope)
-        await pipeline.acharge(cycle, Facts(request), limit)
+        facts = Facts(request)
+        await facts.pipeline.acharge(facts.cycle, facts, limit)
 
     async def charge_user(request: Request, _user: OptionalUser) -> None:
         await charge(request)
@@ -250,8 +237,8 @@ def RateLimit(limits: str, **options: Unpack[LimitOptions]) -> Any:  # noqa: N80
 async def charge_limit(request: Request, limits: str, **options: Unpack[LimitOptions]) -> None:
     """Charge a [`RouteLimit`][backendkit.web.RouteLimit] from inside the route, e.g. on a
     bucket only it can compute: ``bucket=f"login:{ip}:{email_digest}"``."""
-    pipeline, cycle = served(request.scope)
-    await pipeline.acharge(cycle, Facts(request), RouteLimit(limits, **options))
+    facts = Facts(request)
+    await facts.pipeline.acharge(facts.cycle, facts, RouteLimit(limits, **options))
 
 
 def JsonBody(model: type[M]) -> Any:  # noqa: N802 - reads like FastAPI's Body()
@@ -269,19 +256,17 @@ def JsonBody(model: type[M]) -> Any:  # noqa: N802 - reads like FastAPI's Body()
 
 # The declared parameters document the query; the core reads it, so every adapter accepts
 # and refuses exactly the same strings.
-_PerPage = Annotated[int | None, Query(alias="perPage", ge=1, description="Items per page.")]
+_Size = Annotated[int | None, Query(alias="perPage", ge=1, description="Items per page.")]
 _Page = Annotated[int | None, Query(ge=1, description="Page number, from 1.")]
 _Cursor = Annotated[str | None, Query(description="Opaque cursor from a previous page.")]
 
 
-async def _page_query(
-    request: Request, page: _Page = None, per_page: _PerPage = None
-) -> PageParams:
+async def _page_query(request: Request, page: _Page = None, per_page: _Size = None) -> PageParams:
     return page_params(request.query_params)
 
 
 async def _cursor_query(
-    request: Request, cursor: _Cursor = None, per_page: _PerPage = None
+    request: Request, cursor: _Cursor = None, per_page: _Size = None
 ) -> CursorParams:
     return cursor_params(request.query_params)
 
