@@ -39,9 +39,8 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from backendkit._listing import CursorState
-from backendkit.cursor import CursorCodec
-from backendkit.pagination import CursorParams, PageParams
+from backendkit.listing import CursorCodec, CursorParams, PageParams
+from backendkit.listing._state import CursorState
 from backendkit.repository import FilterField, Repository, build_engine
 
 POSTGRES_URL = os.environ.get(

@@ -23,7 +23,7 @@ from backendkit.adapters.fastapi import (
 )
 from backendkit.auth import TokenService
 from backendkit.errors import NotFound, Unauthenticated
-from backendkit.pagination import Page
+from backendkit.listing import Page
 from backendkit.ratelimit import AsyncRateLimiter
 from backendkit.responses import Envelope, PageEnvelope, paginated, success
 from backendkit.settings import Settings

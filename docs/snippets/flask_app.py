@@ -21,7 +21,7 @@ from backendkit.adapters.flask import (
 )
 from backendkit.auth import TokenService
 from backendkit.errors import NotFound, Unauthenticated
-from backendkit.pagination import Page, PageParams
+from backendkit.listing import Page, PageParams
 from backendkit.ratelimit import RateLimiter
 from backendkit.responses import success
 from backendkit.settings import Settings

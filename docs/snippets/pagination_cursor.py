@@ -1,5 +1,5 @@
-from backendkit.cursor import CursorCodec, cursor_binding
 from backendkit.errors import ValidationFailed
+from backendkit.listing import CursorCodec, cursor_binding
 from backendkit.settings import Settings
 
 settings = Settings(env="test", secret_key=["a-long-random-secret-key"])

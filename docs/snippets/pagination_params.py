@@ -1,5 +1,5 @@
 from backendkit.errors import ValidationFailed
-from backendkit.pagination import Page, PageParams
+from backendkit.listing import Page, PageParams
 from backendkit.responses import paginated
 from backendkit.validation import validate_query
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
-from backendkit.pagination import PageParams
+from backendkit.listing import PageParams
 from backendkit.repository import (
     AsyncRepository,
     AsyncUnitOfWork,

@@ -12,7 +12,7 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from backendkit.errors import ValidationFailed
-from backendkit.pagination import PageParams
+from backendkit.listing import PageParams
 from backendkit.repository import (
     FilterField,
     Repository,

@@ -10,9 +10,8 @@ from typing import Any, ClassVar
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from backendkit.cursor import CursorCodec
 from backendkit.errors import ValidationFailed
-from backendkit.pagination import CursorParams, PageParams
+from backendkit.listing import CursorCodec, CursorParams, PageParams
 from backendkit.repository import Repository, UnitOfWork, build_engine, build_session_factory
 
 

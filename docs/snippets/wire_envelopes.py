@@ -1,5 +1,5 @@
 from backendkit.errors import NotFound
-from backendkit.pagination import CursorPage, Page
+from backendkit.listing import CursorPage, Page
 from backendkit.responses import error_response, failure, paginated, render_json, success
 
 # Success: data and message (message is null when not given).

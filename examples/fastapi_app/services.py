@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backendkit.auth import PasswordHasher, TokenService
 from backendkit.cache import AsyncCachedFunction, Cache
-from backendkit.cursor import CursorCodec
 from backendkit.errors import BackendUnavailable, Conflict
+from backendkit.listing import CursorCodec
 from backendkit.logging import get_logger
 from backendkit.ratelimit import AsyncRateLimiter
 from backendkit.repository import (

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backendkit.auth import PasswordHasher, TokenService
 from backendkit.cache import Cache, CachedFunction
-from backendkit.cursor import CursorCodec
 from backendkit.errors import BackendUnavailable, Conflict
+from backendkit.listing import CursorCodec
 from backendkit.logging import get_logger
 from backendkit.ratelimit import RateLimiter
 from backendkit.repository import UnitOfWork, build_engine, build_session_factory

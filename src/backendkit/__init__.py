@@ -15,7 +15,6 @@ Example:
 """
 
 from backendkit.clock import Clock, SystemClock, system_clock
-from backendkit.cursor import CursorCodec, cursor_binding
 from backendkit.errors import (
     ERROR_CATALOGUE,
     AppError,
@@ -40,6 +39,14 @@ from backendkit.errors import (
     to_app_error,
 )
 from backendkit.fields import Email, Password, PositiveId, UUIDStr, password_field
+from backendkit.listing import (
+    CursorCodec,
+    CursorPage,
+    CursorParams,
+    Page,
+    PageParams,
+    cursor_binding,
+)
 from backendkit.logging import (
     accept_request_id,
     bind_request_context,
@@ -49,7 +56,6 @@ from backendkit.logging import (
     request_context,
     security_event,
 )
-from backendkit.pagination import CursorPage, CursorParams, Page, PageParams
 from backendkit.responses import (
     CursorPageEnvelope,
     Envelope,

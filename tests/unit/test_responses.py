@@ -28,7 +28,7 @@ from backendkit.errors import (
     ValidationFailed,
 )
 from backendkit.fields import Email
-from backendkit.pagination import CursorPage, Page
+from backendkit.listing import CursorPage, Page
 from backendkit.responses import (
     JSON_MEDIA_TYPE,
     PROBLEM_MEDIA_TYPE,

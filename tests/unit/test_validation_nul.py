@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from backendkit.errors import ValidationFailed
 from backendkit.fields import Email, Password
-from backendkit.pagination import CursorParams
+from backendkit.listing import CursorParams
 from backendkit.validation import ApiModel, parse_json, validate, validate_query
 
 NUL_MESSAGE = "Input should not contain NUL characters"

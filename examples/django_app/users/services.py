@@ -16,8 +16,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from backendkit.auth import PasswordHasher, TokenService
 from backendkit.cache import Cache, CachedFunction
-from backendkit.cursor import CursorCodec
 from backendkit.errors import BackendUnavailable
+from backendkit.listing import CursorCodec
 from backendkit.logging import configure_logging, get_logger
 from backendkit.ratelimit import RateLimiter
 from backendkit.web import WebKit

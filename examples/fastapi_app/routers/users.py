@@ -7,10 +7,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from backendkit.adapters.fastapi import CurrentUser, JsonBody, charge_limit, require_roles
 from backendkit.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from backendkit.fields import PositiveId
-from backendkit.pagination import MAX_CURSOR_LENGTH
+from backendkit.listing import MAX_CURSOR_LENGTH, cursor_params, page_params
 from backendkit.repository import RESERVED_QUERY_KEYS
 from backendkit.responses import CursorPageEnvelope, Envelope, PageEnvelope, paginated, success
-from backendkit.web import Principal, cursor_params, page_params
+from backendkit.web import Principal
 from examples._shared.config import CREDENTIAL_LIMIT_POLICY, PASSWORD_CHANGE_LIMIT
 from examples._shared.limits import password_change_key
 from examples._shared.schemas import UserOut, UserUpdate
@@ -136,7 +136,7 @@ async def update_user(
         await charge_limit(
             request,
             PASSWORD_CHANGE_LIMIT,
-            key=password_change_key(str(user_id)),
+            bucket=password_change_key(str(user_id)),
             name="password-change",
             failure_policy=CREDENTIAL_LIMIT_POLICY,
         )

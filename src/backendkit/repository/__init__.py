@@ -21,9 +21,10 @@ from backendkit._extras import require as _require
 
 _require("sqlalchemy", "sqlalchemy")
 
+from backendkit.listing._filters import OPERATORS, RESERVED_QUERY_KEYS, Condition
+from backendkit.listing._paging import COUNT_STRATEGIES, Counting
 from backendkit.repository._async_repo import AsyncRepository
 from backendkit.repository._base import Data, RepositoryBase
-from backendkit.repository._counting import COUNT_STRATEGIES, Counting
 from backendkit.repository._engine import (
     build_async_engine,
     build_async_session_factory,
@@ -31,12 +32,7 @@ from backendkit.repository._engine import (
     build_session_factory,
 )
 from backendkit.repository._errors import translate_errors, translate_exception
-from backendkit.repository._filters import (
-    OPERATORS,
-    RESERVED_QUERY_KEYS,
-    Condition,
-    FilterField,
-)
+from backendkit.repository._filters import FilterField
 from backendkit.repository._mixins import (
     SoftDeleteMixin,
     TimestampMixin,

@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
 from backendkit.clock import Clock, system_clock
-from backendkit.cursor import CursorCodec
-from backendkit.pagination import CursorPage, CursorParams, Page, PageParams
+from backendkit.listing import CursorCodec, CursorPage, CursorParams, Page, PageParams
+from backendkit.listing._paging import Counting
 from backendkit.repository._base import Data, RepositoryBase
-from backendkit.repository._counting import Counting
 from backendkit.repository._errors import translate_errors
 from backendkit.repository._steps import Add, Delete, Execute, Flow, Step
 

@@ -17,16 +17,14 @@ from sqlalchemy.orm import ColumnProperty, Mapper
 from sqlalchemy.orm.interfaces import ORMOption
 
 from backendkit.clock import Clock, system_clock
-from backendkit.cursor import CursorCodec
 from backendkit.errors import ConfigurationError, ErrorDetail, NotFound, ValidationFailed
+from backendkit.listing import CursorCodec
+from backendkit.listing._filters import Condition, parse_filters
+from backendkit.listing._paging import DEFAULT_ESTIMATE_THRESHOLD, DEFAULT_MAX_OFFSET
+from backendkit.listing._sort import parse_sort
 from backendkit.repository._columns import camel, primary_key
-from backendkit.repository._filters import Condition, FilterField, parse_filters
-from backendkit.repository._sorting import (
-    SortField,
-    SortKey,
-    parse_sort,
-    resolve_sort,
-)
+from backendkit.repository._filters import FilterField
+from backendkit.repository._sorting import SortField, SortKey, resolve_sort
 from backendkit.repository._statements import RepositorySpec, Statements
 from backendkit.repository._steps import Execute, Flow
 
@@ -38,8 +36,6 @@ ModelT = TypeVar("ModelT")
 #: (only the fields that were set are used).
 Data: TypeAlias = "Mapping[str, Any] | BaseModel"
 
-_DEFAULT_MAX_OFFSET = 10_000
-_DEFAULT_ESTIMATE_THRESHOLD = 10_000
 _DEFAULT_CHUNK_SIZE = 500
 _MAX_SORT_TEXT = 200
 
@@ -64,8 +60,8 @@ class RepositoryCore(Generic[ModelT]):
     filter_fields: ClassVar[Mapping[str, Any]] = {}
     sort_fields: ClassVar[Mapping[str, Any]] = {}
     default_sort: ClassVar[str | None] = None
-    max_offset: ClassVar[int | None] = _DEFAULT_MAX_OFFSET
-    estimate_threshold: ClassVar[int] = _DEFAULT_ESTIMATE_THRESHOLD
+    max_offset: ClassVar[int | None] = DEFAULT_MAX_OFFSET
+    estimate_threshold: ClassVar[int] = DEFAULT_ESTIMATE_THRESHOLD
     load_options: ClassVar[Sequence[ORMOption]] = ()
     chunk_size: ClassVar[int] = _DEFAULT_CHUNK_SIZE
 

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeAlias
+from typing import Any
 
 from sqlalchemy import Select
 
@@ -19,13 +19,7 @@ from backendkit.repository._explain import ExplainJson, plan_rows
 from backendkit.repository._statements import Statements
 from backendkit.repository._steps import Execute, Flow
 
-__all__ = ["COUNT_STRATEGIES", "Counting", "estimate_flow"]
-
-#: How ``list_page`` computes ``total``.
-Counting: TypeAlias = Literal["exact", "none", "estimated"]
-
-#: Every count strategy.
-COUNT_STRATEGIES: tuple[Counting, ...] = ("exact", "none", "estimated")
+__all__ = ["estimate_flow"]
 
 
 def estimate_flow(statements: Statements[Any], base: Select[Any], threshold: int) -> Flow[int]:

@@ -1,7 +1,7 @@
 """Allowlisted filters for SQLAlchemy: ``FilterField`` and the SQL for each condition.
 
 Parsing (query syntax, operators, typed values, errors naming the field) is shared with the
-Django adapter in ``backendkit._filtering``.
+Django adapter in ``backendkit.listing._filters``.
 
 Query syntax (one key per condition, values as strings as they come from a query string)::
 
@@ -19,22 +19,10 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.sql import operators
 
-from backendkit._filtering import (
-    OPERATORS,
-    RESERVED_QUERY_KEYS,
-    Condition,
-    parse_filters,
-)
+from backendkit.listing._filters import Condition, allowed_ops
 from backendkit.repository._columns import ColumnLike, as_column, python_type_of
 
-__all__ = [
-    "OPERATORS",
-    "RESERVED_QUERY_KEYS",
-    "Condition",
-    "FilterField",
-    "condition_clause",
-    "parse_filters",
-]
+__all__ = ["FilterField", "condition_clause"]
 
 
 class FilterField:
@@ -55,12 +43,8 @@ class FilterField:
     __slots__ = ("column", "ops", "python_type")
 
     def __init__(self, column: ColumnLike, *ops: str, python_type: type[Any] | None = None) -> None:
-        chosen = frozenset(ops or ("eq", "in"))
-        unknown = chosen - OPERATORS
-        if unknown:
-            raise ValueError(f"unknown filter operators: {sorted(unknown)}")
         self.column: ColumnElement[Any] = as_column(column)
-        self.ops: frozenset[str] = chosen
+        self.ops: frozenset[str] = allowed_ops(ops)
         self.python_type: type[Any] = python_type or python_type_of(self.column)
 
     def __repr__(self) -> str:

@@ -6,7 +6,7 @@ as a short list of disjoint predicates, each one an index range:
 
 * When every key runs the same direction, none is nullable and the dialect supports it, a
   single row-value comparison: ``(a, id) > (:a, :id)``.
-* Otherwise the expanded form from ``backendkit._listing.keyset_plan``, nested once per
+* Otherwise the expanded form from ``backendkit.listing._keyset.keyset_plan``, nested once per
   key: ``a >= :a AND NOT (a = :a AND NOT (b <= :b AND NOT (b = :b AND id <= :id)))``.
   The first conjunct bounds an index range; the negated part only trims ties at the
   boundary. It is never a plain OR chain, which planners cannot turn into one range scan.
@@ -18,19 +18,28 @@ index scans. With NOT NULL columns there is always exactly one piece.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, literal, not_, tuple_
+from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ClauseElement
 
-from backendkit._listing import keyset_plan
+from backendkit.listing._keyset import Comparison, keyset_plan
 from backendkit.repository._sorting import SortKey
 
 __all__ = ["keyset_pieces"]
 
 # Dialects whose row-value comparison is both supported and usable as an index range.
 _ROW_VALUE_DIALECTS = frozenset({"postgresql", "sqlite"})
+
+_OPERATORS: dict[Comparison, Callable[[Any, Any], Any]] = {
+    "exact": operators.eq,
+    "lt": operators.lt,
+    "gt": operators.gt,
+    "lte": operators.le,
+    "gte": operators.ge,
+}
 
 
 class _SqlAlchemyKeys:
@@ -39,29 +48,12 @@ class _SqlAlchemyKeys:
     def __init__(self, keys: Sequence[SortKey]) -> None:
         self.keys = keys
 
-    def equal(self, i: int, value: Any) -> ColumnElement[bool]:
+    def compare(self, i: int, op: Comparison, value: Any) -> ColumnElement[bool]:
+        return cast("ColumnElement[bool]", _OPERATORS[op](self.keys[i].column, value))
+
+    def is_null(self, i: int, null: bool) -> ColumnElement[bool]:
         column = self.keys[i].column
-        if value is None:
-            return column.is_(None)
-        return cast("ColumnElement[bool]", column == value)
-
-    def after(self, i: int, value: Any) -> ColumnElement[bool]:
-        column = self.keys[i].column
-        return cast(
-            "ColumnElement[bool]", column < value if self.keys[i].descending else column > value
-        )
-
-    def at_or_after(self, i: int, value: Any) -> ColumnElement[bool]:
-        column = self.keys[i].column
-        return cast(
-            "ColumnElement[bool]", column <= value if self.keys[i].descending else column >= value
-        )
-
-    def is_null(self, i: int) -> ColumnElement[bool]:
-        return self.keys[i].column.is_(None)
-
-    def is_not_null(self, i: int) -> ColumnElement[bool]:
-        return self.keys[i].column.is_not(None)
+        return column.is_(None) if null else column.is_not(None)
 
     def both(self, left: ColumnElement[bool], right: ColumnElement[bool]) -> ColumnElement[bool]:
         return and_(left, right)
@@ -109,10 +101,4 @@ def keyset_pieces(
         if keys[0].descending:
             return [left <= right if inclusive else left < right]
         return [left >= right if inclusive else left > right]
-    return keyset_plan(
-        _SqlAlchemyKeys(keys),
-        [key.descending for key in keys],
-        [key.nullable for key in keys],
-        bound,
-        inclusive=inclusive,
-    )
+    return keyset_plan(_SqlAlchemyKeys(keys), keys, bound, inclusive=inclusive)

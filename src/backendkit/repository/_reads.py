@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm.interfaces import ORMOption
 
-from backendkit._listing import CursorState
-from backendkit.cursor import cursor_binding
-from backendkit.errors import ConfigurationError, ErrorDetail, ValidationFailed
-from backendkit.pagination import CursorPage, CursorParams, Page, PageParams
+from backendkit.errors import ConfigurationError
+from backendkit.listing import CursorPage, CursorParams, Page, PageParams
+from backendkit.listing._paging import Counting, KeysetWindow, OffsetWindow
 from backendkit.repository._core import RepositoryCore
-from backendkit.repository._counting import Counting, estimate_flow
-from backendkit.repository._filters import Condition
-from backendkit.repository._sorting import SortKey, canonical_sort
+from backendkit.repository._counting import estimate_flow
 from backendkit.repository._steps import Execute, Flow
 
 __all__ = ["ReadFlows"]
@@ -94,50 +91,21 @@ class ReadFlows(RepositoryCore[ModelT]):
         options: Sequence[ORMOption],
         include_deleted: bool,
     ) -> Flow[Page[ModelT]]:
-        per_page = params.per_page
-        offset = (params.page - 1) * per_page
-        limit = self.max_offset
-        if limit is not None and offset > limit:
-            raise ValidationFailed(
-                "Page out of range",
-                details=[ErrorDetail("page", f"must be at most {limit // per_page + 1}")],
-            )
+        window = OffsetWindow.open(params, count, self.max_offset)
         keys = self.sort_keys(sort)
         base, _, cache_key = self._select(where, filters, include_deleted)
-        fetch = per_page if count == "exact" else per_page + 1
-        stmt = self.statements.with_options(
-            self.statements.offset_page(base, keys, offset, fetch, cache_key=cache_key), options
+        stmt = self.statements.offset_page(
+            base, keys, window.offset, window.fetch, cache_key=cache_key
         )
-        rows: list[ModelT] = yield Execute(stmt, unique=self._unique(options))
-        items = rows[:per_page]
-        # A short, non-empty page (or an empty first page) tells the exact total for free.
-        known = (
-            offset + len(items)
-            if (items and len(rows) < per_page) or (offset == 0 and not rows)
-            else None
+        rows: list[ModelT] = yield Execute(
+            self.statements.with_options(stmt, options), unique=self._unique(options)
         )
-        if count == "none":
-            return Page(items, params.page, per_page, None, len(rows) > per_page)
-        if count == "exact":
-            total = known
-            if total is None:
-                total = int((yield Execute(self.statements.count(base), "scalar")))
-            return Page(items, params.page, per_page, total, offset + len(items) < total)
-        if count != "estimated":
-            raise ValueError(f"unknown count strategy {count!r}")
-        has_next = len(rows) > per_page
-        total = known
-        if total is None:
+        total = None
+        if window.needs_total(rows) and count == "exact":
+            total = int((yield Execute(self.statements.count(base), "scalar")))
+        elif window.needs_total(rows):  # estimated
             total = yield from estimate_flow(self.statements, base, self.estimate_threshold)
-            if items:  # an estimate may be stale: never contradict what this page shows
-                total = max(total, offset + len(items) + (1 if has_next else 0))
-        return Page(items, params.page, per_page, total, has_next)
-
-    def _binding(self, keys: Sequence[SortKey], conditions: Sequence[Condition]) -> str:
-        table = getattr(self.model, "__tablename__", self._name)
-        return cursor_binding(
-            canonical_sort(keys), [c.canonical() for c in conditions], scope=f"repo:{table}"
-        )
+        return window.page(rows, total)
 
     def _flow_cursor(
         self,
@@ -155,21 +123,20 @@ class ReadFlows(RepositoryCore[ModelT]):
             )
         keys = self.sort_keys(sort)
         base, conditions, cache_key = self._select(where, filters, include_deleted)
-        binding = self._binding(keys, conditions)
-        state: CursorState | None = None
-        if params.cursor:
-            state = CursorState.from_payload(
-                codec.decode(params.cursor, binding=binding), len(keys)
-            )
-        backward = state is not None and state.backward
-        walk = [key.reversed() for key in keys] if backward else list(keys)
-        per_page = params.per_page
+        table = getattr(self.model, "__tablename__", self._name)
+        window = KeysetWindow.open(
+            params,
+            codec,
+            keys,
+            filters=[condition.canonical() for condition in conditions],
+            scope=f"repo:{table}",
+        )
         stmt, values = self.statements.keyset_page(
             base,
-            walk,
-            None if state is None else state.values,
-            per_page + 1,
-            inclusive=state is not None and state.inclusive,
+            window.walk(keys),
+            window.values,
+            window.fetch,
+            inclusive=window.inclusive,
             cache_key=cache_key,
         )
         rows = yield Execute(
@@ -178,32 +145,6 @@ class ReadFlows(RepositoryCore[ModelT]):
             params=values,
             unique=self._unique(options),
         )
-        more = len(rows) > per_page
-        rows = list(rows[:per_page])
-        if backward:
-            rows.reverse()
-        items: list[ModelT] = [row[0] for row in rows]
-        key_values = [tuple(row[1:]) for row in rows]
-
-        def token(values: Sequence[Any], back: bool, inclusive: bool = False) -> str:
-            payload = CursorState(tuple(values), back, inclusive).to_payload()
-            return codec.encode(payload, binding=binding)
-
-        has_next = True if backward else more
-        has_prev = more if backward else state is not None
-        next_cursor = prev_cursor = None
-        if key_values:
-            if has_next:
-                next_cursor = token(key_values[-1], False)
-            if has_prev:
-                prev_cursor = token(key_values[0], True)
-        elif state is not None:
-            # Nothing beyond the cursor (rows were deleted, or the end was reached): offer
-            # the way back, starting at the cursor's own row.
-            if backward:
-                has_prev = False
-                next_cursor = token(state.values, False, True)
-            else:
-                has_next = False
-                prev_cursor = token(state.values, True, True)
-        return CursorPage(items, per_page, next_cursor, prev_cursor, has_next, has_prev)
+        # Rows are (entity, key values...): the keys make the cursors, the entity is the item.
+        page = window.page(rows, lambda row: tuple(row[1:]))
+        return page.map(lambda row: cast("ModelT", row[0]))

@@ -14,10 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from backendkit._listing import parse_sort
 from backendkit.repository._columns import ColumnLike, as_column, is_nullable
 
-__all__ = ["SortField", "SortKey", "parse_sort"]
+__all__ = ["SortField", "SortKey", "order_by_clauses", "resolve_sort"]
 
 # Dialects with NULLS FIRST / NULLS LAST in ORDER BY.
 _NULLS_CLAUSE_DIALECTS = frozenset({"postgresql", "sqlite"})
@@ -108,8 +107,3 @@ def order_by_clauses(keys: Sequence[SortKey], dialect: str) -> list[ColumnElemen
             clauses.append(flag.desc() if key.descending else flag.asc())
             clauses.append(term)
     return clauses
-
-
-def canonical_sort(keys: Sequence[SortKey]) -> list[str]:
-    """The sort as stable text, used to bind cursors to the order they were made for."""
-    return [("-" if key.descending else "") + key.name for key in keys]

@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm.interfaces import ORMOption
 
-from backendkit.repository._filters import Condition, FilterField, condition_clause
+from backendkit.listing._filters import Condition
+from backendkit.repository._filters import FilterField, condition_clause
 from backendkit.repository._keyset import keyset_pieces
 from backendkit.repository._sorting import SortField, SortKey, order_by_clauses
 

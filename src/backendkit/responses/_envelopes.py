@@ -10,7 +10,7 @@ from typing import Any
 from pydantic_core import PydanticSerializationError, to_json
 
 from backendkit.errors import AppError, to_app_error
-from backendkit.pagination import CursorPage, Page
+from backendkit.listing import CursorPage, Page
 
 __all__ = [
     "JSON_MEDIA_TYPE",
@@ -129,7 +129,7 @@ def paginated(page: Page[Any] | CursorPage[Any]) -> dict[str, Any]:
     """Build a page envelope: the items as ``data`` and [`pagination_meta`][backendkit.responses.pagination_meta].
 
     Example:
-        >>> from backendkit.pagination import Page
+        >>> from backendkit.listing import Page
         >>> paginated(Page(["a"], page=1, per_page=20, total=1, has_next=False))
         {'success': True, 'data': ['a'], 'pagination': {'page': 1, 'perPage': 20, 'total': 1, 'totalPages': 1}}
     """  # noqa: E501

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from tests._services import DEFAULT_MYSQL_URL, DEFAULT_POSTGRES_URL, ServiceProbe
 from tests.integration.repository.models import TABLES, Base
 
-from backendkit.cursor import CursorCodec
+from backendkit.listing import CursorCodec
 from backendkit.repository import (
     AsyncUnitOfWork,
     UnitOfWork,

@@ -186,7 +186,7 @@ async def test_composite_primary_key(db: Db) -> None:
     assert (await aw(repo.get(("b", 1)))).role == "admin"
     found = await aw(repo.get_many([("b", 2), ("a", 0), ("z", 9)]))
     assert [(m.org, m.user) for m in found] == [("b", 2), ("a", 0)]
-    from backendkit.pagination import CursorParams
+    from backendkit.listing import CursorParams
 
     seen = []
     page = await aw(repo.list_cursor(CursorParams(per_page=2), sort="role"))

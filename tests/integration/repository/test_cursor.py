@@ -9,9 +9,9 @@ from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import ITEMS, Item
 from tests.integration.repository.test_paging import StatementCounter
 
-from backendkit.cursor import CursorCodec
 from backendkit.errors import ConfigurationError, ValidationFailed
-from backendkit.pagination import CursorParams
+from backendkit.listing import CursorCodec, CursorParams, cursor_binding
+from backendkit.listing._sort import canonical_sort
 
 SORTS = ["score", "-score", "category,-score", "-category,name", "-active,score,-price", "name"]
 
@@ -125,7 +125,7 @@ async def test_cursor_whose_payload_does_not_fit_is_refused(db: Db) -> None:
     await _seed(db, 3)
     repo = db.repo(ITEMS)
     keys = repo.sort_keys("score")
-    binding = repo._binding(keys, ())
+    binding = cursor_binding(canonical_sort(keys), [], scope=f"repo:{Item.__tablename__}")
     token = repo.cursor_codec.encode({"k": [1], "b": False, "i": False}, binding=binding)
     with pytest.raises(ValidationFailed) as info:
         await aw(repo.list_cursor(CursorParams(cursor=token, per_page=3), sort="score"))

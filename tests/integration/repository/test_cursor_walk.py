@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import ITEMS, Item
 
-from backendkit.pagination import CursorParams
+from backendkit.listing import CursorParams
 
 SORTS = [
     "score",

@@ -18,7 +18,7 @@ from sqlalchemy import Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from tests.integration.repository.conftest import CODEC, POSTGRES
 
-from backendkit.pagination import CursorParams
+from backendkit.listing import CursorParams
 from backendkit.repository import Repository, build_engine
 
 pytestmark = pytest.mark.postgres

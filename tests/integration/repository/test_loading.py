@@ -8,7 +8,7 @@ from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import PARENTS, Child
 from tests.integration.repository.test_paging import StatementCounter
 
-from backendkit.pagination import CursorParams, PageParams
+from backendkit.listing import CursorParams, PageParams
 
 
 async def _family(db: Db, parents: int) -> None:

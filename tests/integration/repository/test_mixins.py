@@ -7,7 +7,7 @@ from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import NOTES, Note
 
 from backendkit.errors import Conflict, NotFound
-from backendkit.pagination import PageParams
+from backendkit.listing import PageParams
 from backendkit.testing import FakeClock
 
 

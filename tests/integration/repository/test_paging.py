@@ -10,7 +10,7 @@ from tests.integration.repository.conftest import Db, aw
 from tests.integration.repository.models import ITEMS, PARENTS, Child, Parent
 
 from backendkit.errors import ValidationFailed
-from backendkit.pagination import PageParams
+from backendkit.listing import PageParams
 
 
 async def _seed(db: Db, count: int = 12) -> None:

@@ -17,9 +17,8 @@ from backendkit.adapters.django import (
     paginate_queryset,
     paginate_queryset_cursor,
 )
-from backendkit.cursor import CursorCodec
 from backendkit.errors import ValidationFailed
-from backendkit.pagination import CursorParams, PageParams
+from backendkit.listing import CursorCodec, CursorParams, PageParams
 
 CODEC = CursorCodec([b"django-pagination-tests-key-0123"])
 SORT_FIELDS = {"title": "title", "rank": "rank", "category": "category", "created": "created"}

@@ -24,8 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from backendkit.errors import ValidationFailed
+from backendkit.listing._filters import parse_filters
 from backendkit.repository import FilterField
-from backendkit.repository._filters import condition_clause, parse_filters
+from backendkit.repository._filters import condition_clause
 
 T = Table(
     "t",
@@ -154,7 +155,7 @@ def test_unknown_operator_in_a_definition_is_refused() -> None:
 def test_user_text_never_reaches_sql_text(text: str) -> None:
     """Whatever the client sends, the SQL text is the same: the value is only a parameter.
 
-    (NUL is refused before any SQL is built: tests/unit/test_filtering_nul.py.)
+    (NUL is refused before any SQL is built: tests/unit/listing/test_filters_nul.py.)
     """
 
     def sql(value: str, op: str, dialect: object) -> str:

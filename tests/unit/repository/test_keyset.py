@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, or_, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from backendkit.listing._sort import parse_sort
 from backendkit.repository import SortField
 from backendkit.repository._keyset import keyset_pieces
-from backendkit.repository._sorting import order_by_clauses, parse_sort, resolve_sort
+from backendkit.repository._sorting import order_by_clauses, resolve_sort
 
 T = Table(
     "t",

@@ -7,13 +7,9 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from backendkit.errors import ValidationFailed
+from backendkit.listing._sort import canonical_sort, parse_sort
 from backendkit.repository import SortField
-from backendkit.repository._sorting import (
-    canonical_sort,
-    order_by_clauses,
-    parse_sort,
-    resolve_sort,
-)
+from backendkit.repository._sorting import order_by_clauses, resolve_sort
 
 T = Table(
     "t",

@@ -3,15 +3,16 @@
 Both delegate to the Django adapter's queryset helpers
 ([`paginate_queryset`][backendkit.adapters.django.paginate_queryset] and
 [`paginate_queryset_cursor`][backendkit.adapters.django.paginate_queryset_cursor]); the
-query parameters are validated by the core (400 ``VALIDATION_ERROR``, never clamped).
-They implement DRF's pagination interface without subclassing ``BasePagination``, whose
-module needs configured Django settings at import time.
+query parameters are read by [`backendkit.listing`][backendkit.listing] (400
+``VALIDATION_ERROR``, never clamped). They implement DRF's pagination interface without
+subclassing ``BasePagination``, whose module needs configured Django settings at import time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from backendkit._extras import require
 
@@ -19,51 +20,27 @@ require("rest_framework", "drf")
 
 from rest_framework.response import Response  # type: ignore[import-untyped]
 
-from backendkit.adapters.django._conf import get_kit
-from backendkit.adapters.django._pagination import (
-    paginate_queryset,
-    paginate_queryset_cursor,
-)
+from backendkit.adapters.django._conf import current_kit
+from backendkit.adapters.django._pagination import paginate_queryset, paginate_queryset_cursor
 from backendkit.adapters.drf._renderers import ENVELOPE_ATTR
-from backendkit.cursor import CursorCodec
-from backendkit.pagination import (
+from backendkit.listing import (
     DEFAULT_MAX_PER_PAGE,
     DEFAULT_PER_PAGE,
+    CursorCodec,
     CursorPage,
     Page,
+    cursor_params,
     cursor_params_model,
+    page_params,
     page_params_model,
 )
+from backendkit.listing._paging import Counting
 from backendkit.responses import paginated
-from backendkit.validation import validate_query
 
 __all__ = ["CursorPagination", "PagePagination"]
 
-_PAGE_KEYS = ("page", "perPage", "per_page")
-_CURSOR_KEYS = ("cursor", "perPage", "per_page")
 
-
-def _query(request: Any, keys: tuple[str, ...]) -> list[tuple[str, str]]:
-    params = request.query_params
-    return [(key, value) for key in keys for value in params.getlist(key)]
-
-
-def _envelope(page: Page[Any] | CursorPage[Any], data: Any) -> Response:
-    response = Response(paginated(_with_items(page, data)))
-    setattr(response, ENVELOPE_ATTR, True)  # EnvelopeJSONRenderer must not wrap it again
-    return response
-
-
-def _with_items(page: Page[Any] | CursorPage[Any], data: Any) -> Page[Any] | CursorPage[Any]:
-    items = list(data)
-    if isinstance(page, Page):
-        return Page(items, page.page, page.per_page, page.total, page.has_next)
-    return CursorPage(
-        items, page.per_page, page.next_cursor, page.prev_cursor, page.has_next, page.has_prev
-    )
-
-
-class _Sorting:
+class _Pagination:
     #: Wire name -> model field (``{"createdAt": "created"}``); nothing else sorts.
     sort_fields: ClassVar[Mapping[str, str] | None] = None
     #: The sort when the client gives none (``"-createdAt"``).
@@ -72,13 +49,41 @@ class _Sorting:
     sort_param: ClassVar[str] = "sort"
     max_per_page: ClassVar[int] = DEFAULT_MAX_PER_PAGE
     default_per_page: ClassVar[int] = DEFAULT_PER_PAGE
+    # What the envelope's ``pagination`` object holds, for DRF's OpenAPI schema.
+    _pagination_schema: ClassVar[dict[str, Any]] = {}
 
-    def _sort(self, request: Any) -> str | None:
+    def __init__(self) -> None:
+        self.page: Page[Any] | CursorPage[Any] | None = None
+
+    def _sorting(self, request: Any) -> dict[str, Any]:
         value = request.query_params.get(self.sort_param)
-        return str(value) if value else None
+        return {
+            "sort": str(value) if value else None,
+            "sort_fields": self.sort_fields,
+            "default_sort": self.default_sort,
+        }
+
+    def get_paginated_response(self, data: Any) -> Response:
+        """The envelope around the serialized rows of the page."""
+        assert self.page is not None, "paginate_queryset() comes first"
+        response = Response(paginated(dataclasses.replace(self.page, items=list(data))))
+        setattr(response, ENVELOPE_ATTR, True)  # EnvelopeJSONRenderer must not wrap it again
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """OpenAPI schema of the envelope (DRF's schema generation)."""
+        return {
+            "type": "object",
+            "required": ["success", "data", "pagination"],
+            "properties": {
+                "success": {"type": "boolean"},
+                "data": schema,
+                "pagination": {"type": "object", "properties": self._pagination_schema},
+            },
+        }
 
 
-class PagePagination(_Sorting):
+class PagePagination(_Pagination):
     """Page-number pagination: ``?page=2&perPage=50&sort=-createdAt`` -> the page envelope.
 
     ```python
@@ -90,54 +95,38 @@ class PagePagination(_Sorting):
     ``default_per_page`` or ``count`` (``"exact"``, ``"none"``, ``"estimated"``).
     """
 
-    count: ClassVar[Literal["exact", "none", "estimated"]] = "exact"
-
-    def __init__(self) -> None:
-        self.page: Page[Any] | None = None
+    count: ClassVar[Counting] = "exact"
+    _pagination_schema: ClassVar[dict[str, Any]] = {
+        "page": {"type": "integer"},
+        "perPage": {"type": "integer"},
+        "total": {"type": "integer", "nullable": True},
+        "totalPages": {"type": "integer", "nullable": True},
+    }
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
         """Read and validate the parameters, fetch one page and return its rows."""
         model = page_params_model(
             max_per_page=self.max_per_page, default_per_page=self.default_per_page
         )
-        params = validate_query(model, _query(request, _PAGE_KEYS))
-        self.page = paginate_queryset(
-            queryset,
-            params,
-            sort=self._sort(request),
-            sort_fields=self.sort_fields,
-            default_sort=self.default_sort,
-            count=self.count,
-        )
+        params = page_params(request.query_params, model=model)
+        self.page = paginate_queryset(queryset, params, count=self.count, **self._sorting(request))
         return list(self.page.items)
 
-    def get_paginated_response(self, data: Any) -> Response:
-        """The page envelope around the serialized rows."""
-        assert self.page is not None, "paginate_queryset() comes first"
-        return _envelope(self.page, data)
 
-    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        """OpenAPI schema of the page envelope (DRF's schema generation)."""
-        return _schema(
-            schema,
-            {
-                "page": {"type": "integer"},
-                "perPage": {"type": "integer"},
-                "total": {"type": "integer", "nullable": True},
-                "totalPages": {"type": "integer", "nullable": True},
-            },
-        )
-
-
-class CursorPagination(_Sorting):
+class CursorPagination(_Pagination):
     """Keyset pagination with signed cursors: ``?cursor=...&perPage=20`` -> the cursor envelope.
 
     Cursors are signed with keys derived from the kit's secret (``cursor`` purpose) and bound
     to the sort and the view, so a cursor made for another listing is refused (400).
     """
 
-    def __init__(self) -> None:
-        self.page: CursorPage[Any] | None = None
+    _pagination_schema: ClassVar[dict[str, Any]] = {
+        "perPage": {"type": "integer"},
+        "nextCursor": {"type": "string", "nullable": True},
+        "prevCursor": {"type": "string", "nullable": True},
+        "hasNext": {"type": "boolean"},
+        "hasPrev": {"type": "boolean"},
+    }
 
     def filters(self, request: Any, view: Any) -> Any:
         """What cursors are bound to besides the sort (default: the view's class name)."""
@@ -148,44 +137,11 @@ class CursorPagination(_Sorting):
         model = cursor_params_model(
             max_per_page=self.max_per_page, default_per_page=self.default_per_page
         )
-        params = validate_query(model, _query(request, _CURSOR_KEYS))
         self.page = paginate_queryset_cursor(
             queryset,
-            params,
-            codec=CursorCodec.from_settings(get_kit().settings),
-            sort=self._sort(request),
-            sort_fields=self.sort_fields,
-            default_sort=self.default_sort,
+            cursor_params(request.query_params, model=model),
+            codec=CursorCodec.from_settings(current_kit().settings),
             filters=self.filters(request, view),
+            **self._sorting(request),
         )
         return list(self.page.items)
-
-    def get_paginated_response(self, data: Any) -> Response:
-        """The cursor envelope around the serialized rows."""
-        assert self.page is not None, "paginate_queryset() comes first"
-        return _envelope(self.page, data)
-
-    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        """OpenAPI schema of the cursor envelope (DRF's schema generation)."""
-        return _schema(
-            schema,
-            {
-                "perPage": {"type": "integer"},
-                "nextCursor": {"type": "string", "nullable": True},
-                "prevCursor": {"type": "string", "nullable": True},
-                "hasNext": {"type": "boolean"},
-                "hasPrev": {"type": "boolean"},
-            },
-        )
-
-
-def _schema(items: dict[str, Any], pagination: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["success", "data", "pagination"],
-        "properties": {
-            "success": {"type": "boolean"},
-            "data": items,
-            "pagination": {"type": "object", "properties": pagination},
-        },
-    }

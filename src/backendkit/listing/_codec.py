@@ -4,7 +4,7 @@ A cursor is ``<payload>.<tag>``: the payload is a JSON object (for keyset pagina
 sort values of the last row and the direction) in unpadded base64url, and the tag is an
 HMAC-SHA256 over a version label, the *binding* and the payload text. The binding is a
 digest of the sort and filters the cursor was made for
-([`cursor_binding`][backendkit.cursor.cursor_binding]), so a cursor taken from one listing
+([`cursor_binding`][backendkit.listing.cursor_binding]), so a cursor taken from one listing
 cannot be replayed against another sort or filter. Clients can read a payload but cannot
 change it; they should treat the token as opaque.
 
@@ -25,7 +25,7 @@ from pydantic_core import to_json
 
 from backendkit._b64 import b64url_decode_canonical, b64url_encode
 from backendkit.errors import BadRequest, ConfigurationError, ErrorDetail, ValidationFailed
-from backendkit.pagination import MAX_CURSOR_LENGTH
+from backendkit.listing._params import MAX_CURSOR_LENGTH
 from backendkit.validation import parse_json
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class CursorCodec:
     def encode(self, payload: Mapping[str, Any], *, binding: str) -> str:
         """Return the token for ``payload`` (a JSON-able mapping) made for ``binding``.
 
-        Values come back from [`decode`][backendkit.cursor.CursorCodec.decode] as their
+        Values come back from [`decode`][backendkit.listing.CursorCodec.decode] as their
         JSON form (a ``datetime`` as an ISO string, a tuple as a list).
 
         Raises:

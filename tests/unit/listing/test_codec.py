@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 from tests.strategies import B64URL_ALPHABET, json_objects
 
 from backendkit._b64 import b64url_encode
-from backendkit.cursor import CursorCodec, cursor_binding
 from backendkit.errors import ConfigurationError, ErrorDetail, ValidationFailed
-from backendkit.pagination import MAX_CURSOR_LENGTH
+from backendkit.listing import MAX_CURSOR_LENGTH, CursorCodec, cursor_binding
 from backendkit.settings import Settings
 
 KEY = b"k" * 32

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from backendkit._filtering import parse_filters
-from backendkit._listing import parse_sort
 from backendkit.errors import ValidationFailed
+from backendkit.listing._filters import parse_filters
+from backendkit.listing._sort import parse_sort
 
 FIELDS = ("createdAt", "name", "email")
 WINDOW = 4  # a leak is any run of more than 3 input characters found in the error

@@ -1,54 +1,51 @@
-"""Page and cursor parameters (what a client asks for) and pages (what a query returns).
+"""What a client asks for: page and cursor parameters, and reading them from a query string.
 
 Parameters are [`ApiModel`][backendkit.validation.ApiModel]s, so they validate from a query
 string (``?page=2&perPage=50``) or a JSON body with the usual field-level errors. Values out of
 range are a ``VALIDATION_ERROR``, never silently clamped: a client asking for 1000 rows and
 quietly getting 100 would page through the data wrongly without noticing.
-
-Pages are small frozen dataclasses; [`paginated`][backendkit.responses.paginated] turns
-them into the wire envelope.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, ClassVar, Generic, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
-from backendkit._validators import not_bool as _not_bool
-from backendkit.validation import ApiModel
+from backendkit._validators import not_bool
+from backendkit.validation import ApiModel, validate_query
 
 __all__ = [
     "DEFAULT_MAX_PER_PAGE",
     "DEFAULT_PER_PAGE",
     "MAX_CURSOR_LENGTH",
     "MAX_PAGE",
-    "CursorPage",
     "CursorParams",
-    "Page",
     "PageParams",
+    "cursor_params",
     "cursor_params_model",
+    "page_params",
     "page_params_model",
 ]
 
-T = TypeVar("T")
-U = TypeVar("U")
 P = TypeVar("P", bound="_PerPage")
 
 #: ``perPage`` when the client sends none.
 DEFAULT_PER_PAGE = 20
-#: Largest ``perPage`` accepted by [`PageParams`][backendkit.pagination.PageParams].
+#: Largest ``perPage`` accepted by [`PageParams`][backendkit.listing.PageParams].
 DEFAULT_MAX_PER_PAGE = 100
 #: Largest page number; keeps ``offset`` inside a signed 64-bit integer for any page size.
 MAX_PAGE = 2**31 - 1
 #: Longest cursor accepted, in characters (the codec refuses longer ones before decoding).
 MAX_CURSOR_LENGTH = 4096
 
-_PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_not_bool)]
-_PerPageNumber = Annotated[int, Field(ge=1, le=DEFAULT_MAX_PER_PAGE), BeforeValidator(_not_bool)]
+_PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(not_bool)]
+_PerPageNumber = Annotated[int, Field(ge=1, le=DEFAULT_MAX_PER_PAGE), BeforeValidator(not_bool)]
+
+_PAGE_KEYS = ("page", "perPage", "per_page")
+_CURSOR_KEYS = ("cursor", "perPage", "per_page")
 
 
 class _PerPage(ApiModel):
@@ -62,7 +59,7 @@ class _PerPage(ApiModel):
 class PageParams(_PerPage):
     """Offset pagination parameters: ``page`` (from 1) and ``perPage`` (1 to the cap).
 
-    The cap is 100 by default; [`with_max`][backendkit.pagination.PageParams.with_max]
+    The cap is 100 by default; [`with_max`][backendkit.listing.PageParams.with_max]
     gives a class with another cap. Unknown keys are ignored, so the whole query string
     can be passed.
 
@@ -103,7 +100,7 @@ class PageParams(_PerPage):
 class CursorParams(_PerPage):
     """Cursor pagination parameters: an opaque ``cursor`` (absent for the first page).
 
-    Decode the cursor with a [`CursorCodec`][backendkit.cursor.CursorCodec] bound to the
+    Decode the cursor with a [`CursorCodec`][backendkit.listing.CursorCodec] bound to the
     sort and filters of the query.
 
     Example:
@@ -125,7 +122,7 @@ class CursorParams(_PerPage):
 def page_params_model(
     *, max_per_page: int = DEFAULT_MAX_PER_PAGE, default_per_page: int = DEFAULT_PER_PAGE
 ) -> type[PageParams]:
-    """Return a [`PageParams`][backendkit.pagination.PageParams] class with another cap.
+    """Return a [`PageParams`][backendkit.listing.PageParams] class with another cap.
 
     Raises:
         ValueError: unless ``1 <= default_per_page <= max_per_page <= MAX_PAGE``.
@@ -136,7 +133,7 @@ def page_params_model(
 def cursor_params_model(
     *, max_per_page: int = DEFAULT_MAX_PER_PAGE, default_per_page: int = DEFAULT_PER_PAGE
 ) -> type[CursorParams]:
-    """Return a [`CursorParams`][backendkit.pagination.CursorParams] class with another cap.
+    """Return a [`CursorParams`][backendkit.listing.CursorParams] class with another cap.
 
     Raises:
         ValueError: unless ``1 <= default_per_page <= max_per_page <= MAX_PAGE``.
@@ -153,7 +150,7 @@ def _capped(base: type[P], max_per_page: int, default_per_page: int) -> type[P]:
     name = f"{base.__name__}Max{max_per_page}"
     if default_per_page != DEFAULT_PER_PAGE:
         name += f"Default{default_per_page}"
-    per_page = Annotated[int, Field(ge=1, le=max_per_page), BeforeValidator(_not_bool)]
+    per_page = Annotated[int, Field(ge=1, le=max_per_page), BeforeValidator(not_bool)]
     model: type[P] = create_model(
         name,
         __base__=base,
@@ -164,95 +161,52 @@ def _capped(base: type[P], max_per_page: int, default_per_page: int) -> type[P]:
     return model
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of an offset-paginated result.
-
-    ``total`` is ``None`` when the query did not count rows (count strategy ``none``);
-    ``has_next`` then says whether another page exists.
-
-    Example:
-        >>> page = Page(items=["a", "b"], page=1, per_page=2, total=5, has_next=True)
-        >>> page.total_pages
-        3
-    """
-
-    items: Sequence[T]
-    page: int
-    per_page: int
-    total: int | None
-    has_next: bool
-
-    @property
-    def total_pages(self) -> int | None:
-        """``ceil(total / per_page)`` (0 when there are no rows), or ``None`` without a count."""
-        if self.total is None:
-            return None
-        return -(-self.total // self.per_page)
-
-    @property
-    def has_prev(self) -> bool:
-        """True after the first page."""
-        return self.page > 1
-
-    @classmethod
-    def build(
-        cls,
-        items: Sequence[T],
-        params: PageParams,
-        *,
-        total: int | None = None,
-        has_next: bool | None = None,
-    ) -> Page[T]:
-        """Make a page for ``params``; ``has_next`` defaults to what ``total`` implies.
-
-        Raises:
-            ValueError: neither ``total`` nor ``has_next`` is given.
-
-        Example:
-            >>> Page.build(["a"], PageParams(page=2, per_page=1), total=3).has_next
-            True
-        """
-        if has_next is None:
-            if total is None:
-                raise ValueError("give total or has_next")
-            has_next = params.page * params.per_page < total
-        return cls(list(items), params.page, params.per_page, total, has_next)
-
-    def map(self, func: Callable[[T], U]) -> Page[U]:
-        """Return the same page with ``func`` applied to every item."""
-        return Page(
-            [func(item) for item in self.items], self.page, self.per_page, self.total, self.has_next
-        )
+def _pick(query: Any, keys: Iterable[str]) -> list[tuple[str, str]]:
+    # Other query parameters belong to the route (filters, sorting), not to paging; every
+    # value of a repeated key is kept so validate_query can refuse the repetition.
+    pairs: list[tuple[str, str]] = []
+    for key in keys:
+        if hasattr(query, "getlist"):
+            pairs.extend((key, value) for value in query.getlist(key))
+        elif isinstance(query, Mapping) and key in query:
+            value = query[key]
+            values = value if isinstance(value, list | tuple) else [value]
+            pairs.extend((key, str(v)) for v in values)
+    return pairs
 
 
-@dataclass(frozen=True, slots=True)
-class CursorPage(Generic[T]):
-    """One page of a cursor-paginated (keyset) result.
+def page_params(
+    query: Mapping[str, Any] | Any, *, model: type[PageParams] = PageParams
+) -> PageParams:
+    """Read ``page`` and ``perPage`` (or ``per_page``) from a query mapping or multi-dict.
 
-    ``next_cursor`` / ``prev_cursor`` are opaque tokens from a
-    [`CursorCodec`][backendkit.cursor.CursorCodec], ``None`` at either end.
+    Args:
+        query: a mapping of strings (or lists of strings) or a multi-dict with ``getlist``
+            (werkzeug, Django, Starlette, DRF).
+        model: ``PageParams`` or a class from ``PageParams.with_max(n)`` (another cap).
+
+    Raises:
+        ValidationFailed: a value is not an integer, is out of range or is repeated (400).
 
     Example:
-        >>> CursorPage(["a"], per_page=1, next_cursor="t", prev_cursor=None,
-        ...            has_next=True, has_prev=False).has_next
-        True
+        >>> page_params({"page": "2", "perPage": "5", "sort": "-name"})
+        PageParams(page=2, per_page=5)
     """
+    return validate_query(model, _pick(query, _PAGE_KEYS))
 
-    items: Sequence[T]
-    per_page: int
-    next_cursor: str | None
-    prev_cursor: str | None
-    has_next: bool
-    has_prev: bool
 
-    def map(self, func: Callable[[T], U]) -> CursorPage[U]:
-        """Return the same page with ``func`` applied to every item."""
-        return CursorPage(
-            [func(item) for item in self.items],
-            self.per_page,
-            self.next_cursor,
-            self.prev_cursor,
-            self.has_next,
-            self.has_prev,
-        )
+def cursor_params(
+    query: Mapping[str, Any] | Any, *, model: type[CursorParams] = CursorParams
+) -> CursorParams:
+    """Read ``cursor`` and ``perPage`` (or ``per_page``) from a query mapping or multi-dict.
+
+    Args:
+        query: a mapping or multi-dict, as for [`page_params`][backendkit.listing.page_params].
+        model: ``CursorParams`` or a class from ``CursorParams.with_max(n)``.
+
+    The cursor's signature is checked later, when the data layer decodes it.
+
+    Raises:
+        ValidationFailed: ``perPage`` is not an integer, is out of range or is repeated (400).
+    """
+    return validate_query(model, _pick(query, _CURSOR_KEYS))

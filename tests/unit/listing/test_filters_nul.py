@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backendkit._filtering import OPERATORS, parse_filters
 from backendkit.errors import ValidationFailed
+from backendkit.listing._filters import OPERATORS, parse_filters
 
 NUL_MESSAGE = "must not contain NUL characters"
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backendkit._listing import CursorState, decode_values, encode_values
-from backendkit.cursor import CursorCodec, cursor_binding
 from backendkit.errors import ValidationFailed
+from backendkit.listing import CursorCodec, cursor_binding
+from backendkit.listing._state import CursorState, decode_values, encode_values
 
 
 class Color(enum.Enum):

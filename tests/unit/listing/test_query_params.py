@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backendkit.errors import ValidationFailed
-from backendkit.pagination import PageParams
-from backendkit.web import cursor_params, page_params
+from backendkit.listing import PageParams, cursor_params, page_params
 
 
 class MultiDict:

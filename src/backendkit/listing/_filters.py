@@ -35,6 +35,7 @@ __all__ = [
     "RESERVED_QUERY_KEYS",
     "Condition",
     "FilterRule",
+    "allowed_ops",
     "parse_filters",
 ]
 
@@ -111,6 +112,19 @@ def _one(values: Sequence[Any]) -> Any:
 
 class _ProblemError(Exception):
     """A message about one field, collected into a ValidationFailed."""
+
+
+def allowed_ops(ops: Iterable[str]) -> frozenset[str]:
+    """The operators a filter field allows: ``ops``, or ``eq`` and ``in`` when none is given.
+
+    Raises:
+        ValueError: an operator that is not in ``OPERATORS`` (a mistake in the allowlist).
+    """
+    chosen = frozenset(ops) or frozenset(("eq", "in"))
+    unknown = chosen - OPERATORS
+    if unknown:
+        raise ValueError(f"unknown filter operators: {sorted(unknown)}")
+    return chosen
 
 
 class FilterRule(Protocol):

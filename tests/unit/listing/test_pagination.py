@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from backendkit.errors import ErrorDetail, ValidationFailed
-from backendkit.pagination import (
+from backendkit.listing import (
     DEFAULT_MAX_PER_PAGE,
     DEFAULT_PER_PAGE,
     MAX_CURSOR_LENGTH,
