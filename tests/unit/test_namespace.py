@@ -26,21 +26,6 @@ def _public_packages() -> list[str]:
 
 
 PUBLIC_PACKAGES = _public_packages()
-# Packages that still bind names outside __all__ (``annotations``, ``require``). Strict:
-# once a package is clean, its entry must go.
-PENDING = frozenset(
-    {
-        "backendkit.adapters.django",
-        "backendkit.adapters.drf",
-    }
-)
-
-
-def _cases() -> list[object]:
-    pending = pytest.mark.xfail(strict=True, reason="binds public names missing from __all__")
-    return [
-        pytest.param(name, marks=pending) if name in PENDING else name for name in PUBLIC_PACKAGES
-    ]
 
 
 def _is_own_submodule(package: str, attr: str, obj: object) -> bool:
@@ -64,7 +49,7 @@ def test_packages_found() -> None:
     assert {"backendkit", "backendkit.auth", "backendkit.responses"} <= set(PUBLIC_PACKAGES)
 
 
-@pytest.mark.parametrize("name", _cases())
+@pytest.mark.parametrize("name", PUBLIC_PACKAGES)
 def test_namespace_is_exactly_all(name: str) -> None:
     """No public name beyond `__all__`; every name in it resolves (lazily ones included)."""
     package = importlib.import_module(name)

@@ -12,7 +12,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import connections  # type: ignore[import-untyped]
 from django.http import HttpResponseNotModified  # type: ignore[import-untyped]
 from pydantic import BaseModel
-from typing_extensions import TypedDict, Unpack
+from typing_extensions import Unpack
 
 from backendkit import web
 from backendkit.adapters.django._conf import current_kit
@@ -20,14 +20,12 @@ from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT
 from backendkit.adapters.django._request import bind, django_request, get_request_id, to_django
 from backendkit.errors import ConfigurationError, MethodNotAllowed
 from backendkit.validation import path_validator
-from backendkit.web import KeyFunc, KeyKind
 
 if TYPE_CHECKING:
-    from backendkit.ratelimit import FailurePolicy
+    pass
 
 __all__ = [
     "AuthRequiredMixin",
-    "LimitOptions",
     "RateLimitMixin",
     "acharge_limit",
     "charge_limit",
@@ -45,16 +43,6 @@ __all__ = [
 
 V = TypeVar("V", bound=Callable[..., Any])
 Step = Callable[[Any, dict[str, Any]], Any]  # (the request, the view's keyword arguments)
-
-
-class LimitOptions(TypedDict, total=False):
-    """The fields of a [`RouteLimit`][backendkit.web.RouteLimit] besides its ``limits``."""
-
-    key: KeyKind | KeyFunc | None
-    bucket: str | None
-    name: str | None
-    failure_policy: FailurePolicy | None
-    cost: int
 
 
 def _run(
@@ -146,7 +134,7 @@ def require_scopes(*scopes: str) -> Callable[[V], V]:
     return cast(Callable[[V], V], require_auth(scopes=scopes))
 
 
-def rate_limit(limits: str, **options: Unpack[LimitOptions]) -> Callable[[V], V]:
+def rate_limit(limits: str, **options: Unpack[web.LimitOptions]) -> Callable[[V], V]:
     """Charge a [`RouteLimit`][backendkit.web.RouteLimit] of these options before the view
     (429 with ``Retry-After`` once spent). ``key="user"`` verifies the token first, else
     counts the Django session user, else the address; a bad limit or an ambiguous ``key``
@@ -154,13 +142,13 @@ def rate_limit(limits: str, **options: Unpack[LimitOptions]) -> Callable[[V], V]
     return functools.partial(_wrap, steps=_charging(web.RouteLimit(limits, **options)))
 
 
-def charge_limit(request: Any, limits: str, **options: Unpack[LimitOptions]) -> None:
+def charge_limit(request: Any, limits: str, **options: Unpack[web.LimitOptions]) -> None:
     """Charge a limit from inside a view, as [`rate_limit`][backendkit.adapters.django.rate_limit]
     does; what only the view knows goes in ``bucket=`` (a login limit per address and email)."""
     _charging(web.RouteLimit(limits, **options))[0](request, {})
 
 
-async def acharge_limit(request: Any, limits: str, **options: Unpack[LimitOptions]) -> None:
+async def acharge_limit(request: Any, limits: str, **options: Unpack[web.LimitOptions]) -> None:
     """Async twin of [`charge_limit`][backendkit.adapters.django.charge_limit]."""
     await _charging(web.RouteLimit(limits, **options))[1](request, {})
 

@@ -10,11 +10,10 @@ from rest_framework.authentication import BaseAuthentication  # type: ignore[imp
 from rest_framework.permissions import BasePermission  # type: ignore[import-untyped]
 from typing_extensions import Unpack
 
-from backendkit.adapters.django._decorators import LimitOptions
 from backendkit.adapters.django._request import bind
 from backendkit.adapters.drf._exceptions import as_api_exception
 from backendkit.errors import AppError
-from backendkit.web import Principal, RouteLimit, credentials
+from backendkit.web import LimitOptions, Principal, RouteLimit, credentials
 
 __all__ = [
     "JWTAuthentication",
