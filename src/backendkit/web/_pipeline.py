@@ -183,14 +183,18 @@ class Pipeline:
         if rule is not None:
             await self._acharge(rule, self._address(request), cycle, 1)
 
-    def render(self, cycle: RequestCycle, exc: BaseException) -> RenderedResponse:
-        """The error response for ``exc`` (an envelope or a problem document; logged once)."""
+    def render(self, cycle: RequestCycle | None, exc: BaseException) -> RenderedResponse:
+        """The error response for ``exc`` (an envelope or a problem document; logged once).
+
+        ``cycle`` is ``None`` for a request that never started one (a view served without
+        the adapter's middleware): the error then carries no request id.
+        """
         kit = self.kit
         return render_error(
             exc,
-            request_id=cycle.request_id,
+            request_id=None if cycle is None else cycle.request_id,
             problem=kit.problem,
-            user_id=cycle.user_id,
+            user_id=None if cycle is None else cycle.user_id,
             retry_after=kit.settings.retry_after,
         )
 

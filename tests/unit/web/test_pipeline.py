@@ -428,3 +428,10 @@ def test_an_async_user_loader_is_awaited_by_the_async_twin_only() -> None:
     assert principal.user == "record u6"
     with pytest.raises(ConfigurationError, match="async"):
         pipeline.principal(start(pipeline, facts), facts)
+
+
+def test_render_without_a_cycle_has_no_request_id() -> None:
+    """A view served without the middleware: the same envelope, with a null request id."""
+    rendered = make_pipeline().render(None, Unauthenticated())
+    assert rendered.status == 401
+    assert b"\"requestId\":null" in rendered.body

@@ -144,14 +144,7 @@ def _with(response: HttpResponse, headers: Mapping[str, str] | None) -> HttpResp
 
 def error_response(request: Any, exc: BaseException) -> HttpResponse:
     """``exc`` rendered by the pipeline (a generic 500 for anything not an ``AppError``)."""
-    pipeline, cycle = current_pipeline(), current_cycle(request)
-    if cycle is not None:
-        return to_django(pipeline.render(cycle, exc))
-    settings = pipeline.kit.settings  # no middleware: no request id
-    problem = settings.error_format == "problem"
-    return to_django(
-        web.render_error(exc, request_id=None, problem=problem, retry_after=settings.retry_after)
-    )
+    return to_django(current_pipeline().render(current_cycle(request), exc))
 
 
 def success_response(
