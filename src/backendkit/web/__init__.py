@@ -19,7 +19,6 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
   `client_key`, `limit_key`, `route_rule`, `rule_name`, `enforce_limit`,
   `aenforce_limit`, `limit_headers` and `most_restrictive` (one set of headers for
   several rules);
-- pagination: `page_params`, `cursor_params`;
 - HTTP caching: `etag_for`, `etag_matches`, `conditional`, `cache_control`;
 - health: `check_health`, `acheck_health`, `HealthReport`, `health_response`.
 """
