@@ -126,10 +126,10 @@ class Pipeline:
     Example:
         >>> from backendkit.settings import Settings
         >>> pipeline = Pipeline(WebKit.from_settings(Settings(env="test", secret_key="k" * 32)))
-        >>> cycle = pipeline.start(method="GET", path="/api/notes", request_id=None)
-        >>> cycle.method, len(cycle.request_id) > 0
-        ('GET', True)
-        >>> cycle.finish(200)
+        >>> from backendkit.errors import NotFound
+        >>> rendered = pipeline.render(None, NotFound())
+        >>> rendered.status, rendered.media_type
+        (404, 'application/json')
     """
 
     __slots__ = ("_default_rule", "_exempt", "_offload", "kit")
