@@ -3,9 +3,8 @@ in sync (WSGI) and async (ASGI) mode; what it does is listed on the Django integ
 
 from __future__ import annotations
 
-import contextvars
 import io
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -15,11 +14,11 @@ from django.http import HttpRequest, HttpResponseBase  # type: ignore[import-unt
 from django.urls import is_valid_path  # type: ignore[import-untyped]
 
 from backendkit import web
+from backendkit._streams import astream_in_request, chunked_body, stream_in_request
 from backendkit.adapters.django import _request as req
 from backendkit.adapters.django._conf import current_kit, current_pipeline
 from backendkit.adapters.django.views import csrf_failure
 from backendkit.errors import AppError, NotFound
-from backendkit.logging import bind_request_context, clear_request_context
 
 __all__ = ["DEFAULT_LIMIT_EXEMPT", "BackendKitMiddleware"]
 
@@ -129,7 +128,9 @@ def _start(request: HttpRequest) -> tuple[web.RequestCycle, HttpResponseBase | N
         # Under Django's own cap too: its RequestDataTooBig would be a 400, not a 413.
         limit = min(limit, int(cap)) if cap is not None else limit
         web.check_content_length(meta.get("CONTENT_LENGTH"), limit)
-        _buffer_chunked_body(request, limit)
+        body = chunked_body(meta, request.read, limit=limit)
+        if body is not None:  # Django reads its private _stream (DRF's tests rely on it too)
+            request._stream, request._read_started = io.BytesIO(body), False
         if _append_slash_would_swallow(request):
             raise NotFound()
     except Exception as exc:
@@ -166,13 +167,8 @@ def _finish(request: HttpRequest, response: Any, cycle: web.RequestCycle) -> Htt
     if not response.streaming:
         cycle.finish()
         return response
-    if getattr(response, "is_async", False):
-        response.streaming_content = _astream(response.streaming_content, cycle)
-    else:
-        context = contextvars.copy_context()
-        response.streaming_content = _stream(response.streaming_content, context, cycle)
-    # The thread (or task) goes back to the server now; the next request must not inherit.
-    clear_request_context()
+    stream = astream_in_request if getattr(response, "is_async", False) else stream_in_request
+    response.streaming_content = stream(response.streaming_content, cycle)
     return response
 
 
@@ -215,56 +211,3 @@ def _append_slash_would_swallow(request: HttpRequest) -> bool:
         return False
     match = is_valid_path(path + "/", urlconf)
     return bool(match) and getattr(match.func, "should_append_slash", True)
-
-
-def _buffer_chunked_body(request: HttpRequest, limit: int) -> None:
-    """Read a chunked body (no ``Content-Length``, so Django reads it as empty) under
-    ``limit``, and hand it back with its length: from ``wsgi.input`` when the WSGI server
-    de-chunked it (``wsgi.input_terminated``: gunicorn, mod_wsgi), from the request under
-    ASGI. Other WSGI servers (``runserver``) cannot hand it over: 411."""
-    meta = request.META
-    if (
-        meta.get("CONTENT_LENGTH")
-        or "chunked" not in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
-    ):
-        return
-    stream = meta.get("wsgi.input")
-    if stream is not None and not meta.get("wsgi.input_terminated"):
-        # Reading such a stream to its end would wait for the client, or read the framing.
-        raise web.error_for_status(
-            411,
-            message="Length Required: this server cannot read a chunked request body; "
-            "send it with a Content-Length header",
-        )
-    # The WSGIRequest's own stream stops at CONTENT_LENGTH (none): the server's is read.
-    body = web.read_body(stream.read if stream is not None else request.read, limit=limit)
-    # Django reads its private _stream (as DRF and Django's own tests rely on).
-    request._stream, request._read_started = io.BytesIO(body), False
-    meta["CONTENT_LENGTH"] = str(len(body))
-
-
-def _stream(
-    chunks: Iterator[bytes], context: contextvars.Context, cycle: web.RequestCycle
-) -> Iterator[bytes]:
-    """The body, produced in the request's log context; the access log at its end."""
-    try:
-        while True:
-            try:
-                chunk = context.run(next, chunks)
-            except StopIteration:
-                return
-            yield chunk
-    finally:
-        context.run(cycle.finish)
-
-
-async def _astream(chunks: AsyncIterator[bytes], cycle: web.RequestCycle) -> AsyncIterator[bytes]:
-    # One ASGI request is one task: binding the request's values again is enough.
-    bind_request_context(request_id=cycle.request_id, method=cycle.method, path=cycle.path)
-    if cycle.user_id is not None:
-        bind_request_context(user_id=cycle.user_id)
-    try:
-        async for chunk in chunks:
-            yield chunk
-    finally:
-        cycle.finish()

@@ -7,7 +7,7 @@ else is a generic ``500`` whose traceback is logged, never returned.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.core import signals  # type: ignore[import-untyped]
@@ -16,6 +16,7 @@ from rest_framework import exceptions as drf  # type: ignore[import-untyped]
 from rest_framework.settings import api_settings  # type: ignore[import-untyped]
 
 from backendkit import errors
+from backendkit._nested_details import nested_details
 from backendkit.adapters.django._request import (
     django_request,
     error_response,
@@ -72,61 +73,15 @@ def as_api_exception(error: errors.AppError) -> drf.APIException:
     return BackendKitAPIException(error)
 
 
-Parts = tuple[str | int, ...]
-
-
-def _walk(detail: Any, parts: Parts) -> Iterator[tuple[Parts, Any]]:
-    """(path, message) of every message in a DRF error detail."""
-    if isinstance(detail, Mapping):
-        for key, value in detail.items():
-            if key in (api_settings.NON_FIELD_ERRORS_KEY, "__all__"):
-                yield from _walk(value, parts)
-            else:  # ListField / many=True errors are keyed by the item's index
-                yield from _walk(value, (*parts, key if isinstance(key, int) else str(key)))
-    elif isinstance(detail, list | tuple) and not all(isinstance(i, str) for i in detail):
-        for index, item in enumerate(detail):
-            if item:  # DRF uses {} for list items that were fine
-                yield from _walk(item, (*parts, index))
-    else:
-        for item in detail if isinstance(detail, list | tuple) else [detail]:
-            yield parts, item
-
-
-def _field(parts: Parts) -> str | None:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
-    return text or None
-
-
-def _echoes(message: str, data: Any, parts: Parts) -> bool:
-    value = data
-    for part in parts:
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            return False
-    if isinstance(value, bool | Mapping | list) or value is None:
-        return False
-    return bool(str(value)) and str(value) in message
-
-
 def validation_details(exc: drf.ValidationError, request: Any = None) -> list[errors.ErrorDetail]:
-    """A DRF ``ValidationError`` as field details (``items[2].qty``); messages quoting what
-    the client sent become fixed texts (DRF's own) or ``"Invalid value."``."""
+    """A DRF ``ValidationError`` as field details (``items[2].qty``) that never echo what the
+    client sent (DRF's quoting messages by code, others compared with ``request.data``)."""
     try:
         data = request.data if request is not None else None
     except Exception:  # the body itself failed to parse: nothing to compare with
         data = None
-    details = []
-    for parts, item in _walk(exc.detail, ()):
-        message = _ECHOING_CODES.get(getattr(item, "code", None) or "")
-        if message is None:
-            message = str(item)
-            if data is not None and _echoes(message, data, parts):
-                message = "Invalid value."
-        details.append(errors.ErrorDetail(_field(parts), message))
-    return details
+    unnamed = (api_settings.NON_FIELD_ERRORS_KEY, "__all__")
+    return nested_details(exc.detail, data, unnamed=unnamed, fixed=_ECHOING_CODES)
 
 
 def to_app_error(exc: BaseException, context: Mapping[str, Any]) -> BaseException:
