@@ -33,9 +33,13 @@ from backendkit.adapters.django._decorators import (
     require_roles,
     require_scopes,
 )
-from backendkit.adapters.django._filters import QueryFilter, filter_queryset
+from backendkit.adapters.django._listing import (
+    QueryFilter,
+    filter_queryset,
+    paginate_queryset,
+    paginate_queryset_cursor,
+)
 from backendkit.adapters.django._middleware import BackendKitMiddleware
-from backendkit.adapters.django._pagination import paginate_queryset, paginate_queryset_cursor
 from backendkit.adapters.django._request import (
     client_key,
     current_cycle,

@@ -1,12 +1,7 @@
-"""DRF pagination classes emitting backendkit's page and cursor envelopes.
-
-Both delegate to the Django adapter's queryset helpers
-([`paginate_queryset`][backendkit.adapters.django.paginate_queryset] and
-[`paginate_queryset_cursor`][backendkit.adapters.django.paginate_queryset_cursor]); the
-query parameters are read by [`backendkit.listing`][backendkit.listing] (400
-``VALIDATION_ERROR``, never clamped). They implement DRF's pagination interface without
-subclassing ``BasePagination``, whose module needs configured Django settings at import time.
-"""
+"""DRF pagination classes emitting backendkit's page and cursor envelopes, through the Django
+adapter's queryset helpers; the query parameters are read by
+[`backendkit.listing`][backendkit.listing] (400 ``VALIDATION_ERROR``, never clamped). No
+``BasePagination`` base: its module needs configured settings at import time."""
 
 from __future__ import annotations
 
@@ -14,14 +9,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from backendkit._extras import require
-
-require("rest_framework", "drf")
-
 from rest_framework.response import Response  # type: ignore[import-untyped]
 
 from backendkit.adapters.django._conf import current_kit
-from backendkit.adapters.django._pagination import paginate_queryset, paginate_queryset_cursor
+from backendkit.adapters.django._listing import paginate_queryset, paginate_queryset_cursor
 from backendkit.adapters.drf._renderers import ENVELOPE_ATTR
 from backendkit.listing import (
     DEFAULT_MAX_PER_PAGE,
@@ -35,6 +26,7 @@ from backendkit.listing import (
     page_params_model,
 )
 from backendkit.listing._paging import Counting
+from backendkit.listing._schema import page_envelope_schema
 from backendkit.responses import paginated
 
 __all__ = ["CursorPagination", "PagePagination"]
@@ -49,19 +41,18 @@ class _Pagination:
     sort_param: ClassVar[str] = "sort"
     max_per_page: ClassVar[int] = DEFAULT_MAX_PER_PAGE
     default_per_page: ClassVar[int] = DEFAULT_PER_PAGE
-    # What the envelope's ``pagination`` object holds, for DRF's OpenAPI schema.
-    _pagination_schema: ClassVar[dict[str, Any]] = {}
+    _cursor: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.page: Page[Any] | CursorPage[Any] | None = None
 
-    def _sorting(self, request: Any) -> dict[str, Any]:
+    def _options(self, request: Any) -> dict[str, Any]:
         value = request.query_params.get(self.sort_param)
-        return {
-            "sort": str(value) if value else None,
-            "sort_fields": self.sort_fields,
-            "default_sort": self.default_sort,
-        }
+        sort = str(value) if value else None
+        return {"sort": sort, "sort_fields": self.sort_fields, "default_sort": self.default_sort}
+
+    def _limits(self) -> dict[str, int]:
+        return {"max_per_page": self.max_per_page, "default_per_page": self.default_per_page}
 
     def get_paginated_response(self, data: Any) -> Response:
         """The envelope around the serialized rows of the page."""
@@ -72,15 +63,7 @@ class _Pagination:
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         """OpenAPI schema of the envelope (DRF's schema generation)."""
-        return {
-            "type": "object",
-            "required": ["success", "data", "pagination"],
-            "properties": {
-                "success": {"type": "boolean"},
-                "data": schema,
-                "pagination": {"type": "object", "properties": self._pagination_schema},
-            },
-        }
+        return page_envelope_schema(schema, cursor=self._cursor)
 
 
 class PagePagination(_Pagination):
@@ -96,20 +79,11 @@ class PagePagination(_Pagination):
     """
 
     count: ClassVar[Counting] = "exact"
-    _pagination_schema: ClassVar[dict[str, Any]] = {
-        "page": {"type": "integer"},
-        "perPage": {"type": "integer"},
-        "total": {"type": "integer", "nullable": True},
-        "totalPages": {"type": "integer", "nullable": True},
-    }
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
         """Read and validate the parameters, fetch one page and return its rows."""
-        model = page_params_model(
-            max_per_page=self.max_per_page, default_per_page=self.default_per_page
-        )
-        params = page_params(request.query_params, model=model)
-        self.page = paginate_queryset(queryset, params, count=self.count, **self._sorting(request))
+        params = page_params(request.query_params, model=page_params_model(**self._limits()))
+        self.page = paginate_queryset(queryset, params, count=self.count, **self._options(request))
         return list(self.page.items)
 
 
@@ -120,13 +94,7 @@ class CursorPagination(_Pagination):
     to the sort and the view, so a cursor made for another listing is refused (400).
     """
 
-    _pagination_schema: ClassVar[dict[str, Any]] = {
-        "perPage": {"type": "integer"},
-        "nextCursor": {"type": "string", "nullable": True},
-        "prevCursor": {"type": "string", "nullable": True},
-        "hasNext": {"type": "boolean"},
-        "hasPrev": {"type": "boolean"},
-    }
+    _cursor: ClassVar[bool] = True
 
     def filters(self, request: Any, view: Any) -> Any:
         """What cursors are bound to besides the sort (default: the view's class name)."""
@@ -134,14 +102,12 @@ class CursorPagination(_Pagination):
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
         """Read and validate the parameters, fetch one keyset page and return its rows."""
-        model = cursor_params_model(
-            max_per_page=self.max_per_page, default_per_page=self.default_per_page
-        )
+        params = cursor_params(request.query_params, model=cursor_params_model(**self._limits()))
         self.page = paginate_queryset_cursor(
             queryset,
-            cursor_params(request.query_params, model=model),
+            params,
             codec=CursorCodec.from_settings(current_kit().settings),
             filters=self.filters(request, view),
-            **self._sorting(request),
+            **self._options(request),
         )
         return list(self.page.items)

@@ -1,0 +1,73 @@
+"""Sort keys over attribute paths: the allowlist, the primary-key tie-breaker, values by path."""
+
+from __future__ import annotations
+
+import doctest
+from types import SimpleNamespace
+
+import pytest
+
+from backendkit.errors import ValidationFailed
+from backendkit.listing import _paths
+from backendkit.listing._paths import PK_NAME, PathKey, path_keys
+
+FIELDS = {"createdAt": "created", "author": "author__name", "id": "id"}
+
+
+def _keys(sort: str | None, default: str | None = None) -> list[tuple[str, str, bool, bool]]:
+    keys = path_keys(
+        sort,
+        FIELDS,
+        default=default,
+        nullable=lambda path: path == "author__name",
+        pk="id",
+        pk_paths={"id", "pk"},
+    )
+    return [(key.name, key.path, key.descending, key.nullable) for key in keys]
+
+
+def test_docstring_examples() -> None:
+    """The examples in the module's docstrings run and print what they claim."""
+    assert doctest.testmod(_paths).failed == 0
+
+
+def test_the_primary_key_breaks_ties_in_the_last_direction() -> None:
+    """Named keys in order, then the primary key, never nullable, as the last one runs."""
+    assert _keys("author,-createdAt") == [
+        ("author", "author__name", False, True),
+        ("createdAt", "created", True, False),
+        (PK_NAME, "id", True, False),
+    ]
+
+
+def test_no_sort_is_the_default_or_the_primary_key_alone() -> None:
+    """Without a client sort the default applies; without either, the key ascending."""
+    assert _keys(None, default="-createdAt")[0] == ("createdAt", "created", True, False)
+    assert _keys(None) == [(PK_NAME, "id", False, False)]
+
+
+def test_a_sort_on_the_primary_key_adds_no_tie_breaker() -> None:
+    """A key whose path is the primary key already breaks ties."""
+    assert _keys("-id") == [("id", "id", True, False)]
+
+
+def test_a_sort_outside_the_allowlist_is_refused() -> None:
+    """An unknown field is a validation error on ``sort`` (twins: the sorts above)."""
+    with pytest.raises(ValidationFailed) as caught:
+        _keys("password")
+    assert [detail.field for detail in caught.value.details] == ["sort"]
+
+
+def test_no_allowlist_sorts_by_the_primary_key_only() -> None:
+    """``fields=None`` allows no client sort."""
+    keys = path_keys(None, None, default=None, nullable=bool, pk="pk_id", pk_paths=())
+    assert [key.path for key in keys] == ["pk_id"]
+
+
+def test_a_key_reads_its_value_along_the_path_and_reverses() -> None:
+    """Attributes in turn, ``None`` past a missing relation; ``reversed`` flips only direction."""
+    key = PathKey("author", "author__name", False, True)
+    assert key.value_of(SimpleNamespace(author=SimpleNamespace(name="ann"))) == "ann"
+    assert key.value_of(SimpleNamespace(author=None)) is None
+    assert key.reversed() == PathKey("author", "author__name", True, True)
+    assert key.reversed().reversed() == key
