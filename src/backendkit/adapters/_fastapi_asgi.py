@@ -1,8 +1,6 @@
-"""The FastAPI adapter's pure ASGI layers (no ``BaseHTTPMiddleware``) and request facts.
-
-The outer middleware owns each request's cycle and leaves it in the scope, with the
-pipeline, for the route's dependencies (``Facts``); nothing comes back from them.
-"""
+"""The FastAPI adapter's pure ASGI layers and request facts: the outer middleware owns each
+request's cycle and leaves it in the scope, with the pipeline, for the route's dependencies
+(``Facts``); nothing comes back from them."""
 
 from __future__ import annotations
 
@@ -13,17 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backendkit.errors import ConfigurationError
-from backendkit.logging import get_logger
 from backendkit.responses import RenderedResponse
-from backendkit.web import BodyBudget, Pipeline, RequestCycle, WebKit
+from backendkit.web import AsgiCycle, Pipeline, RequestCycle, WebKit
 
 __all__ = ["BackendKitMiddleware", "ErrorCatcher", "Facts", "response"]
 
 Message = MutableMapping[str, Any]
 
 _PIPELINE, _CYCLE = "backendkit.pipeline", "backendkit.cycle"  # scope keys
-_log = get_logger("backendkit.web")
-_LATE = "unhandled_exception_after_response_started"
 
 
 class Facts:
@@ -59,59 +54,33 @@ class Facts:
 
 
 class BackendKitMiddleware:
-    """Outermost ASGI middleware: one request's cycle, from its first byte to the access log.
-
-    It starts the cycle (request id, log context), admits the request (declared body
-    size, app-wide default limit), counts the body bytes as they arrive (Starlette has no
-    cap of its own), adds the cycle's headers to the response, renders what escapes while
-    no response has started (logs it otherwise) and finishes the cycle. ``install`` puts
-    it around the whole stack; by hand it wraps any ASGI app, default limit included:
-    ``app = BackendKitMiddleware(app, kit)``, after
-    [`WebKit.check`][backendkit.web.WebKit.check] as ``install`` does.
-    """
+    """Outermost ASGI middleware: one request's [`AsgiCycle`][backendkit.web.AsgiCycle],
+    admitted by the pipeline (body cap, default limit), from its first byte to the access
+    log. ``install`` puts it around the whole stack; by hand it wraps any ASGI app:
+    ``app = BackendKitMiddleware(app, kit)`` (the kit checked as ``install`` does)."""
 
     def __init__(self, app: Any, kit: WebKit | Pipeline) -> None:
         if isinstance(kit, WebKit):
             kit.check("async")
             kit = Pipeline(kit)
         self.app, self.pipeline = app, kit
-        self._max_body = kit.kit.max_body_bytes  # the kit is frozen: read once
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         """Run one ASGI connection (HTTP requests only; others pass through)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        pipeline = self.pipeline
-        request_id = length = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                request_id = value.decode("latin-1")
-            elif name == b"content-length":
-                length = value.decode("latin-1")
-        cycle = pipeline.start(method=scope["method"], path=scope["path"], request_id=request_id)
+        pipeline, asgi = self.pipeline, AsgiCycle(self.pipeline, scope)
+        cycle, send = asgi.cycle, asgi.send(send)
         scope[_PIPELINE], scope[_CYCLE] = pipeline, cycle
-        budget = BodyBudget(self._max_body)
-
-        async def counted_receive() -> Message:
-            message: Message = await receive()
-            budget.add(len(message.get("body", b"")))
-            return message
-
-        async def decorated_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                cycle.status = message["status"]  # the response has started
-                message["headers"] = cycle.asgi_headers(message.get("headers", ()))
-            await send(message)
-
         try:
-            await pipeline.aadmit(cycle, Facts(Request(scope)), length)
-            await self.app(scope, counted_receive, decorated_send)
+            await pipeline.aadmit(cycle, Facts(Request(scope)), asgi.content_length)
+            await self.app(scope, asgi.receive(receive), send)
         except Exception as exc:
-            if cycle.status is None:
-                await response(pipeline.render(cycle, exc))(scope, receive, decorated_send)
+            if not asgi.started:
+                await response(pipeline.render(cycle, exc))(scope, receive, send)
             else:  # the response is on the wire: only the log is left
-                _log.error(_LATE, exc_info=exc, request_id=cycle.request_id, user_id=cycle.user_id)
+                asgi.late_error(exc)
         finally:
             cycle.finish()
 
@@ -141,6 +110,6 @@ class ErrorCatcher:
 
 
 def response(rendered: RenderedResponse) -> Response:
-    """A Starlette response (an ASGI app too) for a rendered envelope."""
-    headers, media_type = dict(rendered.headers), rendered.media_type
+    """A Starlette response (an ASGI app too) for a rendered one (a bodiless 304 has no type)."""
+    headers, media_type = dict(rendered.headers), rendered.media_type or None
     return Response(rendered.body, rendered.status, headers, media_type)

@@ -1,8 +1,7 @@
 """FastAPI adapter: one ``install(app, kit)`` call, then dependencies in FastAPI's idiom.
 
-Every decision is the core [`Pipeline`][backendkit.web.Pipeline]'s, through its async
-twins (no blocking Redis or bcrypt call on the event loop); this module translates
-FastAPI's requests, errors and dependencies. *Integrations → FastAPI* shows a whole app.
+The app's [`Pipeline`][backendkit.web.Pipeline] makes every decision (its async twins);
+this module only translates for it. See *Integrations → FastAPI* in the docs.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from backendkit._extras import require
 
 require("fastapi", "fastapi")
 
-import http
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -20,7 +18,6 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -28,12 +25,10 @@ from starlette.responses import Response
 from typing_extensions import Unpack
 
 from backendkit import web
-from backendkit._error_details import error_details, validation_failed
 from backendkit.adapters._fastapi_asgi import BackendKitMiddleware, ErrorCatcher, Facts, response
 from backendkit.adapters._fastapi_openapi import mark, patch_openapi
-from backendkit.errors import AppError, BadRequest, ConfigurationError, Unauthenticated
+from backendkit.errors import AppError, ConfigurationError, Unauthenticated
 from backendkit.listing import CursorParams, PageParams, cursor_params, page_params
-from backendkit.responses import render_json
 from backendkit.web import LimitOptions, Pipeline, Principal, RequestCycle, RouteLimit, WebKit
 
 __all__ = [
@@ -61,18 +56,15 @@ __all__ = [
 
 M = TypeVar("M", bound=BaseModel)
 
-_PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
 _bearer_scheme = HTTPBearer(auto_error=False, description="A backendkit access token.")
 
 
 def install(app: FastAPI, kit: WebKit) -> None:
     """Wire backendkit into ``app``, once, before it serves (else ``ConfigurationError``, as
-    for a kit [`WebKit.check`][backendkit.web.WebKit.check] refuses).
-
-    Every error becomes the envelope (a 500 inside the user middleware, so CORS headers
-    stay), [`BackendKitMiddleware`][backendkit.adapters.fastapi.BackendKitMiddleware] wraps
-    the stack, OpenAPI documents the envelope, not a 422; the kit closes at shutdown.
-    """
+    for a kit [`WebKit.check`][backendkit.web.WebKit.check] refuses): every error becomes
+    the envelope (a 500 inside the user middleware, so CORS headers stay),
+    [`BackendKitMiddleware`][backendkit.adapters.fastapi.BackendKitMiddleware] wraps the
+    stack, OpenAPI documents the envelope, not a 422; the kit closes at shutdown."""
     if getattr(app.state, "backendkit", None) is not None:
         raise ConfigurationError("backendkit is already installed on this app")
     if app.middleware_stack is not None:
@@ -131,38 +123,15 @@ ClientKey = Annotated[str, Depends(client_key)]
 
 
 async def _handle_error(request: Request, exc: Exception) -> Response:
-    facts = Facts(request)
-    return response(facts.pipeline.render(facts.cycle, _app_error(exc)))
-
-
-def _app_error(exc: Exception) -> Exception:
-    """FastAPI's and Starlette's own errors as the catalogue's."""
+    # FastAPI's and Starlette's own errors as the catalogue's.
     if isinstance(exc, RequestValidationError):
-        errors = [dict(error) for error in exc.errors()]
-        if any(error.get("type") == "json_invalid" for error in errors):
-            return BadRequest("The request body is not valid JSON")
-        for error in errors:
-            error["loc"] = _wire_loc(tuple(error.get("loc", ())))
-        # The inputs stay in: error_details uses them to spot messages that would echo them.
-        return validation_failed(error_details(errors))
-    if isinstance(exc, HTTPException) and isinstance(exc.__cause__, AppError):
-        return exc.__cause__  # FastAPI wraps errors raised while reading a body (our cap)
-    if not isinstance(exc, HTTPException):
-        return exc
-    detail = exc.detail if isinstance(exc.detail, str) else None
-    # Starlette's stock phrase gives way to the catalogue's message.
-    message = None if detail == _PHRASES.get(exc.status_code) else detail
-    return web.error_for_status(exc.status_code, message=message, headers=exc.headers)
-
-
-def _wire_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``("path", "note_id")`` -> ``("noteId",)``, named as body fields are; aliases stay."""
-    if not loc or loc[0] not in ("body", "query", "path", "header", "cookie"):
-        return loc
-    rest = loc[1:]
-    if loc[0] in ("query", "path") and rest and isinstance(rest[0], str) and "_" in rest[0]:
-        return (to_camel(rest[0]), *rest[1:])
-    return rest
+        exc = web.request_validation_error(exc.errors())
+    elif isinstance(exc, HTTPException) and isinstance(exc.__cause__, AppError):
+        exc = exc.__cause__  # FastAPI wraps errors raised while reading a body (our cap)
+    elif isinstance(exc, HTTPException):
+        exc = web.framework_error(exc.status_code, exc.detail, headers=exc.headers)
+    facts = Facts(request)
+    return response(facts.pipeline.render(facts.cycle, exc))
 
 
 async def optional_user(
@@ -182,9 +151,8 @@ async def current_user(principal: Annotated[Principal | None, Depends(optional_u
     return principal
 
 
-# What each dependency can answer, for OpenAPI (with cookie transport, the CSRF check's 403).
-mark(optional_user, lambda kit: {"401", "403"} if kit.cookie_auth else {"401"})
-mark(current_user, {"401"})
+mark(optional_user, "credentials")  # the request steps each one runs, for OpenAPI
+mark(current_user, "authenticated")
 
 #: ``user: CurrentUser`` in a route's parameters requires authentication.
 CurrentUser = Annotated[Principal, Depends(current_user)]
@@ -207,7 +175,7 @@ def _authorized(*, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = ()) ->
         facts = Facts(request)
         return await facts.pipeline.aauthorize(facts.cycle, facts, roles=roles, scopes=scopes)
 
-    mark(authorized, {"403"})
+    mark(authorized, "authorize")
     return Depends(authorized)
 
 
@@ -230,7 +198,7 @@ def RateLimit(limits: str, **options: Unpack[LimitOptions]) -> Any:  # noqa: N80
         await charge(request)
 
     call = charge_user if limit.needs_user else charge  # auth resolved (and documented) first
-    mark(call, {"429"})
+    mark(call, "limit")
     return Depends(call)
 
 
@@ -250,12 +218,11 @@ def JsonBody(model: type[M]) -> Any:  # noqa: N802 - reads like FastAPI's Body()
         body, content_type = await request.body(), request.headers.get("content-type")
         return web.parse_body(body, content_type, max_bytes=max_bytes, model=model)
 
-    mark(read, {"400", "413", "415"}, body=model)
+    mark(read, "json_body", body=model)
     return Depends(read)
 
 
-# The declared parameters document the query; the core reads it, so every adapter accepts
-# and refuses exactly the same strings.
+# The declared parameters document the query; the core reads it, as in every adapter.
 _Size = Annotated[int | None, Query(alias="perPage", ge=1, description="Items per page.")]
 _Page = Annotated[int | None, Query(ge=1, description="Page number, from 1.")]
 _Cursor = Annotated[str | None, Query(description="Opaque cursor from a previous page.")]
@@ -271,9 +238,6 @@ async def _cursor_query(
     return cursor_params(request.query_params)
 
 
-mark(_page_query, {"400"})
-mark(_cursor_query, {"400"})
-
 #: ``params: Pagination`` reads ``page`` and ``perPage`` (400 on bad values).
 Pagination = Annotated[PageParams, Depends(_page_query)]
 #: ``params: CursorPagination`` reads ``cursor`` and ``perPage`` (400 on bad values).
@@ -288,45 +252,25 @@ def conditional_json(
     cache_control: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """The envelope ``content`` as JSON with a strong ``ETag``; a bodiless ``304`` when
-    ``If-None-Match`` matches (see [`cache_control`][backendkit.web.cache_control])."""
+    """``content`` as JSON with a strong ``ETag``, a bodiless ``304`` when ``If-None-Match``
+    matches ([`conditional_response`][backendkit.web.conditional_response])."""
     match = request.headers.get("if-none-match")
-    code, extra, body = web.conditional(request.method, match, status, render_json(content))
-    all_headers = {**(headers or {}), **extra}
-    if cache_control is not None:
-        all_headers["Cache-Control"] = cache_control
-    if code == 304:
-        return Response(status_code=304, headers=all_headers)
-    return Response(body, code, all_headers, web.JSON_CONTENT_TYPE)
+    rendered = web.conditional_response(
+        request.method, match, content, status=status, cache_control=cache_control, headers=headers
+    )
+    return response(rendered)
 
 
-def add_health_route(
-    app: FastAPI,
-    path: str = "/health",
-    *,
-    database: Any = None,
-    redis: Any = None,
-    checks: Mapping[str, Any] | None = None,
-    timeout: float = 1.0,
-) -> None:
-    """Mount a health check on an ``install``-ed app: ``200`` when every probe (an engine,
-    a Redis connector, ``checks``, or callables) answers within ``timeout`` seconds, else
-    ``503`` naming the failed ones. The default limit never charges it."""
+def add_health_route(app: FastAPI, path: str = "/health", **probes: Any) -> None:
+    """Mount a [`HealthRoute`][backendkit.web.HealthRoute] of ``probes`` (``database=``,
+    ``redis=``, ``checks=``, ``timeout=``) on an ``install``-ed app: 200, else 503."""
     pipeline = getattr(app.state, "backendkit", None)
     if not isinstance(pipeline, Pipeline):
         raise ConfigurationError("call install(app, kit) before add_health_route(app)")
-    kit = pipeline.kit
+    route = web.HealthRoute(pipeline, path, **probes)
 
     async def health(request: Request) -> Response:
-        report = await web.acheck_health(
-            database=database, redis=redis, checks=checks, timeout=timeout
-        )
-        request_id, retry_after = current_cycle(request).request_id, kit.settings.retry_after
-        rendered = web.health_response(
-            report, request_id=request_id, problem=kit.problem, retry_after=retry_after
-        )
-        return response(rendered)
+        return response(await route.aanswer(current_cycle(request)))
 
-    mark(health, {"503"}, exempt=True)
-    pipeline.exempt(path)
+    mark(health, "health")
     app.add_api_route(path, health, methods=["GET"], tags=["health"], include_in_schema=True)

@@ -12,10 +12,9 @@ require("flask", "flask")
 
 import atexit
 import functools
-import inspect
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from flask import Flask, Request, Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
@@ -29,9 +28,6 @@ from backendkit.errors import ConfigurationError
 from backendkit.responses import RenderedResponse, paginated, render_json
 from backendkit.settings import ENV_PREFIX, Settings
 from backendkit.validation import DEFAULT_MAX_BYTES, parse_json, path_validator
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "BackendKit",
@@ -223,12 +219,10 @@ def _handle_exception(exc: Exception) -> Response:
             return _bare_redirect(cast(Response, exc.get_response()))
         if code == 500 and original is not None:
             exc = original  # logs the real traceback
-        else:  # werkzeug's own wording (a class attribute or property) gives way to ours
+        else:  # werkzeug's own wording is a class attribute (or a property)
             found = (vars(cls).get("description") for cls in type(exc).__mro__)
             stock = next((value for value in found if isinstance(value, str)), None)
-            message = exc.description if exc.description != stock else None
-            headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-            exc = web.error_for_status(code, message=message, headers=headers)
+            exc = web.framework_error(code, exc.description, stock=stock, headers=exc.get_headers())
     current = _current()
     return _to_response(current.pipeline.render(current.cycle, exc))
 
@@ -363,30 +357,21 @@ def conditional_json(
     cache_control: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """A JSON response with a strong ``ETag``; ``304`` (no body) when ``If-None-Match`` matches."""
-    code, extra, body = web.conditional(
-        request.method, request.headers.get("If-None-Match"), status, render_json(content)
+    """``content`` as JSON with a strong ``ETag``, a bodiless ``304`` when ``If-None-Match``
+    matches ([`conditional_response`][backendkit.web.conditional_response])."""
+    match = request.headers.get("If-None-Match")
+    rendered = web.conditional_response(
+        request.method, match, content, status=status, cache_control=cache_control, headers=headers
     )
-    response = Response(body, code, {**(headers or {}), **extra}, web.JSON_CONTENT_TYPE)
-    if cache_control is not None:
-        response.headers["Cache-Control"] = cache_control
-    return response  # werkzeug drops a 304's entity headers (Content-Type, -Length)
+    return _to_response(rendered)  # werkzeug drops a 304's entity headers (Content-Type)
 
 
 def add_health_route(app: Flask, path: str = "/health", **probes: Any) -> None:
-    """Mount a [`check_health`][backendkit.web.check_health] route of ``probes`` (``database=``,
-    ``redis=``, ``checks=``, ``timeout=``): 200, else 503; never charged the default limit.
-    ``BackendKit`` must be initialised on ``app`` first."""
-    inspect.signature(web.check_health).bind(**probes)  # a wrong keyword fails now
-    pipeline = _pipeline(app)
-    pipeline.exempt(path)
-    kit = pipeline.kit
-    answer = functools.partial(
-        web.health_response, problem=kit.problem, retry_after=kit.settings.retry_after
-    )
+    """Mount a [`HealthRoute`][backendkit.web.HealthRoute] of ``probes`` (``database=``,
+    ``redis=``, ``checks=``, ``timeout=``): 200, else 503. ``BackendKit(app)`` first."""
+    route = web.HealthRoute(_pipeline(app), path, **probes)
 
     def health() -> Response:
-        report = web.check_health(**probes)
-        return _to_response(answer(report, request_id=current_cycle().request_id))
+        return _to_response(route.answer(current_cycle()))
 
     app.add_url_rule(path, endpoint="backendkit_health", view_func=health, methods=["GET"])

@@ -41,8 +41,15 @@ from backendkit.responses._openapi import (
     PageInfo,
     ProblemDetails,
 )
+from backendkit.responses._openapi_errors import (
+    ERROR_RESPONSES,
+    OperationStep,
+    document_errors,
+    operation_errors,
+)
 
 __all__ = [
+    "ERROR_RESPONSES",
     "JSON_MEDIA_TYPE",
     "PROBLEM_MEDIA_TYPE",
     "CursorInfo",
@@ -51,13 +58,16 @@ __all__ = [
     "ErrorEnvelope",
     "ErrorInfo",
     "FieldError",
+    "OperationStep",
     "PageEnvelope",
     "PageInfo",
     "ProblemDetails",
     "RenderedResponse",
+    "document_errors",
     "error_response",
     "failure",
     "json_response",
+    "operation_errors",
     "paginated",
     "pagination_meta",
     "problem_details",

@@ -23,6 +23,8 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
 - health: `check_health`, `acheck_health`, `HealthReport`, `health_response`.
 """
 
+from backendkit.web._answers import HealthRoute, conditional_response
+from backendkit.web._asgi import AsgiCycle
 from backendkit.web._auth import (
     aauthenticate,
     auth_cookie_headers,
@@ -47,6 +49,7 @@ from backendkit.web._body import (
 from backendkit.web._caching import cache_control, conditional, etag_for, etag_matches
 from backendkit.web._cycle import RequestCycle
 from backendkit.web._errors import error_for_status, render_error
+from backendkit.web._framework_errors import framework_error, request_validation_error
 from backendkit.web._headers import (
     JSON_CONTENT_TYPE,
     NO_STORE,
@@ -76,9 +79,11 @@ __all__ = [
     "NO_STORE",
     "REQUEST_ID_HEADER",
     "SECURITY_HEADERS",
+    "AsgiCycle",
     "BodyBudget",
     "CookieAuth",
     "HealthReport",
+    "HealthRoute",
     "KeyFunc",
     "KeyKind",
     "LimitOptions",
@@ -105,11 +110,13 @@ __all__ = [
     "check_scopes",
     "client_key",
     "conditional",
+    "conditional_response",
     "credentials",
     "enforce_limit",
     "error_for_status",
     "etag_for",
     "etag_matches",
+    "framework_error",
     "health_response",
     "is_json_media_type",
     "limit_headers",
@@ -120,6 +127,7 @@ __all__ = [
     "principal_from_claims",
     "read_body",
     "render_error",
+    "request_validation_error",
     "require_json",
     "route_rule",
     "rule_name",
