@@ -178,7 +178,7 @@ def test_a_route_that_documents_its_own_content_is_left_alone() -> None:
 def test_a_body_the_route_documents_itself_is_kept() -> None:
     """An operation with its own requestBody keeps it; the model is not forced in."""
     document = fastapi_like()
-    own = {"content": {"text/csv": {}}}
+    own: dict[str, Any] = {"content": {"text/csv": {}}}
     document["paths"]["/notes"]["post"]["requestBody"] = own
     document_errors(document, {("/notes", "post"): ({"500"}, NoteIn)}, problem=False)
     assert document["paths"]["/notes"]["post"]["requestBody"] == own

@@ -90,9 +90,9 @@ def operation_errors(
 ) -> set[str]:
     """The error statuses an operation on the route template ``path`` can answer.
 
-    Always 500; the statuses of each of its ``steps`` (see ``OperationStep``); 404 when the path
-    names a resource (``/notes/{id}``); 429 when ``default_limit`` (the app-wide limit
-    charges the path) unless it is a health check. With ``cookie_auth`` (the cookie
+    Always 500; the statuses of each of its ``steps`` (see ``OperationStep``); 404 when
+    the path names a resource (``/notes/{id}``); 429 when ``default_limit`` (the app-wide
+    limit charges the path) unless it is a health check. With ``cookie_auth`` (the cookie
     transport), reading credentials can also answer the CSRF check's 403.
     """
     steps = set(steps)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -59,25 +60,30 @@ def test_receive_counts_the_body_up_to_the_cap() -> None:
     async def read() -> list[bytes]:
         return [(await receive())["body"], (await receive())["body"]]
 
+    async def read_past_the_cap() -> None:
+        await receive()
+
     assert asyncio.run(read()) == [b"1234", b"5678"]
     with pytest.raises(PayloadTooLarge):
-        asyncio.run(receive())
+        asyncio.run(read_past_the_cap())
     asgi.cycle.finish(413)
 
 
 def test_send_records_the_status_and_adds_the_cycle_headers() -> None:
     """The start message gets the request id and security headers; the body passes as is."""
     asgi = AsgiCycle(make_pipeline(), scope((b"x-request-id", b"req-7")))
-    sent: list[Message] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def send(message: Message) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
-    decorated = asgi.send(send)
+    async def respond() -> None:
+        decorated = asgi.send(send)
+        await decorated({"type": "http.response.start", "status": 201, "headers": [(b"x-a", b"b")]})
+        await decorated({"type": "http.response.body", "body": b"{}"})
+
     assert not asgi.started
-    start = {"type": "http.response.start", "status": 201, "headers": [(b"x-a", b"b")]}
-    asyncio.run(decorated(start))
-    asyncio.run(decorated({"type": "http.response.body", "body": b"{}"}))
+    asyncio.run(respond())
     assert asgi.started
     assert asgi.cycle.status == 201
     headers = dict(sent[0]["headers"])
