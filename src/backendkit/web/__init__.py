@@ -5,22 +5,28 @@ framework's request and response objects into calls to these functions, so the t
 frameworks behave identically and a new adapter is a few hundred lines of translation
 (see *Integrations → Custom adapter* in the docs).
 
-- the bundle: `WebKit`, `CookieAuth`, `DEFAULT_API_PREFIXES`;
+- the bundle: `WebKit`, `CookieAuth`, `UserLoader`, `DEFAULT_API_PREFIXES`;
 - the pipeline: `Pipeline` (every decision about a request, in order: start, admit,
-  authenticate, charge limits, render errors), over the `RequestFacts` an adapter reads;
-- one request: `RequestCycle` (request id, log context, response headers, access log);
-- errors: `render_error`, `error_for_status`;
+  authenticate, charge limits, render errors), over the `RequestFacts` an adapter reads,
+  and `Offload` for a blocking call from async code;
+- one request: `RequestCycle` (request id, log context, response headers, access log),
+  and `AsgiCycle`, the same for an ASGI middleware (body counted against the cap);
+- errors: `render_error`, `error_for_status`, and for a framework's own errors
+  `framework_error` and `request_validation_error`;
 - bodies: `BodyBudget`, `check_content_length`, `read_body`, `aread_body`,
   `require_json`, `parse_body`;
 - auth: `bearer_token`, `credentials`, `Principal`, `authenticate`, `aauthenticate`,
   `principal_from_claims`, `check_roles`, `check_scopes`, `check_csrf`, `new_csrf_token`,
   `auth_cookie_headers`;
-- rate limits: `RouteLimit` (what a route charges: key kind, function or literal bucket),
+- rate limits: `RouteLimit` and `LimitOptions` (what a route charges: key kind, function
+  or literal bucket), `KeyKind`, `KeyFunc`,
   `client_key`, `limit_key`, `route_rule`, `rule_name`, `enforce_limit`,
   `aenforce_limit`, `limit_headers` and `most_restrictive` (one set of headers for
   several rules);
-- HTTP caching: `etag_for`, `etag_matches`, `conditional`, `cache_control`;
-- health: `check_health`, `acheck_health`, `HealthReport`, `health_response`.
+- HTTP caching: `etag_for`, `etag_matches`, `conditional`, `conditional_response`,
+  `cache_control`;
+- health: `HealthRoute` (a health route kept out of the default limit), `check_health`,
+  `acheck_health`, `HealthReport`, `health_response`.
 """
 
 from backendkit.web._answers import HealthRoute, conditional_response

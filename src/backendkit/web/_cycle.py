@@ -192,8 +192,8 @@ class RequestCycle:
         """An ASGI response's raw headers with this cycle's headers added.
 
         The same headers as [`response_headers`][backendkit.web.RequestCycle.response_headers],
-        already encoded; besides, a bare ``application/json`` content type gets its
-        charset stated.
+        already encoded; an ``X-Request-ID`` the route set is replaced by the cycle's, and
+        a bare ``application/json`` content type gets its charset stated.
 
         Args:
             headers: the ``(name, value)`` byte pairs of the ``http.response.start`` message.
@@ -202,6 +202,8 @@ class RequestCycle:
         present: set[bytes] = set()
         for name, value in headers:
             lowered = name.lower()
+            if lowered == _RAW_REQUEST_ID:
+                continue  # the cycle's id replaces one the route set, as in every adapter
             present.add(lowered)
             if lowered == b"content-type" and value == _JSON:
                 value = _JSON_UTF8

@@ -100,6 +100,14 @@ def test_asgi_headers_match_response_headers_encoded() -> None:
     assert dict(raw[1:]) == expected
 
 
+def test_asgi_headers_replace_a_request_id_the_route_set() -> None:
+    """One X-Request-ID, the cycle's (as Flask and Django answer); other headers are kept."""
+    cycle = RequestCycle(method="GET", path="/", request_id="r1")
+    raw = cycle.asgi_headers([(b"X-Request-ID", b"mine"), (b"x-custom", b"1")])
+    assert [value for name, value in raw if name.lower() == b"x-request-id"] == [b"r1"]
+    assert (b"x-custom", b"1") in raw
+
+
 def test_asgi_headers_keep_what_the_response_set_and_state_the_json_charset() -> None:
     """A header the app set is not doubled; bare application/json gains its charset."""
     cycle = RequestCycle(method="GET", path="/", request_id="r1")
