@@ -30,7 +30,7 @@ from backendkit.adapters.drf import (
     throttle_for,
 )
 from backendkit.adapters.drf._exceptions import validation_details
-from backendkit.adapters.drf._renderers import ENVELOPE_ATTR
+from backendkit.adapters.drf._json import ENVELOPE_ATTR
 from backendkit.errors import BadRequest, Conflict, PayloadTooLarge, RateLimited
 from backendkit.testing import capture_logs
 from backendkit.web import Principal, WebKit

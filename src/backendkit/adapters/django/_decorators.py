@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import connections  # type: ignore[import-untyped]
@@ -20,9 +20,6 @@ from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT
 from backendkit.adapters.django._request import bind, django_request, get_request_id, to_django
 from backendkit.errors import ConfigurationError, MethodNotAllowed
 from backendkit.validation import path_validator
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "AuthRequiredMixin",
@@ -43,29 +40,37 @@ __all__ = [
 
 V = TypeVar("V", bound=Callable[..., Any])
 Step = Callable[[Any, dict[str, Any]], Any]  # (the request, the view's keyword arguments)
+After = Callable[[Any, Any], Any]  # (the request, the response) -> the response
+Hooks = tuple[Step | None, Step | None, After | None]  # before, its async twin, after
 
 
-def _run(
-    is_async: bool, steps: tuple[Step, Step], call: Callable[..., Any], args: Any, kw: Any
-) -> Any:
-    """``call`` after the sync step, or (``is_async``) a coroutine awaiting the async one."""
+def _call(is_async: bool, hooks: Hooks, call: Callable[..., Any], args: Any, kw: Any) -> Any:
+    """``call`` between ``before`` and ``after``; with ``is_async``, a coroutine doing so
+    (awaiting the async twin of ``before``, when there is one)."""
+    before, abefore, after = hooks
     if not is_async:
-        steps[0](args[0], kw)
-        return call(*args, **kw)
+        if before:
+            before(args[0], kw)
+        response = call(*args, **kw)
+        return after(args[0], response) if after else response
 
     async def run() -> Any:
-        await steps[1](args[0], kw)
-        return await call(*args, **kw)
+        if abefore:
+            await abefore(args[0], kw)
+        elif before:
+            before(args[0], kw)
+        response = await call(*args, **kw)
+        return after(args[0], response) if after else response
 
     return run()
 
 
-def _wrap(view: V, steps: tuple[Step, Step], *, csrf_exempt: bool = False) -> V:
+def _wrap(view: V, hooks: Hooks, *, csrf_exempt: bool = False) -> V:
     is_async = iscoroutinefunction(view)
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        return _run(is_async, steps, view, args, kwargs)
+        return _call(is_async, hooks, view, args, kwargs)
 
     if is_async:
         markcoroutinefunction(wrapped)
@@ -76,37 +81,27 @@ def _wrap(view: V, steps: tuple[Step, Step], *, csrf_exempt: bool = False) -> V:
     return cast(V, wrapped)
 
 
-def _sync(step: Callable[[Any, dict[str, Any]], None]) -> tuple[Step, Step]:
-    async def astep(request: Any, kwargs: dict[str, Any]) -> None:
-        step(request, kwargs)
-
-    return step, astep
-
-
-def _authorizing(roles: Iterable[str], scopes: Iterable[str]) -> tuple[Step, Step]:
-    roles, scopes = tuple(roles), tuple(scopes)
+def _piped(method: str, *args: Any, principal: bool = False, **kw: Any) -> Hooks:
+    """The pipeline's ``method`` and its async twin, before the view (``principal``: the
+    result is ``request.principal``)."""
 
     def step(request: Any, _: Any) -> None:
         pipeline, cycle, facts = bind(request)
-        request.principal = pipeline.authorize(cycle, facts, roles=roles, scopes=scopes)
+        result = getattr(pipeline, method)(cycle, facts, *args, **kw)
+        if principal:
+            request.principal = result
 
     async def astep(request: Any, _: Any) -> None:
         pipeline, cycle, facts = bind(request)
-        request.principal = await pipeline.aauthorize(cycle, facts, roles=roles, scopes=scopes)
+        result = await getattr(pipeline, "a" + method)(cycle, facts, *args, **kw)
+        if principal:
+            request.principal = result
 
-    return step, astep
+    return step, astep, None
 
 
-def _charging(limit: web.RouteLimit) -> tuple[Step, Step]:
-    def step(request: Any, _: Any) -> None:
-        pipeline, cycle, facts = bind(request)
-        pipeline.charge(cycle, facts, limit)
-
-    async def astep(request: Any, _: Any) -> None:
-        pipeline, cycle, facts = bind(request)
-        await pipeline.acharge(cycle, facts, limit)
-
-    return step, astep
+def _authorizing(roles: Iterable[str], scopes: Iterable[str]) -> Hooks:
+    return _piped("authorize", roles=tuple(roles), scopes=tuple(scopes), principal=True)
 
 
 def require_auth(
@@ -119,8 +114,7 @@ def require_auth(
     ([`get_principal`][backendkit.adapters.django.get_principal]); the view is exempt from
     ``CsrfViewMiddleware``.
     """
-    steps = _authorizing(roles, scopes)
-    decorate = functools.partial(_wrap, steps=steps, csrf_exempt=True)
+    decorate = functools.partial(_wrap, hooks=_authorizing(roles, scopes), csrf_exempt=True)
     return decorate(view) if view is not None else decorate
 
 
@@ -139,18 +133,20 @@ def rate_limit(limits: str, **options: Unpack[web.LimitOptions]) -> Callable[[V]
     (429 with ``Retry-After`` once spent). ``key="user"`` verifies the token first, else
     counts the Django session user, else the address; a bad limit or an ambiguous ``key``
     is a ``ConfigurationError`` (``ValueError``) here, at decoration."""
-    return functools.partial(_wrap, steps=_charging(web.RouteLimit(limits, **options)))
+    return functools.partial(_wrap, hooks=_piped("charge", web.RouteLimit(limits, **options)))
 
 
 def charge_limit(request: Any, limits: str, **options: Unpack[web.LimitOptions]) -> None:
     """Charge a limit from inside a view, as [`rate_limit`][backendkit.adapters.django.rate_limit]
     does; what only the view knows goes in ``bucket=`` (a login limit per address and email)."""
-    _charging(web.RouteLimit(limits, **options))[0](request, {})
+    pipeline, cycle, facts = bind(request)
+    pipeline.charge(cycle, facts, web.RouteLimit(limits, **options))
 
 
 async def acharge_limit(request: Any, limits: str, **options: Unpack[web.LimitOptions]) -> None:
     """Async twin of [`charge_limit`][backendkit.adapters.django.charge_limit]."""
-    await _charging(web.RouteLimit(limits, **options))[1](request, {})
+    pipeline, cycle, facts = bind(request)
+    await pipeline.acharge(cycle, facts, web.RouteLimit(limits, **options))
 
 
 def read_json(request: Any, model: type[BaseModel] | None = None) -> Any:
@@ -172,7 +168,7 @@ def json_body(model: type[BaseModel] | None = None, *, arg: str = "body") -> Cal
     def step(request: Any, kwargs: dict[str, Any]) -> None:
         kwargs[arg] = read_json(request, model)
 
-    return functools.partial(_wrap, steps=_sync(step), csrf_exempt=True)
+    return functools.partial(_wrap, hooks=(step, None, None), csrf_exempt=True)
 
 
 def path_params(**types: Any) -> Callable[[V], V]:
@@ -196,21 +192,7 @@ def path_params(**types: Any) -> Callable[[V], V]:
         except KeyError as exc:
             raise ConfigurationError(f"path_params: no {exc} in the URL pattern") from None
 
-    return functools.partial(_wrap, steps=_sync(step))
-
-
-def _after(view: V, after: Callable[[Any, Any], Any]) -> V:
-    if iscoroutinefunction(view):
-
-        async def async_view(*args: Any, **kwargs: Any) -> Any:
-            return after(args[0], await view(*args, **kwargs))
-
-        return cast(V, functools.wraps(view)(async_view))
-
-    def sync_view(*args: Any, **kwargs: Any) -> Any:
-        return after(args[0], view(*args, **kwargs))
-
-    return cast(V, functools.wraps(view)(sync_view))
+    return functools.partial(_wrap, hooks=(step, None, None))
 
 
 def no_store(view: V) -> V:
@@ -220,7 +202,7 @@ def no_store(view: V) -> V:
         response.setdefault("Cache-Control", web.NO_STORE)
         return response
 
-    return _after(view, after)
+    return _wrap(view, (None, None, after))
 
 
 def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
@@ -250,7 +232,7 @@ def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
             response[name] = header
         return response
 
-    return functools.partial(_after, after=after)
+    return functools.partial(_wrap, hooks=(None, None, after))
 
 
 class AuthRequiredMixin:
@@ -266,9 +248,9 @@ class AuthRequiredMixin:
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Authenticate and authorize, then dispatch as usual."""
-        steps = _authorizing(self.required_roles, self.required_scopes)
+        hooks = _authorizing(self.required_roles, self.required_scopes)
         is_async = getattr(type(self), "view_is_async", False)
-        return _run(is_async, steps, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
+        return _call(is_async, hooks, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
 
 
 class RateLimitMixin:
@@ -288,11 +270,10 @@ class RateLimitMixin:
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Charge the limit, then dispatch as usual."""
-        limit, dispatch = self.rate_limit, super().dispatch  # type: ignore[misc]
-        if not isinstance(limit, web.RouteLimit):
-            return dispatch(request, *args, **kwargs)
+        limit = self.rate_limit
+        hooks = _piped("charge", limit) if isinstance(limit, web.RouteLimit) else (None,) * 3
         is_async = getattr(type(self), "view_is_async", False)
-        return _run(is_async, _charging(limit), dispatch, (request, *args), kwargs)
+        return _call(is_async, hooks, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
 
 
 def health_view(
@@ -318,17 +299,16 @@ def health_view(
     def view(request: Any) -> Any:
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(allowed=("GET", "HEAD"))
-        database_probe = probe if database is not None else None
-        report = web.check_health(
-            database=database_probe, redis=redis, checks=checks, timeout=timeout
+        probes = {"redis": redis, "checks": checks, "timeout": timeout}
+        report = web.check_health(database=probe if database is not None else None, **probes)
+        kit = current_kit()
+        rendered = web.health_response(
+            report,
+            request_id=get_request_id(request),
+            problem=kit.problem,
+            retry_after=kit.settings.retry_after,
         )
-        kit, request_id = current_kit(), get_request_id(request)
-        retry_after = kit.settings.retry_after
-        return to_django(
-            web.health_response(
-                report, request_id=request_id, problem=kit.problem, retry_after=retry_after
-            )
-        )
+        return to_django(rendered)
 
     setattr(view, DEFAULT_LIMIT_EXEMPT, True)  # probes poll it
     return view

@@ -1,9 +1,5 @@
-"""Django querysets filtered, sorted and paged as the SQLAlchemy repository does it.
-
-What filters, sorts, counts, cursors and pages mean is ``backendkit.listing``'s, shared with
-the repository; this module says it in the ORM: ``Q`` conditions, ``F`` orderings (NULL
-greatest on every database) and the model's fields.
-"""
+"""Django querysets filtered, sorted and paged as the repository does it: what that means
+is ``backendkit.listing``'s; this module says it with ``Q``, ``F`` and the model's fields."""
 
 from __future__ import annotations
 
@@ -71,16 +67,10 @@ def _python_type(model: type[Any], path: str) -> type[Any]:
 class QueryFilter:
     """A field clients may filter a queryset by, and the operators they may use on it.
 
-    Args:
-        path: The model field (or ``relation__field`` path) compared.
-        *ops: Allowed operators (default ``eq`` and ``in``), as the repository's
-            [`FilterField`][backendkit.repository.FilterField]'s; ``search`` escapes wildcards.
-        python_type: Type client values are converted to; by default the model field's
-            (``str`` when it cannot tell).
-
-    Example:
-        >>> sorted(QueryFilter("email", "eq", "search").ops)
-        ['eq', 'search']
+    ``path`` is the model field (or ``relation__field``), ``ops`` the allowed operators
+    (default ``eq`` and ``in``) as for the repository's
+    [`FilterField`][backendkit.repository.FilterField]; ``python_type`` is by default the
+    model field's (``str`` when it cannot tell).
     """
 
     __slots__ = ("_python_type", "ops", "path")
@@ -118,20 +108,12 @@ def _condition_q(condition: Condition, path: str) -> Q:
 def filter_queryset(
     queryset: QuerySet, query: Mapping[str, Any] | None, filter_fields: Mapping[str, QueryFilter]
 ) -> tuple[QuerySet, list[Any]]:
-    """Apply the client's allowlisted filters (the repository's query syntax); return the
-    queryset and the filters applied, canonical: pass them as ``filters=`` to
-    [`paginate_queryset_cursor`][backendkit.adapters.django.paginate_queryset_cursor] to
-    bind cursors to them. Paging keys (``page``, ``perPage``, ``sort``, ``cursor``) are skipped.
+    """Apply the client's allowlisted filters (the repository's query syntax; paging keys
+    skipped): the queryset, and the filters applied for ``filters=`` of
+    [`paginate_queryset_cursor`][backendkit.adapters.django.paginate_queryset_cursor].
 
     Raises:
-        ValidationFailed: an unknown field, an operator it does not allow or a value of the
-            wrong type, each named in the details.
-
-    Example:
-        ```python
-        FILTERS = {"email": QueryFilter("email", "eq", "search"), "role": QueryFilter("role")}
-        users, applied = filter_queryset(User.objects.all(), request.GET.dict(), FILTERS)
-        ```
+        ValidationFailed: an unknown field, operator or a mistyped value, each named.
     """
     if not query:
         return queryset, []
@@ -195,28 +177,13 @@ def paginate_queryset(
     max_offset: int | None = DEFAULT_MAX_OFFSET,
     estimate_threshold: int = DEFAULT_ESTIMATE_THRESHOLD,
 ) -> Page[Any]:
-    """One page of ``queryset`` (its own ordering replaced) by page number, as the
-    repository's [`list_page`][backendkit.repository.Repository.list_page] reads one.
-
-    ``sort_fields`` maps wire names to model field paths (``{"createdAt": "created"}``):
-    nothing else sorts, and the primary key breaks ties. ``count`` is ``exact`` (skipped
-    when the page tells the total), ``none`` (``hasNext`` from one more row) or
+    """One page of ``queryset`` (its ordering replaced) by number, as the repository's
+    [`list_page`][backendkit.repository.Repository.list_page] reads one. ``sort_fields``:
+    wire name -> model field path, nothing else sorts; ``count``: ``exact``, ``none`` or
     ``estimated`` (PostgreSQL's planner, exact below ``estimate_threshold``).
 
     Raises:
-        ValidationFailed: a sort that is not allowlisted (``sort``) or a page beyond
-            ``max_offset`` (``page``; ``None``: no limit).
-
-    Example:
-        ```python
-        page = paginate_queryset(
-            Article.objects.filter(published=True),
-            page_params(request.GET),
-            sort=request.GET.get("sort"),
-            sort_fields={"createdAt": "created", "title": "title"},
-        )
-        return page_response(page)
-        ```
+        ValidationFailed: a sort not allowlisted, or a page beyond ``max_offset``.
     """
     window = OffsetWindow.open(params, count, max_offset)
     ordering = map(_order, _keys(queryset, sort, sort_fields, default_sort))
@@ -248,15 +215,12 @@ def paginate_queryset_cursor(
     filters: Any = None,
 ) -> CursorPage[Any]:
     """One keyset page of ``queryset``, as the repository's
-    [`list_cursor`][backendkit.repository.Repository.list_cursor] reads one: as fast at any
-    depth as on the first page; no count. Sorting as in
-    [`paginate_queryset`][backendkit.adapters.django.paginate_queryset]; cursors are signed
-    by ``codec`` and bound to the sort and to ``filters`` (a JSON-able description of the
-    queryset's filters, e.g. what ``filter_queryset`` applied).
+    [`list_cursor`][backendkit.repository.Repository.list_cursor] reads one; cursors are
+    signed by ``codec`` and bound to the sort and ``filters`` (JSON-able, e.g. what
+    ``filter_queryset`` applied).
 
     Raises:
-        ValidationFailed: a sort that is not allowlisted, or a cursor that is invalid,
-            tampered with or made for another listing (field ``cursor``).
+        ValidationFailed: a sort not allowlisted, or a bad cursor (field ``cursor``).
     """
     keys = _keys(queryset, sort, sort_fields, default_sort)
     scope = f"django:{queryset.model._meta.db_table}"

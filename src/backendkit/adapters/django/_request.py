@@ -12,9 +12,10 @@ from django.utils.functional import empty  # type: ignore[import-untyped]
 
 from backendkit import errors, web
 from backendkit._db_errors import bad_input_error
+from backendkit._nested_details import INVALID_VALUE, nested_details
 from backendkit.adapters.django._conf import current_kit, current_pipeline
 from backendkit.listing import CursorPage, Page
-from backendkit.responses import RenderedResponse, paginated, render_json, success
+from backendkit.responses import RenderedResponse, json_response, paginated, success
 
 __all__ = [
     "CYCLE_ATTR",
@@ -129,15 +130,14 @@ def session_user_id(request: Any, *, load: bool = False) -> str | None:
 
 
 def to_django(rendered: RenderedResponse) -> HttpResponse:
-    """A Django response of a rendered core response (JSON states its charset)."""
+    """A Django response of a rendered core response (JSON states its charset; no media
+    type, no ``Content-Type``)."""
     media_type = rendered.media_type
     content_type = web.JSON_CONTENT_TYPE if media_type == "application/json" else media_type
     response = HttpResponse(rendered.body, status=rendered.status, content_type=content_type)
-    return _with(response, rendered.headers)
-
-
-def _with(response: HttpResponse, headers: Mapping[str, str] | None) -> HttpResponse:
-    for name, value in (headers or {}).items():
+    if not media_type:
+        del response["Content-Type"]
+    for name, value in rendered.headers.items():
         response[name] = value
     return response
 
@@ -156,20 +156,16 @@ def success_response(
 ) -> HttpResponse:
     """``{"success": true, "data": ..., "message": ...}`` (pydantic models, dataclasses or
     plain values); ``204`` and ``304`` have no body."""
-    if status not in (204, 304):
-        body = render_json(success(data, message))
-        return _with(HttpResponse(body, status=status, content_type=web.JSON_CONTENT_TYPE), headers)
-    response = HttpResponse(status=status)
-    del response["Content-Type"]
-    return _with(response, headers)
+    if status in (204, 304):
+        return to_django(RenderedResponse(status, dict(headers or {}), b"", ""))
+    return to_django(json_response(success(data, message), status=status, headers=headers))
 
 
 def page_response(
     page: Page[Any] | CursorPage[Any], *, headers: Mapping[str, str] | None = None
 ) -> HttpResponse:
     """A page (or cursor page) in the page envelope, with its ``pagination`` block."""
-    body = render_json(paginated(page))
-    return _with(HttpResponse(body, content_type=web.JSON_CONTENT_TYPE), headers)
+    return to_django(json_response(paginated(page), headers=headers))
 
 
 def from_django_exception(exc: BaseException) -> BaseException:
@@ -195,19 +191,16 @@ def from_django_exception(exc: BaseException) -> BaseException:
 
 def _details(exc: Any) -> list[errors.ErrorDetail]:
     """One detail per message of a ``ValidationError``, never echoing the value."""
-    if not hasattr(exc, "error_dict"):
-        return [errors.ErrorDetail(None, _message(error)) for error in exc.error_list]
-    no_field = django_errors.NON_FIELD_ERRORS
-    return [
-        errors.ErrorDetail(None if field == no_field else field, _message(error))
-        for field, messages in exc.error_dict.items()
-        for error in messages
-    ]
+    if hasattr(exc, "error_dict"):
+        tree: Any = {field: list(map(_message, errs)) for field, errs in exc.error_dict.items()}
+    else:
+        tree = list(map(_message, exc.error_list))
+    return nested_details(tree, unnamed=(django_errors.NON_FIELD_ERRORS,))
 
 
 def _message(error: Any) -> str:
     params = error.params or {}
     if "value" in params:  # Django's messages quote the value ("'x' is not a valid UUID")
-        return "Invalid value."
+        return INVALID_VALUE
     message = str(error.message)
     return message % params if params else message

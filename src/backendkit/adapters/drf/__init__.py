@@ -32,8 +32,13 @@ from backendkit.adapters.drf._exceptions import (
     as_api_exception,
     exception_handler,
 )
-from backendkit.adapters.drf._pagination import CursorPagination, PagePagination
-from backendkit.adapters.drf._renderers import ContentNegotiation, EnvelopeJSONRenderer, JSONParser
+from backendkit.adapters.drf._json import (
+    ContentNegotiation,
+    CursorPagination,
+    EnvelopeJSONRenderer,
+    JSONParser,
+    PagePagination,
+)
 
 __all__ = [
     "BackendKitAPIException",

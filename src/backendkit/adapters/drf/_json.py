@@ -1,7 +1,8 @@
-"""DRF pagination classes emitting backendkit's page and cursor envelopes, through the Django
-adapter's queryset helpers; the query parameters are read by
-[`backendkit.listing`][backendkit.listing] (400 ``VALIDATION_ERROR``, never clamped). No
-``BasePagination`` base: its module needs configured settings at import time."""
+"""JSON in and out: a parser that reads through the core, the negotiation that picks it, a
+renderer that wraps view data in the success envelope, and paginators that emit the page and
+cursor envelopes (their query parameters read by [`backendkit.listing`][backendkit.listing]:
+400 ``VALIDATION_ERROR``, never clamped). They implement DRF's interfaces without its base
+classes, whose modules need configured settings at import time."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from rest_framework.negotiation import DefaultContentNegotiation  # type: ignore[import-untyped]
 from rest_framework.response import Response  # type: ignore[import-untyped]
 
 from backendkit.adapters.django._conf import current_kit
 from backendkit.adapters.django._listing import paginate_queryset, paginate_queryset_cursor
-from backendkit.adapters.drf._renderers import ENVELOPE_ATTR
+from backendkit.adapters.drf._exceptions import as_api_exception
+from backendkit.errors import AppError
 from backendkit.listing import (
     DEFAULT_MAX_PER_PAGE,
     DEFAULT_PER_PAGE,
@@ -27,9 +30,78 @@ from backendkit.listing import (
 )
 from backendkit.listing._paging import Counting
 from backendkit.listing._schema import page_envelope_schema
-from backendkit.responses import paginated
+from backendkit.responses import paginated, render_json, success
+from backendkit.validation import parse_json
+from backendkit.web import check_content_length, is_json_media_type, read_body
 
-__all__ = ["CursorPagination", "PagePagination"]
+__all__ = [
+    "ENVELOPE_ATTR",
+    "ContentNegotiation",
+    "CursorPagination",
+    "EnvelopeJSONRenderer",
+    "JSONParser",
+    "PagePagination",
+]
+
+#: Set to ``True`` on a DRF ``Response`` whose data already is an envelope (pages).
+ENVELOPE_ATTR = "backendkit_envelope"
+
+
+class EnvelopeJSONRenderer:
+    """``{"success": true, "data": ...}`` around a view's data, rendered with pydantic-core;
+    envelopes (pages, errors) as they are, ``204``/``304`` without a body."""
+
+    media_type = "application/json"
+    format = "json"
+    charset = "utf-8"
+    render_style = "text"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        """Render ``data`` (enveloped unless it already is one)."""
+        response = (renderer_context or {}).get("response")
+        if response is None:
+            return render_json(success(data))
+        if response.status_code in (204, 304):
+            return b""
+        if getattr(response, ENVELOPE_ATTR, False) or getattr(response, "exception", False):
+            return render_json(data)
+        return render_json(success(data))
+
+
+class JSONParser:
+    """``application/json`` parsed by [`parse_json`][backendkit.validation.parse_json]:
+    ``413`` past ``MAX_BODY_BYTES`` (counted while reading), ``400`` for malformed or too
+    deep JSON (DRF's own parser lets a ``RecursionError`` through as a 500)."""
+
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        """Read ``stream`` under the cap and parse it."""
+        limit = current_kit().max_body_bytes
+        request = (parser_context or {}).get("request")
+        try:
+            length = None if request is None else request.META.get("CONTENT_LENGTH")
+            body = read_body(
+                stream.read, limit=limit, content_length=check_content_length(length, limit)
+            )
+            return parse_json(body, max_bytes=limit)
+        except AppError as exc:
+            raise as_api_exception(exc) from exc
+
+
+class ContentNegotiation(DefaultContentNegotiation):  # type: ignore[misc]
+    """DRF's negotiation, sending every JSON type (``application/merge-patch+json``) to the
+    JSON parser: DRF matches parsers by exact media type."""
+
+    def select_parser(self, request: Any, parsers: list[Any]) -> Any:
+        """The backendkit JSON parser for any JSON media type, else DRF's choice."""
+        if is_json_media_type(request.content_type):
+            for parser in parsers:
+                if isinstance(parser, JSONParser):
+                    return parser
+        return super().select_parser(request, parsers)
 
 
 class _Pagination:
