@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from typing_extensions import Unpack
 
 from backendkit import web
+from backendkit._hooks import Hooks, hooked
 from backendkit.adapters.django._conf import current_kit
 from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT
 from backendkit.adapters.django._request import bind, django_request, get_request_id, to_django
@@ -39,46 +40,19 @@ __all__ = [
 ]
 
 V = TypeVar("V", bound=Callable[..., Any])
-Step = Callable[[Any, dict[str, Any]], Any]  # (the request, the view's keyword arguments)
-After = Callable[[Any, Any], Any]  # (the request, the response) -> the response
-Hooks = tuple[Step | None, Step | None, After | None]  # before, its async twin, after
-
-
-def _call(is_async: bool, hooks: Hooks, call: Callable[..., Any], args: Any, kw: Any) -> Any:
-    """``call`` between ``before`` and ``after``; with ``is_async``, a coroutine doing so
-    (awaiting the async twin of ``before``, when there is one)."""
-    before, abefore, after = hooks
-    if not is_async:
-        if before:
-            before(args[0], kw)
-        response = call(*args, **kw)
-        return after(args[0], response) if after else response
-
-    async def run() -> Any:
-        if abefore:
-            await abefore(args[0], kw)
-        elif before:
-            before(args[0], kw)
-        response = await call(*args, **kw)
-        return after(args[0], response) if after else response
-
-    return run()
+_NO_HOOKS = Hooks()
 
 
 def _wrap(view: V, hooks: Hooks, *, csrf_exempt: bool = False) -> V:
     is_async = iscoroutinefunction(view)
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        return _call(is_async, hooks, view, args, kwargs)
-
+    wrapped = hooked(view, hooks, is_async=is_async)
     if is_async:
         markcoroutinefunction(wrapped)
     if csrf_exempt:
         # Such views protect themselves: a token is no ambient credential (the cookie
         # transport checks its own CSRF token) and no cross-site form can send JSON.
         wrapped.csrf_exempt = True  # type: ignore[attr-defined]
-    return cast(V, wrapped)
+    return wrapped
 
 
 def _piped(method: str, *args: Any, principal: bool = False, **kw: Any) -> Hooks:
@@ -97,7 +71,7 @@ def _piped(method: str, *args: Any, principal: bool = False, **kw: Any) -> Hooks
         if principal:
             request.principal = result
 
-    return step, astep, None
+    return Hooks(step, astep)
 
 
 def _authorizing(roles: Iterable[str], scopes: Iterable[str]) -> Hooks:
@@ -108,12 +82,8 @@ def require_auth(
     view: V | None = None, *, roles: Iterable[str] = (), scopes: Iterable[str] = ()
 ) -> Any:
     """Require a valid access token ([`Pipeline.authorize`][backendkit.web.Pipeline.authorize]):
-    401 without one, 403 without one of ``roles`` or all of ``scopes``. Bare or called.
-
-    The caller is ``request.principal``
-    ([`get_principal`][backendkit.adapters.django.get_principal]); the view is exempt from
-    ``CsrfViewMiddleware``.
-    """
+    401 without one, 403 without one of ``roles`` or all of ``scopes``. Bare or called. The
+    caller is ``request.principal``; the view is exempt from ``CsrfViewMiddleware``."""
     decorate = functools.partial(_wrap, hooks=_authorizing(roles, scopes), csrf_exempt=True)
     return decorate(view) if view is not None else decorate
 
@@ -168,18 +138,13 @@ def json_body(model: type[BaseModel] | None = None, *, arg: str = "body") -> Cal
     def step(request: Any, kwargs: dict[str, Any]) -> None:
         kwargs[arg] = read_json(request, model)
 
-    return functools.partial(_wrap, hooks=(step, None, None), csrf_exempt=True)
+    return functools.partial(_wrap, hooks=Hooks(step), csrf_exempt=True)
 
 
 def path_params(**types: Any) -> Callable[[V], V]:
-    """Typed URL parameters captured as plain ``<name>``: a malformed one is ``400
-    VALIDATION_ERROR`` naming it in camelCase (Django's converters would give a 404).
-
-    Example:
-        ```python
-        @path_params(note_id=int)  # path("api/notes/<note_id>", get_note)
-        def get_note(request, note_id: int): ...
-        ```
+    """Typed URL parameters captured as plain ``<name>``
+    (``@path_params(note_id=int)`` for ``path("api/notes/<note_id>", ...)``): a malformed
+    one is ``400 VALIDATION_ERROR`` naming it in camelCase, not Django's 404.
 
     Raises:
         ConfigurationError: a declared parameter is not in the URL pattern.
@@ -192,7 +157,7 @@ def path_params(**types: Any) -> Callable[[V], V]:
         except KeyError as exc:
             raise ConfigurationError(f"path_params: no {exc} in the URL pattern") from None
 
-    return functools.partial(_wrap, hooks=(step, None, None))
+    return functools.partial(_wrap, hooks=Hooks(step))
 
 
 def no_store(view: V) -> V:
@@ -202,7 +167,7 @@ def no_store(view: V) -> V:
         response.setdefault("Cache-Control", web.NO_STORE)
         return response
 
-    return _wrap(view, (None, None, after))
+    return _wrap(view, Hooks(after=after))
 
 
 def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
@@ -217,22 +182,19 @@ def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
             response.setdefault("Cache-Control", value)
         if not etag:
             return response
-        http = django_request(request)
-        match = http.META.get("HTTP_IF_NONE_MATCH")
+        req = django_request(request)
+        match = req.META.get("HTTP_IF_NONE_MATCH")
         status, headers, _ = web.conditional(
-            http.method, match, response.status_code, response.content
+            req.method, match, response.status_code, response.content
         )
-        if status == 304:
-            not_modified = HttpResponseNotModified()
-            for name in ("Cache-Control", "Vary"):
-                if response.has_header(name):
-                    not_modified[name] = response[name]
-            response = not_modified
+        if status == 304:  # it keeps what tells caches how to store it
+            kept = {n: response[n] for n in ("Cache-Control", "Vary") if response.has_header(n)}
+            response, headers = HttpResponseNotModified(), {**kept, **headers}
         for name, header in headers.items():
             response[name] = header
         return response
 
-    return functools.partial(_wrap, hooks=(None, None, after))
+    return functools.partial(_wrap, hooks=Hooks(after=after))
 
 
 class AuthRequiredMixin:
@@ -250,7 +212,7 @@ class AuthRequiredMixin:
         """Authenticate and authorize, then dispatch as usual."""
         hooks = _authorizing(self.required_roles, self.required_scopes)
         is_async = getattr(type(self), "view_is_async", False)
-        return _call(is_async, hooks, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
+        return hooks.run(is_async, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
 
 
 class RateLimitMixin:
@@ -271,9 +233,9 @@ class RateLimitMixin:
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Charge the limit, then dispatch as usual."""
         limit = self.rate_limit
-        hooks = _piped("charge", limit) if isinstance(limit, web.RouteLimit) else (None,) * 3
+        hooks = _piped("charge", limit) if isinstance(limit, web.RouteLimit) else _NO_HOOKS
         is_async = getattr(type(self), "view_is_async", False)
-        return _call(is_async, hooks, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
+        return hooks.run(is_async, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
 
 
 def health_view(
