@@ -1,13 +1,8 @@
-"""Django integration: middleware, error views, view decorators and mixins, ORM pagination.
+"""Django integration: middleware, error views, view decorators and mixins, ORM listing.
 
-```python
-# settings.py
-INSTALLED_APPS = [..., "backendkit.adapters.django"]  # the system checks
-MIDDLEWARE.insert(0, "backendkit.adapters.django.BackendKitMiddleware")
-BACKENDKIT = {"RATE_LIMIT_DEFAULT": "100/minute"}
-```
-
-Every decision is the core's [`Pipeline`][backendkit.web.Pipeline]'s, one per configured
+``"backendkit.adapters.django"`` goes in ``INSTALLED_APPS`` (the system checks),
+``BackendKitMiddleware`` first in ``MIDDLEWARE``, the options in ``settings.BACKENDKIT``.
+Every decision is the core's [`Pipeline`][backendkit.web.Pipeline], one per configured
 kit. Needs the ``django`` extra (``pip install 'backendkit[django]'``).
 """
 

@@ -59,11 +59,8 @@ def current_pipeline() -> Pipeline:
 
 
 def current_kit() -> WebKit:
-    """The process's kit, built from ``settings.BACKENDKIT`` on first use.
-
-    Raises:
-        ConfigurationError: the dict or the environment holds an invalid value.
-    """
+    """The process's kit, built from ``settings.BACKENDKIT`` on first use (a
+    ``ConfigurationError`` for an invalid value there or in the environment)."""
     return current_pipeline().kit
 
 

@@ -198,12 +198,8 @@ def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
 
 
 class AuthRequiredMixin:
-    """What ``require_auth`` does, before ``dispatch`` (put it left of ``View``).
-
-    Attributes:
-        required_roles: the caller needs one of these (empty: any caller).
-        required_scopes: the caller needs every one of these.
-    """
+    """What ``require_auth`` does, before ``dispatch`` (put it left of ``View``): the caller
+    needs one of ``required_roles`` (if any) and every one of ``required_scopes``."""
 
     required_roles: ClassVar[Sequence[str]] = ()
     required_scopes: ClassVar[Sequence[str]] = ()
@@ -216,12 +212,9 @@ class AuthRequiredMixin:
 
 
 class RateLimitMixin:
-    """What ``rate_limit`` does, before ``dispatch`` (right of ``AuthRequiredMixin``).
-
-    Attributes:
-        rate_limit: a [`RouteLimit`][backendkit.web.RouteLimit], or a limits string counted
-            per client address (checked when the class is defined); ``None``: no limit.
-    """
+    """What ``rate_limit`` does, before ``dispatch`` (right of ``AuthRequiredMixin``):
+    ``rate_limit`` is a [`RouteLimit`][backendkit.web.RouteLimit], or a limits string
+    counted per address (checked when the class is defined), or ``None``."""
 
     rate_limit: ClassVar[web.RouteLimit | str | None] = None
 

@@ -69,25 +69,21 @@ class BackendKitMiddleware:
                 response = _unless_refused(response, refused)
         return _finish(request, response, cycle)
 
-    def process_view(
-        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
-    ) -> HttpResponseBase | None:
+    def process_view(self, request: HttpRequest, view: Any, *_: Any) -> HttpResponseBase | None:
         """Charge the default limit once the view is known (a view-less request: after it)."""
         if _charge_due(request, view):
-            pipeline, facts = current_pipeline(), req.DjangoFacts(request)
             try:
-                pipeline.charge_default(getattr(request, req.CYCLE_ATTR), facts)
+                pipeline, cycle, facts = req.bind(request)
+                pipeline.charge_default(cycle, facts)
             except Exception as exc:
                 return req.error_response(request, exc)
         return None
 
-    async def _aprocess_view(
-        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
-    ) -> HttpResponseBase | None:
+    async def _aprocess_view(self, request: HttpRequest, view: Any, *_: Any) -> Any:
         if _charge_due(request, view):
-            pipeline, facts = current_pipeline(), req.DjangoFacts(request)
             try:
-                await pipeline.acharge_default(getattr(request, req.CYCLE_ATTR), facts)
+                pipeline, cycle, facts = req.bind(request)
+                await pipeline.acharge_default(cycle, facts)
             except Exception as exc:
                 return req.error_response(request, exc)
         return None
@@ -185,11 +181,9 @@ def _envelope(request: HttpRequest, response: HttpResponseBase) -> HttpResponseB
 
 
 def _csrf_refused(request: HttpRequest) -> bool:
-    """Whether a 403 came from ``CsrfViewMiddleware``, whose failure view gives no sign.
-
-    That middleware marks every request it accepts and skips ``csrf_exempt`` views: an
-    unsafe request to a resolved, non-exempt view it never accepted was refused by it.
-    """
+    """Whether a 403 came from ``CsrfViewMiddleware``, whose failure view gives no sign: it
+    marks every request it accepts and skips ``csrf_exempt`` views, so an unsafe request to
+    a resolved, non-exempt view it never accepted was refused by it."""
     view = getattr(request, _VIEW, None)
     return (
         view is not None

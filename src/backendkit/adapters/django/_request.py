@@ -102,11 +102,8 @@ def client_key(request: Any, kit: web.WebKit | None = None) -> str:
 
 
 def get_principal(request: Any) -> web.Principal:
-    """The caller ``require_auth``, the mixin or DRF's ``JWTAuthentication`` authenticated.
-
-    Raises:
-        Unauthenticated: no caller was authenticated for this request.
-    """
+    """The caller ``require_auth``, the mixin or DRF's ``JWTAuthentication`` authenticated
+    (``Unauthenticated`` when none was)."""
     principal = bind(request)[1].principal
     if principal is None:
         raise errors.Unauthenticated()

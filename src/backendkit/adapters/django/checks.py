@@ -1,15 +1,8 @@
-"""System checks (``manage.py check``, ``runserver``, ``migrate``): settings mistakes with an id.
-
-- ``backendkit.E001``: ``settings.BACKENDKIT`` is invalid (not a dict, an unknown key, a
-  value that does not parse, a ``KIT`` that is no ``WebKit``, a Redis URL without
-  ``backendkit[redis]``).
-- ``backendkit.E002``: ``BackendKitMiddleware`` is not in ``MIDDLEWARE``.
-- ``backendkit.W002``: it is not first (the responses of the middleware above it get no
-  request id and no envelope).
-- ``backendkit.E003``: the kit cannot do what it is configured to do
-  ([`WebKit.check`][backendkit.web.WebKit.check]).
-
-Silence one with Django's ``SILENCED_SYSTEM_CHECKS`` like any other check.
+"""System checks (``manage.py check``, ``runserver``, ``migrate``): settings mistakes with an
+id, silenced with ``SILENCED_SYSTEM_CHECKS`` like any other. ``backendkit.E001``: an invalid
+``settings.BACKENDKIT``; ``E002``: ``BackendKitMiddleware`` not in ``MIDDLEWARE``; ``W002``:
+not first; ``E003``: the kit cannot do what it is configured to do
+([`WebKit.check`][backendkit.web.WebKit.check]). The Django integration page details them.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ pages for API paths.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse  # type: ignore[import-untyped]
 from django.views import csrf as django_csrf  # type: ignore[import-untyped]
@@ -35,46 +36,39 @@ CSRF_DETAIL = (
 )
 
 
-def _api(request: HttpRequest) -> bool:
-    return current_kit().is_api_path(request.path_info)
+def _answer(request: HttpRequest, error: BaseException, page: Any, *args: Any) -> HttpResponse:
+    """``error`` for an API path, else Django's own ``page``."""
+    if current_kit().is_api_path(request.path_info):
+        return error_response(request, error)
+    return page(request, *args)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler400``: ``BAD_REQUEST``; ``RequestDataTooBig`` is ``413 PAYLOAD_TOO_LARGE``."""
-    if not _api(request):
-        return defaults.bad_request(request, exception)
-    mapped = from_django_exception(exception) if exception is not None else None
-    if isinstance(mapped, AppError) and mapped.status < 500:
-        return error_response(request, mapped)
-    return error_response(request, error_for_status(400))
+    error = from_django_exception(exception) if exception is not None else None
+    if not isinstance(error, AppError) or error.status >= 500:
+        error = error_for_status(400)
+    return _answer(request, error, defaults.bad_request, exception)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler403``: ``FORBIDDEN``."""
-    if not _api(request):
-        return defaults.permission_denied(request, exception)
-    return error_response(request, Forbidden())
+    return _answer(request, Forbidden(), defaults.permission_denied, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler404``: ``NOT_FOUND`` (route misses, ``Http404`` raised outside views)."""
-    if not _api(request):
-        return defaults.page_not_found(request, exception)
-    return error_response(request, error_for_status(404))
+    return _answer(request, error_for_status(404), defaults.page_not_found, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: a generic ``INTERNAL_ERROR``; the traceback goes to the log only."""
-    if not _api(request):
-        return defaults.server_error(request)
     # Django calls handler500 inside its ``except`` block: the error is still current.
-    return error_response(request, sys.exc_info()[1] or InternalError())
+    return _answer(request, sys.exc_info()[1] or InternalError(), defaults.server_error)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: ``403 FORBIDDEN`` "CSRF verification failed", detail on ``csrf``
     (``BackendKitMiddleware`` answers the same with Django's own failure view)."""
-    if not _api(request):
-        return django_csrf.csrf_failure(request, reason)
-    detail = ErrorDetail("csrf", CSRF_DETAIL)
-    return error_response(request, Forbidden("CSRF verification failed", details=[detail]))
+    error = Forbidden("CSRF verification failed", details=[ErrorDetail("csrf", CSRF_DETAIL)])
+    return _answer(request, error, django_csrf.csrf_failure, reason)

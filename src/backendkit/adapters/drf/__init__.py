@@ -1,16 +1,6 @@
-"""Django REST framework integration, on top of the Django adapter (keep its middleware).
-
-```python
-REST_FRAMEWORK = {
-    "EXCEPTION_HANDLER": "backendkit.adapters.drf.exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["backendkit.adapters.drf.JWTAuthentication"],
-    "DEFAULT_PARSER_CLASSES": ["backendkit.adapters.drf.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backendkit.adapters.drf.ContentNegotiation",
-    "DEFAULT_RENDERER_CLASSES": ["backendkit.adapters.drf.EnvelopeJSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "backendkit.adapters.drf.PagePagination",
-}
-```
-
+"""Django REST framework integration, on top of the Django adapter (keep its middleware):
+the exception handler and the authentication, parser, negotiation, renderer, pagination and
+throttle classes ``REST_FRAMEWORK`` names (see the *Django REST framework* integration page).
 Needs the ``drf`` extra (``pip install 'backendkit[drf]'``).
 """
 

@@ -26,12 +26,9 @@ __all__ = [
 
 
 class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
-    """Bearer (or cookie) access tokens verified by the kit's token service.
-
-    ``request.user`` is the [`Principal`][backendkit.web.Principal] (``is_authenticated``,
-    as ``IsAuthenticated`` expects), ``request.auth`` the token. Without credentials the
-    request stays anonymous; a bad token is ``401 INVALID_TOKEN`` with ``WWW-Authenticate``.
-    """
+    """Bearer (or cookie) access tokens: ``request.user`` is the
+    [`Principal`][backendkit.web.Principal] (``is_authenticated``), ``request.auth`` the
+    token; no credentials, an anonymous request; a bad token, ``401 INVALID_TOKEN``."""
 
     def authenticate(self, request: Any) -> tuple[Principal, str] | None:
         """``(principal, token)``, or ``None`` without credentials."""

@@ -1,9 +1,5 @@
-"""``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: every DRF error path in the backendkit envelope.
-
-DRF's exceptions map onto the error catalogue (a ``ValidationError`` is one detail per
-field, never echoing the submitted value); an ``AppError`` keeps its own code; anything
-else is a generic ``500`` whose traceback is logged, never returned.
-"""
+"""``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: DRF's exceptions as the catalogue's errors (a
+``ValidationError`` one detail per field, never echoing the value), in the envelope."""
 
 from __future__ import annotations
 
@@ -116,11 +112,9 @@ def to_app_error(exc: BaseException, context: Mapping[str, Any]) -> BaseExceptio
 
 
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpResponse:
-    """DRF exception handler rendering the envelope (or problem+json) through the pipeline.
-
-    An unhandled exception is a generic 500, after Django's ``got_request_exception`` signal
-    (error trackers see it); an ``ATOMIC_REQUESTS`` view's database work is rolled back.
-    """
+    """DRF exception handler rendering the envelope (or problem+json) through the pipeline;
+    anything else is a generic 500 after Django's ``got_request_exception`` signal (error
+    trackers see it). An ``ATOMIC_REQUESTS`` view's database work is rolled back."""
     # Imported here: DRF imports the authentication classes (which import this module)
     # while rest_framework.views is still initializing.
     from rest_framework.views import set_rollback  # type: ignore[import-untyped]

@@ -61,13 +61,10 @@ class EnvelopeJSONRenderer:
     ) -> bytes:
         """Render ``data`` (enveloped unless it already is one)."""
         response = (renderer_context or {}).get("response")
-        if response is None:
-            return render_json(success(data))
-        if response.status_code in (204, 304):
+        if response is not None and response.status_code in (204, 304):
             return b""
-        if getattr(response, ENVELOPE_ATTR, False) or getattr(response, "exception", False):
-            return render_json(data)
-        return render_json(success(data))
+        done = getattr(response, ENVELOPE_ATTR, False) or getattr(response, "exception", False)
+        return render_json(data if done else success(data))
 
 
 class JSONParser:
@@ -79,14 +76,13 @@ class JSONParser:
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         """Read ``stream`` under the cap and parse it."""
-        limit = current_kit().max_body_bytes
-        request = (parser_context or {}).get("request")
+        limit, request = current_kit().max_body_bytes, (parser_context or {}).get("request")
+        declared = None if request is None else request.META.get("CONTENT_LENGTH")
         try:
-            length = None if request is None else request.META.get("CONTENT_LENGTH")
-            body = read_body(
-                stream.read, limit=limit, content_length=check_content_length(length, limit)
+            length = check_content_length(declared, limit)
+            return parse_json(
+                read_body(stream.read, limit=limit, content_length=length), max_bytes=limit
             )
-            return parse_json(body, max_bytes=limit)
         except AppError as exc:
             raise as_api_exception(exc) from exc
 
@@ -140,15 +136,8 @@ class _Pagination:
 
 class PagePagination(_Pagination):
     """Page-number pagination: ``?page=2&perPage=50&sort=-createdAt`` -> the page envelope.
-
-    ```python
-    class Articles(ListAPIView):
-        pagination_class = PagePagination
-    ```
-
     Subclass to set ``sort_fields``, ``default_sort``, ``max_per_page``,
-    ``default_per_page`` or ``count`` (``"exact"``, ``"none"``, ``"estimated"``).
-    """
+    ``default_per_page`` or ``count`` (``"exact"``, ``"none"``, ``"estimated"``)."""
 
     count: ClassVar[Counting] = "exact"
 
@@ -160,11 +149,9 @@ class PagePagination(_Pagination):
 
 
 class CursorPagination(_Pagination):
-    """Keyset pagination with signed cursors: ``?cursor=...&perPage=20`` -> the cursor envelope.
-
-    Cursors are signed with keys derived from the kit's secret (``cursor`` purpose) and bound
-    to the sort and the view, so a cursor made for another listing is refused (400).
-    """
+    """Keyset pagination: ``?cursor=...&perPage=20`` -> the cursor envelope. Cursors are
+    signed with the kit's secret and bound to the sort and the view (``filters``): one made
+    for another listing is refused (400)."""
 
     _cursor: ClassVar[bool] = True
 
