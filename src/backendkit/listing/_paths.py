@@ -1,21 +1,59 @@
-"""Sort keys over attribute paths (``author__name``), for ORMs that name fields that way.
+"""Filters and sort keys over attribute paths (``author__name``), for ORMs that name fields
+that way.
 
-The Django adapter resolves the client's sort through them; what the sort means (the
-allowlist, the primary key breaking ties) is decided here, the ORM only says it.
+The Django adapter resolves the client's filters and sort through them; what they mean (the
+allowlists, the value types, the primary key breaking ties) is decided here, the ORM only
+says it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from backendkit.listing._filters import allowed_ops
 from backendkit.listing._sort import parse_sort
 
-__all__ = ["PK_NAME", "PathKey", "path_keys"]
+__all__ = ["PK_NAME", "PathFilter", "PathKey", "path_keys"]
+
+F = TypeVar("F", bound="PathFilter")
 
 #: The wire name of the primary-key tie-breaker (never a client's sort field).
 PK_NAME = "_pk"
+
+
+class PathFilter:
+    """A path clients may filter by, the operators they may use on it (``eq`` and ``in``
+    when none is given) and the type their values are converted to, which may be left for
+    the ORM to tell (``str`` until it does).
+
+    Example:
+        >>> rule = PathFilter("author__age", "gte").typed(lambda path: int)
+        >>> rule, sorted(rule.ops), rule.python_type
+        (PathFilter('author__age', ops=['gte']), ['gte'], <class 'int'>)
+    """
+
+    __slots__ = ("_python_type", "ops", "path")
+
+    def __init__(self, path: str, *ops: str, python_type: type[Any] | None = None) -> None:
+        self.path = path
+        self.ops: frozenset[str] = allowed_ops(ops)
+        self._python_type = python_type
+
+    @property
+    def python_type(self) -> type[Any]:
+        """The type client values are converted to (``str`` until known)."""
+        return self._python_type or str
+
+    def typed(self: F, type_of: Callable[[str], type[Any]]) -> F:
+        """This filter, its value type ``type_of(path)`` when none was given."""
+        if self._python_type is not None:
+            return self
+        return type(self)(self.path, *self.ops, python_type=type_of(self.path))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path!r}, ops={sorted(self.ops)})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import pytest
 
 from backendkit.errors import ValidationFailed
 from backendkit.listing import _paths
-from backendkit.listing._paths import PK_NAME, PathKey, path_keys
+from backendkit.listing._paths import PK_NAME, PathFilter, PathKey, path_keys
 
 FIELDS = {"createdAt": "created", "author": "author__name", "id": "id"}
 
@@ -71,3 +71,34 @@ def test_a_key_reads_its_value_along_the_path_and_reverses() -> None:
     assert key.value_of(SimpleNamespace(author=None)) is None
     assert key.reversed() == PathKey("author", "author__name", True, True)
     assert key.reversed().reversed() == key
+
+
+def test_a_filter_takes_its_type_from_the_orm_when_none_was_given() -> None:
+    """``typed`` asks for the path's type only when the rule has none; ``str`` until then."""
+    asked: list[str] = []
+
+    def type_of(path: str) -> type:
+        asked.append(path)
+        return int
+
+    rule = PathFilter("author__age", "gte", "lte")
+    assert rule.python_type is str
+    typed = rule.typed(type_of)
+    assert (typed.path, typed.ops, typed.python_type) == ("author__age", rule.ops, int)
+    assert asked == ["author__age"]
+    given = PathFilter("age", python_type=float)
+    assert given.typed(type_of) is given
+    assert asked == ["author__age"]
+
+
+def test_a_filter_allows_eq_and_in_by_default_and_names_itself() -> None:
+    """No operators: ``eq`` and ``in``; the repr names the class and its operators."""
+    rule = PathFilter("role")
+    assert rule.ops == frozenset({"eq", "in"})
+    assert repr(rule) == "PathFilter('role', ops=['eq', 'in'])"
+
+
+def test_a_filter_refuses_an_unknown_operator() -> None:
+    """An operator outside the allowlist is a mistake in the code: ValueError (twins above)."""
+    with pytest.raises(ValueError, match="like"):
+        PathFilter("title", "like")

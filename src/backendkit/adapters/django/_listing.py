@@ -16,7 +16,7 @@ from django.db import connections  # type: ignore[import-untyped]
 from django.db.models import F, Q, QuerySet  # type: ignore[import-untyped]
 
 from backendkit.listing import CursorCodec, CursorPage, CursorParams, Page, PageParams
-from backendkit.listing._filters import Condition, allowed_ops, parse_filters
+from backendkit.listing._filters import Condition, parse_filters
 from backendkit.listing._keyset import Comparison, keyset_plan
 from backendkit.listing._paging import (
     DEFAULT_ESTIMATE_THRESHOLD,
@@ -25,7 +25,7 @@ from backendkit.listing._paging import (
     KeysetWindow,
     OffsetWindow,
 )
-from backendkit.listing._paths import PathKey, path_keys
+from backendkit.listing._paths import PathFilter, PathKey, path_keys
 
 __all__ = ["QueryFilter", "filter_queryset", "paginate_queryset", "paginate_queryset_cursor"]
 
@@ -38,8 +38,7 @@ _PYTHON_TYPES: tuple[tuple[str, type[Any]], ...] = (
     ("DateField", dt.date),
     ("TimeField", dt.time),
     ("UUIDField", uuid.UUID),
-    ("IntegerField", int),
-    ("AutoField", int),
+    ("IntegerField", int),  # AutoField too
     ("ForeignKey", int),
 )
 # Operators Django names otherwise (its icontains escapes % and _ in the value).
@@ -64,7 +63,7 @@ def _python_type(model: type[Any], path: str) -> type[Any]:
     return next((kind for name, kind in _PYTHON_TYPES if name in names), str)
 
 
-class QueryFilter:
+class QueryFilter(PathFilter):
     """A field clients may filter a queryset by, and the operators they may use on it.
 
     ``path`` is the model field (or ``relation__field``), ``ops`` the allowed operators
@@ -73,26 +72,11 @@ class QueryFilter:
     model field's (``str`` when it cannot tell).
     """
 
-    __slots__ = ("_python_type", "ops", "path")
-
-    def __init__(self, path: str, *ops: str, python_type: type[Any] | None = None) -> None:
-        self.path = path
-        self.ops: frozenset[str] = allowed_ops(ops)
-        self._python_type = python_type
-
-    @property
-    def python_type(self) -> type[Any]:
-        """The type client values are converted to (``str`` until bound to a model)."""
-        return self._python_type or str
+    __slots__ = ()
 
     def bound(self, model: type[Any]) -> QueryFilter:
         """This filter with its value type read from ``model`` when none was given."""
-        if self._python_type is not None:
-            return self
-        return QueryFilter(self.path, *self.ops, python_type=_python_type(model, self.path))
-
-    def __repr__(self) -> str:
-        return f"QueryFilter({self.path!r}, ops={sorted(self.ops)})"
+        return self.typed(functools.partial(_python_type, model))
 
 
 def _condition_q(condition: Condition, path: str) -> Q:

@@ -57,7 +57,7 @@ class BackendKitMiddleware:
         if response is None:
             response = self.get_response(request)
             if getattr(request, _PENDING, False):
-                response = _unless_refused(response, self.process_view(request, None, (), {}))
+                response = _unless_refused(response, self.process_view(request, None))
         return _finish(request, response, cycle)
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
@@ -65,8 +65,7 @@ class BackendKitMiddleware:
         if response is None:
             response = await self.get_response(request)
             if getattr(request, _PENDING, False):
-                refused = await self._aprocess_view(request, None, (), {})
-                response = _unless_refused(response, refused)
+                response = _unless_refused(response, await self._aprocess_view(request, None))
         return _finish(request, response, cycle)
 
     def process_view(self, request: HttpRequest, view: Any, *_: Any) -> HttpResponseBase | None:
@@ -115,13 +114,12 @@ def _start(request: HttpRequest) -> tuple[web.RequestCycle, HttpResponseBase | N
     if not pipeline.kit.is_api_path(request.path_info):
         return cycle, None
     setattr(request, _PENDING, bool(pipeline.kit.default_rate_limit))
+    # Under Django's own cap too (its RequestDataTooBig would be a 400, not a 413), but for
+    # uploads: Django streams them to disk, its memory cap is not about them.
+    multipart = meta.get("CONTENT_TYPE", "").startswith("multipart/")
+    cap = None if multipart else getattr(django_settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None)
     limit = pipeline.kit.max_body_bytes
-    if meta.get("CONTENT_TYPE", "").startswith("multipart/"):
-        cap = None  # Django streams uploads to disk: its memory cap is not about them
-    else:
-        cap = getattr(django_settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None)
     try:
-        # Under Django's own cap too: its RequestDataTooBig would be a 400, not a 413.
         limit = min(limit, int(cap)) if cap is not None else limit
         web.check_content_length(meta.get("CONTENT_LENGTH"), limit)
         body = chunked_body(meta, request.read, limit=limit)
