@@ -8,11 +8,18 @@ framework-free request pipeline the adapters share), `backendkit.cache` and
 `backendkit.redis` need the extra of the same name, `backendkit.repository` the
 ``sqlalchemy`` extra, and `backendkit.adapters.*` their framework's.
 
+Names whose module builds pydantic models (validation, field types, pages, envelopes,
+settings) are imported on first use, so `import backendkit` costs little more than
+importing structlog; `from backendkit import ApiModel` works as always.
+
 Example:
     >>> import backendkit
     >>> backendkit.success({"id": 1}, message="User retrieved successfully")
     {'success': True, 'data': {'id': 1}, 'message': 'User retrieved successfully'}
 """
+
+# A private alias keeps the package namespace exactly what __all__ lists.
+import typing as _typing
 
 from backendkit.clock import Clock, SystemClock, system_clock
 from backendkit.errors import (
@@ -38,15 +45,6 @@ from backendkit.errors import (
     ValidationFailed,
     to_app_error,
 )
-from backendkit.fields import Email, Password, PositiveId, UUIDStr, password_field
-from backendkit.listing import (
-    CursorCodec,
-    CursorPage,
-    CursorParams,
-    Page,
-    PageParams,
-    cursor_binding,
-)
 from backendkit.logging import (
     accept_request_id,
     bind_request_context,
@@ -56,20 +54,31 @@ from backendkit.logging import (
     request_context,
     security_event,
 )
-from backendkit.responses import (
-    CursorPageEnvelope,
-    Envelope,
-    ErrorEnvelope,
-    PageEnvelope,
-    RenderedResponse,
-    error_response,
-    failure,
-    paginated,
-    render_json,
-    success,
-)
-from backendkit.settings import Settings
-from backendkit.validation import ApiModel, parse_json, validate, validate_query
+
+if _typing.TYPE_CHECKING:
+    from backendkit.fields import Email, Password, PositiveId, UUIDStr, password_field
+    from backendkit.listing import (
+        CursorCodec,
+        CursorPage,
+        CursorParams,
+        Page,
+        PageParams,
+        cursor_binding,
+    )
+    from backendkit.responses import (
+        CursorPageEnvelope,
+        Envelope,
+        ErrorEnvelope,
+        PageEnvelope,
+        RenderedResponse,
+        error_response,
+        failure,
+        paginated,
+        render_json,
+        success,
+    )
+    from backendkit.settings import Settings
+    from backendkit.validation import ApiModel, parse_json, validate, validate_query
 
 # The one place the version is written: pyproject.toml reads it ([tool.hatch.version]).
 __version__ = "0.1.0"
@@ -134,3 +143,54 @@ __all__ = [
     "validate",
     "validate_query",
 ]
+
+
+# The errors, the clock and logging above are imported with the package: nearly every module
+# of a service uses them as it is itself imported (`log = get_logger(__name__)`, a subclass
+# of `Conflict`), and they cost little beyond structlog. The names below are imported from
+# their module on first use: those modules build pydantic models as they load (the first
+# model built in a process also makes pydantic scan the installed packages for plugins),
+# which a program that never touches them should not pay for at `import backendkit`.
+_HOMES = {
+    "Email": "backendkit.fields",
+    "Password": "backendkit.fields",
+    "PositiveId": "backendkit.fields",
+    "UUIDStr": "backendkit.fields",
+    "password_field": "backendkit.fields",
+    "CursorCodec": "backendkit.listing",
+    "CursorPage": "backendkit.listing",
+    "CursorParams": "backendkit.listing",
+    "Page": "backendkit.listing",
+    "PageParams": "backendkit.listing",
+    "cursor_binding": "backendkit.listing",
+    "CursorPageEnvelope": "backendkit.responses",
+    "Envelope": "backendkit.responses",
+    "ErrorEnvelope": "backendkit.responses",
+    "PageEnvelope": "backendkit.responses",
+    "RenderedResponse": "backendkit.responses",
+    "error_response": "backendkit.responses",
+    "failure": "backendkit.responses",
+    "paginated": "backendkit.responses",
+    "render_json": "backendkit.responses",
+    "success": "backendkit.responses",
+    "Settings": "backendkit.settings",
+    "ApiModel": "backendkit.validation",
+    "parse_json": "backendkit.validation",
+    "validate": "backendkit.validation",
+    "validate_query": "backendkit.validation",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _HOMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups find it without calling back here
+    return value
+
+
+def __dir__() -> list[str]:
+    return list(__all__)
