@@ -1,0 +1,137 @@
+"""What a bare `import backendkit` loads: the modules, not the time (benchmarks/ times it).
+
+The package imports the errors, the clock and logging with itself and every other top-level
+name on first use, so a service pays for pydantic models, pages and settings only when it
+touches them, and never for an extra's library. Each check runs in a fresh interpreter:
+this process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+#: The backendkit modules a bare import may load.
+ALLOWED_OWN = frozenset(
+    {
+        "backendkit",
+        "backendkit.clock",
+        "backendkit.errors",
+        "backendkit.logging",
+        "backendkit.logging._config",
+        "backendkit.logging._context",
+        "backendkit.logging._loggers",
+        "backendkit.logging._pipeline",
+        "backendkit.logging._redact",
+        "backendkit.logging._servers",
+        "backendkit.logging._urls",
+    }
+)
+
+#: Third-party modules a bare import must not load: pydantic's model machinery and its
+#: plugin scan (pydantic-core alone is allowed), and every optional extra's library.
+DENIED_THIRD_PARTY = frozenset(
+    {
+        "pydantic.main",
+        "pydantic.fields",
+        "pydantic.plugin._loader",
+        "email_validator",
+        "sqlalchemy",
+        "redis",
+        "jwt",
+        "bcrypt",
+        "cryptography",
+        "limits",
+        "flask",
+        "werkzeug",
+        "fastapi",
+        "starlette",
+        "django",
+        "rest_framework",
+    }
+)
+
+
+def loaded_after(statement: str) -> set[str]:
+    """The names in ``sys.modules`` of a fresh interpreter after running ``statement``."""
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        {statement}
+        print(json.dumps(sorted(sys.modules)))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    loaded: list[str] = json.loads(result.stdout.splitlines()[-1])
+    return set(loaded)
+
+
+def unexpected_own(loaded: set[str]) -> list[str]:
+    """The backendkit modules loaded beyond the allowlist."""
+    own = {name for name in loaded if name == "backendkit" or name.startswith("backendkit.")}
+    return sorted(own - ALLOWED_OWN)
+
+
+def denied(loaded: set[str]) -> list[str]:
+    """The denied third-party modules loaded (a package counts with any of its submodules)."""
+    return sorted(
+        name
+        for name in loaded
+        if name in DENIED_THIRD_PARTY or name.split(".")[0] in DENIED_THIRD_PARTY
+    )
+
+
+@pytest.fixture(scope="module")
+def bare() -> set[str]:
+    return loaded_after("import backendkit")
+
+
+def test_bare_import_loads_only_the_eager_core(bare: set[str]) -> None:
+    """No validation, fields, listing, responses, settings, web or extra package is loaded."""
+    assert unexpected_own(bare) == []
+
+
+def test_bare_import_loads_what_its_eager_names_need(bare: set[str]) -> None:
+    """The valid twin: the eager modules and their libraries are there, so the check bites."""
+    assert {"backendkit.errors", "backendkit.clock", "backendkit.logging", "structlog"} <= bare
+
+
+def test_bare_import_loads_no_heavy_third_party_module(bare: set[str]) -> None:
+    """No pydantic model machinery, no plugin scan, no extra's library."""
+    assert denied(bare) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("Page", "backendkit.listing._pages"),
+        ("ApiModel", "backendkit.validation"),
+        ("Email", "backendkit.fields"),
+        ("success", "backendkit.responses._envelopes"),
+        ("Settings", "backendkit.settings"),
+    ],
+)
+def test_a_lazy_name_loads_its_module_on_first_use(name: str, module: str) -> None:
+    """Touching a lazy name imports its module, whichever way it is reached."""
+    assert module in loaded_after(f"import backendkit; backendkit.{name}")
+    assert module in loaded_after(f"from backendkit import {name}")
+
+
+def test_a_model_name_loads_pydantic_models() -> None:
+    """The other side of the denylist: using `ApiModel` does load pydantic's model machinery."""
+    loaded = loaded_after("from backendkit import ApiModel")
+    assert {"pydantic.main", "pydantic.fields"} <= loaded
+
+
+def test_the_checks_flag_a_module_outside_the_lists() -> None:
+    """An extra's package and its library are reported when something does import them."""
+    loaded = loaded_after("import backendkit.repository")
+    assert "backendkit.repository" in unexpected_own(loaded)
+    assert "sqlalchemy" in denied(loaded)
