@@ -8,15 +8,17 @@ says it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from backendkit.listing._filters import allowed_ops
+from backendkit.listing._keyset import Comparison
 from backendkit.listing._sort import parse_sort
 
-__all__ = ["PK_NAME", "PathFilter", "PathKey", "path_keys"]
+__all__ = ["PK_NAME", "LookupKeys", "PathFilter", "PathKey", "path_keys"]
 
+E = TypeVar("E", bound="Combinable")
 F = TypeVar("F", bound="PathFilter")
 
 #: The wire name of the primary-key tie-breaker (never a client's sort field).
@@ -109,3 +111,41 @@ def path_keys(
     if not any(key.path in pk_paths for key in keys):
         keys.append(PathKey(PK_NAME, pk, keys[-1].descending if keys else False, False))
     return keys
+
+
+class Combinable(Protocol):
+    """A condition that combines with ``&`` and negates with ``~`` (Django's ``Q``)."""
+
+    def __and__(self: E, other: E) -> E: ...
+
+    def __invert__(self: E) -> E: ...
+
+
+class LookupKeys(Generic[E]):
+    """The keyset ``KeyAlgebra`` of an ORM that
+    names comparisons as lookups: ``condition(created__gt=value)`` (Django's ``Q``).
+
+    Example:
+        >>> keys = LookupKeys(["created"], dict)
+        >>> keys.compare(0, "gt", 5), keys.is_null(0, True)
+        ({'created__gt': 5}, {'created__isnull': True})
+    """
+
+    def __init__(self, paths: Sequence[str], condition: Callable[..., E]) -> None:
+        self.paths, self.condition = list(paths), condition
+
+    def compare(self, i: int, op: Comparison, value: Any) -> E:
+        """Key ``i`` compared with ``value``."""
+        return self.condition(**{f"{self.paths[i]}__{op}": value})
+
+    def is_null(self, i: int, null: bool) -> E:
+        """Key ``i`` IS (NOT) NULL."""
+        return self.condition(**{f"{self.paths[i]}__isnull": null})
+
+    def both(self, left: E, right: E) -> E:
+        """``left AND right``."""
+        return left & right
+
+    def negate(self, part: E) -> E:
+        """``NOT part``."""
+        return ~part

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import doctest
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from backendkit.errors import ValidationFailed
 from backendkit.listing import _paths
-from backendkit.listing._paths import PK_NAME, PathFilter, PathKey, path_keys
+from backendkit.listing._keyset import keyset_plan
+from backendkit.listing._paths import PK_NAME, LookupKeys, PathFilter, PathKey, path_keys
 
 FIELDS = {"createdAt": "created", "author": "author__name", "id": "id"}
 
@@ -102,3 +104,35 @@ def test_a_filter_refuses_an_unknown_operator() -> None:
     """An operator outside the allowlist is a mistake in the code: ValueError (twins above)."""
     with pytest.raises(ValueError, match="like"):
         PathFilter("title", "like")
+
+
+class _Cond:
+    """A condition that prints itself, combined with & and ~ as Django's Q is."""
+
+    def __init__(self, text: str = "", **lookup: Any) -> None:
+        self.text = text or " ".join(f"{name}={value!r}" for name, value in lookup.items())
+
+    def __and__(self, other: _Cond) -> _Cond:
+        return _Cond(f"({self.text} AND {other.text})")
+
+    def __invert__(self) -> _Cond:
+        return _Cond(f"NOT {self.text}")
+
+
+def test_lookup_keys_name_comparisons_as_lookups() -> None:
+    """Each comparison is one keyword ``path__op``; and/not use the condition's operators."""
+    keys = LookupKeys(["author__name", "id"], _Cond)
+    assert keys.compare(0, "gte", "ann").text == "author__name__gte='ann'"
+    assert keys.is_null(1, False).text == "id__isnull=False"
+    both = keys.both(keys.compare(1, "gt", 3), keys.negate(keys.is_null(0, True)))
+    assert both.text == "(id__gt=3 AND NOT author__name__isnull=True)"
+
+
+def test_lookup_keys_serve_the_keyset_plan() -> None:
+    """The plan over two keys: the merged range, then the NULLs after a nullable key."""
+    walk = [PathKey("author", "author__name", False, True), PathKey(PK_NAME, "id", False, False)]
+    plan = keyset_plan(LookupKeys([key.path for key in walk], _Cond), walk, ["ann", 7])
+    assert [piece.text for piece in plan] == [
+        "(author__name__gte='ann' AND NOT (author__name__exact='ann' AND NOT id__gt=7))",
+        "author__name__isnull=True",
+    ]

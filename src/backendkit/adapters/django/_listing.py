@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from django.db.models import F, Q, QuerySet  # type: ignore[import-untyped]
 
 from backendkit.listing import CursorCodec, CursorPage, CursorParams, Page, PageParams
 from backendkit.listing._filters import Condition, parse_filters
-from backendkit.listing._keyset import Comparison, keyset_plan
+from backendkit.listing._keyset import keyset_plan
 from backendkit.listing._paging import (
     DEFAULT_ESTIMATE_THRESHOLD,
     DEFAULT_MAX_OFFSET,
@@ -25,7 +25,7 @@ from backendkit.listing._paging import (
     KeysetWindow,
     OffsetWindow,
 )
-from backendkit.listing._paths import PathFilter, PathKey, path_keys
+from backendkit.listing._paths import LookupKeys, PathFilter, PathKey, path_keys
 
 __all__ = ["QueryFilter", "filter_queryset", "paginate_queryset", "paginate_queryset_cursor"]
 
@@ -131,25 +131,6 @@ def _order(key: PathKey) -> Any:
     return term.desc(nulls_first=True) if key.descending else term.asc(nulls_last=True)
 
 
-class _QKeys:
-    """``KeyAlgebra`` over Django ``Q`` objects."""
-
-    def __init__(self, keys: Sequence[PathKey]) -> None:
-        self.paths = [key.path for key in keys]
-
-    def compare(self, i: int, op: Comparison, value: Any) -> Q:
-        return Q(**{f"{self.paths[i]}__{op}": value})
-
-    def is_null(self, i: int, null: bool) -> Q:
-        return Q(**{f"{self.paths[i]}__isnull": null})
-
-    def both(self, left: Q, right: Q) -> Q:
-        return left & right
-
-    def negate(self, part: Q) -> Q:
-        return ~part
-
-
 def paginate_queryset(
     queryset: QuerySet,
     params: PageParams,
@@ -213,7 +194,8 @@ def paginate_queryset_cursor(
     ordered = queryset.order_by(*map(_order, walk))
     pieces: list[Q] = []
     if window.values is not None:
-        pieces = keyset_plan(_QKeys(walk), walk, window.values, inclusive=window.inclusive)
+        algebra = LookupKeys([key.path for key in walk], Q)
+        pieces = keyset_plan(algebra, walk, window.values, inclusive=window.inclusive)
     if len(pieces) > 1:
         # NULLs after the cursor make several index ranges: read each range's first
         # primary keys, then let the database order the union (its own collation).
