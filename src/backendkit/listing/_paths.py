@@ -12,11 +12,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from backendkit.listing._filters import allowed_ops
+from backendkit.listing._filters import Condition, allowed_ops
 from backendkit.listing._keyset import Comparison
 from backendkit.listing._sort import parse_sort
 
-__all__ = ["PK_NAME", "LookupKeys", "PathFilter", "PathKey", "path_keys"]
+__all__ = ["PK_NAME", "LookupKeys", "PathFilter", "PathKey", "lookup_filter", "path_keys"]
 
 E = TypeVar("E", bound="Combinable")
 F = TypeVar("F", bound="PathFilter")
@@ -113,6 +113,10 @@ def path_keys(
     return keys
 
 
+# Operators whose lookup has another name (``icontains``: the ORM escapes % and _ in it).
+_LOOKUPS = {"null": "isnull", "search": "icontains"}
+
+
 class Combinable(Protocol):
     """A condition that combines with ``&`` and negates with ``~`` (Django's ``Q``)."""
 
@@ -149,3 +153,20 @@ class LookupKeys(Generic[E]):
     def negate(self, part: E) -> E:
         """``NOT part``."""
         return ~part
+
+
+def lookup_filter(condition: Condition, path: str, make: Callable[..., E]) -> E:
+    """A parsed filter ``condition`` on ``path`` as a lookup condition: ``make(**{lookup:
+    value})`` (Django's ``Q``). ``eq`` null is ``isnull``; ``ne`` is the negated equality,
+    which keeps NULL rows as the repository's does.
+
+    Example:
+        >>> lookup_filter(Condition("age", "gte", 18), "author__age", dict)
+        {'author__age__gte': 18}
+    """
+    op, value = condition.op, condition.value
+    if op == "eq":
+        return make(**({f"{path}__isnull": True} if value is None else {path: value}))
+    if op == "ne":
+        return ~make(**{path: value})
+    return make(**{f"{path}__{_LOOKUPS.get(op, op)}": list(value) if op == "in" else value})

@@ -1,4 +1,4 @@
-"""Sort keys over attribute paths: the allowlist, the primary-key tie-breaker, values by path."""
+"""Filters and sort keys over attribute paths, and the lookups an ORM says them with."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ import pytest
 
 from backendkit.errors import ValidationFailed
 from backendkit.listing import _paths
+from backendkit.listing._filters import Condition
 from backendkit.listing._keyset import keyset_plan
-from backendkit.listing._paths import PK_NAME, LookupKeys, PathFilter, PathKey, path_keys
+from backendkit.listing._paths import (
+    PK_NAME,
+    LookupKeys,
+    PathFilter,
+    PathKey,
+    lookup_filter,
+    path_keys,
+)
 
 FIELDS = {"createdAt": "created", "author": "author__name", "id": "id"}
 
@@ -136,3 +144,21 @@ def test_lookup_keys_serve_the_keyset_plan() -> None:
         "(author__name__gte='ann' AND NOT (author__name__exact='ann' AND NOT id__gt=7))",
         "author__name__isnull=True",
     ]
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "text"),
+    [
+        ("eq", "ann", "a__b='ann'"),
+        ("eq", None, "a__b__isnull=True"),
+        ("ne", "ann", "NOT a__b='ann'"),
+        ("in", ("x", "y"), "a__b__in=['x', 'y']"),
+        ("null", False, "a__b__isnull=False"),
+        ("search", "an", "a__b__icontains='an'"),
+        ("gt", 3, "a__b__gt=3"),
+        ("lte", 3, "a__b__lte=3"),
+    ],
+)
+def test_each_filter_operator_is_one_lookup(op: str, value: Any, text: str) -> None:
+    """Every operator becomes one lookup on the rule's path (``ne`` negates equality)."""
+    assert lookup_filter(Condition("b", op, value), "a__b", _Cond).text == text

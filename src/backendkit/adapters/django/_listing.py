@@ -16,7 +16,7 @@ from django.db import connections  # type: ignore[import-untyped]
 from django.db.models import F, Q, QuerySet  # type: ignore[import-untyped]
 
 from backendkit.listing import CursorCodec, CursorPage, CursorParams, Page, PageParams
-from backendkit.listing._filters import Condition, parse_filters
+from backendkit.listing._filters import parse_filters
 from backendkit.listing._keyset import keyset_plan
 from backendkit.listing._paging import (
     DEFAULT_ESTIMATE_THRESHOLD,
@@ -25,7 +25,7 @@ from backendkit.listing._paging import (
     KeysetWindow,
     OffsetWindow,
 )
-from backendkit.listing._paths import LookupKeys, PathFilter, PathKey, path_keys
+from backendkit.listing._paths import LookupKeys, PathFilter, PathKey, lookup_filter, path_keys
 
 __all__ = ["QueryFilter", "filter_queryset", "paginate_queryset", "paginate_queryset_cursor"]
 
@@ -41,8 +41,6 @@ _PYTHON_TYPES: tuple[tuple[str, type[Any]], ...] = (
     ("IntegerField", int),  # AutoField too
     ("ForeignKey", int),
 )
-# Operators Django names otherwise (its icontains escapes % and _ in the value).
-_LOOKUPS = {"null": "isnull", "search": "icontains"}
 
 
 def _fields(model: Any, path: str) -> list[Any] | None:
@@ -79,16 +77,6 @@ class QueryFilter(PathFilter):
         return self.typed(functools.partial(_python_type, model))
 
 
-def _condition_q(condition: Condition, path: str) -> Q:
-    op, value = condition.op, condition.value
-    if op == "eq":
-        return Q(**{f"{path}__isnull": True}) if value is None else Q(**{path: value})
-    if op == "ne":  # Django's negation keeps NULL rows, like the repository's `ne`
-        return ~Q(**{path: value})
-    value = list(value) if op == "in" else value
-    return Q(**{f"{path}__{_LOOKUPS.get(op, op)}": value})
-
-
 def filter_queryset(
     queryset: QuerySet, query: Mapping[str, Any] | None, filter_fields: Mapping[str, QueryFilter]
 ) -> tuple[QuerySet, list[Any]]:
@@ -104,7 +92,7 @@ def filter_queryset(
     rules = {name: rule.bound(queryset.model) for name, rule in filter_fields.items()}
     conditions = parse_filters(query, rules)
     for condition in conditions:
-        queryset = queryset.filter(_condition_q(condition, rules[condition.field].path))
+        queryset = queryset.filter(lookup_filter(condition, rules[condition.field].path, Q))
     return queryset, [condition.canonical() for condition in conditions]
 
 
