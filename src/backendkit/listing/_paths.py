@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from backendkit.listing._filters import Condition, allowed_ops
-from backendkit.listing._keyset import Comparison
+from backendkit.listing._keyset import Comparison, keyset_plan
+from backendkit.listing._paging import KeysetWindow
 from backendkit.listing._sort import parse_sort
 
-__all__ = ["PK_NAME", "LookupKeys", "PathFilter", "PathKey", "lookup_filter", "path_keys"]
+__all__ = [
+    "PK_NAME",
+    "LookupKeys",
+    "PathFilter",
+    "PathKey",
+    "after_cursor",
+    "lookup_filter",
+    "path_keys",
+]
 
 E = TypeVar("E", bound="Combinable")
 F = TypeVar("F", bound="PathFilter")
@@ -170,3 +179,12 @@ def lookup_filter(condition: Condition, path: str, make: Callable[..., E]) -> E:
     if op == "ne":
         return ~make(**{path: value})
     return make(**{f"{path}__{_LOOKUPS.get(op, op)}": list(value) if op == "in" else value})
+
+
+def after_cursor(window: KeysetWindow, walk: Sequence[PathKey], make: Callable[..., E]) -> list[E]:
+    """The lookup conditions whose union is the rows after ``window``'s cursor, ``walk``
+    being its keys in reading order (``keyset_plan``; none on a first page)."""
+    if window.values is None:
+        return []
+    algebra = LookupKeys([key.path for key in walk], make)
+    return keyset_plan(algebra, walk, window.values, inclusive=window.inclusive)

@@ -9,17 +9,20 @@ from typing import Any
 import pytest
 
 from backendkit.errors import ValidationFailed
-from backendkit.listing import _paths
+from backendkit.listing import CursorCodec, _paths
 from backendkit.listing._filters import Condition
 from backendkit.listing._keyset import keyset_plan
+from backendkit.listing._paging import KeysetWindow
 from backendkit.listing._paths import (
     PK_NAME,
     LookupKeys,
     PathFilter,
     PathKey,
+    after_cursor,
     lookup_filter,
     path_keys,
 )
+from backendkit.listing._state import CursorState
 
 FIELDS = {"createdAt": "created", "author": "author__name", "id": "id"}
 
@@ -162,3 +165,22 @@ def test_lookup_keys_serve_the_keyset_plan() -> None:
 def test_each_filter_operator_is_one_lookup(op: str, value: Any, text: str) -> None:
     """Every operator becomes one lookup on the rule's path (``ne`` negates equality)."""
     assert lookup_filter(Condition("b", op, value), "a__b", _Cond).text == text
+
+
+def _window(state: CursorState | None) -> KeysetWindow:
+    return KeysetWindow(CursorCodec([b"k" * 32]), "binding", 10, state)
+
+
+def test_a_first_page_has_no_condition_after_the_cursor() -> None:
+    """No cursor: nothing to filter on (every row is after the start)."""
+    walk = [PathKey(PK_NAME, "id", False, False)]
+    assert after_cursor(_window(None), walk, _Cond) == []
+
+
+def test_after_the_cursor_follows_the_walk_and_inclusiveness() -> None:
+    """A cursor: the plan over the walk's paths; an inclusive one takes its own row too."""
+    walk = [PathKey(PK_NAME, "id", True, False)]
+    after = after_cursor(_window(CursorState((7,))), walk, _Cond)
+    assert [piece.text for piece in after] == ["id__lt=7"]
+    inclusive = after_cursor(_window(CursorState((7,), inclusive=True)), walk, _Cond)
+    assert [piece.text for piece in inclusive] == ["id__lte=7"]

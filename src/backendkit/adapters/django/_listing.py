@@ -17,7 +17,6 @@ from django.db.models import F, Q, QuerySet  # type: ignore[import-untyped]
 
 from backendkit.listing import CursorCodec, CursorPage, CursorParams, Page, PageParams
 from backendkit.listing._filters import parse_filters
-from backendkit.listing._keyset import keyset_plan
 from backendkit.listing._paging import (
     DEFAULT_ESTIMATE_THRESHOLD,
     DEFAULT_MAX_OFFSET,
@@ -25,7 +24,7 @@ from backendkit.listing._paging import (
     KeysetWindow,
     OffsetWindow,
 )
-from backendkit.listing._paths import LookupKeys, PathFilter, PathKey, lookup_filter, path_keys
+from backendkit.listing._paths import PathFilter, PathKey, after_cursor, lookup_filter, path_keys
 
 __all__ = ["QueryFilter", "filter_queryset", "paginate_queryset", "paginate_queryset_cursor"]
 
@@ -180,10 +179,7 @@ def paginate_queryset_cursor(
     window = KeysetWindow.open(params, codec, keys, filters=filters, scope=scope)
     walk = window.walk(keys)
     ordered = queryset.order_by(*map(_order, walk))
-    pieces: list[Q] = []
-    if window.values is not None:
-        algebra = LookupKeys([key.path for key in walk], Q)
-        pieces = keyset_plan(algebra, walk, window.values, inclusive=window.inclusive)
+    pieces = after_cursor(window, walk, Q)
     if len(pieces) > 1:
         # NULLs after the cursor make several index ranges: read each range's first
         # primary keys, then let the database order the union (its own collation).

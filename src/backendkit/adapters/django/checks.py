@@ -28,11 +28,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **_: Any) -> list[c
     messages = []
     middleware = list(getattr(_django_settings, "MIDDLEWARE", None) or ())
     if MIDDLEWARE_PATH not in middleware:
-        messages.append(
-            checks.Error(
-                f"{MIDDLEWARE_PATH} is not in MIDDLEWARE.", hint=_HINT, id="backendkit.E002"
-            )
-        )
+        text = f"{MIDDLEWARE_PATH} is not in MIDDLEWARE."
+        messages.append(checks.Error(text, hint=_HINT, id="backendkit.E002"))
     elif middleware[0] != MIDDLEWARE_PATH:
         text = f"{MIDDLEWARE_PATH} is not first in MIDDLEWARE: responses of {middleware[0]} "
         text += "get no request id and no envelope."
@@ -44,10 +41,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **_: Any) -> list[c
             "Use backendkit setting names (RATE_LIMIT_DEFAULT, REDIS_URL, ...) and the "
             "adapter keys API_PREFIXES and KIT; see the Django integration page."
         )
-        return [
-            *messages,
-            checks.Error(f"settings.BACKENDKIT is invalid: {exc}", hint=hint, id="backendkit.E001"),
-        ]
+        text = f"settings.BACKENDKIT is invalid: {exc}"
+        return [*messages, checks.Error(text, hint=hint, id="backendkit.E001")]
     try:
         kit.check("sync")  # the middleware charges the default limit with it under WSGI
     except ConfigurationError as exc:
