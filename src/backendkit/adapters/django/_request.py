@@ -39,7 +39,15 @@ CYCLE_ATTR = "_backendkit_cycle"
 # Without the middleware: a cycle that only collects the caller and the limit headers.
 _DETACHED = "_backendkit_detached_cycle"
 _UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
-_BAD_REQUEST = (django_errors.SuspiciousOperation, django_errors.BadRequest, MultiPartParserError)
+# Django's exceptions that are one catalogue error whatever they say (DisallowedHost quotes
+# a header); RequestDataTooBig, a 400 in Django, is a 413.
+_FIXED: tuple[tuple[Any, type[errors.AppError]], ...] = (
+    (Http404, errors.NotFound),
+    (django_errors.PermissionDenied, errors.Forbidden),
+    (django_errors.RequestDataTooBig, errors.PayloadTooLarge),
+    (django_errors.SuspiciousOperation, errors.BadRequest),
+    ((django_errors.BadRequest, MultiPartParserError), errors.BadRequest),
+)
 
 
 def django_request(request: Any) -> HttpRequest:
@@ -166,24 +174,14 @@ def page_response(
 
 
 def from_django_exception(exc: BaseException) -> BaseException:
-    """The catalogue error for one of Django's request exceptions; others as they are.
-
-    ``RequestDataTooBig`` (a 400 in Django) is ``413``; Django's messages give way to the
-    catalogue's (``DisallowedHost`` quotes a header); a value the database refused is 400.
-    """
+    """The catalogue error for one of Django's request exceptions (a value the database
+    refused is 400); others as they are."""
     if isinstance(exc, errors.AppError):
         return exc
-    if isinstance(exc, Http404):
-        return errors.NotFound()
-    if isinstance(exc, django_errors.PermissionDenied):
-        return errors.Forbidden()
     if isinstance(exc, django_errors.ValidationError):
         return errors.ValidationFailed(details=_details(exc))
-    if isinstance(exc, django_errors.RequestDataTooBig):
-        return errors.PayloadTooLarge()
-    if isinstance(exc, _BAD_REQUEST):
-        return errors.BadRequest()
-    return bad_input_error(exc) or exc
+    fixed = next((error for kinds, error in _FIXED if isinstance(exc, kinds)), None)
+    return fixed() if fixed is not None else bad_input_error(exc) or exc
 
 
 def _details(exc: Any) -> list[errors.ErrorDetail]:

@@ -54,17 +54,15 @@ class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
 
 
 def _permission(label: str, roles: tuple[str, ...], scopes: tuple[str, ...]) -> Any:
-    class Permission(BasePermission):  # type: ignore[misc]
-        def has_permission(self, request: Any, view: Any) -> bool:
-            pipeline, cycle, facts = bind(request)
-            try:
-                pipeline.authorize(cycle, facts, roles=roles, scopes=scopes)
-            except AppError as exc:  # 401 anonymous, 403 without the role or scope
-                raise as_api_exception(exc) from exc
-            return True
+    def has_permission(self: Any, request: Any, view: Any) -> bool:
+        pipeline, cycle, facts = bind(request)
+        try:
+            pipeline.authorize(cycle, facts, roles=roles, scopes=scopes)
+        except AppError as exc:  # 401 anonymous, 403 without the role or scope
+            raise as_api_exception(exc) from exc
+        return True
 
-    Permission.__qualname__ = Permission.__name__ = label
-    return Permission
+    return type(label, (BasePermission,), {"has_permission": has_permission})
 
 
 def has_roles(*roles: str) -> type[BasePermission]:
