@@ -31,4 +31,6 @@ class RepositoryBase(ReadFlows[ModelT], WriteFlows[ModelT]):
         estimate_threshold: Below this planner estimate, ``estimated`` counts exactly.
         load_options: Loader options (``selectinload(...)``) applied to every query.
         chunk_size: Rows per statement in ``create_many`` and ``upsert_many``.
+        get_many_chunk_size: Ids per ``IN`` statement in ``get_many`` (PostgreSQL sends
+            them all in one array; SQLite's parameter limit may lower it).
     """

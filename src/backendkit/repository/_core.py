@@ -24,6 +24,7 @@ from backendkit.listing._paging import DEFAULT_ESTIMATE_THRESHOLD, DEFAULT_MAX_O
 from backendkit.listing._sort import parse_sort
 from backendkit.repository._columns import camel, primary_key
 from backendkit.repository._filters import FilterField
+from backendkit.repository._many import DEFAULT_IDS_PER_STATEMENT
 from backendkit.repository._sorting import SortField, SortKey, resolve_sort
 from backendkit.repository._statements import RepositorySpec, Statements
 from backendkit.repository._steps import Execute, Flow
@@ -54,6 +55,8 @@ class RepositoryCore(Generic[ModelT]):
         estimate_threshold: Below this planner estimate, ``estimated`` counts exactly.
         load_options: Loader options (``selectinload(...)``) applied to every query.
         chunk_size: Rows per statement in ``create_many`` and ``upsert_many``.
+        get_many_chunk_size: Ids per ``IN`` statement in ``get_many`` (PostgreSQL sends
+            them all in one array; SQLite's parameter limit may lower it).
     """
 
     model: ClassVar[type[Any]]
@@ -64,6 +67,7 @@ class RepositoryCore(Generic[ModelT]):
     estimate_threshold: ClassVar[int] = DEFAULT_ESTIMATE_THRESHOLD
     load_options: ClassVar[Sequence[ORMOption]] = ()
     chunk_size: ClassVar[int] = _DEFAULT_CHUNK_SIZE
+    get_many_chunk_size: ClassVar[int] = DEFAULT_IDS_PER_STATEMENT
 
     _spec_cache: ClassVar[RepositorySpec[Any] | None] = None
     _statements_cache: ClassVar[dict[str, Statements[Any]]] = {}

@@ -13,6 +13,7 @@ from backendkit.listing import CursorPage, CursorParams, Page, PageParams
 from backendkit.listing._paging import Counting, KeysetWindow, OffsetWindow
 from backendkit.repository._core import RepositoryCore
 from backendkit.repository._counting import estimate_flow
+from backendkit.repository._many import MISSING_POLICIES, Missing, missing_error, plan_many
 from backendkit.repository._steps import Execute, Flow
 
 __all__ = ["ReadFlows"]
@@ -20,28 +21,28 @@ __all__ = ["ReadFlows"]
 ModelT = TypeVar("ModelT")
 
 
-def _hashable(ident: Any) -> Any:
-    # A composite key may come as a list; dict.fromkeys needs it hashable.
-    return tuple(ident) if isinstance(ident, list) else ident
-
-
 class ReadFlows(RepositoryCore[ModelT]):
     """get, get_many, exists, count, list, list_page and list_cursor."""
 
     def _flow_get_many(
-        self, idents: Iterable[Any], options: Sequence[ORMOption], include_deleted: bool
+        self,
+        idents: Iterable[Any],
+        missing: Missing,
+        options: Sequence[ORMOption],
+        include_deleted: bool,
     ) -> Flow[list[ModelT]]:
-        wanted = list(dict.fromkeys(_hashable(ident) for ident in idents))
-        if not wanted:
-            return []
-        stmt = self.statements.base(include_deleted=include_deleted).where(
-            self.statements.identities(wanted)
-        )
-        found: list[ModelT] = yield Execute(
-            self.statements.with_options(stmt, options), unique=self._unique(options)
-        )
-        by_id = {self._identity_of(obj): obj for obj in found}
-        return [by_id[ident] for ident in wanted if ident in by_id]
+        if missing not in MISSING_POLICIES:
+            raise ValueError(f"missing must be one of {sorted(MISSING_POLICIES)}, not {missing!r}")
+        plan = plan_many(self.statements, idents, self.get_many_chunk_size)
+        stmt = self.statements.by_identities(include_deleted=include_deleted)
+        stmt = self.statements.with_options(stmt, options)
+        found: list[ModelT] = []
+        for params in plan.batches:
+            found += yield Execute(stmt, params=params, unique=self._unique(options))
+        rows, absent = plan.match(found, self._identity_of)
+        if absent and missing == "raise":
+            raise missing_error(self._name, plan, absent)
+        return rows
 
     def _flow_exists(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
@@ -109,14 +109,27 @@ class Repository(RepositoryBase[ModelT]):
         self,
         idents: Iterable[Any],
         *,
+        missing: Literal["raise", "omit"] = "raise",
         options: Sequence[ORMOption] = (),
         include_deleted: bool = False,
     ) -> list[ModelT]:
-        """Return the rows with these primary keys in one ``IN`` query, in the order asked.
+        """Return the rows with these primary keys, in the order asked; each row once.
 
-        Missing keys are left out; repeated keys appear once.
+        One statement on PostgreSQL (``pk = ANY(:ids)``, one bound array); elsewhere one
+        ``IN`` statement per ``get_many_chunk_size`` ids. Ids are converted to the key's
+        type first (``"42"`` reads as ``42``); a repeated id counts once.
+
+        Args:
+            idents: Primary keys (tuples for a composite key).
+            missing: ``"raise"``: an id with no row (or a soft-deleted one) raises
+                ``NotFound``; ``"omit"``: such ids are left out of the result.
+
+        Raises:
+            NotFound: with ``missing="raise"``, ids with no row, named by their position
+                (``ids[3]``) in the details (the first ten; the rest are counted).
+            ValidationFailed: ``idents`` is not a list of ids, or an id is of the wrong type.
         """
-        return self._run(self._flow_get_many(idents, options, include_deleted))
+        return self._run(self._flow_get_many(idents, missing, options, include_deleted))
 
     def exists(
         self,

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    any_,
     bindparam,
     false,
     func,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.interfaces import ORMOption
 
 from backendkit.listing._filters import Condition
@@ -38,6 +40,8 @@ T = TypeVar("T")
 KEY_LABEL = "_bk_key{}"
 # Names of the bound cursor values in keyset conditions.
 _VALUE = "_bk_c{}"
+# Name of the bound ids of get_many (one array per key column on PostgreSQL).
+_IDS = "_bk_ids"
 _CACHE_SIZE = 512
 
 
@@ -96,14 +100,43 @@ class Statements(Generic[ModelT]):
             raise ValueError(f"expected {len(pk)} primary-key values")
         return and_(*(column == value for column, value in zip(pk, values, strict=True)))
 
-    def identities(self, idents: Sequence[Any]) -> ColumnElement[bool]:
-        """``pk IN (...)`` as one expanding parameter (row values for a composite key)."""
-        pk = self.spec.primary_key
-        if not idents:
-            return false()
-        if len(pk) == 1:
-            return pk[0].in_(list(idents))
-        return tuple_(*pk).in_([tuple(ident) for ident in idents])
+    def by_identities(self, *, include_deleted: bool = False) -> Select[Any]:
+        """The base query for rows whose primary key is among bound ids (built once).
+
+        PostgreSQL binds every id as one array, whatever their number: ``pk = ANY(:ids)``,
+        or for a composite key one array per column, ``(a, b) IN (SELECT * FROM
+        unnest(:ids0, :ids1))``. Elsewhere ``pk IN (:ids)`` is an expanding parameter
+        (row values for a composite key), one host parameter per value, so long lists are
+        sent in chunks. ``identity_params`` gives the parameters.
+        """
+
+        def build() -> Select[Any]:
+            pk = self.spec.primary_key
+            if self.dialect == "postgresql" and len(pk) == 1:
+                ids = bindparam(_IDS, type_=postgresql.ARRAY(pk[0].type))
+                clause: ColumnElement[bool] = pk[0] == any_(ids)
+            elif self.dialect == "postgresql":
+                arrays = [
+                    bindparam(f"{_IDS}{i}", type_=postgresql.ARRAY(column.type))
+                    for i, column in enumerate(pk)
+                ]
+                names = [f"k{i}" for i in range(len(pk))]
+                rows = func.unnest(*arrays).table_valued(*names).render_derived()
+                clause = tuple_(*pk).in_(select(*(rows.c[name] for name in names)))
+            elif len(pk) == 1:
+                clause = pk[0].in_(bindparam(_IDS, expanding=True))
+            else:
+                clause = tuple_(*pk).in_(bindparam(_IDS, expanding=True))
+            return self.base(include_deleted=include_deleted).where(clause)
+
+        return self._memo(("identities", include_deleted), build)
+
+    def identity_params(self, idents: Sequence[Any]) -> dict[str, Any]:
+        """The bound parameters of ``by_identities`` for these validated ids (at least one)."""
+        if self.dialect == "postgresql" and len(self.spec.primary_key) > 1:
+            columns = zip(*idents, strict=True)
+            return {f"{_IDS}{i}": list(values) for i, values in enumerate(columns)}
+        return {_IDS: list(idents)}
 
     def with_options(self, stmt: Select[Any], options: Sequence[ORMOption]) -> Select[Any]:
         """Apply the repository's default loader options, then the call's."""

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -198,6 +199,24 @@ class Db:
         """Rows in ``table`` as another connection sees them (committed data only)."""
         with self.database.setup.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+class StatementCounter:
+    """Counts statements sent to the database (an engine event hook)."""
+
+    def __init__(self, db: Db) -> None:
+        self.engine = db.engine.sync_engine if db.is_async else db.engine
+        self.statements: list[str] = []
+
+    def _hook(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._hook)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._hook)
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
-from tests.integration.repository.conftest import Db, aw
+from sqlalchemy import select
+from tests.integration.repository.conftest import Db, StatementCounter, aw
 from tests.integration.repository.models import ITEMS, PARENTS, Child, Parent
 
 from backendkit.errors import ValidationFailed
@@ -27,24 +27,6 @@ async def _seed(db: Db, count: int = 12) -> None:
     ]
     await aw(db.repo(ITEMS).create_many(rows))
     await db.commit()
-
-
-class StatementCounter:
-    """Counts statements sent to the database (an engine event hook)."""
-
-    def __init__(self, db: Db) -> None:
-        self.engine = db.engine.sync_engine if db.is_async else db.engine
-        self.statements: list[str] = []
-
-    def _hook(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.statements.append(statement)
-
-    def __enter__(self) -> StatementCounter:
-        event.listen(self.engine, "before_cursor_execute", self._hook)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._hook)
 
 
 async def test_exact_count_runs_page_and_count(db: Db) -> None:
