@@ -1,4 +1,5 @@
-"""A framework's settings dict (``settings.BACKENDKIT``) -> a [`WebKit`][backendkit.web.WebKit].
+"""A framework's settings dict (``settings.BACKENDKIT``) -> a [`WebKit`][backendkit.web.WebKit],
+and the process's pipeline over it, built on first use and rebuilt when the settings change.
 
 The keys are any ``Settings`` field in any case (over the ``BACKENDKIT_*`` variables), plus
 ``API_PREFIXES`` (the paths that get the envelope and the default limit) and ``KIT`` (a
@@ -10,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from backendkit.errors import ConfigurationError
 from backendkit.settings import ENV_PREFIX, Settings
-from backendkit.web import DEFAULT_API_PREFIXES, WebKit
+from backendkit.web import DEFAULT_API_PREFIXES, Offload, Pipeline, WebKit
 
-__all__ = ["kit_from_config"]
+__all__ = ["LazyPipeline", "kit_from_config"]
 
 _ADAPTER_KEYS = frozenset({"KIT", "API_PREFIXES"})
 
@@ -91,3 +93,46 @@ def _imported(path: str) -> Any:
         return getattr(importlib.import_module(module), attribute)
     except AttributeError:
         raise ImportError(f"module {module!r} has no {attribute!r}") from None
+
+
+class LazyPipeline:
+    """The process's [`Pipeline`][backendkit.web.Pipeline] over the kit ``build`` returns
+    (with whether it owns it, as ``kit_from_config`` does), built once on first use, from
+    any thread; ``reset`` forgets it, closing a kit it owns (one handed in is its owner's).
+
+    Example:
+        >>> from backendkit.settings import Settings
+        >>> settings = Settings(env="test", secret_key="a-secret-of-16-bytes-or-more")
+        >>> lazy = LazyPipeline(lambda: (WebKit.from_settings(settings), True))
+        >>> lazy.get() is lazy.get()
+        True
+        >>> lazy.reset()
+    """
+
+    __slots__ = ("_build", "_lock", "_offload", "_owned", "_pipeline")
+
+    def __init__(
+        self, build: Callable[[], tuple[WebKit, bool]], *, offload: Offload[Any] | None = None
+    ) -> None:
+        self._build, self._offload, self._lock = build, offload, threading.Lock()
+        self._pipeline: Pipeline | None = None
+        self._owned = False
+
+    def get(self) -> Pipeline:
+        """The pipeline, built now if it is not yet (``build``'s errors propagate)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            with self._lock:
+                if self._pipeline is None:
+                    kit, self._owned = self._build()
+                    self._pipeline = Pipeline(kit, offload=self._offload)
+                pipeline = self._pipeline
+        return pipeline
+
+    def reset(self) -> None:
+        """Forget the pipeline: the next ``get`` builds another."""
+        with self._lock:
+            old, owned = self._pipeline, self._owned
+            self._pipeline, self._owned = None, False
+        if old is not None and owned:
+            old.kit.close()

@@ -1,13 +1,14 @@
-"""kit_from_config: a framework's BACKENDKIT dict -> a WebKit, or a ConfigurationError naming it."""
+"""kit_from_config: a BACKENDKIT dict -> a WebKit; LazyPipeline: the one pipeline over it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from backendkit._kit_config import kit_from_config
+from backendkit._kit_config import LazyPipeline, kit_from_config
 from backendkit.errors import ConfigurationError
 from backendkit.settings import Settings
 from backendkit.web import DEFAULT_API_PREFIXES, WebKit
@@ -146,3 +147,88 @@ def test_a_kit_path_that_does_not_import_is_an_import_error(path: str) -> None:
     """A path without a module, a missing attribute or module: ImportError."""
     with pytest.raises(ImportError):
         kit_from_config({"KIT": path}, name=NAME)
+
+
+class _Builds:
+    """A ``build`` that counts its calls and hands out kits, owned or not."""
+
+    def __init__(self, kits: list[WebKit], *, owned: bool = True) -> None:
+        self.kits, self.owned, self.calls = kits, owned, 0
+
+    def __call__(self) -> tuple[WebKit, bool]:
+        self.calls += 1
+        kit = make()
+        self.kits.append(kit)
+        return kit, self.owned
+
+
+@pytest.fixture
+def closed(monkeypatch: pytest.MonkeyPatch) -> list[WebKit]:
+    """The kits closed during the test (WebKit.close recorded, then run)."""
+    calls: list[WebKit] = []
+    original = WebKit.close
+
+    def close(self: WebKit) -> None:
+        calls.append(self)
+        original(self)
+
+    monkeypatch.setattr(WebKit, "close", close)
+    return calls
+
+
+def test_a_lazy_pipeline_is_built_once_from_any_thread(built: list[WebKit]) -> None:
+    """Many threads asking at once get the same pipeline, built by one call."""
+    build = _Builds(built)
+    lazy = LazyPipeline(build)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pipelines = list(pool.map(lambda _: lazy.get(), range(32)))
+    assert build.calls == 1
+    assert all(pipeline is pipelines[0] for pipeline in pipelines)
+    assert pipelines[0].kit is built[0]
+
+
+def test_reset_closes_an_owned_kit_and_the_next_use_rebuilds(
+    built: list[WebKit], closed: list[WebKit]
+) -> None:
+    """A kit the builder made is closed on reset; the next get builds a new pipeline."""
+    build = _Builds(built)
+    lazy = LazyPipeline(build)
+    first = lazy.get()
+    lazy.reset()
+    assert closed == [first.kit]
+    assert lazy.get() is not first
+    assert build.calls == 2
+
+
+def test_reset_leaves_a_kit_handed_in_open(built: list[WebKit], closed: list[WebKit]) -> None:
+    """A kit the builder does not own is its owner's to close (twin: the test above)."""
+    lazy = LazyPipeline(_Builds(built, owned=False))
+    lazy.get()
+    lazy.reset()
+    lazy.reset()  # nothing built: nothing to close
+    assert closed == []
+
+
+def test_a_failing_build_propagates_and_is_retried() -> None:
+    """A build error reaches the caller; nothing is cached, the next get builds again."""
+    calls: list[int] = []
+
+    def build() -> tuple[WebKit, bool]:
+        calls.append(1)
+        raise ConfigurationError("bad settings")
+
+    lazy = LazyPipeline(build)
+    for _ in range(2):
+        with pytest.raises(ConfigurationError, match="bad settings"):
+            lazy.get()
+    assert len(calls) == 2
+
+
+def test_the_offload_reaches_the_pipeline(built: list[WebKit]) -> None:
+    """The pipeline is built with the offload given (async requests on a sync limiter)."""
+
+    async def offload(call: Any) -> Any:
+        return call()
+
+    pipeline = LazyPipeline(_Builds(built), offload=offload).get()
+    assert pipeline._offload is offload

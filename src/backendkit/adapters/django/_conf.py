@@ -8,7 +8,6 @@ of the middleware, before any request) and dropped by ``setting_changed``
 from __future__ import annotations
 
 import atexit
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -16,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings  # type: ignore[import-untyped]
 from django.core.signals import setting_changed  # type: ignore[import-untyped]
 
-from backendkit._kit_config import kit_from_config
+from backendkit._kit_config import LazyPipeline, kit_from_config
 from backendkit.web import Pipeline, WebKit
 
 __all__ = ["current_kit", "current_pipeline", "reset_config"]
@@ -24,12 +23,6 @@ __all__ = ["current_kit", "current_pipeline", "reset_config"]
 T = TypeVar("T")
 # Django settings whose change must rebuild the kit.
 _WATCHED = frozenset({"BACKENDKIT", "SECRET_KEY", "SECRET_KEY_FALLBACKS"})
-
-
-class _State:
-    lock = threading.Lock()
-    pipeline: Pipeline | None = None
-    owned = False  # only a kit the adapter built is closed by it
 
 
 def _offload(call: Callable[[], T]) -> Awaitable[T]:
@@ -42,36 +35,29 @@ def _secret_keys() -> list[str]:
     return [str(key) for key in (getattr(django_settings, "SECRET_KEY", ""), *fallbacks)]
 
 
+def _kit() -> tuple[WebKit, bool]:
+    raw = getattr(django_settings, "BACKENDKIT", None)
+    return kit_from_config(raw, name="settings.BACKENDKIT", secret_keys=_secret_keys)
+
+
+_PIPELINE = LazyPipeline(_kit, offload=_offload)
+
+
 def current_pipeline() -> Pipeline:
     """The pipeline of [`current_kit`][backendkit.adapters.django.current_kit]."""
-    pipeline = _State.pipeline
-    if pipeline is None:
-        with _State.lock:
-            if _State.pipeline is None:
-                kit, _State.owned = kit_from_config(
-                    getattr(django_settings, "BACKENDKIT", None),
-                    name="settings.BACKENDKIT",
-                    secret_keys=_secret_keys,
-                )
-                _State.pipeline = Pipeline(kit, offload=_offload)
-            pipeline = _State.pipeline
-    return pipeline
+    return _PIPELINE.get()
 
 
 def current_kit() -> WebKit:
     """The process's kit, built from ``settings.BACKENDKIT`` on first use (a
     ``ConfigurationError`` for an invalid value there or in the environment)."""
-    return current_pipeline().kit
+    return _PIPELINE.get().kit
 
 
 def reset_config() -> None:
     """Forget the kit: the next use rebuilds it (a kit the adapter built is closed, one
     handed in through ``KIT`` is left to its owner). ``override_settings`` calls it."""
-    with _State.lock:
-        old, owned = _State.pipeline, _State.owned
-        _State.pipeline, _State.owned = None, False
-    if old is not None and owned:
-        old.kit.close()
+    _PIPELINE.reset()
 
 
 def _on_setting_changed(*, setting: str, **_: Any) -> None:
