@@ -18,9 +18,10 @@ Example:
     {'success': True, 'data': {'id': 1}, 'message': 'User retrieved successfully'}
 """
 
-# A private alias keeps the package namespace exactly what __all__ lists.
+# Private aliases keep the package namespace exactly what __all__ lists.
 import typing as _typing
 
+from backendkit._lazy import lazy_exports as _lazy_exports
 from backendkit.clock import Clock, SystemClock, system_clock
 from backendkit.errors import (
     ERROR_CATALOGUE,
@@ -148,9 +149,9 @@ __all__ = [
 # The errors, the clock and logging above are imported with the package: nearly every module
 # of a service uses them as it is itself imported (`log = get_logger(__name__)`, a subclass
 # of `Conflict`), and they cost little beyond structlog. The names below are imported from
-# their module on first use: those modules build pydantic models as they load (the first
-# model built in a process also makes pydantic scan the installed packages for plugins),
-# which a program that never touches them should not pay for at `import backendkit`.
+# their module on first use: most of those modules build pydantic models as they load (the
+# first model built in a process also makes pydantic scan the installed packages for
+# plugins), which a program that never touches them should not pay for at `import backendkit`.
 _HOMES = {
     "Email": "backendkit.fields",
     "Password": "backendkit.fields",
@@ -180,17 +181,4 @@ _HOMES = {
     "validate_query": "backendkit.validation",
 }
 
-
-def __getattr__(name: str) -> object:
-    module = _HOMES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups find it without calling back here
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = _lazy_exports(globals(), _HOMES)

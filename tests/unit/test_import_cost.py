@@ -1,7 +1,8 @@
 """What a bare `import backendkit` loads: the modules, not the time (benchmarks/ times it).
 
 The package imports the errors, the clock and logging with itself and every other top-level
-name on first use, so a service pays for pydantic models, pages and settings only when it
+name on first use; `backendkit.responses` and `backendkit.listing` do the same with the
+models they hold. A service pays for pydantic models, parameters and settings only when it
 touches them, and never for an extra's library. Each check runs in a fresh interpreter:
 this process has imported everything already.
 """
@@ -19,6 +20,7 @@ import pytest
 ALLOWED_OWN = frozenset(
     {
         "backendkit",
+        "backendkit._lazy",
         "backendkit.clock",
         "backendkit.errors",
         "backendkit.logging",
@@ -135,3 +137,18 @@ def test_the_checks_flag_a_module_outside_the_lists() -> None:
     loaded = loaded_after("import backendkit.repository")
     assert "backendkit.repository" in unexpected_own(loaded)
     assert "sqlalchemy" in denied(loaded)
+
+
+def test_writing_envelopes_builds_no_model() -> None:
+    """The envelope builders need neither the OpenAPI models nor the page parameters."""
+    loaded = loaded_after("from backendkit import error_response, paginated, success")
+    assert "backendkit.responses._envelopes" in loaded
+    assert not {"backendkit.responses._openapi", "backendkit.listing._params"} & loaded
+    assert denied(loaded) == []
+
+
+def test_the_openapi_models_load_when_asked_for() -> None:
+    """The valid twin: naming an envelope model imports its module, from either package."""
+    assert "backendkit.responses._openapi" in loaded_after("from backendkit import Envelope")
+    loaded = loaded_after("from backendkit.responses import ERROR_RESPONSES")
+    assert "backendkit.responses._openapi_errors" in loaded

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from backendkit.listing._params import PageParams
+if TYPE_CHECKING:  # only annotations: a page needs no pydantic model at import
+    from backendkit.listing._params import PageParams
 
 __all__ = ["CursorPage", "Page"]
 
@@ -64,6 +65,7 @@ class Page(Generic[T]):
             ValueError: neither ``total`` nor ``has_next`` is given.
 
         Example:
+            >>> from backendkit.listing import PageParams
             >>> Page.build(["a"], PageParams(page=2, per_page=1), total=3).has_next
             True
         """
