@@ -328,6 +328,7 @@ def main() -> None:
         f"on CPU {LOAD_CPU}; {rounds} round(s) of {seconds:.0f}s per app, median reported"
     )
     report: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-adapters-") as tmp:
         log_dir = Path(tmp)
         for group in args.groups:
@@ -335,6 +336,7 @@ def main() -> None:
             for name, module in GROUPS[group]:
                 if module is not None and importlib.util.find_spec(module) is None:
                     print(f"  [{group}] skipping {name}: {module} is not installed")
+                    unavailable[name] = f"{module} is not installed in this environment"
                     continue
                 entries.append(name)
             if len(entries) < 2:
@@ -373,9 +375,9 @@ def main() -> None:
     _add_notes(report)
     print(f"\n({time.perf_counter() - started:.1f} s in total)")
     if args.json:
-        # Top-level keys are app names only (the runner reads every one as a row), so the
+        # Top-level keys are app names (the runner reads each app's row), and "unavailable"; the
         # reasons for a loss go into the rows as "note".
-        args.json.write_text(json.dumps(report, indent=2))
+        args.json.write_text(json.dumps({**report, "unavailable": unavailable}, indent=2))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
     python benchmarks/bench_cache.py [--quick] [--json out.json] [--redis-url URL]
 
 Run it from ``/work/main/.venv-bench`` (backendkit, cashews, aiocache); fastapi-cache2
-pins ``redis<5`` and runs from ``/work/main/.venv-bench-fc2`` in a subprocess. A peer whose
-environment is missing is reported as skipped.
+pins ``redis<5`` and runs from ``/work/main/.venv-bench-fc2`` in a subprocess. A peer that
+is not installed (or whose environment is missing) is listed under ``"unavailable"`` in the
+JSON with a one-line reason; a peer that fails makes the script exit non-zero.
 
 Sections (absolute numbers and ratios, measured in the same run):
 
@@ -375,10 +376,23 @@ def _importable(peer_name: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _in_worker(args: list[str]) -> Any:
-    """Run one measurement in the fastapi-cache2 venv; return its JSON."""
-    if not FC2_PYTHON.exists():
+#: Peers measured in their own environment (.venv-bench-fc2) by a worker subprocess.
+WORKER_PEERS = frozenset({"fastapi-cache2"})
+
+
+def _unavailable(peer_name: str) -> str | None:
+    """Why ``peer_name`` cannot be measured from here, or None when it can."""
+    if _importable(peer_name):
         return None
+    if peer_name in WORKER_PEERS:
+        if FC2_PYTHON.exists():
+            return None
+        return "its environment .venv-bench-fc2 does not exist (benchmarks/run_all.py makes it)"
+    return "not installed in this environment (benchmarks/run_all.py runs this in .venv-bench)"
+
+
+def _in_worker(args: list[str]) -> Any:
+    """Run one measurement in the fastapi-cache2 venv; return its JSON (exit if it fails)."""
     proc = subprocess.run(
         [str(FC2_PYTHON), __file__, "--worker", *args],
         capture_output=True,
@@ -388,20 +402,24 @@ def _in_worker(args: list[str]) -> Any:
         cwd=ROOT,
     )
     if proc.returncode != 0:
-        print(proc.stderr[-2000:], file=sys.stderr)
-        return None
+        print(proc.stderr[-4000:], file=sys.stderr)
+        raise SystemExit(
+            f"the {args[1]} worker ({args[0]}) failed with exit status {proc.returncode}"
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _peers_section(url: str, quick: bool) -> list[dict[str, Any]]:
+def _peers_section(url: str, quick: bool, unavailable: dict[str, str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for peer_name, variant in HIT_VARIANTS:
-        if _importable(peer_name):
+        why = _unavailable(peer_name)
+        if why:
+            unavailable[peer_name] = why
+        elif _importable(peer_name):
             rows += asyncio.run(_peer_hits_misses(peer_name, variant, url, quick))
         else:
             extra = ["--quick"] if quick else []
-            got = _in_worker(["peers", peer_name, variant, url, *extra])
-            rows += got if got else [{"peer": peer_name, "skipped": "environment missing"}]
+            rows += _in_worker(["peers", peer_name, variant, url, *extra])
     return rows
 
 
@@ -415,16 +433,21 @@ QUICK_STAMPEDE = [
 ]
 
 
-def _stampede_section(url: str, procs_list: list[int], quick: bool) -> list[dict[str, Any]]:
+def _stampede_section(
+    url: str, procs_list: list[int], quick: bool, unavailable: dict[str, str]
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     variants = [v for v in STAMPEDE_VARIANTS if v in QUICK_STAMPEDE] if quick else STAMPEDE_VARIANTS
     for peer_name, variant in variants:
+        why = _unavailable(peer_name)
+        if why:
+            unavailable[peer_name] = why
+            continue
         for procs in procs_list:
             if _importable(peer_name):
                 rows.append(run_stampede(peer_name, variant, url, procs))
             else:
-                got = _in_worker(["stampede", peer_name, variant, url, str(procs)])
-                rows.append(got or {"peer": peer_name, "skipped": "environment missing"})
+                rows.append(_in_worker(["stampede", peer_name, variant, url, str(procs)]))
     return rows
 
 
@@ -485,7 +508,8 @@ def _notes(results: dict[str, Any]) -> dict[str, str]:
             and "redis_commands" in r
             and ours["redis_commands"] > r["redis_commands"]
         ):
-            notes[f"stampede, {r['peer']}, {r['processes']} processes, commands"] = _STAMPEDE_WHY
+            # The note explains backendkit's row (its commands), not the peer's.
+            notes[f"stampede, backendkit, {r['processes']} processes, commands"] = _STAMPEDE_WHY
     return notes
 
 
@@ -538,7 +562,9 @@ def main() -> None:
             "ratio_vs_connector",
         ],
     )
-    peers = _peers_section(url, args.quick)
+    unavailable: dict[str, str] = {}
+    results["unavailable"] = unavailable
+    peers = _peers_section(url, args.quick, unavailable)
     base = {r["payload"]: r for r in peers if r.get("peer") == "backendkit"}
     for r in peers:
         if "hit_us" in r and r["payload"] in base:
@@ -551,7 +577,7 @@ def main() -> None:
         ["peer", "payload", "types_ok", "hit_type", "hit_us", "hit_vs_bk", "miss_us", "miss_vs_bk"],
     )
     print(f"   ({time.perf_counter() - started:.1f} s so far)")
-    results["stampede"] = _stampede_section(url, [1, 4], args.quick)
+    results["stampede"] = _stampede_section(url, [1, 4], args.quick, unavailable)
     _table(
         f"{CALLERS} concurrent cold requests, {int(LOAD_SECONDS * 1000)} ms loader",
         results["stampede"],

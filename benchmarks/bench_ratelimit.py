@@ -431,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     for storage in ("memory", "redis"):
         if storage == "redis" and not redis_ok:
             print(f"redis    skipped: {args.redis_url} does not answer")
+            results["unavailable"] = {"Redis": "the Redis server does not answer"}
             continue
         memory = storage == "memory"
         iterations = mem_iter if memory else redis_iter

@@ -11,13 +11,19 @@
    stamp file holding a hash of the requirement files skips pip when nothing changed.
 2. Every ``benchmarks/bench_*.py`` listed in ``BENCHES`` runs in ``.venv-bench`` with
    ``--json build/bench/<area>.json`` (and ``--quick``), one after the other (on a 2-core
-   machine anything in parallel would disturb the figures), its output kept in
-   ``build/bench/<area>.log``. A script that is missing, fails or times out is reported
-   on the page instead of stopping the run.
+   machine anything in parallel would disturb the figures), its stdout and stderr kept in
+   ``build/bench/<area>.log`` and nowhere else.
 3. The machine (CPU, cores, RAM, OS, Python, every library and peer version, the Redis,
-   PostgreSQL and MariaDB versions) goes into ``build/bench/summary.json``, and
-   ``benchmarks/_report.py`` renders docs/performance.md with SVG charts in
-   docs/assets/performance/.
+   PostgreSQL and MariaDB versions) and each run's record (status, a one-line reason,
+   duration, its JSON) go into ``build/bench/summary.json``, and ``benchmarks/_report.py``
+   renders docs/performance.md with SVG charts in docs/assets/performance/ from that alone.
+
+A step that fails fails the run: the exit status is 1 when an environment could not be
+installed, a script is missing, exits non-zero, writes no readable JSON or hits its time
+limit, or its results cannot be tabulated. The page is still rendered (it says which
+sections have no figures) so the failure can be seen, but it is not one to publish. A
+peer that is not installed is not a failure when its script marks it unavailable with a
+one-line reason (``"unavailable": {"peer": "reason"}`` in its JSON); the page says so.
 
 Budget: the full run fits in 15 minutes on 2 cores, ``--quick`` in 3.
 """
@@ -46,9 +52,12 @@ BENCH_VENV = ROOT / ".venv-bench"
 FC2_VENV = ROOT / ".venv-bench-fc2"
 PEERS_TXT = HERE / "requirements-peers.txt"
 FC2_TXT = HERE / "requirements-fastapi-cache2.txt"
+#: How a setup state that failed begins (a failed install fails the run).
+SETUP_FAILED = "pip failed"
 
 sys.path.insert(0, str(HERE))
 
+from _leaks import PageLeakError
 from _report import render
 
 
@@ -139,7 +148,7 @@ def _ensure_venv(venv: Path, install: list[str], inputs: tuple[Path, ...], log: 
         out.flush()
         result = subprocess.run(command, cwd=ROOT, stdout=out, stderr=out, check=False)
     if result.returncode != 0:
-        return f"pip failed (see {log.relative_to(ROOT)}); running with what is installed"
+        return f"{SETUP_FAILED} (exit status {result.returncode}; see {_shown(log)})"
     stamp.write_text(digest + "\n")
     return "installed"
 
@@ -290,19 +299,32 @@ def _tool_version(command: list[str]) -> str | None:
 # --------------------------------------------------------------------------- running
 
 
-def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
-    """Run one script in .venv-bench; return its status, duration and JSON results."""
-    script = HERE / bench.script
-    json_path = OUT / f"{bench.area}.json"
-    log_path = OUT / f"{bench.area}.log"
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it (never a machine path)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
+
+
+def run_bench(
+    bench: Bench, quick: bool, *, out: Path = OUT, scripts: Path = HERE, python: Path | None = None
+) -> dict[str, Any]:
+    """Run one script; return its record: status, one-line reason, duration, JSON results.
+
+    The script's stdout and stderr go to ``<out>/<area>.log`` only; the record holds none
+    of it, so nothing the script printed can reach the page. ``python`` defaults to
+    ``.venv-bench``'s interpreter (this one when that environment does not exist).
+    """
+    script = scripts / bench.script
+    json_path = out / f"{bench.area}.json"
+    log_path = out / f"{bench.area}.log"
     record: dict[str, Any] = {"area": bench.area, "script": f"benchmarks/{bench.script}"}
     if not script.is_file():
-        record["status"] = "missing"
+        record.update(status="missing", reason="not in the repository")
         return record
+    out.mkdir(parents=True, exist_ok=True)
     json_path.unlink(missing_ok=True)
-    python = _python(BENCH_VENV)
-    command = [str(python if python.exists() else sys.executable), str(script)]
-    command += ["--json", str(json_path)] + (["--quick"] if quick else [])
+    if python is None:
+        python = _python(BENCH_VENV) if _python(BENCH_VENV).exists() else Path(sys.executable)
+    command = [str(python), str(script), "--json", str(json_path)] + (["--quick"] if quick else [])
     limit = bench.quick_limit if quick else bench.limit
     env = {
         **os.environ,
@@ -313,13 +335,12 @@ def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
     started = time.monotonic()
     print(f"==> {bench.script}{' --quick' if quick else ''} (limit {limit}s)", flush=True)
     with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
         try:
-            process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
             returncode = process.wait(timeout=limit)
-            record["status"] = "ok" if returncode == 0 else f"failed (exit {returncode})"
         except subprocess.TimeoutExpired:
             # SIGINT first: the script's finally blocks stop the servers it started in their
             # own sessions (which a kill of this process group would orphan); then SIGKILL.
@@ -329,18 +350,24 @@ def run_bench(bench: Bench, quick: bool) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-            record["status"] = f"timed out after {limit}s"
+            record.update(status="timed out", reason=f"stopped at its {limit} s limit")
+        else:
+            if returncode == 0:
+                record["status"] = "ok"
+            else:
+                record.update(status="failed", reason=f"exit status {returncode}")
     record["seconds"] = round(time.monotonic() - started, 1)
-    output = log_path.read_text(errors="replace")
-    record["output"] = output[-20_000:]
     if json_path.is_file():
         try:
             record["data"] = json.loads(json_path.read_text())
         except ValueError:
-            record["status"] = "failed (unreadable JSON)"
+            record.update(status="failed", reason="its results file is not valid JSON")
     elif record["status"] == "ok":
-        record["status"] = "failed (no JSON written)"
+        record.update(status="failed", reason="it wrote no results file")
     print(f"    {record['status']} in {record['seconds']}s", flush=True)
+    if record["status"] != "ok":
+        tail = log_path.read_text(errors="replace").splitlines()[-15:]
+        print(f"    output in {_shown(log_path)}, ending:", *tail, sep="\n      ", file=sys.stderr)
     return record
 
 
@@ -383,10 +410,22 @@ def main(argv: list[str] | None = None) -> int:
             ],
             "seconds": round(time.monotonic() - started, 1),
         }
+        OUT.mkdir(parents=True, exist_ok=True)
         summary_path.write_text(json.dumps(summary, indent=2, default=str))
-    render(summary, args.page, args.page.parent / "assets" / "performance")
-    shown = args.page.relative_to(ROOT) if args.page.is_relative_to(ROOT) else args.page
-    print(f"wrote {shown} ({summary['seconds']}s in total)")
+    problems = [
+        f"{name}: {state}"
+        for name, state in (summary.get("setup") or {}).items()
+        if str(state).startswith(SETUP_FAILED)
+    ]
+    try:
+        problems += render(summary, args.page, args.page.parent / "assets" / "performance")
+    except PageLeakError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {_shown(args.page)} ({summary['seconds']}s in total)")
+    if problems:
+        print("the run failed; do not publish this page:", *problems, sep="\n  ", file=sys.stderr)
+        return 1
     return 0
 
 
