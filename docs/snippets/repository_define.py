@@ -89,5 +89,25 @@ with UnitOfWork(session_factory) as uow:
         refused = error  # VALIDATION_ERROR, 400
     assert [d.field for d in refused.details] == ["password"]
 # --8<-- [end:use]
+
+# --8<-- [start:many]
+from backendkit.errors import NotFound
+
+with UnitOfWork(session_factory) as uow:
+    users = UserRepository(uow.session)
+    ann, bob = users.list(sort="name", limit=2)
+
+    # The order asked, each row once; ids as text are read as the key's type.
+    assert users.get_many([bob.id, str(ann.id), bob.id]) == [bob, ann]
+
+    try:
+        users.get_many([ann.id, 999])  # an id with no row is NOT_FOUND (404) by default
+    except NotFound as error:
+        missing = error
+    assert [(d.field, d.message) for d in missing.details] == [("ids[1]", "User 999 not found")]
+
+    # Opting in to a partial result: only the rows that exist.
+    assert users.get_many([ann.id, 999], missing="omit") == [ann]
+# --8<-- [end:many]
 engine.dispose()
 folder.cleanup()
