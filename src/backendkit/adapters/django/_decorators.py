@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 V = TypeVar("V", bound=Callable[..., Any])
-_NO_HOOKS = Hooks()
 
 
 def _wrap(view: V, hooks: Hooks, *, csrf_exempt: bool = False) -> V:
@@ -183,10 +182,8 @@ def http_cache(*, etag: bool = True, **directives: Any) -> Callable[[V], V]:
         if not etag:
             return response
         req = django_request(request)
-        match = req.META.get("HTTP_IF_NONE_MATCH")
-        status, headers, _ = web.conditional(
-            req.method, match, response.status_code, response.content
-        )
+        asked = (req.method, req.META.get("HTTP_IF_NONE_MATCH"))
+        status, headers, _ = web.conditional(*asked, response.status_code, response.content)
         if status == 304:  # it keeps what tells caches how to store it
             kept = {n: response[n] for n in ("Cache-Control", "Vary") if response.has_header(n)}
             response, headers = HttpResponseNotModified(), {**kept, **headers}
@@ -226,7 +223,7 @@ class RateLimitMixin:
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Charge the limit, then dispatch as usual."""
         limit = self.rate_limit
-        hooks = _piped("charge", limit) if isinstance(limit, web.RouteLimit) else _NO_HOOKS
+        hooks = _piped("charge", limit) if isinstance(limit, web.RouteLimit) else Hooks()
         is_async = getattr(type(self), "view_is_async", False)
         return hooks.run(is_async, super().dispatch, (request, *args), kwargs)  # type: ignore[misc]
 
@@ -257,13 +254,8 @@ def health_view(
         probes = {"redis": redis, "checks": checks, "timeout": timeout}
         report = web.check_health(database=probe if database is not None else None, **probes)
         kit = current_kit()
-        rendered = web.health_response(
-            report,
-            request_id=get_request_id(request),
-            problem=kit.problem,
-            retry_after=kit.settings.retry_after,
-        )
-        return to_django(rendered)
+        options: dict[str, Any] = {"problem": kit.problem, "retry_after": kit.settings.retry_after}
+        return to_django(web.health_response(report, request_id=get_request_id(request), **options))
 
     setattr(view, DEFAULT_LIMIT_EXEMPT, True)  # probes poll it
     return view

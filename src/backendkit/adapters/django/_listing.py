@@ -61,13 +61,10 @@ def _python_type(model: type[Any], path: str) -> type[Any]:
 
 
 class QueryFilter(PathFilter):
-    """A field clients may filter a queryset by, and the operators they may use on it.
-
-    ``path`` is the model field (or ``relation__field``), ``ops`` the allowed operators
-    (default ``eq`` and ``in``) as for the repository's
+    """A model field (or ``relation__field`` path) clients may filter a queryset by, with
+    the operators they may use on it (default ``eq`` and ``in``), as the repository's
     [`FilterField`][backendkit.repository.FilterField]; ``python_type`` is by default the
-    model field's (``str`` when it cannot tell).
-    """
+    model field's (``str`` when it cannot tell)."""
 
     __slots__ = ()
 
@@ -140,15 +137,12 @@ def paginate_queryset(
     window = OffsetWindow.open(params, count, max_offset)
     ordering = map(_order, _keys(queryset, sort, sort_fields, default_sort))
     rows = list(queryset.order_by(*ordering)[window.offset : window.offset + window.fetch])
-    total = None
-    if window.needs_total(rows):
-        exact = count == "exact"
-        total = queryset.order_by().count() if exact else _estimate(queryset, estimate_threshold)
+    total = _count(queryset, count, estimate_threshold) if window.needs_total(rows) else None
     return window.page(rows, total)
 
 
-def _estimate(queryset: QuerySet, threshold: int) -> int:
-    if connections[queryset.db].vendor == "postgresql":
+def _count(queryset: QuerySet, count: Counting, threshold: int) -> int:
+    if count == "estimated" and connections[queryset.db].vendor == "postgresql":
         plan = json.loads(queryset.order_by().explain(format="json"))
         estimate = int(plan[0]["Plan"]["Plan Rows"])
         if estimate >= threshold:

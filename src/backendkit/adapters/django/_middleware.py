@@ -91,17 +91,13 @@ class BackendKitMiddleware:
         self, request: HttpRequest, exception: Exception
     ) -> HttpResponseBase | None:
         """Render a view's exception into the envelope (API paths, or any ``AppError``)."""
-        if not isinstance(exception, AppError) and not _is_api(request):
+        if not isinstance(exception, AppError) and not current_kit().is_api_path(request.path_info):
             return None  # Django's own handling for the HTML side of the site
         mapped = req.from_django_exception(exception)
         if not isinstance(mapped, AppError):
             # Django's hook for unhandled errors (error trackers, the test client).
             signals.got_request_exception.send(sender=type(self), request=request)
         return req.error_response(request, mapped)
-
-
-def _is_api(request: HttpRequest) -> bool:
-    return current_kit().is_api_path(request.path_info)
 
 
 def _start(request: HttpRequest) -> tuple[web.RequestCycle, HttpResponseBase | None]:
@@ -135,21 +131,19 @@ def _start(request: HttpRequest) -> tuple[web.RequestCycle, HttpResponseBase | N
 def _charge_due(request: HttpRequest, view: Any) -> bool:
     """Whether to charge now; the pending charge is taken either way (once a request)."""
     setattr(request, _VIEW, view)
-    if not getattr(request, _PENDING, False):
-        return False
+    pending = getattr(request, _PENDING, False)
     setattr(request, _PENDING, False)
-    return not getattr(view, DEFAULT_LIMIT_EXEMPT, False)
+    return pending and not getattr(view, DEFAULT_LIMIT_EXEMPT, False)
 
 
 def _unless_refused(response: HttpResponseBase, refused: HttpResponseBase | None) -> Any:
-    if refused is None:
-        return response
-    response.close()
-    return refused
+    if refused is not None:
+        response.close()
+    return refused or response
 
 
 def _finish(request: HttpRequest, response: Any, cycle: web.RequestCycle) -> HttpResponseBase:
-    if response.status_code >= 400 and _is_api(request):
+    if response.status_code >= 400 and current_kit().is_api_path(request.path_info):
         response = _envelope(request, response)
     if cycle.user_id is None:
         cycle.user_id = req.session_user_id(request)  # only a user the view loaded anyway

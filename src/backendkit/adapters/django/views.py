@@ -1,9 +1,6 @@
-"""Error views: point ``handler400``/``403``/``404``/``500`` of the root URLconf at
-``bad_request``, ``permission_denied``, ``page_not_found`` and ``server_error`` here
-(``CSRF_FAILURE_VIEW`` at ``csrf_failure`` is optional). API paths get the envelope, every
-other path Django's own page; with ``DEBUG`` on, ``BackendKitMiddleware`` rewrites Django's
-pages for API paths.
-"""
+"""Error views for ``handler400``/``403``/``404``/``500`` of the root URLconf (and, optional,
+``CSRF_FAILURE_VIEW``): API paths get the envelope, other paths Django's own page. With
+``DEBUG`` on, ``BackendKitMiddleware`` rewrites Django's pages for API paths."""
 
 from __future__ import annotations
 

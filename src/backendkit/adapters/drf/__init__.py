@@ -1,8 +1,7 @@
 """Django REST framework integration, on top of the Django adapter (keep its middleware):
 the exception handler and the authentication, parser, negotiation, renderer, pagination and
 throttle classes ``REST_FRAMEWORK`` names (see the *Django REST framework* integration page).
-Needs the ``drf`` extra (``pip install 'backendkit[drf]'``).
-"""
+Needs the ``drf`` extra (``pip install 'backendkit[drf]'``)."""
 
 # Private aliases keep the package namespace exactly what __all__ lists.
 from backendkit._extras import require as _require

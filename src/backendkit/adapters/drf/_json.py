@@ -101,18 +101,15 @@ class ContentNegotiation(DefaultContentNegotiation):  # type: ignore[misc]
 
 
 class _Pagination:
-    #: Wire name -> model field (``{"createdAt": "created"}``); nothing else sorts.
+    # What subclasses set: the sort allowlist (wire name -> model field), the sort when the
+    # client gives none (``"-createdAt"``), the query parameter holding it, the page sizes.
     sort_fields: ClassVar[Mapping[str, str] | None] = None
-    #: The sort when the client gives none (``"-createdAt"``).
     default_sort: ClassVar[str | None] = None
-    #: The query parameter holding the client's sort.
     sort_param: ClassVar[str] = "sort"
     max_per_page: ClassVar[int] = DEFAULT_MAX_PER_PAGE
     default_per_page: ClassVar[int] = DEFAULT_PER_PAGE
     _cursor: ClassVar[bool] = False
-
-    def __init__(self) -> None:
-        self.page: Page[Any] | CursorPage[Any] | None = None
+    page: Page[Any] | CursorPage[Any] | None = None  # this request's, once read
 
     def _options(self, request: Any) -> dict[str, Any]:
         value = request.query_params.get(self.sort_param)
