@@ -105,8 +105,6 @@ def test_a_stream_closed_early_still_finishes_the_cycle() -> None:
 
 def test_an_async_stream_binds_the_request_again_and_finishes_the_cycle() -> None:
     """The async twin: the request's values (its user too) around each chunk, one log."""
-    cycle = _started()
-    cycle.set_user("u-1")
     seen: list[Any] = []
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -116,6 +114,8 @@ def test_an_async_stream_binds_the_request_again_and_finishes_the_cycle() -> Non
             yield chunk
 
     async def consume() -> list[bytes]:
+        cycle = _started()  # in the task's context, as a request's is
+        cycle.set_user("u-1")
         stream = astream_in_request(chunks(), cycle)
         assert get_request_context() == {}
         return [chunk async for chunk in stream]
@@ -124,3 +124,4 @@ def test_an_async_stream_binds_the_request_again_and_finishes_the_cycle() -> Non
         assert asyncio.run(consume()) == [b"a", b"b"]
     assert seen == [("r-1", "u-1"), ("r-1", "u-1")]
     assert [log["event"] for log in logs] == ["request_completed"]
+    assert get_request_context() == {}
