@@ -25,8 +25,10 @@ def lazy_exports(
             later lookups no longer reach ``__getattr__``.
         homes: each lazy name -> the module it is imported from.
 
-    ``__dir__`` lists the package's ``__all__``, imported or not, so the namespace a user
-    explores is the same before and after first use.
+    A module of the package that ``homes`` names is an attribute too, imported on first
+    use, as it was when the package imported it (``backendkit.validation.ApiModel`` after
+    a bare ``import backendkit``). ``__dir__`` lists the package's ``__all__``, imported or
+    not, so the namespace a user explores is the same before and after first use.
 
     Example:
         >>> namespace = {"__name__": "pkg", "__all__": ["dumps"]}
@@ -35,12 +37,17 @@ def lazy_exports(
         ('{"a": 1}', True, ['dumps'])
     """
     package = namespace["__name__"]
+    submodules = {home for home in homes.values() if home.rpartition(".")[0] == package}
 
     def module_getattr(name: str) -> object:
         module = homes.get(name)
-        if module is None:
+        value: object
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
+        elif f"{package}.{name}" in submodules:
+            value = importlib.import_module(f"{package}.{name}")
+        else:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
         namespace[name] = value
         return value
 

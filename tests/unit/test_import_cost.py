@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -60,13 +59,7 @@ DENIED_THIRD_PARTY = frozenset(
 
 def loaded_after(statement: str) -> set[str]:
     """The names in ``sys.modules`` of a fresh interpreter after running ``statement``."""
-    code = textwrap.dedent(
-        f"""
-        import json, sys
-        {statement}
-        print(json.dumps(sorted(sys.modules)))
-        """
-    )
+    code = f"{statement}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
@@ -152,3 +145,24 @@ def test_the_openapi_models_load_when_asked_for() -> None:
     assert "backendkit.responses._openapi" in loaded_after("from backendkit import Envelope")
     loaded = loaded_after("from backendkit.responses import ERROR_RESPONSES")
     assert "backendkit.responses._openapi_errors" in loaded
+
+
+def test_a_module_the_package_used_to_import_is_still_an_attribute() -> None:
+    """`backendkit.validation` after a bare import works as when the package imported it."""
+    statement = (
+        "import backendkit\n"
+        "assert backendkit.validation.ApiModel is backendkit.ApiModel\n"
+        "assert backendkit.responses._openapi.Envelope is backendkit.Envelope"
+    )
+    assert "backendkit.validation" in loaded_after(statement)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    """The twin: a name that is neither exported nor a known module is not invented."""
+    statement = (
+        "import backendkit\n"
+        "assert not hasattr(backendkit, 'Nope')\n"
+        "assert not hasattr(backendkit, 'web')\n"
+        "from backendkit import web"
+    )
+    assert "backendkit.web" in loaded_after(statement)
