@@ -434,4 +434,4 @@ def test_render_without_a_cycle_has_no_request_id() -> None:
     """A view served without the middleware: the same envelope, with a null request id."""
     rendered = make_pipeline().render(None, Unauthenticated())
     assert rendered.status == 401
-    assert b"\"requestId\":null" in rendered.body
+    assert b'"requestId":null' in rendered.body

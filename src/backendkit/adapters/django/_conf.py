@@ -15,8 +15,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings as django_settings  # type: ignore[import-untyped]
 from django.core.signals import setting_changed  # type: ignore[import-untyped]
 
-from backendkit._kit_config import LazyPipeline, kit_from_config
 from backendkit.web import Pipeline, WebKit
+from backendkit.web._kit_config import LazyPipeline, kit_from_config
 
 __all__ = ["current_kit", "current_pipeline", "reset_config"]
 

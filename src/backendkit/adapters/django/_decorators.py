@@ -15,12 +15,12 @@ from pydantic import BaseModel
 from typing_extensions import Unpack
 
 from backendkit import web
-from backendkit._hooks import Hooks, hooked
 from backendkit.adapters.django._conf import current_kit
 from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT
 from backendkit.adapters.django._request import bind, django_request, get_request_id, to_django
 from backendkit.errors import ConfigurationError, MethodNotAllowed
 from backendkit.validation import path_validator
+from backendkit.web._hooks import Hooks, hooked
 
 __all__ = [
     "AuthRequiredMixin",

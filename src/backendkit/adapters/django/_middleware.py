@@ -14,11 +14,11 @@ from django.http import HttpRequest, HttpResponseBase  # type: ignore[import-unt
 from django.urls import is_valid_path  # type: ignore[import-untyped]
 
 from backendkit import web
-from backendkit._streams import astream_in_request, chunked_body, stream_in_request
 from backendkit.adapters.django import _request as req
 from backendkit.adapters.django._conf import current_kit, current_pipeline
 from backendkit.adapters.django.views import csrf_failure
 from backendkit.errors import AppError, NotFound
+from backendkit.web._streams import astream_in_request, chunked_body, stream_in_request
 
 __all__ = ["DEFAULT_LIMIT_EXEMPT", "BackendKitMiddleware"]
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from backendkit._streams import astream_in_request, chunked_body, stream_in_request
 from backendkit.errors import AppError, PayloadTooLarge
 from backendkit.logging import get_request_context
 from backendkit.testing import capture_logs
 from backendkit.web import RequestCycle
+from backendkit.web._streams import astream_in_request, chunked_body, stream_in_request
 
 
 def _chunked(body: bytes, **extra: Any) -> dict[str, Any]:

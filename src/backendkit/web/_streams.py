@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from typing import Any
 
 from backendkit.logging import bind_request_context, clear_request_context
-from backendkit.web import RequestCycle, error_for_status, read_body
+from backendkit.web._body import read_body
+from backendkit.web._cycle import RequestCycle
+from backendkit.web._errors import error_for_status
 
 __all__ = ["astream_in_request", "chunked_body", "stream_in_request"]
 

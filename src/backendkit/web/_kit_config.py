@@ -17,7 +17,8 @@ from typing import Any
 
 from backendkit.errors import ConfigurationError
 from backendkit.settings import ENV_PREFIX, Settings
-from backendkit.web import DEFAULT_API_PREFIXES, Offload, Pipeline, WebKit
+from backendkit.web._kit import DEFAULT_API_PREFIXES, WebKit
+from backendkit.web._pipeline import Offload, Pipeline
 
 __all__ = ["LazyPipeline", "kit_from_config"]
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from backendkit._kit_config import LazyPipeline, kit_from_config
 from backendkit.errors import ConfigurationError
 from backendkit.settings import Settings
 from backendkit.web import DEFAULT_API_PREFIXES, WebKit
+from backendkit.web._kit_config import LazyPipeline, kit_from_config
 
 NAME = "settings.BACKENDKIT"
 SECRET = "a-secret-key-of-at-least-16-bytes"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from backendkit import _hooks
-from backendkit._hooks import Hooks, hooked
+from backendkit.web import _hooks
+from backendkit.web._hooks import Hooks, hooked
 
 
 def test_docstring_examples() -> None:
