@@ -168,7 +168,7 @@ _HEAD = """\
 
 What backendkit costs, measured against the raw library underneath it and against the
 peers you might pick instead, **in the same run on the same machine**. Every figure below
-comes from one run of `{command}` ({when}; {duration}).
+comes from `{command}` ({when}; {duration}).
 
 **How to read the tables.** Every cell holds an absolute number. Beside each number that is
 not backendkit's is backendkit's *relative speed* against it: `1.26x` means backendkit does
@@ -183,8 +183,16 @@ def _intro(summary: dict[str, Any], problems: list[str]) -> str:
     quick = summary.get("quick")
     command = "make bench-quick" if quick else "make bench"
     when = str(summary.get("generated", ""))[:10]
-    duration = f"{(summary.get('seconds') or 0) / 60:.1f} minutes in total"
+    seconds = sum(run.get("seconds") or 0 for run in summary["runs"])
+    duration = f"{seconds / 60:.1f} minutes of benchmarks"
     text = _HEAD.format(command=command, when=when, duration=duration)
+    rerun = [AREAS[a].title if a in AREAS else a for a in summary.get("rerun") or []]
+    if rerun:
+        text += (
+            f"\n*{', '.join(rerun)}: run again on its own afterwards "
+            "(`benchmarks/run_all.py --only`); each comparison is still between figures of "
+            "one run.*\n"
+        )
     if quick:
         text += (
             '\n!!! warning "A quick run"\n    These figures come from `--quick` mode: fewer '
@@ -220,17 +228,28 @@ def _this_run(summary: dict[str, Any]) -> list[str]:
         state = run_state(run)
         reason = one_line(run.get("reason"))
         missing = unavailable(run.get("data"))
+        load = run.get("load") or []
         rows.append(
             [
                 spec.title if spec else run["area"],
                 f"`{run.get('script', '')}`",
                 f"{state}: {reason}" if reason and state != "ok" else state,
                 num(run.get("seconds"), "s") if run.get("seconds") else DASH,
+                " / ".join(f"{value:.1f}" for value in load) or DASH,
                 ", ".join(missing) or DASH,
             ]
         )
     lines = ["## This run", ""]
-    lines += table(["Area", "Script", "Status", "Duration", "Peers not measured"], rows)
+    lines += table(
+        ["Area", "Script", "Status", "Duration", "Load before / after", "Peers not measured"],
+        rows,
+    )
+    lines += [
+        "*Load* is the machine's one-minute load average when each script started and ended",
+        f"({summary['machine'].get('cores', '?')} cores; a script keeps one or two of them busy):",
+        "above that, other work shared the machine and the figures of that area are noisier.",
+        "",
+    ]
     setup = summary.get("setup") or {}
     if setup:
         states = "; ".join(f"`{k}` {one_line(v)}" for k, v in setup.items())

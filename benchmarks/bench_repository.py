@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from backendkit.listing import CursorCodec, CursorParams, PageParams
+from backendkit.listing import CursorCodec, CursorParams, PageParams, cursor_binding
 from backendkit.listing._state import CursorState
 from backendkit.repository import FilterField, Repository, build_engine
 
@@ -202,7 +202,10 @@ def _cursor_at(repo: RowRepository, session: Session, sort: str, position: int) 
     )
     values = tuple(session.execute(stmt).one())
     payload = CursorState(values).to_payload()
-    return CODEC.encode(payload, binding=repo._binding(keys, ()))
+    # What list_cursor binds its cursors to: the sort as text, no filters, the table's scope.
+    sort_text = [("-" if key.descending else "") + key.name for key in keys]
+    binding = cursor_binding(sort_text, [], scope=f"repo:{Row.__tablename__}")
+    return CODEC.encode(payload, binding=binding)
 
 
 def depth_scenario(engine: sa.Engine, kind: str, rows: int, sort: str) -> dict[str, Any]:

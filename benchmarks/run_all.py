@@ -333,6 +333,8 @@ def run_bench(
         "PYTHONUNBUFFERED": "1",
     }
     started = time.monotonic()
+    # Other work on the machine skews every figure: the page shows the load around each run.
+    load_before = os.getloadavg()[0]
     print(f"==> {bench.script}{' --quick' if quick else ''} (limit {limit}s)", flush=True)
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -357,6 +359,7 @@ def run_bench(
             else:
                 record.update(status="failed", reason=f"exit status {returncode}")
     record["seconds"] = round(time.monotonic() - started, 1)
+    record["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     if json_path.is_file():
         try:
             record["data"] = json.loads(json_path.read_text())
@@ -396,13 +399,18 @@ def main(argv: list[str] | None = None) -> int:
         for name, state in setup.items():
             print(f"{name}: {state}")
         previous: dict[str, Any] = {}
+        rerun = list(args.only or [])
         if args.only and summary_path.is_file():
-            # A partial run keeps the other areas' last results (and says which run they are from).
-            previous = {r["area"]: r for r in json.loads(summary_path.read_text())["runs"]}
+            # A partial run keeps the other areas' last results; the page names the areas
+            # run again on their own since.
+            stored = json.loads(summary_path.read_text())
+            previous = {r["area"]: r for r in stored["runs"]}
+            rerun = [a for a in stored.get("rerun", []) if a not in rerun] + rerun
         runs = {b.area: run_bench(b, args.quick) for b in selected}
         summary = {
             "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "quick": args.quick,
+            "rerun": rerun,
             "setup": setup,
             "machine": machine(),
             "runs": [
