@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from backendkit._validators import not_bool
+from backendkit.validation._checks import not_bool
 
 __all__ = [
     "EMAIL_MAX_LENGTH",

@@ -14,8 +14,8 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
-from backendkit._validators import not_bool
 from backendkit.validation import ApiModel, validate_query
+from backendkit.validation._checks import not_bool
 
 __all__ = [
     "DEFAULT_MAX_PER_PAGE",

@@ -15,8 +15,8 @@ from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.alias_generators import to_camel
 
-from backendkit._error_details import field_title
 from backendkit.errors import ErrorDetail
+from backendkit.validation._details import field_title
 
 __all__ = [
     "CursorInfo",

@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from backendkit._error_details import error_details, validation_failed
 from backendkit.errors import AppError, BadRequest
+from backendkit.validation._details import error_details, validation_failed
 from backendkit.web._errors import error_for_status
 
 __all__ = ["framework_error", "request_validation_error"]

@@ -12,10 +12,10 @@ from django.utils.functional import empty  # type: ignore[import-untyped]
 
 from backendkit import errors, web
 from backendkit._db_errors import bad_input_error
-from backendkit._nested_details import INVALID_VALUE, nested_details
 from backendkit.adapters.django._conf import current_kit, current_pipeline
 from backendkit.listing import CursorPage, Page
 from backendkit.responses import RenderedResponse, json_response, paginated, success
+from backendkit.validation._nested import INVALID_VALUE, nested_details
 
 __all__ = [
     "CYCLE_ATTR",

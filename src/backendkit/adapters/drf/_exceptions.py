@@ -12,12 +12,12 @@ from rest_framework import exceptions as drf  # type: ignore[import-untyped]
 from rest_framework.settings import api_settings  # type: ignore[import-untyped]
 
 from backendkit import errors
-from backendkit._nested_details import nested_details
 from backendkit.adapters.django._request import (
     django_request,
     error_response,
     from_django_exception,
 )
+from backendkit.validation._nested import nested_details
 from backendkit.web import error_for_status
 
 __all__ = ["BackendKitAPIException", "as_api_exception", "exception_handler", "validation_details"]

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backendkit import _nested_details
-from backendkit._nested_details import INVALID_VALUE, nested_details
 from backendkit.errors import ErrorDetail
+from backendkit.validation import _nested as _nested_details
+from backendkit.validation._nested import INVALID_VALUE, nested_details
 
 
 class _Coded(str):
