@@ -29,8 +29,9 @@ group. Two figures are reported per app, each as the median of the rounds with i
 to the group's baseline: requests/second (wall clock), and the server's CPU time per
 request (user + system of its whole process group, from /proc), which stays meaningful
 when other work shares the machine. The CPU ratio is baseline CPU / app CPU, i.e. the
-throughput ratio a CPU-bound server would see. Peers (slowapi, Flask-Limiter) are skipped
-with a note when not installed: run with ``/work/main/.venv-bench/bin/python``.
+throughput ratio a CPU-bound server would see. Peers (slowapi, Flask-Limiter) that are not
+installed are skipped and listed under ``"unavailable"`` in the JSON, with the reason: run
+with ``.venv-bench/bin/python``.
 
     python benchmarks/bench_adapters.py [--quick] [--json out.json]
 """
