@@ -74,7 +74,8 @@ class BackendKitMiddleware:
         cycle, send = asgi.cycle, asgi.send(send)
         scope[_PIPELINE], scope[_CYCLE] = pipeline, cycle
         try:
-            await pipeline.aadmit(cycle, Facts(Request(scope)), asgi.content_length)
+            if not pipeline.admits_without_checks(scope["path"], asgi.content_length):
+                await pipeline.aadmit(cycle, Facts(Request(scope)), asgi.content_length)
             await self.app(scope, asgi.receive(receive), send)
         except Exception as exc:
             if not asgi.started:

@@ -49,7 +49,7 @@ class AsgiCycle:
             method=scope["method"], path=scope["path"], request_id=request_id
         )
         self.content_length = length
-        self._budget = BodyBudget(pipeline.kit.max_body_bytes)
+        self._budget = BodyBudget(pipeline.max_body_bytes)
 
     def receive(self, receive: Receive) -> Receive:
         """``receive`` counting the body bytes (``PayloadTooLarge`` past the cap)."""

@@ -132,10 +132,12 @@ class Pipeline:
         (404, 'application/json')
     """
 
-    __slots__ = ("_default_rule", "_exempt", "_offload", "kit")
+    __slots__ = ("_default_rule", "_exempt", "_offload", "kit", "max_body_bytes")
 
     def __init__(self, kit: WebKit, *, offload: Offload[Any] | None = None) -> None:
         self.kit = kit
+        #: The body cap (``settings.max_body_bytes``), read once: the kit is frozen.
+        self.max_body_bytes = kit.max_body_bytes
         self._offload = offload
         default = kit.default_rate_limit
         self._default_rule: Rule | None = route_rule(default, "default") if default else None
@@ -153,6 +155,11 @@ class Pipeline:
         """Never charge the app-wide default limit on ``path`` (health routes)."""
         self._exempt.add(path)
 
+    def admits_without_checks(self, path: str, content_length: str | None) -> bool:
+        """True when ``admit`` has nothing to do for this request (no declared body, no
+        default limit on ``path``): a hot path may then skip describing the request."""
+        return content_length is None and self._default_rule_for(path) is None
+
     def admit(self, cycle: RequestCycle, request: RequestFacts, content_length: str | None) -> None:
         """Before the route runs: refuse a declared body over the cap, charge the default limit.
 
@@ -161,14 +168,14 @@ class Pipeline:
             PayloadTooLarge: the declared body is over ``settings.max_body_bytes``.
             RateLimited: the default limit is exhausted.
         """
-        check_content_length(content_length, self.kit.max_body_bytes)
+        check_content_length(content_length, self.max_body_bytes)
         self.charge_default(cycle, request)
 
     async def aadmit(
         self, cycle: RequestCycle, request: RequestFacts, content_length: str | None
     ) -> None:
         """Async twin of [`admit`][backendkit.web.Pipeline.admit]."""
-        check_content_length(content_length, self.kit.max_body_bytes)
+        check_content_length(content_length, self.max_body_bytes)
         await self.acharge_default(cycle, request)
 
     def charge_default(self, cycle: RequestCycle, request: RequestFacts) -> None:

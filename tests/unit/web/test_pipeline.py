@@ -435,3 +435,14 @@ def test_render_without_a_cycle_has_no_request_id() -> None:
     rendered = make_pipeline().render(None, Unauthenticated())
     assert rendered.status == 401
     assert b'"requestId":null' in rendered.body
+
+
+def test_admits_without_checks_only_when_admit_has_nothing_to_do() -> None:
+    """No declared body and no default limit on the path: nothing to check; else there is."""
+    pipeline = make_pipeline(default="5/minute")
+    pipeline.exempt("/api/health")
+    assert pipeline.admits_without_checks("/about", None)
+    assert pipeline.admits_without_checks("/api/health", None)
+    assert not pipeline.admits_without_checks("/api/notes", None)
+    assert not pipeline.admits_without_checks("/about", "10")
+    assert make_pipeline().admits_without_checks("/api/notes", None)
