@@ -18,9 +18,11 @@ from backendkit._extras import require as _require
 _require("jwt", "auth")
 _require("bcrypt", "auth")
 
+from backendkit.auth._algorithms import SUPPORTED_ALGORITHMS
 from backendkit.auth._calibrate import calibrate
 from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType
-from backendkit.auth._keys import SUPPORTED_ALGORITHMS, JWTKey, KeyRing
+from backendkit.auth._keyring import KeyRing
+from backendkit.auth._keys import JWTKey
 from backendkit.auth._passwords import (
     BCRYPT_MAX_BYTES,
     PREHASH_PREFIX,

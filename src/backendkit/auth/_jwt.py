@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from backendkit._b64 import b64url_decode_canonical, b64url_encode
-from backendkit.auth._keys import JWTKey, is_valid_kid, jws_sign, jws_verify
+from backendkit.auth._algorithms import is_valid_kid
+from backendkit.auth._keys import JWTKey, jws_sign, jws_verify
 
 __all__ = [
     "ParsedToken",

@@ -1,4 +1,4 @@
-"""Signing keys bound to one algorithm each, a ``kid`` key ring, and JWKS export.
+"""Signing keys, each bound to one algorithm, and the JWS primitives that use them.
 
 A token header names an algorithm and a key id; neither gets to choose *how* the token is
 verified. Every [`JWTKey`][backendkit.auth.JWTKey] is bound at construction to exactly one
@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from backendkit._extras import require
@@ -23,41 +22,22 @@ from backendkit.errors import ConfigurationError
 require("jwt", "auth")
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from jwt.algorithms import Algorithm, get_default_algorithms
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
 from backendkit._b64 import b64url_encode
-
-__all__ = ["SUPPORTED_ALGORITHMS", "JWTKey", "KeyRing", "is_valid_kid", "jws_sign", "jws_verify"]
-
-#: The algorithms a key may be bound to. ``none`` is never among them.
-SUPPORTED_ALGORITHMS: tuple[str, ...] = (
-    "EdDSA",
-    "ES256",
-    "HS256",
-    "HS384",
-    "HS512",
-    "PS256",
-    "RS256",
+from backendkit.auth._algorithms import (
+    HMAC_ALGORITHMS,
+    HMAC_MIN_BYTES,
+    RSA_ALGORITHMS,
+    check_family,
+    is_valid_kid,
+    jwk_thumbprint,
+    public_of,
+    pyjwt_algorithm,
 )
 
-_HMAC = frozenset({"HS256", "HS384", "HS512"})
-_RSA = frozenset({"RS256", "PS256"})
-# RFC 7518 §3.2: an HMAC key must be at least as long as the hash output.
-_HMAC_MIN_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
-_RSA_MIN_BITS = 2048
-# Key ids we accept: short, URL-safe, and free of path or query syntax ("/", "'", ";").
-_KID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
-
-_ALGORITHMS: dict[str, Algorithm] = {
-    name: alg for name, alg in get_default_algorithms().items() if name in SUPPORTED_ALGORITHMS
-}
-
-
-def is_valid_kid(kid: object) -> bool:
-    """True for a key id we accept (from a caller or from a token header)."""
-    return isinstance(kid, str) and _KID_PATTERN.fullmatch(kid) is not None
+__all__ = ["JWTKey", "jws_sign", "jws_verify"]
 
 
 def jws_sign(key: JWTKey, signing_input: bytes) -> bytes:
@@ -65,57 +45,15 @@ def jws_sign(key: JWTKey, signing_input: bytes) -> bytes:
 
     Key material never leaves this module: the compact form is built in ``_jwt``.
     """
-    return _ALGORITHMS[key.algorithm].sign(signing_input, key._signing)
+    return pyjwt_algorithm(key.algorithm).sign(signing_input, key._signing)
 
 
 def jws_verify(key: JWTKey, signing_input: bytes, signature: bytes) -> bool:
     """True when ``signature`` over ``signing_input`` verifies with ``key``."""
     try:
-        return bool(_ALGORITHMS[key.algorithm].verify(signing_input, key._verifying, signature))
+        return bool(pyjwt_algorithm(key.algorithm).verify(signing_input, key._verifying, signature))
     except Exception:  # pragma: no cover - defensive: pyjwt returns False for bad signatures
         return False
-
-
-def _algorithm(name: str) -> Algorithm:
-    if name not in _ALGORITHMS:
-        raise ConfigurationError(
-            f"unsupported JWT algorithm {name!r}; choose one of {', '.join(SUPPORTED_ALGORITHMS)}"
-        )
-    return _ALGORITHMS[name]
-
-
-def _check_family(algorithm: str, key: Any) -> None:
-    """Refuse a key object that does not belong to the algorithm's family."""
-    if algorithm in _RSA:
-        ok = isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey)
-        if ok and key.key_size < _RSA_MIN_BITS:
-            raise ConfigurationError(f"RSA keys must have at least {_RSA_MIN_BITS} bits")
-    elif algorithm == "ES256":
-        ok = isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) and (
-            isinstance(key.curve, ec.SECP256R1)
-        )
-    else:  # EdDSA
-        ok = isinstance(
-            key,
-            ed25519.Ed25519PrivateKey
-            | ed25519.Ed25519PublicKey
-            | ed448.Ed448PrivateKey
-            | ed448.Ed448PublicKey,
-        )
-    if not ok:
-        raise ConfigurationError(f"the key does not belong to the {algorithm} family")
-
-
-def _public_of(key: Any) -> Any:
-    return key.public_key() if hasattr(key, "public_key") else key
-
-
-def _thumbprint(jwk: Mapping[str, Any]) -> str:
-    """RFC 7638 JWK thumbprint: SHA-256 of the required members in lexical order."""
-    members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
-    required = members[str(jwk["kty"])]
-    canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
-    return b64url_encode(hashlib.sha256(canonical.encode()).digest())
 
 
 class JWTKey:
@@ -154,7 +92,7 @@ class JWTKey:
             raise ConfigurationError(
                 "a key id must be 1-128 characters of A-Z a-z 0-9 . _ - (no paths or quotes)"
             )
-        _algorithm(algorithm)
+        pyjwt_algorithm(algorithm)
         key = object.__new__(cls)
         # Immutable after construction (see __setattr__).
         object.__setattr__(key, "kid", kid)
@@ -178,7 +116,7 @@ class JWTKey:
     @property
     def is_symmetric(self) -> bool:
         """True for HMAC keys, which are secret and never published."""
-        return self.algorithm in _HMAC
+        return self.algorithm in HMAC_ALGORITHMS
 
     @classmethod
     def hmac(
@@ -199,14 +137,14 @@ class JWTKey:
         Raises:
             ConfigurationError: wrong algorithm family, short secret, or key-shaped secret.
         """
-        if algorithm not in _HMAC:
+        if algorithm not in HMAC_ALGORITHMS:
             raise ConfigurationError(f"{algorithm!r} is not an HMAC algorithm (HS256/384/512)")
         raw = secret.encode() if isinstance(secret, str) else bytes(secret)
-        minimum = _HMAC_MIN_BYTES[algorithm]
+        minimum = HMAC_MIN_BYTES[algorithm]
         if len(raw) < minimum:
             raise ConfigurationError(f"an {algorithm} secret must be at least {minimum} bytes")
         try:
-            prepared = _algorithm(algorithm).prepare_key(raw)
+            prepared = pyjwt_algorithm(algorithm).prepare_key(raw)
         except InvalidKeyError as exc:
             raise ConfigurationError(
                 "the HMAC secret looks like a public key or JWK; refusing it"
@@ -235,9 +173,9 @@ class JWTKey:
         Raises:
             ConfigurationError: unreadable PEM, wrong family, or an RSA key under 2048 bits.
         """
-        if algorithm in _HMAC:
+        if algorithm in HMAC_ALGORITHMS:
             raise ConfigurationError("PEM keys are asymmetric; use JWTKey.hmac for HS* algorithms")
-        _algorithm(algorithm)
+        pyjwt_algorithm(algorithm)
         data = pem.encode() if isinstance(pem, str) else bytes(pem)
         key: Any
         try:
@@ -256,13 +194,13 @@ class JWTKey:
         Raises:
             ConfigurationError: the key does not belong to the algorithm's family.
         """
-        if algorithm in _HMAC:
+        if algorithm in HMAC_ALGORITHMS:
             raise ConfigurationError("use JWTKey.hmac for HS* algorithms")
-        alg = _algorithm(algorithm)
-        _check_family(algorithm, key)
-        public = _public_of(key)
+        alg = pyjwt_algorithm(algorithm)
+        check_family(algorithm, key)
+        public = public_of(key)
         if kid is None:
-            kid = _thumbprint(alg.to_jwk(public, as_dict=True))
+            kid = jwk_thumbprint(alg.to_jwk(public, as_dict=True))
         signing = key if public is not key else None
         return cls._make(kid, algorithm, signing, public)
 
@@ -285,7 +223,7 @@ class JWTKey:
             raise ConfigurationError("a JWK needs an algorithm (its 'alg' member or algorithm=)")
         if data.get("alg") not in (None, name):
             raise ConfigurationError("the JWK's 'alg' member disagrees with algorithm=")
-        alg = _algorithm(name)
+        alg = pyjwt_algorithm(name)
         kid = data.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise ConfigurationError("a JWK 'kid' must be a string")
@@ -293,7 +231,7 @@ class JWTKey:
             material = alg.from_jwk(data)
         except (InvalidKeyError, PyJWKError, ValueError, KeyError, TypeError) as exc:
             raise ConfigurationError(f"could not read the JWK as a {name} key") from exc
-        if name in _HMAC:
+        if name in HMAC_ALGORITHMS:
             return cls.hmac(material, algorithm=name, kid=kid)
         return cls.from_key(material, algorithm=name, kid=kid)
 
@@ -305,11 +243,11 @@ class JWTKey:
         (see [`private_pem`][backendkit.auth.JWTKey.private_pem]) or every restart
         invalidates every token.
         """
-        if algorithm in _HMAC:
+        if algorithm in HMAC_ALGORITHMS:
             return cls.hmac(secrets.token_bytes(64), algorithm=algorithm, kid=kid)
-        _algorithm(algorithm)
+        pyjwt_algorithm(algorithm)
         key: Any
-        if algorithm in _RSA:
+        if algorithm in RSA_ALGORITHMS:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         elif algorithm == "ES256":
             key = ec.generate_private_key(ec.SECP256R1())
@@ -321,7 +259,7 @@ class JWTKey:
         """The public JWK (with ``kid``, ``alg`` and ``use``), or ``None`` for HMAC keys."""
         if self.is_symmetric:
             return None
-        jwk: dict[str, Any] = _algorithm(self.algorithm).to_jwk(self._verifying, as_dict=True)
+        jwk: dict[str, Any] = pyjwt_algorithm(self.algorithm).to_jwk(self._verifying, as_dict=True)
         jwk.update({"kid": self.kid, "alg": self.algorithm, "use": "sig"})
         return jwk
 
@@ -355,79 +293,3 @@ class JWTKey:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
         )
         return pem
-
-
-class KeyRing:
-    """The active signing key plus older keys that still verify, looked up by ``kid``.
-
-    Rotation: add the new key at the front and keep the old ones until every token they
-    signed has expired (see the tokens guide). A token's ``kid`` is looked up in this ring
-    and nowhere else.
-
-    Args:
-        keys: the keys, newest first.
-        active: ``kid`` of the signing key; by default the first key.
-
-    Raises:
-        ConfigurationError: no keys, duplicate ``kid`` values, or an active key without
-            private material.
-
-    Example:
-        >>> new, old = JWTKey.generate(kid="k2"), JWTKey.generate(kid="k1")
-        >>> ring = KeyRing([new, old])
-        >>> ring.signing_key.kid, ring.get("k1") is old, ring.get("k9")
-        ('k2', True, None)
-    """
-
-    def __init__(self, keys: Iterable[JWTKey], *, active: str | None = None) -> None:
-        ordered = list(keys)
-        if not ordered:
-            raise ConfigurationError("a key ring needs at least one key")
-        by_kid: dict[str, JWTKey] = {}
-        for key in ordered:
-            if not isinstance(key, JWTKey):
-                raise ConfigurationError("a key ring holds JWTKey objects")
-            if key.kid in by_kid:
-                raise ConfigurationError(f"duplicate key id {key.kid!r} in the key ring")
-            by_kid[key.kid] = key
-        chosen = by_kid.get(active) if active is not None else ordered[0]
-        if chosen is None:
-            raise ConfigurationError(f"no key with id {active!r} in the key ring")
-        if not chosen.can_sign:
-            raise ConfigurationError("the active key must hold private material to sign")
-        self._keys = by_kid
-        self._order: tuple[JWTKey, ...] = tuple(ordered)
-        self._signing = chosen
-
-    @classmethod
-    def of(cls, keys: KeyRing | JWTKey | Sequence[JWTKey]) -> KeyRing:
-        """Return ``keys`` as a ring (a single key or a list becomes a new ring)."""
-        if isinstance(keys, KeyRing):
-            return keys
-        if isinstance(keys, JWTKey):
-            return cls([keys])
-        return cls(keys)
-
-    @property
-    def signing_key(self) -> JWTKey:
-        """The key new tokens are signed with."""
-        return self._signing
-
-    @property
-    def keys(self) -> tuple[JWTKey, ...]:
-        """Every key, in the order given."""
-        return self._order
-
-    @property
-    def algorithms(self) -> frozenset[str]:
-        """The algorithms of the keys in the ring."""
-        return frozenset(key.algorithm for key in self._order)
-
-    def get(self, kid: str) -> JWTKey | None:
-        """The key with this id, or ``None``."""
-        return self._keys.get(kid)
-
-    def jwks(self) -> dict[str, list[dict[str, Any]]]:
-        """The public keys as a JWKS document (``{"keys": [...]}``); never an HMAC key."""
-        keys = [jwk for jwk in (key.public_jwk() for key in self._order) if jwk is not None]
-        return {"keys": keys}

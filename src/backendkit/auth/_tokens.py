@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
+from backendkit.auth._algorithms import SUPPORTED_ALGORITHMS
 from backendkit.auth._claims import RESERVED_CLAIMS, ClaimPolicy, TokenClaims, TokenPair, TokenType
 from backendkit.auth._jwt import (
     ParsedToken,
@@ -19,7 +20,8 @@ from backendkit.auth._jwt import (
     sign_compact,
 )
 from backendkit.auth._jwt import verify_signature as _verify_signature
-from backendkit.auth._keys import SUPPORTED_ALGORITHMS, JWTKey, KeyRing
+from backendkit.auth._keyring import KeyRing
+from backendkit.auth._keys import JWTKey
 from backendkit.auth._store import (
     AsyncTokenStore,
     NewSession,
