@@ -39,7 +39,8 @@ from backendkit.auth._store import (
     TokenStore,
 )
 from backendkit.auth._store_url import token_store_from_url
-from backendkit.auth._tokens import DEFAULT_REQUIRED_CLAIMS, TokenService
+from backendkit.auth._token_core import DEFAULT_REQUIRED_CLAIMS
+from backendkit.auth._tokens import TokenService
 
 if _typing.TYPE_CHECKING:
     from backendkit.auth._redis_store import RedisTokenStore
