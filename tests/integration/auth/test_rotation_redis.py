@@ -10,7 +10,7 @@ import pytest
 from tests.unit.auth._rotation_contract import Driver, MakeDriver, RotationContract, key
 
 from backendkit.auth import RedisTokenStore, TokenService
-from backendkit.redis import AsyncRedisConnector, RedisConnector
+from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
 from backendkit.testing import FakeClock
 
 BACKENDS = [
@@ -34,8 +34,12 @@ async def make(request: pytest.FixtureRequest, fake_clock: FakeClock) -> AsyncIt
     else:
         url = request.getfixturevalue("redis_cluster_url")
         prefix = f"bktest:{uuid.uuid4().hex[:12]}:"
-    sync = RedisConnector(url, clock=fake_clock)
-    asynchronous = AsyncRedisConnector(url, clock=fake_clock)
+    # This suite checks rotation, not outages (tests/integration/redis does): eight
+    # overlapping connects on a loaded CI machine once took longer than the production
+    # default of 0.25 s, and the breaker then answered one of them with a 503.
+    config = RedisConfig(url, connect_timeout=2.0, command_timeout=2.0)
+    sync = RedisConnector(config, clock=fake_clock)
+    asynchronous = AsyncRedisConnector(config, clock=fake_clock)
     store = RedisTokenStore(sync, async_redis=asynchronous, key_prefix=prefix)
 
     def _make(**options: Any) -> Driver:
