@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Discriminator, Field, ValidationError, field_validator
 from tests.strategies import arbitrary_bodies, deeply_nested, json_bodies, json_values
 
-from backendkit.errors import BadRequest, ErrorDetail, PayloadTooLarge, ValidationFailed
+from backendkit.errors import (
+    BadRequest,
+    ConfigurationError,
+    ErrorDetail,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from backendkit.fields import Email, Password
 from backendkit.responses import failure, render_json
 from backendkit.validation import (
@@ -22,6 +28,7 @@ from backendkit.validation import (
     ApiModel,
     error_details,
     parse_json,
+    path_validator,
     validate,
     validate_query,
 )
@@ -610,3 +617,12 @@ def test_repeated_parameter_alone_reports_only_itself() -> None:
     with pytest.raises(ValidationFailed) as caught:
         validate_query(Required, [("page", "1"), ("page", "2")])
     assert caught.value.details == (ErrorDetail("page", "Only one value is allowed"),)
+
+
+def test_path_validator_refuses_a_parameter_the_url_pattern_does_not_name() -> None:
+    """A declared parameter missing from the captured values is a wiring mistake, said as one;
+    the twin with the parameter captured converts it."""
+    check = path_validator({"note_id": int})
+    with pytest.raises(ConfigurationError, match="no 'note_id' in the URL pattern"):
+        check({"id": "7"})
+    assert check({"note_id": "7"}) == {"note_id": 7}

@@ -316,10 +316,7 @@ def path_params(**types: Any) -> Callable[[F], F]:
     check = path_validator(types)
 
     def step(current: _Request, kwargs: dict[str, Any]) -> None:
-        try:
-            kwargs.update(check(kwargs))
-        except KeyError as exc:
-            raise ConfigurationError(f"path_params: no {exc} in the URL rule") from None
+        kwargs.update(check(kwargs))
 
     return _wrap(step)
 

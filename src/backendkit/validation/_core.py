@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model, field
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, from_json
 
-from backendkit.errors import BadRequest, ErrorDetail, PayloadTooLarge
+from backendkit.errors import BadRequest, ConfigurationError, ErrorDetail, PayloadTooLarge
 from backendkit.validation._details import error_details, field_title, validation_failed
 
 __all__ = [
@@ -315,7 +315,8 @@ def path_validator(types: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], di
     (``note_id`` -> ``noteId``), the same detail FastAPI's typed path parameters give.
 
     Raises:
-        KeyError: the returned function was given values without a declared parameter.
+        ConfigurationError: (from the returned function) a declared parameter is not among
+            the captured values: the route's URL pattern does not name it.
 
     Example:
         >>> check = path_validator({"note_id": int})
@@ -331,8 +332,12 @@ def path_validator(types: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], di
     aliases = {name: field.alias or name for name, field in model.model_fields.items()}
 
     def check(values: Mapping[str, Any]) -> dict[str, Any]:
-        # Keyed by alias, so a failing parameter is named in camelCase.
-        params = validate(model, {alias: values[name] for name, alias in aliases.items()})
+        try:
+            # Keyed by alias, so a failing parameter is named in camelCase.
+            captured = {alias: values[name] for name, alias in aliases.items()}
+        except KeyError as exc:
+            raise ConfigurationError(f"path_params: no {exc} in the URL pattern") from None
+        params = validate(model, captured)
         return {name: getattr(params, name) for name in aliases}
 
     return check

@@ -18,7 +18,7 @@ from backendkit import web
 from backendkit.adapters.django._conf import current_kit
 from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT
 from backendkit.adapters.django._request import bind, django_request, get_request_id, to_django
-from backendkit.errors import ConfigurationError, MethodNotAllowed
+from backendkit.errors import MethodNotAllowed
 from backendkit.validation import path_validator
 from backendkit.web._hooks import Hooks, hooked
 
@@ -151,10 +151,7 @@ def path_params(**types: Any) -> Callable[[V], V]:
     check = path_validator(types)
 
     def step(_: Any, kwargs: dict[str, Any]) -> None:
-        try:
-            kwargs.update(check(kwargs))
-        except KeyError as exc:
-            raise ConfigurationError(f"path_params: no {exc} in the URL pattern") from None
+        kwargs.update(check(kwargs))
 
     return functools.partial(_wrap, hooks=Hooks(step))
 
