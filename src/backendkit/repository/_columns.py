@@ -8,7 +8,15 @@ from typing import Any, TypeAlias
 from sqlalchemy import Column, ColumnElement, inspect
 from sqlalchemy.orm import InstrumentedAttribute, Mapper
 
-__all__ = ["ColumnLike", "as_column", "camel", "is_nullable", "primary_key", "python_type_of"]
+__all__ = [
+    "ColumnLike",
+    "as_column",
+    "camel",
+    "declared_python_type",
+    "is_nullable",
+    "primary_key",
+    "python_type_of",
+]
 
 #: A mapped attribute (``User.email``) or any SQL column expression.
 ColumnLike: TypeAlias = "InstrumentedAttribute[Any] | ColumnElement[Any]"
@@ -41,12 +49,18 @@ def is_nullable(expr: ColumnElement[Any]) -> bool:
     return bool(column.nullable) and not column.primary_key
 
 
+def declared_python_type(expr: ColumnElement[Any]) -> type[Any] | None:
+    """The Python type values of this column have, or ``None`` when its type does not say."""
+    try:
+        found: type[Any] = expr.type.python_type
+    except NotImplementedError:  # SQLAlchemy's answer for a type without one
+        return None
+    return found
+
+
 def python_type_of(expr: ColumnElement[Any]) -> type[Any]:
     """The Python type values of this column have (``str`` when the type does not say)."""
-    try:
-        return expr.type.python_type
-    except NotImplementedError:
-        return str
+    return declared_python_type(expr) or str
 
 
 def primary_key(model: type[Any]) -> tuple[ColumnElement[Any], ...]:

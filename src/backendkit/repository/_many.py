@@ -21,6 +21,7 @@ from pydantic.errors import PydanticSchemaGenerationError
 from sqlalchemy import ColumnElement
 
 from backendkit.errors import ErrorDetail, NotFound, ValidationFailed
+from backendkit.repository._columns import declared_python_type
 from backendkit.repository._statements import Statements
 
 __all__ = [
@@ -164,14 +165,6 @@ def missing_error(name: str, plan: ManyPlan, absent: Sequence[int]) -> NotFound:
 
 
 # -- checking ids --------------------------------------------------------------------
-def _python_type(column: ColumnElement[Any]) -> type[Any] | None:
-    try:
-        found: type[Any] = column.type.python_type
-    except NotImplementedError:
-        return None  # the type does not say: values are passed on as given
-    return found
-
-
 _ADAPTERS: dict[tuple[type[Any] | None, ...], TypeAdapter[Any] | None] = {}
 
 
@@ -187,7 +180,7 @@ def _adapter(types: tuple[type[Any] | None, ...]) -> TypeAdapter[Any] | None:
 
 
 def _validated(raw: list[Any], columns: Sequence[ColumnElement[Any]]) -> list[Any]:
-    types = tuple(_python_type(column) for column in columns)
+    types = tuple(declared_python_type(column) for column in columns)
     problems: dict[int, ErrorDetail] = {}
     composite = len(types) > 1
     for position, ident in enumerate(raw):
