@@ -45,6 +45,7 @@ __all__ = [
     "REGISTER_LIMIT",
     "ExampleConfig",
     "built",
+    "database_url_from_env",
     "load_config",
 ]
 
@@ -227,7 +228,7 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
     overrides["jwt_audience"] = _stripped(source.get("BACKENDKIT_JWT_AUDIENCE")) or (
         DEFAULT_JWT_AUDIENCE.format(app=app)
     )
-    database_url = source.get("BACKENDKIT_DATABASE_URL") or _default_sqlite(app)
+    database_url = _database_url(app, source)
     overrides["database_url"] = database_url
     # The adapters charge it on every /api/ request, per client address.
     rate_limit = _rate_limit(source.get("BACKENDKIT_RATE_LIMIT_DEFAULT"))
@@ -252,6 +253,26 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
 
 
 # --8<-- [end:load_config]
+
+
+def database_url_from_env(
+    app: str, *, asynchronous: bool, environ: Mapping[str, str] | None = None
+) -> str:
+    """The example's database URL with a sync or an asyncio driver, from that variable alone.
+
+    ``BACKENDKIT_DATABASE_URL`` (or ``app``'s default SQLite file), as ``sync_database_url()``
+    or ``async_database_url()`` of its configuration gives it. The examples' Alembic
+    environment connects with it, so a migration job needs no secrets.
+
+    Raises:
+        ConfigurationError: the URL is malformed, or has no driver of that kind here.
+    """
+    source = os.environ if environ is None else environ
+    return _with_driver(_database_url(app, source), asynchronous=asynchronous)
+
+
+def _database_url(app: str, source: Mapping[str, str]) -> str:
+    return source.get("BACKENDKIT_DATABASE_URL") or _default_sqlite(app)
 
 
 def _stripped(raw: str | None) -> str:
