@@ -82,7 +82,7 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 
 def _mysql_errno(exc: BaseException) -> int | None:
-    # PEP 249 errors of PyMySQL/mysqlclient carry (errno, message); Django copies the
+    # PEP 249 errors of PyMySQL/asyncmy/mysqlclient carry (errno, message); Django copies the
     # driver's args onto its own wrapper. An OSError's errno is no database's.
     if isinstance(exc, OSError) or "DatabaseError" not in _class_names(exc):
         return None

@@ -7,6 +7,7 @@ is checked on what really arrives; the integration suite provokes the real failu
 
 from __future__ import annotations
 
+import asyncmy.errors
 import asyncpg.exceptions
 import psycopg
 import psycopg.errors
@@ -104,8 +105,8 @@ def test_other_postgres_data_exceptions_stay_500(sqlstate: str) -> None:
     assert isinstance(translate_exception(_sa_asyncpg(sqlstate)), InternalError)
 
 
-def _mysql(cls: type[pymysql.err.MySQLError], errno: int, sqlstate: str | None) -> Exception:
-    """As PyMySQL raises a server error: (errno, message) and the packet's SQLSTATE."""
+def _mysql(cls: type[Exception], errno: int, sqlstate: str | None) -> Exception:
+    """As PyMySQL (or asyncmy) raises a server error: (errno, message) and the SQLSTATE."""
     error = cls(errno, "Data too long for column 'secret' at row 1")
     if sqlstate is not None:
         error.sqlstate = sqlstate  # type: ignore[attr-defined]
@@ -115,9 +116,14 @@ def _mysql(cls: type[pymysql.err.MySQLError], errno: int, sqlstate: str | None) 
 @pytest.mark.parametrize("errno", MYSQL_BAD)
 @pytest.mark.parametrize("sqlstate", [None, "HY000", "22007", "01000"])
 def test_mysql_bad_input_errnos_are_400(errno: int, sqlstate: str | None) -> None:
-    """PyMySQL raises these as DataError or OperationalError; the number decides, whatever
-    SQLSTATE the server put beside it (MySQL and MariaDB differ)."""
-    for driver_cls in (pymysql.err.DataError, pymysql.err.OperationalError):
+    """PyMySQL and asyncmy raise these as DataError or OperationalError; the number decides,
+    whatever SQLSTATE the server put beside it (MySQL and MariaDB differ)."""
+    for driver_cls in (
+        pymysql.err.DataError,
+        pymysql.err.OperationalError,
+        asyncmy.errors.DataError,
+        asyncmy.errors.OperationalError,
+    ):
         orig = _mysql(driver_cls, errno, sqlstate)
         for exc in (
             orig,

@@ -213,8 +213,9 @@ def build_async_engine(
     hide_parameters: bool = True,
     **engine_options: Any,
 ) -> AsyncEngine:
-    """Create an ``AsyncEngine`` (``postgresql+asyncpg``, ``sqlite+aiosqlite``) with the
-    same defaults as [`build_engine`][backendkit.repository.build_engine]."""
+    """Create an ``AsyncEngine`` (``postgresql+asyncpg``, ``mysql+asyncmy``,
+    ``sqlite+aiosqlite``) with the same defaults as
+    [`build_engine`][backendkit.repository.build_engine]."""
     parsed = make_url(url)
     engine = sa_create_async_engine(
         parsed,

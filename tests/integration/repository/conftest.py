@@ -1,5 +1,5 @@
 """One suite, every database: SQLite, PostgreSQL (psycopg) and MariaDB (pymysql) sync;
-SQLite (aiosqlite) and PostgreSQL (asyncpg) async.
+SQLite (aiosqlite), PostgreSQL (asyncpg) and MariaDB (asyncmy) async.
 
 Each test module gets its own PostgreSQL schema or MariaDB database (created here, dropped
 after the module) and a private SQLite file; rows are deleted after each test. Tests are
@@ -45,6 +45,7 @@ BACKENDS = [
     pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
     pytest.param("aiosqlite", id="aiosqlite"),
     pytest.param("asyncpg", id="asyncpg", marks=pytest.mark.postgres),
+    pytest.param("asyncmy", id="asyncmy", marks=pytest.mark.mysql),
 ]
 
 CODEC = CursorCodec([b"repository-tests-key-0123456789"])
@@ -68,7 +69,7 @@ class Database:
 
     @property
     def is_async(self) -> bool:
-        return self.kind in ("aiosqlite", "asyncpg")
+        return self.kind in ("aiosqlite", "asyncpg", "asyncmy")
 
     @property
     def dialect(self) -> str:
@@ -120,6 +121,8 @@ def _namespace(kind: str, tmp: Path) -> tuple[sa.URL, dict[str, Any], sa.URL, di
         admin.dispose()
 
     url = base.set(database=name)
+    if kind == "asyncmy":
+        return url, {}, url.set(drivername="mysql+asyncmy"), {}, drop_db
     return url, {}, url, {}, drop_db
 
 

@@ -100,6 +100,19 @@ def test_mariadb_statement_timeout() -> None:
         engine.dispose()
 
 
+@pytest.mark.mysql
+async def test_asyncmy_statement_timeout() -> None:
+    """asyncmy connections get max_statement_time from the same connect hook as PyMySQL's."""
+    url = sa.make_url(MYSQL.require()).set(drivername="mysql+asyncmy")
+    engine = build_async_engine(url, statement_timeout=3, connect_timeout=2)
+    try:
+        async with engine.connect() as conn:
+            timeout = (await conn.exec_driver_sql("SELECT @@max_statement_time")).scalar()
+            assert float(timeout) == 3.0
+    finally:
+        await engine.dispose()
+
+
 def test_session_factories_keep_objects_after_commit(tmp_path: Path) -> None:
     """Both factories default to expire_on_commit=False; explicit options win."""
     engine = build_engine(f"sqlite:///{tmp_path / 's.db'}")

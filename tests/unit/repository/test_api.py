@@ -110,6 +110,7 @@ def test_engine_options_per_driver() -> None:
         "timeout": 3.0,
     }
     assert opts("mysql+pymysql://u@h/d")["connect_args"] == {"connect_timeout": 3}
+    assert opts("mysql+asyncmy://u@h/d")["connect_args"] == {"connect_timeout": 3}
     memory = opts("sqlite://", statement_timeout=None, connect_timeout=None)
     assert "pool_size" not in memory
     assert "connect_args" not in memory
