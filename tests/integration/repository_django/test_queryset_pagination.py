@@ -1,18 +1,24 @@
-"""paginate_queryset / paginate_queryset_cursor on SQLite and real PostgreSQL."""
+"""paginate_queryset / paginate_queryset_cursor and their async twins on SQLite and real
+PostgreSQL: every paging test runs sync and async (the coroutine driven by asgiref's
+``async_to_sync``, as Django runs an async view under WSGI, so a sync ORM call on the event
+loop would raise ``SynchronousOnlyOperation``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import connections
 from django.db.models import F
 from tests.djangoproject.testapp.models import Article, Tag
 
 from backendkit.adapters.django import (
     QueryFilter,
+    apaginate_queryset,
+    apaginate_queryset_cursor,
     filter_queryset,
     paginate_queryset,
     paginate_queryset_cursor,
@@ -23,6 +29,22 @@ from backendkit.listing import CursorCodec, CursorParams, PageParams
 CODEC = CursorCodec([b"django-pagination-tests-key-0123"])
 SORT_FIELDS = {"title": "title", "rank": "rank", "category": "category", "created": "created"}
 BASE = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+
+Paginate = Callable[..., Any]
+
+
+@pytest.fixture(params=["sync", "async"])
+def paginate(request: pytest.FixtureRequest) -> Paginate:
+    """paginate_queryset, or apaginate_queryset run to completion."""
+    return paginate_queryset if request.param == "sync" else async_to_sync(apaginate_queryset)
+
+
+@pytest.fixture(params=["sync", "async"])
+def paginate_cursor(request: pytest.FixtureRequest) -> Paginate:
+    """paginate_queryset_cursor, or apaginate_queryset_cursor run to completion."""
+    if request.param == "sync":
+        return paginate_queryset_cursor
+    return async_to_sync(apaginate_queryset_cursor)
 
 
 @pytest.fixture
@@ -56,74 +78,76 @@ def _db_order(qs: Any, sort: str) -> list[int]:
     return list(qs.order_by(*terms).values_list("id", flat=True))
 
 
-def test_offset_page_with_exact_count(articles: Any) -> None:
+def test_offset_page_with_exact_count(articles: Any, paginate: Paginate) -> None:
     """Page 2 of 5 per page: the rows, the exact total and hasNext."""
-    page = paginate_queryset(
+    page = paginate(
         articles, PageParams(page=2, per_page=5), sort="-created", sort_fields=SORT_FIELDS
     )
     assert [a.id for a in page.items] == _db_order(articles, "-created")[5:10]
     assert (page.total, page.total_pages, page.has_next) == (21, 5, True)
 
 
-def test_short_and_past_the_end_pages(articles: Any) -> None:
+def test_short_and_past_the_end_pages(articles: Any, paginate: Paginate) -> None:
     """A short page tells the total; past the end the total stays true."""
-    last = paginate_queryset(articles, PageParams(page=5, per_page=5))
+    last = paginate(articles, PageParams(page=5, per_page=5))
     assert (len(last.items), last.total, last.has_next) == (1, 21, False)
-    past = paginate_queryset(articles, PageParams(page=9, per_page=5))
+    past = paginate(articles, PageParams(page=9, per_page=5))
     assert (past.items, past.total) == ([], 21)
-    none = paginate_queryset(articles.filter(title="none"), PageParams())
+    none = paginate(articles.filter(title="none"), PageParams())
     assert (none.total, none.has_next) == (0, False)
 
 
-def test_count_none_and_estimated(articles: Any) -> None:
+def test_count_none_and_estimated(articles: Any, paginate: Paginate) -> None:
     """none: no total, hasNext from an extra row; estimated: exact below the threshold."""
-    page = paginate_queryset(articles, PageParams(page=4, per_page=5), count="none")
+    page = paginate(articles, PageParams(page=4, per_page=5), count="none")
     assert (page.total, page.has_next) == (None, True)
-    page = paginate_queryset(articles, PageParams(page=5, per_page=5), count="none")
+    page = paginate(articles, PageParams(page=5, per_page=5), count="none")
     assert page.has_next is False
-    estimated = paginate_queryset(articles, PageParams(page=1, per_page=5), count="estimated")
+    estimated = paginate(articles, PageParams(page=1, per_page=5), count="estimated")
     assert estimated.total == 21
-    planned = paginate_queryset(
+    planned = paginate(
         articles, PageParams(page=2, per_page=5), count="estimated", estimate_threshold=0
     )
     assert planned.total is not None
     assert planned.total >= 11
     with pytest.raises(ValueError, match="count strategy"):
-        paginate_queryset(articles, PageParams(page=2), count="nope")  # type: ignore[arg-type]
+        paginate(articles, PageParams(page=2), count="nope")  # type: ignore[arg-type]
 
 
-def test_count_with_joins_and_distinct(articles: Any, alias: str) -> None:
+def test_count_with_joins_and_distinct(articles: Any, alias: str, paginate: Paginate) -> None:
     """The total counts distinct articles, not joined tag rows."""
     first = list(articles.order_by("id")[:3])
     Tag.objects.using(alias).bulk_create(
         [Tag(article=a, name=n) for a in first for n in ("red", "blue")]
     )
     qs = articles.filter(tags__name__in=["red", "blue"]).distinct()
-    page = paginate_queryset(qs, PageParams(page=2, per_page=2))
+    page = paginate(qs, PageParams(page=2, per_page=2))
     assert (page.total, len(page.items)) == (3, 1)
-    page = paginate_queryset(qs, PageParams(page=1, per_page=2))
+    page = paginate(qs, PageParams(page=1, per_page=2))
     assert page.total == 3
 
 
-def test_sort_is_allowlisted_and_offset_capped(articles: Any) -> None:
+def test_sort_is_allowlisted_and_offset_capped(articles: Any, paginate: Paginate) -> None:
     """Unknown sort fields and too-deep pages are VALIDATION_ERRORs naming the field."""
     with pytest.raises(ValidationFailed) as info:
-        paginate_queryset(articles, PageParams(), sort="secret", sort_fields=SORT_FIELDS)
+        paginate(articles, PageParams(), sort="secret", sort_fields=SORT_FIELDS)
     assert [d.field for d in info.value.details] == ["sort"]
     with pytest.raises(ValidationFailed) as info:
-        paginate_queryset(articles, PageParams(page=3, per_page=10), max_offset=10)
+        paginate(articles, PageParams(page=3, per_page=10), max_offset=10)
     assert [d.field for d in info.value.details] == ["page"]
-    ok = paginate_queryset(articles, PageParams(page=2, per_page=10), max_offset=10)
+    ok = paginate(articles, PageParams(page=2, per_page=10), max_offset=10)
     assert len(ok.items) == 10
 
 
 @pytest.mark.parametrize("sort", ["rank", "-rank", "category,title", "-category,rank", "title"])
-def test_cursor_walk_both_ways_in_database_order(articles: Any, sort: str) -> None:
+def test_cursor_walk_both_ways_in_database_order(
+    articles: Any, sort: str, paginate_cursor: Paginate
+) -> None:
     """Every article exactly once, in the database's order, walking forward and back."""
     expected = _db_order(articles, sort)
     for per_page in (1, 4, 25):
         seen: list[int] = []
-        page = paginate_queryset_cursor(
+        page = paginate_cursor(
             articles,
             CursorParams(per_page=per_page),
             codec=CODEC,
@@ -133,7 +157,7 @@ def test_cursor_walk_both_ways_in_database_order(articles: Any, sort: str) -> No
         seen += [a.id for a in page.items]
         while page.has_next:
             assert len(seen) <= len(expected)
-            page = paginate_queryset_cursor(
+            page = paginate_cursor(
                 articles,
                 CursorParams(cursor=page.next_cursor, per_page=per_page),
                 codec=CODEC,
@@ -145,7 +169,7 @@ def test_cursor_walk_both_ways_in_database_order(articles: Any, sort: str) -> No
         back = [a.id for a in page.items]
         while page.has_prev:
             assert len(back) <= len(expected)
-            page = paginate_queryset_cursor(
+            page = paginate_cursor(
                 articles,
                 CursorParams(cursor=page.prev_cursor, per_page=per_page),
                 codec=CODEC,
@@ -156,9 +180,9 @@ def test_cursor_walk_both_ways_in_database_order(articles: Any, sort: str) -> No
         assert back == expected
 
 
-def test_cursor_is_bound_to_sort_and_filters(articles: Any) -> None:
+def test_cursor_is_bound_to_sort_and_filters(articles: Any, paginate_cursor: Paginate) -> None:
     """A cursor used with another sort or other filters is refused; the same query works."""
-    page = paginate_queryset_cursor(
+    page = paginate_cursor(
         articles,
         CursorParams(per_page=3),
         codec=CODEC,
@@ -169,29 +193,27 @@ def test_cursor_is_bound_to_sort_and_filters(articles: Any) -> None:
     params = CursorParams(cursor=page.next_cursor, per_page=3)
     for kwargs in ({"sort": "-rank", "filters": {"a": 1}}, {"sort": "rank", "filters": {"a": 2}}):
         with pytest.raises(ValidationFailed):
-            paginate_queryset_cursor(
-                articles, params, codec=CODEC, sort_fields=SORT_FIELDS, **kwargs
-            )
-    again = paginate_queryset_cursor(
+            paginate_cursor(articles, params, codec=CODEC, sort_fields=SORT_FIELDS, **kwargs)
+    again = paginate_cursor(
         articles, params, codec=CODEC, sort="rank", sort_fields=SORT_FIELDS, filters={"a": 1}
     )
     assert len(again.items) == 3
 
 
-def test_cursor_past_the_end_offers_the_way_back(articles: Any) -> None:
+def test_cursor_past_the_end_offers_the_way_back(articles: Any, paginate_cursor: Paginate) -> None:
     """After the rows beyond a cursor are deleted, the empty page links back to them."""
-    first = paginate_queryset_cursor(articles, CursorParams(per_page=3), codec=CODEC)
+    first = paginate_cursor(articles, CursorParams(per_page=3), codec=CODEC)
     articles.filter(id__gt=first.items[-1].id).delete()
-    empty = paginate_queryset_cursor(
+    empty = paginate_cursor(
         articles, CursorParams(cursor=first.next_cursor, per_page=3), codec=CODEC
     )
     assert (empty.items, empty.has_next, empty.has_prev) == ([], False, True)
-    back = paginate_queryset_cursor(
+    back = paginate_cursor(
         articles, CursorParams(cursor=empty.prev_cursor, per_page=3), codec=CODEC
     )
     assert [a.id for a in back.items] == [a.id for a in first.items]
     articles.all().delete()
-    gone = paginate_queryset_cursor(
+    gone = paginate_cursor(
         articles,
         CursorParams(cursor=back.prev_cursor or empty.prev_cursor, per_page=3),
         codec=CODEC,
@@ -200,15 +222,15 @@ def test_cursor_past_the_end_offers_the_way_back(articles: Any) -> None:
     assert gone.next_cursor is not None
 
 
-def test_cursor_paging_never_counts(articles: Any, alias: str) -> None:
+def test_cursor_paging_never_counts(articles: Any, alias: str, paginate_cursor: Paginate) -> None:
     """A non-null sort is one query per page, and no COUNT is ever sent."""
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connections[alias]) as queries:
-        page = paginate_queryset_cursor(
+        page = paginate_cursor(
             articles, CursorParams(per_page=5), codec=CODEC, sort="created", sort_fields=SORT_FIELDS
         )
-        paginate_queryset_cursor(
+        paginate_cursor(
             articles,
             CursorParams(cursor=page.next_cursor, per_page=5),
             codec=CODEC,
@@ -281,19 +303,21 @@ def test_filter_errors_name_the_field(articles: Any) -> None:
     assert QueryFilter("nope").bound(Article).python_type is str
 
 
-def test_filtered_cursor_walk_is_bound_to_the_filters(articles: Any, alias: str) -> None:
+def test_filtered_cursor_walk_is_bound_to_the_filters(
+    articles: Any, alias: str, paginate_cursor: Paginate
+) -> None:
     """Filters over a join with distinct, walked by cursor bound to the applied filters."""
     first = list(articles.order_by("id")[:4])
     Tag.objects.using(alias).bulk_create([Tag(article=a, name=n) for a in first for n in "xy"])
     qs, applied = filter_queryset(articles, {"tag[in]": "x,y"}, FILTERS)
     qs = qs.distinct()
-    page = paginate_queryset_cursor(qs, CursorParams(per_page=3), codec=CODEC, filters=applied)
-    rest = paginate_queryset_cursor(
+    page = paginate_cursor(qs, CursorParams(per_page=3), codec=CODEC, filters=applied)
+    rest = paginate_cursor(
         qs, CursorParams(cursor=page.next_cursor, per_page=3), codec=CODEC, filters=applied
     )
     assert [a.id for a in [*page.items, *rest.items]] == [a.id for a in first]
     other, other_applied = filter_queryset(articles, {"tag": "x"}, FILTERS)
     with pytest.raises(ValidationFailed):
-        paginate_queryset_cursor(
+        paginate_cursor(
             other, CursorParams(cursor=page.next_cursor), codec=CODEC, filters=other_applied
         )

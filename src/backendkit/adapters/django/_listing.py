@@ -1,5 +1,7 @@
 """Django querysets filtered, sorted and paged as the repository does it: what that means
-is ``backendkit.listing``'s; this module says it with ``Q``, ``F`` and the model's fields."""
+is ``backendkit.listing``'s; this module says it with ``Q``, ``F`` and the model's fields.
+Each paging function has an async twin (``apaginate_queryset``) for async views; both
+drive one flow and differ only in how a queryset is evaluated."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import datetime as dt
 import functools
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist  # type: ignore[import-untyped]
 from django.db import connections  # type: ignore[import-untyped]
@@ -26,7 +29,30 @@ from backendkit.listing._paging import (
 )
 from backendkit.listing._paths import PathFilter, PathKey, after_cursor, lookup_filter, path_keys
 
-__all__ = ["QueryFilter", "filter_queryset", "paginate_queryset", "paginate_queryset_cursor"]
+__all__ = [
+    "QueryFilter",
+    "apaginate_queryset",
+    "apaginate_queryset_cursor",
+    "filter_queryset",
+    "paginate_queryset",
+    "paginate_queryset_cursor",
+]
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """One evaluation a paging flow asks for: the rows of ``queryset`` (a list), its
+    ``count`` or its JSON ``explain`` plan. Only this is done twice, sync and async."""
+
+    queryset: QuerySet
+    kind: Literal["rows", "count", "explain"] = "rows"
+
+
+# Paging is written once, as generators that yield reads and receive their results (the
+# repository's ``_steps`` idea); the sync and async functions only perform the reads.
+_Flow: TypeAlias = Generator[_Read, Any, R]
 
 # Field class (by name, along the MRO: BigIntegerField is an IntegerField) -> value type.
 _PYTHON_TYPES: tuple[tuple[str, type[Any]], ...] = (
@@ -115,6 +141,91 @@ def _order(key: PathKey) -> Any:
     return term.desc(nulls_first=True) if key.descending else term.asc(nulls_last=True)
 
 
+def _page_flow(
+    queryset: QuerySet,
+    params: PageParams,
+    sort: str | None,
+    sort_fields: Mapping[str, str] | None,
+    default_sort: str | None,
+    count: Counting,
+    max_offset: int | None,
+    estimate_threshold: int,
+) -> _Flow[Page[Any]]:
+    window = OffsetWindow.open(params, count, max_offset)
+    ordering = map(_order, _keys(queryset, sort, sort_fields, default_sort))
+    rows = yield _Read(queryset.order_by(*ordering)[window.offset : window.offset + window.fetch])
+    total = None
+    if window.needs_total(rows):
+        unordered = queryset.order_by()
+        if count == "estimated" and connections[queryset.db].vendor == "postgresql":
+            plan = json.loads((yield _Read(unordered, "explain")))
+            estimate = int(plan[0]["Plan"]["Plan Rows"])
+            total = estimate if estimate >= estimate_threshold else None
+        if total is None:
+            total = int((yield _Read(unordered, "count")))
+    return window.page(rows, total)
+
+
+def _cursor_flow(
+    queryset: QuerySet,
+    params: CursorParams,
+    codec: CursorCodec,
+    sort: str | None,
+    sort_fields: Mapping[str, str] | None,
+    default_sort: str | None,
+    filters: Any,
+) -> _Flow[CursorPage[Any]]:
+    keys = _keys(queryset, sort, sort_fields, default_sort)
+    scope = f"django:{queryset.model._meta.db_table}"
+    window = KeysetWindow.open(params, codec, keys, filters=filters, scope=scope)
+    walk = window.walk(keys)
+    ordered = queryset.order_by(*map(_order, walk))
+    pieces = after_cursor(window, walk, Q)
+    if len(pieces) > 1:
+        # NULLs after the cursor make several index ranges: read each range's first
+        # primary keys, then let the database order the union (its own collation).
+        heads: list[Any] = []
+        for piece in pieces:
+            heads += yield _Read(ordered.filter(piece)[: window.fetch].values_list("pk", flat=True))
+        pieces = [Q(pk__in=heads)]
+    rows = yield _Read(ordered.filter(*pieces)[: window.fetch])
+    return window.page(rows, lambda row: tuple(key.value_of(row) for key in keys))
+
+
+def _run(flow: _Flow[R]) -> R:
+    try:
+        read = next(flow)
+        while True:
+            read = flow.send(_perform(read))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def _perform(read: _Read) -> Any:
+    if read.kind == "rows":
+        return list(read.queryset)
+    if read.kind == "count":
+        return read.queryset.count()
+    return read.queryset.explain(format="json")
+
+
+async def _arun(flow: _Flow[R]) -> R:
+    try:
+        read = next(flow)
+        while True:
+            read = flow.send(await _aperform(read))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def _aperform(read: _Read) -> Any:
+    if read.kind == "rows":
+        return [row async for row in read.queryset]
+    if read.kind == "count":
+        return await read.queryset.acount()
+    return await read.queryset.aexplain(format="json")
+
+
 def paginate_queryset(
     queryset: QuerySet,
     params: PageParams,
@@ -134,20 +245,35 @@ def paginate_queryset(
     Raises:
         ValidationFailed: a sort not allowlisted, or a page beyond ``max_offset``.
     """
-    window = OffsetWindow.open(params, count, max_offset)
-    ordering = map(_order, _keys(queryset, sort, sort_fields, default_sort))
-    rows = list(queryset.order_by(*ordering)[window.offset : window.offset + window.fetch])
-    total = _count(queryset, count, estimate_threshold) if window.needs_total(rows) else None
-    return window.page(rows, total)
+    return _run(
+        _page_flow(
+            queryset, params, sort, sort_fields, default_sort, count, max_offset, estimate_threshold
+        )
+    )
 
 
-def _count(queryset: QuerySet, count: Counting, threshold: int) -> int:
-    if count == "estimated" and connections[queryset.db].vendor == "postgresql":
-        plan = json.loads(queryset.order_by().explain(format="json"))
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-        if estimate >= threshold:
-            return estimate
-    return int(queryset.order_by().count())
+async def apaginate_queryset(
+    queryset: QuerySet,
+    params: PageParams,
+    *,
+    sort: str | None = None,
+    sort_fields: Mapping[str, str] | None = None,
+    default_sort: str | None = None,
+    count: Counting = "exact",
+    max_offset: int | None = DEFAULT_MAX_OFFSET,
+    estimate_threshold: int = DEFAULT_ESTIMATE_THRESHOLD,
+) -> Page[Any]:
+    """[`paginate_queryset`][backendkit.adapters.django.paginate_queryset] for async views:
+    the same page, read with Django's async queryset API (``async for``, ``acount()``).
+
+    Raises:
+        ValidationFailed: a sort not allowlisted, or a page beyond ``max_offset``.
+    """
+    return await _arun(
+        _page_flow(
+            queryset, params, sort, sort_fields, default_sort, count, max_offset, estimate_threshold
+        )
+    )
 
 
 def paginate_queryset_cursor(
@@ -168,18 +294,25 @@ def paginate_queryset_cursor(
     Raises:
         ValidationFailed: a sort not allowlisted, or a bad cursor (field ``cursor``).
     """
-    keys = _keys(queryset, sort, sort_fields, default_sort)
-    scope = f"django:{queryset.model._meta.db_table}"
-    window = KeysetWindow.open(params, codec, keys, filters=filters, scope=scope)
-    walk = window.walk(keys)
-    ordered = queryset.order_by(*map(_order, walk))
-    pieces = after_cursor(window, walk, Q)
-    if len(pieces) > 1:
-        # NULLs after the cursor make several index ranges: read each range's first
-        # primary keys, then let the database order the union (its own collation).
-        heads = [
-            ordered.filter(piece)[: window.fetch].values_list("pk", flat=True) for piece in pieces
-        ]
-        pieces = [Q(pk__in=[pk for head in heads for pk in head])]
-    rows = list(ordered.filter(*pieces)[: window.fetch])
-    return window.page(rows, lambda row: tuple(key.value_of(row) for key in keys))
+    return _run(_cursor_flow(queryset, params, codec, sort, sort_fields, default_sort, filters))
+
+
+async def apaginate_queryset_cursor(
+    queryset: QuerySet,
+    params: CursorParams,
+    *,
+    codec: CursorCodec,
+    sort: str | None = None,
+    sort_fields: Mapping[str, str] | None = None,
+    default_sort: str | None = None,
+    filters: Any = None,
+) -> CursorPage[Any]:
+    """[`paginate_queryset_cursor`][backendkit.adapters.django.paginate_queryset_cursor] for
+    async views: the same page and cursors, read with Django's async queryset API.
+
+    Raises:
+        ValidationFailed: a sort not allowlisted, or a bad cursor (field ``cursor``).
+    """
+    return await _arun(
+        _cursor_flow(queryset, params, codec, sort, sort_fields, default_sort, filters)
+    )
