@@ -30,6 +30,8 @@ from backendkit.adapters.django._decorators import (
 )
 from backendkit.adapters.django._listing import (
     QueryFilter,
+    apaginate_queryset,
+    apaginate_queryset_cursor,
     filter_queryset,
     paginate_queryset,
     paginate_queryset_cursor,
@@ -50,6 +52,8 @@ __all__ = [
     "QueryFilter",
     "RateLimitMixin",
     "acharge_limit",
+    "apaginate_queryset",
+    "apaginate_queryset_cursor",
     "charge_limit",
     "client_key",
     "current_cycle",
