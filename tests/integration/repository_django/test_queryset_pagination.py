@@ -242,6 +242,20 @@ def test_cursor_paging_never_counts(articles: Any, alias: str, paginate_cursor: 
     assert " OR " not in queries.captured_queries[1]["sql"].split("WHERE", 1)[1].upper()
 
 
+def test_cursors_cross_between_sync_and_async(articles: Any) -> None:
+    """A cursor from the sync function pages on in the async twin, and back."""
+    apaginate = async_to_sync(apaginate_queryset_cursor)
+    options: dict[str, Any] = {"codec": CODEC, "sort": "-rank", "sort_fields": SORT_FIELDS}
+    first = paginate_queryset_cursor(articles, CursorParams(per_page=4), **options)
+    second = apaginate(articles, CursorParams(cursor=first.next_cursor, per_page=4), **options)
+    back = paginate_queryset_cursor(
+        articles, CursorParams(cursor=second.prev_cursor, per_page=4), **options
+    )
+    expected = _db_order(articles, "-rank")
+    assert [a.id for a in [*first.items, *second.items]] == expected[:8]
+    assert [a.id for a in back.items] == expected[:4]
+
+
 FILTERS = {
     "title": QueryFilter("title", "eq", "in", "search", "ne"),
     "rank": QueryFilter("rank", "eq", "gte", "lte", "null"),
