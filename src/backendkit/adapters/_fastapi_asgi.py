@@ -83,6 +83,8 @@ class BackendKitMiddleware:
             else:  # the response is on the wire: only the log is left
                 asgi.late_error(exc)
         finally:
+            if cycle.observer is not None:  # the router left the matched route in the scope
+                cycle.route = getattr(scope.get("route"), "path_format", None)
             cycle.finish()
 
 

@@ -12,7 +12,7 @@ require("fastapi", "fastapi")
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +41,7 @@ __all__ = [
     "Pagination",
     "RateLimit",
     "add_health_route",
+    "add_metrics_route",
     "charge_limit",
     "client_key",
     "conditional_json",
@@ -53,6 +54,9 @@ __all__ = [
     "require_roles",
     "require_scopes",
 ]
+
+if TYPE_CHECKING:
+    from backendkit.metrics import Metrics
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -274,3 +278,32 @@ def add_health_route(app: FastAPI, path: str = "/health", **probes: Any) -> None
 
     mark(health, "health")
     app.add_api_route(path, health, methods=["GET"], tags=["health"], include_in_schema=True)
+
+
+def add_metrics_route(
+    app: FastAPI,
+    path: str = "/metrics",
+    *,
+    metrics: Metrics | None = None,
+    token: str | None = None,
+) -> None:
+    """Serve the Prometheus exposition at ``path`` on an ``install``-ed app (``metrics``
+    extra), out of the OpenAPI schema: never charged a limit nor counted itself;
+    ``metrics`` defaults to the kit's, ``token`` requires ``Authorization: Bearer <token>``
+    ([`MetricsEndpoint`][backendkit.metrics.MetricsEndpoint])."""
+    from backendkit.metrics import Metrics, MetricsEndpoint  # the extra, only when asked for
+
+    pipeline = getattr(app.state, "backendkit", None)
+    if not isinstance(pipeline, Pipeline):
+        raise ConfigurationError("call install(app, kit) before add_metrics_route(app)")
+    pipeline.exempt(path)
+    kit_metrics = pipeline.kit.metrics
+    chosen = metrics or (kit_metrics if isinstance(kit_metrics, Metrics) else None)
+    endpoint = MetricsEndpoint(chosen, token=token)
+
+    def metrics_route(request: Request) -> Response:  # sync: a threadpool reads the files
+        current_cycle(request).unobserve()  # a scrape is not traffic
+        headers = request.headers
+        return response(endpoint.answer(headers.get("authorization"), headers.get("accept")))
+
+    app.add_api_route(path, metrics_route, methods=["GET"], include_in_schema=False)

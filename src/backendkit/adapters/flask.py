@@ -14,7 +14,7 @@ import atexit
 import functools
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from flask import Flask, Request, Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
@@ -29,9 +29,13 @@ from backendkit.responses import RenderedResponse, paginated, render_json
 from backendkit.settings import ENV_PREFIX, Settings
 from backendkit.validation import DEFAULT_MAX_BYTES, parse_json, path_validator
 
+if TYPE_CHECKING:
+    from backendkit.metrics import Metrics
+
 __all__ = [
     "BackendKit",
     "add_health_route",
+    "add_metrics_route",
     "charge_limit",
     "client_key",
     "conditional_json",
@@ -120,7 +124,12 @@ class _Request:
         self.method, self.path, self.peer = native.method, native.path, native.remote_addr
         self.streamed = False  # then the cycle ends when the body is closed, not at teardown
         request_id = native.environ.get("HTTP_X_REQUEST_ID")
-        self.cycle = pipeline.start(method=self.method, path=self.path, request_id=request_id)
+        cycle = self.cycle = pipeline.start(
+            method=self.method, path=self.path, request_id=request_id
+        )
+        if cycle.observer is not None:  # measured by the matched rule, never the raw path
+            rule = native.url_rule
+            cycle.route = None if rule is None else rule.rule
         native.environ[_REQUEST_KEY] = self
 
     def header(self, name: str) -> str | None:
@@ -372,3 +381,26 @@ def add_health_route(app: Flask, path: str = "/health", **probes: Any) -> None:
         return _to_response(route.answer(current_cycle()))
 
     app.add_url_rule(path, endpoint="backendkit_health", view_func=health, methods=["GET"])
+
+
+def add_metrics_route(
+    app: Flask, path: str = "/metrics", *, metrics: Metrics | None = None, token: str | None = None
+) -> None:
+    """Serve the Prometheus exposition at ``path`` (``metrics`` extra; ``BackendKit(app)``
+    first): never charged a limit nor counted itself; ``metrics`` defaults to the kit's,
+    ``token`` requires ``Authorization: Bearer <token>``
+    ([`MetricsEndpoint`][backendkit.metrics.MetricsEndpoint])."""
+    from backendkit.metrics import Metrics, MetricsEndpoint  # the extra, only when asked for
+
+    pipeline = _pipeline(app)
+    pipeline.exempt(path)
+    kit_metrics = pipeline.kit.metrics
+    chosen = metrics or (kit_metrics if isinstance(kit_metrics, Metrics) else None)
+    endpoint = MetricsEndpoint(chosen, token=token)
+
+    def metrics_view() -> Response:
+        current_cycle().unobserve()  # a scrape is not traffic
+        headers = request.headers
+        return _to_response(endpoint.answer(headers.get("Authorization"), headers.get("Accept")))
+
+    app.add_url_rule(path, endpoint="backendkit_metrics", view_func=metrics_view, methods=["GET"])

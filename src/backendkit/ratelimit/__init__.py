@@ -27,13 +27,14 @@ _require("limits", "ratelimit")
 
 from backendkit.ratelimit._headers import HeaderStyle
 from backendkit.ratelimit._keys import first_key, ip_key, key_from, user_key
-from backendkit.ratelimit._limiter import AsyncRateLimiter, RateLimiter
+from backendkit.ratelimit._limiter import AsyncRateLimiter, DecisionObserver, RateLimiter
 from backendkit.ratelimit._policy import FailurePolicy
 from backendkit.ratelimit._result import DecisionSource, RateLimitResult
 from backendkit.ratelimit._rules import Limit, Rule, Strategy
 
 __all__ = [
     "AsyncRateLimiter",
+    "DecisionObserver",
     "DecisionSource",
     "FailurePolicy",
     "HeaderStyle",

@@ -6,6 +6,7 @@ failure policy); they differ only in whether the storage call is awaited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
     from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
     from backendkit.settings import Settings
 
-__all__ = ["AsyncRateLimiter", "RateLimiter"]
+__all__ = ["AsyncRateLimiter", "DecisionObserver", "RateLimiter"]
+
+#: Called with every decision ``hit`` makes (``Metrics.watch_limiter`` sets one).
+DecisionObserver = Callable[[RateLimitResult], None]
 
 _MEMORY = "memory://"
 _REFUSAL = "unsupported rate-limit storage"
@@ -99,6 +103,14 @@ class _LimiterCore:
         # The whole store for memory://; the local fallback counters otherwise.
         self._memory = MemoryStore(clock)
         self._warn = WarnOnce(clock)
+        #: Told every decision ``hit`` makes (request metrics count them); ``None``: nobody.
+        self.on_decision: DecisionObserver | None = None
+
+    def _decided(self, result: RateLimitResult) -> RateLimitResult:
+        observer = self.on_decision
+        if observer is not None:
+            observer(result)
+        return result
 
     def _result(self, rule: Rule, reply: Reply, source: DecisionSource) -> RateLimitResult:
         index = choose(reply)
@@ -277,8 +289,8 @@ class RateLimiter(_LimiterCore):
         try:
             reply = self._store.run(rule, key, cost, True)
         except Exception as exc:
-            return self._failed(rule, key, cost, True, exc, self._default_wait)
-        return self._result(rule, reply, "storage")
+            return self._decided(self._failed(rule, key, cost, True, exc, self._default_wait))
+        return self._decided(self._result(rule, reply, "storage"))
 
     def peek(self, rule: Rule, key: str, *, cost: int = 1) -> RateLimitResult:
         """Whether a hit of ``cost`` would be allowed now, without consuming anything.
@@ -410,8 +422,8 @@ class AsyncRateLimiter(_LimiterCore):
             else:
                 reply = await store.run(rule, key, cost, True)
         except Exception as exc:
-            return self._failed(rule, key, cost, True, exc, self._default_wait)
-        return self._result(rule, reply, "storage")
+            return self._decided(self._failed(rule, key, cost, True, exc, self._default_wait))
+        return self._decided(self._result(rule, reply, "storage"))
 
     async def peek(self, rule: Rule, key: str, *, cost: int = 1) -> RateLimitResult:
         """Decide without consuming (see the sync twin's ``peek``).

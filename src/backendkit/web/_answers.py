@@ -68,10 +68,14 @@ class HealthRoute:
 
     def answer(self, cycle: RequestCycle | None) -> RenderedResponse:
         """Run the probes (blocking, each in a thread) and render the report."""
+        if cycle is not None:
+            cycle.unobserve()  # probes are not traffic: request metrics leave them out
         return self._render(check_health(**self._probes), cycle)
 
     async def aanswer(self, cycle: RequestCycle | None) -> RenderedResponse:
         """Async twin of [`answer`][backendkit.web.HealthRoute.answer]."""
+        if cycle is not None:
+            cycle.unobserve()
         return self._render(await acheck_health(**self._probes), cycle)
 
     def _render(self, report: HealthReport, cycle: RequestCycle | None) -> RenderedResponse:

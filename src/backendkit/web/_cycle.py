@@ -4,13 +4,19 @@ Adapters create a [`RequestCycle`][backendkit.web.RequestCycle] as the first thi
 request meets and call [`finish`][backendkit.web.RequestCycle.finish] as the last, so every
 log line in between (including code run in worker threads, which inherit the context)
 carries the request id, and exactly one ``request_completed`` event is logged.
+
+A kit with request metrics gives each cycle its
+[`RequestObserver`][backendkit.web.RequestObserver] (the ``metrics`` extra's ``Metrics``,
+never imported here): told when the request starts and finishes, by which time the cycle
+holds the method, the route template the adapter matched, the status, the catalogue code
+of a rendered error and the duration. Without one the cycle checks one attribute.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from backendkit.clock import Clock, system_clock
 from backendkit.logging import (
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
     from backendkit.ratelimit import RateLimitResult
     from backendkit.web._principal import Principal
 
-__all__ = ["RequestCycle"]
+__all__ = ["RequestCycle", "RequestObserver"]
 
 _access_log = HotLogger("backendkit.access")
 
@@ -41,6 +47,23 @@ _RAW_SECURITY_HEADERS = tuple(
 _RAW_NO_STORE = NO_STORE.encode("latin-1")
 _JSON = b"application/json"
 _JSON_UTF8 = b"application/json; charset=utf-8"
+
+
+class RequestObserver(Protocol):
+    """Request metrics, as the pipeline and the cycle call them (``WebKit(metrics=...)``)."""
+
+    def attach(self, kit: Any) -> None:
+        """Watch the services the [`WebKit`][backendkit.web.WebKit] ``kit`` holds (its
+        limiters, cache and Redis connectors); called as the kit is built, idempotent."""
+
+    def request_started(self, cycle: RequestCycle) -> None:
+        """A request began (``cycle.observer`` is this observer)."""
+
+    def request_finished(self, cycle: RequestCycle) -> None:
+        """The request ended: its status, route, error code and duration are final."""
+
+    def request_dropped(self, cycle: RequestCycle) -> None:
+        """A started request is not to be counted (the metrics and health routes)."""
 
 
 class RequestCycle:
@@ -61,6 +84,11 @@ class RequestCycle:
         principal: the caller, once the pipeline has looked at the credentials
             (``authenticated`` says whether it has; ``None`` then means anonymous).
         authenticated: whether the credentials were looked at (they are, once a request).
+        observer: the kit's request metrics, told when the request finishes (``None``:
+            not measured; the pipeline sets it when the request starts).
+        route: the matched route's template (``/users/{id}``), which the adapter sets for
+            an observed request before it finishes; ``None``: no route matched.
+        error_code: the catalogue code of the error rendered for an observed request.
     """
 
     __slots__ = (
@@ -68,13 +96,16 @@ class RequestCycle:
         "_monotonic",
         "_started",
         "authenticated",
+        "error_code",
         "extra_headers",
         "limit_results",
         "method",
         "no_store",
+        "observer",
         "path",
         "principal",
         "request_id",
+        "route",
         "status",
         "user_id",
     )
@@ -97,6 +128,9 @@ class RequestCycle:
         self.limit_results: list[RateLimitResult] = []
         self.principal: Principal | None = None
         self.authenticated = False
+        self.observer: RequestObserver | None = None
+        self.route: str | None = None
+        self.error_code: str | None = None
         # The system clock's own function when it is the clock: one call less, twice a request.
         self._monotonic = time.monotonic if clock is system_clock else clock.monotonic
         self._started = self._monotonic()
@@ -220,6 +254,18 @@ class RequestCycle:
             out.append((b"cache-control", _RAW_NO_STORE))
         return out
 
+    def unobserve(self) -> None:
+        """Leave this request out of the request metrics (the metrics and health routes)."""
+        observer = self.observer
+        if observer is not None:
+            self.observer = None
+            observer.request_dropped(self)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the cycle started (monotonic)."""
+        return self._monotonic() - self._started
+
     @property
     def duration_ms(self) -> float:
         """Milliseconds since the cycle started."""
@@ -236,6 +282,8 @@ class RequestCycle:
         self._finished = True
         if status is not None:
             self.status = status
+        if self.observer is not None:
+            self.observer.request_finished(self)
         _access_log.info(
             "request_completed",
             method=self.method,

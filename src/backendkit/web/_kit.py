@@ -12,6 +12,7 @@ from backendkit.clock import Clock, system_clock
 from backendkit.errors import ConfigurationError
 from backendkit.settings import Settings
 from backendkit.web._build import ServiceBuilder
+from backendkit.web._cycle import RequestObserver
 from backendkit.web._limits import route_rule
 from backendkit.web._principal import Principal
 
@@ -95,6 +96,10 @@ class WebKit:
             load the app's user record, put on ``principal.user`` (an async function under
             ASGI). It returns ``None`` for a user that no longer exists: the request is
             then a ``401 INVALID_TOKEN``, as for a revoked token. ``None``: no loading.
+        metrics: request and component metrics (a
+            [`Metrics`][backendkit.metrics.Metrics] of the ``metrics`` extra); it watches
+            the kit's limiters, cache and Redis connectors as the kit is built. ``None``:
+            nothing is measured, at no cost.
     """
 
     settings: Settings
@@ -110,6 +115,7 @@ class WebKit:
     redis: RedisConnector | None = None
     async_redis: AsyncRedisConnector | None = None
     user_loader: UserLoader | None = None
+    metrics: RequestObserver | None = None
 
     def __post_init__(self) -> None:
         if self.ip_resolver is None:
@@ -131,6 +137,8 @@ class WebKit:
                     "BACKENDKIT_RATE_LIMIT_DEFAULT (rate_limit_default) must use the limits "
                     "syntax, e.g. '100/minute' or '10/second;1000/hour'"
                 ) from None
+        if self.metrics is not None:
+            self.metrics.attach(self)
 
     @classmethod
     def from_settings(
@@ -151,6 +159,7 @@ class WebKit:
         redis_key_prefix: str = "backendkit:",
         token_options: Mapping[str, Any] | None = None,
         user_loader: UserLoader | None = None,
+        metrics: RequestObserver | None = None,
     ) -> WebKit:
         """Build a kit and the services its settings describe.
 
@@ -176,6 +185,8 @@ class WebKit:
           which logs one ``development_signing_key`` warning per process.
           ``token_options`` go to it (e.g. ``{"check_revocation": True}``).
         - **Cache**: a [`Cache`][backendkit.cache.Cache] on the same backend.
+        - **Metrics**: none unless ``metrics`` is passed (``Metrics(registry)``); it then
+          measures every request and watches the services built here.
 
         Everything built here is closed by [`close`][backendkit.web.WebKit.close] /
         [`aclose`][backendkit.web.WebKit.aclose]; what was passed in is closed too (the
@@ -215,6 +226,7 @@ class WebKit:
             redis=built.sync_redis,
             async_redis=built.async_redis,
             user_loader=user_loader,
+            metrics=metrics,
         )
 
     def check(self, flavour: Flavour) -> None:

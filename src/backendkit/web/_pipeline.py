@@ -26,7 +26,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from backendkit.errors import ConfigurationError, InvalidToken, Unauthenticated
+from backendkit.errors import ConfigurationError, InvalidToken, Unauthenticated, to_app_error
 from backendkit.logging import get_logger
 from backendkit.responses import RenderedResponse
 from backendkit.web._auth import (
@@ -132,13 +132,14 @@ class Pipeline:
         (404, 'application/json')
     """
 
-    __slots__ = ("_default_rule", "_exempt", "_offload", "kit", "max_body_bytes")
+    __slots__ = ("_default_rule", "_exempt", "_observer", "_offload", "kit", "max_body_bytes")
 
     def __init__(self, kit: WebKit, *, offload: Offload[Any] | None = None) -> None:
         self.kit = kit
         #: The body cap (``settings.max_body_bytes``), read once: the kit is frozen.
         self.max_body_bytes = kit.max_body_bytes
         self._offload = offload
+        self._observer = kit.metrics
         default = kit.default_rate_limit
         self._default_rule: Rule | None = route_rule(default, "default") if default else None
         self._exempt: set[str] = set()
@@ -146,10 +147,16 @@ class Pipeline:
     # ---------------------------------------------------------------- the request cycle
 
     def start(self, *, method: str, path: str, request_id: str | None) -> RequestCycle:
-        """Start a request: its id (the incoming ``X-Request-ID`` when safe) and log context."""
-        return RequestCycle.start(
+        """Start a request: its id (the incoming ``X-Request-ID`` when safe), its log context
+        and, with ``kit.metrics``, its measurement (the adapter then sets ``cycle.route``)."""
+        cycle = RequestCycle.start(
             method=method, path=path, request_id_header=request_id, clock=self.kit.clock
         )
+        observer = self._observer
+        if observer is not None:
+            cycle.observer = observer
+            observer.request_started(cycle)
+        return cycle
 
     def exempt(self, path: str) -> None:
         """Never charge the app-wide default limit on ``path`` (health routes)."""
@@ -197,6 +204,8 @@ class Pipeline:
         the adapter's middleware): the error then carries no request id.
         """
         kit = self.kit
+        if cycle is not None and cycle.observer is not None:
+            cycle.error_code = to_app_error(exc).code
         return render_error(
             exc,
             request_id=None if cycle is None else cycle.request_id,

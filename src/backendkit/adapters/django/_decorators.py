@@ -17,7 +17,13 @@ from typing_extensions import Unpack
 from backendkit import web
 from backendkit.adapters.django._conf import current_kit
 from backendkit.adapters.django._middleware import DEFAULT_LIMIT_EXEMPT
-from backendkit.adapters.django._request import bind, django_request, get_request_id, to_django
+from backendkit.adapters.django._request import (
+    bind,
+    current_cycle,
+    django_request,
+    get_request_id,
+    to_django,
+)
 from backendkit.errors import MethodNotAllowed
 from backendkit.validation import path_validator
 from backendkit.web._hooks import Hooks, hooked
@@ -30,6 +36,7 @@ __all__ = [
     "health_view",
     "http_cache",
     "json_body",
+    "metrics_view",
     "no_store",
     "path_params",
     "rate_limit",
@@ -248,6 +255,9 @@ def health_view(
     def view(request: Any) -> Any:
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(allowed=("GET", "HEAD"))
+        cycle = current_cycle(request)
+        if cycle is not None:
+            cycle.unobserve()  # probes are not traffic: request metrics leave them out
         probes = {"redis": redis, "checks": checks, "timeout": timeout}
         report = web.check_health(database=probe if database is not None else None, **probes)
         kit = current_kit()
@@ -255,4 +265,30 @@ def health_view(
         return to_django(web.health_response(report, request_id=get_request_id(request), **options))
 
     setattr(view, DEFAULT_LIMIT_EXEMPT, True)  # probes poll it
+    return view
+
+
+def metrics_view(*, metrics: Any = None, token: str | None = None) -> Callable[[Any], Any]:
+    """A ``GET`` view serving the Prometheus exposition (``metrics`` extra;
+    ``path("metrics", metrics_view())``): never charged the default limit nor counted
+    itself; ``metrics`` defaults to the kit's, ``token`` requires ``Authorization: Bearer
+    <token>`` ([`MetricsEndpoint`][backendkit.metrics.MetricsEndpoint])."""
+    from backendkit.metrics import Metrics, MetricsEndpoint  # the extra, only when asked for
+
+    MetricsEndpoint(metrics, token=token)  # a bad token stops the URLconf's import
+
+    def view(request: Any) -> Any:
+        cycle = current_cycle(request)
+        if cycle is not None:
+            cycle.unobserve()  # a scrape is not traffic
+        if request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowed(allowed=("GET", "HEAD"))
+        # The kit's, read per scrape: it is built on first use and rebuilt on a settings change.
+        kit_metrics = current_kit().metrics
+        chosen = metrics or (kit_metrics if isinstance(kit_metrics, Metrics) else None)
+        endpoint = MetricsEndpoint(chosen, token=token)
+        meta = request.META
+        return to_django(endpoint.answer(meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_ACCEPT")))
+
+    setattr(view, DEFAULT_LIMIT_EXEMPT, True)  # scrapers poll it
     return view

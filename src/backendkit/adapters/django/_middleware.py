@@ -152,6 +152,8 @@ def _finish(request: HttpRequest, response: Any, cycle: web.RequestCycle) -> Htt
     if response.get("Content-Type", "").lower() == "application/json":
         response["Content-Type"] = web.JSON_CONTENT_TYPE
     cycle.status = response.status_code
+    if cycle.observer is not None:
+        cycle.route = req.route_template(request)
     if not response.streaming:
         cycle.finish()
         return response

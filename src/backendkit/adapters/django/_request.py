@@ -29,6 +29,7 @@ __all__ = [
     "get_principal",
     "get_request_id",
     "page_response",
+    "route_template",
     "session_user_id",
     "success_response",
     "to_django",
@@ -84,6 +85,15 @@ class DjangoFacts:
     def session_user(self) -> str | None:
         """The id of the Django session (or DRF) user."""
         return session_user_id(self.native, load=True)
+
+
+def route_template(request: HttpRequest) -> str | None:
+    """The resolved URL pattern as a path (``/api/users/<int:pk>``), else the view's name;
+    ``None`` when no pattern matched (request metrics label it ``unmatched``)."""
+    match = request.resolver_match
+    if match is None:
+        return None
+    return "/" + match.route if match.route else match.view_name  # type: ignore[no-any-return]
 
 
 def current_cycle(request: Any) -> web.RequestCycle | None:
