@@ -66,7 +66,7 @@ def test_without_the_extra_the_package_names_it() -> None:
         "try:\n"
         "    import backendkit.metrics\n"
         "except ImportError as exc:\n"
-        "    assert \"backendkit[metrics]\" in str(exc), exc\n"
+        '    assert "backendkit[metrics]" in str(exc), exc\n'
         "else:\n"
         "    raise SystemExit('imported')"
     )

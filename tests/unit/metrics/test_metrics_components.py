@@ -1,0 +1,170 @@
+"""Component metrics: limiter decisions told by the limiter, and the cache, Redis breaker
+and SQL pool read from the state they keep, outside any web app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy
+from prometheus_client import CollectorRegistry
+from sqlalchemy.pool import QueuePool
+
+from backendkit.cache import Cache
+from backendkit.metrics import CACHE_COUNTERS, Metrics
+from backendkit.ratelimit import AsyncRateLimiter, RateLimiter, Rule
+from backendkit.redis import RedisConnector
+
+
+def sample(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
+    """One sample's value (``None`` when the registry has no such sample)."""
+    return registry.get_sample_value(name, labels)
+
+
+@pytest.fixture
+def registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
+def test_limiter_decisions_are_counted_by_rule_outcome_and_source(
+    registry: CollectorRegistry,
+) -> None:
+    """Two allowed and one denied hit of a 2/minute rule, from the limiter alone."""
+    limiter = RateLimiter("memory://")
+    Metrics(registry).watch_limiter(limiter)
+    rule = Rule("login", "2/minute")
+    assert [limiter.hit(rule, "ip:1").allowed for _ in range(3)] == [True, True, False]
+    limiter.peek(rule, "ip:1")  # a peek decides nothing
+    name = "backendkit_ratelimit_decisions_total"
+    assert sample(registry, name, rule="login", decision="allowed", source="storage") == 2
+    assert sample(registry, name, rule="login", decision="denied", source="storage") == 1
+
+
+@pytest.mark.parametrize(
+    ("policy", "decision", "source"),
+    [
+        ("fail_open", "allowed", "policy"),
+        ("fail_closed", "denied", "policy"),
+        ("local_fallback", "allowed", "fallback"),
+    ],
+)
+def test_degraded_decisions_say_who_decided(
+    registry: CollectorRegistry, dead_redis_url: str, policy: Any, decision: str, source: str
+) -> None:
+    """With Redis refused, the failure policy's decision is counted with its source."""
+    limiter = RateLimiter(dead_redis_url, failure_policy=policy)
+    Metrics(registry).watch_limiter(limiter)
+    limiter.hit(Rule("api", "5/minute"), "ip:1")
+    name = "backendkit_ratelimit_decisions_total"
+    assert sample(registry, name, rule="api", decision=decision, source=source) == 1
+    assert sample(registry, name, rule="api", decision=decision, source="storage") is None
+    limiter.close()
+
+
+async def test_the_async_limiter_is_counted_too(registry: CollectorRegistry) -> None:
+    """The async twin tells its decisions through the same hook."""
+    limiter = AsyncRateLimiter("memory://")
+    Metrics(registry).watch_limiter(limiter)
+    await limiter.hit(Rule("a", "1/minute"), "k")
+    await limiter.hit(Rule("a", "1/minute"), "k")
+    name = "backendkit_ratelimit_decisions_total"
+    assert sample(registry, name, rule="a", decision="allowed", source="storage") == 1
+    assert sample(registry, name, rule="a", decision="denied", source="storage") == 1
+
+
+def test_cache_counters_are_read_from_cache_stats(registry: CollectorRegistry) -> None:
+    """Hits, misses and loads come from the cache's own CacheStats, nothing counted twice."""
+    cache = Cache("memory://", name="users")
+    Metrics(registry).watch_cache(cache)
+    calls = []
+
+    @cache.cached(ttl=60)
+    def load(user_id: int) -> dict[str, int]:
+        calls.append(user_id)
+        return {"id": user_id}
+
+    for _ in range(3):
+        load(1)
+    load(2)
+    snapshot = cache.stats.snapshot()
+    assert sample(registry, "backendkit_cache_hits_total", cache="users") == snapshot.hits == 2
+    assert sample(registry, "backendkit_cache_misses_total", cache="users") == snapshot.misses
+    assert sample(registry, "backendkit_cache_loads_total", cache="users") == len(calls) == 2
+    for name, _doc in CACHE_COUNTERS.values():
+        assert sample(registry, name + "_total", cache="users") is not None
+
+
+def test_caches_of_one_name_are_summed_and_a_gone_cache_leaves(
+    registry: CollectorRegistry,
+) -> None:
+    """Two caches named alike give one series; a cache that is collected is not read."""
+    metrics = Metrics(registry)
+    first, second = Cache(name="shared"), Cache(name="shared")
+    metrics.watch_cache(first)
+    metrics.watch_cache(second)
+    first.stats.incr("hits", 2)
+    second.stats.incr("hits", 3)
+    assert sample(registry, "backendkit_cache_hits_total", cache="shared") == 5
+    del first, second
+    import gc
+
+    gc.collect()
+    assert sample(registry, "backendkit_cache_hits_total", cache="shared") is None
+
+
+def test_the_redis_breaker_state_is_exposed(
+    registry: CollectorRegistry, dead_redis_url: str
+) -> None:
+    """A connector's breaker: closed at first, open after the failures that open it."""
+    connector = RedisConnector(dead_redis_url, name="sessions")
+    Metrics(registry).watch_redis(connector)
+    state = "backendkit_redis_breaker_state"
+    assert sample(registry, state, connector="sessions", state="closed") == 1
+    assert sample(registry, state, connector="sessions", state="open") == 0
+    for _ in range(connector.breaker.threshold):
+        connector.breaker.record_failure()
+    assert sample(registry, state, connector="sessions", state="open") == 1
+    assert sample(registry, state, connector="sessions", state="closed") == 0
+    assert sample(registry, "backendkit_redis_breaker_failures", connector="sessions") == (
+        connector.breaker.threshold
+    )
+    connector.close()
+
+
+def test_the_sql_pool_is_read_at_scrape_time(registry: CollectorRegistry, tmp_path: Any) -> None:
+    """Checked-out connections and overflow are the pool's own numbers, as they are now."""
+    engine = sqlalchemy.create_engine(
+        f"sqlite:///{tmp_path / 'db.sqlite'}", poolclass=QueuePool, pool_size=1, max_overflow=2
+    )
+    Metrics(registry).watch_engine(engine, "main")
+    assert sample(registry, "backendkit_sql_pool_checked_out", engine="main") == 0
+    with engine.connect(), engine.connect():
+        assert sample(registry, "backendkit_sql_pool_checked_out", engine="main") == 2
+        assert sample(registry, "backendkit_sql_pool_overflow", engine="main") == 1
+    assert sample(registry, "backendkit_sql_pool_checked_out", engine="main") == 0
+    assert sample(registry, "backendkit_sql_pool_size", engine="main") == 1
+    engine.dispose()
+
+
+def test_a_kit_watches_its_own_services(registry: CollectorRegistry) -> None:
+    """``WebKit.from_settings(metrics=...)`` watches the limiters and cache it builds."""
+    from backendkit.settings import Settings
+    from backendkit.web import WebKit
+
+    kit = WebKit.from_settings(Settings(env="test", secret_key="k" * 32), metrics=Metrics(registry))
+    assert kit.limiter is not None
+    assert kit.cache is not None
+    kit.limiter.hit(Rule("r", "1/minute"), "k")
+    kit.cache.stats.incr("misses")
+    assert (
+        sample(
+            registry,
+            "backendkit_ratelimit_decisions_total",
+            rule="r",
+            decision="allowed",
+            source="storage",
+        )
+        == 1
+    )
+    assert sample(registry, "backendkit_cache_misses_total", cache=kit.cache.name) == 1
+    kit.close()
