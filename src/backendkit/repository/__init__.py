@@ -1,5 +1,6 @@
 """Paginated repositories on SQLAlchemy 2: safe filters and sorting, offset and keyset
-paging, honest counts, transactions; sync and async; SQLite, PostgreSQL and MySQL/MariaDB.
+paging, honest counts, transactions, read replicas with read-your-writes; sync and async;
+SQLite, PostgreSQL and MySQL/MariaDB.
 
 Install with ``pip install 'backendkit[sqlalchemy]'`` (plus ``[postgres]`` or ``[mysql]``
 for those drivers).
@@ -40,6 +41,7 @@ from backendkit.repository._mixins import (
     utcnow,
 )
 from backendkit.repository._repo import Repository
+from backendkit.repository._scope import read_your_writes, replica_safe
 from backendkit.repository._sorting import SortField, SortKey
 from backendkit.repository._uow import AsyncUnitOfWork, UnitOfWork
 
@@ -65,6 +67,8 @@ __all__ = [
     "build_async_session_factory",
     "build_engine",
     "build_session_factory",
+    "read_your_writes",
+    "replica_safe",
     "translate_errors",
     "translate_exception",
     "utcnow",

@@ -39,6 +39,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from backendkit.clock import Clock, system_clock
+from backendkit.repository._replicas import Replica, RoutingSession
+
 __all__ = [
     "build_async_engine",
     "build_async_session_factory",
@@ -237,16 +240,52 @@ def build_async_engine(
     return engine
 
 
-def build_session_factory(engine: Engine, **options: Any) -> sessionmaker[Session]:
-    """A ``sessionmaker`` with ``expire_on_commit=False`` (objects usable after commit)."""
+def build_session_factory(
+    engine: Engine,
+    *,
+    read_engine: Engine | None = None,
+    replica_retry_interval: float = 5.0,
+    clock: Clock = system_clock,
+    **options: Any,
+) -> sessionmaker[Session]:
+    """A ``sessionmaker`` with ``expire_on_commit=False`` (objects usable after commit).
+
+    Args:
+        engine: The primary: every write, and every read that must see writes.
+        read_engine: A replica of the same database: plain reads go there, except in a
+            unit of work and after a write of the same session or request (see the
+            repository guide's "Read replicas"); while it cannot be reached, the primary.
+        replica_retry_interval: Seconds a replica that could not be reached is left alone
+            before one read tries it again (and between two warnings about it).
+        clock: Time source of ``replica_retry_interval``.
+        **options: Passed to ``sessionmaker``.
+    """
     options.setdefault("expire_on_commit", False)
+    if read_engine is not None:
+        replica = Replica(read_engine, engine, retry_interval=replica_retry_interval, clock=clock)
+        options.update(class_=RoutingSession, replica=replica)
     return sessionmaker(engine, **options)
 
 
 def build_async_session_factory(
-    engine: AsyncEngine, **options: Any
+    engine: AsyncEngine,
+    *,
+    read_engine: AsyncEngine | None = None,
+    replica_retry_interval: float = 5.0,
+    clock: Clock = system_clock,
+    **options: Any,
 ) -> async_sessionmaker[AsyncSession]:
     """An ``async_sessionmaker`` with ``expire_on_commit=False``: after ``commit()`` loaded
-    attributes stay readable without I/O, so no ``MissingGreenlet``."""
+    attributes stay readable without I/O, so no ``MissingGreenlet``. ``read_engine``,
+    ``replica_retry_interval`` and ``clock`` as in
+    [`build_session_factory`][backendkit.repository.build_session_factory]."""
     options.setdefault("expire_on_commit", False)
+    if read_engine is not None:
+        replica = Replica(
+            read_engine.sync_engine,
+            engine.sync_engine,
+            retry_interval=replica_retry_interval,
+            clock=clock,
+        )
+        options.update(sync_session_class=RoutingSession, replica=replica)
     return async_sessionmaker(engine, **options)

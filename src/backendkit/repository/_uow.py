@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backendkit.repository._errors import translate_errors
+from backendkit.repository._replicas import pin_to_primary
 
 __all__ = ["AsyncUnitOfWork", "UnitOfWork"]
 
@@ -29,6 +30,8 @@ class UnitOfWork:
     Database errors raised by the commit are translated like the repositories' own
     (``Conflict``, ``BackendUnavailable``, ``InternalError``). The session is closed at the
     end; with ``expire_on_commit=False`` (the factory's default) loaded objects stay usable.
+    With a factory given a ``read_engine``, every statement of the unit, reads included,
+    goes to the primary.
 
     Args:
         session_factory: A ``sessionmaker`` (or any callable returning a new ``Session``).
@@ -47,6 +50,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
+        pin_to_primary(self._session)  # read replicas: a unit of work reads what it writes
         self._session.begin()
         return self
 
@@ -103,6 +107,7 @@ class AsyncUnitOfWork:
 
     async def __aenter__(self) -> AsyncUnitOfWork:
         self._session = self._factory()
+        pin_to_primary(self._session)
         await self._session.begin()
         return self
 
