@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from backendkit.errors import ConfigurationError
 from backendkit.fields import normalize_email
@@ -83,7 +83,9 @@ DEV_ADMIN_EMAIL = "admin@example.com"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
-_ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg", "psycopg_async", "aiosqlite", "aiomysql"})
+_ASYNC_DRIVERS = frozenset(
+    {"asyncpg", "psycopg", "psycopg_async", "aiosqlite", "asyncmy", "aiomysql"}
+)
 _SYNC_DRIVERS = frozenset({"psycopg", "psycopg2", "pysqlite", "pymysql", "mysqldb"})
 _DEFAULT_SYNC = {
     "sqlite": "sqlite",
@@ -91,7 +93,12 @@ _DEFAULT_SYNC = {
     "mysql": "mysql+pymysql",
     "mariadb": "mariadb+pymysql",
 }
-_DEFAULT_ASYNC = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_DEFAULT_ASYNC = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "mysql": "mysql+asyncmy",
+    "mariadb": "mariadb+asyncmy",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,22 +147,27 @@ class ExampleConfig:
         return REGISTER_LIMIT
 
     def sync_database_url(self) -> str:
-        """``database_url`` with a synchronous driver (``sqlite``, ``postgresql+psycopg``)."""
+        """``database_url`` with a synchronous driver (``sqlite``, ``postgresql+psycopg``,
+        ``mysql+pymysql``)."""
         return _with_driver(self.database_url, asynchronous=False)
 
     def async_database_url(self) -> str:
-        """``database_url`` with an asyncio driver (``sqlite+aiosqlite``, ``postgresql+asyncpg``).
+        """``database_url`` with an asyncio driver (``sqlite+aiosqlite``,
+        ``postgresql+asyncpg``, ``mysql+asyncmy``).
 
         Raises:
-            ConfigurationError: the database has no asyncio driver installed here.
+            ConfigurationError: the database has no asyncio driver in this example.
         """
         return _with_driver(self.database_url, asynchronous=True)
 
     def django_database(self) -> dict[str, Any]:
         """``database_url`` as a Django ``DATABASES["default"]`` entry.
 
+        A MySQL or MariaDB URL selects Django's MySQL backend; the example's ``settings.py``
+        puts PyMySQL under the name of mysqlclient unless mysqlclient is installed.
+
         Raises:
-            ConfigurationError: not a SQLite or PostgreSQL URL.
+            ConfigurationError: not a SQLite, PostgreSQL, MySQL or MariaDB URL.
         """
         return _django_database(self.database_url)
 
@@ -329,7 +341,7 @@ def _with_driver(url: str, *, asynchronous: bool) -> str:
         if chosen is None:
             raise ConfigurationError(
                 f"BACKENDKIT_DATABASE_URL: no asyncio driver for {dialect!r} in this example; "
-                "use SQLite or PostgreSQL"
+                "use SQLite, PostgreSQL, MySQL or MariaDB"
             )
         return f"{chosen}://{rest}"
     if driver in _SYNC_DRIVERS:
@@ -348,18 +360,29 @@ def _django_database(url: str) -> dict[str, Any]:
         name = parts.path[1:] if parts.path.startswith("/") else parts.path
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or ":memory:"}
     if dialect in ("postgresql", "postgres"):
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parts.path.lstrip("/")),
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "OPTIONS": dict(parse_qsl(parts.query)),
-            # Persistent connections, checked before reuse (like pool_pre_ping).
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
+        return _django_server_database("django.db.backends.postgresql", parts, {})
+    if dialect in ("mysql", "mariadb"):
+        # Django 4.2 still defaults to the 3-byte "utf8"; names and emails may hold any
+        # character. The driver is PyMySQL under MySQLdb's name (the example's settings.py).
+        return _django_server_database("django.db.backends.mysql", parts, {"charset": "utf8mb4"})
     raise ConfigurationError(
-        "BACKENDKIT_DATABASE_URL: the Django example supports sqlite:// and postgresql:// URLs"
+        "BACKENDKIT_DATABASE_URL: the Django example supports sqlite://, postgresql:// and "
+        "mysql:// (or mariadb://) URLs"
     )
+
+
+def _django_server_database(
+    engine: str, parts: SplitResult, options: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "ENGINE": engine,
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "OPTIONS": {**options, **dict(parse_qsl(parts.query))},
+        # Persistent connections, checked before reuse (like pool_pre_ping).
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }

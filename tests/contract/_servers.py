@@ -71,7 +71,9 @@ class RunningServer:
     """An example app serving on ``url``."""
 
     app: str
-    backend: str  # "embedded" (SQLite, in-memory) or "services" (PostgreSQL + Redis)
+    # "embedded" (SQLite, in-memory), "services" (PostgreSQL + Redis) or "mariadb"
+    # (MariaDB + Redis).
+    backend: str
     url: str
     workers: int
     env: dict[str, str]
@@ -206,6 +208,29 @@ def postgres_database(admin_url: str, name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def mariadb_database(admin_url: str, name: str) -> Iterator[str]:
+    """A fresh MariaDB database for one app run (dropped afterwards, and only it).
+
+    ``admin_url`` is a SQLAlchemy URL (``mysql+pymysql://root@host:3306/test``).
+    """
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(admin_url, poolclass=sa.pool.NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        try:
+            url = sa.make_url(admin_url).set(drivername="mysql", database=name)
+            # A plain mysql:// URL, as a user would write it: each app picks its drivers.
+            yield url.render_as_string(hide_password=False)
+        finally:
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        admin.dispose()
 
 
 @dataclass

@@ -117,6 +117,9 @@ def test_port_is_validated(port: str) -> None:
         ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
         ("postgresql+asyncpg://h/db", "postgresql+psycopg://h/db", "postgresql+asyncpg://h/db"),
         ("postgresql+psycopg://h/db", "postgresql+psycopg://h/db", "postgresql+psycopg://h/db"),
+        ("mysql://u@h/db", "mysql+pymysql://u@h/db", "mysql+asyncmy://u@h/db"),
+        ("mariadb://u@h/db", "mariadb+pymysql://u@h/db", "mariadb+asyncmy://u@h/db"),
+        ("mysql+aiomysql://h/db", "mysql+pymysql://h/db", "mysql+aiomysql://h/db"),
     ],
 )
 def test_each_app_picks_its_driver(url: str, sync: str, asynchronous: str) -> None:
@@ -127,7 +130,7 @@ def test_each_app_picks_its_driver(url: str, sync: str, asynchronous: str) -> No
 
 
 def test_django_database_settings() -> None:
-    """SQLite and PostgreSQL URLs become DATABASES entries; others are refused."""
+    """SQLite, PostgreSQL and MySQL/MariaDB URLs become DATABASES entries; others are refused."""
 
     def django(url: str) -> dict[str, object]:
         environ = {"BACKENDKIT_ENV": "test", "BACKENDKIT_DATABASE_URL": url}
@@ -139,9 +142,19 @@ def test_django_database_settings() -> None:
     assert (postgres["NAME"], postgres["USER"], postgres["PASSWORD"]) == ("users", "user", "p@ss")
     assert (postgres["HOST"], postgres["PORT"]) == ("db.local", "6543")
     assert postgres["OPTIONS"] == {"sslmode": "require"}
-    with pytest.raises(ConfigurationError):
-        django("mysql+pymysql://root@h/db")
-    with pytest.raises(ConfigurationError):
+    mysql = django("mysql+pymysql://root:s%3Acret@db.local:3307/users?ssl_mode=REQUIRED")
+    assert mysql["ENGINE"] == "django.db.backends.mysql"
+    assert (mysql["NAME"], mysql["USER"], mysql["PASSWORD"]) == ("users", "root", "s:cret")
+    assert (mysql["HOST"], mysql["PORT"]) == ("db.local", "3307")
+    assert mysql["OPTIONS"] == {"charset": "utf8mb4", "ssl_mode": "REQUIRED"}
+    assert django("mariadb://h/users")["ENGINE"] == "django.db.backends.mysql"
+    with pytest.raises(ConfigurationError, match="mysql://"):
+        django("oracle://h/db")
+
+
+def test_a_database_without_an_asyncio_driver_is_refused() -> None:
+    """The FastAPI example refuses a database it has no asyncio driver for, naming the variable."""
+    with pytest.raises(ConfigurationError, match=r"BACKENDKIT_DATABASE_URL.*'oracle'"):
         load_config(
-            "fastapi", {"BACKENDKIT_ENV": "test", "BACKENDKIT_DATABASE_URL": "mysql://h/db"}
+            "fastapi", {"BACKENDKIT_ENV": "test", "BACKENDKIT_DATABASE_URL": "oracle://h/db"}
         ).async_database_url()

@@ -1,5 +1,7 @@
 """Django settings of the example, all read from the environment (``examples/README.md``)."""
 
+from importlib.util import find_spec
+
 from examples._shared.config import load_config
 
 #: The example's configuration (BACKENDKIT_* variables, PORT, ...), read once.
@@ -37,6 +39,14 @@ BACKENDKIT = {
 CSRF_FAILURE_VIEW = "backendkit.adapters.django.views.csrf_failure"
 
 DATABASES = {"default": EXAMPLE.django_database()}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql" and not find_spec("MySQLdb"):
+    # Django's MySQL backend imports MySQLdb (mysqlclient, a C build against the MySQL or
+    # MariaDB client library). Without it, PyMySQL (pure Python, in backendkit[mysql])
+    # takes its name: Django does not support that pairing, the contract suite runs it on
+    # MariaDB. Install mysqlclient to get Django's supported driver instead.
+    import pymysql
+
+    pymysql.install_as_MySQLdb()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
