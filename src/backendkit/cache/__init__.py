@@ -12,9 +12,9 @@ def get_user(user_id: int) -> User: ...
 * Keys come from the function's qualified name and its bound arguments (normalized), or a
   custom template or callable; namespaced and versioned.
 * Values are JSON through pydantic and come back as the declared return type; never pickle.
-* Concurrent misses of one key load once per process (single-flight) and once across
-  processes (a short Redis lock with a blocking wake-up); hot keys refresh early (XFetch)
-  or serve stale while one caller refreshes.
+* Concurrent calls of one key read once and load once per process (single-flight), and
+  load once across processes (a short Redis lock taken by the read itself, with a blocking
+  wake-up); hot keys refresh early (XFetch) or serve stale while one caller refreshes.
 * A Redis outage sends every call to the loader (bounded by the connector's timeouts,
   then not touching Redis while its breaker is open); ``call_detailed()`` reports it.
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
 from backendkit.cache._decorator import FROM_ANNOTATION, CacheDecorator, FunctionCore
-from backendkit.cache._flow import Bump, Delete, new_token
 from backendkit.cache._keys import EntryKeys, entry_keys, namespace_key, validate_name
+from backendkit.cache._ops import Bump, Delete, new_token
 from backendkit.cache._policy import Policy, Seconds, seconds
 from backendkit.cache._runtime import MISSING, CacheRuntime
 from backendkit.cache._serde import Codec

@@ -17,8 +17,9 @@ from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, cast
 
 from typing_extensions import Self
 
-from backendkit.cache._flow import Bump, Delete, Plan, new_token
+from backendkit.cache._flow import Plan
 from backendkit.cache._keys import EntryKeys, KeyBuilder, namespace_key, validate_name
+from backendkit.cache._ops import Bump, Delete, new_token
 from backendkit.cache._policy import Policy
 from backendkit.cache._result import CacheResult
 from backendkit.cache._runtime import CacheRuntime

@@ -1,37 +1,50 @@
 """The cache-aside decisions, written once, free of I/O.
 
-``call_flow`` is a generator: it *yields* operations (read the entry, take the lock, wait,
-run the loader, store) and receives their results, and decides everything else itself. The
-sync and async shells in ``_cache.py`` drive the same generator, one with plain calls and
-one with ``await`` (the pattern of ``httpx.Auth.auth_flow``); only the I/O is doubled. A
-failed backend operation is thrown into the generator as ``BackendUnavailable``; a failed
-loader is thrown in as its own exception (the flow releases the lock and re-raises it).
+``call_flow`` is a generator: it *yields* operations (take the lock, wait, run the loader,
+store) and receives their results, and decides everything else itself. The sync and async
+shells in ``_shell.py`` drive the same generator, one with plain calls and one with
+``await`` (the pattern of ``httpx.Auth.auth_flow``); only the I/O is doubled. A failed
+backend operation is thrown into the generator as ``BackendUnavailable``; a failed loader
+is thrown in as its own exception (the flow releases the lock and re-raises it).
 
-One call, as the flow sees it::
+One call, as the shell and the flow see it::
 
-    read entry + namespace generation ─ fresh ──────────────────────────────> HIT
-        │ near expiry (XFetch) / stale ─ one refresher per process and per cluster
+    join the key's in-process flight ─ another caller leads: get its answer ─> HIT/STALE/SHARED
+        │ lead: one read that returns the entry, or else takes the lock (Fetch)
+        ├ fresh ────────────────── (followers get the same entry) ──────────> HIT
+        ├ near expiry (XFetch) / stale ─ one refresher per process and per cluster
         │                                 (others serve the current value) ─> LOADED
-        │ absent / invalidated / undecodable
-        └ join the in-process flight (followers get the leader's value) ────> SHARED
-            └ leader: atomically re-check, or take the lock, or learn who holds it
-                ├ entry appeared ──────────────────────────────────────────> SHARED
-                ├ lock taken: load, store, release, wake waiters ──────────> LOADED
-                └ lock held elsewhere: block on the wake-up (bounded);
-                  got the value ──> SHARED; holder failed or timed out ────> LOADED
+        ├ lock taken by the read: load, store, release, wake waiters ───────> LOADED
+        ├ lock held elsewhere: block on the wake-up (bounded);
+        │   got the value ──> SHARED; holder failed or timed out ───────────> LOADED
+        └ entry unusable (undecodable, expired on this clock): atomically
+          re-check, or take the lock, or learn who holds it (Acquire) ─ as above
+
+A miss whose read took the lock costs two round trips: the read and the store.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
-import secrets
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from backendkit.cache._early import Freshness, classify
 from backendkit.cache._keys import EntryKeys
+from backendkit.cache._ops import (
+    Acquire,
+    AcquireReply,
+    Join,
+    Load,
+    Op,
+    Release,
+    Store,
+    TryLock,
+    Wait,
+    lock_token,
+)
 from backendkit.cache._policy import Policy
 from backendkit.cache._result import CacheResult, Outcome
 from backendkit.cache._serde import (
@@ -49,150 +62,29 @@ from backendkit.logging import get_logger
 
 __all__ = [
     "FAILED_READ",
-    "Acquire",
-    "AcquireReply",
-    "Bump",
-    "Delete",
     "FlowResult",
-    "Join",
-    "Load",
-    "Op",
     "Plan",
-    "Read",
     "Reading",
-    "Release",
     "Shared",
-    "Store",
-    "TryLock",
-    "Wait",
     "call_flow",
     "follower_result",
-    "new_token",
 ]
 
 _log = get_logger("backendkit.cache")
 
 
-# --- operations the flow yields (performed by a backend or by the shell) -------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Read:
-    """Read the namespace generation and the entry together -> ``(gen, raw)``."""
-
-    keys: EntryKeys
-
-
-@dataclass(frozen=True, slots=True)
-class Acquire:
-    """Atomically: re-check the entry, else take the lock, else report who to wait for.
-
-    ``new_gen`` initializes the namespace generation when it does not exist yet; an entry
-    counts only while fresh at ``now_ms`` (the caller's clock, which wrote the header).
-    Result: [`AcquireReply`][backendkit.cache._flow.AcquireReply].
-    """
-
-    keys: EntryKeys
-    token: bytes
-    lock_px: int
-    new_gen: bytes
-    now_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class AcquireReply:
-    """What ``Acquire`` found: an entry (``hit``), the lock (``lock``), or a holder."""
-
-    state: Literal["hit", "lock", "wait"]
-    gen: bytes
-    entry: bytes | None = None
-    wake_id: bytes | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TryLock:
-    """Take the lock if free (for an early refresh) -> ``bool``."""
-
-    keys: EntryKeys
-    token: bytes
-    lock_px: int
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """Block until the lock holder finishes or ``timeout`` passes.
-
-    Result: the stored entry bytes, ``b""`` when the holder stored nothing, ``None`` on
-    timeout.
-    """
-
-    keys: EntryKeys
-    wake_id: bytes
-    timeout: float
-
-
-@dataclass(frozen=True, slots=True)
-class Store:
-    """Store ``raw`` for ``px`` ms; with a ``token``, also release the lock and wake waiters."""
-
-    keys: EntryKeys
-    raw: bytes
-    px: int
-    token: bytes | None
-    notify_px: int
-
-
-@dataclass(frozen=True, slots=True)
-class Release:
-    """Release the lock (if still ours) and wake waiters with "nothing stored"."""
-
-    keys: EntryKeys
-    token: bytes
-    notify_px: int
-
-
-@dataclass(frozen=True, slots=True)
-class Delete:
-    """Delete one entry -> ``bool`` (whether it existed)."""
-
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Bump:
-    """Give a namespace a new generation: every entry written before is a miss."""
-
-    key: str
-    gen: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Load:
-    """Run the loader (performed by the shell: a call, or an await)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Join:
-    """Join the in-process flight for this key.
-
-    The shell answers ``None`` when this caller leads (it continues the flow), or the
-    leader's [`Shared`][backendkit.cache._flow.Shared] result. With ``try_only`` a caller
-    that would have to follow gets ``False`` instead (it serves the value it has).
-    """
-
-    try_only: bool = False
-
-
-Op = Read | Acquire | TryLock | Wait | Store | Release | Delete | Bump | Load | Join
-
-
 @dataclass(frozen=True, slots=True)
 class Shared:
-    """What a flight's leader hands its followers."""
+    """What a flight's leader hands its followers.
+
+    ``outcome`` is ``HIT`` or ``STALE`` when the leader's read found an entry (followers
+    serve it as read), ``SHARED`` when it loaded or waited for another process's load.
+    """
 
     value: Any
     payload: bytes | None
     degraded: bool
+    outcome: Outcome = Outcome.SHARED
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,16 +95,12 @@ class FlowResult:
     payload: bytes | None
 
 
-def new_token() -> bytes:
-    """A random lock token (also the initial namespace generation)."""
-    return secrets.token_hex(8).encode()
-
-
 class Reading(NamedTuple):
     """What the shell's read found, examined (`Plan.examine`); a tuple, built per call.
 
-    ``entry``/``value``/``freshness`` are set when a usable entry was read; ``failed``
-    when the backend was unavailable.
+    ``entry``/``value``/``freshness`` are set when a usable entry was read; ``lock`` when
+    the read took the lock with ``token`` or learned who holds it; ``failed`` when the
+    backend was unavailable.
     """
 
     failed: bool
@@ -221,6 +109,8 @@ class Reading(NamedTuple):
     entry: Entry | None = None
     value: Any = None
     freshness: Freshness | None = None
+    lock: AcquireReply | None = None
+    token: bytes | None = None
 
 
 #: The reading of a read that failed (the backend is unavailable).
@@ -254,8 +144,8 @@ class Plan:
         self.stale_px = round(policy.stale_ttl * 1000)
 
     def decode(self, raw: bytes | None, gen: bytes | None, key: str) -> tuple[Entry, Any] | None:
-        """Decode stored bytes of the current generation; ``None`` means a miss."""
-        if raw is None or gen is None:
+        """Decode stored bytes of generation ``gen``; ``None`` means a miss."""
+        if raw is None:
             return None
         entry = decode_entry(raw)
         if entry is None or entry.gen != gen:
@@ -263,17 +153,27 @@ class Plan:
         try:
             return entry, self.codec.loads(entry.payload)
         except DecodeError as exc:
-            self.stats.incr("errors")
-            _log.warning("cache_decode_failed", function=self.name, key=key, error=str(exc)[:300])
+            self._decode_failed(key, exc)
             return None
 
-    def examine(self, keys: EntryKeys, reply: tuple[bytes | None, bytes | None]) -> Reading:
-        """Decode and classify what a read returned (pure; the first half of a call)."""
-        gen, raw = reply
-        found = self.decode(raw, gen, keys.entry)
-        if found is None:
+    def _decode_failed(self, key: str, exc: DecodeError) -> None:
+        self.stats.incr("errors")
+        _log.warning("cache_decode_failed", function=self.name, key=key, error=str(exc)[:300])
+
+    def examine(self, keys: EntryKeys, reply: bytes | AcquireReply, token: bytes) -> Reading:
+        """Decode and classify what a `Fetch` returned (pure; the first half of a call)."""
+        if type(reply) is AcquireReply:
+            return Reading(False, reply.gen, lock=reply, token=token)
+        raw = cast(bytes, reply)
+        entry = decode_entry(raw)
+        if entry is None:
+            return Reading(False, None, raw)
+        gen = entry.gen  # the read returned it only because it is the current one
+        try:
+            value = self.codec.loads(entry.payload)
+        except DecodeError as exc:
+            self._decode_failed(keys.entry, exc)
             return Reading(False, gen, raw)
-        entry, value = found
         now = self.clock.now()
         freshness = classify(entry, now, self.policy.early_recompute, self.rng)
         if freshness is Freshness.STALE and now >= entry.fresh_until + self.policy.stale_ttl:
@@ -326,40 +226,39 @@ def call_flow(plan: Plan, keys: EntryKeys, reading: Reading) -> Flow:
     """Decide a call the read did not answer (see the module docstring).
 
     The read itself happens in the shell, so a fresh hit never starts a generator; the
-    shell hands what it found (`Plan.examine`) to this flow.
+    shell hands what it found (`Plan.examine`) to this flow. Only the key's flight leader
+    gets here: every other caller of the key in this process waits for its answer.
     """
     stats = plan.stats
     if reading.failed:
         # An outage: still one load per key in this process, then nothing else on Redis.
         stats.incr("misses")
-        shared = yield Join()
-        if shared is not None:
-            return follower_result(plan, shared)
         return (yield from _load(plan, degraded=True))
     if reading.entry is not None and reading.freshness is not None:
-        assert reading.gen is not None  # a decoded entry matched it
+        assert reading.gen is not None  # a decoded entry carries it
         return (
             yield from _refresh(
                 plan, keys, reading.gen, reading.entry, reading.value, reading.freshness
             )
         )
-    raw = reading.raw
     stats.incr("misses")
-    shared = yield Join()
-    if shared is not None:
-        return follower_result(plan, shared)
-    token = new_token()
-    try:
-        reply = yield Acquire(keys, token, plan.lock_px, token, round(plan.clock.now() * 1000))
-    except BackendUnavailable:
-        return (yield from _load(plan, degraded=True))
-    if reply.state == "hit":
-        # The same bytes that just failed to decode are not decoded (and logged) twice.
-        found = None if reply.entry == raw else plan.decode(reply.entry, reply.gen, keys.entry)
-        if found is not None:
-            stats.incr("shared")
-            return FlowResult(CacheResult(found[1], Outcome.SHARED), found[0].payload)
-        return (yield from _load_and_store(plan, keys, reply.gen, None))
+    reply, token = reading.lock, reading.token
+    if reply is None or token is None:
+        # The read returned an entry this caller cannot use (undecodable, or expired on
+        # its clock), so it did not lock: re-check and lock atomically now.
+        token = lock_token()
+        try:
+            reply = yield Acquire(keys, token, plan.lock_px, token, round(plan.clock.now() * 1000))
+        except BackendUnavailable:
+            return (yield from _load(plan, degraded=True))
+        if reply.state == "hit":
+            # The same bytes that just failed to decode are not decoded (and logged) twice.
+            raw = reading.raw
+            found = None if reply.entry == raw else plan.decode(reply.entry, reply.gen, keys.entry)
+            if found is not None:
+                stats.incr("shared")
+                return FlowResult(CacheResult(found[1], Outcome.SHARED), found[0].payload)
+            return (yield from _load_and_store(plan, keys, reply.gen, None))
     if reply.state == "lock":
         return (yield from _load_and_store(plan, keys, reply.gen, token))
     stats.incr("lock_waits")
@@ -383,10 +282,10 @@ def _refresh(
     """One caller reloads a stale or nearly expired entry; everyone else serves it."""
     stale = freshness is Freshness.STALE
     current = FlowResult(CacheResult(value, Outcome.STALE if stale else Outcome.HIT), entry.payload)
-    lead = yield Join(try_only=True)
-    if lead is not None:
+    lead = yield Join()
+    if not lead:
         return _serve(plan, current)
-    token = new_token()
+    token = lock_token()
     try:
         locked = yield TryLock(keys, token, plan.lock_px)
     except BackendUnavailable:
@@ -443,13 +342,28 @@ def _load_and_store(plan: Plan, keys: EntryKeys, gen: bytes, token: bytes | None
     return FlowResult(CacheResult(value, Outcome.LOADED, degraded), payload)
 
 
-def follower_result(plan: Plan, shared: Shared) -> FlowResult:
-    """A follower's answer: its own decoded copy of the leader's value when possible."""
-    plan.stats.incr("shared")
+_FOLLOWER_COUNTS = {
+    Outcome.HIT: ("hits",),
+    Outcome.STALE: ("stale_serves",),
+    Outcome.SHARED: ("misses", "shared"),
+}
+
+
+def follower_result(plan: Plan, shared: Shared) -> CacheResult[Any]:
+    """A follower's answer: its own decoded copy of the leader's value when possible.
+
+    Counted as what it is for this caller: a hit (or stale serve) when the leader's read
+    found the entry, a miss answered by another caller's load otherwise.
+    """
+    stats = plan.stats
+    for counter in _FOLLOWER_COUNTS[shared.outcome]:
+        stats.incr(counter)
+    if shared.degraded:
+        stats.incr("degraded")
     value = shared.value
     if shared.payload is not None:
         try:
             value = plan.codec.loads(shared.payload)
         except DecodeError:
             value = shared.value
-    return FlowResult(CacheResult(value, Outcome.SHARED, shared.degraded), shared.payload)
+    return CacheResult(value, shared.outcome, shared.degraded)

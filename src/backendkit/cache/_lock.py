@@ -3,9 +3,12 @@
 One process loads a cold key while the others wait, and the waiters cost a fixed number of
 commands, never a polling loop:
 
-1. ``ACQUIRE`` (one script call, atomic): if a fresh entry of the current namespace
-   generation appeared meanwhile, return it; otherwise ``SET lock token NX PX lock_ttl``;
-   if someone else holds the lock, return the last id of the key's wake-up stream.
+1. ``FETCH`` is a cached call's read (one script call, atomic): the entry when one of the
+   current namespace generation exists; otherwise ``SET lock token NX PX lock_ttl``, and
+   if someone else holds the lock, the last id of the key's wake-up stream. A hit costs
+   this one round trip; a miss that takes the lock costs it plus the store. ``ACQUIRE``
+   does the same for a caller whose read returned an entry it cannot use (undecodable,
+   or expired on its own clock), re-checking freshness at the caller's time.
 2. The holder loads, then ``STORE`` (one script call) sets the entry, deletes the lock
    only if it still holds the token (compare-and-delete), and appends the entry to the
    wake-up stream (``XADD ... MAXLEN 1``, expiring with the lock). On failure, ``RELEASE``
@@ -16,7 +19,7 @@ commands, never a polling loop:
    value comes back in the same reply. An empty marker or a timeout (a crashed holder)
    makes the waiter load by itself: nothing ever waits longer than ``lock_wait``.
 
-Per waiting process: the read, the acquire script and one ``XREAD``. Every key involved
+Per waiting process: the read and one ``XREAD``. Every key involved
 carries the namespace hash tag, so each script touches a single Cluster slot.
 """
 
@@ -25,9 +28,34 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from backendkit.cache._flow import AcquireReply
+from backendkit.cache._ops import AcquireReply
 
-__all__ = ["ACQUIRE", "RELEASE", "STORE", "parse_acquire", "parse_wake"]
+__all__ = ["ACQUIRE", "FETCH", "RELEASE", "STORE", "parse_acquire", "parse_fetch", "parse_wake"]
+
+FETCH = """
+local gen = redis.call('GET', KEYS[1])
+if gen then
+  local v = redis.call('GET', KEYS[2])
+  if v and string.sub(v, 1, #gen + 3) == '1|' .. gen .. '|' then
+    return v
+  end
+else
+  gen = ARGV[1]
+  redis.call('SET', KEYS[1], gen)
+end
+if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {'lock', gen}
+end
+local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if last[1] then id = last[1][1] end
+return {'wait', gen, id}
+"""
+"""KEYS: generation, entry, lock, wake. ARGV: token (also the generation if absent), lock px.
+
+Freshness is left to the caller's clock (it wrote the header): a stale entry is returned
+so that it can be served while one caller refreshes it.
+"""
 
 ACQUIRE = """
 local gen = redis.call('GET', KEYS[1])
@@ -84,6 +112,13 @@ def parse_acquire(reply: Sequence[Any]) -> AcquireReply:
     if state == b"lock":
         return AcquireReply("lock", gen)
     return AcquireReply("wait", gen, wake_id=_bytes(reply[2]))
+
+
+def parse_fetch(reply: Any) -> bytes | AcquireReply:
+    """Turn the ``FETCH`` script's reply into entry bytes or an `AcquireReply`."""
+    if isinstance(reply, bytes):
+        return reply
+    return parse_acquire(reply)
 
 
 def parse_wake(reply: Any) -> bytes | None:

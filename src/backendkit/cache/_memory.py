@@ -12,11 +12,12 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from backendkit.cache._flow import (
+from backendkit.cache._ops import (
     Acquire,
     AcquireReply,
     Bump,
     Delete,
+    Fetch,
     Op,
     Read,
     Release,
@@ -81,6 +82,8 @@ class MemoryBackend:
         """Perform one backend operation (the flow's ops; see ``_flow``)."""
         now = self._clock.now()
         with self._lock:
+            if type(op) is Fetch:
+                return self._fetch(op, now)
             if type(op) is Read:
                 return self._get(op.keys.namespace, now), self._get(op.keys.entry, now)
             if type(op) is Acquire:
@@ -108,6 +111,19 @@ class MemoryBackend:
             if type(op) is Wait:  # pragma: no cover - Acquire never asks a memory caller to wait
                 return None
         raise TypeError(f"unknown cache operation {op!r}")  # pragma: no cover
+
+    def _fetch(self, op: Fetch, now: float) -> bytes | AcquireReply:
+        # The FETCH script's decisions; the caller is the only loader in this process.
+        keys = op.keys
+        gen = self._get(keys.namespace, now)
+        if gen is None:
+            gen = op.token
+            self._put(keys.namespace, gen, None)
+        else:
+            entry = self._get(keys.entry, now)
+            if entry is not None and entry.startswith(b"1|%s|" % gen):
+                return entry
+        return AcquireReply("lock", gen)
 
     async def arun(self, op: Op) -> Any:
         """Async twin of `run` (no I/O: the same call)."""

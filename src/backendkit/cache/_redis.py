@@ -21,10 +21,20 @@ from backendkit._extras import require
 
 require("redis", "redis")
 
-from backendkit.cache._flow import (
+from backendkit.cache._lock import (
+    ACQUIRE,
+    FETCH,
+    RELEASE,
+    STORE,
+    parse_acquire,
+    parse_fetch,
+    parse_wake,
+)
+from backendkit.cache._ops import (
     Acquire,
     Bump,
     Delete,
+    Fetch,
     Op,
     Read,
     Release,
@@ -32,7 +42,6 @@ from backendkit.cache._flow import (
     TryLock,
     Wait,
 )
-from backendkit.cache._lock import ACQUIRE, RELEASE, STORE, parse_acquire, parse_wake
 from backendkit.clock import Clock
 from backendkit.errors import BackendUnavailable
 from backendkit.logging import get_logger
@@ -103,6 +112,7 @@ class RedisBackend:
         self._owns = owns_connector
         self.wait_connector = wait_connector
         self._cap = wait_connector.config.command_timeout - connector.config.command_timeout
+        self._fetch = connector.register_script(FETCH)
         self._acquire = connector.register_script(ACQUIRE)
         self._store = connector.register_script(STORE)
         self._release = connector.register_script(RELEASE)
@@ -121,6 +131,17 @@ class RedisBackend:
 
     def _run(self, op: Op) -> Any:
         kind = type(op)
+        if kind is Fetch:
+            f = cast(Fetch, op)
+            k = f.keys
+            reply = self._x(
+                lambda r: self._fetch(
+                    keys=[k.namespace, k.entry, k.lock, k.wake],
+                    args=[f.token, f.lock_px],
+                    client=r,
+                )
+            )
+            return parse_fetch(reply)
         if kind is Read:
             k = cast(Read, op).keys
             gen, raw = self._x(lambda r: r.mget([k.namespace, k.entry]))
@@ -206,6 +227,7 @@ class AsyncRedisBackend:
         self._owns = owns_connector
         self.wait_connector = wait_connector
         self._cap = wait_connector.config.command_timeout - connector.config.command_timeout
+        self._fetch = connector.register_script(FETCH)
         self._acquire = connector.register_script(ACQUIRE)
         self._store = connector.register_script(STORE)
         self._release = connector.register_script(RELEASE)
@@ -224,6 +246,17 @@ class AsyncRedisBackend:
 
     async def _run(self, op: Op) -> Any:
         kind = type(op)
+        if kind is Fetch:
+            f = cast(Fetch, op)
+            k = f.keys
+            reply = await self._x(
+                lambda r: self._fetch(
+                    keys=[k.namespace, k.entry, k.lock, k.wake],
+                    args=[f.token, f.lock_px],
+                    client=r,
+                )
+            )
+            return parse_fetch(reply)
         if kind is Read:
             k = cast(Read, op).keys
             gen, raw = await self._x(lambda r: r.mget([k.namespace, k.entry]))

@@ -4,7 +4,8 @@ A [`Cache`][backendkit.cache.Cache] is the public face; this is the part that it
 reads and writes, the per-call shells (``_shell.py``) and the cached functions drive. It
 holds the ``memory://`` backend, or the Redis config (or connectors passed in) from which
 the Redis backends are built on first use, one per flavour; the single-flights that let
-concurrent misses of one key load once per process; and whether the backend failed last.
+concurrent calls of one key read and load once per process; and whether the backend failed
+last.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 from backendkit._storage_url import storage_kind
-from backendkit.cache._flow import Bump, Op, Read, Shared, Store, new_token
+from backendkit.cache._flow import Shared
 from backendkit.cache._keys import EntryKeys
 from backendkit.cache._memory import MemoryBackend
+from backendkit.cache._ops import Bump, Op, Read, Store, new_token
 from backendkit.cache._policy import Policy
 from backendkit.cache._serde import Codec, DecodeError, EncodeError, decode_entry, encode_entry
 from backendkit.cache._singleflight import AsyncSingleFlight, SingleFlight
@@ -82,8 +84,12 @@ class CacheRuntime:
         self.name = name
         self.stats = stats
         self.defaults = defaults
+        #: Concurrent calls of one key: one reads (and loads), the others wait for it.
         self.flights: SingleFlight[Shared] = SingleFlight()
         self.aflights: AsyncSingleFlight[Shared] = AsyncSingleFlight()
+        #: The keys being refreshed early in this process (one refresher each).
+        self.refreshes: SingleFlight[None] = SingleFlight()
+        self.arefreshes: AsyncSingleFlight[None] = AsyncSingleFlight()
         self.memory: MemoryBackend | None = None
         self.config: RedisConfig | None = None
         self.given_sync: RedisConnector | None = None

@@ -1,64 +1,84 @@
 """The two shells that drive the I/O-free flow: plain calls for sync, ``await`` for async.
 
-Each shell reads the entry first (a fresh hit never starts the flow), then drives
-``_flow.call_flow``: backend operations go to the cache's backend (through its
-``CacheRuntime``), ``Load`` calls the decorated function, ``Join`` goes to the in-process
-single-flight. The two functions are line-for-line twins; everything they decide comes
-from ``_flow``.
+Each shell first joins the key's in-process flight: only its leader touches the backend,
+so concurrent callers of one key cost one read (and at most one load) per process, however
+many they are and however slow the network. The leader reads (`Fetch`: the entry, or else
+the lock); an entry it found goes to the followers at once (a fresh hit never starts the
+flow), otherwise it drives ``_flow.call_flow`` and hands the followers its result at the
+end: backend operations go to the cache's backend (through its ``CacheRuntime``), ``Load``
+calls the decorated function, ``Join`` claims the key's early refresh. The two functions
+are line-for-line twins; everything they decide comes from ``_flow``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
+from backendkit.cache._early import Freshness
 from backendkit.cache._flow import (
     FAILED_READ,
     FlowResult,
-    Join,
-    Load,
     Plan,
-    Read,
+    Reading,
     Shared,
     call_flow,
     follower_result,
 )
 from backendkit.cache._keys import EntryKeys
-from backendkit.cache._result import CacheResult
+from backendkit.cache._ops import Fetch, Join, Load, lock_token
+from backendkit.cache._result import CacheResult, Outcome
 from backendkit.cache._runtime import CacheRuntime
-from backendkit.cache._singleflight import RETRY, AsyncSingleFlight, SingleFlight
+from backendkit.cache._singleflight import RETRY
 from backendkit.errors import BackendUnavailable
 
 __all__ = ["arun", "run"]
 
 
+def _served(reading: Reading) -> Shared | None:
+    """What the followers of a read get when it found an entry to serve (else ``None``)."""
+    entry = reading.entry
+    if entry is None:
+        return None
+    stale = reading.freshness is Freshness.STALE
+    return Shared(reading.value, entry.payload, False, Outcome.STALE if stale else Outcome.HIT)
+
+
 def run(
     runtime: CacheRuntime, plan: Plan, keys: EntryKeys, loader: Callable[[], Any]
 ) -> CacheResult[Any]:
-    """Read, and drive the flow with plain calls unless the read was a fresh hit."""
-    backend = runtime.sync_backend()
-    # A load of this key already under way answers this call too: no read needed.
-    pending = runtime.flights.peek(keys.entry)
-    if pending is not None:
-        shared = runtime.flights.wait(pending)
-        if shared is not RETRY:
-            plan.stats.incr("misses")
-            return follower_result(plan, shared).result
-    try:
-        reading = plan.examine(keys, backend.run(Read(keys)))
-        runtime.degraded = False
-    except BackendUnavailable:
-        runtime.failed(plan.stats)
-        reading = FAILED_READ
-    hit = plan.hit(reading)
-    if hit is not None:
-        return hit
-    flow = call_flow(plan, keys, reading)
+    """Lead the key's flight (read, then the flow unless it was a fresh hit), or follow it."""
     flights = runtime.flights
-    flight: Any = None
-    send: Any = None
-    error: BaseException | None = None
+    key = keys.entry
+    while True:
+        lead, joined = flights.join(key)
+        assert joined is not None  # only a try-only join comes back without a flight
+        if lead:
+            break
+        shared = flights.wait(joined)
+        if shared is not RETRY:
+            return follower_result(plan, shared)
+    flight: Any = joined
+    refresh: Any = None
     try:
+        backend = runtime.sync_backend()
+        token = lock_token()
+        try:
+            reading = plan.examine(keys, backend.run(Fetch(keys, token, plan.lock_px)), token)
+            runtime.degraded = False
+        except BackendUnavailable:
+            runtime.failed(plan.stats)
+            reading = FAILED_READ
+        served = _served(reading)
+        if served is not None:
+            flights.finish(key, flight, served)
+            flight = None
+            hit = plan.hit(reading)
+            if hit is not None:
+                return hit
+        flow = call_flow(plan, keys, reading)
+        send: Any = None
+        error: BaseException | None = None
         while True:
             try:
                 op = flow.send(send) if error is None else flow.throw(error)
@@ -73,7 +93,7 @@ def run(
                 except BaseException as exc:
                     error = exc
             elif kind is Join:
-                send, flight = _join(flights, keys.entry, cast(Join, op).try_only)
+                send, refresh = runtime.refreshes.join(key, try_only=True)
             else:
                 try:
                     send = backend.run(op)
@@ -83,49 +103,50 @@ def run(
                     error = exc
     except BaseException as exc:
         if flight is not None:
-            flights.fail(keys.entry, flight, exc)
+            flights.fail(key, flight, exc)
         raise
-    return _finish(plan, keys, outcome, flight, flights)
-
-
-def _join(flights: SingleFlight[Shared], key: str, try_only: bool) -> tuple[Any, Any]:
-    while True:
-        lead, flight = flights.join(key, try_only=try_only)
-        if lead:
-            return None, flight
-        if flight is None:
-            return False, None
-        shared = flights.wait(flight)
-        if shared is not RETRY:
-            return shared, None
+    finally:
+        if refresh is not None:
+            runtime.refreshes.finish(key, refresh)
+    return _finish(plan, outcome, key, flight, flights)
 
 
 async def arun(
     runtime: CacheRuntime, plan: Plan, keys: EntryKeys, loader: Callable[[], Awaitable[Any]]
 ) -> CacheResult[Any]:
-    """Read, and drive the flow with awaits unless the read was a fresh hit."""
-    backend = runtime.async_backend()
-    pending = runtime.aflights.peek(keys.entry)
-    if pending is not None:
-        shared = await runtime.aflights.wait(pending)
-        if shared is not RETRY:
-            plan.stats.incr("misses")
-            return follower_result(plan, shared).result
-    try:
-        reading = plan.examine(keys, await backend.arun(Read(keys)))
-        runtime.degraded = False
-    except BackendUnavailable:
-        runtime.failed(plan.stats)
-        reading = FAILED_READ
-    hit = plan.hit(reading)
-    if hit is not None:
-        return hit
-    flow = call_flow(plan, keys, reading)
+    """Async twin of `run`: lead the key's flight on this event loop, or follow it."""
     flights = runtime.aflights
-    flight: Any = None
-    send: Any = None
-    error: BaseException | None = None
+    key = keys.entry
+    while True:
+        lead, joined = flights.join(key)
+        assert joined is not None  # only a try-only join comes back without a flight
+        if lead:
+            break
+        shared = await flights.wait(joined)
+        if shared is not RETRY:
+            return follower_result(plan, shared)
+    flight: Any = joined
+    refresh: Any = None
     try:
+        backend = runtime.async_backend()
+        token = lock_token()
+        try:
+            reply = await backend.arun(Fetch(keys, token, plan.lock_px))
+            reading = plan.examine(keys, reply, token)
+            runtime.degraded = False
+        except BackendUnavailable:
+            runtime.failed(plan.stats)
+            reading = FAILED_READ
+        served = _served(reading)
+        if served is not None:
+            flights.finish(key, flight, served)
+            flight = None
+            hit = plan.hit(reading)
+            if hit is not None:
+                return hit
+        flow = call_flow(plan, keys, reading)
+        send: Any = None
+        error: BaseException | None = None
         while True:
             try:
                 op = flow.send(send) if error is None else flow.throw(error)
@@ -140,7 +161,7 @@ async def arun(
                 except BaseException as exc:
                     error = exc
             elif kind is Join:
-                send, flight = await _ajoin(flights, keys.entry, cast(Join, op).try_only)
+                send, refresh = runtime.arefreshes.join(key, try_only=True)
             else:
                 try:
                     send = await backend.arun(op)
@@ -150,33 +171,20 @@ async def arun(
                     error = exc
     except BaseException as exc:
         if flight is not None:
-            flights.fail(keys.entry, flight, exc)
+            flights.fail(key, flight, exc)
         raise
-    return _finish(plan, keys, outcome, flight, flights)
-
-
-async def _ajoin(flights: AsyncSingleFlight[Shared], key: str, try_only: bool) -> tuple[Any, Any]:
-    while True:
-        lead, flight = flights.join(key, try_only=try_only)
-        if lead:
-            return None, flight
-        if flight is None:
-            return False, None
-        shared = await flights.wait(flight)
-        if shared is not RETRY:
-            return shared, None
+    finally:
+        if refresh is not None:
+            runtime.arefreshes.finish(key, refresh)
+    return _finish(plan, outcome, key, flight, flights)
 
 
 def _finish(
-    plan: Plan,
-    keys: EntryKeys,
-    outcome: FlowResult,
-    flight: Any,
-    flights: SingleFlight[Shared] | AsyncSingleFlight[Shared],
+    plan: Plan, outcome: FlowResult, key: str, flight: Any, flights: Any
 ) -> CacheResult[Any]:
     result = outcome.result
     if flight is not None:
-        flights.finish(keys.entry, flight, Shared(result.value, outcome.payload, result.degraded))
+        flights.finish(key, flight, Shared(result.value, outcome.payload, result.degraded))
     if result.degraded:
         plan.stats.incr("degraded")
     return result

@@ -1,9 +1,11 @@
-"""In-process single-flight: concurrent misses of one key share one load.
+"""In-process single-flight: concurrent calls of one key share one read, and one load.
 
-The first caller of a key becomes the *leader* and runs the load; callers arriving while
-it runs become *followers* and receive the leader's result (or its exception). The sync
-version parks followers on a ``threading.Event``; the async version on an
-``asyncio.Future`` of the running loop (flights never cross event loops).
+The first caller of a key becomes the *leader*: it reads the entry and, on a miss, runs
+the load; callers arriving meanwhile become *followers* and receive the leader's result
+(or its exception). The sync version parks followers on a ``threading.Event``; the async
+version on an ``asyncio.Future`` of the running loop (flights never cross event loops).
+Both are created by the first follower only, so a caller that meets nobody (the common
+hit) pays for a dictionary entry and a lock, not for an event.
 
 If a leader stops without a result of its own (a cancelled task, a ``KeyboardInterrupt``),
 its followers are told to retry: one of them becomes the new leader, so a cancellation
@@ -31,11 +33,11 @@ RETRY: Any = _Retry()
 
 
 class _Flight:
-    __slots__ = ("error", "event", "refresh", "result", "waiters")
+    __slots__ = ("done", "error", "event", "result", "waiters")
 
-    def __init__(self, refresh: bool = False) -> None:
-        self.refresh = refresh
-        self.event = threading.Event()
+    def __init__(self) -> None:
+        self.event: threading.Event | None = None
+        self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
         self.waiters = 0
@@ -58,53 +60,46 @@ class SingleFlight(Generic[T]):
         with self._lock:
             flight = self._flights.get(key)
             if flight is None:
-                flight = self._flights[key] = _Flight(refresh=try_only)
+                flight = self._flights[key] = _Flight()
                 return True, flight
             if try_only:
                 return False, None
             flight.waiters += 1
+            if flight.event is None:
+                flight.event = threading.Event()
             return False, flight
-
-    def peek(self, key: str) -> _Flight | None:
-        """Follow the load of ``key`` already under way, if any (no flight is created).
-
-        A refresh of a readable entry is not joined: the caller reads that entry instead.
-        """
-        flight = self._flights.get(key)  # a dict read is atomic; re-checked under the lock
-        if flight is None or flight.refresh:
-            return None
-        with self._lock:
-            if self._flights.get(key) is not flight:
-                return None
-            flight.waiters += 1
-            return flight
 
     def wait(self, flight: _Flight) -> T:
         """Block until the leader finishes; return its result or raise its exception."""
+        assert flight.event is not None  # a follower's join created it
         flight.event.wait()
         if flight.error is not None:
             raise flight.error
         result: T = flight.result
         return result
 
-    def finish(self, key: str, flight: _Flight, result: Any = None) -> None:
-        """Publish the leader's result (``RETRY`` when it vanished) and end the flight."""
+    def _end(self, key: str, flight: _Flight, result: Any, error: BaseException | None) -> None:
         with self._lock:
+            if flight.done:
+                return
             if self._flights.get(key) is flight:
                 del self._flights[key]
-        flight.result = result
-        flight.event.set()
+            flight.done = True
+            flight.result, flight.error = result, error
+            event = flight.event
+        if event is not None:
+            event.set()
+
+    def finish(self, key: str, flight: _Flight, result: Any = None) -> None:
+        """Publish the leader's result (``RETRY`` when it vanished) and end the flight."""
+        self._end(key, flight, result, None)
 
     def fail(self, key: str, flight: _Flight, error: BaseException) -> None:
         """Publish the leader's exception; non-``Exception`` errors make followers retry."""
         if isinstance(error, Exception):
-            with self._lock:
-                if self._flights.get(key) is flight:
-                    del self._flights[key]
-            flight.error = error
-            flight.event.set()
+            self._end(key, flight, None, error)
         else:
-            self.finish(key, flight, RETRY)
+            self._end(key, flight, RETRY, None)
 
     def waiters(self, key: str) -> int:
         """How many followers currently wait on ``key``'s flight (0 without a flight)."""
@@ -114,11 +109,11 @@ class SingleFlight(Generic[T]):
 
 
 class _AsyncFlight:
-    __slots__ = ("future", "refresh", "waiters")
+    __slots__ = ("future", "loop", "waiters")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, refresh: bool = False) -> None:
-        self.refresh = refresh
-        self.future: asyncio.Future[Any] = loop.create_future()
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[Any] | None = None
         self.waiters = 0
 
 
@@ -136,49 +131,39 @@ class AsyncSingleFlight(Generic[T]):
         slot = (id(loop), key)
         with self._lock:
             flight = self._flights.get(slot)
-            if flight is None or flight.future.get_loop() is not loop:
-                flight = self._flights[slot] = _AsyncFlight(loop, refresh=try_only)
+            if flight is None or flight.loop is not loop:
+                flight = self._flights[slot] = _AsyncFlight(loop)
                 return True, flight
             if try_only:
                 return False, None
             flight.waiters += 1
+            if flight.future is None:
+                flight.future = loop.create_future()
             return False, flight
-
-    def peek(self, key: str) -> _AsyncFlight | None:
-        """Follow the load of ``key`` under way on the running loop, if any (see `SingleFlight`)."""
-        loop = asyncio.get_running_loop()
-        slot = (id(loop), key)
-        flight = self._flights.get(slot)
-        if flight is None or flight.refresh or flight.future.get_loop() is not loop:
-            return None
-        with self._lock:
-            if self._flights.get(slot) is not flight:
-                return None
-            flight.waiters += 1
-            return flight
 
     async def wait(self, flight: _AsyncFlight) -> T:
         """Wait for the leader; a cancelled follower does not cancel the flight."""
+        assert flight.future is not None  # a follower's join created it
         result: T = await asyncio.shield(flight.future)
         return result
 
     def finish(self, key: str, flight: _AsyncFlight, result: Any = None) -> None:
         """Publish the leader's result (``RETRY`` when it vanished) and end the flight."""
-        self._forget(key, flight)
-        if not flight.future.done():
-            flight.future.set_result(result)
+        future = self._forget(key, flight)
+        if future is not None and not future.done():
+            future.set_result(result)
 
     def fail(self, key: str, flight: _AsyncFlight, error: BaseException) -> None:
         """Publish the leader's exception; a cancelled leader makes followers retry."""
         if not isinstance(error, Exception):
             self.finish(key, flight, RETRY)
             return
-        self._forget(key, flight)
-        if not flight.future.done():
-            flight.future.set_exception(error)
-            # Mark it retrieved: with no follower nobody awaits it, and asyncio would log
-            # "Future exception was never retrieved" for an error the leader re-raises.
-            flight.future.exception()
+        future = self._forget(key, flight)
+        if future is not None and not future.done():
+            future.set_exception(error)
+            # Mark it retrieved: a follower cancelled meanwhile no longer awaits it, and
+            # asyncio would log "Future exception was never retrieved".
+            future.exception()
 
     def waiters(self, key: str) -> int:
         """Followers waiting on ``key``'s flight on the running loop."""
@@ -187,8 +172,9 @@ class AsyncSingleFlight(Generic[T]):
             flight = self._flights.get(slot)
             return flight.waiters if flight is not None else 0
 
-    def _forget(self, key: str, flight: _AsyncFlight) -> None:
-        slot = (id(flight.future.get_loop()), key)
+    def _forget(self, key: str, flight: _AsyncFlight) -> asyncio.Future[Any] | None:
+        slot = (id(flight.loop), key)
         with self._lock:
             if self._flights.get(slot) is flight:
                 del self._flights[slot]
+            return flight.future

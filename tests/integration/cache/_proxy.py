@@ -7,6 +7,8 @@ also knows which commands are still waiting for an answer (a blocked ``XREAD``, 
 
 Counting here, rather than with ``INFO commandstats``, keeps the counts per proxy (so per
 process when each process gets its own proxy) and untouched by other users of the server.
+With ``delay=(low, high)`` every chunk is held for a random ``low``-``high`` seconds in each
+direction (in order), as a network between the application and Redis would.
 When the upstream server is down, an accepted client connection is closed at once (the
 client sees a reset, as from a dead server) and still counts as a connection attempt.
 """
@@ -15,9 +17,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import heapq
+import itertools
+import random
 import selectors
 import socket
 import threading
+import time
 from typing import Any
 
 #: Commands redis-py sends once per new connection (handshake), not per operation.
@@ -89,6 +95,9 @@ class _Conn:
         self.requests = _Stream()
         self.replies = _Stream()
         self.outstanding: collections.deque[str] = collections.deque()
+        self.closed = False
+        # Per direction, when the last held chunk goes out (later chunks never overtake it).
+        self.last_due = {id(client): 0.0, id(upstream): 0.0}
 
 
 class CountingProxy:
@@ -98,8 +107,17 @@ class CountingProxy:
         connections: Client connections accepted so far (attempts included).
     """
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(
+        self,
+        upstream_host: str,
+        upstream_port: int,
+        delay: tuple[float, float] | None = None,
+    ) -> None:
         self._upstream = (upstream_host, upstream_port)
+        self._delay = delay
+        self._rng = random.Random(0)
+        self._held: list[tuple[float, int, socket.socket, bytes, _Conn]] = []
+        self._seq = itertools.count()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
@@ -107,6 +125,7 @@ class CountingProxy:
         self.port: int = int(self._listener.getsockname()[1])
         self._lock = threading.Lock()
         self._commands: collections.Counter[str] = collections.Counter()
+        self._scripts: collections.Counter[str] = collections.Counter()
         self.connections = 0
         self._conns: dict[socket.socket, _Conn] = {}
         self._selector = selectors.DefaultSelector()
@@ -116,12 +135,12 @@ class CountingProxy:
         self._thread.start()
 
     @classmethod
-    def for_url(cls, url: str) -> CountingProxy:
+    def for_url(cls, url: str, delay: tuple[float, float] | None = None) -> CountingProxy:
         """A proxy in front of the ``redis://host:port`` server of ``url``."""
         from urllib.parse import urlsplit
 
         parts = urlsplit(url)
-        return cls(parts.hostname or "127.0.0.1", parts.port or 6379)
+        return cls(parts.hostname or "127.0.0.1", parts.port or 6379, delay)
 
     def url(self, db: int = 0) -> str:
         """The ``redis://`` URL clients should use."""
@@ -133,6 +152,11 @@ class CountingProxy:
         """Commands sent so far, by upper-case name."""
         with self._lock:
             return collections.Counter(self._commands)
+
+    def scripts(self) -> collections.Counter[str]:
+        """``EVALSHA`` calls so far, by script SHA1 (hex)."""
+        with self._lock:
+            return collections.Counter(self._scripts)
 
     def total(self) -> int:
         """Every command sent so far."""
@@ -156,17 +180,43 @@ class CountingProxy:
         """Zero the command and connection counts."""
         with self._lock:
             self._commands.clear()
+            self._scripts.clear()
             self.connections = 0
 
     # --- the loop --------------------------------------------------------------------------
 
     def _serve(self) -> None:
         while not self._stop.is_set():
-            for key, _ in self._selector.select(timeout=0.05):
+            timeout = 0.05
+            if self._held:
+                timeout = max(0.0, min(timeout, self._held[0][0] - time.monotonic()))
+            for key, _ in self._selector.select(timeout=timeout):
                 if key.data is None:
                     self._accept()
                 else:
                     self._pump(key.fileobj, key.data)  # type: ignore[arg-type]
+            self._release_held()
+
+    def _release_held(self) -> None:
+        now = time.monotonic()
+        while self._held and self._held[0][0] <= now:
+            _, _, target, data, conn = heapq.heappop(self._held)
+            if not conn.closed:
+                self._send(target, data, conn)
+
+    def _forward(self, target: socket.socket, data: bytes, conn: _Conn) -> None:
+        if self._delay is None:
+            self._send(target, data, conn)
+            return
+        due = max(time.monotonic() + self._rng.uniform(*self._delay), conn.last_due[id(target)])
+        conn.last_due[id(target)] = due
+        heapq.heappush(self._held, (due, next(self._seq), target, data, conn))
+
+    def _send(self, target: socket.socket, data: bytes, conn: _Conn) -> None:
+        try:
+            target.sendall(data)
+        except OSError:
+            self._drop(conn)
 
     def _accept(self) -> None:
         try:
@@ -198,13 +248,14 @@ class CountingProxy:
             self._drop(conn)
             return
         if sock is conn.client:
-            names = [
-                bytes(v[0]).decode(errors="replace").upper()
-                for v in conn.requests.feed(data)
-                if isinstance(v, list) and v
+            requests = [v for v in conn.requests.feed(data) if isinstance(v, list) and v]
+            names = [bytes(v[0]).decode(errors="replace").upper() for v in requests]
+            shas = [
+                bytes(v[1]).decode() for v, n in zip(requests, names, strict=True) if n == "EVALSHA"
             ]
             with self._lock:
                 self._commands.update(names)
+                self._scripts.update(shas)
                 conn.outstanding.extend(names)
             target = conn.upstream
         else:
@@ -214,12 +265,10 @@ class CountingProxy:
                     if conn.outstanding:
                         conn.outstanding.popleft()
             target = conn.client
-        try:
-            target.sendall(data)
-        except OSError:
-            self._drop(conn)
+        self._forward(target, data, conn)
 
     def _drop(self, conn: _Conn) -> None:
+        conn.closed = True
         for sock in (conn.client, conn.upstream):
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(sock)

@@ -1,7 +1,8 @@
-"""Fixtures for the cache suites: every behaviour test runs on memory:// and on Redis."""
+"""Fixtures for the cache suites: every behaviour test runs on memory://, Redis and a Cluster."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -9,14 +10,21 @@ import pytest
 from tests.integration.cache._proxy import CountingProxy
 
 from backendkit.cache import Cache
+from backendkit.redis import RedisConfig
 from backendkit.testing import FakeClock
 
 MakeCache = Callable[..., Cache]
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.slow]),
+    ]
+)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The backend under test; the Redis variant skips (or fails) without Redis."""
+    """The backend under test; the Redis variants skip (or fail) without Redis."""
     return str(request.param)
 
 
@@ -26,11 +34,18 @@ async def make_cache(
 ) -> AsyncIterator[MakeCache]:
     """Build caches on the backend under test (FakeClock, per-test Redis prefix), closed after."""
     caches: list[Cache] = []
-    url = "memory://?max_entries=1000"
+    url: Any = "memory://?max_entries=1000"
     prefix = "bkc:"
     if backend == "redis":
         url = request.getfixturevalue("redis_url")
         prefix = request.getfixturevalue("redis_prefix")
+    elif backend == "cluster":
+        # A private cluster (keys left behind go with it); the cluster client discovers
+        # the topology when built, which a loaded machine may not do in 0.25 s.
+        url = RedisConfig(
+            request.getfixturevalue("redis_cluster_url"), connect_timeout=2, command_timeout=2
+        )
+        prefix = f"bkc-{uuid.uuid4().hex[:12]}:"
 
     def make(**options: Any) -> Cache:
         options.setdefault("clock", fake_clock)
@@ -46,12 +61,15 @@ async def make_cache(
 
 
 @pytest.fixture
-def counting_proxy() -> Iterator[Callable[[str], CountingProxy]]:
-    """Start counting proxies in front of Redis URLs; all are closed after the test."""
+def counting_proxy() -> Iterator[Callable[..., CountingProxy]]:
+    """Start counting proxies in front of Redis URLs; all are closed after the test.
+
+    ``delay=(low, high)`` holds every chunk ``low``-``high`` seconds each way (a network).
+    """
     proxies: list[CountingProxy] = []
 
-    def start(url: str) -> CountingProxy:
-        proxy = CountingProxy.for_url(url)
+    def start(url: str, delay: tuple[float, float] | None = None) -> CountingProxy:
+        proxy = CountingProxy.for_url(url, delay)
         proxies.append(proxy)
         return proxy
 
@@ -60,9 +78,15 @@ def counting_proxy() -> Iterator[Callable[[str], CountingProxy]]:
         proxy.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private 3-master Redis Cluster (``redis+cluster://`` URL), killed after the module."""
+    """A private 3-master Redis Cluster (``redis+cluster://`` URL), killed after the session.
+
+    Overrides the suite's one-node cluster: with three masters, keys that did not share a
+    slot would fail (``CROSSSLOT``) or reach the wrong node (``MOVED``), so every cache test
+    on it also checks that one call's keys stay in one slot. Shared by the session: tests
+    use unique prefixes.
+    """
     import shutil
 
     from tests._services import unavailable

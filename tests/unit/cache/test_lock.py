@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from backendkit.cache._lock import parse_acquire, parse_wake
+from backendkit.cache._lock import parse_acquire, parse_fetch, parse_wake
+from backendkit.cache._ops import AcquireReply
 
 
 def test_parse_acquire_states() -> None:
@@ -24,3 +25,14 @@ def test_parse_wake_shapes() -> None:
     assert parse_wake([[b"k", [(b"1-0", [b"v", b"x"])]]]) == b"x"
     assert parse_wake([[b"k", [(b"1-0", {b"other": b"x"})]]]) == b""
     assert parse_wake([[b"k", []]]) is None
+
+
+def test_parse_fetch_entry_or_lock() -> None:
+    """A read's reply: the entry bytes as they are, or the lock/wait states."""
+    assert parse_fetch(b"1|g|0|0|1") == b"1|g|0|0|1"
+    lock = parse_fetch([b"lock", b"g2"])
+    assert isinstance(lock, AcquireReply)
+    assert (lock.state, lock.gen) == ("lock", b"g2")
+    wait = parse_fetch([b"wait", b"g3", b"5-0"])
+    assert isinstance(wait, AcquireReply)
+    assert wait.wake_id == b"5-0"

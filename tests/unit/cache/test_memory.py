@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from backendkit.cache._flow import Acquire, Bump, Delete, Read, Release, Store, TryLock
 from backendkit.cache._keys import entry_keys
 from backendkit.cache._memory import MemoryBackend
+from backendkit.cache._ops import Acquire, Bump, Delete, Read, Release, Store, TryLock
 from backendkit.errors import ConfigurationError
 from backendkit.testing import FakeClock
 

@@ -118,32 +118,35 @@ async def test_async_errors_and_cancelled_leader() -> None:
     sf.finish("k", flight3, "late")  # finishing twice is harmless
 
 
-def test_peek_follows_loads_but_not_refreshes() -> None:
-    """peek joins a miss flight, never a refresh flight, and creates none itself."""
+def test_a_lone_leader_creates_no_event_and_finishing_twice_is_harmless() -> None:
+    """The event exists only once a follower waits; a second finish changes nothing."""
     sf: SingleFlight[str] = SingleFlight()
-    assert sf.peek("k") is None
-    _, load = sf.join("k")
-    assert load is not None
-    follower = sf.peek("k")
-    assert follower is load
-    assert sf.waiters("k") == 1
-    sf.finish("k", load, "v")
-    assert sf.wait(follower) == "v"
-    _, refresh = sf.join("r", try_only=True)
-    assert refresh is not None
-    assert sf.peek("r") is None
+    _, alone = sf.join("k")
+    assert alone is not None
+    assert alone.event is None
+    sf.finish("k", alone, "v")
+    _, flight = sf.join("k")
+    _, follower = sf.join("k")
+    assert flight is not None
+    assert follower is flight
+    assert flight.event is not None
+    sf.finish("k", flight, "first")
+    sf.fail("k", flight, ValueError("late"))
+    assert sf.wait(follower) == "first"
+    assert sf.waiters("k") == 0
 
 
-async def test_async_peek_follows_loads_but_not_refreshes() -> None:
-    """The async twin of peek."""
+async def test_async_lone_leader_creates_no_future() -> None:
+    """The async twin: the future exists only once a follower waits."""
     sf: AsyncSingleFlight[str] = AsyncSingleFlight()
-    assert sf.peek("k") is None
-    _, load = sf.join("k")
-    assert load is not None
-    follower = sf.peek("k")
-    assert follower is load
-    sf.finish("k", load, "v")
+    _, alone = sf.join("k")
+    assert alone is not None
+    assert alone.future is None
+    sf.fail("k", alone, ValueError("nobody waits"))
+    _, flight = sf.join("k")
+    _, follower = sf.join("k")
+    assert flight is not None
+    assert follower is flight
+    assert flight.future is not None
+    sf.finish("k", flight, "v")
     assert await sf.wait(follower) == "v"
-    _, refresh = sf.join("r", try_only=True)
-    assert refresh is not None
-    assert sf.peek("r") is None
