@@ -73,12 +73,6 @@ class Replica:
         self._warn_at = 0.0
         self._suppressed = 0
 
-    @property
-    def down(self) -> bool:
-        """Whether the last attempt failed and no read has reached the replica since."""
-        with self._lock:
-            return self._retry_at is not None
-
     def should_try(self) -> bool:
         """True when up; when down, True once per ``retry_interval`` (the trial read)."""
         with self._lock:

@@ -24,6 +24,7 @@ from tests.integration.repository.conftest import POSTGRES, aw
 
 from backendkit.cache import Cache
 from backendkit.errors import ConfigurationError
+from backendkit.listing import PageParams
 from backendkit.logging import request_context
 from backendkit.repository import (
     AsyncRepository,
@@ -284,6 +285,37 @@ async def test_a_raw_statement_counts_as_a_write(app: App) -> None:
         finally:
             await aw(session.close())
         assert await app.ids() == [PRIMARY_ROW]
+
+
+async def test_estimated_counts_read_the_replica(app: App, pair: Pair) -> None:
+    """A page with an estimated count (PostgreSQL's EXPLAIN) is a read: the replica's rows,
+    and the scope stays free to read the replica."""
+    with pair.replica.begin() as conn:
+        conn.execute(sa.insert(Note), [{"id": i, "body": "r"} for i in (1, 2, 3)])
+    with read_your_writes():
+        session = app.sessions()
+        try:
+            repo = app.repo(session)
+            page = await aw(repo.list_page(PageParams(per_page=2), count="estimated"))
+            assert [note.id for note in page.items] == [1, 2]
+            assert page.total is not None
+            assert page.total >= 3
+        finally:
+            await aw(session.close())
+        assert await app.ids() == [1, 2, 3, REPLICA_ROW]
+        assert replica_safe() is True
+
+
+async def test_an_explicit_bind_is_kept(app: App) -> None:
+    """bind_arguments={"bind": engine} wins over the routing."""
+    session = app.sessions()
+    primary = app.engines[0]
+    bind = primary.sync_engine if app.is_async else primary
+    try:
+        result = await aw(session.execute(sa.select(Note.id), bind_arguments={"bind": bind}))
+        assert result.scalars().all() == [PRIMARY_ROW]
+    finally:
+        await aw(session.close())
 
 
 async def test_replica_down_falls_back_to_the_primary(pair: Pair, tmp_path: Path) -> None:
