@@ -1,0 +1,38 @@
+"""A small Flask service with metrics, as the examples build it, for the multiprocess test."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from backendkit.adapters.flask import (
+    BackendKit,
+    add_health_route,
+    add_metrics_route,
+    require_auth,
+)
+from backendkit.metrics import Metrics
+from backendkit.settings import Settings
+from backendkit.web import WebKit
+
+
+def create_app() -> Flask:
+    """The app gunicorn serves: ``tests.integration.metrics._app:create_app()``."""
+    kit = WebKit.from_settings(Settings.from_env(), metrics=Metrics())
+    app = Flask(__name__)
+    BackendKit(app, kit=kit)
+
+    @app.get("/api/items/<item_id>")
+    def item(item_id: str) -> Any:
+        return {"id": item_id, "pid": os.getpid()}
+
+    @app.get("/api/secret")
+    @require_auth
+    def secret() -> Any:
+        return {}
+
+    add_health_route(app)
+    add_metrics_route(app)
+    return app

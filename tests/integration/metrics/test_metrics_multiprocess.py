@@ -1,0 +1,163 @@
+"""Multiprocess mode under gunicorn with two workers: counts from both add up exactly in
+one scrape, whichever worker answers it; the directory is emptied at start; a worker that
+dies keeps its counts and leaves nothing in flight."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+REPO = Path(__file__).resolve().parents[3]
+ITEMS = "/api/items/<item_id>"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(directory: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKENDKIT_", "PYTEST"))}
+    env.update(
+        PYTHONPATH=str(REPO),
+        PROMETHEUS_MULTIPROC_DIR=str(directory),
+        BACKENDKIT_ENV="test",
+        BACKENDKIT_SECRET_KEY="k" * 32,
+        BACKENDKIT_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    """gunicorn, 2 workers, the documented hooks; a stale file left in the directory."""
+    directory = tmp_path / "prom"
+    directory.mkdir()
+    stale = (
+        "from prometheus_client import Counter\n"
+        "Counter('backendkit_http_requests', 'x', ['method', 'route', 'status'])"
+        ".labels('GET', '/stale', '200').inc()"
+    )
+    subprocess.run([sys.executable, "-c", stale], env=_env(directory), check=True, timeout=30)
+    assert list(directory.glob("counter_*.db"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+        "-c", str(Path(__file__).with_name("_gunicorn_conf.py")),
+        "--graceful-timeout", "3", "tests.integration.metrics._app:create_app()",
+    ]  # fmt: skip
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        command, cwd=REPO, env=_env(directory), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_healthy(url, process, tmp_path / "server.log")
+        yield url, directory, process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        log.close()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError("gunicorn did not start:\n" + log.read_text(errors="replace")[-3000:])
+
+
+def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = httpx.get(url + "/metrics", timeout=5)
+    assert response.status_code == 200
+    found = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def _requests(
+    metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float], **labels: str
+) -> float:
+    key = ("backendkit_http_requests_total", tuple(sorted(labels.items())))
+    return metrics.get(key, 0.0)
+
+
+def test_two_workers_add_up_exactly(server: tuple[str, Path, subprocess.Popen[bytes]]) -> None:
+    """A known mix spread over both workers is counted exactly, in every scrape."""
+    url, _directory, _process = server
+    pids: set[int] = set()
+    successes = 0
+    # A new connection per request: gunicorn's workers take turns accepting them.
+    while len(pids) < 2 or successes < 20:
+        assert successes < 400, "one worker served every request"
+        response = httpx.get(f"{url}/api/items/{successes}", timeout=5)
+        assert response.status_code == 200
+        pids.add(response.json()["pid"])
+        successes += 1
+    for _ in range(7):
+        assert httpx.get(url + "/api/secret", timeout=5).status_code == 401
+    for index in range(5):
+        assert httpx.get(f"{url}/no/such/{index}", timeout=5).status_code == 404
+    scrapes = [_scrape(url) for _ in range(6)]  # answered by either worker
+    for metrics in scrapes:
+        assert _requests(metrics, method="GET", route=ITEMS, status="200") == successes
+        assert _requests(metrics, method="GET", route="/api/secret", status="401") == 7
+        assert _requests(metrics, method="GET", route="unmatched", status="404") == 5
+        assert _requests(metrics, method="GET", route="/stale", status="200") == 0
+        total = sum(
+            value
+            for (name, _), value in metrics.items()
+            if name == "backendkit_http_requests_total"
+        )
+        assert total == successes + 12  # the health probes and scrapes are not counted
+        assert metrics[("backendkit_http_requests_in_progress", ())] == 0
+        errors = (
+            "backendkit_http_errors_total",
+            (("code", "UNAUTHENTICATED"), ("route", "/api/secret")),
+        )
+        assert metrics[errors] == 7
+
+
+def test_a_dead_worker_keeps_its_counts(server: tuple[str, Path, subprocess.Popen[bytes]]) -> None:
+    """A killed worker's counts stay; child_exit removes its live gauge file."""
+    url, directory, _process = server
+    served: dict[int, int] = {}
+    while len(served) < 2:
+        assert sum(served.values()) < 400
+        pid = httpx.get(f"{url}/api/items/x", timeout=5).json()["pid"]
+        served[pid] = served.get(pid, 0) + 1
+    victim = min(served)
+    assert (directory / f"gauge_livesum_{victim}.db").exists()
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while (directory / f"gauge_livesum_{victim}.db").exists():
+        assert time.monotonic() < deadline, "child_exit did not mark the worker dead"
+        time.sleep(0.1)
+    _wait_healthy(url, _process, directory.parent / "server.log")
+    metrics = _scrape(url)
+    assert _requests(metrics, method="GET", route=ITEMS, status="200") == sum(served.values())
+    assert metrics[("backendkit_http_requests_in_progress", ())] == 0
