@@ -1,9 +1,11 @@
 """``make demo``: the FastAPI example on embedded defaults, with a seeded admin.
 
 ``python -m examples.fastapi_app.demo`` starts uvicorn on ``127.0.0.1:$PORT`` (8000 by
-default) with a SQLite file in the working directory and in-memory Redis stand-ins, creates
-the admin from ``BACKENDKIT_BOOTSTRAP_ADMIN`` (or a development default), and prints the
-base URL, the admin's credentials and three ``curl`` commands to try.
+default) with a SQLite file in the working directory and in-memory Redis stand-ins,
+applies the schema migrations to that file (``alembic upgrade head``, which a deployment
+runs as a step of its own before the workers start), creates the admin from
+``BACKENDKIT_BOOTSTRAP_ADMIN`` (or a development default), and prints the base URL, the
+admin's credentials and three ``curl`` commands to try.
 
 ``BACKENDKIT_ENV`` defaults to ``development`` here (the services themselves default to
 ``production``, which refuses to start without real secrets).
@@ -35,6 +37,7 @@ from examples._shared.config import (
     ExampleConfig,
     load_config,
 )
+from examples._shared.migrate import upgrade_head
 from examples.fastapi_app.main import create_app
 
 __all__ = ["banner", "demo_environment", "main", "proxy_options", "server_config"]
@@ -140,7 +143,10 @@ def main() -> None:
     """Start the demo (blocks until interrupted)."""
     demo_environment(os.environ)
     config = load_config("fastapi")
-    server = _DemoServer(server_config(config, create_app(config)), banner(config))
+    app = create_app(config)  # configures logging: alembic's progress goes through it
+    # One process on its own SQLite file: nothing to race, so the demo migrates it itself.
+    upgrade_head("fastapi", config.async_database_url())
+    server = _DemoServer(server_config(config, app), banner(config))
     try:
         server.run()
     except KeyboardInterrupt:  # Ctrl+C: uvicorn has already shut down cleanly

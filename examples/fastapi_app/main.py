@@ -25,7 +25,7 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await services.setup_database()
+        await services.check_database()
         yield  # backendkit's install() closes the kit (and so the services) at shutdown
 
     app = FastAPI(

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Index, Integer, String
+import datetime as dt
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from backendkit.repository import TimestampMixin
+from backendkit.repository import TimestampMixin, utcnow
 
 __all__ = ["Base", "User"]
 
 
 class Base(DeclarativeBase):
-    """The declarative base of the example's tables."""
+    """The declarative base of the example's tables.
+
+    The schema is managed by the migrations in ``examples/migrations`` (Alembic), which
+    ``alembic check`` holds to these models. Constraints and indexes get names from one
+    convention, the same on every database, so that a migration can name what it drops.
+    """
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class User(TimestampMixin, Base):
@@ -27,3 +45,9 @@ class User(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default="user", index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # When the password was last set (register, or a change through PUT); never on the
+    # wire. Added with an expand/contract pair of migrations (0002, 0003).
+    password_changed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+        default=utcnow,
+    )

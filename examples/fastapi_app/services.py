@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backendkit.auth import PasswordHasher, TokenService
@@ -28,16 +27,14 @@ from backendkit.repository import (
 )
 from backendkit.web import WebKit
 from examples._shared.config import ExampleConfig, built
+from examples._shared.migrate import require_schema
 from examples._shared.schemas import UserOut
-from examples.fastapi_app.models import Base, User
+from examples.fastapi_app.models import User
 from examples.fastapi_app.repository import UserRepository
 
 __all__ = ["Services", "build_services", "user_out"]
 
 log = get_logger("examples.fastapi")
-
-# Any constant shared by every worker: they take turns creating tables and the admin.
-_SETUP_LOCK_ID = 815_160_001
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +83,18 @@ class Services:
 
     # --8<-- [end:unit_of_work]
 
-    async def setup_database(self) -> None:
-        """Create the tables and the bootstrap admin, if missing (safe with many workers)."""
-        async with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Workers starting together would race on CREATE TABLE: one at a time.
-                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_SETUP_LOCK_ID})"))
-            await conn.run_sync(Base.metadata.create_all)
+    async def check_database(self) -> None:
+        """Refuse to start without the schema; create the bootstrap admin, if missing.
+
+        The schema is the migrations' (``alembic upgrade head`` before the workers start):
+        workers never create tables. The admin is safe with many workers: the unique email
+        lets one of them insert it.
+
+        Raises:
+            ConfigurationError: the migrations have not been applied to this database.
+        """
+        async with self.engine.connect() as conn:
+            await conn.run_sync(require_schema, self.config.app)
         admin = self.config.bootstrap_admin
         if admin is None:
             return

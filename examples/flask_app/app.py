@@ -14,7 +14,11 @@ __all__ = ["create_app"]
 
 
 def create_app(config: ExampleConfig | None = None) -> Flask:
-    """Build the app from the environment (or ``config``): tables and admin are created here."""
+    """Build the app from the environment (or ``config``); the admin is created here.
+
+    The tables are the migrations' (``alembic -c examples/flask_app/alembic.ini upgrade
+    head`` first): a database without them stops the start with a ``ConfigurationError``.
+    """
     config = config or load_config("flask")
     configure_logging(config.settings)
     services = build_services(config)
@@ -26,7 +30,7 @@ def create_app(config: ExampleConfig | None = None) -> Flask:
     # extension charges it on every /api/ request, keyed by client address. It closes the
     # kit (pools, connectors) when the worker exits: WSGI has no shutdown hook.
     BackendKit(app, kit=services.kit)
-    services.setup_database()
+    services.check_database()
     # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)
 

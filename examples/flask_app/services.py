@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backendkit.auth import PasswordHasher, TokenService
@@ -25,8 +25,9 @@ from backendkit.ratelimit import RateLimiter
 from backendkit.repository import UnitOfWork, build_engine, build_session_factory
 from backendkit.web import WebKit
 from examples._shared.config import ExampleConfig, built
+from examples._shared.migrate import require_schema
 from examples._shared.schemas import UserOut
-from examples.flask_app.models import Base, User
+from examples.flask_app.models import User
 from examples.flask_app.repository import UserRepository
 
 __all__ = ["EXTENSION", "Services", "build_services", "services", "user_out"]
@@ -35,8 +36,6 @@ log = get_logger("examples.flask")
 
 #: Key of the services in ``app.extensions``.
 EXTENSION = "users_example"
-# Any constant shared by every worker: they take turns creating tables and the admin.
-_SETUP_LOCK_ID = 815_160_002
 
 
 def user_out(user: User) -> UserOut:
@@ -87,13 +86,18 @@ class Services:
         except BackendUnavailable:
             log.warning("cache_invalidation_failed", user_id=user_id)
 
-    def setup_database(self) -> None:
-        """Create the tables and the bootstrap admin, if missing (safe with many workers)."""
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Workers starting together would race on CREATE TABLE: one at a time.
-                conn.execute(text(f"SELECT pg_advisory_xact_lock({_SETUP_LOCK_ID})"))
-            Base.metadata.create_all(conn)
+    def check_database(self) -> None:
+        """Refuse to start without the schema; create the bootstrap admin, if missing.
+
+        The schema is the migrations' (``alembic upgrade head`` before the workers start):
+        workers never create tables. The admin is safe with many workers: the unique email
+        lets one of them insert it.
+
+        Raises:
+            ConfigurationError: the migrations have not been applied to this database.
+        """
+        with self.engine.connect() as conn:
+            require_schema(conn, self.config.app)
         admin = self.config.bootstrap_admin
         if admin is None:
             return

@@ -16,7 +16,7 @@ from backendkit.adapters.flask import (
 from backendkit.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from backendkit.fields import PositiveId
 from backendkit.listing import cursor_params, page_params
-from backendkit.repository import RESERVED_QUERY_KEYS
+from backendkit.repository import RESERVED_QUERY_KEYS, utcnow
 from backendkit.responses import paginated, success
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal
@@ -142,6 +142,7 @@ def update_user(user_id: str, body: UserUpdate) -> Any:
                     details=[ErrorDetail("currentPassword", "is incorrect")],
                 )
         changes["password_hash"] = svc.hasher.hash(body.password)
+        changes["password_changed_at"] = utcnow()
     if "email" in changes and changes["email"] != current.email:
         with svc.users() as users:
             if users.get_by_email(changes["email"]) is not None:

@@ -50,6 +50,14 @@ def server_command(app: str, port: int, workers: int) -> list[str]:
     raise ValueError(app)
 
 
+def migrate_command(app: str) -> list[str]:
+    """The documented command that applies ``app``'s migrations (see examples/README.md)."""
+    if app == "django":
+        return [sys.executable, "-m", "examples.django_app.manage", "migrate", "--noinput"]
+    ini = f"examples/{app}_app/alembic.ini"
+    return [sys.executable, "-m", "alembic", "-c", ini, "upgrade", "head"]
+
+
 @dataclass
 class Secrets:
     """Everything secret a test sent or received, to be found nowhere it must not be."""
@@ -187,7 +195,7 @@ def base_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 def run_checked(argv: list[str], env: Mapping[str, str], what: str) -> None:
-    """Run a setup command (Django's migrate) and fail with its output if it fails."""
+    """Run a setup command (the migrations) and fail with its output if it fails."""
     done = subprocess.run(argv, cwd=REPO, env=dict(env), capture_output=True, timeout=120)
     if done.returncode != 0:
         output = (done.stdout + done.stderr).decode(errors="replace")[-4000:]
@@ -305,15 +313,14 @@ def example_server(
 ) -> Iterator[RunningServer]:
     """One example app under its real server, with a bootstrap admin of its own.
 
-    Django's migrations run first. On a clean exit the server's log is searched for every
-    secret the tests sent or received, and for password hashes.
+    The app's migrations run first, with the documented command (Django's ``migrate``,
+    ``alembic upgrade head`` for FastAPI and Flask). On a clean exit the server's log is
+    searched for every secret the tests sent or received, and for password hashes.
     """
     tag = secrets.token_hex(4)
     admin_email, admin_password = f"admin-{tag}@example.com", "admin-" + secrets.token_urlsafe(12)
     env = base_env({"BACKENDKIT_BOOTSTRAP_ADMIN": f"{admin_email}:{admin_password}", **extra_env})
-    if app == "django":
-        argv = [sys.executable, "-m", "examples.django_app.manage", "migrate", "--noinput"]
-        run_checked(argv, env, "django migrate")
+    run_checked(migrate_command(app), env, f"{app} migrations")
     running = RunningServer(
         app=app,
         backend=backend,

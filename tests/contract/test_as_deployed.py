@@ -11,7 +11,7 @@ the two secrets (and issuer and audience if the README lists them), embedded def
 default SQLite file, in-memory limiter and token store), real bcrypt at cost 12. The
 server runs in a scratch directory (the default SQLite file lands there) with
 ``PYTHONPATH`` pointing at the repository, which stands for "run these from the repository
-root".
+root" (and so does the absolute path given to ``alembic -c``).
 
 Each test reaches the server from its own loopback address (127.0.0.x as the TCP source),
 so the per-address limits of one test never touch another's; the spoofed addresses travel
@@ -82,7 +82,7 @@ def _start_block() -> list[str]:
 
 
 def documented_commands(app: str) -> list[str]:
-    """The README's command lines for ``app``, in order (Django: migrate, then the server)."""
+    """The README's command lines for ``app``, in order: the migrations, then the server."""
     lines = _start_block()
 
     def only(predicate: Any) -> str:
@@ -91,9 +91,15 @@ def documented_commands(app: str) -> list[str]:
         return found[0]
 
     if app == "fastapi":
-        return [only(lambda line: line.startswith("uvicorn "))]
+        return [
+            only(lambda line: line.startswith("alembic ") and "fastapi_app/" in line),
+            only(lambda line: line.startswith("uvicorn ")),
+        ]
     if app == "flask":
-        return [only(lambda line: line.startswith("gunicorn ") and "flask_app" in line)]
+        return [
+            only(lambda line: line.startswith("alembic ") and "flask_app/" in line),
+            only(lambda line: line.startswith("gunicorn ") and "flask_app" in line),
+        ]
     if app == "django":
         return [
             only(lambda line: "django_app.manage migrate" in line),
@@ -103,7 +109,13 @@ def documented_commands(app: str) -> list[str]:
 
 
 def _substitute(line: str) -> str:
-    """Bind 127.0.0.1 instead of 0.0.0.0 and run one worker; nothing else changes."""
+    """Bind 127.0.0.1 instead of 0.0.0.0 and run one worker; alembic's ``-c`` path, relative
+    to the repository root, made absolute (the commands run in a scratch directory);
+    nothing else changes."""
+    if line.startswith("alembic "):
+        line, paths = re.subn(r" -c (examples/\S+)", rf" -c {REPO}/\1", line)
+        assert paths == 1, f"cannot find the configuration file in {line!r}"
+        return line
     if not line.startswith(("uvicorn ", "gunicorn ")):
         return line
     line, hosts = re.subn(r"\b0\.0\.0\.0\b", "127.0.0.1", line)
@@ -294,7 +306,8 @@ def deployed(
 
 def test_the_documented_commands_are_what_runs() -> None:
     """The commands come from the README, and the fixes of finding 1 are in them."""
-    uvicorn = documented_commands("fastapi")[0]
+    migrate, uvicorn = documented_commands("fastapi")
+    assert migrate == "alembic -c examples/fastapi_app/alembic.ini upgrade head"
     assert shlex.split(uvicorn)[:3] == [
         "uvicorn",
         "--factory",
@@ -302,7 +315,9 @@ def test_the_documented_commands_are_what_runs() -> None:
     ]
     # backendkit alone decides the client address: uvicorn must not rewrite it.
     assert NO_PROXY_HEADERS in shlex.split(uvicorn)
-    assert documented_commands("flask")[0].startswith("gunicorn ")
+    migrate, gunicorn = documented_commands("flask")
+    assert migrate == "alembic -c examples/flask_app/alembic.ini upgrade head"
+    assert gunicorn.startswith("gunicorn ")
     assert documented_commands("django")[0] == "python -m examples.django_app.manage migrate"
     # Each example's page repeats its commands: word for word.
     for app in APPS:

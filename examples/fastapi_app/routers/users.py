@@ -8,7 +8,7 @@ from backendkit.adapters.fastapi import CurrentUser, JsonBody, charge_limit, req
 from backendkit.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from backendkit.fields import PositiveId
 from backendkit.listing import MAX_CURSOR_LENGTH, cursor_params, page_params
-from backendkit.repository import RESERVED_QUERY_KEYS
+from backendkit.repository import RESERVED_QUERY_KEYS, utcnow
 from backendkit.responses import CursorPageEnvelope, Envelope, PageEnvelope, paginated, success
 from backendkit.web import Principal
 from examples._shared.config import CREDENTIAL_LIMIT_POLICY, PASSWORD_CHANGE_LIMIT
@@ -148,6 +148,7 @@ async def update_user(
                     details=[ErrorDetail("currentPassword", "is incorrect")],
                 )
         changes["password_hash"] = await svc.hasher.ahash(body.password)
+        changes["password_changed_at"] = utcnow()
     if "email" in changes and changes["email"] != current.email:
         async with svc.users() as users:
             if await users.get_by_email(changes["email"]) is not None:
