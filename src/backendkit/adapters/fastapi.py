@@ -291,15 +291,13 @@ def add_metrics_route(
     extra), out of the OpenAPI schema: never charged a limit nor counted itself;
     ``metrics`` defaults to the kit's, ``token`` requires ``Authorization: Bearer <token>``
     ([`MetricsEndpoint`][backendkit.metrics.MetricsEndpoint])."""
-    from backendkit.metrics import Metrics, MetricsEndpoint  # the extra, only when asked for
+    from backendkit.metrics import MetricsEndpoint  # the extra, only when asked for
 
     pipeline = getattr(app.state, "backendkit", None)
     if not isinstance(pipeline, Pipeline):
         raise ConfigurationError("call install(app, kit) before add_metrics_route(app)")
     pipeline.exempt(path)
-    kit_metrics = pipeline.kit.metrics
-    chosen = metrics or (kit_metrics if isinstance(kit_metrics, Metrics) else None)
-    endpoint = MetricsEndpoint(chosen, token=token)
+    endpoint = MetricsEndpoint.for_kit(pipeline.kit, metrics, token=token)
 
     def metrics_route(request: Request) -> Response:  # sync: a threadpool reads the files
         current_cycle(request).unobserve()  # a scrape is not traffic

@@ -124,12 +124,9 @@ class _Request:
         self.method, self.path, self.peer = native.method, native.path, native.remote_addr
         self.streamed = False  # then the cycle ends when the body is closed, not at teardown
         request_id = native.environ.get("HTTP_X_REQUEST_ID")
-        cycle = self.cycle = pipeline.start(
-            method=self.method, path=self.path, request_id=request_id
-        )
-        if cycle.observer is not None:  # measured by the matched rule, never the raw path
-            rule = native.url_rule
-            cycle.route = None if rule is None else rule.rule
+        self.cycle = pipeline.start(method=self.method, path=self.path, request_id=request_id)
+        if self.cycle.observer is not None:  # measured by the matched rule, not the raw path
+            self.cycle.route = getattr(native.url_rule, "rule", None)
         native.environ[_REQUEST_KEY] = self
 
     def header(self, name: str) -> str | None:
@@ -386,17 +383,13 @@ def add_health_route(app: Flask, path: str = "/health", **probes: Any) -> None:
 def add_metrics_route(
     app: Flask, path: str = "/metrics", *, metrics: Metrics | None = None, token: str | None = None
 ) -> None:
-    """Serve the Prometheus exposition at ``path`` (``metrics`` extra; ``BackendKit(app)``
-    first): never charged a limit nor counted itself; ``metrics`` defaults to the kit's,
-    ``token`` requires ``Authorization: Bearer <token>``
-    ([`MetricsEndpoint`][backendkit.metrics.MetricsEndpoint])."""
-    from backendkit.metrics import Metrics, MetricsEndpoint  # the extra, only when asked for
+    """Serve [`MetricsEndpoint.for_kit`][backendkit.metrics.MetricsEndpoint.for_kit] at
+    ``path`` (``metrics`` extra): never charged a limit nor counted itself."""
+    from backendkit.metrics import MetricsEndpoint  # the extra, only when asked for
 
     pipeline = _pipeline(app)
     pipeline.exempt(path)
-    kit_metrics = pipeline.kit.metrics
-    chosen = metrics or (kit_metrics if isinstance(kit_metrics, Metrics) else None)
-    endpoint = MetricsEndpoint(chosen, token=token)
+    endpoint = MetricsEndpoint.for_kit(pipeline.kit, metrics, token=token)
 
     def metrics_view() -> Response:
         current_cycle().unobserve()  # a scrape is not traffic

@@ -50,6 +50,15 @@ class MetricsEndpoint:
         self._metrics = metrics
         self._token = None if token is None else token.encode("utf-8")
 
+    @classmethod
+    def for_kit(
+        cls, kit: Any, metrics: Metrics | None = None, *, token: str | None = None
+    ) -> MetricsEndpoint:
+        """The endpoint of ``metrics``, else of the ``Metrics`` of ``kit`` (a ``WebKit``),
+        else of the global registry: what the adapters' ``/metrics`` helpers serve."""
+        own = kit.metrics
+        return cls(metrics or (own if isinstance(own, Metrics) else None), token=token)
+
     def answer(self, authorization: str | None, accept: str | None = None) -> RenderedResponse:
         """The exposition for a scrape with these headers.
 

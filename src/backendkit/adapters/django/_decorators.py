@@ -273,7 +273,7 @@ def metrics_view(*, metrics: Any = None, token: str | None = None) -> Callable[[
     ``path("metrics", metrics_view())``): never charged the default limit nor counted
     itself; ``metrics`` defaults to the kit's, ``token`` requires ``Authorization: Bearer
     <token>`` ([`MetricsEndpoint`][backendkit.metrics.MetricsEndpoint])."""
-    from backendkit.metrics import Metrics, MetricsEndpoint  # the extra, only when asked for
+    from backendkit.metrics import MetricsEndpoint  # the extra, only when asked for
 
     MetricsEndpoint(metrics, token=token)  # a bad token stops the URLconf's import
 
@@ -283,10 +283,8 @@ def metrics_view(*, metrics: Any = None, token: str | None = None) -> Callable[[
             cycle.unobserve()  # a scrape is not traffic
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(allowed=("GET", "HEAD"))
-        # The kit's, read per scrape: it is built on first use and rebuilt on a settings change.
-        kit_metrics = current_kit().metrics
-        chosen = metrics or (kit_metrics if isinstance(kit_metrics, Metrics) else None)
-        endpoint = MetricsEndpoint(chosen, token=token)
+        # Per scrape: the kit is built on first use and rebuilt when the settings change.
+        endpoint = MetricsEndpoint.for_kit(current_kit(), metrics, token=token)
         meta = request.META
         return to_django(endpoint.answer(meta.get("HTTP_AUTHORIZATION"), meta.get("HTTP_ACCEPT")))
 
