@@ -1,180 +1,206 @@
 """The adapter sections of the performance page (``bench_adapters*.py``'s JSON).
 
-Here each app is compared with the first app of its group, its *baseline* (the bare
-framework or the peer): the ratio sits on the row of the app it describes, and so does the
-note that explains it.
+Each app's figures are the median of interleaved rounds with the quartiles around it. A
+comparison sits on its own row (ours against the app it is compared with, and the target
+the issue set), says "same" when the two apps' quartile ranges overlap, and otherwise the
+ratio; a comparison where backendkit is slower carries the note that says why. The
+per-duty breakdown sits beside the bare rows.
 """
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
-from _format import SLOWER, Area, cell, num, speed
+from _format import DASH, Area, num
 from _svg import bar_chart
 
 __all__ = ["adapters", "adapters_django"]
 
-# Used when the benchmark's JSON carries no note of its own.
-_ADAPTER_WHY = {
-    "fastapi-bare": "The bare app does nothing per request; backendkit adds a request id, "
-    "security headers, the error envelope around the call and a JSON access-log line per "
-    "request, all in pure ASGI middleware.",
-    "flask-bare": "The bare app does nothing per request; backendkit adds a request id, security "
-    "headers, error handling and a JSON access-log line per request.",
-    "fastapi-slowapi": "slowapi keeps no access log and adds no request id, security headers or "
-    "error envelope.",
-    "flask-limiter": "Flask-Limiter keeps no access log and adds no request id, security headers "
-    "or error envelope.",
-}
 _TITLES = {
     "fastapi": "FastAPI (uvicorn, one worker)",
-    "fastapi-limit": "FastAPI with a rate limit (memory storage, headers on)",
     "flask": "Flask (gunicorn gthread, one worker)",
-    "flask-limit": "Flask with a rate limit (memory storage, headers on)",
 }
+_ABOUT = {
+    "bare": "the bare framework",
+    "backendkit": "backendkit's adapter: request id, log context, security headers, error "
+    "envelope, body cap and one JSON access-log line",
+    "backendkit-nolog": "the same with the access-log line filtered out",
+    "backendkit-limit": "backendkit's adapter plus a route limit",
+    "recipe": "the stack users build: a request-id middleware and a structlog access log",
+}
+_FASTAPI_RECIPE = "asgi-correlation-id and a structlog access-log middleware"
+_FLASK_RECIPE = "a request-id recipe and a structlog access log"
+_PEERS = {
+    "fastapi-recipe": _FASTAPI_RECIPE,
+    "fastapi-recipe-slowapi": f"{_FASTAPI_RECIPE}, plus slowapi",
+    "flask-recipe": _FLASK_RECIPE,
+    "flask-recipe-limiter": f"{_FLASK_RECIPE}, plus Flask-Limiter",
+}
+_DUTY_ORDER = (
+    "request id", "log context", "headers", "envelope", "body cap", "access line", "rest",
+)  # fmt: skip
+_DUTY_ABOUT = {
+    "request id": "a new id from 16 random bytes (an incoming one is validated instead)",
+    "log context": "the request's id, method and path bound to the log context, then cleared",
+    "headers": "`X-Request-ID`, `X-Content-Type-Options` and the JSON charset on the response",
+    "envelope": "the error catcher around the route (the envelope for any error) and `success()`",
+    "body cap": "the admission check and the counting `receive` wrapper",
+    "access line": "one JSON `request_completed` line formatted and written (against filtered out)",
+    "rest": "the cycle object, the middleware's own calls and its `send` wrapper",
+}
+
+
+def _spread(figure: dict[str, Any], unit: str) -> str:
+    """The median and its quartiles: ``10,460 req/s (10,100 to 10,800)`` with an en dash."""
+    return f"{num(figure['median'], unit)} ({num(figure['q1'])}{DASH}{num(figure['q3'])})"
+
+
+def _verdict(compared: dict[str, Any]) -> str:
+    if compared["verdict"] == "same":
+        return "same"
+    ratio = compared["ratio"]
+    return f"{ratio:.2f}x" if ratio >= 1 else f"**{ratio:.2f}x** (slower)"
+
+
+def _target(target: float | None, rows: tuple[dict[str, Any], ...]) -> str:
+    if target is None:
+        return DASH
+    met = all(c["verdict"] != "slower" or c["ratio"] >= target for c in rows)
+    return f"{target:.2f}x ({'met' if met else '**not met**'})"
+
+
+def _comparisons(area: Area, rows: list[dict[str, Any]], label: Any) -> None:
+    """The comparisons table; a slower comparison is noted on its row and listed as a loss."""
+    table = []
+    for row in rows:
+        ours, other = label(row["ours"]), label(row["other"])
+        name = f"{ours} against {other}"
+        rps, cpu = row["rps"], row["cpu"]
+        cells = [_verdict(rps), _verdict(cpu)]
+        slower = [c for c in (rps, cpu) if c["verdict"] == "slower"]
+        if slower:
+            worst = min(c["ratio"] for c in slower)
+            why = area.why(name, row.get("note") or "backendkit does more per request.")
+            ref = area.lose(name, f"{name} at {worst:.2f}x", why, ratio=worst)
+            cells = [f"{c} · {ref}" if "slower" in c else c for c in cells]
+        table.append([name, row["what"], _target(row.get("target"), (rps, cpu)), *cells])
+    area.table(["Comparison", "what it shows", "target", "throughput", "server CPU"], table)
+
+
+def _duties(area: Area, duties: dict[str, float], bare_cpu: dict[str, float]) -> None:
+    """The per-duty breakdown (µs of CPU per request), beside the bare apps' own CPU."""
+    area.body += [
+        "#### What each duty costs",
+        "",
+        "Microseconds of CPU per request for each of the adapter's duties, measured in one",
+        "process on the server's core on the pure ASGI path FastAPI takes (the Flask and Django",
+        "adapters share every duty through the same pipeline, except the headers and the",
+        "envelope, which go through the framework's own hooks there). The bare apps' own server",
+        "CPU per request above puts them in scale: "
+        + ", ".join(f"`{name}` {num(value, 'µs')}" for name, value in bare_cpu.items())
+        + ".",
+        "",
+    ]
+    rows = [[duty, num(duties[duty], "µs"), _DUTY_ABOUT[duty]] for duty in _DUTY_ORDER]
+    rows += [
+        ["**all, access line off**", num(duties["total, access line off"], "µs"), "the sum"],
+        ["**all**", num(duties["total"], "µs"), "the middleware stack per request"],
+    ]
+    area.table(["Duty", "CPU per request", "what it does"], rows)
 
 
 def adapters(data: dict[str, Any], area: Area) -> None:
-    """``bench_adapters.py``: requests per second and server CPU per request, per app."""
+    """``bench_adapters.py``: apps per framework, comparisons, and the per-duty breakdown."""
     area.body += [
-        "Requests per second for `GET /json` (the same envelope bytes, checked equal before",
-        "timing), server pinned to one core and the load generator to the other, median of the",
-        "rounds, and the server's CPU time per request (from /proc), which other load on the",
-        "machine disturbs less. backendkit's adapters add a request id, security headers, error",
-        "envelopes and one JSON access-log line per request (written to a file); the `-nolog`",
-        "rows are the same apps with that line filtered out. The `-floor` rows are the bare app",
-        "plus a hand-written minimum of those duties (a generated request id in a contextvar,",
-        "two headers, one unstructured JSON line written and flushed; no envelope, body cap,",
-        "redaction or log pipeline): the closest any adapter that keeps an access log can come",
-        "to the bare framework. The `-serverlog` rows are the bare app with the server's own",
-        "access log on (uvicorn's default, gunicorn's `--access-logfile`), the log a bare",
-        "deployment usually keeps. In this section each app is compared with the first app of",
-        "its group (its *baseline*): `0.80x` means 80 % of the baseline's throughput.",
+        "`GET /json` answered with the same bytes by every app (checked before timing), the",
+        "server pinned to one core and the load generator "
+        f"({data['loader']}, {data['connections']} connections) to the other. The apps of a",
+        f"framework run round by round (A, B, C, A, B, C, ...), {data['rounds']} rounds of",
+        f"{data['seconds_per_round']:.0f} s each, so load that comes and goes on the machine falls",
+        "on all of them; each figure is the median of the rounds with the quartiles in brackets.",
+        "Requests per second, and the server's CPU time per request (from /proc), which other",
+        "work on the machine disturbs less. A comparison whose quartile ranges overlap is",
+        "*same*: the machine's noise could have made the difference.",
+        "",
+        "The `-recipe` rows are the stacks users assemble today for the same duties, checked",
+        "into `benchmarks/` with the recipe each follows: for FastAPI "
+        f"{_FASTAPI_RECIPE} (pure ASGI; `_peer_fastapi.py`), for Flask {_FLASK_RECIPE}",
+        "(`_peer_flask.py`), both with structlog's common JSON setup (`_peer_logging.py`).",
         "",
     ]
-    groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for name, row in data.items():
-        if isinstance(row, dict) and "group" in row:  # other top-level keys are not apps
-            groups.setdefault(row["group"], []).append((name, row))
-    chart_names: list[str] = []
-    chart_values: list[float] = []
-    for group, entries in groups.items():
-        base_name, base = entries[0]
-        by_name = dict(entries)
+    apps: dict[str, dict[str, Any]] = data["apps"]
+    by_set: dict[str, list[str]] = {}
+    for name, app in apps.items():
+        by_set.setdefault(app["set"], []).append(name)
+    for name_of_set, names in by_set.items():
         rows = []
-        for name, row in entries:
-            chart_names.append(name)
-            chart_values.append(row["rps"])
-            if name == base_name:
-                rows.append(
-                    [
-                        f"`{name}` (baseline)",
-                        num(row["rps"], "req/s"),
-                        num(row.get("cpu_us_per_request"), "µs"),
-                    ]
-                )
-                continue
-            rps_rel = speed(row["rps"], base["rps"], higher_is_better=True)
-            cpu_rel = speed(row.get("cpu_us_per_request"), base.get("cpu_us_per_request"),
-                            higher_is_better=False)  # fmt: skip
-            ref = ""
-            full = "backendkit" in name and not name.endswith(("-nolog", "-floor"))
-            if full and rps_rel is not None and rps_rel <= SLOWER:
-                why = base.get("note") or _ADAPTER_WHY.get(
-                    base_name, "backendkit does more per request than this app."
-                )
-                why += _context(name, group, base_name, base, by_name)
-                ref = area.lose(f"`{name}`", f"`{name}` at {rps_rel:.2f}x of `{base_name}`", why,
-                                ratio=rps_rel)  # fmt: skip
+        for name in names:
+            kind = name.removeprefix(f"{name_of_set}-")
+            about = _PEERS.get(name) or _ABOUT.get(kind, "")
             rows.append(
                 [
                     f"`{name}`",
-                    cell(num(row["rps"], "req/s"), rps_rel, ref),
-                    cell(num(row.get("cpu_us_per_request"), "µs"), cpu_rel),
+                    about,
+                    _spread(apps[name]["rps"], "req/s"),
+                    _spread(apps[name]["cpu_us"], "µs"),
                 ]
             )
-        area.body += [f"### {_TITLES.get(group, group)}", ""]
-        area.table(["App", "throughput", "server CPU per request"], rows)
-    if chart_values:
-        area.charts["adapters-throughput.svg"] = bar_chart(
-            "JSON endpoint throughput",
-            chart_names,
-            {"requests per second": chart_values},
-            unit="requests per second (more is better)",
-            width=760,
+        area.body += [f"### {_TITLES.get(name_of_set, name_of_set)}", ""]
+        area.table(["App", "what it is", "throughput", "server CPU per request"], rows)
+        _comparisons(
+            area,
+            [r for r in data["comparisons"] if apps[r["ours"]]["set"] == name_of_set],
+            lambda name: f"`{name}`",
         )
-        area.body += ["![Throughput per app](assets/performance/adapters-throughput.svg)", ""]
+    if data.get("duties"):
+        bare = {n: apps[n]["cpu_us"]["median"] for n in apps if n.endswith("-bare")}
+        _duties(area, data["duties"], bare)
+    names = list(apps)
+    area.charts["adapters-throughput.svg"] = bar_chart(
+        "JSON endpoint throughput (median of the rounds)",
+        names,
+        {"requests per second": [apps[n]["rps"]["median"] for n in names]},
+        unit="requests per second (more is better)",
+        width=760,
+    )
+    area.body += ["![Throughput per app](assets/performance/adapters-throughput.svg)", ""]
 
 
-def _context(
-    name: str, group: str, base_name: str, base: dict[str, Any], by_name: dict[str, Any]
-) -> str:
-    """The -nolog, -serverlog and -floor rows' ratios, said in the note of a full app's row."""
-    text = ""
-    for other, sentence in (
-        (f"{name}-nolog", "Without the access-log line `{name}` runs at {r:.2f}x of `{base}`."),
-        (f"{base_name}-serverlog", "With the server's own access log on, `{base}` itself runs "
-         "at {r:.2f}x."),
-        (f"{group}-floor", "The hand-written minimum (`{other}`) runs at {r:.2f}x of `{base}`."),
-    ):  # fmt: skip
-        if other in by_name:
-            r = speed(by_name[other]["rps"], base["rps"], higher_is_better=True)
-            text += " " + sentence.format(name=name, base=base_name, other=other, r=r)
-    return text
-
-
-_DJANGO_WHY = {
-    "backendkit": "The middleware adds a request id, binds the log context, sets security "
-    "headers, wraps the view in the error envelope and writes one JSON access-log line per "
-    "request.",
-    "backendkit_nolog": "Without the access-log line the middleware still creates the request "
-    "id, binds the log context, adds the security headers and wraps the view in the error "
-    "handler; the bare app does none of it.",
+_DJANGO_LABELS = {
+    "bare": ("bare Django", "the stock middleware only"),
+    "backendkit": ("Django + backendkit", "`BackendKitMiddleware` and one JSON access-log line"),
+    "backendkit_nolog": ("Django + backendkit, access log off", "the same, the line filtered out"),
+    "structlog": ("Django + django-structlog", "its `RequestMiddleware` and documented setup"),
+    "backendkit_limit": ("Django + backendkit, rate limit", "plus `@rate_limit` (memory)"),
+    "structlog_ratelimit": (
+        "Django + django-structlog + django-ratelimit",
+        "plus `@ratelimit` (local-memory cache)",
+    ),
 }
 
 
 def adapters_django(data: dict[str, Any], area: Area) -> None:
-    """``bench_adapters_django.py``: bare Django against Django with the middleware."""
-    medians = data["median_rps"]
-    cpu = {m: statistics.median(v) for m, v in (data.get("cpu_us_per_request") or {}).items()}
+    """``bench_adapters_django.py``: bare Django, backendkit and django-structlog, interleaved."""
     area.body += [
         "`GET /api/item` under gunicorn (one sync worker, pinned to one core; the load generator",
-        f"on the other, {data.get('concurrency', '?')} connections, a new connection per request",
-        "as the sync worker closes each). Both apps have Django's stock middleware; the",
-        "backendkit app adds `BackendKitMiddleware` (request id, log context, security headers,",
-        "errors) and a JSON access-log line per request. The worker's CPU time per request (from",
-        "/proc) is disturbed less by other load on the machine than throughput is. Each app is",
-        "compared with bare Django, the baseline.",
+        f"on the other, {data['concurrency']} connections, a new connection per request as the",
+        "sync worker closes each). Every app has Django's stock middleware and answers the same",
+        f"bytes. The apps run round by round, {data['rounds']} rounds of",
+        f"{data['requests_per_round']:,} requests; each figure is the median with the quartiles in",
+        "brackets, and a comparison whose quartile ranges overlap is *same*. The django-structlog",
+        "rows follow its documented setup (`_peer_django.py`), with its `request_started` line",
+        "below the log level so that every app writes one line per request.",
         "",
     ]
-    labels = {
-        "bare": "bare Django (baseline)",
-        "backendkit": "Django + backendkit",
-        "backendkit_nolog": "Django + backendkit, access log off",
-    }
-    rows = []
-    for mode, label in labels.items():
-        if mode not in medians:
-            continue
-        if mode == "bare":
-            rows.append([label, num(medians[mode], "req/s"), num(cpu.get(mode), "µs")])
-            continue
-        rps_rel = speed(medians[mode], medians.get("bare"), higher_is_better=True)
-        cpu_rel = speed(cpu.get(mode), cpu.get("bare"), higher_is_better=False)
-        ref = ""
-        if rps_rel is not None and rps_rel <= SLOWER:
-            why = area.why(mode, _DJANGO_WHY[mode])
-            if mode == "backendkit":
-                ref = area.lose(label, f"{label} at {rps_rel:.2f}x of bare Django", why,
-                                ratio=rps_rel)  # fmt: skip
-            else:
-                ref = area.note(label, why)
-        rows.append(
-            [
-                label,
-                cell(num(medians[mode], "req/s"), rps_rel, ref),
-                cell(num(cpu.get(mode), "µs"), cpu_rel),
-            ]
-        )
-    area.table(["App", "throughput", "worker CPU per request"], rows)
+    apps: dict[str, dict[str, Any]] = data["apps"]
+    rows = [
+        [
+            _DJANGO_LABELS[mode][0],
+            _DJANGO_LABELS[mode][1],
+            _spread(app["rps"], "req/s"),
+            _spread(app["cpu_us"], "µs"),
+        ]
+        for mode, app in apps.items()
+    ]
+    area.table(["App", "what it is", "throughput", "worker CPU per request"], rows)
+    _comparisons(area, data["comparisons"], lambda mode: _DJANGO_LABELS[mode][0])

@@ -49,9 +49,16 @@ AREAS: dict[str, _Spec] = {
         "raw SQLAlchemy Core, advanced-alchemy, fastapi-pagination",
     ),
     "adapters": _Spec(
-        "Flask and FastAPI adapters", adapters, "bare Flask and FastAPI, slowapi, Flask-Limiter"
+        "Flask and FastAPI adapters",
+        adapters,
+        "bare Flask and FastAPI; FastAPI + asgi-correlation-id + structlog (+ slowapi); "
+        "Flask + a request-id recipe + structlog (+ Flask-Limiter)",
     ),
-    "adapters_django": _Spec("Django adapter", adapters_django, "bare Django"),
+    "adapters_django": _Spec(
+        "Django adapter",
+        adapters_django,
+        "bare Django; Django + django-structlog (+ django-ratelimit)",
+    ),
 }
 
 

@@ -1,39 +1,38 @@
-"""Throughput of a JSON endpoint: backendkit's adapters against the bare frameworks and peers.
+"""Throughput of a JSON endpoint: backendkit's adapters against the bare frameworks and the
+stacks users assemble today for the same duties.
 
-Every app answers ``GET /json`` with the same envelope (checked equal before timing):
+Every app answers ``GET /json`` with the same bytes (checked before timing), per framework:
 
 - FastAPI under uvicorn (one worker, ``--no-access-log``, httptools and uvloop when
-  installed, as with ``uvicorn[standard]``): bare; with ``install(app, kit)``
-  (pure ASGI middleware, envelope, request id, security headers, one JSON access-log line
-  per request written to a file); the same per-request work as a ``BaseHTTPMiddleware``;
-  ``install`` plus ``RateLimit`` against bare FastAPI plus slowapi (same limit, memory
-  storage, sliding-window-counter, headers on).
-- ``-nolog``: the same backendkit app with the log level at WARNING, which filters the
-  access-log line out: the difference to the full app is the cost of that line in the
-  shared logging pipeline.
-- ``-floor``: the bare app plus a hand-written minimum of the adapter's duties (request
-  id in a contextvar, ``X-Request-ID`` and ``nosniff`` headers, one JSON access line written
-  and flushed; no envelope, body cap, redaction or log pipeline): how close any adapter
-  that keeps an access log can come to the bare framework.
-- ``-serverlog``: the bare app with the server's own access log on (uvicorn's default
-  access log to stdout, gunicorn's ``--access-logfile``): the log a bare deployment usually
-  keeps, for context (the baseline stays the bare app without it).
-- Flask under gunicorn (one ``gthread`` worker, 8 threads, keep-alive): bare; with
-  ``BackendKit(app)``; plus ``@rate_limit`` against bare Flask plus Flask-Limiter (same
-  options).
+  installed, as with ``uvicorn[standard]``): bare; ``install(app, kit)`` (pure ASGI
+  middleware: request id, log context, security headers, error envelope, body cap, one JSON
+  access-log line per request written to a file); ``-nolog``, the same with the log level
+  at WARNING, which filters that line out; ``-recipe``, FastAPI + asgi-correlation-id + a
+  structlog access-log middleware (``_peer_fastapi.py``); ``-backendkit-limit`` against
+  ``-recipe-slowapi`` (the recipe plus slowapi; same limit, memory storage,
+  sliding-window-counter, headers on).
+- Flask under gunicorn (one ``gthread`` worker, 8 threads, keep-alive): bare;
+  ``BackendKit(app)``; ``-nolog``; ``-recipe``, a request-id recipe + structlog
+  (``_peer_flask.py``); ``-backendkit-limit`` (``@rate_limit``) against
+  ``-recipe-limiter`` (the recipe plus Flask-Limiter, same options).
 
-On this 2-core machine the server is pinned to CPU 1 and the load generator to CPU 0
+On this 2-core machine the servers are pinned to CPU 1 and the load generator to CPU 0
 (``taskset``). The load generator is ``wrk`` (``apt-get install wrk``) when present, else a
-small asyncio keep-alive client in this file. Rounds alternate between the apps of a
-group. Two figures are reported per app, each as the median of the rounds with its ratio
-to the group's baseline: requests/second (wall clock), and the server's CPU time per
-request (user + system of its whole process group, from /proc), which stays meaningful
-when other work shares the machine. The CPU ratio is baseline CPU / app CPU, i.e. the
-throughput ratio a CPU-bound server would see. Peers (slowapi, Flask-Limiter) that are not
-installed are skipped and listed under ``"unavailable"`` in the JSON, with the reason: run
-with ``.venv-bench/bin/python``.
+small asyncio keep-alive client in this file. All apps of a framework are served at once
+and measured round by round (A, B, C, A, B, C, ...), many short rounds (``wrk`` counts
+whole seconds: 1 s each), so load that comes and goes on a shared machine falls on all of
+them. Two figures per app and round: requests/second (wall clock) and the server's CPU
+time per request (user + system of its processes' threads, from /proc, in nanoseconds),
+which other work on the machine disturbs less. Each app is reported as the median of its
+rounds with the quartiles; a comparison (``COMPARISONS``: ours against the recipe, target
+1.0x; ``-nolog`` against bare, target 0.90x) whose quartile ranges overlap is "same",
+otherwise the ratio of the medians (``_rounds.py``). Last, ``_adapter_duties.py`` measures
+in-process what each duty costs in microseconds of CPU per request.
 
-    python benchmarks/bench_adapters.py [--quick] [--json out.json]
+Peers that are not installed are listed under ``"unavailable"`` in the JSON, with the
+reason: run with ``.venv-bench/bin/python``.
+
+    python benchmarks/bench_adapters.py [--quick] [--json out.json] [--sets fastapi flask]
 """
 
 from __future__ import annotations
@@ -48,7 +47,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,39 +56,51 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from _adapter_duties import measure as measure_duties
+from _rounds import compare, cpu_seconds, summary
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SERVER_CPU, LOAD_CPU = "1", "0"
 CONNECTIONS = 32
 
-# group -> (baseline, [contenders]); each entry: (name, needs-module)
-GROUPS: dict[str, list[tuple[str, str | None]]] = {
+#: The apps served together and measured round by round, per framework; each entry:
+#: (name, the module it needs, or None for what backendkit's own environment has).
+SETS: dict[str, list[tuple[str, str | None]]] = {
     "fastapi": [
         ("fastapi-bare", None),
         ("fastapi-backendkit", None),
         ("fastapi-backendkit-nolog", None),
-        ("fastapi-floor", None),
-        ("fastapi-bare-serverlog", None),
-        ("fastapi-basehttpmiddleware", None),
-    ],
-    "fastapi-limit": [
-        ("fastapi-slowapi", "slowapi"),
+        ("fastapi-recipe", "asgi_correlation_id"),
         ("fastapi-backendkit-limit", None),
-        ("fastapi-backendkit-limit-nolog", None),
+        ("fastapi-recipe-slowapi", "slowapi"),
     ],
     "flask": [
         ("flask-bare", None),
         ("flask-backendkit", None),
         ("flask-backendkit-nolog", None),
-        ("flask-floor", None),
-        ("flask-bare-serverlog", None),
-    ],
-    "flask-limit": [
-        ("flask-limiter", "flask_limiter"),
+        ("flask-recipe", None),
         ("flask-backendkit-limit", None),
-        ("flask-backendkit-limit-nolog", None),
+        ("flask-recipe-limiter", "flask_limiter"),
     ],
 }
+
+#: (ours, compared with, target ratio or None, what the comparison shows).
+COMPARISONS: list[tuple[str, str, float | None, str]] = [
+    (f"{fw}-backendkit", f"{fw}-recipe", 1.0, "everything on, against the stack users build")
+    for fw in SETS
+] + [
+    (f"{fw}-backendkit-limit", peer, 1.0, "everything on plus a rate limit, against the stack "
+     "users build with its limiter")
+    for fw, peer in (("fastapi", "fastapi-recipe-slowapi"), ("flask", "flask-recipe-limiter"))
+] + [
+    (f"{fw}-backendkit-nolog", f"{fw}-bare", 0.90, "without the access-log line, against the "
+     "bare framework")
+    for fw in SETS
+] + [
+    (f"{fw}-backendkit", f"{fw}-bare", None, "everything on, against the bare framework")
+    for fw in SETS
+]  # fmt: skip
 
 
 def _free_port() -> int:
@@ -109,24 +119,17 @@ def _uvicorn_fast_path() -> list[str]:
     return options
 
 
-def _server_command(name: str, port: int, log_dir: Path) -> list[str]:
-    # "-serverlog": the bare app with the server's own access log on (uvicorn's default,
-    # gunicorn's --access-logfile), the log a bare deployment usually keeps.
-    server_log = name.endswith("-serverlog")
+def _server_command(name: str, port: int) -> list[str]:
     if name.startswith("fastapi"):
-        logging = (
-            ["--log-level", "info"] if server_log else ["--no-access-log", "--log-level", "warning"]
-        )
         return [
-            sys.executable, "-m", "uvicorn", "--factory", "benchmarks._adapter_apps:app",
-            "--host", "127.0.0.1", "--port", str(port), *logging,
-            "--workers", "1", *_uvicorn_fast_path(),
+            sys.executable, "-m", "uvicorn", "--factory", "_adapter_apps:app",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--log-level", "warning", "--workers", "1", *_uvicorn_fast_path(),
         ]  # fmt: skip
     return [
-        sys.executable, "-m", "gunicorn", "benchmarks._adapter_apps:app()",
+        sys.executable, "-m", "gunicorn", "_adapter_apps:app()",
         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--worker-class", "gthread",
         "--threads", "8", "--log-level", "warning",
-        *(["--access-logfile", str(log_dir / f"{name}.access")] if server_log else []),
     ]  # fmt: skip
 
 
@@ -143,9 +146,9 @@ def serve_all(names: list[str], log_dir: Path) -> Iterator[dict[str, tuple[int, 
             port = _free_port()
             env = dict(os.environ, BENCH_APP=name, BENCH_LOG_FILE=str(log_dir / f"{name}.log"))
             env["PYTHONPATH"] = os.pathsep.join(
-                [str(ROOT), str(ROOT / "src"), env.get("PYTHONPATH", "")]
+                [str(HERE), str(ROOT / "src"), env.get("PYTHONPATH", "")]
             )
-            command = ["taskset", "-c", SERVER_CPU, *_server_command(name, port, log_dir)]
+            command = ["taskset", "-c", SERVER_CPU, *_server_command(name, port)]
             process = subprocess.Popen(
                 command, cwd=ROOT, env=env, start_new_session=True,
                 stdout=subprocess.DEVNULL, stderr=open(log_dir / f"{name}.err", "w"),  # noqa: SIM115
@@ -175,11 +178,11 @@ def serve_all(names: list[str], log_dir: Path) -> Iterator[dict[str, tuple[int, 
                 process.wait(10)
 
 
-def fetch(port: int) -> tuple[int, dict[str, str], Any]:
-    """One GET /json: status, headers (lower-case) and the parsed body."""
+def fetch(port: int) -> tuple[int, dict[str, str], bytes]:
+    """One GET /json: status, headers (lower-case) and the body's bytes."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=5) as response:
         headers = {k.lower(): v for k, v in response.headers.items()}
-        return response.status, headers, json.loads(response.read())
+        return response.status, headers, response.read()
 
 
 # --------------------------------------------------------------------------- load generators
@@ -234,151 +237,149 @@ def run_python_loader(port: int, seconds: float) -> tuple[float, int]:
     return sum(counts) / (time.monotonic() - started), sum(counts)
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by every process of a process group."""
-    total = 0
+def group_pids(pgid: int) -> list[int]:
+    """The processes of a process group (a server and its workers)."""
+    pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        # After the command name: state ppid pgrp ... utime(12th) stime(13th).
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICK
+        if int(fields[2]) == pgid:  # after the command name: state ppid pgrp ...
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 # --------------------------------------------------------------------------- main
 
 
-def check_same_result(results: dict[str, tuple[int, dict[str, str], Any]], limited: bool) -> None:
-    """Every app of a group answers 200 with the same envelope (and limit headers if limited)."""
-    bodies = {name: body for name, (_, _, body) in results.items()}
-    first = next(iter(bodies.values()))
+def check_same_result(results: dict[str, tuple[int, dict[str, str], bytes]]) -> None:
+    """Every app of a set answers 200 with the same body bytes; limited apps send limit
+    headers and every app but the bare one sends ``X-Request-ID``."""
+    first = next(iter(results.values()))[2]
     for name, (status, headers, body) in results.items():
         assert status == 200, (name, status)
         assert body == first, (name, body, first)
-        if limited:
-            assert headers.get("ratelimit-limit") or headers.get("x-ratelimit-limit"), (
-                name,
-                headers,
-            )
+        if "limit" in name or "slowapi" in name:
+            assert headers.get("ratelimit-limit") or headers.get("x-ratelimit-limit"), name
+        if not name.endswith("-bare"):
+            assert headers.get("x-request-id"), (name, headers)
+            assert headers.get("x-content-type-options") == "nosniff", (name, headers)
 
 
+#: Why backendkit's app is slower than the app compared with, shown only when it is.
 _WHY = {
-    "fastapi-bare-serverlog": "The bare app with uvicorn's own access log (a text line per "
-    "request, no request id): the log a bare deployment usually keeps.",
-    "flask-bare-serverlog": "The bare app with gunicorn's own access log (a text line per "
-    "request, no request id): the log a bare deployment usually keeps.",
-    "fastapi-floor": "The floor: a hand-written middleware with only a request id, two headers "
-    "and an unstructured JSON access line (no envelope, body cap, redaction or log pipeline): "
-    "how close any adapter that keeps an access log can come to the bare framework.",
-    "flask-floor": "The floor: hand-written hooks with only a request id, two headers and an "
-    "unstructured JSON access line (no envelope, body cap, redaction or log pipeline).",
-    "fastapi-bare": "The bare app does nothing per request; backendkit adds a request id, "
-    "security headers, the error envelope around the call and a JSON access-log line per "
-    "request (the -nolog row shows the cost of that line), all in pure ASGI middleware.",
-    "flask-bare": "The bare app does nothing per request; backendkit adds a request id, "
-    "security headers, error handling and a JSON access-log line per request (the -nolog row "
-    "shows the cost of that line).",
-    "fastapi-basehttpmiddleware": "The same per-request work written as a Starlette "
-    "BaseHTTPMiddleware.",
-    "fastapi-slowapi": "slowapi keeps no access log and adds no request id, security headers or "
-    "error envelope; the limiter itself is cheaper in backendkit (see the -nolog row and the "
-    "rate limiter benchmark).",
-    "flask-limiter": "Flask-Limiter keeps no access log and adds no request id, security headers "
-    "or error envelope; the limiter itself is cheaper in backendkit (see the -nolog row and the "
-    "rate limiter benchmark).",
+    "recipe": "backendkit does more per request than the recipe: it validates the incoming "
+    "request id, renders every error as the envelope, caps the body and redacts secrets in "
+    "log lines; see the per-duty breakdown for what each duty costs.",
+    "bare": "The bare app does nothing per request; the per-duty breakdown below shows what "
+    "each of backendkit's duties costs.",
 }
 
 
-def _add_notes(report: dict[str, Any]) -> None:
-    """Put why backendkit is slower into each row it loses to (item 12 of the runner)."""
-    for name, row in report.items():
-        if "backendkit" in name:
+def measure_set(
+    entries: list[str], log_dir: Path, loader: Any, seconds: float, rounds: int, warmup: float
+) -> dict[str, dict[str, list[float]]]:
+    """Serve ``entries`` together; run them round by round; each app's rates and CPU/request."""
+    rates: dict[str, list[float]] = {name: [] for name in entries}
+    cpu: dict[str, list[float]] = {name: [] for name in entries}
+    with serve_all(entries, log_dir) as servers:
+        check_same_result({n: fetch(p) for n, (p, _) in servers.items()})
+        for port, _ in servers.values():
+            run_python_loader(port, warmup) if warmup < 1 else loader(port, warmup)
+        pids = {name: group_pids(pgid) for name, (_, pgid) in servers.items()}
+        for _ in range(rounds):  # A, B, C, A, B, C, ...: the machine's load falls on all
+            for name, (port, _) in servers.items():
+                before = cpu_seconds(pids[name])
+                rate, count = loader(port, seconds)
+                rates[name].append(rate)
+                cpu[name].append((cpu_seconds(pids[name]) - before) / count * 1e6)
+    return {name: {"rps": rates[name], "cpu": cpu[name]} for name in entries}
+
+
+def comparisons(apps: dict[str, Any]) -> list[dict[str, Any]]:
+    """COMPARISONS between the apps measured: ratio or "same", against the target."""
+    out = []
+    for ours, other, target, what in COMPARISONS:
+        if ours not in apps or other not in apps:
             continue
-        ours = [r for n, r in report.items() if "backendkit" in n and r["group"] == row["group"]]
-        if any(
-            r["rps"] < row["rps"] or r["cpu_us_per_request"] > row["cpu_us_per_request"]
-            for r in ours
-        ):
-            row["note"] = _WHY.get(name, "backendkit does more per request than this app.")
+        row: dict[str, Any] = {"ours": ours, "other": other, "target": target, "what": what}
+        row["rps"] = compare(apps[ours]["rps"], apps[other]["rps"], higher_is_better=True)
+        row["cpu"] = compare(apps[ours]["cpu_us"], apps[other]["cpu_us"], higher_is_better=False)
+        if row["rps"]["verdict"] == "slower" or row["cpu"]["verdict"] == "slower":
+            row["note"] = _WHY["bare" if other.endswith("-bare") else "recipe"]
+        out.append(row)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--groups", nargs="*", default=list(GROUPS), choices=list(GROUPS))
+    parser.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--rounds", type=int, help="rounds per app (default 12, quick 4)")
     args = parser.parse_args()
-    # wrk takes whole seconds only. --quick keeps two seconds of load per app but as two
-    # alternating 1 s rounds (less biased by load that comes and goes on a busy machine);
-    # the warm-up needs no precision (it only has to run every code path once the server
-    # is up), so --quick warms up with a quarter second of the asyncio client.
-    # Full mode: 17 apps x (1 s + 3 x 4 s) plus start-ups, about 4 minutes (budget 360 s).
-    seconds, rounds, warmup = (1.0, 2, 0.25) if args.quick else (4.0, 3, 1.0)
+    # wrk takes whole seconds: rounds of 1 s, many of them, interleaved. Full mode: 12 apps
+    # x 12 rounds x ~1.1 s plus start-ups and the duty breakdown, about 3.5 minutes.
+    rounds = args.rounds or (4 if args.quick else 12)
+    seconds, warmup = 1.0, (0.25 if args.quick else 1.0)
     started = time.perf_counter()
     loader = run_wrk if shutil.which("wrk") else run_python_loader
     print(f"uvicorn options: {' '.join(_uvicorn_fast_path()) or '(h11, asyncio)'}")
     print(
         f"server on CPU {SERVER_CPU}, load generator "
         f"({'wrk' if loader is run_wrk else 'python asyncio'}, {CONNECTIONS} connections) "
-        f"on CPU {LOAD_CPU}; {rounds} round(s) of {seconds:.0f}s per app, median reported"
+        f"on CPU {LOAD_CPU}; {rounds} interleaved rounds of {seconds:.0f}s per app"
     )
-    report: dict[str, Any] = {}
+    apps: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-adapters-") as tmp:
-        log_dir = Path(tmp)
-        for group in args.groups:
+        for name_of_set in args.sets:
             entries = []
-            for name, module in GROUPS[group]:
+            for name, module in SETS[name_of_set]:
                 if module is not None and importlib.util.find_spec(module) is None:
-                    print(f"  [{group}] skipping {name}: {module} is not installed")
                     unavailable[name] = f"{module} is not installed in this environment"
                     continue
                 entries.append(name)
-            if len(entries) < 2:
-                continue
-            with serve_all(entries, log_dir) as servers:
-                check_same_result({n: fetch(p) for n, (p, _) in servers.items()}, "limit" in group)
-                for port, _ in servers.values():
-                    run_python_loader(port, warmup) if warmup < 1 else loader(port, warmup)
-                rates: dict[str, list[float]] = {name: [] for name in entries}
-                cpu: dict[str, list[float]] = {name: [] for name in entries}
-                for _ in range(rounds):
-                    for name, (port, pgid) in servers.items():
-                        before = group_cpu_seconds(pgid)
-                        rate, count = loader(port, seconds)
-                        rates[name].append(rate)
-                        cpu[name].append((group_cpu_seconds(pgid) - before) / count * 1e6)
-            base_rate = statistics.median(rates[entries[0]])
-            base_cpu = statistics.median(cpu[entries[0]])
-            print(f"\n{group} (baseline: {entries[0]})")
-            print(
-                f"  {'app':32s} {'req/s':>10s} {'ratio':>6s} {'server CPU/req':>15s} {'ratio':>6s}"
-            )
-            for name in entries:
-                rate, per_request = statistics.median(rates[name]), statistics.median(cpu[name])
-                report[name] = {
-                    "group": group,
-                    "rps": round(rate, 1),
-                    "rps_ratio": round(rate / base_rate, 3),
-                    "cpu_us_per_request": round(per_request, 1),
-                    "cpu_ratio": round(base_cpu / per_request, 3),
-                }
+            measured = measure_set(entries, Path(tmp), loader, seconds, rounds, warmup)
+            print(f"\n{name_of_set}: median [quartiles] of {rounds} rounds")
+            for name, figures in measured.items():
+                rps, cpu = summary(figures["rps"]), summary(figures["cpu"])
+                apps[name] = {"set": name_of_set, "rps": rps, "cpu_us": cpu}
                 print(
-                    f"  {name:32s} {rate:10.0f} {rate / base_rate:5.2f}x "
-                    f"{per_request:12.1f} us {base_cpu / per_request:5.2f}x"
+                    f"  {name:30s} {rps['median']:9,.0f} req/s [{rps['q1']:,.0f}-{rps['q3']:,.0f}]"
+                    f"  {cpu['median']:7.1f} us CPU [{cpu['q1']:.1f}-{cpu['q3']:.1f}]"
                 )
-    _add_notes(report)
+    rows = comparisons(apps)
+    print("\ncomparisons (ours / other; 'same' when the quartile ranges overlap)")
+    for row in rows:
+        shown = {
+            k: "same" if row[k]["verdict"] == "same" else f"{row[k]['ratio']:.2f}x"
+            for k in ("rps", "cpu")
+        }
+        print(
+            f"  {row['ours']:30s} vs {row['other']:24s} throughput {shown['rps']:>6s}"
+            f"  CPU {shown['cpu']:>6s}  (target {row['target'] or '-'})"
+        )
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setaffinity(0, {int(SERVER_CPU)})  # the duties on the server's core
+    duties = measure_duties(quick=args.quick)
+    print("\nper-duty CPU per request (us), in-process:")
+    for duty, value in duties.items():
+        print(f"  {duty:24s} {value:6.2f}")
     print(f"\n({time.perf_counter() - started:.1f} s in total)")
     if args.json:
-        # Top-level keys are app names (the runner reads each app's row), and "unavailable"; the
-        # reasons for a loss go into the rows as "note".
-        args.json.write_text(json.dumps({**report, "unavailable": unavailable}, indent=2))
+        result = {
+            "rounds": rounds,
+            "seconds_per_round": seconds,
+            "loader": "wrk" if loader is run_wrk else "python asyncio",
+            "connections": CONNECTIONS,
+            "apps": apps,
+            "comparisons": rows,
+            "duties": duties,
+            "unavailable": unavailable,
+        }
+        args.json.write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,20 +1,27 @@
-"""Throughput of a Django JSON endpoint with backendkit's adapter against bare Django.
+"""Throughput of a Django JSON endpoint: backendkit's adapter against bare Django and the
+stack users assemble today (django-structlog, and django-ratelimit for the limited variant).
 
-Both apps serve ``GET /api/item`` returning the same envelope bytes
+Every app serves ``GET /api/item`` with the same envelope bytes
 (``{"success":true,"data":{...},"message":null}``) under gunicorn (one ``sync`` worker), with
-the same stock middleware (``SecurityMiddleware``, ``CommonMiddleware``). The backendkit app
-adds ``BackendKitMiddleware`` (request id, log context, security headers, error handling) and
-renders with ``success_response``; its access log is on, one JSON line per request, written
-to a file (the formatting cost is measured, the disk is not the bottleneck). A third app,
-``backendkit_nolog``, is the same with the access log filtered out, to separate what the
-middleware costs from what one structured log line per request costs.
+the same stock middleware (``SecurityMiddleware``, ``CommonMiddleware``):
 
-On this 2-core machine the server is pinned to CPU 1 (``taskset -c 1``) and the load
+- ``bare``: nothing else;
+- ``backendkit``: ``BackendKitMiddleware`` (request id, log context, security headers, error
+  envelope, body cap) and ``success_response``, one JSON access-log line per request to a
+  file; ``backendkit_nolog``: the same with that line filtered out (WARNING);
+- ``structlog``: django-structlog's ``RequestMiddleware`` with its documented structlog
+  setup, one JSON line per request to a file (``_peer_django.py``);
+- ``backendkit_limit`` (``@rate_limit``, memory storage) against ``structlog_ratelimit``
+  (django-ratelimit's ``@ratelimit`` on the local-memory cache), the limit never reached.
+
+On this 2-core machine the servers are pinned to CPU 1 (``taskset -c 1``) and the load
 generator (this process: blocking sockets on threads, one new connection per request since
-gunicorn's sync worker closes every connection) to CPU 0. Rounds alternate between the two
-apps; the median of the rounds is reported, with the ratio backendkit / bare, beside the
-worker's CPU time per request (read from /proc), which other load on the machine disturbs
-less than throughput.
+gunicorn's sync worker closes every connection) to CPU 0. The apps are measured round by
+round (A, B, C, A, B, C, ...), many short rounds; each is reported as the median of its
+rounds with the quartiles, beside the worker's CPU time per request (from /proc, in
+nanoseconds), which other load on the machine disturbs less than throughput. A comparison
+whose quartile ranges overlap is "same", otherwise the ratio of the medians
+(``_rounds.py``).
 
     python benchmarks/bench_adapters_django.py [--quick] [--json out.json]
 
@@ -25,12 +32,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,10 +47,34 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from _rounds import compare, cpu_seconds, summary
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ITEM = {"id": 42, "name": "Widget", "tags": ["a", "b", "c"], "price": "9.99", "active": True}
-MODES = ("bare", "backendkit", "backendkit_nolog")
+BIG_LIMIT = "1000000/minute"  # never reached: the limiter's cost, not its denials, is timed
+#: bare first, then ours and the peers, in the order of the rounds.
+MODES = (
+    "bare",
+    "backendkit",
+    "backendkit_nolog",
+    "structlog",
+    "backendkit_limit",
+    "structlog_ratelimit",
+)
+#: (ours, compared with, target ratio or None, what the comparison shows).
+COMPARISONS: list[tuple[str, str, float | None, str]] = [
+    ("backendkit", "structlog", 1.0, "everything on, against the stack users build"),
+    ("backendkit_limit", "structlog_ratelimit", 1.0, "everything on plus a rate limit, "
+     "against the stack users build with its limiter"),
+    ("backendkit_nolog", "bare", 0.90, "without the access-log line, against bare Django"),
+    ("backendkit", "bare", None, "everything on, against bare Django"),
+]  # fmt: skip
+#: The peers' packages (in .venv-bench, from benchmarks/requirements-peers.txt).
+NEEDS = {
+    "structlog": ["django_structlog"],
+    "structlog_ratelimit": ["django_structlog", "django_ratelimit"],
+}
 EXPECTED_BODY = json.dumps(
     {"success": True, "data": ITEM, "message": None}, separators=(",", ":")
 ).encode()
@@ -61,35 +92,73 @@ def _configure_django(mode: str) -> Any:
         "django.middleware.common.CommonMiddleware",
     ]
     extra: dict[str, Any] = {}
+    apps: list[str] = []
     if mode.startswith("backendkit"):
         middleware.insert(0, "backendkit.adapters.django.BackendKitMiddleware")
-        extra["BACKENDKIT"] = {"ENV": "production", "SECRET_KEY": "b" * 32, "LOG_FORMAT": "json"}
+        extra["BACKENDKIT"] = {"KIT": _kit(mode)}
+    elif mode.startswith("structlog"):
+        import _peer_django
+
+        _peer_django.configure_structlog()
+        middleware.append(_peer_django.MIDDLEWARE)
+        apps = _peer_django.INSTALLED_APPS
+        extra.update(_peer_django.SETTINGS)
+    if "LOGGING" not in extra:
+        extra["LOGGING_CONFIG"] = None
     settings.configure(
         DEBUG=False,
         SECRET_KEY="bench-" + "x" * 40,
         ALLOWED_HOSTS=["127.0.0.1", "localhost"],
         ROOT_URLCONF=__name__,
         MIDDLEWARE=middleware,
-        INSTALLED_APPS=[],
+        INSTALLED_APPS=apps,
         DATABASES={},
         USE_TZ=True,
-        LOGGING_CONFIG=None,
         **extra,
     )
     django.setup()
-    if mode.startswith("backendkit"):
-        from backendkit.logging import configure_logging
-        from backendkit.settings import Settings
-
-        # backendkit_nolog: the same middleware with the access log filtered out (WARNING),
-        # to show what the middleware costs apart from formatting one log line per request.
-        level = "WARNING" if mode == "backendkit_nolog" else "INFO"
-        configure_logging(
-            Settings(env="production", secret_key=["b" * 32], log_format="json", log_level=level)
-        )
     from django.core.wsgi import get_wsgi_application
 
     return get_wsgi_application()
+
+
+def _kit(mode: str) -> Any:
+    """backendkit's kit: its JSON access log (filtered out for ``_nolog``), a memory limiter."""
+    from backendkit.logging import configure_logging
+    from backendkit.ratelimit import RateLimiter
+    from backendkit.settings import Settings
+    from backendkit.web import WebKit
+
+    # backendkit_nolog: the same middleware with the access log filtered out (WARNING),
+    # to show what the middleware costs apart from formatting one log line per request.
+    level = "WARNING" if mode == "backendkit_nolog" else "INFO"
+    settings = Settings(env="production", secret_key=["b" * 32], log_format="json", log_level=level)
+    configure_logging(settings)
+    limiter = RateLimiter("memory://") if mode == "backendkit_limit" else None
+    return WebKit.from_settings(settings, limiter=limiter)
+
+
+def _view(mode: str) -> Any:
+    if mode.startswith("backendkit"):
+        from backendkit.adapters.django import rate_limit, success_response
+
+        def item(request: Any) -> Any:
+            return success_response(ITEM)
+
+        return rate_limit(BIG_LIMIT)(item) if mode == "backendkit_limit" else item
+    from django.http import JsonResponse
+
+    def plain(request: Any) -> Any:
+        return JsonResponse(
+            {"success": True, "data": ITEM, "message": None},
+            json_dumps_params={"separators": (",", ":")},
+        )
+
+    if mode == "structlog_ratelimit":
+        import _peer_django
+
+        return _peer_django.limited(plain)
+    return plain
 
 
 urlpatterns: list[Any] = []
@@ -100,22 +169,7 @@ if os.environ.get("BENCH_DJANGO_MODE") in MODES:
     application = _configure_django(_mode)
     from django.urls import path
 
-    if _mode == "bare":
-        from django.http import JsonResponse
-
-        def item(request: Any) -> Any:
-            return JsonResponse(
-                {"success": True, "data": ITEM, "message": None},
-                json_dumps_params={"separators": (",", ":")},
-            )
-
-    else:
-        from backendkit.adapters.django import success_response
-
-        def item(request: Any) -> Any:
-            return success_response(ITEM)
-
-    urlpatterns = [path("api/item", item)]
+    urlpatterns = [path("api/item", _view(_mode))]
 
 
 # --------------------------------------------------------------------------- the server
@@ -132,22 +186,17 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of ``pids`` (the gunicorn worker), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
 @contextlib.contextmanager
 def serve(mode: str, log_dir: Path) -> Iterator[tuple[int, list[int]]]:
     """Run gunicorn for ``mode`` pinned to CPU 1; yield (port, worker pids); kill its group."""
     port = _free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    env = dict(os.environ, BENCH_DJANGO_MODE=mode, PYTHONPATH=f"{ROOT / 'src'}:{HERE}")
+    env = dict(
+        os.environ,
+        BENCH_DJANGO_MODE=mode,
+        BENCH_LOG_FILE=str(log_dir / f"{mode}.jsonl"),  # the peers' log (ours: stderr, a file)
+        PYTHONPATH=f"{ROOT / 'src'}:{HERE}",
+    )
     command = [
         "taskset", "-c", "1",
         gunicorn, "--workers", "1", "--worker-class", "sync", "--backlog", "2048",
@@ -236,102 +285,112 @@ def load(port: int, requests: int, concurrency: int) -> float:
 
 
 def check_same_result(ports: dict[str, int]) -> None:
-    """Both apps answer the same status and body before anything is timed."""
+    """Every app answers 200 with the same body bytes before anything is timed."""
     results = {mode: _get(port) for mode, port in ports.items()}
-    for mode, (status, _headers, body) in results.items():
+    for mode, (status, headers, body) in results.items():
         assert status == 200, (mode, status)
         assert body == EXPECTED_BODY, (mode, body)
-    for mode in MODES[1:]:
-        assert results[mode][1].get("x-request-id"), "backendkit adds X-Request-ID"
+        assert headers.get("x-content-type-options") == "nosniff", (mode, headers)
+        if mode.startswith("backendkit"):
+            assert headers.get("x-request-id"), "backendkit adds X-Request-ID"
+        if mode == "backendkit_limit":
+            assert headers.get("ratelimit-limit"), "backendkit sends the limit headers"
 
 
 _WHY = {
-    "backendkit": "BackendKitMiddleware does more per request than the bare app: a request "
-    "id (accepted or generated), the log context bound and cleared, security headers, the "
-    "error envelope around the view, and one JSON access-log line per request formatted "
-    "through structlog (backendkit_nolog shows how much of the loss is that line).",
-    "backendkit_nolog": "Without the access-log line the middleware still creates the request "
-    "id, binds the log context, adds the security headers and wraps the view in the error "
-    "handler; the bare app does none of it.",
+    "structlog": "backendkit does more per request than the recipe: it echoes the request id "
+    "on the response, renders every error as the envelope, caps the body and redacts secrets "
+    "in log lines.",
+    "bare": "The bare app does nothing per request: backendkit adds a request id, the log "
+    "context, security headers, the error envelope around the view and the body cap.",
 }
 
 
+def comparisons(apps: dict[str, Any]) -> list[dict[str, Any]]:
+    """COMPARISONS between the apps measured: ratio or "same", against the target."""
+    out = []
+    for ours, other, target, what in COMPARISONS:
+        if other not in apps:
+            continue
+        row: dict[str, Any] = {"ours": ours, "other": other, "target": target, "what": what}
+        row["rps"] = compare(apps[ours]["rps"], apps[other]["rps"], higher_is_better=True)
+        row["cpu"] = compare(apps[ours]["cpu_us"], apps[other]["cpu_us"], higher_is_better=False)
+        if row["rps"]["verdict"] == "slower" or row["cpu"]["verdict"] == "slower":
+            row["note"] = _WHY["bare" if other == "bare" else "structlog"]
+        out.append(row)
+    return out
+
+
 def main() -> None:
-    """Run the benchmark and print absolute numbers and the ratio."""
+    """Run the benchmark and print absolute numbers, spreads and comparisons."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one short round (smoke test)")
+    parser.add_argument("--quick", action="store_true", help="four short rounds (smoke test)")
     parser.add_argument("--json", type=Path, help="write the results to this file")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    # ~600 req/s on this 2-core machine: full mode is 3 x (3 x 4,000) + 3 x 500 requests,
-    # about a minute; the CPU-per-request figure is already stable at that size.
-    rounds, requests, warmup = (1, 1_500, 200) if args.quick else (3, 4_000, 500)
+    # Many short rounds, interleaved (A, B, C, A, B, C, ...): at about 2,000 req/s a round
+    # of 1,500 requests takes under a second; full mode is 6 apps x 10 rounds, about a minute.
+    rounds, requests, warmup = (4, 500, 200) if args.quick else (10, 1_500, 500)
     started = time.perf_counter()
 
     os.sched_setaffinity(0, {0})  # the load generator on CPU 0, the server on CPU 1
-    rates: dict[str, list[float]] = {mode: [] for mode in MODES}
-    cpu_us: dict[str, list[float]] = {mode: [] for mode in MODES}
+    unavailable = {
+        mode: f"{module} is not installed in this environment"
+        for mode, modules in NEEDS.items()
+        for module in modules
+        if importlib.util.find_spec(module) is None
+    }
+    modes = [mode for mode in MODES if mode not in unavailable]
+    rates: dict[str, list[float]] = {mode: [] for mode in modes}
+    cpu_us: dict[str, list[float]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         log_dir = Path(tmp)
-        servers = {mode: stack.enter_context(serve(mode, log_dir)) for mode in MODES}
+        servers = {mode: stack.enter_context(serve(mode, log_dir)) for mode in modes}
         ports = {mode: port for mode, (port, _) in servers.items()}
         check_same_result(ports)
-        for mode in MODES:
+        for mode in modes:
             load(ports[mode], warmup, args.concurrency)
         for _ in range(rounds):
-            for mode in MODES:
+            for mode in modes:
                 workers = servers[mode][1]
                 before = cpu_seconds(workers)
                 rates[mode].append(load(ports[mode], requests, args.concurrency))
                 cpu_us[mode].append((cpu_seconds(workers) - before) / requests * 1e6)
 
-    medians = {mode: statistics.median(values) for mode, values in rates.items()}
-    cpu_medians = {mode: statistics.median(values) for mode, values in cpu_us.items()}
-    ratio = medians["backendkit"] / medians["bare"]
-    cpu_ratio = cpu_medians["bare"] / cpu_medians["backendkit"]
-    nolog_ratio = medians["backendkit_nolog"] / medians["bare"]
-    nolog_cpu_ratio = cpu_medians["bare"] / cpu_medians["backendkit_nolog"]
+    apps = {mode: {"rps": summary(rates[mode]), "cpu_us": summary(cpu_us[mode])} for mode in modes}
+    rows = comparisons(apps)
     print(
         f"Django JSON endpoint, gunicorn 1 sync worker on CPU 1, load generator on CPU 0, "
-        f"{args.concurrency} connections, {rounds} round(s) x {requests} requests"
+        f"{args.concurrency} connections, {rounds} interleaved rounds x {requests} requests"
     )
-    for mode in MODES:
-        spread = ", ".join(f"{r:,.0f}" for r in rates[mode])
+    for mode, app in apps.items():
+        rps, cpu = app["rps"], app["cpu_us"]
         print(
-            f"  {mode:<11} {medians[mode]:>9,.0f} req/s  {cpu_medians[mode]:>7,.0f} us CPU/request"
-            f"  (rounds: {spread})"
+            f"  {mode:<20} {rps['median']:>7,.0f} req/s [{rps['q1']:,.0f}-{rps['q3']:,.0f}]"
+            f"  {cpu['median']:>6,.0f} us CPU [{cpu['q1']:.0f}-{cpu['q3']:.0f}]"
         )
-    print(f"  throughput ratio backendkit / bare: {ratio:.3f}x")
-    print(f"  server-CPU ratio (bare CPU / backendkit CPU per request): {cpu_ratio:.3f}x")
-    print(
-        f"  without the access log: throughput {nolog_ratio:.3f}x,"
-        f" server-CPU {nolog_cpu_ratio:.3f}x"
-    )
+    for row in rows:
+        shown = {
+            k: "same" if row[k]["verdict"] == "same" else f"{row[k]['ratio']:.2f}x"
+            for k in ("rps", "cpu")
+        }
+        print(
+            f"  {row['ours']} vs {row['other']}: throughput {shown['rps']}, CPU {shown['cpu']}"
+            f" (target {row['target'] or '-'})"
+        )
     print(f"  ({time.perf_counter() - started:.1f} s in total)")
-    notes = {}
-    for mode in MODES[1:]:
-        if medians[mode] < medians["bare"] or cpu_medians[mode] > cpu_medians["bare"]:
-            notes[mode] = _WHY[mode]
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "benchmark": "adapters_django",
-                    "notes": notes,
-                    "quick": args.quick,
-                    "concurrency": args.concurrency,
-                    "requests_per_round": requests,
-                    "rounds": rates,
-                    "median_rps": medians,
-                    "cpu_us_per_request": cpu_us,
-                    "ratio_backendkit_vs_bare": ratio,
-                    "cpu_ratio_bare_vs_backendkit": cpu_ratio,
-                    "ratio_nolog_vs_bare": nolog_ratio,
-                    "cpu_ratio_bare_vs_nolog": nolog_cpu_ratio,
-                },
-                indent=2,
-            )
-        )
+        result = {
+            "benchmark": "adapters_django",
+            "quick": args.quick,
+            "concurrency": args.concurrency,
+            "rounds": rounds,
+            "requests_per_round": requests,
+            "apps": apps,
+            "comparisons": rows,
+            "unavailable": unavailable,
+        }
+        args.json.write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -181,17 +181,31 @@ def _note_of(text: str, row: str) -> str:
 
 
 def test_ratio_and_note_sit_on_the_row_they_describe(bench: Any, tmp_path: Path) -> None:
-    """Django: the slower app's row carries the ratio and the note; the baseline neither."""
+    """Django: a slower comparison's row carries the ratio and the note; the apps' rows neither."""
     text, _ = _render(bench, _fixture(), tmp_path)
     django = _section(text, "## Django adapter")
-    bare = _row(django, "bare Django (baseline)")
-    ours = _row(django, "Django + backendkit")
-    assert "x" not in bare.replace("(baseline)", "")
+    bare = _row(django, "bare Django")
+    assert "x " not in bare
     assert "note" not in bare
+    ours = _row(django, "Django + backendkit against bare Django")
     assert "**0.89x** (slower)" in ours
     assert "The middleware adds a request id" in _note_of(django, ours)
-    nolog = _row(django, "Django + backendkit, access log off")
+    nolog = _row(django, "Django + backendkit, access log off against bare Django")
     assert "still does the rest" in _note_of(django, nolog)
+
+
+def test_overlapping_spreads_read_same_not_a_ratio(bench: Any, tmp_path: Path) -> None:
+    """A comparison whose quartile ranges overlap says "same" and carries no ratio or note;
+    the apps' rows show the median with its quartiles."""
+    text, _ = _render(bench, _fixture(), tmp_path)
+    adapters = _section(text, "## Flask and FastAPI adapters")
+    same = _row(adapters, "`fastapi-backendkit-nolog` against `fastapi-bare`")
+    assert same.endswith("| 0.90x (met) | same | same |")
+    assert "note" not in same
+    slower = _row(adapters, "`fastapi-backendkit` against `fastapi-bare`")  # the valid twin
+    assert "**0.69x** (slower)" in slower
+    assert "15,552 req/s (15,400\u201315,700)" in _row(adapters, "`fastapi-bare`")
+    assert "| request id | 0.52 µs |" in adapters
 
 
 def test_a_note_is_shown_only_with_a_slower_row(bench: Any, tmp_path: Path) -> None:
@@ -209,7 +223,7 @@ def test_every_loss_links_to_the_note_under_its_row(bench: Any, tmp_path: Path) 
     text, _ = _render(bench, _fixture(), tmp_path)
     losses = _section(text, "## Where backendkit is slower")
     links = re.findall(r"\(\[note (\d+)\]\(#note-\1\)\)", losses)
-    assert len(links) == 4
+    assert len(links) == 5
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     for number in links:
         assert sum(f"(#note-{number})" in row for row in rows) >= 1
@@ -245,7 +259,7 @@ def test_unavailable_peer_is_said_once_and_does_not_fail(bench: Any, tmp_path: P
     summary["runs"] = [r for r in summary["runs"] if r["area"] != "cache"]
     text, problems = _render(bench, summary, tmp_path)
     assert problems == []
-    assert text.count("fastapi-slowapi (slowapi is not installed in this environment)") == 1
+    assert text.count("fastapi-recipe-slowapi (slowapi is not installed in this environment)") == 1
     assert '!!! failure "An incomplete run"' not in text
 
 
