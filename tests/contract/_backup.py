@@ -23,6 +23,18 @@ from tests._services import unavailable
 
 _TIMEOUT = 120
 
+#: The options of each command, as docs/deployment.md#backups-and-restores gives them.
+PG_DUMP_OPTIONS = ("--format=custom", "--no-owner", "--no-privileges")
+PG_RESTORE_OPTIONS = ("--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction")
+MARIADB_DUMP_OPTIONS = (
+    "--single-transaction",
+    "--quick",
+    "--routines",
+    "--hex-blob",
+    "--default-character-set=utf8mb4",
+)
+MARIADB_OPTIONS = ("--default-character-set=utf8mb4",)
+
 
 def tool(name: str) -> str:
     """A client tool's path; without it, skip (fail under ``BACKENDKIT_REQUIRE_SERVICES``)."""
@@ -101,16 +113,16 @@ class PostgresBackup:
         return None
 
     def dump(self, target: Path) -> None:
-        """``pg_dump --format=custom --no-owner --no-privileges --file=<target> <url>``."""
+        """``pg_dump`` the database into ``target`` (custom format)."""
         conninfo, env = self._libpq()
-        argv = [tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges"]
-        _run([*argv, f"--file={target}", conninfo], env, "pg_dump")
+        argv = [tool("pg_dump"), *PG_DUMP_OPTIONS, f"--file={target}", conninfo]
+        _run(argv, env, "pg_dump")
 
     def restore(self, source: Path, database_url: str) -> None:
         """``pg_restore`` into the (empty) database of ``database_url``."""
         conninfo, env = self._libpq(sa.make_url(database_url).database)
-        argv = [tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"]
-        _run([*argv, "--single-transaction", f"--dbname={conninfo}", str(source)], env, "restore")
+        argv = [tool("pg_restore"), *PG_RESTORE_OPTIONS, f"--dbname={conninfo}", str(source)]
+        _run(argv, env, "pg_restore")
 
 
 class MariaDBBackup:
@@ -140,16 +152,15 @@ class MariaDBBackup:
         return None
 
     def dump(self, target: Path) -> None:
-        """``mariadb-dump --single-transaction --quick --routines --hex-blob ... <db>``."""
+        """``mariadb-dump`` the database into ``target`` (SQL)."""
         args, env = self._client_args()
-        argv = [tool("mariadb-dump"), *args, "--single-transaction", "--quick", "--routines"]
-        argv += ["--hex-blob", "--default-character-set=utf8mb4", f"--result-file={target}"]
+        argv = [tool("mariadb-dump"), *args, *MARIADB_DUMP_OPTIONS, f"--result-file={target}"]
         _run([*argv, str(self.url.database)], env, "mariadb-dump")
 
     def restore(self, source: Path, database_url: str) -> None:
         """``mariadb <database> < dump.sql`` into the (empty) database of ``database_url``."""
         args, env = self._client_args()
-        argv = [tool("mariadb"), *args, "--default-character-set=utf8mb4"]
+        argv = [tool("mariadb"), *args, *MARIADB_OPTIONS]
         with source.open("rb") as dump:
             _run([*argv, str(sa.make_url(database_url).database)], env, "restore", dump)
 

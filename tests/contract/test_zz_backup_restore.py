@@ -23,8 +23,17 @@ from typing import Any
 import pytest
 from tests._services import DEFAULT_MYSQL_URL, DEFAULT_POSTGRES_URL, ServiceProbe
 from tests.contract._api import Account, Api
-from tests.contract._backup import backup_tools, mariadb_release, postgres_major
+from tests.contract._backup import (
+    MARIADB_DUMP_OPTIONS,
+    MARIADB_OPTIONS,
+    PG_DUMP_OPTIONS,
+    PG_RESTORE_OPTIONS,
+    backup_tools,
+    mariadb_release,
+    postgres_major,
+)
 from tests.contract._servers import (
+    REPO,
     RunningServer,
     example_server,
     mariadb_database,
@@ -163,3 +172,30 @@ def test_an_older_tool_is_told_apart_from_an_equal_or_newer_one() -> None:
         postgres_major("pg_dump")
     with pytest.raises(ValueError, match="no version"):
         mariadb_release("mariadb-dump")
+
+
+def _documented_commands() -> dict[str, list[str]]:
+    """The backup section's shell commands (continuation lines joined), by program."""
+    text = (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
+    section = text.split("## Backups and restores", 1)[1].split("\n## ", 1)[0]
+    commands: dict[str, list[str]] = {}
+    for block in section.split("```bash")[1:]:
+        for command in block.split("```", 1)[0].replace("\\\n", " ").splitlines():
+            if command.strip() and not command.startswith("#"):
+                commands.setdefault(command.split()[0], []).append(command)
+    return commands
+
+
+def test_the_documented_commands_are_the_tested_ones() -> None:
+    """docs/deployment.md's dump and restore commands carry the options this test uses."""
+    commands = _documented_commands()
+    expected = {
+        "pg_dump": PG_DUMP_OPTIONS,
+        "pg_restore": PG_RESTORE_OPTIONS,
+        "mariadb-dump": MARIADB_DUMP_OPTIONS,
+        "mariadb": MARIADB_OPTIONS,
+    }
+    for program, options in expected.items():
+        assert program in commands, f"docs/deployment.md shows no {program} command"
+        last = commands[program][-1].split()  # the restore, where the client appears twice
+        assert set(options) <= set(last), (program, set(options) - set(last))

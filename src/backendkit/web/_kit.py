@@ -17,7 +17,7 @@ from backendkit.web._limits import route_rule
 from backendkit.web._principal import Principal
 
 if TYPE_CHECKING:
-    from backendkit.auth import TokenService
+    from backendkit.auth import OIDCVerifier, TokenService
     from backendkit.cache import Cache
     from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
     from backendkit.redis import AsyncRedisConnector, RedisConnector
@@ -96,6 +96,12 @@ class WebKit:
             load the app's user record, put on ``principal.user`` (an async function under
             ASGI). It returns ``None`` for a user that no longer exists: the request is
             then a ``401 INVALID_TOKEN``, as for a revoked token. ``None``: no loading.
+            For a provider's token it receives a principal whose ``issuer`` and
+            ``subject`` name the provider's user, and links it to a local one by
+            returning a [`LinkedUser`][backendkit.web.LinkedUser].
+        providers: identity providers whose access tokens are accepted beside the app's
+            own (each an [`OIDCVerifier`][backendkit.auth.OIDCVerifier]); a token goes
+            to the one its ``iss`` names, else to ``tokens``.
         metrics: request and component metrics (a
             [`Metrics`][backendkit.metrics.Metrics] of the ``metrics`` extra); it watches
             the kit's limiters, cache and Redis connectors as the kit is built. ``None``:
@@ -115,6 +121,7 @@ class WebKit:
     redis: RedisConnector | None = None
     async_redis: AsyncRedisConnector | None = None
     user_loader: UserLoader | None = None
+    providers: Sequence[OIDCVerifier] = ()
     metrics: RequestObserver | None = None
 
     def __post_init__(self) -> None:
@@ -128,6 +135,13 @@ class WebKit:
             raise ConfigurationError("api_prefixes must be a sequence of paths starting with '/'")
         # A list is accepted; stored as a tuple so str.startswith takes it as it is.
         object.__setattr__(self, "api_prefixes", tuple(prefixes))
+        object.__setattr__(self, "providers", tuple(self.providers))
+        issuers = [provider.issuer for provider in self.providers]
+        own = getattr(self.tokens, "issuer", None)
+        if own is not None:
+            issuers.append(own)
+        if len(set(issuers)) != len(issuers):
+            raise ConfigurationError("two token verifiers of a WebKit have the same issuer")
         if self.settings.rate_limit_default:
             # Parsed now so that a typo stops the start, not every API request later.
             try:
@@ -159,6 +173,7 @@ class WebKit:
         redis_key_prefix: str = "backendkit:",
         token_options: Mapping[str, Any] | None = None,
         user_loader: UserLoader | None = None,
+        providers: Sequence[OIDCVerifier] = (),
         metrics: RequestObserver | None = None,
     ) -> WebKit:
         """Build a kit and the services its settings describe.
@@ -226,6 +241,7 @@ class WebKit:
             redis=built.sync_redis,
             async_redis=built.async_redis,
             user_loader=user_loader,
+            providers=tuple(providers),
             metrics=metrics,
         )
 
