@@ -24,6 +24,7 @@ def _run(name: str) -> dict[str, Any]:
         "repository_transactions",
         "repository_async",
         "repository_engine",
+        "repository_replicas",
     ],
 )
 def test_self_checking_snippet_runs(name: str) -> None:
