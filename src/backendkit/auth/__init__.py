@@ -8,6 +8,11 @@ and bcrypt). The Redis token store also needs the ``redis`` extra.
   [`MemoryTokenStore`][backendkit.auth.MemoryTokenStore] or a
   [`RedisTokenStore`][backendkit.auth.RedisTokenStore].
 - [`PasswordHasher`][backendkit.auth.PasswordHasher] hashes and verifies passwords.
+- [`OIDCVerifier`][backendkit.auth.OIDCVerifier] verifies an identity provider's JWT
+  access tokens with the keys an [`OIDCProvider`][backendkit.auth.OIDCProvider] fetches
+  and caches (needs the ``oidc`` extra: httpx); a
+  [`ClaimsMapping`][backendkit.auth.ClaimsMapping] says which provider roles and scopes
+  grant local ones.
 """
 
 # Private aliases keep the package namespace exactly what __all__ lists.
@@ -21,6 +26,7 @@ _require("bcrypt", "auth")
 from backendkit.auth._algorithms import SUPPORTED_ALGORITHMS
 from backendkit.auth._calibrate import calibrate
 from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType
+from backendkit.auth._claims_map import CLAIM_PRESETS, ClaimsMapping, ClaimSource
 from backendkit.auth._keyring import KeyRing
 from backendkit.auth._keys import JWTKey
 from backendkit.auth._passwords import (
@@ -43,20 +49,29 @@ from backendkit.auth._token_core import DEFAULT_REQUIRED_CLAIMS
 from backendkit.auth._tokens import TokenService
 
 if _typing.TYPE_CHECKING:
+    from backendkit.auth._oidc_provider import OIDCProvider
+    from backendkit.auth._oidc_verify import ACCESS_TOKEN_TYPES, OIDCVerifier, ProviderClaims
     from backendkit.auth._redis_store import RedisTokenStore
 
 __all__ = [
+    "ACCESS_TOKEN_TYPES",
     "BCRYPT_MAX_BYTES",
+    "CLAIM_PRESETS",
     "DEFAULT_REQUIRED_CLAIMS",
     "PREHASH_PREFIX",
     "RESERVED_CLAIMS",
     "SUPPORTED_ALGORITHMS",
     "AsyncTokenStore",
+    "ClaimSource",
+    "ClaimsMapping",
     "JWTKey",
     "KeyRing",
     "MemoryTokenStore",
     "NewSession",
+    "OIDCProvider",
+    "OIDCVerifier",
     "PasswordHasher",
+    "ProviderClaims",
     "RedisTokenStore",
     "RotationRequest",
     "RotationResult",
@@ -72,10 +87,21 @@ __all__ = [
 ]
 
 
+# Names whose module needs another extra (redis, oidc): imported only when asked for.
+_OIDC_VERIFY = frozenset({"ACCESS_TOKEN_TYPES", "OIDCVerifier", "ProviderClaims"})
+
+
 def __getattr__(name: str) -> object:
-    # The Redis store needs the redis extra; import it only when asked for.
     if name == "RedisTokenStore":
         from backendkit.auth._redis_store import RedisTokenStore
 
         return RedisTokenStore
+    if name == "OIDCProvider":
+        from backendkit.auth._oidc_provider import OIDCProvider
+
+        return OIDCProvider
+    if name in _OIDC_VERIFY:
+        from backendkit.auth import _oidc_verify
+
+        return getattr(_oidc_verify, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,8 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
 - bodies: `BodyBudget`, `check_content_length`, `read_body`, `aread_body`,
   `require_json`, `parse_body`;
 - auth: `bearer_token`, `credentials`, `Principal`, `authenticate`, `aauthenticate`,
-  `principal_from_claims`, `check_roles`, `check_scopes`, `check_csrf`, `new_csrf_token`,
+  `principal_from_claims`, `principal_from_provider`, `provider_for`, `LinkedUser`,
+  `check_roles`, `check_scopes`, `check_csrf`, `new_csrf_token`,
   `auth_cookie_headers`;
 - rate limits: `RouteLimit` and `LimitOptions` (what a route charges: key kind, function
   or literal bucket), `KeyKind`, `KeyFunc`,
@@ -43,6 +44,8 @@ from backendkit.web._auth import (
     credentials,
     new_csrf_token,
     principal_from_claims,
+    principal_from_provider,
+    provider_for,
 )
 from backendkit.web._body import (
     BodyBudget,
@@ -78,7 +81,7 @@ from backendkit.web._limits import (
     rule_name,
 )
 from backendkit.web._pipeline import Offload, Pipeline, RequestFacts, client_key
-from backendkit.web._principal import Principal
+from backendkit.web._principal import LinkedUser, Principal
 
 __all__ = [
     "DEFAULT_API_PREFIXES",
@@ -94,6 +97,7 @@ __all__ = [
     "KeyFunc",
     "KeyKind",
     "LimitOptions",
+    "LinkedUser",
     "Offload",
     "Pipeline",
     "Principal",
@@ -133,6 +137,8 @@ __all__ = [
     "new_csrf_token",
     "parse_body",
     "principal_from_claims",
+    "principal_from_provider",
+    "provider_for",
     "read_body",
     "render_error",
     "request_validation_error",

@@ -1,16 +1,28 @@
-"""Credentials from a request: Bearer header, cookie transport with CSRF, roles and scopes."""
+"""Credentials from a request: Bearer header, cookie transport with CSRF, roles and scopes.
+
+A bearer token is verified by the app's own ``TokenService`` (``kit.tokens``) or, when its
+``iss`` names one of ``kit.providers``, by that identity provider's verifier. The issuer is
+read from the unverified payload only to choose the verifier; the chosen one then checks
+everything, ``iss`` included, so a forged ``iss`` only picks which check fails.
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backendkit.errors import ConfigurationError, Forbidden, Unauthenticated
+from backendkit._b64 import b64url_decode_canonical
+from backendkit.errors import ConfigurationError, Forbidden, InvalidToken, Unauthenticated
+from backendkit.logging import security_event
 from backendkit.web._kit import CookieAuth, WebKit
 from backendkit.web._principal import Principal
+
+if TYPE_CHECKING:
+    from backendkit.auth import OIDCVerifier, ProviderClaims
 
 __all__ = [
     "Principal",
@@ -23,8 +35,12 @@ __all__ = [
     "credentials",
     "new_csrf_token",
     "principal_from_claims",
+    "principal_from_provider",
+    "provider_for",
 ]
 
+# A token longer than this is not read to route it (the verifiers refuse it unread too).
+_PEEK_MAX_BYTES = 65536
 # RFC 6750 b64token: the characters a Bearer token may contain.
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -167,7 +183,51 @@ def principal_from_claims(claims: Any) -> Principal:
         roles=_strings(claims.get("roles")),
         scopes=_strings(claims.get("scope")) | _strings(claims.get("scopes")),
         claims=claims,
+        issuer=claims.get("iss"),
+        subject=str(claims.sub),
     )
+
+
+def principal_from_provider(claims: ProviderClaims) -> Principal:
+    """Build a [`Principal`][backendkit.web.Principal] from a provider's verified claims.
+
+    Roles and scopes are what the verifier's mapping granted, nothing else. ``user_id``
+    is ``"<issuer>#<sub>"``, which never equals a local id: only the kit's ``user_loader``
+    links the provider's ``(issuer, subject)`` to a local user (see
+    [`LinkedUser`][backendkit.web.LinkedUser]).
+    """
+    return Principal(
+        user_id=f"{claims.iss}#{claims.sub}",
+        roles=claims.roles,
+        scopes=claims.scopes,
+        claims=claims,
+        issuer=claims.iss,
+        method="provider",
+        subject=claims.sub,
+    )
+
+
+def provider_for(kit: WebKit, token: str) -> OIDCVerifier | None:
+    """The verifier of ``kit.providers`` whose issuer the token names, if any.
+
+    The ``iss`` claim is read without verification, only to choose the verifier; ``None``
+    sends the token to the app's own token service.
+    """
+    providers = kit.providers
+    if not providers or len(token) > _PEEK_MAX_BYTES:
+        return None
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(b64url_decode_canonical(parts[1]))
+    except (ValueError, RecursionError):
+        return None
+    issuer = payload.get("iss") if isinstance(payload, dict) else None
+    for provider in providers:
+        if provider.issuer == issuer:
+            return provider
+    return None
 
 
 def _strings(value: Any) -> frozenset[str]:
@@ -180,22 +240,34 @@ def _strings(value: Any) -> frozenset[str]:
 
 def _token_service(kit: WebKit) -> Any:
     if kit.tokens is None:
+        if kit.providers:
+            # Only providers' tokens are accepted here, and this names none of them.
+            security_event("token_rejected", reason="unknown_issuer", expected="access")
+            raise InvalidToken()
         raise ConfigurationError("authentication needs a TokenService: WebKit(tokens=...)")
     return kit.tokens
 
 
 def authenticate(kit: WebKit, token: str) -> Principal:
-    """Verify an access token with ``kit.tokens`` (sync twin).
+    """Verify an access token with the provider its issuer names, else ``kit.tokens``
+    (sync twin).
 
     Raises:
         InvalidToken: the token does not verify (401).
         BackendUnavailable: revocation checking is on and the store is down (503).
-        ConfigurationError: the kit has no token service.
+        ServiceUnavailable: a provider's key is not cached and the provider is down (503).
+        ConfigurationError: the kit has neither a token service nor providers.
     """
+    provider = provider_for(kit, token) if kit.providers else None
+    if provider is not None:
+        return principal_from_provider(provider.verify(token))
     return principal_from_claims(_token_service(kit).verify_access(token))
 
 
 async def aauthenticate(kit: WebKit, token: str) -> Principal:
-    """Verify an access token with ``kit.tokens`` (async twin: the revocation check, if
-    on, uses the async token store)."""
+    """Async twin of [`authenticate`][backendkit.web.authenticate]: the revocation check,
+    if on, uses the async token store, and a provider's keys are fetched without blocking."""
+    provider = provider_for(kit, token) if kit.providers else None
+    if provider is not None:
+        return principal_from_provider(await provider.averify(token))
     return principal_from_claims(await _token_service(kit).averify_access(token))

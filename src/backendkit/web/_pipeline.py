@@ -21,7 +21,6 @@ shares its logic; only the I/O is doubled. The adapter describes its request thr
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -382,7 +381,7 @@ def _with_user(principal: Principal, record: Any) -> Principal:
     if record is None:
         _log.info("token_user_missing", user_id=principal.user_id)
         raise InvalidToken()
-    return dataclasses.replace(principal, user=record)
+    return principal.with_user(record)
 
 
 def _authorized(
