@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import threading
+import time
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -181,6 +182,19 @@ class PasswordHasher:
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._dummy = self._dummy_hash()
+        #: Told how long each ``"hash"`` and ``"verify"`` took, in seconds (password
+        #: metrics time them); ``None``: nothing is timed.
+        self.on_timing: Callable[[str, float], None] | None = None
+
+    def _timed(self, operation: str, work: Callable[[], T]) -> T:
+        observer = self.on_timing
+        if observer is None:
+            return work()
+        started = time.perf_counter()
+        try:
+            return work()
+        finally:
+            observer(operation, time.perf_counter() - started)
 
     @property
     def cost(self) -> int:
@@ -217,6 +231,9 @@ class PasswordHasher:
             ValidationFailed: the normalized password is over 72 bytes and the pre-hash
                 scheme is off (``VALIDATION_ERROR`` with a ``password`` field detail).
         """
+        return self._timed("hash", lambda: self._hash(password))
+
+    def _hash(self, password: str) -> str:
         data = _normalize(password).encode("utf-8")
         salt = bcrypt.gensalt(rounds=self._cost, prefix=b"2b")
         if self._prehash:
@@ -276,7 +293,7 @@ class PasswordHasher:
         A malformed hash costs the same work as a real one and returns ``False``, as does a
         password over 72 bytes against a plain bcrypt hash (unless ``legacy_truncation``).
         """
-        return self._match(password, hashed) is not None
+        return self._timed("verify", lambda: self._match(password, hashed)) is not None
 
     def needs_rehash(self, hashed: str) -> bool:
         """True when ``hashed`` should be replaced: other cost, ``$2a$``/``$2y$``, a plain
@@ -297,7 +314,7 @@ class PasswordHasher:
         matched in its raw (unnormalized) form or, with ``legacy_truncation``, by its
         first 72 bytes (the replacement is a full-length pre-hash scheme hash).
         """
-        match = self._match(password, hashed)
+        match = self._timed("verify", lambda: self._match(password, hashed))
         if match is None:
             return VerifyResult(False, None)
         if match == "exact" and not self.needs_rehash(hashed):
@@ -314,7 +331,8 @@ class PasswordHasher:
         long as one with a wrong password. Pass the submitted password: a password whose
         normalized form differs from itself is checked twice by ``verify``, and is here too.
         """
-        self._spend(len(self._candidates(password)) if password is not None else 1)
+        times = len(self._candidates(password)) if password is not None else 1
+        self._timed("verify", lambda: self._spend(times))
         return False
 
     # -- async: the same work in a bounded thread pool -----------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from backendkit.auth._algorithms import SUPPORTED_ALGORITHMS
@@ -109,6 +109,15 @@ class TokenCore:
             raise ConfigurationError("store must implement TokenStore or AsyncTokenStore")
         self._check_revocation = bool(check_revocation)
         self._clock = clock
+        #: Told of each token event as ``(event, detail)``: ``("issued", "access" or
+        #: "session")``, ``("refreshed", "rotated" or "grace")``, ``("reuse_detected",
+        #: "refresh")`` and ``("rejected", reason)``; token metrics count them.
+        self.on_event: Callable[[str, str], None] | None = None
+
+    def _tell(self, event: str, detail: str) -> None:
+        observer = self.on_event
+        if observer is not None:
+            observer(event, detail)
 
     def _allowlist(self, algorithms: Iterable[str] | None) -> frozenset[str]:
         allowed = self._ring.algorithms if algorithms is None else frozenset(algorithms)
@@ -166,6 +175,7 @@ class TokenCore:
     def _reject(self, reason: str, expected: TokenType | None) -> InvalidToken:
         # Field names avoid "token" and "session": the log redactor masks those.
         security_event("token_rejected", reason=reason, expected=expected or "any")
+        self._tell("rejected", reason)
         return InvalidToken()
 
     def _decode(

@@ -48,7 +48,9 @@ class SessionTokens(TokenCore):
         lifetime = self._access_ttl if ttl is None else positive("ttl", ttl)
         iat = int(self._clock.now())
         payload = self._base_claims(sub, "access", iat, int(iat + lifetime), extra)
-        return sign_compact(payload, self._ring.signing_key)
+        token = sign_compact(payload, self._ring.signing_key)
+        self._tell("issued", "access")
+        return token
 
     def _begin_session(
         self, sub: str, claims: Mapping[str, Any] | None
@@ -71,6 +73,7 @@ class SessionTokens(TokenCore):
         """
         pair, record = self._begin_session(sub, claims)
         self._sync().create_session(record)
+        self._tell("issued", "session")
         return pair
 
     async def aissue_pair(self, sub: str, *, claims: Mapping[str, Any] | None = None) -> TokenPair:
@@ -82,6 +85,7 @@ class SessionTokens(TokenCore):
         """
         pair, record = self._begin_session(sub, claims)
         await self._async().acreate_session(record)
+        self._tell("issued", "session")
         return pair
 
     # -- refresh rotation --------------------------------------------------------------------
@@ -112,11 +116,14 @@ class SessionTokens(TokenCore):
 
     def _finish_refresh(self, plan: _RefreshPlan, result: RotationResult) -> TokenPair:
         if result.status == "rotated":
+            self._tell("refreshed", "rotated")
             return plan.pair
         if result.status == "grace" and result.pair is not None:
+            self._tell("refreshed", "grace")
             return TokenPair._load(json.loads(result.pair))
         if result.status == "reuse":
             security_event("refresh_token_reuse", user_id=plan.old.sub, family=plan.old.sid)
+            self._tell("reuse_detected", "refresh")
             raise InvalidToken()
         reason = "session_revoked" if result.status == "revoked" else "session_unknown"
         raise self._reject(reason, "refresh")

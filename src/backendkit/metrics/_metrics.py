@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any, cast
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from backendkit.errors import ConfigurationError
+from backendkit.metrics._auth import PasswordTimings, TokenEvents
 from backendkit.metrics._components import ComponentCollector, StatsSource
 from backendkit.metrics._decisions import LimitDecisions
 from backendkit.metrics._requests import DEFAULT_BUCKETS, RequestInstruments
 
 if TYPE_CHECKING:
+    from backendkit.auth import PasswordHasher, TokenService
     from backendkit.cache import Cache
     from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
     from backendkit.web import RequestCycle, WebKit
@@ -36,6 +38,8 @@ class _Shared:
     def __init__(self, registry: CollectorRegistry, buckets: Sequence[float]) -> None:
         self.requests = RequestInstruments(registry, buckets)
         self.decisions = LimitDecisions(registry)
+        self.tokens = TokenEvents(registry)
+        self.passwords = PasswordTimings(registry)
         self.components = ComponentCollector()
         registry.register(self.components)
 
@@ -98,7 +102,10 @@ class Metrics:
     # ------------------------------------------------------------ RequestObserver
 
     def attach(self, kit: WebKit) -> None:
-        """Watch ``kit``'s limiters, cache and Redis connectors (``WebKit`` calls it)."""
+        """Watch ``kit``'s token service, limiters, cache and Redis connectors (``WebKit``
+        calls it)."""
+        if kit.tokens is not None:
+            self.watch_tokens(kit.tokens)
         for limiter in (kit.limiter, kit.async_limiter):
             if limiter is not None:
                 self.watch_limiter(limiter)
@@ -125,6 +132,14 @@ class Metrics:
     def watch_limiter(self, limiter: RateLimiter | AsyncRateLimiter) -> None:
         """Count every decision ``limiter.hit`` makes, by rule, outcome and source."""
         limiter.on_decision = self._shared.decisions
+
+    def watch_tokens(self, tokens: TokenService) -> None:
+        """Count the tokens ``tokens`` issues, refreshes and rejects, and reuse detected."""
+        tokens.on_event = self._shared.tokens
+
+    def watch_passwords(self, hasher: PasswordHasher) -> None:
+        """Time every hash and verification ``hasher`` does (async ones included)."""
+        hasher.on_timing = self._shared.passwords
 
     def watch_cache(self, cache: Cache | StatsSource) -> None:
         """Expose a cache's ``CacheStats`` (or a decorated function's ``stats``) as the

@@ -168,3 +168,56 @@ def test_a_kit_watches_its_own_services(registry: CollectorRegistry) -> None:
     )
     assert sample(registry, "backendkit_cache_misses_total", cache=kit.cache.name) == 1
     kit.close()
+
+
+def test_token_events_are_told_by_the_token_service(registry: CollectorRegistry) -> None:
+    """Issued, refreshed, reuse detected and rejections by reason, counted exactly."""
+    from backendkit.auth import JWTKey, TokenService
+    from backendkit.errors import InvalidToken
+
+    tokens = TokenService(JWTKey.hmac("k" * 32), store="memory://", refresh_grace=0)
+    Metrics(registry).watch_tokens(tokens)
+    pair = tokens.issue_pair("user-1")
+    tokens.issue_access("user-1")
+    rotated = tokens.refresh(pair.refresh_token)
+    with pytest.raises(InvalidToken):
+        tokens.refresh(pair.refresh_token)  # the retired token again: reuse
+    with pytest.raises(InvalidToken):
+        tokens.verify_access("not-a-token")
+    with pytest.raises(InvalidToken):
+        tokens.refresh(rotated.refresh_token)  # its session was revoked by the reuse
+    assert sample(registry, "backendkit_tokens_issued_total", kind="session") == 1
+    assert sample(registry, "backendkit_tokens_issued_total", kind="access") == 1
+    assert sample(registry, "backendkit_token_refreshes_total", outcome="rotated") == 1
+    assert sample(registry, "backendkit_token_reuse_detected_total") == 1
+    rejections = {
+        s.labels["reason"]: s.value
+        for family in registry.collect()
+        if family.name == "backendkit_token_rejections"
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
+    assert sum(rejections.values()) == 2
+    assert "session_revoked" in rejections
+
+
+def test_password_hash_and_verify_are_timed(registry: CollectorRegistry) -> None:
+    """Each hash and verification (a dummy one too, the async twin too) is one observation."""
+    import asyncio
+
+    from backendkit.testing import TestingPasswordHasher
+
+    hasher = TestingPasswordHasher(allow=True)
+    Metrics(registry).watch_passwords(hasher)
+    stored = hasher.hash("correct horse")
+    assert hasher.verify("correct horse", stored)
+    assert not hasher.verify("wrong", stored)
+    hasher.dummy_verify("x")
+    assert asyncio.run(hasher.averify("correct horse", stored))
+    hasher.close()
+    count = "backendkit_password_duration_seconds_count"
+    assert sample(registry, count, operation="hash") == 1
+    assert sample(registry, count, operation="verify") == 4
+    total = sample(registry, "backendkit_password_duration_seconds_sum", operation="verify")
+    assert total is not None
+    assert total > 0
