@@ -196,10 +196,12 @@ def _after_request(response: Response) -> Response:
     headers = response.headers
     if headers.get("Content-Type") == "application/json":
         headers["Content-Type"] = web.JSON_CONTENT_TYPE
-    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - werkzeug Headers
+    # Headers iterate as (name, value) pairs: keys() and extend() add generator layers.
+    present = {name.lower() for name, _ in headers}
     if "x-request-id" in present:
         del headers["X-Request-ID"]  # ours replaces whatever the view set
-    headers.extend(cycle.response_headers(present))  # only the others the response lacks
+    for name, value in cycle.response_headers(present).items():  # those the response lacks
+        headers.add(name, value)
     if response.is_streamed:
         # Flask tears the request down before the server iterates a streamed body: the
         # cycle ends when the body is closed, so what the body logs keeps the request id.
