@@ -14,12 +14,14 @@ from backendkit.errors import ConfigurationError
 from backendkit.metrics._auth import PasswordTimings, TokenEvents
 from backendkit.metrics._components import ComponentCollector, StatsSource
 from backendkit.metrics._decisions import LimitDecisions
+from backendkit.metrics._failures import RedisFailures
 from backendkit.metrics._requests import DEFAULT_BUCKETS, RequestInstruments
 
 if TYPE_CHECKING:
     from backendkit.auth import PasswordHasher, TokenService
     from backendkit.cache import Cache
     from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
+    from backendkit.redis import AsyncRedisConnector, RedisConnector
     from backendkit.web import RequestCycle, WebKit
 
 __all__ = ["Metrics", "multiprocess_dir"]
@@ -40,6 +42,7 @@ class _Shared:
         self.decisions = LimitDecisions(registry)
         self.tokens = TokenEvents(registry)
         self.passwords = PasswordTimings(registry)
+        self.redis_failures = RedisFailures(registry)
         self.components = ComponentCollector()
         registry.register(self.components)
 
@@ -147,9 +150,11 @@ class Metrics:
         stats = cast(StatsSource, getattr(cache, "stats", cache))
         self._shared.components.add_cache(stats)
 
-    def watch_redis(self, connector: Any) -> None:
-        """Expose a ``RedisConnector``'s (or async twin's) circuit breaker."""
+    def watch_redis(self, connector: RedisConnector | AsyncRedisConnector) -> None:
+        """Expose a ``RedisConnector``'s (or async twin's) circuit breaker, and count its
+        failed calls by kind (timeouts, errors, a full pool)."""
         self._shared.components.add_connector(connector)
+        connector.on_failure = self._shared.redis_failures
 
     def watch_engine(self, engine: Any, name: str = "default") -> None:
         """Expose a SQLAlchemy ``Engine``/``AsyncEngine``'s pool as ``engine=name``."""

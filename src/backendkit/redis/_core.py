@@ -8,6 +8,7 @@ before and after every call.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from redis._parsers.encoders import Encoder
@@ -18,7 +19,10 @@ from backendkit.errors import BackendUnavailable
 from backendkit.logging import get_logger
 from backendkit.redis._breaker import CircuitBreaker
 from backendkit.redis._config import ParsedRedisUrl, RedisConfig, parse_redis_url
-from backendkit.redis._errors import is_outage, is_pool_exhausted, server_answered
+from backendkit.redis._errors import failure_kind, is_outage, is_pool_exhausted, server_answered
+
+#: Told ``(connector name, kind)`` of each call that failed soft (``failure_kind``).
+FailureObserver = Callable[[str, str], None]
 
 __all__ = ["ConnectorCore", "ScriptHost", "no_backoff"]
 
@@ -78,6 +82,7 @@ class ConnectorCore:
         # two are logged in pairs, so a flapping server cannot flood the log with
         # recoveries while its outage warnings are throttled.
         self._outage_reported = False
+        self.on_failure: FailureObserver | None = None
 
     def timeouts(self) -> dict[str, Any]:
         """Keyword arguments every client (and every sentinel client) is built with.
@@ -114,6 +119,8 @@ class ConnectorCore:
         A non-outage error is left to propagate unchanged (``None`` is returned); an error
         reply still proves the server is alive, so it counts as a success for the breaker.
         """
+        if self.on_failure is not None and (is_outage(exc) or is_pool_exhausted(exc)):
+            self.on_failure(self.name, failure_kind(exc))
         if is_pool_exhausted(exc):
             # Too many concurrent calls in this process says nothing about the server:
             # the call fails soft, but the breaker must not cut every other caller off.

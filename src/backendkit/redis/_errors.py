@@ -6,7 +6,7 @@ import asyncio
 
 from redis import exceptions as rx
 
-__all__ = ["is_outage", "is_pool_exhausted", "server_answered"]
+__all__ = ["failure_kind", "is_outage", "is_pool_exhausted", "server_answered"]
 
 # An outage: the server could not be reached, did not answer in time, or answered that it
 # cannot serve right now (loading, failover, cluster down, out of memory). redis-py's
@@ -43,6 +43,13 @@ def is_pool_exhausted(exc: BaseException) -> bool:
 def is_outage(exc: BaseException) -> bool:
     """True when ``exc`` means Redis is unavailable rather than the call being wrong."""
     return isinstance(exc, _OUTAGE) and not isinstance(exc, _USAGE)
+
+
+def failure_kind(exc: BaseException) -> str:
+    """How a failed call failed, for metrics: ``timeout``, ``pool_exhausted`` or ``error``."""
+    if isinstance(exc, (rx.TimeoutError, TimeoutError, asyncio.TimeoutError)):
+        return "timeout"
+    return "pool_exhausted" if is_pool_exhausted(exc) else "error"
 
 
 def server_answered(exc: BaseException) -> bool:

@@ -14,7 +14,7 @@ from backendkit.errors import BackendUnavailable
 from backendkit.redis._breaker import CircuitBreaker
 from backendkit.redis._clients import Closable, RedisClient, build_sync_client
 from backendkit.redis._config import RedisConfig
-from backendkit.redis._core import ConnectorCore, ScriptHost
+from backendkit.redis._core import ConnectorCore, FailureObserver, ScriptHost
 
 __all__ = ["RedisConnector"]
 
@@ -69,6 +69,16 @@ class RedisConnector:
     def breaker(self) -> CircuitBreaker:
         """The circuit breaker guarding every call."""
         return self._core.breaker
+
+    @property
+    def on_failure(self) -> FailureObserver | None:
+        """Told ``(name, kind)`` of each call that failed soft: ``timeout``, ``error`` or
+        ``pool_exhausted`` (``Metrics.watch_redis`` counts them); ``None``: nobody."""
+        return self._core.on_failure
+
+    @on_failure.setter
+    def on_failure(self, observer: FailureObserver | None) -> None:
+        self._core.on_failure = observer
 
     @property
     def is_cluster(self) -> bool:

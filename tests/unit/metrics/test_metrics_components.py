@@ -221,3 +221,35 @@ def test_password_hash_and_verify_are_timed(registry: CollectorRegistry) -> None
     total = sample(registry, "backendkit_password_duration_seconds_sum", operation="verify")
     assert total is not None
     assert total > 0
+
+
+@pytest.mark.parametrize(
+    ("fixture", "kind"), [("dead_redis_url", "error"), ("hung_redis_url", "timeout")]
+)
+def test_redis_failures_are_counted_by_connector_and_kind(
+    registry: CollectorRegistry, request: pytest.FixtureRequest, fixture: str, kind: str
+) -> None:
+    """A refused connection is an ``error``, a server that never answers a ``timeout``."""
+    from backendkit.errors import BackendUnavailable
+    from backendkit.redis import RedisConfig
+
+    url = request.getfixturevalue(fixture)
+    connector = RedisConnector(RedisConfig(url, breaker_threshold=5), name="store")
+    Metrics(registry).watch_redis(connector)
+    for _ in range(2):
+        with pytest.raises(BackendUnavailable):
+            connector.execute(lambda client: client.ping())
+    assert sample(registry, "backendkit_redis_failures_total", connector="store", kind=kind) == 2
+    connector.close()
+
+
+def test_a_working_redis_counts_no_failure(registry: CollectorRegistry, redis_url: str) -> None:
+    """The valid twin: calls that succeed count nothing."""
+    connector = RedisConnector(redis_url, name="ok")
+    Metrics(registry).watch_redis(connector)
+    assert connector.execute(lambda client: client.ping())
+    for kind in ("error", "timeout", "pool_exhausted"):
+        assert (
+            sample(registry, "backendkit_redis_failures_total", connector="ok", kind=kind) is None
+        )
+    connector.close()
