@@ -10,7 +10,8 @@ In order, for each statement:
 2. a read in a unit of work (the session is pinned), in a session that has written, or in
    a scope that has written goes to the primary;
 3. otherwise the replica, checked out at once: if that fails (refused, unreachable, a
-   connect timeout), the read goes to the primary and the replica is left alone for
+   connect timeout, an error of the driver's own, as asyncpg raises at connect under older
+   SQLAlchemy releases), the read goes to the primary and the replica is left alone for
    ``retry_interval`` seconds, after which one read tries it again. The outage is logged
    once per interval (``replica_unavailable``), the recovery once (``replica_recovered``).
 
@@ -25,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -161,7 +162,9 @@ class RoutingSession(Session):
             # Check out now (or reuse this transaction's connection), so a replica that is
             # down sends this read to the primary instead of failing it.
             self.connection(bind_arguments={"bind": replica.engine})
-        except (DBAPIError, OSError) as exc:
+        except PoolTimeout:
+            raise  # busy, not down: the pool's own timeout is the answer
+        except Exception as exc:  # drivers may raise their own errors at connect (asyncpg)
             replica.failed(exc)
             return primary
         replica.reached()

@@ -19,11 +19,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import QueuePool
 from tests._services import DeadPort
 from tests.integration.repository.conftest import POSTGRES, aw
 
 from backendkit.cache import Cache
-from backendkit.errors import ConfigurationError
+from backendkit.errors import BackendUnavailable, ConfigurationError
 from backendkit.listing import PageParams
 from backendkit.logging import request_context
 from backendkit.repository import (
@@ -165,11 +166,20 @@ def _fresh_rows(pair: Pair) -> Iterator[None]:
 class App:
     """What an application builds: a primary engine, a read engine, one session factory."""
 
-    def __init__(self, pair: Pair, replica_url: sa.URL | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        pair: Pair,
+        replica_url: sa.URL | None = None,
+        replica_pool: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
         self.is_async = pair.is_async
         url = pair.replica_url if replica_url is None else replica_url
         build = build_async_engine if self.is_async else build_engine
-        self.engines = [build(pair.primary_url), build(url, connect_timeout=2)]
+        self.engines = [
+            build(pair.primary_url),
+            build(url, connect_timeout=2, **(replica_pool or {})),
+        ]
         factory = build_async_session_factory if self.is_async else build_session_factory
         self.sessions = factory(self.engines[0], read_engine=self.engines[1], **options)
 
@@ -386,6 +396,27 @@ def _late_replica(pair: Pair, tmp: Path) -> tuple[sa.URL, Any, Any]:
         admin.dispose()
 
     return pair.replica_url.set(database=name), create, drop
+
+
+async def test_a_busy_replica_is_not_down(pair: Pair) -> None:
+    """A replica whose pool is exhausted fails the read with SERVICE_UNAVAILABLE (its pool
+    timeout), and is not marked down: the next read, once a connection is free, uses it."""
+    app = App(pair, replica_pool={"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.1})
+    replica = app.engines[1]
+    try:
+        pool = replica.sync_engine.pool if app.is_async else replica.pool
+        if not isinstance(pool, QueuePool):  # aiosqlite files before SQLAlchemy 2.0.38
+            pytest.skip(f"{type(pool).__name__} has no size limit to exhaust")
+        held = await aw(replica.connect())
+        try:
+            with capture_logs() as logs, pytest.raises(BackendUnavailable):
+                await app.ids()
+        finally:
+            await aw(held.close())
+        assert await app.ids() == [REPLICA_ROW]
+        assert [log for log in logs if log["event"] == "replica_unavailable"] == []
+    finally:
+        await app.close()
 
 
 async def test_a_replica_of_another_database_is_refused(pair: Pair, tmp_path: Path) -> None:
