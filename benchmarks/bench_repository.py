@@ -1,15 +1,19 @@
-"""Repository and pagination benchmark: keyset vs offset by depth, overhead vs raw Core,
-count strategies, and the same listing through advanced-alchemy and fastapi-pagination.
+"""Repository and pagination benchmark: keyset vs offset by depth, overhead vs raw Core
+(sync and async), count strategies, and the same listing through advanced-alchemy and
+fastapi-pagination, on PostgreSQL, MariaDB and SQLite.
 
-    python benchmarks/bench_repository.py [--quick] [--json out.json] [--db postgres,sqlite]
+    python benchmarks/bench_repository.py [--quick] [--json out.json] [--db postgres,mariadb,sqlite]
 
-* 1,000,000 rows (``--quick``: 100,000) loaded with COPY (PostgreSQL) or one executemany
-  (SQLite) into a private schema / temporary file, dropped at the end.
+* 1,000,000 rows (``--quick``: 100,000) loaded with COPY (PostgreSQL), multi-row INSERTs
+  (MariaDB) or one executemany (SQLite) into a private schema, database or temporary file,
+  dropped at the end (``_repo_data.py``).
 * Depth: a 20-row page at depths 1, rows/100 and rows/20 pages (1, 10,000 and 50,000 for a
   million rows), by cursor (``list_cursor``) and by offset (``list_page``, count ``none``).
   Goal: the deepest cursor page within 1.2x of the first.
 * Overhead: the first 20-row page through ``Repository.list_page`` against the same query
   in raw SQLAlchemy Core (and the plain ORM, for reference). Aim: <= 1.10x of Core.
+* Async overhead: the same first page through ``AsyncRepository`` against async Core and
+  ORM, on each database's asyncio driver: asyncpg, asyncmy, aiosqlite (``_repo_async.py``).
 * Counting: ``exact``, ``estimated`` and ``none`` on the whole table and on a filter.
 * Peers: page 2 (and a deep page) through advanced-alchemy's ``list_and_count`` and
   fastapi-pagination's ``paginate`` with the same order; their rows are checked equal to
@@ -22,169 +26,23 @@ printed beside the absolute numbers.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import random
-import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from _repo_async import async_overhead_scenario
+from _repo_data import ASYNC_DRIVERS, Row, RowRepository, database
+from _repo_timing import measure, measure_interleaved, ms
+from sqlalchemy.orm import Session
 
 from backendkit.listing import CursorCodec, CursorParams, PageParams, cursor_binding
 from backendkit.listing._state import CursorState
-from backendkit.repository import FilterField, Repository, build_engine
 
-POSTGRES_URL = os.environ.get(
-    "BACKENDKIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 PER_PAGE = 20
-BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 CODEC = CursorCodec([b"bench-repository-key-0123456789ab"])
-
-
-class Base(DeclarativeBase):
-    metadata = sa.MetaData()
-
-
-class Row(Base):
-    __tablename__ = "bench_rows"
-    __table_args__ = (
-        sa.Index("ix_bench_created_id", "created_at", "id"),
-        sa.Index("ix_bench_score_id", "score", "id"),
-    )
-
-    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(40))
-    category: Mapped[str] = mapped_column(sa.String(10))
-    score: Mapped[int | None] = mapped_column(sa.Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-
-
-class RowRepository(Repository[Row]):
-    filter_fields: ClassVar[dict[str, Any]] = {
-        "score": FilterField(Row.score, "eq", "gte", "lte"),
-        "category": Row.category,
-    }
-    sort_fields: ClassVar[dict[str, Any]] = {"createdAt": Row.created_at, "score": Row.score}
-    max_offset = None
-
-
-# --------------------------------------------------------------------------- timing
-
-
-def measure(fn: Callable[[], Any], *, min_time: float = 0.25, min_runs: int = 5) -> float:
-    """Median seconds per call after a short warm-up."""
-    for _ in range(2):
-        fn()
-    samples: list[float] = []
-    started = time.perf_counter()
-    while len(samples) < min_runs or (
-        time.perf_counter() - started < min_time and len(samples) < 300
-    ):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
-
-
-def measure_interleaved(
-    fns: dict[str, Callable[[], Any]], *, min_time: float = 0.3, min_runs: int = 3
-) -> dict[str, float]:
-    """Median seconds per call of each function, run in turns so drift hits all alike."""
-    for fn in fns.values():
-        fn()
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    started = time.perf_counter()
-    rounds = 0
-    while rounds < min_runs or (time.perf_counter() - started < min_time and rounds < 200):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - t0)
-        rounds += 1
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def ms(seconds: float) -> float:
-    return round(seconds * 1000, 4)
-
-
-# --------------------------------------------------------------------------- data
-
-
-def _rows(count: int) -> Iterator[tuple[Any, ...]]:
-    rng = random.Random(42)
-    for i in range(1, count + 1):
-        score = None if rng.random() < 0.1 else rng.randrange(1000)
-        # Three rows share each timestamp: ties the primary key must break.
-        yield (i, f"user{i}", "abc"[i % 3], score, BASE_TIME + dt.timedelta(seconds=i // 3))
-
-
-@contextmanager
-def database(kind: str, rows: int) -> Iterator[sa.Engine]:
-    """A loaded, analysed table in a private schema (PostgreSQL) or file (SQLite)."""
-    if kind == "postgres":
-        schema = f"bk_bench_{uuid.uuid4().hex[:8]}"
-        admin = build_engine(POSTGRES_URL, pool_size=1, statement_timeout=None)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        engine = build_engine(
-            POSTGRES_URL,
-            pool_size=2,
-            statement_timeout=None,
-            connect_args={"options": f"-c search_path={schema}"},
-        )
-        try:
-            Base.metadata.create_all(engine)
-            raw = engine.raw_connection()
-            try:
-                cursor = raw.cursor()
-                copy_sql = "COPY bench_rows (id, name, category, score, created_at) FROM STDIN"
-                with cursor.copy(copy_sql) as copy:
-                    for row in _rows(rows):
-                        copy.write_row(row)
-                raw.commit()
-            finally:
-                raw.close()
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                # Statistics and the visibility map now, so autovacuum does not run mid-benchmark.
-                conn.exec_driver_sql("VACUUM ANALYZE bench_rows")
-            yield engine
-        finally:
-            engine.dispose()
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-    else:
-        folder = tempfile.mkdtemp(prefix="bk-bench-")
-        path = Path(folder) / "bench.db"
-        engine = build_engine(f"sqlite:///{path}", pool_size=2)
-        try:
-            Base.metadata.create_all(engine)
-            with engine.begin() as conn:
-                conn.execute(
-                    Row.__table__.insert(),
-                    [
-                        {"id": i, "name": n, "category": c, "score": s, "created_at": t}
-                        for i, n, c, s, t in _rows(rows)
-                    ],
-                )
-                conn.exec_driver_sql("ANALYZE")
-            yield engine
-        finally:
-            engine.dispose()
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-            os.rmdir(folder)
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -354,9 +212,9 @@ def peers_scenario(engine: sa.Engine, rows: int) -> dict[str, Any]:
 
 def run(kind: str, rows: int) -> dict[str, Any]:
     started = time.perf_counter()
-    with database(kind, rows) as engine:
-        loaded = time.perf_counter() - started
-        print(f"\n== {kind}: {rows:,} rows (loaded in {loaded:.1f} s)")
+    with database(kind, rows) as loaded:
+        engine = loaded.engine
+        print(f"\n== {kind}: {rows:,} rows (loaded in {time.perf_counter() - started:.1f} s)")
         result: dict[str, Any] = {"rows": rows}
         result["depth"] = [depth_scenario(engine, kind, rows, s) for s in ("-createdAt", "score")]
         for scenario in result["depth"]:
@@ -379,6 +237,14 @@ def run(kind: str, rows: int) -> dict[str, Any]:
             f"({o['repository_ms'] / o['core_ms']:.2f}x of Core {o['core_ms']:.3f} ms, "
             f"{o['repository_ms'] / o['orm_ms']:.2f}x of plain ORM {o['orm_ms']:.3f} ms); "
             f"list_cursor {o['repository_cursor_ms']:.3f} ms"
+        )
+        result["async_overhead"] = async_overhead_scenario(loaded, CODEC, PER_PAGE)
+        a = result["async_overhead"]
+        print(
+            f"  async ({ASYNC_DRIVERS[kind]}) first 20-row page: AsyncRepository "
+            f"{a['repository_ms']:.3f} ms ({a['repository_ms'] / a['core_ms']:.2f}x of async "
+            f"Core {a['core_ms']:.3f} ms, {a['repository_ms'] / a['orm_ms']:.2f}x of async ORM "
+            f"{a['orm_ms']:.3f} ms); list_cursor {a['repository_cursor_ms']:.3f} ms"
         )
         result["count"] = count_scenario(engine)
         for label, row in result["count"].items():
@@ -439,6 +305,27 @@ def as_report(results: dict[str, Any]) -> dict[str, Any]:
                 ],
             }
         )
+        a, driver = result["async_overhead"], ASYNC_DRIVERS[kind]
+        groups.append(
+            {
+                "name": f"{kind} ({driver}): first 20-row page, async repository vs raw "
+                "async SQLAlchemy",
+                "unit": "ms",
+                "description": '`AsyncRepository.list_page(count="none")` against the same '
+                "SELECT through an `AsyncConnection` (Core, rows) and an `AsyncSession` (ORM, "
+                "objects).",
+                "rows": [
+                    {"impl": "backendkit", "value": a["repository_ms"]},
+                    {
+                        "impl": "SQLAlchemy Core (async)",
+                        "value": a["core_ms"],
+                        "note": "The repository returns ORM objects: most of the gap to Core "
+                        "is SQLAlchemy's ORM loading, which the plain-ORM row shows too.",
+                    },
+                    {"impl": "SQLAlchemy ORM (async)", "value": a["orm_ms"]},
+                ],
+            }
+        )
         for label, row in result["peers"].items():
             if label == "skipped":
                 unavailable["advanced-alchemy, fastapi-pagination"] = row
@@ -457,7 +344,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
     parser.add_argument("--rows", type=int, default=None, help="override the row count")
-    parser.add_argument("--db", default="postgres,sqlite", help="postgres,sqlite")
+    parser.add_argument(
+        "--db", default="postgres,mariadb,sqlite", help="any of postgres,mariadb,sqlite"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write results as JSON")
     args = parser.parse_args()
     rows = args.rows or (100_000 if args.quick else 1_000_000)

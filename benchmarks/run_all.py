@@ -78,7 +78,7 @@ BENCHES = (
     Bench("passwords", "bench_passwords.py", 180, 40),
     Bench("ratelimit", "bench_ratelimit.py", 240, 60),
     Bench("cache", "bench_cache.py", 300, 90, needs_fc2=True),
-    Bench("repository", "bench_repository.py", 240, 60),
+    Bench("repository", "bench_repository.py", 360, 120),
     Bench("adapters", "bench_adapters.py", 360, 90),
     Bench("adapters_django", "bench_adapters_django.py", 180, 45),
 )
