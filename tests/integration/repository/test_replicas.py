@@ -3,7 +3,8 @@
 Nothing replicates between them: each holds a row the other lacks, so every read shows
 which database answered. This proves the routing (reads, writes, units of work,
 read-your-writes, the fallback when the replica is down), not replication itself.
-Backends: SQLite files (sync and aiosqlite) and two PostgreSQL databases (psycopg, asyncpg).
+Backends: SQLite files (sync and aiosqlite), two PostgreSQL databases (psycopg, asyncpg)
+and two MariaDB databases (PyMySQL, asyncmy).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import QueuePool
 from tests._services import DeadPort
-from tests.integration.repository.conftest import POSTGRES, aw
+from tests.integration.repository.conftest import MYSQL, POSTGRES, aw
 
 from backendkit.cache import Cache
 from backendkit.errors import BackendUnavailable, ConfigurationError
@@ -68,6 +69,8 @@ BACKENDS = [
     pytest.param("aiosqlite", id="aiosqlite"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
     pytest.param("asyncpg", id="asyncpg", marks=pytest.mark.postgres),
+    pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
+    pytest.param("asyncmy", id="asyncmy", marks=pytest.mark.mysql),
 ]
 
 
@@ -83,7 +86,7 @@ class Pair:
 
     @property
     def is_async(self) -> bool:
-        return self.kind in ("aiosqlite", "asyncpg")
+        return self.kind in _ASYNC_DRIVERS
 
     def down_url(self, tmp: Path, port: int) -> sa.URL:
         """A replica URL nothing answers on: a closed ``port``, or a file in a missing folder."""
@@ -92,40 +95,62 @@ class Pair:
         return self.replica_url.set(host="127.0.0.1", port=port)
 
 
+_ASYNC_DRIVERS = {
+    "aiosqlite": "sqlite+aiosqlite",
+    "asyncpg": "postgresql+asyncpg",
+    "asyncmy": "mysql+asyncmy",
+}
+_SYNC_DRIVERS = {
+    "sqlite+aiosqlite": "sqlite",
+    "postgresql+asyncpg": "postgresql+psycopg",
+    "mysql+asyncmy": "mysql+pymysql",
+}
+
+
+def _admin(kind: str) -> sa.Engine:
+    """An engine on the server's own database, for CREATE and DROP DATABASE."""
+    url = POSTGRES.require() if kind in ("postgres", "asyncpg") else MYSQL.require()
+    return build_engine(url, pool_size=1, isolation_level="AUTOCOMMIT")
+
+
+def _create_database(admin: sa.Engine, name: str) -> None:
+    quoted = admin.dialect.identifier_preparer.quote_identifier(name)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {quoted}"))
+
+
+def _drop_database(admin: sa.Engine, name: str) -> None:
+    quoted = admin.dialect.identifier_preparer.quote_identifier(name)
+    force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {quoted}{force}"))
+
+
 def _databases(kind: str, tmp: Path) -> Iterator[tuple[sa.URL, sa.URL]]:
     if kind in ("sqlite", "aiosqlite"):
-        driver = "sqlite+aiosqlite" if kind == "aiosqlite" else "sqlite"
+        driver = _ASYNC_DRIVERS.get(kind, "sqlite")
         yield (
             make_url(f"{driver}:///{tmp / 'primary.db'}"),
             make_url(f"{driver}:///{tmp / 'replica.db'}"),
         )
         return
-    base = make_url(POSTGRES.require())
+    admin = _admin(kind)
     suffix = uuid.uuid4().hex[:10]
     names = [f"bk_primary_{suffix}", f"bk_replica_{suffix}"]
-    admin = build_engine(base, pool_size=1, isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        driver = "postgresql+asyncpg" if kind == "asyncpg" else base.drivername
-        yield (
-            base.set(drivername=driver, database=names[0]),
-            base.set(drivername=driver, database=names[1]),
-        )
+        for name in names:
+            _create_database(admin, name)
+        driver = _ASYNC_DRIVERS.get(kind, admin.url.drivername)
+        urls = [admin.url.set(drivername=driver, database=name) for name in names]
+        yield urls[0], urls[1]
     finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in names:
+            _drop_database(admin, name)
         admin.dispose()
 
 
 def _sync(url: sa.URL) -> sa.URL:
-    return url.set(
-        drivername={"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}.get(
-            url.drivername, url.drivername
-        )
-    )
+    return url.set(drivername=_SYNC_DRIVERS.get(url.drivername, url.drivername))
 
 
 def _seed(engine: sa.Engine, row: int = REPLICA_ROW, *, dispose: bool = True) -> None:
@@ -383,16 +408,14 @@ def _late_replica(pair: Pair, tmp: Path) -> tuple[sa.URL, Any, Any]:
 
         return url, make_file, lambda: None
     name = f"{pair.replica_url.database}_late"
-    admin = build_engine(_sync(pair.primary_url), pool_size=1, isolation_level="AUTOCOMMIT")
+    admin = _admin(pair.kind)
 
     def create() -> None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        _create_database(admin, name)
         _seed(build_engine(_sync(pair.replica_url.set(database=name))))
 
     def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
 
     return pair.replica_url.set(database=name), create, drop
@@ -421,8 +444,8 @@ async def test_a_busy_replica_is_not_down(pair: Pair) -> None:
 
 async def test_a_replica_of_another_database_is_refused(pair: Pair, tmp_path: Path) -> None:
     """A read engine of another dialect is a ConfigurationError; the same dialect is not."""
-    if pair.kind not in ("postgres", "asyncpg"):
-        pytest.skip("needs two dialects: PostgreSQL primary, SQLite replica")
+    if pair.kind in ("sqlite", "aiosqlite"):
+        pytest.skip("needs two dialects: a server primary and a SQLite replica")
     other = (
         f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
         if pair.is_async
