@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -251,3 +252,30 @@ def test_django_migrations_apply_and_match_the_models(database: str) -> None:
     check = _manage("makemigrations", "--check", "--dry-run", database=database)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "No changes detected" in check.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql://app@db.invalid/users",
+            "ALTER TABLE users ALTER COLUMN password_changed_at SET NOT NULL",
+        ),
+        (
+            "mysql://app@db.invalid/users",
+            "ALTER TABLE users CHANGE password_changed_at password_changed_at DATETIME(6) NOT NULL",
+        ),
+    ],
+)
+def test_upgrade_sql_prints_the_migrations_without_connecting(
+    url: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``alembic upgrade head --sql`` (offline mode) writes the SQL for a DBA to review; the
+    host does not even resolve."""
+    monkeypatch.setenv("BACKENDKIT_DATABASE_URL", url)
+    output = io.StringIO()
+    command.upgrade(Config(str(alembic_ini("fastapi")), output_buffer=output), "head", sql=True)
+    sql = output.getvalue()
+    assert "CREATE TABLE users" in sql
+    assert expected in sql
+    assert "UPDATE alembic_version SET version_num='0003'" in sql
