@@ -58,7 +58,7 @@ class ProviderClaims:
     Attributes:
         iss: the issuer.
         sub: the subject, in the issuer's namespace (never a local user id by itself).
-        aud: the audience (a string or a list).
+        aud: the audience (a string or a list; ``None`` for Cognito's access tokens).
         exp: expiry, seconds since the epoch.
         client_id: the client the token was issued to (``client_id``, else ``azp``), if any.
         roles: the local roles the mapping grants.
@@ -68,7 +68,7 @@ class ProviderClaims:
 
     iss: str
     sub: str
-    aud: str | list[str]
+    aud: str | list[str] | None
     exp: int | float
     client_id: str | None = None
     roles: frozenset[str] = frozenset()
@@ -95,8 +95,11 @@ class OIDCVerifier:
         provider: the issuer's [`OIDCProvider`][backendkit.auth.OIDCProvider], or its
             issuer URL (a provider with the default settings: discovery, ``RS256``).
         audience: this API's identifier as the provider writes it in ``aud`` (one, or
-            several accepted values). Required: without it, a token the provider issued
-            for any other API would be accepted here.
+            several accepted values). Without it, a token the provider issued for any
+            other API would be accepted here, so it may be ``None`` only with
+            ``client_ids``, for providers whose access tokens carry no ``aud`` (Amazon
+            Cognito): a token is then accepted only without ``aud`` and with a
+            ``client_id`` among ``client_ids``.
         mapping: which provider roles and scopes grant local ones (default: none).
         client_ids: when given, a token naming its client (``azp`` or ``client_id``) must
             name one of these.
@@ -107,7 +110,7 @@ class OIDCVerifier:
         clock: the time source for the claims.
 
     Raises:
-        ConfigurationError: no audience, or an invalid option.
+        ConfigurationError: neither an audience nor client ids, or an invalid option.
 
     Example:
         >>> verifier = OIDCVerifier("https://idp.example.com/", audience="https://api.example.com")
@@ -119,7 +122,7 @@ class OIDCVerifier:
         self,
         provider: OIDCProvider | str,
         *,
-        audience: str | Collection[str],
+        audience: str | Collection[str] | None,
         mapping: ClaimsMapping | None = None,
         client_ids: Collection[str] = (),
         require_at_jwt: bool = False,
@@ -128,12 +131,21 @@ class OIDCVerifier:
         clock: Clock = system_clock,
     ) -> None:
         self.provider = provider if isinstance(provider, OIDCProvider) else OIDCProvider(provider)
-        audiences = frozenset([audience] if isinstance(audience, str) else audience)
-        if not audiences or not all(isinstance(a, str) and a for a in audiences):
-            raise ConfigurationError("OIDCVerifier needs the API's audience (a non-empty string)")
+        audiences = frozenset(
+            () if audience is None else [audience] if isinstance(audience, str) else audience
+        )
+        self.client_ids = frozenset([client_ids] if isinstance(client_ids, str) else client_ids)
+        if not all(isinstance(a, str) and a for a in audiences | self.client_ids) or not (
+            audiences or self.client_ids
+        ):
+            raise ConfigurationError(
+                "OIDCVerifier needs the API's audience (non-empty strings), or client_ids "
+                "for a provider whose access tokens carry no aud"
+            )
+        if audience is not None and not audiences:
+            raise ConfigurationError("OIDCVerifier audience is empty: pass None to omit it")
         self.audiences = audiences
         self.mapping = mapping if mapping is not None else ClaimsMapping()
-        self.client_ids = frozenset([client_ids] if isinstance(client_ids, str) else client_ids)
         self.require_at_jwt = bool(require_at_jwt)
         if isinstance(leeway, bool) or not isinstance(leeway, int | float) or not leeway >= 0:
             raise ConfigurationError("OIDCVerifier leeway must be a number of seconds >= 0")
@@ -218,7 +230,6 @@ class OIDCVerifier:
         aud = payload.get("aud")
         if not self._audience_ok(aud):
             raise Rejected("wrong_audience")
-        assert isinstance(aud, str | list)  # what _audience_ok accepted
         exp = _time(payload, "exp")
         if exp is None:
             raise Rejected("missing_claim")
@@ -233,7 +244,9 @@ class OIDCVerifier:
         at_jwt = str(parsed.header.get("typ", "")).lower() in ACCESS_TOKEN_TYPES
         _refuse_id_token(payload, at_jwt)
         client = _client_of(payload)
-        if self.client_ids and client is not None and client not in self.client_ids:
+        # Without an audience, the client is the only thing that names this API.
+        named = client is not None or not self.audiences
+        if self.client_ids and named and client not in self.client_ids:
             raise Rejected("wrong_client")
         return ProviderClaims(
             iss=self.issuer,
@@ -247,6 +260,8 @@ class OIDCVerifier:
         )
 
     def _audience_ok(self, aud: Any) -> bool:
+        if not self.audiences:
+            return aud is None  # a token addressed to someone is not for this verifier
         if isinstance(aud, str):
             return aud in self.audiences
         if isinstance(aud, list) and aud and all(isinstance(item, str) for item in aud):

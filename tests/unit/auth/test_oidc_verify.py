@@ -107,6 +107,20 @@ def test_client_ids(idp: LocalProvider, clock: FakeClock) -> None:
     assert verifier.verify(idp.token(client_id=None)).client_id is None
 
 
+def test_without_an_audience_the_client_names_the_api(idp: LocalProvider, clock: FakeClock) -> None:
+    """Cognito's access tokens carry no aud: audience=None with client_ids accepts a token
+    without aud whose client_id is listed, and nothing else."""
+    verifier = make(idp, clock, audience=None, client_ids=["app-client"])
+    cognito = {"aud": None, "client_id": "app-client", "token_use": "access"}
+    claims = verifier.verify(idp.token(**cognito))
+    assert (claims.aud, claims.client_id) == (None, "app-client")
+    assert rejected(verifier, idp.token(**{**cognito, "client_id": "other"})) == "wrong_client"
+    assert rejected(verifier, idp.token(**{**cognito, "client_id": None})) == "wrong_client"
+    assert rejected(verifier, idp.token(**{**cognito, "aud": "app-client"})) == "wrong_audience"
+    with pytest.raises(ConfigurationError, match="client_ids"):
+        OIDCVerifier("https://idp.example", audience=None)
+
+
 # ---------------------------------------------------------------------------- ID tokens
 
 
