@@ -19,7 +19,6 @@ from prometheus_client.registry import Collector
 
 __all__ = ["CACHE_COUNTERS", "ComponentCollector", "StatsSource"]
 
-#: Each ``CacheStats`` counter and the metric (``_total`` added) it is exposed as.
 CACHE_COUNTERS: dict[str, tuple[str, str]] = {
     "hits": ("backendkit_cache_hits", "Cache reads answered from a fresh entry."),
     "misses": ("backendkit_cache_misses", "Cache reads that found no usable entry."),
@@ -32,6 +31,7 @@ CACHE_COUNTERS: dict[str, tuple[str, str]] = {
     "errors": ("backendkit_cache_errors", "Backend failures and undecodable entries."),
     "degraded": ("backendkit_cache_degraded", "Reads served without the unavailable backend."),
 }
+"""Each ``CacheStats`` counter: the metric it is exposed as (``_total`` added) and its help."""
 _BREAKER_STATES = ("closed", "half_open", "open")  # from best to worst
 
 
@@ -157,7 +157,7 @@ class ComponentCollector(Collector):
         for engine, name in engines:
             pool = getattr(engine, "sync_engine", engine).pool
             for family, reader in zip(families, ("checkedout", "overflow", "size"), strict=True):
-                read = getattr(pool, reader, None)  # NullPool and StaticPool keep no counts
-                if read is not None:
+                read = getattr(pool, reader, None)  # only QueuePool keeps these counts
+                if callable(read):
                     family.add_metric((name,), float(read()))
         yield from families

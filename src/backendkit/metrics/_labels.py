@@ -5,10 +5,10 @@ from __future__ import annotations
 
 __all__ = ["OTHER_METHOD", "UNMATCHED_ROUTE", "method_label", "route_label", "status_label"]
 
-#: The label of any method outside RFC 9110's and ``PATCH`` (the client chooses it freely).
 OTHER_METHOD = "_OTHER"
-#: The route label of a request no route matched (404s of random paths, scanners).
+"""The label of any method outside RFC 9110's and ``PATCH`` (the client chooses it)."""
 UNMATCHED_ROUTE = "unmatched"
+"""The route label of a request no route matched (404s of random paths, scanners)."""
 
 _METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}

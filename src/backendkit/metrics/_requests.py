@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_BUCKETS", "RequestInstruments"]
 
-#: Duration buckets (seconds) for API requests: 5 ms to 10 s, finer under a second,
-#: where API latency objectives live.
 DEFAULT_BUCKETS: tuple[float, ...] = (
     0.005,
     0.01,
@@ -36,6 +34,8 @@ DEFAULT_BUCKETS: tuple[float, ...] = (
     5.0,
     10.0,
 )
+"""Request-duration buckets (seconds): 5 ms to 10 s, finer under a second, where API
+latency objectives live."""
 
 
 class RequestInstruments:

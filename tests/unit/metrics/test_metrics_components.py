@@ -253,3 +253,12 @@ def test_a_working_redis_counts_no_failure(registry: CollectorRegistry, redis_ur
             sample(registry, "backendkit_redis_failures_total", connector="ok", kind=kind) is None
         )
     connector.close()
+
+
+def test_a_pool_without_counts_gives_no_pool_samples(registry: CollectorRegistry) -> None:
+    """SQLite's in-memory pool keeps no checkout counts: nothing is made up for it."""
+    engine = sqlalchemy.create_engine("sqlite://")
+    Metrics(registry).watch_engine(engine, "memory")
+    assert sample(registry, "backendkit_sql_pool_checked_out", engine="memory") is None
+    assert sample(registry, "backendkit_sql_pool_size", engine="memory") is None
+    engine.dispose()
