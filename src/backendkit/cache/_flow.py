@@ -10,7 +10,7 @@ is thrown in as its own exception (the flow releases the lock and re-raises it).
 One call, as the shell and the flow see it::
 
     join the key's in-process flight ─ another caller leads: get its answer ─> HIT/STALE/SHARED
-        │ lead: one read that returns the entry, or else takes the lock (Fetch)
+        │ lead: one read that returns the entry, or else takes the lock (fetch)
         ├ fresh ────────────────── (followers get the same entry) ──────────> HIT
         ├ near expiry (XFetch) / stale ─ one refresher per process and per cluster
         │                                 (others serve the current value) ─> LOADED
@@ -75,16 +75,14 @@ _log = get_logger("backendkit.cache")
 
 @dataclass(frozen=True, slots=True)
 class Shared:
-    """What a flight's leader hands its followers.
+    """What a flight's leader that loaded (or waited for a load) hands its followers.
 
-    ``outcome`` is ``HIT`` or ``STALE`` when the leader's read found an entry (followers
-    serve it as read), ``SHARED`` when it loaded or waited for another process's load.
+    A leader whose read found the entry hands them its `Reading` instead.
     """
 
     value: Any
     payload: bytes | None
     degraded: bool
-    outcome: Outcome = Outcome.SHARED
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,23 +159,35 @@ class Plan:
         _log.warning("cache_decode_failed", function=self.name, key=key, error=str(exc)[:300])
 
     def examine(self, keys: EntryKeys, reply: bytes | AcquireReply, token: bytes) -> Reading:
-        """Decode and classify what a `Fetch` returned (pure; the first half of a call)."""
+        """Decode and classify what a ``fetch`` returned (pure; the first half of a call)."""
         if type(reply) is AcquireReply:
             return Reading(False, reply.gen, lock=reply, token=token)
         raw = cast(bytes, reply)
         entry = decode_entry(raw)
+        # The script returned the entry only because its generation is the current one.
+        return self._classify(keys, raw, entry, None if entry is None else entry.gen)
+
+    def examine_read(self, keys: EntryKeys, gen: bytes | None, raw: bytes | None) -> Reading:
+        """Decode and classify what a plain ``read`` returned: ``(gen, raw)``."""
+        entry = None if raw is None else decode_entry(raw)
+        if entry is not None and entry.gen != gen:
+            entry = None  # written before the namespace was invalidated
+        return self._classify(keys, raw, entry, gen)
+
+    def _classify(
+        self, keys: EntryKeys, raw: bytes | None, entry: Entry | None, gen: bytes | None
+    ) -> Reading:
         if entry is None:
-            return Reading(False, None, raw)
-        gen = entry.gen  # the read returned it only because it is the current one
-        try:
-            value = self.codec.loads(entry.payload)
-        except DecodeError as exc:
-            self._decode_failed(keys.entry, exc)
             return Reading(False, gen, raw)
         now = self.clock.now()
         freshness = classify(entry, now, self.policy.early_recompute, self.rng)
         if freshness is Freshness.STALE and now >= entry.fresh_until + self.policy.stale_ttl:
             # Past ttl + stale_ttl on our clock (the backend's expiry may lag it): a miss.
+            return Reading(False, gen, raw)
+        try:
+            value = self.codec.loads(entry.payload)
+        except DecodeError as exc:
+            self._decode_failed(keys.entry, exc)
             return Reading(False, gen, raw)
         return Reading(False, gen, raw, entry, value, freshness)
 
@@ -342,28 +352,29 @@ def _load_and_store(plan: Plan, keys: EntryKeys, gen: bytes, token: bytes | None
     return FlowResult(CacheResult(value, Outcome.LOADED, degraded), payload)
 
 
-_FOLLOWER_COUNTS = {
-    Outcome.HIT: ("hits",),
-    Outcome.STALE: ("stale_serves",),
-    Outcome.SHARED: ("misses", "shared"),
-}
-
-
-def follower_result(plan: Plan, shared: Shared) -> CacheResult[Any]:
+def follower_result(plan: Plan, shared: Shared | Reading) -> CacheResult[Any]:
     """A follower's answer: its own decoded copy of the leader's value when possible.
 
-    Counted as what it is for this caller: a hit (or stale serve) when the leader's read
-    found the entry, a miss answered by another caller's load otherwise.
+    Counted as what it is for this caller: a hit (or a stale serve) when the leader's read
+    found the entry (a `Reading`), a miss answered by another caller's load otherwise.
     """
     stats = plan.stats
-    for counter in _FOLLOWER_COUNTS[shared.outcome]:
-        stats.incr(counter)
-    if shared.degraded:
-        stats.incr("degraded")
-    value = shared.value
-    if shared.payload is not None:
-        try:
-            value = plan.codec.loads(shared.payload)
-        except DecodeError:
-            value = shared.value
-    return CacheResult(value, shared.outcome, shared.degraded)
+    payload: bytes | None
+    if isinstance(shared, Reading):
+        assert shared.entry is not None  # only a read that found the entry is handed on
+        stale = shared.freshness is Freshness.STALE
+        stats.incr("stale_serves" if stale else "hits")
+        outcome = Outcome.STALE if stale else Outcome.HIT
+        value, payload, degraded = shared.value, shared.entry.payload, False
+    else:
+        stats.incr("misses")
+        stats.incr("shared")
+        outcome = Outcome.SHARED
+        value, payload, degraded = shared.value, shared.payload, shared.degraded
+        if degraded:
+            stats.incr("degraded")
+    if payload is not None:
+        # Bytes the leader could not round-trip leave the leader's own object to share.
+        with contextlib.suppress(DecodeError):
+            value = plan.codec.loads(payload)
+    return CacheResult(value, outcome, degraded)

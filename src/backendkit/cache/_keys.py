@@ -42,6 +42,10 @@ _FORBIDDEN = frozenset("{}") | frozenset(chr(c) for c in range(33))
 _RECEIVERS = ("self", "cls")
 
 _PLAIN = (str, int, float, bool)
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+# Parts remembered per function for calls with plain positional arguments (a hot key is
+# keyed once, not hashed on every hit); the memo is emptied when it reaches this size.
+_MEMO_SIZE = 4096
 
 
 def validate_name(value: str, what: str, *, allow_empty: bool = False) -> str:
@@ -207,6 +211,8 @@ class KeyBuilder:
         self._simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
         self._names = tuple(names)
         self._defaults = tuple(p.default for p in params)
+        # A key callable is the application's code and runs on every call.
+        self._memo: dict[tuple[Any, ...], str] | None = None if self._key_fn is not None else {}
 
     def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """Bind call arguments to parameter names, defaults applied.
@@ -241,6 +247,23 @@ class KeyBuilder:
         """The entry part of the key for one call (see the module docstring)."""
         if self._key_fn is not None:
             return "k:" + _checked_custom(self._key_fn(*args, **kwargs))
+        memo = self._memo
+        if memo is None or kwargs:
+            return self._part(args, kwargs)
+        types = tuple(map(type, args))
+        if not _PLAIN_TYPES.issuperset(types):
+            return self._part(args, kwargs)
+        # The types belong in the memo key: 1, 1.0 and True are equal, their keys are not.
+        slot = (args, types)
+        part = memo.get(slot)
+        if part is None:
+            part = self._part(args, kwargs)
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[slot] = part
+        return part
+
+    def _part(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
         bound = self.bind(args, kwargs)
         if self._template is not None:
             return "k:" + self._template.format_map(bound)

@@ -12,14 +12,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from backendkit.cache._keys import EntryKeys
 from backendkit.cache._ops import (
     Acquire,
     AcquireReply,
     Bump,
     Delete,
-    Fetch,
     Op,
-    Read,
     Release,
     Store,
     TryLock,
@@ -82,10 +81,6 @@ class MemoryBackend:
         """Perform one backend operation (the flow's ops; see ``_flow``)."""
         now = self._clock.now()
         with self._lock:
-            if type(op) is Fetch:
-                return self._fetch(op, now)
-            if type(op) is Read:
-                return self._get(op.keys.namespace, now), self._get(op.keys.entry, now)
             if type(op) is Acquire:
                 gen = self._get(op.keys.namespace, now)
                 if gen is None:
@@ -112,18 +107,37 @@ class MemoryBackend:
                 return None
         raise TypeError(f"unknown cache operation {op!r}")  # pragma: no cover
 
-    def _fetch(self, op: Fetch, now: float) -> bytes | AcquireReply:
-        # The FETCH script's decisions; the caller is the only loader in this process.
-        keys = op.keys
-        gen = self._get(keys.namespace, now)
-        if gen is None:
-            gen = op.token
-            self._put(keys.namespace, gen, None)
-        else:
-            entry = self._get(keys.entry, now)
-            if entry is not None and entry.startswith(b"1|%s|" % gen):
-                return entry
-        return AcquireReply("lock", gen)
+    def read(self, keys: EntryKeys) -> tuple[bytes | None, bytes | None]:
+        """The namespace generation and the entry, ``(gen, raw)``."""
+        now = self._clock.now()
+        with self._lock:
+            return self._get(keys.namespace, now), self._get(keys.entry, now)
+
+    async def aread(self, keys: EntryKeys) -> tuple[bytes | None, bytes | None]:
+        """Async twin of `read` (no I/O: the same call)."""
+        return self.read(keys)
+
+    def fetch(self, keys: EntryKeys, token: bytes, lock_px: int) -> bytes | AcquireReply:
+        """A cached call's read: what the ``FETCH`` script decides, in process.
+
+        The caller is the only loader of the key in this process (single-flight), so it
+        always gets the lock; ``lock_px`` has nothing to bound here.
+        """
+        now = self._clock.now()
+        with self._lock:
+            gen = self._get(keys.namespace, now)
+            if gen is None:
+                gen = token
+                self._put(keys.namespace, gen, None)
+            else:
+                entry = self._get(keys.entry, now)
+                if entry is not None and entry.startswith(b"1|%s|" % gen):
+                    return entry
+            return AcquireReply("lock", gen)
+
+    async def afetch(self, keys: EntryKeys, token: bytes, lock_px: int) -> bytes | AcquireReply:
+        """Async twin of `fetch` (no I/O: the same call)."""
+        return self.fetch(keys, token, lock_px)
 
     async def arun(self, op: Op) -> Any:
         """Async twin of `run` (no I/O: the same call)."""

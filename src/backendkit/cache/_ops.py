@@ -1,8 +1,8 @@
 """The operations the flow yields, performed by a backend or by the shell (data only).
 
-Each is a small frozen record; the Redis and memory backends carry out the backend ones
-(``Read`` ... ``Bump``), the shells the others (``Load`` runs the loader, ``Join`` claims
-an early refresh). Lock tokens come from here too.
+Each is a small frozen record: the Redis and memory backends carry out the backend ones
+(``Acquire`` ... ``Bump``; a call's reads are backend methods), the shells the others
+(``Load`` runs the loader, ``Join`` claims an early refresh). Lock tokens come from here.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ __all__ = [
     "AcquireReply",
     "Bump",
     "Delete",
-    "Fetch",
     "Join",
     "Load",
     "Op",
-    "Read",
     "Release",
     "Store",
     "TryLock",
@@ -32,29 +30,6 @@ __all__ = [
     "lock_token",
     "new_token",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Read:
-    """Read the namespace generation and the entry together -> ``(gen, raw)`` (direct API)."""
-
-    keys: EntryKeys
-
-
-@dataclass(frozen=True, slots=True)
-class Fetch:
-    """A cached call's read: the entry, or else the lock, in one atomic step.
-
-    Result: the stored bytes when an entry of the current namespace generation exists
-    (fresh or not: the caller's clock decides); otherwise an
-    [`AcquireReply`][backendkit.cache._ops.AcquireReply] -- ``"lock"`` when ``token``
-    now holds the load lock, ``"wait"`` with the holder's wake-up id. ``token`` also
-    initializes an absent namespace generation.
-    """
-
-    keys: EntryKeys
-    token: bytes
-    lock_px: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +126,7 @@ class Join:
     caller already refreshes it (this one serves the value it has)."""
 
 
-Op = Read | Fetch | Acquire | TryLock | Wait | Store | Release | Delete | Bump | Load | Join
+Op = Acquire | TryLock | Wait | Store | Release | Delete | Bump | Load | Join
 
 
 def new_token() -> bytes:

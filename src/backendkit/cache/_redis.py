@@ -21,6 +21,10 @@ from backendkit._extras import require
 
 require("redis", "redis")
 
+from redis.commands.core import AsyncScript, Script
+from redis.exceptions import NoScriptError
+
+from backendkit.cache._keys import EntryKeys
 from backendkit.cache._lock import (
     ACQUIRE,
     FETCH,
@@ -32,11 +36,10 @@ from backendkit.cache._lock import (
 )
 from backendkit.cache._ops import (
     Acquire,
+    AcquireReply,
     Bump,
     Delete,
-    Fetch,
     Op,
-    Read,
     Release,
     Store,
     TryLock,
@@ -83,9 +86,37 @@ def _axread(op: Wait, block: int) -> Callable[[AsyncRedisClient], Awaitable[Any]
     return read
 
 
-def _unexpected(exc: Exception, op: Op) -> BackendUnavailable:
-    _log.error("cache_backend_error", operation=type(op).__name__, error=repr(exc)[:300])
+def _unexpected(exc: Exception, operation: str) -> BackendUnavailable:
+    _log.error("cache_backend_error", operation=operation, error=repr(exc)[:300])
     return BackendUnavailable()
+
+
+def _fetch_names(keys: EntryKeys) -> list[str]:
+    return [keys.namespace, keys.entry, keys.lock, keys.wake]
+
+
+def _evalsha(client: RedisClient, script: Script, keys: list[str], *args: Any) -> Any:
+    """Run ``script`` by its SHA1, loading it once if the server lacks it.
+
+    What redis-py's ``Script.__call__`` does, minus its per-call pipeline check: this runs
+    on every cached read, a hit included.
+    """
+    try:
+        return client.evalsha(script.sha, len(keys), *keys, *args)
+    except NoScriptError:
+        script.sha = client.script_load(script.script)
+        return client.evalsha(script.sha, len(keys), *keys, *args)
+
+
+async def _aevalsha(
+    client: AsyncRedisClient, script: AsyncScript, keys: list[str], *args: Any
+) -> Any:
+    """Async twin of `_evalsha`."""
+    try:
+        return await client.evalsha(script.sha, len(keys), *keys, *args)
+    except NoScriptError:
+        script.sha = await client.script_load(script.script)
+        return await client.evalsha(script.sha, len(keys), *keys, *args)
 
 
 class RedisBackend:
@@ -117,6 +148,32 @@ class RedisBackend:
         self._store = connector.register_script(STORE)
         self._release = connector.register_script(RELEASE)
 
+    def read(self, keys: EntryKeys) -> tuple[bytes | None, bytes | None]:
+        """The namespace generation and the entry, ``(gen, raw)``: one ``MGET``."""
+        names = [keys.namespace, keys.entry]
+        try:
+            # execute_command: what r.mget() ends in, minus its argument wrapping.
+            gen, raw = self.connector.execute(
+                lambda r: cast(Any, r).execute_command("MGET", *names)
+            )
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            raise _unexpected(exc, "Read") from exc
+        return gen, raw
+
+    def fetch(self, keys: EntryKeys, token: bytes, lock_px: int) -> bytes | AcquireReply:
+        """A cached call's read (``FETCH``): the entry, or else the lock for ``token``."""
+        script, names = self._fetch, _fetch_names(keys)
+        try:
+            return parse_fetch(
+                self.connector.execute(lambda r: _evalsha(r, script, names, token, lock_px))
+            )
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            raise _unexpected(exc, "Fetch") from exc
+
     def run(self, op: Op) -> Any:
         """Perform one operation; every failure is ``BackendUnavailable``."""
         try:
@@ -124,28 +181,13 @@ class RedisBackend:
         except BackendUnavailable:
             raise
         except Exception as exc:
-            raise _unexpected(exc, op) from exc
+            raise _unexpected(exc, type(op).__name__) from exc
 
     def _x(self, fn: Callable[[RedisClient], T]) -> T:
         return self.connector.execute(fn)
 
     def _run(self, op: Op) -> Any:
         kind = type(op)
-        if kind is Fetch:
-            f = cast(Fetch, op)
-            k = f.keys
-            reply = self._x(
-                lambda r: self._fetch(
-                    keys=[k.namespace, k.entry, k.lock, k.wake],
-                    args=[f.token, f.lock_px],
-                    client=r,
-                )
-            )
-            return parse_fetch(reply)
-        if kind is Read:
-            k = cast(Read, op).keys
-            gen, raw = self._x(lambda r: r.mget([k.namespace, k.entry]))
-            return gen, raw
         if kind is Acquire:
             a = cast(Acquire, op)
             k = a.keys
@@ -232,6 +274,29 @@ class AsyncRedisBackend:
         self._store = connector.register_script(STORE)
         self._release = connector.register_script(RELEASE)
 
+    async def aread(self, keys: EntryKeys) -> tuple[bytes | None, bytes | None]:
+        """Async twin of [`RedisBackend.read`][backendkit.cache._redis.RedisBackend.read]."""
+        names = [keys.namespace, keys.entry]
+        try:
+            gen, raw = await self.connector.execute(lambda r: r.execute_command("MGET", *names))
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            raise _unexpected(exc, "Read") from exc
+        return gen, raw
+
+    async def afetch(self, keys: EntryKeys, token: bytes, lock_px: int) -> bytes | AcquireReply:
+        """Async twin of [`RedisBackend.fetch`][backendkit.cache._redis.RedisBackend.fetch]."""
+        script, names = self._fetch, _fetch_names(keys)
+        try:
+            return parse_fetch(
+                await self.connector.execute(lambda r: _aevalsha(r, script, names, token, lock_px))
+            )
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            raise _unexpected(exc, "Fetch") from exc
+
     async def arun(self, op: Op) -> Any:
         """Perform one operation; every failure is ``BackendUnavailable``."""
         try:
@@ -239,28 +304,13 @@ class AsyncRedisBackend:
         except BackendUnavailable:
             raise
         except Exception as exc:
-            raise _unexpected(exc, op) from exc
+            raise _unexpected(exc, type(op).__name__) from exc
 
     async def _x(self, fn: Callable[[AsyncRedisClient], Awaitable[T]]) -> T:
         return await self.connector.execute(fn)
 
     async def _run(self, op: Op) -> Any:
         kind = type(op)
-        if kind is Fetch:
-            f = cast(Fetch, op)
-            k = f.keys
-            reply = await self._x(
-                lambda r: self._fetch(
-                    keys=[k.namespace, k.entry, k.lock, k.wake],
-                    args=[f.token, f.lock_px],
-                    client=r,
-                )
-            )
-            return parse_fetch(reply)
-        if kind is Read:
-            k = cast(Read, op).keys
-            gen, raw = await self._x(lambda r: r.mget([k.namespace, k.entry]))
-            return gen, raw
         if kind is Acquire:
             a = cast(Acquire, op)
             k = a.keys

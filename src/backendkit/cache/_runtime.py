@@ -16,9 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from backendkit._storage_url import storage_kind
 from backendkit.cache._flow import Shared
+from backendkit.cache._hints import FreshHints
 from backendkit.cache._keys import EntryKeys
 from backendkit.cache._memory import MemoryBackend
-from backendkit.cache._ops import Bump, Op, Read, Store, new_token
+from backendkit.cache._ops import AcquireReply, Bump, Delete, Op, Store, new_token
 from backendkit.cache._policy import Policy
 from backendkit.cache._serde import Codec, DecodeError, EncodeError, decode_entry, encode_entry
 from backendkit.cache._singleflight import AsyncSingleFlight, SingleFlight
@@ -38,6 +39,14 @@ MISSING: Any = object()
 class SyncBackend(Protocol):
     """A backend driven with plain calls (memory, or Redis through a sync connector)."""
 
+    def read(self, keys: EntryKeys) -> tuple[bytes | None, bytes | None]:
+        """The namespace generation and the entry, ``(gen, raw)``."""
+        ...
+
+    def fetch(self, keys: EntryKeys, token: bytes, lock_px: int) -> bytes | AcquireReply:
+        """A cached call's read: the entry, or else the load lock for ``token``."""
+        ...
+
     def run(self, op: Op) -> Any:
         """Carry out one backend operation of the flow."""
         ...
@@ -45,6 +54,14 @@ class SyncBackend(Protocol):
 
 class AsyncBackend(Protocol):
     """A backend driven with awaits (memory, or Redis through an async connector)."""
+
+    async def aread(self, keys: EntryKeys) -> tuple[bytes | None, bytes | None]:
+        """The namespace generation and the entry, ``(gen, raw)``."""
+        ...
+
+    async def afetch(self, keys: EntryKeys, token: bytes, lock_px: int) -> bytes | AcquireReply:
+        """A cached call's read: the entry, or else the load lock for ``token``."""
+        ...
 
     async def arun(self, op: Op) -> Any:
         """Carry out one backend operation of the flow."""
@@ -87,6 +104,8 @@ class CacheRuntime:
         #: Concurrent calls of one key: one reads (and loads), the others wait for it.
         self.flights: SingleFlight[Shared] = SingleFlight()
         self.aflights: AsyncSingleFlight[Shared] = AsyncSingleFlight()
+        #: Which keys a call should read with a plain MGET rather than the FETCH script.
+        self.hints = FreshHints()
         #: The keys being refreshed early in this process (one refresher each).
         self.refreshes: SingleFlight[None] = SingleFlight()
         self.arefreshes: AsyncSingleFlight[None] = AsyncSingleFlight()
@@ -199,7 +218,7 @@ class CacheRuntime:
         An unavailable backend reads as a miss (and marks the cache degraded).
         """
         try:
-            reply = self.sync_backend().run(Read(keys))
+            reply = self.sync_backend().read(keys)
         except BackendUnavailable:
             self.failed(self.stats)
             return MISSING
@@ -209,7 +228,7 @@ class CacheRuntime:
     async def aread(self, keys: EntryKeys, codec: Codec[Any]) -> Any:
         """Async twin of ``read``."""
         try:
-            reply = await self.async_backend().arun(Read(keys))
+            reply = await self.async_backend().aread(keys)
         except BackendUnavailable:
             self.failed(self.stats)
             return MISSING
@@ -240,7 +259,7 @@ class CacheRuntime:
         """Store ``payload`` under ``keys`` for ``fresh`` seconds; False when unavailable."""
         backend = self.sync_backend()
         try:
-            gen = backend.run(Read(keys))[0]
+            gen = backend.read(keys)[0]
             if gen is None:
                 gen = new_token()
                 backend.run(Bump(keys.namespace, gen))
@@ -256,7 +275,7 @@ class CacheRuntime:
         """Async twin of ``write``."""
         backend = self.async_backend()
         try:
-            gen = (await backend.arun(Read(keys)))[0]
+            gen = (await backend.aread(keys))[0]
             if gen is None:
                 gen = new_token()
                 await backend.arun(Bump(keys.namespace, gen))
@@ -274,6 +293,7 @@ class CacheRuntime:
         Raises:
             BackendUnavailable: the backend is unavailable (counted as an error).
         """
+        self._forget(op)
         try:
             result = self.sync_backend().run(op)
         except BackendUnavailable:
@@ -284,6 +304,7 @@ class CacheRuntime:
 
     async def ainvalidate(self, op: Op) -> Any:
         """Async twin of ``invalidate``."""
+        self._forget(op)
         try:
             result = await self.async_backend().arun(op)
         except BackendUnavailable:
@@ -291,6 +312,12 @@ class CacheRuntime:
             raise
         self.degraded = False
         return result
+
+    def _forget(self, op: Op) -> None:
+        # A deleted entry's next read should take the lock at once. (A namespace bump
+        # cannot list its keys: their next read is a plain one that misses, then locks.)
+        if type(op) is Delete:
+            self.hints.forget(op.key)
 
     # --- lifecycle -----------------------------------------------------------------------
 

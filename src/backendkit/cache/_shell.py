@@ -2,12 +2,14 @@
 
 Each shell first joins the key's in-process flight: only its leader touches the backend,
 so concurrent callers of one key cost one read (and at most one load) per process, however
-many they are and however slow the network. The leader reads (`Fetch`: the entry, or else
-the lock); an entry it found goes to the followers at once (a fresh hit never starts the
-flow), otherwise it drives ``_flow.call_flow`` and hands the followers its result at the
-end: backend operations go to the cache's backend (through its ``CacheRuntime``), ``Load``
-calls the decorated function, ``Join`` claims the key's early refresh. The two functions
-are line-for-line twins; everything they decide comes from ``_flow``.
+many they are and however slow the network. The leader reads -- with ``fetch`` (the
+entry, or else the lock) unless the runtime's hints expect a hit, then with a plain
+``read`` (see ``_hints``). An entry it found goes to the followers at once (a fresh hit
+never starts the flow); otherwise it drives ``_flow.call_flow`` and hands the followers
+its result at the end: backend operations go to the cache's backend (through its
+``CacheRuntime``), ``Load`` calls the decorated function, ``Join`` claims the key's early
+refresh. The two functions are line-for-line twins; everything they decide comes from
+``_flow``.
 """
 
 from __future__ import annotations
@@ -15,33 +17,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from backendkit.cache._early import Freshness
 from backendkit.cache._flow import (
     FAILED_READ,
     FlowResult,
     Plan,
-    Reading,
     Shared,
     call_flow,
     follower_result,
 )
 from backendkit.cache._keys import EntryKeys
-from backendkit.cache._ops import Fetch, Join, Load, lock_token
-from backendkit.cache._result import CacheResult, Outcome
+from backendkit.cache._ops import Join, Load, lock_token
+from backendkit.cache._result import CacheResult
 from backendkit.cache._runtime import CacheRuntime
 from backendkit.cache._singleflight import RETRY
 from backendkit.errors import BackendUnavailable
 
 __all__ = ["arun", "run"]
-
-
-def _served(reading: Reading) -> Shared | None:
-    """What the followers of a read get when it found an entry to serve (else ``None``)."""
-    entry = reading.entry
-    if entry is None:
-        return None
-    stale = reading.freshness is Freshness.STALE
-    return Shared(reading.value, entry.payload, False, Outcome.STALE if stale else Outcome.HIT)
 
 
 def run(
@@ -62,16 +53,25 @@ def run(
     refresh: Any = None
     try:
         backend = runtime.sync_backend()
-        token = lock_token()
+        hints = runtime.hints
         try:
-            reading = plan.examine(keys, backend.run(Fetch(keys, token, plan.lock_px)), token)
+            if hints.likely_hit(key, plan.clock.now()):
+                gen, raw = backend.read(keys)
+                reading = plan.examine_read(keys, gen, raw)
+            else:
+                token = lock_token()
+                reply = backend.fetch(keys, token, plan.lock_px)
+                reading = plan.examine(keys, reply, token)
             runtime.degraded = False
         except BackendUnavailable:
             runtime.failed(plan.stats)
             reading = FAILED_READ
-        served = _served(reading)
-        if served is not None:
-            flights.finish(key, flight, served)
+        if reading.entry is None:
+            hints.forget(key)
+        else:
+            hints.saw(key, reading.entry.fresh_until)
+            # Followers serve what was read; only this caller may go on to refresh it.
+            flights.finish(key, flight, reading)
             flight = None
             hit = plan.hit(reading)
             if hit is not None:
@@ -129,17 +129,25 @@ async def arun(
     refresh: Any = None
     try:
         backend = runtime.async_backend()
-        token = lock_token()
+        hints = runtime.hints
         try:
-            reply = await backend.arun(Fetch(keys, token, plan.lock_px))
-            reading = plan.examine(keys, reply, token)
+            if hints.likely_hit(key, plan.clock.now()):
+                gen, raw = await backend.aread(keys)
+                reading = plan.examine_read(keys, gen, raw)
+            else:
+                token = lock_token()
+                reply = await backend.afetch(keys, token, plan.lock_px)
+                reading = plan.examine(keys, reply, token)
             runtime.degraded = False
         except BackendUnavailable:
             runtime.failed(plan.stats)
             reading = FAILED_READ
-        served = _served(reading)
-        if served is not None:
-            flights.finish(key, flight, served)
+        if reading.entry is None:
+            hints.forget(key)
+        else:
+            hints.saw(key, reading.entry.fresh_until)
+            # Followers serve what was read; only this caller may go on to refresh it.
+            flights.finish(key, flight, reading)
             flight = None
             hit = plan.hit(reading)
             if hit is not None:

@@ -6,7 +6,7 @@ import pytest
 
 from backendkit.cache._keys import entry_keys
 from backendkit.cache._memory import MemoryBackend
-from backendkit.cache._ops import Acquire, Bump, Delete, Read, Release, Store, TryLock
+from backendkit.cache._ops import Acquire, Bump, Delete, Release, Store, TryLock
 from backendkit.errors import ConfigurationError
 from backendkit.testing import FakeClock
 
@@ -21,11 +21,11 @@ def test_store_and_read_with_ttl(fake_clock: FakeClock) -> None:
     keys = entry_keys("p:", "ns", "1", "a")
     mem.run(Bump(keys.namespace, b"g"))
     mem.run(Store(keys, b"1|g|0|0|1", 2000, None, 1))
-    assert mem.run(Read(keys)) == (b"g", b"1|g|0|0|1")
+    assert mem.read(keys) == (b"g", b"1|g|0|0|1")
     fake_clock.advance(1.999)
-    assert mem.run(Read(keys))[1] is not None
+    assert mem.read(keys)[1] is not None
     fake_clock.advance(0.001)
-    assert mem.run(Read(keys)) == (b"g", None)
+    assert mem.read(keys) == (b"g", None)
 
 
 def test_lru_evicts_least_recently_used(fake_clock: FakeClock) -> None:
@@ -34,11 +34,11 @@ def test_lru_evicts_least_recently_used(fake_clock: FakeClock) -> None:
     ks = [entry_keys("p:", "ns", "1", str(i)) for i in range(4)]
     for k in ks[:3]:
         mem.run(Store(k, b"x", 60_000, None, 1))
-    mem.run(Read(ks[0]))  # 0 becomes most recent; 1 is now the oldest
+    mem.read(ks[0])  # 0 becomes most recent; 1 is now the oldest
     mem.run(Store(ks[3], b"x", 60_000, None, 1))
     assert len(mem) == 3
-    assert mem.run(Read(ks[1]))[1] is None
-    assert all(mem.run(Read(k))[1] == b"x" for k in (ks[0], ks[2], ks[3]))
+    assert mem.read(ks[1])[1] is None
+    assert all(mem.read(k)[1] == b"x" for k in (ks[0], ks[2], ks[3]))
 
 
 def test_acquire_initializes_generation_and_rechecks(fake_clock: FakeClock) -> None:
@@ -74,7 +74,7 @@ async def test_async_twin_is_the_same_call(fake_clock: FakeClock) -> None:
     mem = MemoryBackend(10, clock=fake_clock)
     keys = entry_keys("p:", "ns", "1", "a")
     await mem.arun(Store(keys, b"x", 1000, None, 1))
-    assert (await mem.arun(Read(keys)))[1] == b"x"
+    assert (await mem.aread(keys))[1] == b"x"
     await mem.aclose()
 
 
