@@ -6,12 +6,13 @@ Every variable is documented in ``examples/README.md``. backendkit's own variabl
 ``BACKENDKIT_REFRESH_GRACE_SECONDS``, ``BACKENDKIT_TRUSTED_PROXIES``, ...) are parsed by
 [`Settings.from_env`][backendkit.settings.Settings.from_env]; this module adds the few that
 only the examples read (``BACKENDKIT_BOOTSTRAP_ADMIN``, ``BACKENDKIT_REDIS_KEY_PREFIX``,
-``BACKENDKIT_TESTING_FAST_HASHER``, ``PORT``) and the defaults a service needs to start on a
-laptop with nothing installed: a SQLite file in the working directory, in-memory Redis
-stand-ins, a default rate limit of the API and a JWT issuer and audience of the example's
-own. Outside production without ``BACKENDKIT_JWT_SECRET`` and ``BACKENDKIT_SECRET_KEY``,
-backendkit itself signs tokens with its public development key (distinct per issuer and
-audience) and logs its ``development_signing_key`` warning.
+``BACKENDKIT_TESTING_FAST_HASHER``, ``BACKENDKIT_METRICS_TOKEN``, ``PORT``) and the
+defaults a service needs to start on a laptop with nothing installed: a SQLite file in the
+working directory, in-memory Redis stand-ins, a default rate limit of the API and a JWT
+issuer and audience of the example's own. Outside production without
+``BACKENDKIT_JWT_SECRET`` and ``BACKENDKIT_SECRET_KEY``, backendkit itself signs tokens
+with its public development key (distinct per issuer and audience) and logs its
+``development_signing_key`` warning.
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ class ExampleConfig:
         development_signing_key: neither ``BACKENDKIT_JWT_SECRET`` nor
             ``BACKENDKIT_SECRET_KEY`` is set (outside production): tokens are signed with
             backendkit's public development key, which it warns about itself.
+        metrics_token: ``BACKENDKIT_METRICS_TOKEN``: when set, ``/metrics`` answers only
+            ``Authorization: Bearer <token>``.
     """
 
     app: str
@@ -130,6 +133,7 @@ class ExampleConfig:
     fast_hasher: bool
     port: int
     development_signing_key: bool
+    metrics_token: str | None = None
 
     @property
     def login_limit_per_ip(self) -> str:
@@ -172,14 +176,19 @@ class ExampleConfig:
         return _django_database(self.database_url)
 
     def password_hasher(self) -> PasswordHasher:
-        """bcrypt at cost 12, or the testing hasher when ``fast_hasher`` is on."""
+        """bcrypt at cost 12, or the testing hasher when ``fast_hasher`` is on; each hash
+        and verification is timed (``backendkit_password_duration_seconds``)."""
+        from backendkit.auth import PasswordHasher
+        from backendkit.metrics import Metrics
+
         if self.fast_hasher:
             from backendkit.testing import TestingPasswordHasher
 
-            return TestingPasswordHasher(self.settings)
-        from backendkit.auth import PasswordHasher
-
-        return PasswordHasher()
+            hasher: PasswordHasher = TestingPasswordHasher(self.settings)
+        else:
+            hasher = PasswordHasher()
+        Metrics().watch_passwords(hasher)
+        return hasher
 
     def web_kit(self, closers: Sequence[Callable[[], Any]] = ()) -> WebKit:
         """The services the settings describe, built by backendkit.
@@ -189,8 +198,10 @@ class ExampleConfig:
         ``redis_key_prefix`` when ``BACKENDKIT_REDIS_URL`` is set (in memory otherwise).
         Every access token is checked against the token store, so a logged-out or deleted
         user's token stops working at once. ``closers`` run when the kit is closed. Take
-        its services with ``built``.
+        its services with ``built``. Its metrics (requests, limits, cache, tokens, Redis)
+        go to prometheus-client's global registry, which ``/metrics`` serves.
         """
+        from backendkit.metrics import Metrics
         from backendkit.web import WebKit
 
         kit = WebKit.from_settings(
@@ -198,6 +209,7 @@ class ExampleConfig:
             redis_key_prefix=self.redis_key_prefix,
             token_options={"check_revocation": True},
             closers=closers,
+            metrics=Metrics(),
         )
         return kit
 
@@ -261,6 +273,7 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
         fast_hasher=fast,
         port=_port(source.get("PORT")),
         development_signing_key=settings.jwt_secret is None and not settings.secret_key,
+        metrics_token=source.get("BACKENDKIT_METRICS_TOKEN") or None,
     )
 
 

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from backendkit.adapters.fastapi import add_health_route, install
+from backendkit.adapters.fastapi import add_health_route, add_metrics_route, install
 from backendkit.logging import configure_logging, get_logger
 from examples._shared.config import ExampleConfig, load_config
 from examples.fastapi_app.routers import auth, users
@@ -40,6 +40,8 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
     install(app, services.kit)
     # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)
+    # Prometheus scrapes /metrics (neither it nor /health is counted or rate limited).
+    add_metrics_route(app, "/metrics", token=config.metrics_token)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)

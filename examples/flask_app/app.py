@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from backendkit.adapters.flask import BackendKit, add_health_route
+from backendkit.adapters.flask import BackendKit, add_health_route, add_metrics_route
 from backendkit.logging import configure_logging
 from examples._shared.config import ExampleConfig, load_config
 from examples.flask_app import auth, users
@@ -33,6 +33,8 @@ def create_app(config: ExampleConfig | None = None) -> Flask:
     services.check_database()
     # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)
+    # Prometheus scrapes /metrics (neither it nor /health is counted or rate limited).
+    add_metrics_route(app, "/metrics", token=config.metrics_token)
 
     # Everything under /api/v1; built per app: a registered blueprint takes no more children.
     api = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.urls import path
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from flask import Flask
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
@@ -93,10 +93,13 @@ def _fastapi(kit: WebKit) -> Send:
     bk = bk_fastapi
     app = FastAPI()
     bk.install(app, kit)
+    items = APIRouter(prefix="/items")  # the template includes every router's prefix
 
-    @app.get("/api/items/{item_id}")
+    @items.get("/{item_id}")
     async def item(item_id: str) -> Any:
         return {"id": item_id}
+
+    app.include_router(items, prefix="/api")
 
     @app.get("/api/secret")
     async def secret(user: bk_fastapi.CurrentUser) -> Any:

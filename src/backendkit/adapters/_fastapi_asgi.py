@@ -14,7 +14,7 @@ from backendkit.errors import ConfigurationError
 from backendkit.responses import RenderedResponse
 from backendkit.web import AsgiCycle, Pipeline, RequestCycle, WebKit
 
-__all__ = ["BackendKitMiddleware", "ErrorCatcher", "Facts", "response"]
+__all__ = ["BackendKitMiddleware", "ErrorCatcher", "Facts", "response", "route_template"]
 
 Message = MutableMapping[str, Any]
 
@@ -83,8 +83,8 @@ class BackendKitMiddleware:
             else:  # the response is on the wire: only the log is left
                 asgi.late_error(exc)
         finally:
-            if cycle.observer is not None:  # the router left the matched route in the scope
-                cycle.route = getattr(scope.get("route"), "path_format", None)
+            if cycle.observer is not None:
+                cycle.route = route_template(scope)
             cycle.finish()
 
 
@@ -110,6 +110,17 @@ class ErrorCatcher:
             if started or _CYCLE not in scope:
                 raise
             await response(self.pipeline.render(scope[_CYCLE], exc))(scope, receive, send)
+
+
+def route_template(scope: Message) -> str | None:
+    """The matched route's full template (``/api/v1/users/{user_id}``), ``None`` when no
+    route matched: what FastAPI reports as ``http.route``."""
+    # FastAPI 0.16x keeps included routers whole: scope["route"] is the route as its
+    # router declared it (no prefixes) and the full template is on the effective context.
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    if context is not None:
+        return getattr(context.starlette_route, "path_format", None) or context.path_format  # type: ignore[no-any-return]
+    return getattr(scope.get("route"), "path_format", None)
 
 
 def response(rendered: RenderedResponse) -> Response:
