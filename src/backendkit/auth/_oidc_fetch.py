@@ -141,8 +141,9 @@ def fetch_json(url: str, deadline: float) -> dict[str, Any]:
 async def afetch_json(url: str, deadline: float) -> dict[str, Any]:
     """Async twin of ``fetch_json``; the deadline also bounds the whole exchange by
     cancellation."""
+    left = _remaining(deadline)  # before the coroutine exists: it would never be awaited
     try:
-        return await asyncio.wait_for(_aget(url, deadline), _remaining(deadline))
+        return await asyncio.wait_for(_aget(url, deadline), left)
     except asyncio.TimeoutError:
         raise FetchFailed("timeout") from None
 

@@ -202,7 +202,8 @@ class OIDCProvider:
         for name, value in (("cache_ttl", cache_ttl), ("cooldown", cooldown), ("timeout", timeout)):
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise ConfigurationError(f"OIDCProvider {name} must be a positive number")
-        self.cache_ttl, self.cooldown, self.timeout = float(cache_ttl), float(cooldown), timeout
+        self.cache_ttl, self.cooldown = float(cache_ttl), float(cooldown)
+        self.timeout = float(timeout)
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: _KeySet | None = None

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import subprocess
 import sys
 import textwrap
+import time
 from typing import Any
 
 import pytest
+from tests._services import DeadPort
 
 from backendkit.auth import CLAIM_PRESETS, ClaimsMapping, ClaimSource, JWTKey
+from backendkit.auth._oidc_fetch import FetchFailed, afetch_json, check_url, fetch_json
 from backendkit.auth._oidc_provider import is_provider_kid, parse_jwks
 from backendkit.errors import ConfigurationError
 from backendkit.testing import capture_logs
@@ -190,3 +194,28 @@ def test_with_httpx_the_oidc_names_import() -> None:
     """The valid twin: with the extra installed, the names resolve."""
     result = _run("from backendkit.auth import OIDCProvider, OIDCVerifier; print('ok')")
     assert result.stdout.strip() == "ok", result.stderr
+
+
+# ---------------------------------------------------------------------------- fetching
+
+
+def test_https_fetch_to_a_refused_port_fails_cleanly(dead_redis: DeadPort) -> None:
+    """An https:// key set on a port that refuses: a FetchFailed naming the error (the TLS
+    context is built on the way), sync and async."""
+    url = f"https://127.0.0.1:{dead_redis.port}/jwks"
+    with pytest.raises(FetchFailed) as caught:
+        fetch_json(url, time.monotonic() + 5)
+    assert caught.value.reason == "ConnectError"
+    with pytest.raises(FetchFailed) as again:
+        asyncio.run(afetch_json(url, time.monotonic() + 5))
+    assert again.value.reason == "ConnectError"
+
+
+def test_a_spent_deadline_fails_before_any_io() -> None:
+    """No time left: the fetch is a timeout without a connection attempt."""
+    for fetch in (fetch_json, lambda u, d: asyncio.run(afetch_json(u, d))):
+        with pytest.raises(FetchFailed) as caught:
+            fetch("https://127.0.0.1:9/jwks", time.monotonic() - 1)
+        assert caught.value.reason == "timeout"
+    with pytest.raises(ConfigurationError):
+        check_url(None, "issuer")  # type: ignore[arg-type]
