@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement
 
 from backendkit.repository._columns import ColumnLike, as_column, is_nullable
 
-__all__ = ["SortField", "SortKey", "order_by_clauses", "resolve_sort"]
+__all__ = ["SortField", "SortKey", "has_nulls_clause", "order_by_clauses", "resolve_sort"]
 
 # Dialects with NULLS FIRST / NULLS LAST in ORDER BY.
 _NULLS_CLAUSE_DIALECTS = frozenset({"postgresql", "sqlite"})
@@ -91,10 +91,15 @@ def _base(column: ColumnElement[Any]) -> Any:
     return column
 
 
+def has_nulls_clause(dialect: str) -> bool:
+    """Whether the dialect orders NULLs with ``NULLS FIRST``/``NULLS LAST`` (not ``IS NULL``)."""
+    return dialect in _NULLS_CLAUSE_DIALECTS
+
+
 def order_by_clauses(keys: Sequence[SortKey], dialect: str) -> list[ColumnElement[Any]]:
     """ORDER BY terms that place NULLs identically on every database (NULL is greatest)."""
     clauses: list[ColumnElement[Any]] = []
-    native_nulls = dialect in _NULLS_CLAUSE_DIALECTS
+    native_nulls = has_nulls_clause(dialect)
     for key in keys:
         term = key.column.desc() if key.descending else key.column.asc()
         if not key.nullable:

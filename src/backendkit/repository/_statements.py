@@ -7,7 +7,7 @@ returns SQLAlchemy statements. The sync and async repositories only execute them
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
@@ -25,11 +25,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.interfaces import ORMOption
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BooleanClauseList
 
 from backendkit.listing._filters import Condition
 from backendkit.repository._filters import FilterField, condition_clause
 from backendkit.repository._keyset import keyset_pieces
-from backendkit.repository._sorting import SortField, SortKey, order_by_clauses
+from backendkit.repository._sorting import (
+    SortField,
+    SortKey,
+    has_nulls_clause,
+    order_by_clauses,
+)
 
 __all__ = ["KEY_LABEL", "RepositorySpec", "Statements"]
 
@@ -243,23 +250,29 @@ class Statements(Generic[ModelT]):
         labels = [key.column.label(KEY_LABEL.format(i)) for i, key in enumerate(keys)]
         order = self.order_clauses(keys)
         stmt = base.add_columns(*labels)
-        if pattern is None:
-            return stmt.order_by(*order).limit(limit)
-        values = [
-            None if is_null else bindparam(_VALUE.format(i), type_=key.column.type)
-            for i, (key, is_null) in enumerate(zip(keys, pattern, strict=True))
-        ]
-        pieces = keyset_pieces(keys, values, dialect=self.dialect, inclusive=inclusive)
-        if len(pieces) <= 1:
-            return stmt.where(pieces[0] if pieces else false()).order_by(*order).limit(limit)
+        pieces = None  # the first page: every row
+        if pattern is not None:
+            values = [
+                None if is_null else bindparam(_VALUE.format(i), type_=key.column.type)
+                for i, (key, is_null) in enumerate(zip(keys, pattern, strict=True))
+            ]
+            pieces = keyset_pieces(keys, values, dialect=self.dialect, inclusive=inclusive)
+        parts = self._index_parts(keys, pieces)
+        if len(parts) <= 1:
+            # One part: its order is the page's order for the rows it can hold.
+            where, part_order = parts[0] if parts else (false(), order)
+            stmt = stmt if where is None else stmt.where(where)
+            return stmt.order_by(*part_order).limit(limit)
         pk = self.spec.primary_key
         pk_labels = [f"_bk_pk{i}" for i in range(len(pk))]
         branches = []
-        for piece in pieces:
+        for piece, piece_order in parts:
+            ids_of = base.with_only_columns(
+                *(c.label(n) for c, n in zip(pk, pk_labels, strict=True))
+            )
             branch = (
-                base.with_only_columns(*(c.label(n) for c, n in zip(pk, pk_labels, strict=True)))
-                .where(piece)
-                .order_by(*order)
+                (ids_of if piece is None else ids_of.where(piece))
+                .order_by(*piece_order)
                 .limit(limit)
                 .subquery()
             )
@@ -268,3 +281,36 @@ class Statements(Generic[ModelT]):
         ids = union_all(*branches).subquery("_bk_ids")
         on = and_(*(column == ids.c[name] for column, name in zip(pk, pk_labels, strict=True)))
         return stmt.join(ids, on).order_by(*order).limit(limit)
+
+    def _index_parts(
+        self, keys: tuple[SortKey, ...], pieces: Sequence[ColumnElement[bool]] | None
+    ) -> list[tuple[ColumnElement[bool] | None, tuple[ColumnElement[Any], ...]]]:
+        """Each keyset piece (``None``: the first page) with an ORDER BY an index serves.
+
+        Without ``NULLS FIRST/LAST`` (MySQL, MariaDB) a nullable leading key ``a`` is
+        ordered by ``a IS NULL, a``, which no index on ``(a, ...)`` serves: every page would
+        sort its whole range. But each keyset piece holds only non-NULL ``a`` (it compares
+        ``a``, or says ``a IS NOT NULL``) or only NULL ``a`` (it starts with ``a IS NULL``),
+        so it is ordered by ``a, ...`` or by the keys after ``a``, both index ranges; the
+        first page becomes those two parts. The page's outer ORDER BY merges the parts.
+        """
+        lead = keys[0]
+        if has_nulls_clause(self.dialect) or not lead.nullable:
+            order = self.order_clauses(keys)
+            return [(None, order)] if pieces is None else [(piece, order) for piece in pieces]
+        values_order = self.order_clauses((replace(lead, nullable=False), *keys[1:]))
+        nulls_order = self.order_clauses(keys[1:])
+        null = lead.column.is_(None)
+        if pieces is None:
+            return [(lead.column.is_not(None), values_order), (null, nulls_order)]
+        return [
+            (piece, nulls_order if _starts_with(piece, null) else values_order) for piece in pieces
+        ]
+
+
+def _starts_with(piece: ColumnElement[bool], clause: ColumnElement[bool]) -> bool:
+    """``piece`` is ``clause`` or ``clause AND ...`` (how keyset pieces fix a NULL key)."""
+    first = piece
+    if isinstance(piece, BooleanClauseList) and piece.operator is operators.and_:
+        first = piece.clauses[0]
+    return bool(first.compare(clause))
