@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import doctest
 import functools
+import importlib
 import subprocess
 import sys
 import textwrap
@@ -219,3 +221,18 @@ def test_a_spent_deadline_fails_before_any_io() -> None:
         assert caught.value.reason == "timeout"
     with pytest.raises(ConfigurationError):
         check_url(None, "issuer")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "backendkit.auth._claims_map",
+        "backendkit.auth._oidc_provider",
+        "backendkit.auth._oidc_verify",
+    ],
+)
+def test_docstring_examples(name: str) -> None:
+    """Every >>> example in the OIDC modules' docstrings runs and prints what it claims."""
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
