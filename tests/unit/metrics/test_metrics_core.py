@@ -149,3 +149,36 @@ def test_an_empty_token_is_a_configuration_error() -> None:
     """``token=""`` would protect nothing: refused when the route is built."""
     with pytest.raises(ConfigurationError):
         MetricsEndpoint(token="")
+
+
+def test_the_in_flight_gauge_is_exact_at_rest_and_lazy_under_load() -> None:
+    """Up to 2 in flight within the write interval shows the first write; back to 0 at once."""
+    from prometheus_client import Gauge
+
+    from backendkit.metrics._requests import InFlight
+
+    registry = CollectorRegistry()
+    gauge = Gauge("in_flight_test", "x", registry=registry)
+    in_flight = InFlight(gauge)
+    in_flight.add(1)
+    assert registry.get_sample_value("in_flight_test") == 1  # the first change is written
+    in_flight.add(1)
+    assert registry.get_sample_value("in_flight_test") == 1  # within the interval: not yet
+    in_flight.add(-1)
+    in_flight.add(-1)
+    assert registry.get_sample_value("in_flight_test") == 0  # a zero is written at once
+
+
+def test_made_up_methods_are_folded_and_never_kept() -> None:
+    """A thousand distinct methods: one ``_OTHER`` series, and no cache entry for any."""
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    pipeline = Pipeline(WebKit.from_settings(SETTINGS, metrics=metrics))
+    for index in range(1000):
+        cycle = pipeline.start(method=f"M{index}", path="/api/x", request_id=None)
+        cycle.finish(405)
+    assert _count(registry, method="_OTHER", route="unmatched", status="405") == 1000
+    assert len(metrics._shared.requests._children) == 0
+    get = pipeline.start(method="GET", path="/api/x", request_id=None)
+    get.finish(200)
+    assert len(metrics._shared.requests._children) == 1  # the valid twin: a standard one is
