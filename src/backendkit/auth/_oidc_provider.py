@@ -17,16 +17,13 @@ by one I/O-free step (``_plan``) that the sync and async paths share:
   ``Retry-After`` (the end of the cooldown), decided within ``timeout``;
 - after a successful fetch, a ``kid`` the provider does not publish is a 401.
 
-A key's algorithm is the JWK's ``alg`` (which must be in ``algorithms``), else the one
-algorithm of ``algorithms`` that fits its key type; a key whose type fits several (RSA
-with both ``RS256`` and ``PS256`` allowed) and that names none is skipped and logged, since
-only the token could pick, and the token never does. Private keys, symmetric keys and keys
-not meant for signatures (``use``/``key_ops``) are skipped.
+Which keys of a JWKS are used, and with which algorithm, is ``_oidc_jwks``'s part.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -38,94 +35,28 @@ from backendkit.auth._algorithms import HMAC_ALGORITHMS, SUPPORTED_ALGORITHMS
 from backendkit.auth._jwt import Rejected
 from backendkit.auth._keys import JWTKey
 from backendkit.auth._oidc_fetch import FetchFailed, afetch_json, check_url, fetch_json
+from backendkit.auth._oidc_jwks import parse_jwks
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import ConfigurationError, ServiceUnavailable
 from backendkit.logging import get_logger
 
-__all__ = ["DISCOVERY_PATH", "OIDCProvider", "parse_jwks"]
+__all__ = ["DISCOVERY_PATH", "OIDCProvider"]
 
 #: Where an issuer publishes its discovery document (OpenID Connect Discovery 1.0 §4).
 DISCOVERY_PATH = "/.well-known/openid-configuration"
-_MAX_KEYS = 64
-_MAX_KID = 256
-_FAMILIES = {
-    ("RSA", None): frozenset({"RS256", "PS256"}),
-    ("EC", "P-256"): frozenset({"ES256"}),
-    ("OKP", "Ed25519"): frozenset({"EdDSA"}),
-    ("OKP", "Ed448"): frozenset({"EdDSA"}),
-}
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _log = get_logger("backendkit.auth")
 
 PlanKind = Literal["use", "refresh", "fetch", "unknown", "unavailable"]
 
 
-def is_provider_kid(kid: object) -> bool:
-    """True for a key id a provider may use: printable ASCII, 1-256 characters.
-
-    Wider than our own key ids (Cognito's end in ``=``); a provider's ``kid`` is only
-    ever a dictionary key here, never part of a path or a query.
-    """
-    return isinstance(kid, str) and 0 < len(kid) <= _MAX_KID and kid.isascii() and kid.isprintable()
-
-
-def _family(jwk: Mapping[str, Any]) -> frozenset[str]:
-    kty, crv = jwk.get("kty"), jwk.get("crv")
-    if not isinstance(kty, str) or not isinstance(crv, str | None):
-        return frozenset()
-    return _FAMILIES.get((kty, None if kty == "RSA" else crv), frozenset())
-
-
-def _jwk_algorithm(jwk: Mapping[str, Any], algorithms: frozenset[str]) -> str | None:
-    fits = _family(jwk) & algorithms
-    named = jwk.get("alg")
-    if named is not None:
-        return named if isinstance(named, str) and named in fits else None
-    return next(iter(fits)) if len(fits) == 1 else None
-
-
-def _signing_key(jwk: Any) -> bool:
-    if not isinstance(jwk, dict) or not _PRIVATE_MEMBERS.isdisjoint(jwk):
-        return False
-    ops = jwk.get("key_ops")
-    if jwk.get("use", "sig") != "sig":
-        return False
-    return ops is None or (isinstance(ops, list) and "verify" in ops)
-
-
-def parse_jwks(document: Mapping[str, Any], algorithms: frozenset[str]) -> dict[str, JWTKey]:
-    """The usable verification keys of a JWKS document, by ``kid``.
-
-    A key without a ``kid`` is listed under ``""`` (used only for tokens without one, and
-    only while it is the provider's single key). Unusable entries are skipped, and the
-    reason logged.
-    """
-    entries = document.get("keys")
-    if not isinstance(entries, list):
-        return {}
-    keys: dict[str, JWTKey] = {}
-    for jwk in entries[:_MAX_KEYS]:
-        if not _signing_key(jwk):
-            continue
-        kid = jwk.get("kid", "")
-        if not isinstance(kid, str) or (kid and not is_provider_kid(kid)):
-            continue
-        algorithm = _jwk_algorithm(jwk, algorithms)
-        if algorithm is None:
-            _log.warning("oidc_key_skipped", kid=kid, reason="algorithm_not_decided")
-            continue
-        material = {name: value for name, value in jwk.items() if name != "kid"}
-        try:
-            keys.setdefault(kid, JWTKey.from_jwk(material, algorithm=algorithm))
-        except ConfigurationError:
-            _log.warning("oidc_key_skipped", kid=kid, reason="unreadable")
-    return keys
-
-
 @dataclass(frozen=True, slots=True)
-class _KeySet:
-    keys: Mapping[str, JWTKey]
-    fetched_at: float
+class _State:
+    """What the cache knows, replaced whole (under the lock) so a reader sees one moment."""
+
+    keys: Mapping[str, JWTKey] | None = None  # None: no fetch has succeeded yet
+    fetched_at: float = 0.0
+    attempted_at: float | None = None
+    failed: bool = False  # the last attempt failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +137,7 @@ class OIDCProvider:
         self.timeout = float(timeout)
         self._clock = clock
         self._lock = threading.Lock()
-        self._keys: _KeySet | None = None
-        self._attempted_at: float | None = None
-        self._failed = False
+        self._state = _State()
         self._flight: _Flight | None = None
 
     def __repr__(self) -> str:
@@ -222,20 +151,22 @@ class OIDCProvider:
     @property
     def kids(self) -> frozenset[str]:
         """The key ids cached now (empty before the first successful fetch)."""
-        return frozenset() if self._keys is None else frozenset(self._keys.keys)
+        keys = self._state.keys
+        return frozenset() if keys is None else frozenset(keys)
 
     # -- the decision (no I/O) ---------------------------------------------------------------
 
     def _plan(self, kid: str | None, now: float) -> _Plan:
-        keys, attempted = self._keys, self._attempted_at
+        state = self._state
+        keys, attempted = state.keys, state.attempted_at
         may_fetch = attempted is None or now - attempted >= self.cooldown
-        key = None if keys is None else _lookup(keys.keys, kid)
-        if keys is not None and key is not None:
-            stale = now - keys.fetched_at >= self.cache_ttl
+        key = None if keys is None else _lookup(keys, kid)
+        if key is not None:
+            stale = now - state.fetched_at >= self.cache_ttl
             return _Plan("refresh" if stale and may_fetch else "use", key)
         if may_fetch:
             return _Plan("fetch")
-        if keys is None or self._failed:
+        if keys is None or state.failed:
             wait = self.cooldown - (now - (attempted or now))
             return _Plan("unavailable", retry_after=max(wait, 1.0))
         return _Plan("unknown")
@@ -243,22 +174,26 @@ class OIDCProvider:
     def _begin(self) -> _Flight | None:
         # Claims the attempt under the lock, so two callers cannot both start one.
         with self._lock:
-            now = self._clock.now()
-            attempted = self._attempted_at
-            flight = self._flight
+            now, state, flight = self._clock.now(), self._state, self._flight
+            attempted = state.attempted_at
             if (flight is not None and not flight.abandoned(self.timeout)) or (
                 attempted is not None and now - attempted < self.cooldown
             ):
                 return None
-            self._attempted_at, self._flight = now, _Flight()
+            self._state = dataclasses.replace(state, attempted_at=now)
+            self._flight = _Flight()
             return self._flight
 
     def _finish(self, flight: _Flight, keys: dict[str, JWTKey] | None, reason: str) -> None:
         with self._lock:
+            state = self._state
             if keys:
-                self._keys, self._failed = _KeySet(MappingProxyType(keys), self._clock.now()), False
+                fresh = MappingProxyType(keys)
+                self._state = dataclasses.replace(
+                    state, keys=fresh, fetched_at=self._clock.now(), failed=False
+                )
             else:
-                self._failed = True
+                self._state = dataclasses.replace(state, failed=True)
             if self._flight is flight:
                 self._flight = None
         flight.done.set()
@@ -267,7 +202,7 @@ class OIDCProvider:
                 "oidc_keys_unavailable",
                 issuer=self.issuer,
                 reason=reason or "no_usable_key",
-                cached=self._keys is not None,
+                cached=self._state.keys is not None,
             )
 
     @staticmethod

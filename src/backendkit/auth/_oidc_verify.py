@@ -36,7 +36,8 @@ from backendkit.auth._jwt import (
     parse_compact,
     verify_signature,
 )
-from backendkit.auth._oidc_provider import OIDCProvider, is_provider_kid
+from backendkit.auth._oidc_jwks import is_provider_kid
+from backendkit.auth._oidc_provider import OIDCProvider
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import ConfigurationError, InvalidToken
 from backendkit.logging import security_event

@@ -17,7 +17,7 @@ from tests._services import DeadPort
 
 from backendkit.auth import CLAIM_PRESETS, ClaimsMapping, ClaimSource, JWTKey
 from backendkit.auth._oidc_fetch import FetchFailed, afetch_json, check_url, fetch_json
-from backendkit.auth._oidc_provider import is_provider_kid, parse_jwks
+from backendkit.auth._oidc_jwks import is_provider_kid, parse_jwks
 from backendkit.errors import ConfigurationError
 from backendkit.testing import capture_logs
 
