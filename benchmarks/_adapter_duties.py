@@ -19,14 +19,25 @@ repeats, of a loop's CPU time (``time.process_time``) per call:
 
 The Flask and Django adapters share every duty but the headers (a ``dict`` there) and
 the envelope (the framework's error hooks), through the same ``Pipeline``.
+
+``frameworks`` measures whole apps the same way, without a server or a network: a FastAPI
+app's ASGI call driven by hand, a Flask app's WSGI call, for the bare app, backendkit's
+(access line on, then filtered out) and the recipe, each in its own interpreter (each
+configures logging for its process) alternating with the bare app. Server and
+network cost nothing here, so these ratios are the adapters' own, not diluted by them.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
+from pathlib import Path
 from typing import Any
 
 BODY = b'{"success":true,"data":{"id":42,"name":"Widget"},"message":null}'.ljust(68)
@@ -89,7 +100,8 @@ def measure(*, quick: bool) -> dict[str, Any]:
     def timed(call: Callable[[], Any]) -> float:
         return per_call_us(call, loops=loops, repeats=repeats)
 
-    log = open(os.devnull, "a", buffering=1 << 16)  # noqa: SIM115
+    # The access line goes to a file, as in the servers (BENCH_LOG_FILE, set by the caller).
+    log = open(os.environ.get("BENCH_LOG_FILE") or os.devnull, "a", buffering=1 << 16)  # noqa: SIM115
     configure_logging(fmt="json", level="INFO", stream=log)
     kit = WebKit.from_settings(Settings(env="test"))
     pipeline = Pipeline(kit)
@@ -146,3 +158,102 @@ def measure(*, quick: bool) -> dict[str, Any]:
     shared = ("request id", "log context", "headers", "envelope", "body cap")
     results["rest"] = results["total, access line off"] - sum(results[d] for d in shared)
     return {name: round(value, 2) for name, value in results.items()} | {"bare app": round(base, 2)}
+
+
+def _asgi_request(app: Any) -> Callable[[], None]:
+    scope = _scope() | {"asgi": {"version": "3.0"}, "http_version": "1.1", "scheme": "http"}
+
+    def call() -> None:
+        _drive(app(dict(scope, root_path="", state={}), _receive, _send))
+
+    return call
+
+
+def _wsgi_request(app: Any) -> Callable[[], None]:
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": "/json", "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.multithread": True,
+        "wsgi.multiprocess": False, "wsgi.run_once": False, "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000", "HTTP_ACCEPT": "*/*",
+    }  # fmt: skip
+
+    def start_response(*_: Any) -> None:
+        return None
+
+    def call() -> None:
+        body = app(dict(environ, **{"wsgi.input": io.BytesIO()}), start_response)
+        for _ in body:
+            pass
+        body.close()
+
+    return call
+
+
+def _alternating(
+    calls: dict[str, Callable[[], None]], loops: int, repeats: int
+) -> dict[str, float]:
+    """Median CPU µs per call of each of ``calls``, their repeats alternating."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for call in calls.values():
+        call()  # first calls build caches
+    for _ in range(repeats):
+        for name, call in calls.items():
+            samples[name].append(per_call_us(call, loops=loops, repeats=1))
+    return {name: round(statistics.median(values), 2) for name, values in samples.items()}
+
+
+def _whole_apps(framework: str, side: str, quick: bool) -> dict[str, float]:
+    """One side's figures, in this (fresh) process: backendkit's app with the access line on,
+    then filtered out, or the recipe; each alternating with the bare app. A side that is
+    to write its log line and wrote none is an error, not a fast figure."""
+    import _adapter_apps
+
+    from backendkit.logging import configure_logging
+
+    loops, repeats = (1_000, 5) if quick else (3_000, 9)
+    request = _asgi_request if framework == "fastapi" else _wsgi_request
+    bare = request(_adapter_apps.BUILDERS[f"{framework}-bare"]())
+    other = request(_adapter_apps.BUILDERS[f"{framework}-{side}"]())
+    log = Path(os.environ["BENCH_LOG_FILE"])
+    before = log.stat().st_size if log.exists() else 0
+    out = _alternating({"bare": bare, side: other}, loops, repeats)
+    if not log.exists() or log.stat().st_size == before:
+        raise RuntimeError(f"{framework}-{side} wrote no access-log line")
+    if side == "backendkit":
+        configure_logging(fmt="json", level="WARNING", stream=sys.stderr)  # writes nothing
+        off = _alternating({"bare": bare, "backendkit-nolog": other}, loops, repeats)
+        out["backendkit-nolog"] = off["backendkit-nolog"]
+        out["bare"] = round(statistics.median([out["bare"], off["bare"]]), 2)
+    return out
+
+
+def frameworks(*, quick: bool, unavailable: Collection[str] = ()) -> dict[str, dict[str, float]]:
+    """CPU µs per request of whole apps in one process each (see the module docstring).
+
+    backendkit's apps (access line on, then filtered out) and each recipe run in their own
+    interpreter (each configures logging for its whole process), every one alternating
+    with the bare app, whose figure is the median of the sides'. Every app's log goes to
+    ``BENCH_LOG_FILE``, a file (the caller's), as in the servers.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for framework in ("fastapi", "flask"):
+        sides = ["backendkit"]
+        if f"{framework}-recipe" not in unavailable:
+            sides.append("recipe")
+        figures: dict[str, float] = {}
+        bares = []
+        for side in sides:
+            command = [sys.executable, __file__, framework, side, "quick" if quick else "full"]
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise RuntimeError(f"{framework}-{side} in one process failed:\n{result.stderr}")
+            measured = json.loads(result.stdout.splitlines()[-1])
+            bares.append(measured.pop("bare"))
+            figures.update(measured)
+        out[framework] = {"bare": round(statistics.median(bares), 2), **figures}
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(_whole_apps(sys.argv[1], sys.argv[2], sys.argv[3] == "quick")))

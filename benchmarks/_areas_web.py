@@ -109,6 +109,45 @@ def _duties(area: Area, duties: dict[str, float], bare_cpu: dict[str, float]) ->
     area.table(["Duty", "CPU per request", "what it does"], rows)
 
 
+def _in_process(area: Area, figures: dict[str, dict[str, float]]) -> None:
+    """Whole apps in one process: the adapters' own cost, without a server or a network."""
+    area.body += [
+        "#### Whole apps in one process",
+        "",
+        "CPU per request of each whole app called in one process on the server's core (the",
+        "ASGI or WSGI call, no server, no network, every log line to a file), alternating",
+        "repeats, the median: what the frameworks and the adapters themselves cost, which the",
+        "server's own work dilutes in the rows above.",
+        "",
+    ]
+
+    def ratio(ours: float | None, other: float | None) -> str:
+        return f" · {other / ours:.2f}x" if ours and other else ""
+
+    rows = []
+    for framework, apps in figures.items():
+        bare, recipe = apps.get("bare"), apps.get("recipe")
+        rows.append(
+            [
+                _TITLES.get(framework, framework).split(" (")[0],
+                num(bare, "µs"),
+                num(apps.get("backendkit-nolog"), "µs") + ratio(apps.get("backendkit-nolog"), bare),
+                num(apps.get("backendkit"), "µs") + ratio(apps.get("backendkit"), bare),
+                num(recipe, "µs") + ratio(apps.get("backendkit"), recipe),
+            ]
+        )
+    area.table(
+        [
+            "Framework",
+            "bare",
+            "backendkit, access line off (against bare)",
+            "backendkit (against bare)",
+            "recipe (backendkit against it)",
+        ],
+        rows,
+    )
+
+
 def adapters(data: dict[str, Any], area: Area) -> None:
     """``bench_adapters.py``: apps per framework, comparisons, and the per-duty breakdown."""
     area.body += [
@@ -155,6 +194,8 @@ def adapters(data: dict[str, Any], area: Area) -> None:
     if data.get("duties"):
         bare = {n: apps[n]["cpu_us"]["median"] for n in apps if n.endswith("-bare")}
         _duties(area, data["duties"], bare)
+    if data.get("in_process"):
+        _in_process(area, data["in_process"])
     names = list(apps)
     area.charts["adapters-throughput.svg"] = bar_chart(
         "JSON endpoint throughput (median of the rounds)",

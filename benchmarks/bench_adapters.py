@@ -56,6 +56,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from _adapter_duties import frameworks
 from _adapter_duties import measure as measure_duties
 from _rounds import compare, cpu_seconds, summary
 
@@ -317,11 +318,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS))
-    parser.add_argument("--rounds", type=int, help="rounds per app (default 12, quick 4)")
+    parser.add_argument("--rounds", type=int, help="rounds per app (default 12, quick 3)")
     args = parser.parse_args()
     # wrk takes whole seconds: rounds of 1 s, many of them, interleaved. Full mode: 12 apps
     # x 12 rounds x ~1.1 s plus start-ups and the duty breakdown, about 3.5 minutes.
-    rounds = args.rounds or (4 if args.quick else 12)
+    rounds = args.rounds or (3 if args.quick else 12)
     seconds, warmup = 1.0, (0.25 if args.quick else 1.0)
     started = time.perf_counter()
     loader = run_wrk if shutil.which("wrk") else run_python_loader
@@ -350,6 +351,11 @@ def main() -> None:
                     f"  {name:30s} {rps['median']:9,.0f} req/s [{rps['q1']:,.0f}-{rps['q3']:,.0f}]"
                     f"  {cpu['median']:7.1f} us CPU [{cpu['q1']:.1f}-{cpu['q3']:.1f}]"
                 )
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setaffinity(0, {int(SERVER_CPU)})  # in-process figures on the server's core
+        os.environ["BENCH_LOG_FILE"] = str(Path(tmp) / "in-process.log")
+        duties = measure_duties(quick=args.quick)
+        in_process = frameworks(quick=args.quick, unavailable=unavailable)
     rows = comparisons(apps)
     print("\ncomparisons (ours / other; 'same' when the quartile ranges overlap)")
     for row in rows:
@@ -361,12 +367,12 @@ def main() -> None:
             f"  {row['ours']:30s} vs {row['other']:24s} throughput {shown['rps']:>6s}"
             f"  CPU {shown['cpu']:>6s}  (target {row['target'] or '-'})"
         )
-    with contextlib.suppress(AttributeError, OSError):
-        os.sched_setaffinity(0, {int(SERVER_CPU)})  # the duties on the server's core
-    duties = measure_duties(quick=args.quick)
     print("\nper-duty CPU per request (us), in-process:")
     for duty, value in duties.items():
         print(f"  {duty:24s} {value:6.2f}")
+    print("\nwhole apps in one process, CPU per request (us):")
+    for framework, figures in in_process.items():
+        print(f"  {framework}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()))
     print(f"\n({time.perf_counter() - started:.1f} s in total)")
     if args.json:
         result = {
@@ -377,6 +383,7 @@ def main() -> None:
             "apps": apps,
             "comparisons": rows,
             "duties": duties,
+            "in_process": in_process,
             "unavailable": unavailable,
         }
         args.json.write_text(json.dumps(result, indent=2))

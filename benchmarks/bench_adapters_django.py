@@ -324,13 +324,14 @@ def comparisons(apps: dict[str, Any]) -> list[dict[str, Any]]:
 def main() -> None:
     """Run the benchmark and print absolute numbers, spreads and comparisons."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="four short rounds (smoke test)")
+    parser.add_argument("--quick", action="store_true", help="three short rounds (smoke test)")
     parser.add_argument("--json", type=Path, help="write the results to this file")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     # Many short rounds, interleaved (A, B, C, A, B, C, ...): at about 2,000 req/s a round
-    # of 1,500 requests takes under a second; full mode is 6 apps x 10 rounds, about a minute.
-    rounds, requests, warmup = (4, 500, 200) if args.quick else (10, 1_500, 500)
+    # of 1,000 requests takes half a second (two on a busy machine); full mode is 6 apps x 10
+    # rounds, one to two minutes.
+    rounds, requests, warmup = (3, 400, 100) if args.quick else (10, 1_000, 300)
     started = time.perf_counter()
 
     os.sched_setaffinity(0, {0})  # the load generator on CPU 0, the server on CPU 1

@@ -206,6 +206,7 @@ def test_overlapping_spreads_read_same_not_a_ratio(bench: Any, tmp_path: Path) -
     assert "**0.69x** (slower)" in slower
     assert "15,552 req/s (15,400\u201315,700)" in _row(adapters, "`fastapi-bare`")
     assert "| request id | 0.52 µs |" in adapters
+    assert "| FastAPI | 36.3 µs | 46.4 µs · 0.78x | 59 µs · 0.62x | 88 µs · 1.49x |" in adapters
 
 
 def test_a_note_is_shown_only_with_a_slower_row(bench: Any, tmp_path: Path) -> None:
