@@ -10,6 +10,7 @@ tokens (a later step of the issue); here a small app of each framework stands in
 from __future__ import annotations
 
 import functools
+import json
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,8 +18,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests._provider import AUDIENCE, LocalProvider
 
+from backendkit._b64 import b64url_encode
 from backendkit.adapters import fastapi as bk_fastapi
 from backendkit.adapters import flask as bk_flask
 from backendkit.auth import ClaimsMapping, JWTKey, OIDCProvider, OIDCVerifier, TokenService
@@ -275,3 +279,29 @@ def test_kit_configuration(idp: LocalProvider) -> None:
     assert provider_for(only, "a.!!!.c") is None
     assert provider_for(only, "x" * 70_000) is None
     assert provider_for(only, "e30.e30.e30") is None  # {} . {} . {}: no iss
+
+
+@settings(max_examples=300)
+@given(
+    token=st.one_of(
+        st.text(max_size=300),
+        st.lists(st.text(alphabet="AZaz09-_=+/.!{}", max_size=60), min_size=3, max_size=3).map(
+            ".".join
+        ),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "iss": st.one_of(
+                    st.just("https://idp.example"), st.integers(), st.lists(st.text(max_size=5))
+                ),
+                "sub": st.text(max_size=5),
+            },
+        ).map(lambda payload: "e30." + b64url_encode(json.dumps(payload).encode()) + ".sig"),
+    )
+)
+def test_routing_never_raises(token: str) -> None:
+    """Whatever the bearer value, choosing a verifier raises nothing: it is the verifier's
+    job to refuse, with its own reason."""
+    verifier = OIDCVerifier("https://idp.example", audience=AUDIENCE)
+    kit = WebKit(settings=Settings(env="test", secret_key="s" * 32), providers=[verifier])
+    assert provider_for(kit, token) in (None, verifier)
