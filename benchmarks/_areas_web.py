@@ -95,8 +95,10 @@ def _duties(area: Area, duties: dict[str, float], bare_cpu: dict[str, float]) ->
         "Microseconds of CPU per request for each of the adapter's duties, measured in one",
         "process on the server's core on the pure ASGI path FastAPI takes (the Flask and Django",
         "adapters share every duty through the same pipeline, except the headers and the",
-        "envelope, which go through the framework's own hooks there). The bare apps' own server",
-        "CPU per request above puts them in scale: "
+        "envelope, which go through the framework's own hooks there). Each duty is timed alone",
+        "in a loop, with warm caches: inside a whole app, among the framework's own code, each",
+        "costs more, as the whole-app figures below show. The bare",
+        "apps' own server CPU per request above puts them in scale: "
         + ", ".join(f"`{name}` {num(value, 'µs')}" for name, value in bare_cpu.items())
         + ".",
         "",
@@ -109,7 +111,9 @@ def _duties(area: Area, duties: dict[str, float], bare_cpu: dict[str, float]) ->
     area.table(["Duty", "CPU per request", "what it does"], rows)
 
 
-def _in_process(area: Area, figures: dict[str, dict[str, float]]) -> None:
+def _in_process(
+    area: Area, figures: dict[str, dict[str, float]], duties: dict[str, float] | None
+) -> None:
     """Whole apps in one process: the adapters' own cost, without a server or a network."""
     area.body += [
         "#### Whole apps in one process",
@@ -136,6 +140,15 @@ def _in_process(area: Area, figures: dict[str, dict[str, float]]) -> None:
                 num(recipe, "µs") + ratio(apps.get("backendkit"), recipe),
             ]
         )
+    fastapi = figures.get("fastapi", {})
+    if duties and "bare" in fastapi and "backendkit-nolog" in fastapi:
+        whole = fastapi["backendkit-nolog"] - fastapi["bare"]
+        area.body += [
+            f"In FastAPI, backendkit with the access line off costs {num(whole, 'µs')} more per",
+            f"request than the bare app here, against {num(duties['total, access line off'], 'µs')}"
+            " for its duties timed alone.",
+            "",
+        ]
     area.table(
         [
             "Framework",
@@ -195,7 +208,7 @@ def adapters(data: dict[str, Any], area: Area) -> None:
         bare = {n: apps[n]["cpu_us"]["median"] for n in apps if n.endswith("-bare")}
         _duties(area, data["duties"], bare)
     if data.get("in_process"):
-        _in_process(area, data["in_process"])
+        _in_process(area, data["in_process"], data.get("duties"))
     names = list(apps)
     area.charts["adapters-throughput.svg"] = bar_chart(
         "JSON endpoint throughput (median of the rounds)",
