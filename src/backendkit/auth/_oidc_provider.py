@@ -57,6 +57,7 @@ class _State:
     fetched_at: float = 0.0
     attempted_at: float | None = None
     failed: bool = False  # the last attempt failed
+    pinned: bool = False  # keys given at construction: never fetched, never stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,9 @@ class OIDCProvider:
             triggers them.
         timeout: seconds one refresh may take in total, discovery included (default 3).
         clock: the time source for the cache (tests move it).
+        keys: pinned keys instead of fetching (your app's tests, or a deployment that
+            distributes the provider's public keys itself): nothing is ever fetched, and
+            a ``kid`` not among them is refused. Each key's algorithm must be allowed.
 
     Raises:
         ConfigurationError: a URL that is not ``https://`` (``http://`` only to
@@ -113,6 +117,7 @@ class OIDCProvider:
         issuer: str,
         *,
         jwks_url: str | None = None,
+        keys: Iterable[JWTKey] | JWTKey | None = None,
         algorithms: Iterable[str] = ("RS256",),
         cache_ttl: float = 600.0,
         cooldown: float = 30.0,
@@ -137,11 +142,19 @@ class OIDCProvider:
         self.timeout = float(timeout)
         self._clock = clock
         self._lock = threading.Lock()
-        self._state = _State()
+        self._state = _State() if keys is None else self._pinned(keys, jwks_url)
         self._flight: _Flight | None = None
 
     def __repr__(self) -> str:
         return f"OIDCProvider(issuer={self.issuer!r})"
+
+    def _pinned(self, keys: Iterable[JWTKey] | JWTKey, jwks_url: str | None) -> _State:
+        pinned = {key.kid: key for key in ([keys] if isinstance(keys, JWTKey) else keys)}
+        if jwks_url is not None or not pinned:
+            raise ConfigurationError("OIDCProvider keys= needs at least one key, and no jwks_url")
+        if any(key.algorithm not in self.algorithms for key in pinned.values()):
+            raise ConfigurationError("OIDCProvider keys= holds a key outside its algorithms")
+        return _State(keys=MappingProxyType(pinned), pinned=True)
 
     @property
     def jwks_url(self) -> str | None:
@@ -159,7 +172,7 @@ class OIDCProvider:
     def _plan(self, kid: str | None, now: float) -> _Plan:
         state = self._state
         keys, attempted = state.keys, state.attempted_at
-        may_fetch = attempted is None or now - attempted >= self.cooldown
+        may_fetch = not state.pinned and (attempted is None or now - attempted >= self.cooldown)
         key = None if keys is None else _lookup(keys, kid)
         if key is not None:
             stale = now - state.fetched_at >= self.cache_ttl

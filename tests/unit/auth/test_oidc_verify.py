@@ -15,6 +15,7 @@ import pytest
 from tests._provider import AUDIENCE, LocalProvider
 
 from backendkit.auth import ClaimsMapping, JWTKey, OIDCProvider, OIDCVerifier
+from backendkit.auth._jwt import sign_compact
 from backendkit.errors import ConfigurationError, InvalidToken, ServiceUnavailable
 from backendkit.testing import FakeClock, capture_logs
 
@@ -310,3 +311,29 @@ def test_configuration_is_checked() -> None:
     assert provider.algorithms == {"ES256"}
     assert provider.discovery_url == "https://idp.example/.well-known/openid-configuration"
     assert repr(provider) == "OIDCProvider(issuer='https://idp.example/')"
+
+
+def test_pinned_keys_are_never_fetched(clock: FakeClock) -> None:
+    """keys= pins the key set: tokens verify with no provider running (an unreachable
+    issuer), an unknown kid is a 401 at once (a fetch would have been a 503), and time
+    never makes the keys stale."""
+    issuer = "https://idp.invalid"
+    signer = key("pinned-1")
+    provider = OIDCProvider(issuer, keys=signer, clock=clock)
+    verifier = OIDCVerifier(provider, audience=AUDIENCE, clock=clock)
+    now = int(clock.now())
+    claims = {"iss": issuer, "sub": "u", "aud": AUDIENCE, "exp": now + 300}
+    header = {"alg": "RS256", "kid": "pinned-1"}
+    assert verifier.verify(sign_compact(claims, signer, header=header)).sub == "u"
+    stranger = sign_compact(claims, key("k1"), header={"alg": "RS256", "kid": "k1"})
+    assert rejected(verifier, stranger) == "unknown_kid"
+    clock.advance(10**6)
+    later = {**claims, "exp": int(clock.now()) + 300}
+    assert verifier.verify(sign_compact(later, signer, header=header)).sub == "u"
+    assert provider.kids == {"pinned-1"}
+    for bad in ({"keys": []}, {"keys": [signer], "jwks_url": issuer + "/jwks"}):
+        with pytest.raises(ConfigurationError, match="keys="):
+            OIDCProvider(issuer, **bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="algorithms"):
+        OIDCProvider(issuer, keys=[key("es", "ES256")])
+    assert OIDCProvider(issuer, keys=[key("es", "ES256")], algorithms=["ES256"]).kids == {"es"}
