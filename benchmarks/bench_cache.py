@@ -15,6 +15,8 @@ Sections (absolute numbers and ratios, measured in the same run):
    first checked to return an equal value of the same type on a hit.
 3. 200 concurrent cold requests (a 200 ms loader) in 1 process and in 4 processes: loader
    calls and Redis commands, counted client-side by a counting proxy per process.
+4. Hit latency under concurrency (p50, p99 of every call): concurrent callers of one key
+   share one read, so a hit can wait for another caller's read (``_cache_latency.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from _cache_latency import bench_hit_latency
 from _cache_peers import (
     HIT_VARIANTS,
     PAYLOADS,
@@ -452,9 +455,11 @@ def _stampede_section(
 
 
 _RAW_WHY = (
-    "Above the raw call, a hit builds the key from the arguments, reads the namespace "
-    "generation with the entry (one MGET), decodes the entry's envelope (its expiry drives "
-    "early refresh) and counts the hit; that work is fixed, so it shows most on small payloads."
+    "Above the raw call, a hit builds the key from the arguments (remembered for plain "
+    "arguments), joins the key's in-process flight, reads the namespace generation with the "
+    "entry (one MGET: an invalidated namespace must never be served), parses the entry's "
+    "header (its expiry drives early refresh) and counts the hit; that work is fixed, so it "
+    "shows most on small payloads."
 )
 _PICKLE_WHY = (
     "stores pickles: a hit only unpickles, with no validation (and unpickling from a shared "
@@ -469,15 +474,23 @@ _HIT_WHY = {
     "types: a hit does less work but returns a dict instead of the cached model.",
 }
 _MISS_WHY = (
-    "A backendkit miss is stampede-protected: one read, then one script that re-checks the "
-    "entry and takes the lock atomically, then one that stores the value, releases the lock "
-    "and wakes waiting callers (three round trips where an unprotected cache makes two)."
+    "A backendkit miss is stampede-protected in two round trips, as many as an unprotected "
+    "GET and SET: the read is a script that returns the entry or else takes the load lock, "
+    "and the store is a script that also releases the lock and wakes callers waiting in "
+    "other processes. What it pays for is the server's script work (a few microseconds each) "
+    "and the lock and wake-up keys, so that 4 processes load a cold key once. Hits do not pay "
+    "it: a key this process last read fresh is read with a plain MGET."
 )
 _STAMPEDE_WHY = (
-    "Every backendkit call first reads its entry (with the namespace generation, one MGET) "
-    "and only joins the in-process flight on a miss, so 200 concurrent callers make 200 "
-    "reads plus one lock script and one store (about one command per caller); a hit never "
-    "waits behind another caller. The loader still runs once."
+    "backendkit protects across processes: each process waiting for another's load sends "
+    "its read and one blocking XREAD, and the loading process its read and its store; within "
+    "a process concurrent callers of the key share that one read and that one load."
+)
+_LATENCY_WHY = (
+    "Concurrent callers of one key share one read: a caller that arrives while another's "
+    "read of the key is in flight waits for that read instead of sending its own, so a hit "
+    "can wait behind another caller (never behind a load of a key that is cached). With one "
+    "key per caller nothing is shared, and the row shows the per-call overhead of a hit."
 )
 
 
@@ -487,6 +500,9 @@ def _notes(results: dict[str, Any]) -> dict[str, str]:
     for r in results.get("hit_vs_raw", []):
         if r["ratio_vs_raw"] > 1.0:
             notes[f"hit vs raw, {r['payload']}, {r['mode']}"] = _RAW_WHY
+    for r in results.get("hit_latency", []):
+        if r["backendkit_p99_us"] > r["raw_p99_us"]:
+            notes[f"hit latency, {r['mode']}, {r['keys']} keys"] = _LATENCY_WHY
     for r in results.get("peers", []):
         peer = r.get("peer", "")
         if r.get("hit_vs_bk", 1.0) < 1.0:
@@ -562,6 +578,22 @@ def main() -> None:
             "ratio_vs_connector",
         ],
     )
+    results["hit_latency"] = bench_hit_latency(url, args.quick)
+    _table(
+        "Hit latency under concurrency (every call; 1 hot key, or 1 key per caller)",
+        results["hit_latency"],
+        [
+            "mode",
+            "callers",
+            "keys",
+            "calls",
+            "backendkit_p50_us",
+            "backendkit_p99_us",
+            "raw_p50_us",
+            "raw_p99_us",
+        ],
+    )
+    print(f"   ({time.perf_counter() - started:.1f} s so far)")
     unavailable: dict[str, str] = {}
     results["unavailable"] = unavailable
     peers = _peers_section(url, args.quick, unavailable)

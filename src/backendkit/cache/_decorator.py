@@ -18,7 +18,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, cast
 from typing_extensions import Self
 
 from backendkit.cache._flow import Plan
-from backendkit.cache._keys import EntryKeys, KeyBuilder, namespace_key, validate_name
+from backendkit.cache._keys import EntryKeys, KeyBuilder, KeyMemo, namespace_key, validate_name
 from backendkit.cache._ops import Bump, Delete, new_token
 from backendkit.cache._policy import Policy
 from backendkit.cache._result import CacheResult
@@ -107,7 +107,7 @@ class FunctionCore:
         )
         self._ready = False
         # Every key of this function extends this one with the arguments' part.
-        self._base = cache.entry_keys(self.namespace, self.version, "")
+        self._memo = KeyMemo(cache.entry_keys(self.namespace, self.version, ""), self.keys)
 
     def entry_keys(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> EntryKeys:
         if not self._ready:
@@ -115,7 +115,7 @@ class FunctionCore:
             # call path, including the one taken while the backend is down.
             self.codec.adapter  # noqa: B018
             self._ready = True
-        return self._base.extend(self.keys.part(args, kwargs))
+        return self._memo.keys(args, kwargs)
 
     def bump(self) -> Bump:
         return Bump(namespace_key(self.cache.key_prefix, self.namespace), new_token())

@@ -29,7 +29,7 @@ import contextlib
 import random
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from backendkit.cache._early import Freshness, classify
 from backendkit.cache._keys import EntryKeys
@@ -158,28 +158,35 @@ class Plan:
         self.stats.incr("errors")
         _log.warning("cache_decode_failed", function=self.name, key=key, error=str(exc)[:300])
 
-    def examine(self, keys: EntryKeys, reply: bytes | AcquireReply, token: bytes) -> Reading:
-        """Decode and classify what a ``fetch`` returned (pure; the first half of a call)."""
-        if type(reply) is AcquireReply:
+    def examine(
+        self, keys: EntryKeys, reply: bytes | AcquireReply, token: bytes, now: float
+    ) -> Reading:
+        """Decode and classify what a ``fetch`` returned at ``now`` (pure)."""
+        if isinstance(reply, AcquireReply):
             return Reading(False, reply.gen, lock=reply, token=token)
-        raw = cast(bytes, reply)
-        entry = decode_entry(raw)
+        entry = decode_entry(reply)
         # The script returned the entry only because its generation is the current one.
-        return self._classify(keys, raw, entry, None if entry is None else entry.gen)
+        return self._classify(keys, reply, entry, None if entry is None else entry.gen, now)
 
-    def examine_read(self, keys: EntryKeys, gen: bytes | None, raw: bytes | None) -> Reading:
-        """Decode and classify what a plain ``read`` returned: ``(gen, raw)``."""
+    def examine_read(
+        self, keys: EntryKeys, gen: bytes | None, raw: bytes | None, now: float
+    ) -> Reading:
+        """Decode and classify what a plain ``read`` returned, ``(gen, raw)``, at ``now``."""
         entry = None if raw is None else decode_entry(raw)
         if entry is not None and entry.gen != gen:
             entry = None  # written before the namespace was invalidated
-        return self._classify(keys, raw, entry, gen)
+        return self._classify(keys, raw, entry, gen, now)
 
     def _classify(
-        self, keys: EntryKeys, raw: bytes | None, entry: Entry | None, gen: bytes | None
+        self,
+        keys: EntryKeys,
+        raw: bytes | None,
+        entry: Entry | None,
+        gen: bytes | None,
+        now: float,
     ) -> Reading:
         if entry is None:
             return Reading(False, gen, raw)
-        now = self.clock.now()
         freshness = classify(entry, now, self.policy.early_recompute, self.rng)
         if freshness is Freshness.STALE and now >= entry.fresh_until + self.policy.stale_ttl:
             # Past ttl + stale_ttl on our clock (the backend's expiry may lag it): a miss.

@@ -32,7 +32,7 @@ from pydantic_core import PydanticSerializationError, to_json, to_jsonable_pytho
 
 from backendkit.errors import ConfigurationError
 
-__all__ = ["EntryKeys", "KeyBuilder", "entry_keys", "namespace_key", "validate_name"]
+__all__ = ["EntryKeys", "KeyBuilder", "KeyMemo", "entry_keys", "namespace_key", "validate_name"]
 
 # Characters a namespace, version or prefix may not contain: braces would break the
 # Cluster hash tag, whitespace and control characters make keys unreadable in tooling.
@@ -43,9 +43,6 @@ _RECEIVERS = ("self", "cls")
 
 _PLAIN = (str, int, float, bool)
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
-# Parts remembered per function for calls with plain positional arguments (a hot key is
-# keyed once, not hashed on every hit); the memo is emptied when it reaches this size.
-_MEMO_SIZE = 4096
 
 
 def validate_name(value: str, what: str, *, allow_empty: bool = False) -> str:
@@ -91,6 +88,40 @@ class EntryKeys:
 
     def __repr__(self) -> str:
         return f"EntryKeys({self.entry!r})"
+
+
+class KeyMemo:
+    """One function's entry keys, remembered for calls with plain positional arguments.
+
+    A hot key is then built once, not normalized and hashed on every hit. Only exact
+    ``str``/``int``/``float``/``bool``/``None`` arguments qualify: their key cannot
+    change, and their types are part of the memo key (``1``, ``1.0`` and ``True`` are
+    equal, their cache keys are not). Nothing is remembered with a key callable (the
+    application's code runs on every call). The memo is emptied when it reaches ``size``.
+    """
+
+    def __init__(self, base: EntryKeys, builder: KeyBuilder, size: int = 4096) -> None:
+        self._base = base
+        self._builder = builder
+        self._size = size
+        self._keys: dict[tuple[Any, ...], EntryKeys] | None = {} if builder.deterministic else None
+
+    def keys(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> EntryKeys:
+        """The entry keys of one call."""
+        memo = self._keys
+        if memo is None or kwargs:
+            return self._base.extend(self._builder.part(args, kwargs))
+        types = tuple(map(type, args))
+        if not _PLAIN_TYPES.issuperset(types):
+            return self._base.extend(self._builder.part(args, kwargs))
+        slot = (args, types)
+        keys = memo.get(slot)
+        if keys is None:
+            keys = self._base.extend(self._builder.part(args, kwargs))
+            if len(memo) >= self._size:
+                memo.clear()
+            memo[slot] = keys
+        return keys
 
 
 def namespace_key(prefix: str, namespace: str) -> str:
@@ -211,8 +242,6 @@ class KeyBuilder:
         self._simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
         self._names = tuple(names)
         self._defaults = tuple(p.default for p in params)
-        # A key callable is the application's code and runs on every call.
-        self._memo: dict[tuple[Any, ...], str] | None = None if self._key_fn is not None else {}
 
     def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """Bind call arguments to parameter names, defaults applied.
@@ -243,27 +272,15 @@ class KeyBuilder:
         ba.apply_defaults()
         return dict(ba.arguments)
 
+    @property
+    def deterministic(self) -> bool:
+        """False with a key callable: application code that must run on every call."""
+        return self._key_fn is None
+
     def part(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
         """The entry part of the key for one call (see the module docstring)."""
         if self._key_fn is not None:
             return "k:" + _checked_custom(self._key_fn(*args, **kwargs))
-        memo = self._memo
-        if memo is None or kwargs:
-            return self._part(args, kwargs)
-        types = tuple(map(type, args))
-        if not _PLAIN_TYPES.issuperset(types):
-            return self._part(args, kwargs)
-        # The types belong in the memo key: 1, 1.0 and True are equal, their keys are not.
-        slot = (args, types)
-        part = memo.get(slot)
-        if part is None:
-            part = self._part(args, kwargs)
-            if len(memo) >= _MEMO_SIZE:
-                memo.clear()
-            memo[slot] = part
-        return part
-
-    def _part(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
         bound = self.bind(args, kwargs)
         if self._template is not None:
             return "k:" + self._template.format_map(bound)

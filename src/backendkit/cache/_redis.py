@@ -91,6 +91,11 @@ def _unexpected(exc: Exception, operation: str) -> BackendUnavailable:
     return BackendUnavailable()
 
 
+def _execute(client: Any, *command: Any) -> Any:
+    # A typed door to redis-py's untyped execute_command (no cast() call on a hit).
+    return client.execute_command(*command)
+
+
 def _fetch_names(keys: EntryKeys) -> list[str]:
     return [keys.namespace, keys.entry, keys.lock, keys.wake]
 
@@ -98,8 +103,8 @@ def _fetch_names(keys: EntryKeys) -> list[str]:
 def _evalsha(client: RedisClient, script: Script, keys: list[str], *args: Any) -> Any:
     """Run ``script`` by its SHA1, loading it once if the server lacks it.
 
-    What redis-py's ``Script.__call__`` does, minus its per-call pipeline check: this runs
-    on every cached read, a hit included.
+    What redis-py's ``Script.__call__`` does, minus its per-call import and pipeline
+    check (every cached read or store runs one).
     """
     try:
         return client.evalsha(script.sha, len(keys), *keys, *args)
@@ -153,9 +158,7 @@ class RedisBackend:
         names = [keys.namespace, keys.entry]
         try:
             # execute_command: what r.mget() ends in, minus its argument wrapping.
-            gen, raw = self.connector.execute(
-                lambda r: cast(Any, r).execute_command("MGET", *names)
-            )
+            gen, raw = self.connector.execute(lambda r: _execute(r, "MGET", *names))
         except BackendUnavailable:
             raise
         except Exception as exc:
@@ -191,13 +194,9 @@ class RedisBackend:
         if kind is Acquire:
             a = cast(Acquire, op)
             k = a.keys
-            reply = self._x(
-                lambda r: self._acquire(
-                    keys=[k.namespace, k.entry, k.lock, k.wake],
-                    args=[a.token, a.lock_px, a.new_gen, a.now_ms],
-                    client=r,
-                )
-            )
+            names = [k.namespace, k.entry, k.lock, k.wake]
+            args = (a.token, a.lock_px, a.new_gen, a.now_ms)
+            reply = self._x(lambda r: _evalsha(r, self._acquire, names, *args))
             return parse_acquire(reply)
         if kind is Store:
             s = cast(Store, op)
@@ -205,13 +204,9 @@ class RedisBackend:
             token = s.token
             if token is None:
                 return self._x(lambda r: r.set(k.entry, s.raw, px=s.px))
-            return self._x(
-                lambda r: self._store(
-                    keys=[k.entry, k.lock, k.wake],
-                    args=[s.raw, s.px, token, s.notify_px],
-                    client=r,
-                )
-            )
+            names = [k.entry, k.lock, k.wake]
+            args = (s.raw, s.px, token, s.notify_px)
+            return self._x(lambda r: _evalsha(r, self._store, names, *args))
         if kind is Wait:
             return self._wait(cast(Wait, op))
         if kind is TryLock:
@@ -220,11 +215,8 @@ class RedisBackend:
         if kind is Release:
             rel = cast(Release, op)
             k = rel.keys
-            return self._x(
-                lambda r: self._release(
-                    keys=[k.lock, k.wake], args=[rel.token, rel.notify_px], client=r
-                )
-            )
+            names = [k.lock, k.wake]
+            return self._x(lambda r: _evalsha(r, self._release, names, rel.token, rel.notify_px))
         if kind is Delete:
             key = cast(Delete, op).key
             return bool(self._x(lambda r: r.delete(key)))
@@ -314,13 +306,9 @@ class AsyncRedisBackend:
         if kind is Acquire:
             a = cast(Acquire, op)
             k = a.keys
-            reply = await self._x(
-                lambda r: self._acquire(
-                    keys=[k.namespace, k.entry, k.lock, k.wake],
-                    args=[a.token, a.lock_px, a.new_gen, a.now_ms],
-                    client=r,
-                )
-            )
+            names = [k.namespace, k.entry, k.lock, k.wake]
+            args = (a.token, a.lock_px, a.new_gen, a.now_ms)
+            reply = await self._x(lambda r: _aevalsha(r, self._acquire, names, *args))
             return parse_acquire(reply)
         if kind is Store:
             s = cast(Store, op)
@@ -328,13 +316,9 @@ class AsyncRedisBackend:
             token = s.token
             if token is None:
                 return await self._x(lambda r: r.set(k.entry, s.raw, px=s.px))
-            return await self._x(
-                lambda r: self._store(
-                    keys=[k.entry, k.lock, k.wake],
-                    args=[s.raw, s.px, token, s.notify_px],
-                    client=r,
-                )
-            )
+            names = [k.entry, k.lock, k.wake]
+            args = (s.raw, s.px, token, s.notify_px)
+            return await self._x(lambda r: _aevalsha(r, self._store, names, *args))
         if kind is Wait:
             return await self._wait(cast(Wait, op))
         if kind is TryLock:
@@ -343,10 +327,9 @@ class AsyncRedisBackend:
         if kind is Release:
             rel = cast(Release, op)
             k = rel.keys
+            names = [k.lock, k.wake]
             return await self._x(
-                lambda r: self._release(
-                    keys=[k.lock, k.wake], args=[rel.token, rel.notify_px], client=r
-                )
+                lambda r: _aevalsha(r, self._release, names, rel.token, rel.notify_px)
             )
         if kind is Delete:
             key = cast(Delete, op).key

@@ -55,13 +55,14 @@ def run(
         backend = runtime.sync_backend()
         hints = runtime.hints
         try:
-            if hints.likely_hit(key, plan.clock.now()):
+            now = plan.clock.now()
+            if hints.likely_hit(key, now):
                 gen, raw = backend.read(keys)
-                reading = plan.examine_read(keys, gen, raw)
+                reading = plan.examine_read(keys, gen, raw, now)
             else:
                 token = lock_token()
                 reply = backend.fetch(keys, token, plan.lock_px)
-                reading = plan.examine(keys, reply, token)
+                reading = plan.examine(keys, reply, token, now)
             runtime.degraded = False
         except BackendUnavailable:
             runtime.failed(plan.stats)
@@ -131,13 +132,14 @@ async def arun(
         backend = runtime.async_backend()
         hints = runtime.hints
         try:
-            if hints.likely_hit(key, plan.clock.now()):
+            now = plan.clock.now()
+            if hints.likely_hit(key, now):
                 gen, raw = await backend.aread(keys)
-                reading = plan.examine_read(keys, gen, raw)
+                reading = plan.examine_read(keys, gen, raw, now)
             else:
                 token = lock_token()
                 reply = await backend.afetch(keys, token, plan.lock_px)
-                reading = plan.examine(keys, reply, token)
+                reading = plan.examine(keys, reply, token, now)
             runtime.degraded = False
         except BackendUnavailable:
             runtime.failed(plan.stats)

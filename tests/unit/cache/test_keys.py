@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from backendkit.cache._keys import (
     KeyBuilder,
+    KeyMemo,
     digest,
     entry_keys,
     namespace_key,
@@ -254,3 +255,46 @@ def test_validate_name_refuses_braces_whitespace_and_empty(bad: Any) -> None:
         validate_name(bad, "namespace")
     assert validate_name("users.v2-x_y:z", "namespace") == "users.v2-x_y:z"
     assert validate_name("", "prefix", allow_empty=True) == ""
+
+
+def test_key_memo_remembers_plain_positional_calls_only() -> None:
+    """Plain positional calls are built once; equal values of other types keep their keys."""
+    built: list[tuple[object, ...]] = []
+
+    def f(a: object, b: object = 0) -> None: ...
+
+    builder = KeyBuilder(f)
+    real_part = builder.part
+
+    def counting_part(args: tuple[object, ...], kwargs: dict[str, object]) -> str:
+        built.append(args)
+        return real_part(args, kwargs)
+
+    builder.part = counting_part  # type: ignore[method-assign]
+    memo = KeyMemo(entry_keys("p:", "ns", "1", ""), builder, size=3)
+    first = memo.keys((1,), {})
+    assert memo.keys((1,), {}) is first
+    assert len(built) == 1
+    assert memo.keys((True,), {}).entry != first.entry  # 1 == True, but not as a key
+    assert memo.keys((1.0,), {}).entry != first.entry
+    assert memo.keys((1,), {"b": 0}).entry == first.entry  # kwargs: built, not remembered
+    assert memo.keys(([1],), {}).entry == memo.keys(([1],), {}).entry  # a list: built each time
+    assert len(built) == 6
+    memo.keys(("x",), {})  # the fourth slot: the memo starts over
+    memo.keys((1,), {})
+    assert len(built) == 8
+
+
+def test_key_memo_never_skips_a_key_callable() -> None:
+    """A key callable is application code: it runs on every call."""
+    calls: list[int] = []
+
+    def key(a: int) -> str:
+        calls.append(a)
+        return f"k{a}"
+
+    def f(a: int) -> None: ...
+
+    memo = KeyMemo(entry_keys("p:", "ns", "1", ""), KeyBuilder(f, key=key))
+    assert memo.keys((1,), {}).entry == memo.keys((1,), {}).entry
+    assert calls == [1, 1]
