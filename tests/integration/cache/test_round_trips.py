@@ -95,4 +95,9 @@ async def test_async_miss_is_two_commands_hit_is_one(
     _sent(proxy)
     assert (await f.call_detailed(1)).outcome is Outcome.HIT
     assert _sent(proxy) == Counter({"mget": 1})
+    other = Cache(redis_url, key_prefix=redis_prefix)  # another process
+    other.invalidate_namespace("rt")
+    assert (await f.call_detailed(1)).outcome is Outcome.LOADED
+    assert _sent(proxy) == Counter({"mget": 1, "acquire": 1, "store": 1})
+    other.close()
     await cache.aclose()
