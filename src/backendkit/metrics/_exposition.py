@@ -24,6 +24,9 @@ def exposition_registry(metrics: Metrics | None = None) -> CollectorRegistry:
     """The registry to expose: in multiprocess mode a fresh one reading every worker's
     files (``PROMETHEUS_MULTIPROC_DIR``), else ``metrics``' own (default: the global one)."""
     if multiprocess_dir() is not None:
+        mirror = (metrics or Metrics()).mirror
+        if mirror is not None:
+            mirror.copy()  # this process's component values, as of now
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return registry

@@ -15,6 +15,7 @@ from backendkit.metrics._auth import PasswordTimings, TokenEvents
 from backendkit.metrics._components import ComponentCollector, StatsSource
 from backendkit.metrics._decisions import LimitDecisions
 from backendkit.metrics._failures import RedisFailures
+from backendkit.metrics._mirror import Mirror
 from backendkit.metrics._requests import DEFAULT_BUCKETS, RequestInstruments
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class _Shared:
         self.redis_failures = RedisFailures(registry)
         self.components = ComponentCollector()
         registry.register(self.components)
+        #: In multiprocess mode, copies the component values to files (else ``None``).
+        self.mirror = Mirror(self.components) if multiprocess_dir() else None
 
 
 _shared: weakref.WeakKeyDictionary[CollectorRegistry, _Shared] = weakref.WeakKeyDictionary()
@@ -120,7 +123,11 @@ class Metrics:
 
     def request_started(self, cycle: RequestCycle) -> None:
         """One more request in flight."""
-        self._shared.requests.started()
+        shared = self._shared
+        shared.requests.started()
+        mirror = shared.mirror
+        if mirror is not None and not mirror.running:
+            mirror.start()  # a worker's first request: its values are copied from now on
 
     def request_finished(self, cycle: RequestCycle) -> None:
         """Count the request (status, route template, duration, error code)."""
@@ -159,6 +166,11 @@ class Metrics:
     def watch_engine(self, engine: Any, name: str = "default") -> None:
         """Expose a SQLAlchemy ``Engine``/``AsyncEngine``'s pool as ``engine=name``."""
         self._shared.components.add_engine(engine, name)
+
+    @property
+    def mirror(self) -> Mirror | None:
+        """The multiprocess copy of the component values (``None`` in a single process)."""
+        return self._shared.mirror
 
     def __repr__(self) -> str:
         mode = "multiprocess" if multiprocess_dir() else "single process"

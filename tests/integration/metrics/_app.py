@@ -23,6 +23,15 @@ def create_app() -> Flask:
     kit = WebKit.from_settings(Settings.from_env(), metrics=Metrics())
     app = Flask(__name__)
     BackendKit(app, kit=kit)
+    assert kit.cache is not None
+
+    @kit.cache.cached(ttl=300, namespace="squares")
+    def square(number: int) -> int:
+        return number * number
+
+    @app.get("/api/squares/<int:number>")
+    def squared(number: int) -> Any:
+        return {"square": square(number), "pid": os.getpid()}
 
     @app.get("/api/items/<item_id>")
     def item(item_id: str) -> Any:

@@ -161,3 +161,33 @@ def test_a_dead_worker_keeps_its_counts(server: tuple[str, Path, subprocess.Pope
     metrics = _scrape(url)
     assert _requests(metrics, method="GET", route=ITEMS, status="200") == sum(served.values())
     assert metrics[("backendkit_http_requests_in_progress", ())] == 0
+
+
+def test_cache_counters_of_both_workers_add_up(
+    server: tuple[str, Path, subprocess.Popen[bytes]],
+) -> None:
+    """Cache reads spread over both workers: hits and misses add up to the reads (each
+    worker copies its CacheStats to its files every second, and before a scrape)."""
+    url, _directory, _process = server
+    pids: set[int] = set()
+    reads = 0
+    while len(pids) < 2 or reads < 30:
+        assert reads < 400, "one worker served every request"
+        response = httpx.get(f"{url}/api/squares/{reads % 5}", timeout=5)
+        assert response.json()["square"] == (reads % 5) ** 2
+        pids.add(response.json()["pid"])
+        reads += 1
+    deadline = time.monotonic() + 20
+    while True:
+        metrics = _scrape(url)
+        hits = sum(v for (name, _), v in metrics.items() if name == "backendkit_cache_hits_total")
+        misses = sum(
+            v for (name, _), v in metrics.items() if name == "backendkit_cache_misses_total"
+        )
+        if hits + misses == reads or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # a worker copies its values once a second
+    assert hits + misses == reads
+    assert 5 <= misses <= 10  # each worker loads each of the 5 numbers at most once
+    loads = sum(v for (name, _), v in metrics.items() if name == "backendkit_cache_loads_total")
+    assert loads == misses

@@ -262,3 +262,43 @@ def test_a_pool_without_counts_gives_no_pool_samples(registry: CollectorRegistry
     assert sample(registry, "backendkit_sql_pool_checked_out", engine="memory") is None
     assert sample(registry, "backendkit_sql_pool_size", engine="memory") is None
     engine.dispose()
+
+
+def test_the_mirror_copies_component_values_with_their_multiprocess_modes() -> None:
+    """Cache counters are copied as cumulative (sum), pools as live sums, breakers as the
+    worst live worker; a thread keeps copying in the process that serves requests."""
+    import time
+
+    from backendkit.metrics._components import ComponentCollector
+    from backendkit.metrics._mirror import Mirror
+
+    collector = ComponentCollector()
+    cache = Cache(name="mirrored")
+    collector.add_cache(cache.stats)
+    engine = sqlalchemy.create_engine("sqlite://", poolclass=QueuePool)
+    collector.add_engine(engine, "main")
+    mirror = Mirror(collector, interval=0.01)
+    cache.stats.incr("hits", 3)
+    mirror.copy()
+
+    def copied(name: str) -> tuple[str, dict[str, float]]:
+        gauge = mirror._gauges[name]
+        [family] = gauge.collect()
+        return gauge._multiprocess_mode, {
+            next(iter(s.labels.values())): s.value for s in family.samples if s.labels
+        }
+
+    assert copied("backendkit_cache_hits_total") == ("sum", {"mirrored": 3.0})
+    assert copied("backendkit_sql_pool_size")[0] == "livesum"
+    mirror.start()
+    mirror.start()  # one thread per process
+    cache.stats.incr("hits")
+    deadline = time.monotonic() + 10
+    while copied("backendkit_cache_hits_total")[1]["mirrored"] != 4.0:
+        assert time.monotonic() < deadline, "the thread never copied"
+        time.sleep(0.01)
+    assert mirror.running
+    mirror.stop()
+    mirror._forked()  # what a forked child starts with: no thread
+    assert not mirror.running
+    engine.dispose()

@@ -1,0 +1,101 @@
+"""Multiprocess mode for the metrics read at scrape time (cache, Redis breaker, SQL pool).
+
+A scrape under gunicorn reads the files every worker wrote; the cache's ``CacheStats``,
+a breaker's state and a pool's counts live in each worker's memory, where no file is.
+The mirror copies this process's values to files: every ``interval`` seconds from a
+daemon thread, once more when the process exits, and before a scrape this process
+answers. Each kind of value keeps its meaning across workers:
+
+- cache counters are cumulative per process: ``sum`` keeps the last value of a worker
+  that exited, so the total over every worker since the start adds up exactly (the
+  directory is emptied at each start);
+- pool gauges add up over the live workers (``livesum``);
+- a breaker shows the worst live worker (``livemax``: open is 1, and ``failures`` the
+  most consecutive failures any worker counted).
+
+The thread starts with the first request a process serves, never in a process that only
+forks workers (a thread there would be copied half-way into each of them).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+from typing import Any
+
+from prometheus_client import Gauge
+
+from backendkit.metrics._components import ComponentCollector
+
+__all__ = ["MIRROR_INTERVAL", "Mirror"]
+
+MIRROR_INTERVAL = 1.0
+"""Seconds between two copies of a worker's component values to its files."""
+
+# How each gauge family adds up over the workers; counters are "sum" (cumulative).
+_MODES = {
+    "backendkit_redis_breaker_state": "livemax",
+    "backendkit_redis_breaker_failures": "livemax",
+    "backendkit_sql_pool_checked_out": "livesum",
+    "backendkit_sql_pool_overflow": "livesum",
+    "backendkit_sql_pool_size": "livesum",
+}
+
+
+class Mirror:
+    """Copies ``collector``'s values to multiprocess gauges of the same names."""
+
+    __slots__ = ("_collector", "_gauges", "_interval", "_lock", "running")
+
+    def __init__(self, collector: ComponentCollector, interval: float = MIRROR_INTERVAL) -> None:
+        self._collector = collector
+        self._interval = interval
+        self._gauges: dict[str, Gauge] = {}
+        self._lock = threading.Lock()
+        #: Whether this process's copying thread runs (a forked child's does not).
+        self.running = False
+        os.register_at_fork(after_in_child=self._forked)
+        atexit.register(self.copy)
+
+    def _forked(self) -> None:
+        self.running = False  # threads do not survive a fork
+
+    def start(self) -> None:
+        """Start this process's copying thread, unless it runs already."""
+        with self._lock:
+            if self.running:
+                return
+            self.running = True
+        thread = threading.Thread(target=self._run, name="bk-metrics-mirror", daemon=True)
+        thread.start()
+
+    def stop(self) -> None:
+        """Let the copying thread end at its next wake-up."""
+        self.running = False
+
+    def _run(self) -> None:
+        while self.running:
+            time.sleep(self._interval)
+            self.copy()
+
+    def copy(self) -> None:
+        """Write this process's current values now."""
+        with self._lock:
+            for family in self._collector.collect():
+                mode = _MODES.get(family.name, "sum" if family.type == "counter" else "livesum")
+                for sample in family.samples:
+                    gauge = self._gauge(sample.name, tuple(sample.labels), mode, family)
+                    target = gauge.labels(**sample.labels) if sample.labels else gauge
+                    target.set(sample.value)
+
+    def _gauge(self, name: str, labels: tuple[str, ...], mode: Any, family: Any) -> Gauge:
+        gauge = self._gauges.get(name)
+        if gauge is None:
+            # Unregistered: in multiprocess mode a value lives in its file, and the
+            # scrape's MultiProcessCollector finds it there.
+            gauge = self._gauges[name] = Gauge(
+                name, family.documentation, labels, registry=None, multiprocess_mode=mode
+            )
+        return gauge
