@@ -56,6 +56,7 @@ _AUTO_MARKERS = {
     "postgres_url": "postgres",
     "async_postgres_url": "postgres",
     "mysql_url": "mysql",
+    "async_mysql_url": "mysql",
     "redis_server_factory": "slow",
     "redis_cluster_url": "slow",
 }
@@ -179,6 +180,13 @@ def async_postgres_url(postgres_url: str) -> str:
 def mysql_url() -> str:
     """SQLAlchemy URL of the real MariaDB/MySQL (pymysql driver)."""
     return _MYSQL.require()
+
+
+@pytest.fixture
+def async_mysql_url(mysql_url: str) -> str:
+    """The same MariaDB/MySQL with the asyncmy driver (``mysql+asyncmy://...``)."""
+    scheme, sep, rest = mysql_url.partition("://")
+    return scheme.partition("+")[0] + "+asyncmy" + sep + rest
 
 
 @pytest.fixture

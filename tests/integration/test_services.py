@@ -79,6 +79,17 @@ def test_mysql_round_trip(mysql_url: str) -> None:
         engine.dispose()
 
 
+async def test_async_mysql_round_trip(async_mysql_url: str) -> None:
+    """MariaDB answers a query through SQLAlchemy + asyncmy."""
+    assert async_mysql_url.startswith(("mysql+asyncmy://", "mariadb+asyncmy://"))
+    engine = create_async_engine(async_mysql_url)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.text("SELECT 1 + 1"))).scalar_one() == 2
+    finally:
+        await engine.dispose()
+
+
 def test_private_redis_server_stops_and_starts_on_the_same_port(
     redis_server_factory: RedisServerFactory,
 ) -> None:
