@@ -1,0 +1,75 @@
+"""``serve_metrics``: the exposition on a port of its own, and the multiprocess registry."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+
+from backendkit.errors import ConfigurationError
+from backendkit.metrics import Metrics, prepare_multiprocess_dir, serve_metrics
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_metrics_answers_on_its_own_port() -> None:
+    """A scrape of the separate port gets the registry's metrics."""
+    metrics = Metrics(CollectorRegistry())
+    port = _free_port()
+    server, thread = serve_metrics(port, "127.0.0.1", metrics)
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert response.status_code == 200
+    assert "backendkit_http_requests_in_progress" in response.text
+
+
+_MULTIPROCESS = """
+import os, sys
+from backendkit.metrics import Metrics, MetricsEndpoint, prepare_multiprocess_dir
+from backendkit.settings import Settings
+from backendkit.web import Pipeline, WebKit
+prepare_multiprocess_dir()
+pipeline = Pipeline(WebKit.from_settings(Settings(env="test", secret_key="k" * 32),
+                                          metrics=Metrics()))
+for _ in range(3):
+    cycle = pipeline.start(method="GET", path="/api/x", request_id=None)
+    cycle.route = "/api/x"
+    cycle.finish(200)
+body = MetricsEndpoint().answer(None).body.decode()
+line = 'backendkit_http_requests_total{method="GET",route="/api/x",status="200"} 3.0'
+assert line in body, body
+print(sorted(os.listdir(os.environ["PROMETHEUS_MULTIPROC_DIR"]))[0].split("_")[0])
+"""
+
+
+def test_multiprocess_mode_reads_the_files(tmp_path: Path) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR the endpoint reads this process's files, once the
+    directory is emptied of a stale (here unreadable) one."""
+    directory = str(tmp_path)
+    (tmp_path / "counter_999999.db").write_bytes(b"stale")
+    env = {"PROMETHEUS_MULTIPROC_DIR": directory, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", _MULTIPROCESS], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "counter"
+
+
+def test_prepare_needs_the_directory_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without PROMETHEUS_MULTIPROC_DIR, preparing multiprocess mode is refused."""
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    with pytest.raises(ConfigurationError, match="PROMETHEUS_MULTIPROC_DIR"):
+        prepare_multiprocess_dir()
