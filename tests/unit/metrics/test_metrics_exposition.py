@@ -73,3 +73,42 @@ def test_prepare_needs_the_directory_variable(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     with pytest.raises(ConfigurationError, match="PROMETHEUS_MULTIPROC_DIR"):
         prepare_multiprocess_dir()
+
+
+def test_the_gunicorn_hooks_empty_the_directory_and_forget_dead_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """on_starting removes every metric file; child_exit only the dead worker's live ones."""
+    from types import SimpleNamespace
+
+    from backendkit.metrics import child_exit, on_starting
+
+    directory = tmp_path / "prom"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    on_starting(None)  # creates it
+    for name in ("counter_11.db", "gauge_livesum_11.db", "gauge_livesum_12.db", "gauge_sum_11.db"):
+        (directory / name).write_bytes(b"")
+    child_exit(None, SimpleNamespace(pid=11))
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "counter_11.db",
+        "gauge_livesum_12.db",
+        "gauge_sum_11.db",
+    ]
+    (directory / "notes.txt").write_text("kept")
+    on_starting(None)
+    assert [p.name for p in directory.iterdir()] == ["notes.txt"]
+
+
+def test_the_multiprocess_exposition_is_a_fresh_registry_of_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In multiprocess mode the endpoint reads the directory, not the process's registry."""
+    from backendkit.metrics import exposition_registry
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    metrics = Metrics(CollectorRegistry())
+    assert metrics.mirror is not None
+    registry = exposition_registry(metrics)
+    assert registry is not metrics.registry
+    assert "multiprocess" in repr(metrics)
+    metrics.mirror.stop()
