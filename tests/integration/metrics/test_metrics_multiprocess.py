@@ -1,6 +1,8 @@
-"""Multiprocess mode under gunicorn with two workers: counts from both add up exactly in
-one scrape, whichever worker answers it; the directory is emptied at start; a worker that
-dies keeps its counts and leaves nothing in flight."""
+"""Multiprocess mode with two workers, under gunicorn (Flask) and ``uvicorn --workers``
+(FastAPI): counts from both add up exactly in one scrape, whichever worker answers it;
+the directory is emptied at start (gunicorn's hook; for uvicorn, the command that starts
+it, as the guide says); under gunicorn a worker that dies keeps its counts and leaves
+nothing in flight."""
 
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[3]
-ITEMS = "/api/items/<item_id>"
 
 
 def _free_port() -> int:
@@ -40,9 +41,25 @@ def _env(directory: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
-    """gunicorn, 2 workers, the documented hooks; a stale file left in the directory."""
+Server = tuple[str, Path, subprocess.Popen[bytes]]
+#: Each server's command, and the route template its framework reports for the items route.
+_SERVERS = {
+    "gunicorn": (
+        ["-m", "gunicorn", "-w", "2", "-c", str(Path(__file__).with_name("_gunicorn_conf.py")),
+         "--graceful-timeout", "3", "tests.integration.metrics._app:create_app()"],
+        "/api/items/<item_id>",
+    ),
+    "uvicorn": (
+        ["-m", "uvicorn", "--factory", "tests.integration.metrics._app:create_asgi_app",
+         "--workers", "2", "--no-access-log", "--timeout-graceful-shutdown", "3"],
+        "/api/items/{item_id}",
+    ),
+}  # fmt: skip
+
+
+@contextlib.contextmanager
+def _running(kind: str, tmp_path: Path) -> Iterator[Server]:
+    """``kind`` with 2 workers; a stale file from an earlier run left in the directory."""
     directory = tmp_path / "prom"
     directory.mkdir()
     stale = (
@@ -52,17 +69,17 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]
     )
     subprocess.run([sys.executable, "-c", stale], env=_env(directory), check=True, timeout=30)
     assert list(directory.glob("counter_*.db"))
+    if kind == "uvicorn":  # no hooks: the start command empties it (the guide's advice)
+        for path in directory.glob("*.db"):
+            path.unlink()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-        "-c", str(Path(__file__).with_name("_gunicorn_conf.py")),
-        "--graceful-timeout", "3", "tests.integration.metrics._app:create_app()",
-    ]  # fmt: skip
+    arguments, _template = _SERVERS[kind]
+    bind = ["-b", f"127.0.0.1:{port}"] if kind == "gunicorn" else ["--port", str(port)]
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        command, cwd=REPO, env=_env(directory), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
+        [sys.executable, *arguments, *bind], cwd=REPO, env=_env(directory), stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
         _wait_healthy(url, process, tmp_path / "server.log")
@@ -76,6 +93,20 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
         log.close()
+
+
+@pytest.fixture(params=sorted(_SERVERS))
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Server]]:
+    """Each server in turn, with the items route's template."""
+    with _running(request.param, tmp_path) as running:
+        yield _SERVERS[request.param][1], running
+
+
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Iterator[Server]:
+    """gunicorn alone: its child_exit hook is what the dead-worker test checks."""
+    with _running("gunicorn", tmp_path) as running:
+        yield running
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -106,9 +137,9 @@ def _requests(
     return metrics.get(key, 0.0)
 
 
-def test_two_workers_add_up_exactly(server: tuple[str, Path, subprocess.Popen[bytes]]) -> None:
+def test_two_workers_add_up_exactly(server: tuple[str, Server]) -> None:
     """A known mix spread over both workers is counted exactly, in every scrape."""
-    url, _directory, _process = server
+    items, (url, _directory, _process) = server
     pids: set[int] = set()
     successes = 0
     # A new connection per request: gunicorn's workers take turns accepting them.
@@ -124,7 +155,7 @@ def test_two_workers_add_up_exactly(server: tuple[str, Path, subprocess.Popen[by
         assert httpx.get(f"{url}/no/such/{index}", timeout=5).status_code == 404
     scrapes = [_scrape(url) for _ in range(6)]  # answered by either worker
     for metrics in scrapes:
-        assert _requests(metrics, method="GET", route=ITEMS, status="200") == successes
+        assert _requests(metrics, method="GET", route=items, status="200") == successes
         assert _requests(metrics, method="GET", route="/api/secret", status="401") == 7
         assert _requests(metrics, method="GET", route="unmatched", status="404") == 5
         assert _requests(metrics, method="GET", route="/stale", status="200") == 0
@@ -142,9 +173,9 @@ def test_two_workers_add_up_exactly(server: tuple[str, Path, subprocess.Popen[by
         assert metrics[errors] == 7
 
 
-def test_a_dead_worker_keeps_its_counts(server: tuple[str, Path, subprocess.Popen[bytes]]) -> None:
+def test_a_dead_worker_keeps_its_counts(gunicorn: Server) -> None:
     """A killed worker's counts stay; child_exit removes its live gauge file."""
-    url, directory, _process = server
+    url, directory, _process = gunicorn
     served: dict[int, int] = {}
     while len(served) < 2:
         assert sum(served.values()) < 400
@@ -159,16 +190,16 @@ def test_a_dead_worker_keeps_its_counts(server: tuple[str, Path, subprocess.Pope
         time.sleep(0.1)
     _wait_healthy(url, _process, directory.parent / "server.log")
     metrics = _scrape(url)
-    assert _requests(metrics, method="GET", route=ITEMS, status="200") == sum(served.values())
+    assert _requests(metrics, method="GET", route=_SERVERS["gunicorn"][1], status="200") == sum(
+        served.values()
+    )
     assert metrics[("backendkit_http_requests_in_progress", ())] == 0
 
 
-def test_cache_counters_of_both_workers_add_up(
-    server: tuple[str, Path, subprocess.Popen[bytes]],
-) -> None:
+def test_cache_counters_of_both_workers_add_up(server: tuple[str, Server]) -> None:
     """Cache reads spread over both workers: hits and misses add up to the reads (each
     worker copies its CacheStats to its files every second, and before a scrape)."""
-    url, _directory, _process = server
+    _items, (url, _directory, _process) = server
     pids: set[int] = set()
     reads = 0
     while len(pids) < 2 or reads < 30:
