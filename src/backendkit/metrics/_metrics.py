@@ -17,6 +17,7 @@ from backendkit.metrics._decisions import LimitDecisions
 from backendkit.metrics._failures import RedisFailures
 from backendkit.metrics._mirror import Mirror
 from backendkit.metrics._requests import DEFAULT_BUCKETS, RequestInstruments
+from backendkit.metrics._sql import SqlStatements
 
 if TYPE_CHECKING:
     from backendkit.auth import PasswordHasher, TokenService
@@ -44,6 +45,7 @@ class _Shared:
         self.tokens = TokenEvents(registry)
         self.passwords = PasswordTimings(registry)
         self.redis_failures = RedisFailures(registry)
+        self.statements = SqlStatements(registry)
         self.components = ComponentCollector()
         registry.register(self.components)
         #: In multiprocess mode, copies the component values to files (else ``None``).
@@ -164,8 +166,10 @@ class Metrics:
         connector.on_failure = self._shared.redis_failures
 
     def watch_engine(self, engine: Any, name: str = "default") -> None:
-        """Expose a SQLAlchemy ``Engine``/``AsyncEngine``'s pool as ``engine=name``."""
+        """Expose a SQLAlchemy ``Engine``/``AsyncEngine``'s pool and count the statements it
+        runs, as ``engine=name``."""
         self._shared.components.add_engine(engine, name)
+        self._shared.statements.watch(engine, name)
 
     @property
     def mirror(self) -> Mirror | None:

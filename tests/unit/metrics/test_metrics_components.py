@@ -302,3 +302,30 @@ def test_the_mirror_copies_component_values_with_their_multiprocess_modes() -> N
     mirror._forked()  # what a forked child starts with: no thread
     assert not mirror.running
     engine.dispose()
+
+
+def test_sql_statements_are_counted_per_engine(registry: CollectorRegistry, tmp_path: Any) -> None:
+    """Each statement an engine runs is one; watching twice does not count twice."""
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'count.sqlite'}")
+    metrics = Metrics(registry)
+    metrics.watch_engine(engine, "main")
+    metrics.watch_engine(engine, "main")
+    with engine.connect() as connection:
+        for _ in range(3):
+            connection.execute(sqlalchemy.text("SELECT 1"))
+    assert sample(registry, "backendkit_sql_statements_total", engine="main") == 3
+    engine.dispose()
+
+
+async def test_an_async_engine_counts_through_its_core(
+    registry: CollectorRegistry, tmp_path: Any
+) -> None:
+    """An AsyncEngine's statements are counted by its sync core's events."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'async.sqlite'}")
+    Metrics(registry).watch_engine(engine, "async")
+    async with engine.connect() as connection:
+        await connection.execute(sqlalchemy.text("SELECT 1"))
+    assert sample(registry, "backendkit_sql_statements_total", engine="async") == 1
+    await engine.dispose()
