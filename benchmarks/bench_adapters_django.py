@@ -302,7 +302,8 @@ _WHY = {
     "on the response, renders every error as the envelope, caps the body and redacts secrets "
     "in log lines.",
     "bare": "The bare app does nothing per request: backendkit adds a request id, the log "
-    "context, security headers, the error envelope around the view and the body cap.",
+    "context, security headers, the error envelope around the view and the body cap, and "
+    "(unless filtered out) one JSON access-log line.",
 }
 
 

@@ -209,6 +209,18 @@ def test_overlapping_spreads_read_same_not_a_ratio(bench: Any, tmp_path: Path) -
     assert "| FastAPI | 36.3 µs | 46.4 µs · 0.78x | 59 µs · 0.62x | 88 µs · 1.49x |" in adapters
 
 
+def test_target_under_overlapping_spreads_is_undecided(bench: Any, tmp_path: Path) -> None:
+    """A "same" whose median ratio is short of the target neither meets nor misses it."""
+    summary = _fixture()
+    adapters = next(r for r in summary["runs"] if r["area"] == "adapters")
+    nolog = adapters["data"]["comparisons"][0]
+    nolog["cpu"] = {"ratio": 0.85, "verdict": "same"}
+    text, _ = _render(bench, summary, tmp_path)
+    row = _row(text, "`fastapi-backendkit-nolog` against `fastapi-bare`")
+    assert "0.90x (undecided: the spreads overlap) | same | same |" in row
+    assert "met" not in row
+
+
 def test_a_note_is_shown_only_with_a_slower_row(bench: Any, tmp_path: Path) -> None:
     """A script's note for a row within 5 % (marked "same") or won is not on the page."""
     text, _ = _render(bench, _fixture(), tmp_path)
