@@ -19,6 +19,7 @@ from backendkit.cache import AsyncCachedFunction, Cache
 from backendkit.errors import BackendUnavailable, Conflict
 from backendkit.listing import CursorCodec
 from backendkit.logging import get_logger
+from backendkit.metrics import Metrics
 from backendkit.ratelimit import AsyncRateLimiter
 from backendkit.repository import (
     AsyncUnitOfWork,
@@ -127,6 +128,7 @@ def build_services(config: ExampleConfig) -> Services:
     # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); install() closes the kit,
     # and with it the engine and the hasher's threads, at shutdown.
     kit = config.web_kit(closers=[engine.dispose, hasher.close])
+    Metrics().watch_engine(engine, "users")  # its pool and statements, in /metrics
     cache = built(kit.cache)
     sessions = build_async_session_factory(engine)
 

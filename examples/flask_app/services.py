@@ -21,6 +21,7 @@ from backendkit.cache import Cache, CachedFunction
 from backendkit.errors import BackendUnavailable, Conflict
 from backendkit.listing import CursorCodec
 from backendkit.logging import get_logger
+from backendkit.metrics import Metrics
 from backendkit.ratelimit import RateLimiter
 from backendkit.repository import UnitOfWork, build_engine, build_session_factory
 from backendkit.web import WebKit
@@ -128,6 +129,7 @@ def build_services(config: ExampleConfig) -> Services:
     # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); the extension closes the
     # kit, and with it the engine, when the worker exits.
     kit = config.web_kit(closers=[engine.dispose])
+    Metrics().watch_engine(engine, "users")  # its pool and statements, in /metrics
     cache = built(kit.cache)
     sessions = build_session_factory(engine)
 
