@@ -78,6 +78,32 @@ def test_hot_path_respects_the_level() -> None:
     assert [json.loads(line)["event"] for line in _lines(stream)] == ["kept"]
 
 
+@pytest.mark.parametrize(("level", "drops"), [("WARNING", True), ("INFO", False)])
+def test_drops_info_says_whether_the_line_would_be_dropped(level: str, drops: bool) -> None:
+    """Above INFO under configure_logging's configuration the line is dropped unseen (and
+    the caller may skip building it); at INFO it is written (the valid twin)."""
+    stream = io.StringIO()
+    configure_logging(fmt="json", level=level, stream=stream)
+    hot = HotLogger("backendkit.access")
+    assert hot.drops_info() is drops
+    hot.info("request_completed", **FIELDS)
+    assert len(_lines(stream)) == (0 if drops else 1)
+
+
+def test_drops_info_leaves_other_configurations_their_own_filtering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under capture_logs or without configure_logging nothing is decided for the caller."""
+    configure_logging(fmt="json", level="WARNING", stream=io.StringIO())
+    hot = HotLogger("backendkit.access")
+    with capture_logs() as logs:
+        assert hot.drops_info() is False
+        hot.info("request_completed", **FIELDS)
+    assert [entry["event"] for entry in logs] == ["request_completed"]
+    monkeypatch.setattr(last_configuration, "installed", None)
+    assert hot.drops_info() is False
+
+
 def test_hot_path_follows_reconfiguration() -> None:
     """A second configure_logging (new stream, new format) takes effect at once."""
     hot = HotLogger("backendkit.access")

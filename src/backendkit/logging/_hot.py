@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import structlog
 
-from backendkit.logging._config import last_configuration
+from backendkit.logging._config import Installed, last_configuration
 from backendkit.logging._loggers import Logger
 
 __all__ = ["HotLogger"]
@@ -32,20 +32,21 @@ class HotLogger:
         self._key: tuple[Any, ...] = ()
         self._bound: Logger | None = None
 
+    def drops_info(self) -> bool:
+        """True when an INFO event would be dropped unseen: the configuration
+        ``configure_logging`` installed is in force with a level above INFO. A caller may
+        then skip building the event (under any other configuration this is False: its
+        own filtering decides, in ``info``)."""
+        installed = last_configuration.installed
+        if installed is None or installed.level <= logging.INFO:
+            return False  # the common case decided without reading structlog's configuration
+        return _in_force(structlog.get_config(), installed)
+
     def info(self, event: str, **fields: Any) -> None:
         """Log ``event`` at INFO with ``fields`` (like ``get_logger(name).info``)."""
         config = structlog.get_config()
         installed = last_configuration.installed
-        processors = config["processors"]
-        if (
-            installed is not None
-            and processors is installed.processors
-            and len(processors) == 1
-            and processors[0] is installed.pipeline
-            and config["wrapper_class"] is installed.wrapper
-            and config["logger_factory"] is installed.factory
-            and config["context_class"] is dict
-        ):
+        if installed is not None and _in_force(config, installed):
             if installed.level <= logging.INFO:
                 logger = installed.factory(self._name)
                 fields["event"] = event
@@ -72,3 +73,16 @@ class HotLogger:
             bound = cast(Logger, structlog.get_logger(self._name).bind())
             self._bound, self._key = bound, key
         return bound
+
+
+def _in_force(config: dict[str, Any], installed: Installed) -> bool:
+    """Whether structlog's ``config`` is still the one ``configure_logging`` installed."""
+    processors = config["processors"]
+    return (
+        processors is installed.processors
+        and len(processors) == 1
+        and processors[0] is installed.pipeline
+        and config["wrapper_class"] is installed.wrapper
+        and config["logger_factory"] is installed.factory
+        and config["context_class"] is dict
+    )

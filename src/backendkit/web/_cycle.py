@@ -284,13 +284,14 @@ class RequestCycle:
             self.status = status
         if self.observer is not None:
             self.observer.request_finished(self)
-        _access_log.info(
-            "request_completed",
-            method=self.method,
-            path=self.path,
-            status=self.status if self.status is not None else 500,
-            duration_ms=self.duration_ms,
-            user_id=self.user_id,
-            request_id=self.request_id,
-        )
+        if not _access_log.drops_info():  # a filtered-out line is not even built
+            _access_log.info(
+                "request_completed",
+                method=self.method,
+                path=self.path,
+                status=self.status if self.status is not None else 500,
+                duration_ms=self.duration_ms,
+                user_id=self.user_id,
+                request_id=self.request_id,
+            )
         clear_request_context()
