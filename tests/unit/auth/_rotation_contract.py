@@ -90,6 +90,9 @@ def key() -> JWTKey:
 class RotationContract:
     """The behaviour every token store must give the service."""
 
+    #: How many refreshes of one token race in the concurrency tests.
+    concurrent_refreshes = 20
+
     async def test_refresh_returns_a_new_working_pair(self, make: MakeDriver) -> None:
         """A refresh returns new tokens that verify, in the same session."""
         d = make()
@@ -170,7 +173,7 @@ class RotationContract:
         """Parallel refreshes of one token (overlapping for real) all get the same pair."""
         d = make(refresh_grace=5)
         first = await d.issue_pair()
-        results = await d.refresh_concurrently(first.refresh_token, 8)
+        results = await d.refresh_concurrently(first.refresh_token, self.concurrent_refreshes)
         assert all(isinstance(r, TokenPair) for r in results), results
         assert len({r.refresh_token for r in results if isinstance(r, TokenPair)}) == 1
 
@@ -178,7 +181,7 @@ class RotationContract:
         """Without grace, racing refreshes can never yield two live branches of a family."""
         d = make(refresh_grace=0)
         first = await d.issue_pair()
-        results = await d.refresh_concurrently(first.refresh_token, 8)
+        results = await d.refresh_concurrently(first.refresh_token, self.concurrent_refreshes)
         winners = [r for r in results if isinstance(r, TokenPair)]
         assert len(winners) >= 1
         assert all(isinstance(r, InvalidToken) for r in results if not isinstance(r, TokenPair))

@@ -1,0 +1,29 @@
+"""The auth stores on SQLAlchemy: the tables backendkit owns and the stores built on them.
+
+Needs the ``sqlalchemy`` extra (``pip install 'backendkit[sqlalchemy]'``, plus
+``[postgres]`` or ``[mysql]`` for those drivers).
+
+- [`auth_metadata`][backendkit.auth.sql.auth_metadata]: the ``MetaData`` of every
+  ``bk_``-prefixed table; add it to the app's migrations
+  (``target_metadata = [Base.metadata, auth_metadata]`` in Alembic's ``env.py``).
+- [`SQLTokenStore`][backendkit.auth.sql.SQLTokenStore]: refresh rotation with reuse
+  detection and revocation on PostgreSQL, MySQL/MariaDB or SQLite, for deployments with a
+  database and no Redis.
+"""
+
+# Private aliases keep the package namespace exactly what __all__ lists.
+from backendkit._extras import require as _require
+
+_require("sqlalchemy", "sqlalchemy")
+
+from backendkit.auth._sql_metadata import auth_metadata
+from backendkit.auth._sql_store import SQLTokenStore
+from backendkit.auth._sql_tables import token_denied, token_sessions, token_user_cutoffs
+
+__all__ = [
+    "SQLTokenStore",
+    "auth_metadata",
+    "token_denied",
+    "token_sessions",
+    "token_user_cutoffs",
+]
