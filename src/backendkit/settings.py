@@ -70,6 +70,11 @@ class Settings(BaseModel):
         description="HMAC key for JWTs; when unset, one is derived from each `secret_key` "
         "(with neither, development and test sign with a publicly known key and warn).",
     )
+    api_key_secret: SecretStr | None = Field(
+        None,
+        description="HMAC key for API key digests (at least 32 bytes); when unset, one is "
+        "derived from each `secret_key`.",
+    )
     jwt_issuer: str | None = Field(None, description="`iss` claim issued and required.")
     jwt_audience: str | None = Field(None, description="`aud` claim issued and required.")
     jwt_access_ttl: float = Field(900.0, gt=0, le=86400, description="Access token lifetime (s).")
@@ -172,12 +177,12 @@ class Settings(BaseModel):
                 raise ValueError("each secret key must be at least 16 bytes long")
         return value
 
-    @field_validator("jwt_secret")
+    @field_validator("jwt_secret", "api_key_secret")
     @classmethod
     def _jwt_secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         # HS256 needs a key at least as long as its output to keep its full strength.
         if value is not None and len(value.get_secret_value().encode()) < 32:
-            raise ValueError("the JWT secret must be at least 32 bytes long")
+            raise ValueError("this HMAC secret must be at least 32 bytes long")
         return value
 
     @model_validator(mode="after")

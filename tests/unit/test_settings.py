@@ -41,6 +41,7 @@ def test_every_variable_is_read() -> None:
         "BACKENDKIT_ENV": "development",
         "BACKENDKIT_SECRET_KEY": f"{KEY_NEW}, {KEY_OLD}",
         "BACKENDKIT_JWT_SECRET": "jwt-secret-0123456789-0123456789-xyz",
+        "BACKENDKIT_API_KEY_SECRET": "api-key-secret-0123456789-0123456789",
         "BACKENDKIT_JWT_ISSUER": "https://auth.example.com",
         "BACKENDKIT_JWT_AUDIENCE": "api",
         "BACKENDKIT_JWT_ACCESS_TTL": "600",
@@ -69,6 +70,8 @@ def test_every_variable_is_read() -> None:
     assert [k.get_secret_value() for k in s.secret_key] == [KEY_NEW, KEY_OLD]
     assert s.jwt_secret is not None
     assert s.jwt_secret.get_secret_value() == "jwt-secret-0123456789-0123456789-xyz"
+    assert s.api_key_secret is not None
+    assert s.api_key_secret.get_secret_value() == "api-key-secret-0123456789-0123456789"
     assert (s.jwt_issuer, s.jwt_audience) == ("https://auth.example.com", "api")
     assert (s.jwt_access_ttl, s.jwt_refresh_ttl, s.jwt_max_session_lifetime) == (
         600,

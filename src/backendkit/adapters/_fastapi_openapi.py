@@ -10,14 +10,31 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi import routing as fastapi_routing
 from fastapi.routing import APIRoute
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
 from backendkit.responses import OperationStep, document_errors, operation_errors
-from backendkit.web import WebKit
+from backendkit.web import API_KEY_HEADER, WebKit
 
-__all__ = ["mark", "patch_openapi"]
+__all__ = ["api_key_authorization", "api_key_header", "mark", "patch_openapi"]
 
 _MARK = "__backendkit_openapi__"
+
+#: ``Authorization: ApiKey <key>`` as a security scheme (Swagger's Authorize sends the value
+#: as typed, scheme word included).
+api_key_authorization = APIKeyHeader(
+    name="Authorization",
+    scheme_name="ApiKey",
+    auto_error=False,
+    description="An API key, sent as `ApiKey <key>`.",
+)
+#: ``X-API-Key: <key>`` as a security scheme.
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER, scheme_name=API_KEY_HEADER, auto_error=False, description="An API key."
+)
+# Declared by the dependencies of every authenticated route; dropped from the document of a
+# kit that accepts no API keys, so Swagger offers only what the app accepts.
+_API_KEY_SCHEMES = frozenset({"ApiKey", API_KEY_HEADER})
 
 
 def mark(
@@ -46,9 +63,25 @@ def patch_openapi(app: FastAPI, kit: WebKit) -> None:
                 for method in route.methods or ()
             }
             document_errors(schema, operations, problem=kit.problem, replaces=("422",))
+            if kit.api_keys is None:
+                _drop_api_key_schemes(schema)
         return schema
 
     setattr(app, "openapi", openapi)  # noqa: B010 - FastAPI's documented extension point
+
+
+def _drop_api_key_schemes(schema: dict[str, Any]) -> None:
+    schemes = schema.get("components", {}).get("securitySchemes", {})
+    for name in _API_KEY_SCHEMES:
+        schemes.pop(name, None)
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "security" in operation:
+                operation["security"] = [
+                    requirement
+                    for requirement in operation["security"]
+                    if _API_KEY_SCHEMES.isdisjoint(requirement)
+                ]
 
 
 def _operation(route: Any, kit: WebKit) -> tuple[set[str], type[BaseModel] | None]:

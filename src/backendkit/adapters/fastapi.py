@@ -26,7 +26,12 @@ from typing_extensions import Unpack
 
 from backendkit import web
 from backendkit.adapters._fastapi_asgi import BackendKitMiddleware, ErrorCatcher, Facts, response
-from backendkit.adapters._fastapi_openapi import mark, patch_openapi
+from backendkit.adapters._fastapi_openapi import (
+    api_key_authorization,
+    api_key_header,
+    mark,
+    patch_openapi,
+)
 from backendkit.errors import AppError, ConfigurationError, Unauthenticated
 from backendkit.listing import CursorParams, PageParams, cursor_params, page_params
 from backendkit.web import LimitOptions, Pipeline, Principal, RequestCycle, RouteLimit, WebKit
@@ -141,9 +146,13 @@ async def _handle_error(request: Request, exc: Exception) -> Response:
 async def optional_user(
     request: Request,
     _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)] = None,
+    _api_key: Annotated[str | None, Depends(api_key_authorization)] = None,
+    _x_api_key: Annotated[str | None, Depends(api_key_header)] = None,
 ) -> Principal | None:
     """Dependency: the caller, ``None`` when anonymous; credentials that do not verify are a
-    401 ([`Pipeline.principal`][backendkit.web.Pipeline.principal])."""
+    401 ([`Pipeline.principal`][backendkit.web.Pipeline.principal]). The bearer and API-key
+    parameters only declare the security schemes in OpenAPI (the pipeline reads the
+    headers; API-key schemes appear when the kit has ``api_keys``)."""
     facts = Facts(request)
     return await facts.pipeline.aprincipal(facts.cycle, facts)
 

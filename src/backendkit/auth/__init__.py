@@ -13,6 +13,10 @@ and bcrypt). The Redis token store also needs the ``redis`` extra.
   and caches (needs the ``oidc`` extra: httpx); a
   [`ClaimsMapping`][backendkit.auth.ClaimsMapping] says which provider roles and scopes
   grant local ones.
+- [`ApiKeyService`][backendkit.auth.ApiKeyService] creates, lists, revokes and checks API
+  keys for machine clients, kept in a [`MemoryApiKeyStore`][backendkit.auth.MemoryApiKeyStore],
+  a SQL store (``backendkit.auth.sql``) or the Django ORM
+  (``backendkit.adapters.django.apikeys``).
 """
 
 # Private aliases keep the package namespace exactly what __all__ lists.
@@ -24,6 +28,9 @@ _require("jwt", "auth")
 _require("bcrypt", "auth")
 
 from backendkit.auth._algorithms import SUPPORTED_ALGORITHMS
+from backendkit.auth._api_key_core import ApiKey, ApiKeyRecord, NewApiKey
+from backendkit.auth._api_key_store import ApiKeyStore, AsyncApiKeyStore, MemoryApiKeyStore
+from backendkit.auth._api_keys import ApiKeyService
 from backendkit.auth._calibrate import calibrate
 from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType
 from backendkit.auth._claims_map import CLAIM_PRESETS, ClaimsMapping, ClaimSource
@@ -61,12 +68,19 @@ __all__ = [
     "PREHASH_PREFIX",
     "RESERVED_CLAIMS",
     "SUPPORTED_ALGORITHMS",
+    "ApiKey",
+    "ApiKeyRecord",
+    "ApiKeyService",
+    "ApiKeyStore",
+    "AsyncApiKeyStore",
     "AsyncTokenStore",
     "ClaimSource",
     "ClaimsMapping",
     "JWTKey",
     "KeyRing",
+    "MemoryApiKeyStore",
     "MemoryTokenStore",
+    "NewApiKey",
     "NewSession",
     "OIDCProvider",
     "OIDCVerifier",

@@ -16,6 +16,9 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
   `framework_error` and `request_validation_error`;
 - bodies: `BodyBudget`, `check_content_length`, `read_body`, `aread_body`,
   `require_json`, `parse_body`;
+- API keys beside tokens: `request_credential` (a `Credential`), `api_key_from`,
+  `API_KEY_HEADER`, `authenticate_credential`, `aauthenticate_credential`,
+  `principal_from_api_key`;
 - auth: `bearer_token`, `credentials`, `Principal`, `authenticate`, `aauthenticate`,
   `principal_from_claims`, `principal_from_provider`, `provider_for`, `LinkedUser`,
   `check_roles`, `check_scopes`, `check_csrf`, `new_csrf_token`,
@@ -32,6 +35,15 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
 """
 
 from backendkit.web._answers import HealthRoute, conditional_response
+from backendkit.web._api_key_auth import (
+    API_KEY_HEADER,
+    Credential,
+    aauthenticate_credential,
+    api_key_from,
+    authenticate_credential,
+    principal_from_api_key,
+    request_credential,
+)
 from backendkit.web._asgi import AsgiCycle
 from backendkit.web._auth import (
     aauthenticate,
@@ -84,6 +96,7 @@ from backendkit.web._pipeline import Offload, Pipeline, RequestFacts, client_key
 from backendkit.web._principal import LinkedUser, Principal
 
 __all__ = [
+    "API_KEY_HEADER",
     "DEFAULT_API_PREFIXES",
     "JSON_CONTENT_TYPE",
     "NO_STORE",
@@ -92,6 +105,7 @@ __all__ = [
     "AsgiCycle",
     "BodyBudget",
     "CookieAuth",
+    "Credential",
     "HealthReport",
     "HealthRoute",
     "KeyFunc",
@@ -108,11 +122,14 @@ __all__ = [
     "UserLoader",
     "WebKit",
     "aauthenticate",
+    "aauthenticate_credential",
     "acheck_health",
     "aenforce_limit",
+    "api_key_from",
     "aread_body",
     "auth_cookie_headers",
     "authenticate",
+    "authenticate_credential",
     "bearer_token",
     "cache_control",
     "check_content_length",
@@ -136,11 +153,13 @@ __all__ = [
     "most_restrictive",
     "new_csrf_token",
     "parse_body",
+    "principal_from_api_key",
     "principal_from_claims",
     "principal_from_provider",
     "provider_for",
     "read_body",
     "render_error",
+    "request_credential",
     "request_validation_error",
     "require_json",
     "route_rule",

@@ -17,7 +17,7 @@ from backendkit.web._limits import route_rule
 from backendkit.web._principal import Principal
 
 if TYPE_CHECKING:
-    from backendkit.auth import OIDCVerifier, TokenService
+    from backendkit.auth import ApiKeyService, OIDCVerifier, TokenService
     from backendkit.cache import Cache
     from backendkit.ratelimit import AsyncRateLimiter, RateLimiter
     from backendkit.redis import AsyncRedisConnector, RedisConnector
@@ -106,6 +106,9 @@ class WebKit:
             [`Metrics`][backendkit.metrics.Metrics] of the ``metrics`` extra); it watches
             the kit's limiters, cache and Redis connectors as the kit is built. ``None``:
             nothing is measured, at no cost.
+        api_keys: checks the API keys machine clients send as ``Authorization: ApiKey
+            <key>`` or ``X-API-Key`` (an [`ApiKeyService`][backendkit.auth.ApiKeyService]);
+            ``None``: API keys are not accepted.
     """
 
     settings: Settings
@@ -123,6 +126,7 @@ class WebKit:
     user_loader: UserLoader | None = None
     providers: Sequence[OIDCVerifier] = ()
     metrics: RequestObserver | None = None
+    api_keys: ApiKeyService | None = None
 
     def __post_init__(self) -> None:
         if self.ip_resolver is None:
@@ -175,6 +179,7 @@ class WebKit:
         user_loader: UserLoader | None = None,
         providers: Sequence[OIDCVerifier] = (),
         metrics: RequestObserver | None = None,
+        api_keys: ApiKeyService | None = None,
     ) -> WebKit:
         """Build a kit and the services its settings describe.
 
@@ -243,6 +248,7 @@ class WebKit:
             user_loader=user_loader,
             providers=tuple(providers),
             metrics=metrics,
+            api_keys=api_keys,
         )
 
     def check(self, flavour: Flavour) -> None:
@@ -254,9 +260,15 @@ class WebKit:
 
         Raises:
             ConfigurationError: ``rate_limit_default`` without the limiter ``flavour`` needs
-                (``limiter`` for sync, ``async_limiter`` for async), or cookie transport or a
-                ``jwt_secret`` without a token service; the message names the setting.
+                (``limiter`` for sync, ``async_limiter`` for async), cookie transport or a
+                ``jwt_secret`` without a token service, or an API-key store that cannot
+                serve ``flavour``; the message names the setting.
         """
+        if self.api_keys is not None and not self.api_keys.supports(flavour):
+            raise ConfigurationError(
+                f"the WebKit's api_keys store cannot serve {flavour} requests: give this "
+                f"app an API-key store with {flavour} methods"
+            )
         if self.default_rate_limit:
             field_name = "async_limiter" if flavour == "async" else "limiter"
             if getattr(self, field_name) is None:

@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from backendkit.errors import ConfigurationError, InvalidToken, Unauthenticated, to_app_error
 from backendkit.logging import get_logger
 from backendkit.responses import RenderedResponse
-from backendkit.web._auth import (
-    aauthenticate,
-    authenticate,
-    check_roles,
-    check_scopes,
-    credentials,
+from backendkit.web._api_key_auth import (
+    API_KEY_HEADER,
+    Credential,
+    aauthenticate_credential,
+    authenticate_credential,
+    request_credential,
 )
+from backendkit.web._auth import check_roles, check_scopes
 from backendkit.web._body import check_content_length
 from backendkit.web._cycle import RequestCycle
 from backendkit.web._errors import render_error
@@ -216,16 +217,21 @@ class Pipeline:
     # ---------------------------------------------------------------- authentication
 
     def principal(self, cycle: RequestCycle, request: RequestFacts) -> Principal | None:
-        """The caller, or ``None`` without credentials (verified once per request).
+        """The caller, or ``None`` without credentials (verified once per request): a
+        bearer token (header or cookie) or, with ``kit.api_keys``, an API key
+        (``Authorization: ApiKey <key>`` or ``X-API-Key``).
 
         Raises:
-            Unauthenticated: a malformed ``Authorization`` header.
+            Unauthenticated: a malformed ``Authorization`` header, or both it and
+                ``X-API-Key``.
             InvalidToken: credentials were sent but do not verify.
             Forbidden: a cookie-authenticated unsafe request failed the CSRF check.
         """
         if not cycle.authenticated:
-            token = self._token(request)
-            principal = None if token is None else authenticate(self.kit, token)
+            credential = self._credential(request)
+            principal = (
+                None if credential is None else authenticate_credential(self.kit, credential)
+            )
             loader = self.kit.user_loader
             if principal is not None and loader is not None:
                 record = loader(principal)
@@ -239,8 +245,12 @@ class Pipeline:
     async def aprincipal(self, cycle: RequestCycle, request: RequestFacts) -> Principal | None:
         """Async twin of [`principal`][backendkit.web.Pipeline.principal]."""
         if not cycle.authenticated:
-            token = self._token(request)
-            principal = None if token is None else await aauthenticate(self.kit, token)
+            credential = self._credential(request)
+            principal = (
+                None
+                if credential is None
+                else await aauthenticate_credential(self.kit, credential)
+            )
             loader = self.kit.user_loader
             if principal is not None and loader is not None:
                 record = loader(principal)
@@ -336,7 +346,7 @@ class Pipeline:
         kind: KeyKind = "user" if limit.needs_user else "ip"
         return limit_key(kind, client_ip=self.client_key(request), user_id=user_id)
 
-    def _token(self, request: RequestFacts) -> str | None:
+    def _credential(self, request: RequestFacts) -> Credential | None:
         kit, cookies, headers = self.kit, _NO_COOKIES, {}
         cookie_auth = kit.cookie_auth
         if cookie_auth is not None:
@@ -345,10 +355,11 @@ class Pipeline:
             csrf = request.header(cookie_auth.csrf_header)
             if csrf is not None:
                 headers[cookie_auth.csrf_header] = csrf
-        return credentials(
+        return request_credential(
             kit,
             method=request.method,
             authorization=request.header("authorization"),
+            api_key=None if kit.api_keys is None else request.header(API_KEY_HEADER),
             cookies=cookies,
             headers=headers,
         )

@@ -45,8 +45,11 @@ class Principal:
         issuer: who issued the credential (the token's ``iss``; ``None`` when the app's
             own tokens carry none).
         method: how the caller authenticated: ``"bearer"`` (the app's own token, from the
-            header or the cookie) or ``"provider"`` (an identity provider's access token).
-        subject: the credential's subject as its issuer wrote it (``sub``).
+            header or the cookie), ``"provider"`` (an identity provider's access token) or
+            ``"api_key"`` (an API key: ``scopes`` are the key's, ``roles`` are empty and
+            ``claims`` is the [`ApiKey`][backendkit.auth.ApiKey]).
+        subject: the credential's subject as its issuer wrote it (``sub``; for an API key,
+            its owner).
     """
 
     user_id: str
@@ -60,7 +63,7 @@ class Principal:
 
     @property
     def is_authenticated(self) -> bool:
-        """Always ``True``: a token verified (Django, DRF and Flask-Login read this flag)."""
+        """Always ``True``: a credential verified (Django, DRF and Flask-Login read this flag)."""
         return True
 
     @property

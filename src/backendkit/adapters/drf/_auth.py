@@ -26,17 +26,20 @@ __all__ = [
 
 
 class JWTAuthentication(BaseAuthentication):  # type: ignore[misc]
-    """Bearer (or cookie) access tokens: ``request.user`` is the
-    [`Principal`][backendkit.web.Principal] (``is_authenticated``), ``request.auth`` the
-    token; no credentials, an anonymous request; a bad token, ``401 INVALID_TOKEN``."""
+    """Bearer (or cookie) access tokens and, with the kit's ``api_keys``, API keys:
+    ``request.user`` is the [`Principal`][backendkit.web.Principal] (``is_authenticated``),
+    ``request.auth`` the token (for an API key, its [`ApiKey`][backendkit.auth.ApiKey]);
+    no credentials, an anonymous request; a bad token or key, ``401 INVALID_TOKEN``."""
 
-    def authenticate(self, request: Any) -> tuple[Principal, str] | None:
+    def authenticate(self, request: Any) -> tuple[Principal, Any] | None:
         """``(principal, token)``, or ``None`` without credentials."""
         pipeline, cycle, facts = bind(request)
         try:
             principal = pipeline.principal(cycle, facts)
             if principal is None:
                 return None
+            if principal.method == "api_key":
+                return principal, principal.claims  # the ApiKey, never the secret
             token = credentials(
                 pipeline.kit,
                 method=facts.method,
