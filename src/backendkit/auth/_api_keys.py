@@ -219,7 +219,12 @@ class ApiKeyService:
         return key
 
     def supports(self, flavour: str) -> bool:
-        """True when the store serves ``flavour`` (``"sync"`` or ``"async"``) calls."""
+        """True when the store serves ``flavour`` (``"sync"`` or ``"async"``) calls: its
+        own ``supports(flavour)`` when it has one (a SQL store with one engine), else
+        whether it has that flavour's methods."""
+        own = getattr(self.store, "supports", None)
+        if callable(own):
+            return bool(own(flavour))
         kind = ApiKeyStore if flavour == "sync" else AsyncApiKeyStore
         return isinstance(self.store, kind)
 

@@ -9,6 +9,9 @@ Needs the ``sqlalchemy`` extra (``pip install 'backendkit[sqlalchemy]'``, plus
 - [`SQLTokenStore`][backendkit.auth.sql.SQLTokenStore]: refresh rotation with reuse
   detection and revocation on PostgreSQL, MySQL/MariaDB or SQLite, for deployments with a
   database and no Redis.
+- [`SQLApiKeyStore`][backendkit.auth.sql.SQLApiKeyStore]: API keys for an
+  [`ApiKeyService`][backendkit.auth.ApiKeyService], in the ``bk_api_keys`` table
+  ([`api_keys_table`][backendkit.auth.sql.api_keys_table]).
 """
 
 # Private aliases keep the package namespace exactly what __all__ lists.
@@ -16,12 +19,15 @@ from backendkit._extras import require as _require
 
 _require("sqlalchemy", "sqlalchemy")
 
+from backendkit.auth._api_key_sql import SQLApiKeyStore, api_keys_table
 from backendkit.auth._sql_metadata import auth_metadata
 from backendkit.auth._sql_store import SQLTokenStore
 from backendkit.auth._sql_tables import token_denied, token_sessions, token_user_cutoffs
 
 __all__ = [
+    "SQLApiKeyStore",
     "SQLTokenStore",
+    "api_keys_table",
     "auth_metadata",
     "token_denied",
     "token_sessions",
