@@ -86,3 +86,14 @@ def test_imports_and_signatures_do_not_count(tmp_path: Path) -> None:
     )
     root = tree(tmp_path, signature, signature)
     assert load().find(root, 6) == []
+
+
+def test_generated_migrations_do_not_count(tmp_path: Path) -> None:
+    """makemigrations writes the same shapes for every model; a migrations folder is skipped."""
+    root = tree(tmp_path, ORIGINAL, DIFFERENT)
+    migrations = root / "django" / "store" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "0001_initial.py").write_text(ORIGINAL + RENAMED)
+    assert load().find(root, 6) == []
+    (root / "django" / "store" / "models.py").write_text(RENAMED)  # outside: still found
+    assert len(load().find(root, 6)) == 1

@@ -55,6 +55,9 @@ class Driver:
     async def revoke_jti(self, sub: str, jti: str, **kw: Any) -> None:
         await self._call("revoke_jti", sub, jti, **kw)
 
+    def thread_done(self) -> None:
+        """Called in each racing thread as it ends (a store may close its connections)."""
+
     async def refresh_concurrently(self, token: str, n: int) -> list[TokenPair | Exception]:
         """Refresh the same token n times at once (threads behind a barrier, or gather)."""
         if self.asynchronous:
@@ -71,6 +74,8 @@ class Driver:
                 out[i] = self.service.refresh(token)
             except Exception as exc:
                 out[i] = exc
+            finally:
+                self.thread_done()
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
         for t in threads:

@@ -1,0 +1,35 @@
+"""The SQL token store on the Django ORM: an installable app with its models and migrations.
+
+Add ``"backendkit.adapters.django.tokenstore"`` to ``INSTALLED_APPS``, run ``manage.py
+migrate``, and give the token service a
+[`DjangoTokenStore`][backendkit.adapters.django.tokenstore.DjangoTokenStore]::
+
+    from backendkit.adapters.django.tokenstore import DjangoTokenStore
+
+    tokens = TokenService(key, store=DjangoTokenStore())
+
+It keeps the guarantees of the Redis and SQLAlchemy stores (atomic rotation with reuse
+detection, the grace window, revocation of a session, a token or a user) with the same
+decisions (``backendkit.auth._store_rules``). ``manage.py purge_tokens`` deletes expired
+rows; the store also does so itself after logins and refreshes, once per
+``purge_interval``.
+"""
+
+from __future__ import annotations
+
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from backendkit.adapters.django.tokenstore._store import DjangoTokenStore
+
+__all__ = ["DjangoTokenStore"]
+
+
+def __getattr__(name: str) -> object:
+    # The store imports the models, which Django allows only once the app registry is
+    # ready: importing this package (as INSTALLED_APPS does) must not load them.
+    if name == "DjangoTokenStore":
+        from backendkit.adapters.django.tokenstore._store import DjangoTokenStore
+
+        return DjangoTokenStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
