@@ -124,7 +124,9 @@ class _Request:
         self.method, self.path, self.peer = native.method, native.path, native.remote_addr
         self.streamed = False  # then the cycle ends when the body is closed, not at teardown
         request_id = native.environ.get("HTTP_X_REQUEST_ID")
-        self.cycle = pipeline.start(method=self.method, path=self.path, request_id=request_id)
+        self.cycle = pipeline.start(
+            method=self.method, path=self.path, request_id=request_id, headers=self.header
+        )
         if self.cycle.observer is not None:  # measured by the matched rule, not the raw path
             self.cycle.route = getattr(native.url_rule, "rule", None)
         native.environ[_REQUEST_KEY] = self

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import hashlib
 import hmac
 import os
@@ -31,6 +32,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar, Literal, NamedTuple, TypeVar
 
@@ -185,8 +187,18 @@ class PasswordHasher:
         #: Told how long each ``"hash"`` and ``"verify"`` took, in seconds (password
         #: metrics time them); ``None``: nothing is timed.
         self.on_timing: Callable[[str, float], None] | None = None
+        #: Entered around each ``"hash"`` and ``"verify"`` (``Tracing.watch_passwords``
+        #: opens a span); ``None``: nothing is entered.
+        self.on_work: Callable[[str], AbstractContextManager[object]] | None = None
 
     def _timed(self, operation: str, work: Callable[[], T]) -> T:
+        around = self.on_work
+        if around is not None:
+            with around(operation):
+                return self._measured(operation, work)
+        return self._measured(operation, work)
+
+    def _measured(self, operation: str, work: Callable[[], T]) -> T:
         observer = self.on_timing
         if observer is None:
             return work()
@@ -346,8 +358,11 @@ class PasswordHasher:
             return self._executor
 
     async def _offload(self, fn: Callable[[], T]) -> T:
-        # bcrypt releases the GIL, so the event loop keeps serving while it runs.
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), fn)
+        # bcrypt releases the GIL, so the event loop keeps serving while it runs. The work
+        # runs in the caller's context (as asyncio.to_thread does): its log lines keep the
+        # request id and its span has the request's span as parent.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), context.run, fn)
 
     async def ahash(self, password: str) -> str:
         """Async [`hash`][backendkit.auth.PasswordHasher.hash], run in the thread pool.

@@ -30,6 +30,7 @@ __all__ = [
     "context_processors",
     "renderer",
     "shared_processors",
+    "trace_processors",
 ]
 
 Processor: TypeAlias = Callable[[WrappedLogger, str, EventDict], EventDict]
@@ -53,8 +54,22 @@ MAX_CACHED_LOGGERS = 1024
 
 
 def context_processors() -> list[ChainStep]:
-    """Processors that add context to an event; shared by the pipeline and log capture."""
-    return [structlog.contextvars.merge_contextvars, merge_request_context]
+    """Processors that add context to an event; shared by the pipeline and log capture.
+
+    With the ``otel`` extra installed, the current span's ids come before the request
+    context: a line logged inside a child span names that span, and the request's own
+    ids (bound as the request ends) fill in after its span has ended.
+    """
+    return [structlog.contextvars.merge_contextvars, *trace_processors(), merge_request_context]
+
+
+def trace_processors() -> list[ChainStep]:
+    """``[add_trace_context]`` when opentelemetry-api is installed, else nothing."""
+    try:
+        from backendkit.logging._trace import add_trace_context
+    except ImportError:  # the otel extra is not installed: nothing to add, nothing paid
+        return []
+    return [add_trace_context]
 
 
 class UtcTimestamper:

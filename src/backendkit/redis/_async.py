@@ -13,7 +13,7 @@ from backendkit.errors import BackendUnavailable
 from backendkit.redis._breaker import CircuitBreaker
 from backendkit.redis._clients import AsyncRedisClient, Closable, build_async_client
 from backendkit.redis._config import RedisConfig
-from backendkit.redis._core import ConnectorCore, FailureObserver, ScriptHost
+from backendkit.redis._core import ClientHook, ConnectorCore, FailureObserver, ScriptHost
 
 __all__ = ["AsyncRedisConnector"]
 
@@ -75,6 +75,18 @@ class AsyncRedisConnector:
         self._core.on_failure = observer
 
     @property
+    def on_client(self) -> ClientHook | None:
+        """Given each redis-py client this connector builds, and the current one when set
+        (``Tracing.watch_redis`` wraps its commands in spans); ``None``: nobody."""
+        return self._core.on_client
+
+    @on_client.setter
+    def on_client(self, hook: ClientHook | None) -> None:
+        self._core.on_client = hook
+        if hook is not None and self._client is not None:
+            hook(self._client)
+
+    @property
     def is_cluster(self) -> bool:
         """True for ``redis+cluster://`` URLs (the client is an asyncio ``RedisCluster``)."""
         return self._core.parsed.kind == "cluster"
@@ -88,7 +100,9 @@ class AsyncRedisConnector:
         """
         if self._client is None:
             # No await in between, so two tasks cannot both build a client.
-            self._client, self._extra = build_async_client(self._core)
+            built, self._extra = build_async_client(self._core)
+            self._core.built(built)
+            self._client = built
         return self._client
 
     async def execute(self, op: Callable[[AsyncRedisClient], Awaitable[T]]) -> T:

@@ -23,6 +23,9 @@ from backendkit.redis._errors import failure_kind, is_outage, is_pool_exhausted,
 
 #: Told ``(connector name, kind)`` of each call that failed soft (``failure_kind``).
 FailureObserver = Callable[[str, str], None]
+#: Given each redis-py client a connector builds, before its first command (tracing wraps
+#: the client's ``execute_command``).
+ClientHook = Callable[[Any], None]
 
 __all__ = ["ConnectorCore", "ScriptHost", "no_backoff"]
 
@@ -83,6 +86,12 @@ class ConnectorCore:
         # recoveries while its outage warnings are throttled.
         self._outage_reported = False
         self.on_failure: FailureObserver | None = None
+        self.on_client: ClientHook | None = None
+
+    def built(self, client: Any) -> None:
+        """A new client: ``on_client`` sees it before it is used."""
+        if self.on_client is not None:
+            self.on_client(client)
 
     def timeouts(self) -> dict[str, Any]:
         """Keyword arguments every client (and every sentinel client) is built with.

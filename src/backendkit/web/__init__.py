@@ -11,7 +11,8 @@ frameworks behave identically and a new adapter is a few hundred lines of transl
   and `Offload` for a blocking call from async code;
 - one request: `RequestCycle` (request id, log context, response headers, access log),
   and `AsgiCycle`, the same for an ASGI middleware (body counted against the cap);
-  `RequestObserver`, what request metrics are told of each request;
+  `RequestObserver`, what request metrics and tracing are told of each request, and
+  `HeaderReader`, how they read its headers;
 - errors: `render_error`, `error_for_status`, and for a framework's own errors
   `framework_error` and `request_validation_error`;
 - bodies: `BodyBudget`, `check_content_length`, `read_body`, `aread_body`,
@@ -69,7 +70,7 @@ from backendkit.web._body import (
     require_json,
 )
 from backendkit.web._caching import cache_control, conditional, etag_for, etag_matches
-from backendkit.web._cycle import RequestCycle, RequestObserver
+from backendkit.web._cycle import HeaderReader, RequestCycle, RequestObserver
 from backendkit.web._errors import error_for_status, render_error
 from backendkit.web._framework_errors import framework_error, request_validation_error
 from backendkit.web._headers import (
@@ -106,6 +107,7 @@ __all__ = [
     "BodyBudget",
     "CookieAuth",
     "Credential",
+    "HeaderReader",
     "HealthReport",
     "HealthRoute",
     "KeyFunc",

@@ -36,7 +36,7 @@ class AsgiCycle:
         content_length: the declared ``Content-Length``, for ``Pipeline.aadmit``.
     """
 
-    __slots__ = ("_budget", "content_length", "cycle")
+    __slots__ = ("_budget", "_raw_headers", "content_length", "cycle")
 
     def __init__(self, pipeline: Pipeline, scope: Mapping[str, Any]) -> None:
         request_id = length = None
@@ -45,11 +45,18 @@ class AsgiCycle:
                 request_id = value.decode("latin-1")
             elif name == b"content-length":
                 length = value.decode("latin-1")
+        self._raw_headers = scope["headers"]
         self.cycle = pipeline.start(
-            method=scope["method"], path=scope["path"], request_id=request_id
+            method=scope["method"], path=scope["path"], request_id=request_id, headers=self.header
         )
         self.content_length = length
         self._budget = BodyBudget(pipeline.max_body_bytes)
+
+    def header(self, name: str) -> str | None:
+        """A request header by name (any case); repeats joined with ``","``."""
+        wanted = name.lower().encode("latin-1")
+        values = [value.decode("latin-1") for key, value in self._raw_headers if key == wanted]
+        return ",".join(values) if values else None
 
     def receive(self, receive: Receive) -> Receive:
         """``receive`` counting the body bytes (``PayloadTooLarge`` past the cap)."""

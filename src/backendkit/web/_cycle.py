@@ -15,7 +15,7 @@ of a rendered error and the duration. Without one the cycle checks one attribute
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from backendkit.clock import Clock, system_clock
@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from backendkit.ratelimit import RateLimitResult
     from backendkit.web._principal import Principal
 
-__all__ = ["RequestCycle", "RequestObserver"]
+__all__ = ["HeaderReader", "RequestCycle", "RequestObserver"]
+
+#: Reads one request header by name, any case (repeats joined with ``","``); ``None``: absent.
+HeaderReader = Callable[[str], "str | None"]
 
 _access_log = HotLogger("backendkit.access")
 
@@ -50,7 +53,8 @@ _JSON_UTF8 = b"application/json; charset=utf-8"
 
 
 class RequestObserver(Protocol):
-    """Request metrics, as the pipeline and the cycle call them (``WebKit(metrics=...)``)."""
+    """Request metrics or tracing, as the pipeline and the cycle call them
+    (``WebKit(metrics=..., tracing=...)``; with both, each is told in that order)."""
 
     def attach(self, kit: Any) -> None:
         """Watch the services the [`WebKit`][backendkit.web.WebKit] ``kit`` holds (its
@@ -89,6 +93,9 @@ class RequestCycle:
         route: the matched route's template (``/users/{id}``), which the adapter sets for
             an observed request before it finishes; ``None``: no route matched.
         error_code: the catalogue code of the error rendered for an observed request.
+        headers: reads a request header by name (any case), for an observed request: how
+            tracing finds an incoming ``traceparent``; ``None`` otherwise.
+        trace: what request tracing keeps for this request (its span), else ``None``.
     """
 
     __slots__ = (
@@ -98,6 +105,7 @@ class RequestCycle:
         "authenticated",
         "error_code",
         "extra_headers",
+        "headers",
         "limit_results",
         "method",
         "no_store",
@@ -107,6 +115,7 @@ class RequestCycle:
         "request_id",
         "route",
         "status",
+        "trace",
         "user_id",
     )
 
@@ -131,6 +140,8 @@ class RequestCycle:
         self.observer: RequestObserver | None = None
         self.route: str | None = None
         self.error_code: str | None = None
+        self.headers: HeaderReader | None = None
+        self.trace: Any = None
         # The system clock's own function when it is the clock: one call less, twice a request.
         self._monotonic = time.monotonic if clock is system_clock else clock.monotonic
         self._started = self._monotonic()

@@ -109,6 +109,9 @@ class WebKit:
         api_keys: checks the API keys machine clients send as ``Authorization: ApiKey
             <key>`` or ``X-API-Key`` (an [`ApiKeyService`][backendkit.auth.ApiKeyService]);
             ``None``: API keys are not accepted.
+        tracing: a server span per request and child spans for the kit's Redis commands
+            (a [`Tracing`][backendkit.tracing.Tracing] of the ``otel`` extra). ``None``:
+            nothing is traced, at no cost.
     """
 
     settings: Settings
@@ -127,6 +130,7 @@ class WebKit:
     providers: Sequence[OIDCVerifier] = ()
     metrics: RequestObserver | None = None
     api_keys: ApiKeyService | None = None
+    tracing: RequestObserver | None = None
 
     def __post_init__(self) -> None:
         if self.ip_resolver is None:
@@ -157,6 +161,8 @@ class WebKit:
                 ) from None
         if self.metrics is not None:
             self.metrics.attach(self)
+        if self.tracing is not None:
+            self.tracing.attach(self)
 
     @classmethod
     def from_settings(
@@ -180,6 +186,7 @@ class WebKit:
         providers: Sequence[OIDCVerifier] = (),
         metrics: RequestObserver | None = None,
         api_keys: ApiKeyService | None = None,
+        tracing: RequestObserver | None = None,
     ) -> WebKit:
         """Build a kit and the services its settings describe.
 
@@ -207,6 +214,8 @@ class WebKit:
         - **Cache**: a [`Cache`][backendkit.cache.Cache] on the same backend.
         - **Metrics**: none unless ``metrics`` is passed (``Metrics(registry)``); it then
           measures every request and watches the services built here.
+        - **Tracing**: none unless ``tracing`` is passed (``Tracing()``); it then traces
+          every request and the Redis commands of the connectors built here.
 
         Everything built here is closed by [`close`][backendkit.web.WebKit.close] /
         [`aclose`][backendkit.web.WebKit.aclose]; what was passed in is closed too (the
@@ -249,6 +258,7 @@ class WebKit:
             providers=tuple(providers),
             metrics=metrics,
             api_keys=api_keys,
+            tracing=tracing,
         )
 
     def check(self, flavour: Flavour) -> None:

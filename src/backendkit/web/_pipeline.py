@@ -37,7 +37,7 @@ from backendkit.web._api_key_auth import (
 )
 from backendkit.web._auth import check_roles, check_scopes
 from backendkit.web._body import check_content_length
-from backendkit.web._cycle import RequestCycle
+from backendkit.web._cycle import HeaderReader, RequestCycle
 from backendkit.web._errors import render_error
 from backendkit.web._kit import WebKit
 from backendkit.web._limits import (
@@ -48,6 +48,7 @@ from backendkit.web._limits import (
     limit_key,
     route_rule,
 )
+from backendkit.web._observers import combine
 from backendkit.web._principal import Principal
 
 if TYPE_CHECKING:
@@ -139,22 +140,32 @@ class Pipeline:
         #: The body cap (``settings.max_body_bytes``), read once: the kit is frozen.
         self.max_body_bytes = kit.max_body_bytes
         self._offload = offload
-        self._observer = kit.metrics
+        self._observer = combine(kit.metrics, kit.tracing)
         default = kit.default_rate_limit
         self._default_rule: Rule | None = route_rule(default, "default") if default else None
         self._exempt: set[str] = set()
 
     # ---------------------------------------------------------------- the request cycle
 
-    def start(self, *, method: str, path: str, request_id: str | None) -> RequestCycle:
+    def start(
+        self,
+        *,
+        method: str,
+        path: str,
+        request_id: str | None,
+        headers: HeaderReader | None = None,
+    ) -> RequestCycle:
         """Start a request: its id (the incoming ``X-Request-ID`` when safe), its log context
-        and, with ``kit.metrics``, its measurement (the adapter then sets ``cycle.route``)."""
+        and, with ``kit.metrics`` or ``kit.tracing``, its measurement and server span (the
+        adapter then sets ``cycle.route``); ``headers`` reads the request's headers (an
+        incoming ``traceparent`` continues its trace)."""
         cycle = RequestCycle.start(
             method=method, path=path, request_id_header=request_id, clock=self.kit.clock
         )
         observer = self._observer
         if observer is not None:
             cycle.observer = observer
+            cycle.headers = headers
             observer.request_started(cycle)
         return cycle
 

@@ -3,6 +3,7 @@ in sync (WSGI) and async (ASGI) mode; what it does is listed on the Django integ
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
@@ -104,7 +105,10 @@ def _start(request: HttpRequest) -> tuple[web.RequestCycle, HttpResponseBase | N
     pipeline = current_pipeline()
     meta = request.META
     cycle = pipeline.start(
-        method=request.method or "GET", path=request.path, request_id=meta.get("HTTP_X_REQUEST_ID")
+        method=request.method or "GET",
+        path=request.path,
+        request_id=meta.get("HTTP_X_REQUEST_ID"),
+        headers=functools.partial(req.meta_header, meta),
     )
     setattr(request, req.CYCLE_ATTR, cycle)
     if not pipeline.kit.is_api_path(request.path_info):

@@ -28,6 +28,7 @@ __all__ = [
     "from_django_exception",
     "get_principal",
     "get_request_id",
+    "meta_header",
     "page_response",
     "route_template",
     "session_user_id",
@@ -70,8 +71,7 @@ class DjangoFacts:
 
     def header(self, name: str) -> str | None:
         """A request header (the server joined repeats with commas)."""
-        key = name.upper().replace("-", "_")
-        return self.http.META.get(key if key in _UNPREFIXED else "HTTP_" + key)  # type: ignore[no-any-return]
+        return meta_header(self.http.META, name)
 
     def cookies(self) -> Mapping[str, str]:
         """The request cookies."""
@@ -85,6 +85,13 @@ class DjangoFacts:
     def session_user(self) -> str | None:
         """The id of the Django session (or DRF) user."""
         return session_user_id(self.native, load=True)
+
+
+def meta_header(meta: Mapping[str, Any], name: str) -> str | None:
+    """The request header ``name`` (any case) from a request's ``META`` (the server joined
+    repeats with commas)."""
+    key = name.upper().replace("-", "_")
+    return meta.get(key if key in _UNPREFIXED else "HTTP_" + key)
 
 
 def route_template(request: HttpRequest) -> str | None:

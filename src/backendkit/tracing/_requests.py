@@ -1,0 +1,147 @@
+"""The server span of one request: started with the cycle, named when it ends.
+
+The span starts as the pipeline starts the request, as the child of an incoming W3C
+``traceparent`` (through the global propagator, so ``OTEL_PROPAGATORS`` is honoured) or
+of the span current when the request began; it is the current span while the request
+runs, so Redis, SQL and password spans and log lines find it. When the request ends it
+is named by the route template the adapter matched (``GET /api/v1/users/{user_id}``,
+never the raw path; an unmatched request is named by its method alone, as OpenTelemetry's
+HTTP conventions say), gets its status, and ends; the previous context is restored.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from backendkit.logging import bind_request_context
+
+if TYPE_CHECKING:
+    from backendkit.web import HeaderReader, RequestCycle
+
+__all__ = ["OTHER_METHOD", "ServerSpans", "span_method"]
+
+OTHER_METHOD = "_OTHER"
+"""``http.request.method`` of a method outside the standard ones (the client picks it)."""
+
+_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+
+
+def span_method(method: str) -> str:
+    """``method`` when it is a standard one, else ``_OTHER``.
+
+    Example:
+        >>> span_method("GET"), span_method("PURGE")
+        ('GET', '_OTHER')
+    """
+    return method if method in _METHODS else OTHER_METHOD
+
+
+class _HeaderGetter(Getter["HeaderReader"]):
+    """Reads a propagation header through the adapter's ``HeaderReader``."""
+
+    def get(self, carrier: HeaderReader, key: str) -> list[str] | None:
+        value = carrier(key)
+        return None if value is None else [value]
+
+    def keys(self, carrier: HeaderReader) -> list[str]:
+        # Only propagators that enumerate every header (none of the W3C ones) ask.
+        return []
+
+
+_GETTER = _HeaderGetter()
+
+
+class _RequestSpan:
+    """What one request's tracing holds: its span and the context to restore."""
+
+    __slots__ = ("previous", "span")
+
+    def __init__(self, span: trace.Span, previous: otel_context.Context) -> None:
+        self.span, self.previous = span, previous
+
+
+class ServerSpans:
+    """Starts and ends the server span of each request (``Tracing``'s request half).
+
+    Args:
+        tracer: where spans are made.
+    """
+
+    __slots__ = ("_tracer",)
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self._tracer = tracer
+
+    def start(self, cycle: RequestCycle) -> None:
+        """Start ``cycle``'s span, as the current span, under the incoming trace if any."""
+        headers = cycle.headers
+        parent = extract(headers, getter=_GETTER) if headers is not None else None
+        method = span_method(cycle.method)
+        attributes = {
+            "http.request.method": method,
+            "url.path": cycle.path,
+            "backendkit.request_id": cycle.request_id,
+        }
+        if method == OTHER_METHOD:
+            attributes["http.request.method_original"] = cycle.method
+        span = self._tracer.start_span(
+            "HTTP" if method == OTHER_METHOD else method,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+        )
+        previous = otel_context.get_current()
+        otel_context.attach(trace.set_span_in_context(span, parent))
+        cycle.trace = _RequestSpan(span, previous)
+
+    def finish(self, cycle: RequestCycle) -> None:
+        """Name, complete and end ``cycle``'s span; restore the context it replaced.
+
+        The span's ids are bound to the request's log context, so the access-log line,
+        written after the span ends, still names its trace.
+        """
+        state: _RequestSpan | None = cycle.trace
+        if state is None:
+            return
+        cycle.trace = None
+        span = state.span
+        if span.is_recording():
+            status = 500 if cycle.status is None else cycle.status
+            route = cycle.route
+            attributes: dict[str, str | int] = {"http.response.status_code": status}
+            if route is not None:
+                attributes["http.route"] = route
+                method = span_method(cycle.method)
+                span.update_name(f"{'HTTP' if method == OTHER_METHOD else method} {route}")
+            code = cycle.error_code
+            if code is not None:
+                attributes["backendkit.error.code"] = code
+            if status >= 500:
+                # A server's 5xx is its error; a 4xx is the client's (the HTTP conventions).
+                attributes["error.type"] = code or str(status)
+                span.set_status(Status(StatusCode.ERROR))
+            span.set_attributes(attributes)
+            ids = span.get_span_context()
+            bind_request_context(
+                trace_id=format(ids.trace_id, "032x"), span_id=format(ids.span_id, "016x")
+            )
+        span.end()
+        # Set, not reset with a token: the end may run in a copy of the start's context
+        # (a streamed body finished in a worker thread), where a token is refused.
+        otel_context.attach(state.previous)
+
+    def drop(self, cycle: RequestCycle) -> None:
+        """Leave ``cycle`` untraced (health and metrics routes): its span is never ended,
+        so never exported, and what the request does next opens no child span."""
+        state: _RequestSpan | None = cycle.trace
+        if state is not None:
+            cycle.trace = None
+            otel_context.attach(state.previous)
