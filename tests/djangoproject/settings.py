@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "rest_framework",
+    "backendkit.adapters.django.apikeys",
     "backendkit.adapters.django.tokenstore",
     "tests.djangoproject.testapp",
 ]
