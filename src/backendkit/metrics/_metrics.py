@@ -16,8 +16,9 @@ from backendkit.metrics._components import ComponentCollector, StatsSource
 from backendkit.metrics._decisions import LimitDecisions
 from backendkit.metrics._failures import RedisFailures
 from backendkit.metrics._mirror import Mirror
-from backendkit.metrics._requests import DEFAULT_BUCKETS, RequestInstruments
+from backendkit.metrics._requests import DEFAULT_BUCKETS, ErrorCounts, RequestInstruments
 from backendkit.metrics._sql import SqlStatements
+from backendkit.metrics._tally import RequestTally
 
 if TYPE_CHECKING:
     from backendkit.auth import PasswordHasher, TokenService
@@ -40,7 +41,14 @@ class _Shared:
     """The instruments of one registry, built once however many ``Metrics`` use it."""
 
     def __init__(self, registry: CollectorRegistry, buckets: Sequence[float]) -> None:
-        self.requests = RequestInstruments(registry, buckets)
+        # A single process tallies requests itself (cheaper); files need the instruments.
+        self.requests: RequestInstruments | RequestTally
+        if multiprocess_dir():
+            self.requests = RequestInstruments(registry, buckets)
+        else:
+            self.requests = RequestTally(buckets)
+            registry.register(self.requests)
+        self.errors = ErrorCounts(registry)
         self.decisions = LimitDecisions(registry)
         self.tokens = TokenEvents(registry)
         self.passwords = PasswordTimings(registry)
@@ -133,7 +141,10 @@ class Metrics:
 
     def request_finished(self, cycle: RequestCycle) -> None:
         """Count the request (status, route template, duration, error code)."""
-        self._shared.requests.finished(cycle)
+        shared = self._shared
+        shared.requests.finished(cycle)
+        if cycle.error_code is not None:
+            shared.errors.count(cycle.route, cycle.error_code)
 
     def request_dropped(self, cycle: RequestCycle) -> None:
         """Forget a request in flight (the metrics and health routes)."""

@@ -1,4 +1,5 @@
-"""The request instruments: count, duration and in-flight requests, and errors by code.
+"""The request instruments of multiprocess mode (count, duration, requests in flight), and
+errors by code in both modes; a single process keeps the first three in ``RequestTally``.
 
 The per-request path is one dict lookup and three value updates. Label children are kept
 in a plain dict keyed by what the cycle holds (``labels()`` takes a lock and validates its
@@ -23,7 +24,13 @@ from backendkit.metrics._labels import OTHER_METHOD, method_label, route_label, 
 if TYPE_CHECKING:
     from backendkit.web import RequestCycle
 
-__all__ = ["DEFAULT_BUCKETS", "IN_FLIGHT_INTERVAL", "InFlight", "RequestInstruments"]
+__all__ = [
+    "DEFAULT_BUCKETS",
+    "IN_FLIGHT_INTERVAL",
+    "ErrorCounts",
+    "InFlight",
+    "RequestInstruments",
+]
 
 DEFAULT_BUCKETS: tuple[float, ...] = (
     0.005,
@@ -71,24 +78,39 @@ class InFlight:
                 self._written, self._next_write = count, now + IN_FLIGHT_INTERVAL
 
 
+class ErrorCounts:
+    """``backendkit_http_errors_total{route, code}``: the errors the pipeline rendered."""
+
+    __slots__ = ("_children", "counter")
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.counter = Counter(
+            "backendkit_http_errors",
+            "Error responses rendered, by route template and the catalogue's error code.",
+            ("route", "code"),
+            registry=registry,
+        )
+        self._children: dict[tuple[str | None, str], Counter] = {}
+
+    def count(self, route: str | None, code: str) -> None:
+        """Count one error of ``code`` on ``route`` (``None``: unmatched)."""
+        child = self._children.get((route, code))
+        if child is None:
+            child = self._children.setdefault(
+                (route, code), self.counter.labels(route_label(route), code)
+            )
+        child.inc()
+
+
 class RequestInstruments:
-    """The four request metrics of one registry, and what each request adds to them.
+    """The request metrics of one registry in multiprocess mode (values in files).
 
     Args:
         registry: where the metrics are registered.
         buckets: the duration histogram's upper bounds, in seconds.
     """
 
-    __slots__ = (
-        "_children",
-        "_errors",
-        "_in_flight",
-        "buckets",
-        "duration",
-        "errors",
-        "in_progress",
-        "requests",
-    )
+    __slots__ = ("_children", "_in_flight", "buckets", "duration", "in_progress", "requests")
 
     def __init__(self, registry: CollectorRegistry, buckets: Sequence[float]) -> None:
         self.buckets = tuple(float(bound) for bound in buckets)
@@ -111,16 +133,9 @@ class RequestInstruments:
             registry=registry,
             multiprocess_mode="livesum",
         )
-        self.errors = Counter(
-            "backendkit_http_errors",
-            "Error responses rendered, by route template and the catalogue's error code.",
-            ("route", "code"),
-            registry=registry,
-        )
         self.in_progress.set(0)  # a fresh process exposes its zero (a file, multiprocess)
         self._in_flight = InFlight(self.in_progress)
         self._children: dict[tuple[str, str | None, int | None], tuple[Counter, Histogram]] = {}
-        self._errors: dict[tuple[str | None, str], Counter] = {}
 
     def started(self) -> None:
         """One more request in flight."""
@@ -131,7 +146,7 @@ class RequestInstruments:
         self._in_flight.add(-1)
 
     def finished(self, cycle: RequestCycle) -> None:
-        """Count ``cycle``'s request: its status, duration and error code."""
+        """Count ``cycle``'s request: its status and duration."""
         key = (cycle.method, cycle.route, cycle.status)
         children = self._children.get(key)
         if children is None:
@@ -139,14 +154,6 @@ class RequestInstruments:
         count, duration = children
         count.inc()
         duration.observe(cycle.elapsed)
-        code = cycle.error_code
-        if code is not None:
-            error = self._errors.get((cycle.route, code))
-            if error is None:
-                error = self._errors.setdefault(
-                    (cycle.route, code), self.errors.labels(route_label(cycle.route), code)
-                )
-            error.inc()
         self._in_flight.add(-1)
 
     def _children_for(self, key: tuple[str, str | None, int | None]) -> tuple[Counter, Histogram]:

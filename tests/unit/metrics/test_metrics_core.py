@@ -178,7 +178,57 @@ def test_made_up_methods_are_folded_and_never_kept() -> None:
         cycle = pipeline.start(method=f"M{index}", path="/api/x", request_id=None)
         cycle.finish(405)
     assert _count(registry, method="_OTHER", route="unmatched", status="405") == 1000
-    assert len(metrics._shared.requests._children) == 0
+    assert len(metrics._shared.requests._keys) == 0
     get = pipeline.start(method="GET", path="/api/x", request_id=None)
     get.finish(200)
-    assert len(metrics._shared.requests._children) == 1  # the valid twin: a standard one is
+    assert len(metrics._shared.requests._keys) == 1  # the valid twin: a standard one is
+
+
+def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in registry.collect()
+        for s in family.samples
+        if not s.name.endswith("_created") and s.name.startswith("backendkit_http_")
+    }
+
+
+def test_both_request_stores_expose_the_same_series() -> None:
+    """The single-process tally and the multiprocess instruments give identical samples
+    for the same requests: counts, cumulative buckets (le as prometheus-client writes
+    them) and sums."""
+    from backendkit.metrics._requests import RequestInstruments
+    from backendkit.metrics._tally import RequestTally
+    from backendkit.testing import FakeClock
+    from backendkit.web import RequestCycle
+
+    clock = FakeClock()
+    tally_registry, instruments_registry = CollectorRegistry(), CollectorRegistry()
+    tally = RequestTally(DEFAULT_BUCKETS)
+    tally_registry.register(tally)
+    instruments = RequestInstruments(instruments_registry, DEFAULT_BUCKETS)
+    for seconds, status in ((0.001, 200), (0.02, 200), (0.3, 404), (20.0, 200), (0.005, 200)):
+        cycles = {}
+        for store in (tally, instruments):
+            cycle = cycles[store] = RequestCycle(
+                method="GET", path="/x", request_id="r", clock=clock
+            )
+            cycle.route, cycle.status = "/x", status
+            store.started()
+        clock.advance(seconds)
+        for store, cycle in cycles.items():
+            store.finished(cycle)
+    tallied, instrumented = _samples(tally_registry), _samples(instruments_registry)
+    assert tallied == instrumented
+    for store in (tally, instruments):
+        store.started()
+        store.started()
+        store.dropped()
+    tallied = _samples(tally_registry)
+    # The tally's gauge is exact; the instruments' is written lazily (see InFlight).
+    assert tallied[("backendkit_http_requests_in_progress", ())] == 1
+    bucket = "backendkit_http_request_duration_seconds_bucket"
+    labels = (("le", "0.005"), ("method", "GET"), ("route", "/x"))
+    assert tallied[(bucket, labels)] == 2  # 0.001 and exactly 0.005 (le is inclusive)
+    inf = (("le", "+Inf"), ("method", "GET"), ("route", "/x"))
+    assert tallied[(bucket, inf)] == 5
