@@ -11,10 +11,9 @@ alternating rounds; a round times ``--requests`` requests by the process's CPU t
 contender's cost is its instrumented median minus its plain median, in microseconds per
 request; every response is checked (200, the right body) before a round counts.
 
-Runs in the benchmark environment, where the exporters are installed::
+Runs in the benchmark environment, where the exporters are installed (pinned in
+``benchmarks/requirements-peers.txt``)::
 
-    .venv-bench/bin/pip install prometheus-fastapi-instrumentator==8.1.0 \\
-        starlette-exporter==0.24.0 prometheus-flask-exporter==0.23.2
     .venv-bench/bin/python benchmarks/bench_metrics_peers.py [--quick] [--json out.json]
 """
 
