@@ -11,11 +11,14 @@ that the noise of the machine could have made.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["compare", "cpu_seconds", "summary"]
+__all__ = ["Comparison", "compare", "compare_apps", "cpu_seconds", "summary"]
+
+#: (ours, compared with, target ratio or None, what the comparison shows).
+Comparison = tuple[str, str, "float | None", str]
 
 
 def cpu_seconds(pids: Iterable[int]) -> float:
@@ -72,3 +75,22 @@ def compare(
     overlap = ours["q1"] <= other["q3"] and other["q1"] <= ours["q3"]
     verdict = "same" if overlap else ("faster" if ratio > 1 else "slower")
     return {"ratio": round(ratio, 3), "verdict": verdict}
+
+
+def compare_apps(
+    apps: dict[str, Any], table: Iterable[Comparison], why: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """Each comparison of ``table`` between measured apps (``{"rps": summary, "cpu_us":
+    summary}`` each): both measures compared, and ``why(other)`` as the row's note when
+    ours is slower on either."""
+    out = []
+    for ours, other, target, what in table:
+        if ours not in apps or other not in apps:
+            continue
+        row: dict[str, Any] = {"ours": ours, "other": other, "target": target, "what": what}
+        row["rps"] = compare(apps[ours]["rps"], apps[other]["rps"], higher_is_better=True)
+        row["cpu"] = compare(apps[ours]["cpu_us"], apps[other]["cpu_us"], higher_is_better=False)
+        if row["rps"]["verdict"] == "slower" or row["cpu"]["verdict"] == "slower":
+            row["note"] = why(other)
+        out.append(row)
+    return out

@@ -58,7 +58,7 @@ from typing import Any
 
 from _adapter_duties import frameworks
 from _adapter_duties import measure as measure_duties
-from _rounds import compare, cpu_seconds, summary
+from _rounds import Comparison, compare_apps, cpu_seconds, summary
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -86,8 +86,7 @@ SETS: dict[str, list[tuple[str, str | None]]] = {
     ],
 }
 
-#: (ours, compared with, target ratio or None, what the comparison shows).
-COMPARISONS: list[tuple[str, str, float | None, str]] = [
+COMPARISONS: list[Comparison] = [
     (f"{fw}-backendkit", f"{fw}-recipe", 1.0, "everything on, against the stack users build")
     for fw in SETS
 ] + [
@@ -298,21 +297,6 @@ def measure_set(
     return {name: {"rps": rates[name], "cpu": cpu[name]} for name in entries}
 
 
-def comparisons(apps: dict[str, Any]) -> list[dict[str, Any]]:
-    """COMPARISONS between the apps measured: ratio or "same", against the target."""
-    out = []
-    for ours, other, target, what in COMPARISONS:
-        if ours not in apps or other not in apps:
-            continue
-        row: dict[str, Any] = {"ours": ours, "other": other, "target": target, "what": what}
-        row["rps"] = compare(apps[ours]["rps"], apps[other]["rps"], higher_is_better=True)
-        row["cpu"] = compare(apps[ours]["cpu_us"], apps[other]["cpu_us"], higher_is_better=False)
-        if row["rps"]["verdict"] == "slower" or row["cpu"]["verdict"] == "slower":
-            row["note"] = _WHY["bare" if other.endswith("-bare") else "recipe"]
-        out.append(row)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke test)")
@@ -356,7 +340,9 @@ def main() -> None:
         os.environ["BENCH_LOG_FILE"] = str(Path(tmp) / "in-process.log")
         duties = measure_duties(quick=args.quick)
         in_process = frameworks(quick=args.quick, unavailable=unavailable)
-    rows = comparisons(apps)
+    rows = compare_apps(
+        apps, COMPARISONS, lambda other: _WHY["bare" if other.endswith("-bare") else "recipe"]
+    )
     print("\ncomparisons (ours / other; 'same' when the quartile ranges overlap)")
     for row in rows:
         shown = {

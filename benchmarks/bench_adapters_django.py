@@ -47,12 +47,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _rounds import compare, cpu_seconds, summary
+from _adapter_apps import BIG_LIMIT, ITEM
+from _rounds import Comparison, compare_apps, cpu_seconds, summary
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ITEM = {"id": 42, "name": "Widget", "tags": ["a", "b", "c"], "price": "9.99", "active": True}
-BIG_LIMIT = "1000000/minute"  # never reached: the limiter's cost, not its denials, is timed
 #: bare first, then ours and the peers, in the order of the rounds.
 MODES = (
     "bare",
@@ -62,8 +61,7 @@ MODES = (
     "backendkit_limit",
     "structlog_ratelimit",
 )
-#: (ours, compared with, target ratio or None, what the comparison shows).
-COMPARISONS: list[tuple[str, str, float | None, str]] = [
+COMPARISONS: list[Comparison] = [
     ("backendkit", "structlog", 1.0, "everything on, against the stack users build"),
     ("backendkit_limit", "structlog_ratelimit", 1.0, "everything on plus a rate limit, "
      "against the stack users build with its limiter"),
@@ -187,8 +185,11 @@ def _children(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def serve(mode: str, log_dir: Path) -> Iterator[tuple[int, list[int]]]:
-    """Run gunicorn for ``mode`` pinned to CPU 1; yield (port, worker pids); kill its group."""
+def serve(mode: str, log_dir: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Start gunicorn for ``mode`` pinned to CPU 1; yield (port, process); kill its group.
+
+    It yields at once: ``ready`` waits for it, so that all apps start up together.
+    """
     port = _free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     env = dict(
@@ -206,15 +207,7 @@ def serve(mode: str, log_dir: Path) -> Iterator[tuple[int, list[int]]]:
     with open(log_dir / f"{mode}.log", "wb") as log:
         proc = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                with contextlib.suppress(OSError):
-                    if _get(port)[0] == 200:
-                        break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn ({mode}) did not start; see {log_dir}")
-                time.sleep(0.1)
-            yield port, _children(proc.pid)
+            yield port, proc
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -223,6 +216,18 @@ def serve(mode: str, log_dir: Path) -> Iterator[tuple[int, list[int]]]:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def ready(mode: str, port: int, proc: subprocess.Popen[bytes]) -> list[int]:
+    """Wait until ``mode``'s server answers (30 s at most); its worker pids."""
+    deadline = time.monotonic() + 30
+    while True:
+        with contextlib.suppress(OSError):
+            if _get(port)[0] == 200:
+                return _children(proc.pid)
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn ({mode}) did not start")
+        time.sleep(0.1)
 
 
 # --------------------------------------------------------------------------- the load
@@ -307,21 +312,6 @@ _WHY = {
 }
 
 
-def comparisons(apps: dict[str, Any]) -> list[dict[str, Any]]:
-    """COMPARISONS between the apps measured: ratio or "same", against the target."""
-    out = []
-    for ours, other, target, what in COMPARISONS:
-        if other not in apps:
-            continue
-        row: dict[str, Any] = {"ours": ours, "other": other, "target": target, "what": what}
-        row["rps"] = compare(apps[ours]["rps"], apps[other]["rps"], higher_is_better=True)
-        row["cpu"] = compare(apps[ours]["cpu_us"], apps[other]["cpu_us"], higher_is_better=False)
-        if row["rps"]["verdict"] == "slower" or row["cpu"]["verdict"] == "slower":
-            row["note"] = _WHY["bare" if other == "bare" else "structlog"]
-        out.append(row)
-    return out
-
-
 def main() -> None:
     """Run the benchmark and print absolute numbers, spreads and comparisons."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -347,7 +337,10 @@ def main() -> None:
     cpu_us: dict[str, list[float]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         log_dir = Path(tmp)
-        servers = {mode: stack.enter_context(serve(mode, log_dir)) for mode in modes}
+        started_servers = {mode: stack.enter_context(serve(mode, log_dir)) for mode in modes}
+        servers = {
+            mode: (port, ready(mode, port, proc)) for mode, (port, proc) in started_servers.items()
+        }
         ports = {mode: port for mode, (port, _) in servers.items()}
         check_same_result(ports)
         for mode in modes:
@@ -360,7 +353,9 @@ def main() -> None:
                 cpu_us[mode].append((cpu_seconds(workers) - before) / requests * 1e6)
 
     apps = {mode: {"rps": summary(rates[mode]), "cpu_us": summary(cpu_us[mode])} for mode in modes}
-    rows = comparisons(apps)
+    rows = compare_apps(
+        apps, COMPARISONS, lambda other: _WHY[other if other == "bare" else "structlog"]
+    )
     print(
         f"Django JSON endpoint, gunicorn 1 sync worker on CPU 1, load generator on CPU 0, "
         f"{args.concurrency} connections, {rounds} interleaved rounds x {requests} requests"
