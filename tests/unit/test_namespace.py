@@ -13,6 +13,7 @@ import pkgutil
 from types import ModuleType
 
 import pytest
+from tests.unit.test_exports import DJANGO_APP_PARTS
 
 import backendkit
 
@@ -20,7 +21,9 @@ import backendkit
 def _public_packages() -> list[str]:
     names = ["backendkit"]
     for info in pkgutil.walk_packages(backendkit.__path__, prefix="backendkit."):
-        if info.ispkg and not any(part.startswith("_") for part in info.name.split(".")):
+        parts = info.name.split(".")
+        # Django app packages named by Django (migrations, management commands) are skipped.
+        if info.ispkg and not any(p.startswith("_") or p in DJANGO_APP_PARTS for p in parts):
             names.append(info.name)
     return sorted(names)
 

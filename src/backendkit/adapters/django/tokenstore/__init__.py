@@ -15,8 +15,7 @@ rows; the store also does so itself after logins and refreshes, once per
 ``purge_interval``.
 """
 
-from __future__ import annotations
-
+# Private aliases keep the package namespace exactly what __all__ lists.
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
