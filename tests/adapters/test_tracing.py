@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -72,8 +72,8 @@ def _dj_boom(request: Any) -> Any:
 
 
 class _DrfItem(APIView):
-    authentication_classes: list[Any] = []
-    permission_classes: list[Any] = []
+    authentication_classes: ClassVar[list[Any]] = []
+    permission_classes: ClassVar[list[Any]] = []
 
     def get(self, request: Any, item_id: str) -> Any:
         return Response(_sync_work(_STATE["kit"], _STATE["engine"], _STATE["prefix"], item_id))
@@ -224,7 +224,9 @@ def test_one_request_is_a_server_span_with_redis_and_sql_children(app: App) -> N
     sql = dict(children["SELECT"].attributes or {})
     assert sql["db.system"] == "sqlite"
     assert sql["db.statement"].startswith("SELECT ")
-    every_value = [str(v) for span in app.spans.finished() for v in (span.attributes or {}).values()]
+    every_value = [
+        str(v) for span in app.spans.finished() for v in (span.attributes or {}).values()
+    ]
     assert not [value for value in every_value if _SECRET in value]
     assert server.status.status_code == StatusCode.UNSET
 
@@ -280,7 +282,9 @@ def test_spans_are_named_by_template_never_by_path(app: App) -> None:
     assert names.count(f"GET {app.item_route}") == 3
     unmatched = [span for span in app.spans.servers() if span.name == "GET"]
     assert all("http.route" not in (span.attributes or {}) for span in unmatched)
-    assert all(dict(span.attributes or {})["http.response.status_code"] == 404 for span in unmatched)
+    assert all(
+        dict(span.attributes or {})["http.response.status_code"] == 404 for span in unmatched
+    )
     other = [span for span in app.spans.servers() if span.name.startswith("HTTP")]
     assert len(other) == 1
     assert dict(other[0].attributes or {})["http.request.method"] == "_OTHER"

@@ -29,6 +29,7 @@ ALLOWED_OWN = frozenset(
         "backendkit.logging._pipeline",
         "backendkit.logging._redact",
         "backendkit.logging._servers",
+        "backendkit.logging._trace",
         "backendkit.logging._urls",
     }
 )
@@ -53,6 +54,7 @@ DENIED_THIRD_PARTY = frozenset(
         "starlette",
         "django",
         "rest_framework",
+        "opentelemetry",
     }
 )
 
@@ -166,3 +168,36 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         "from backendkit import web"
     )
     assert "backendkit.web" in loaded_after(statement)
+
+
+#: A request served by a kit without tracing, through the pipeline every adapter uses. The
+#: kit holds no service: redis-py 8 imports the OpenTelemetry SDK itself when installed.
+_UNTRACED_REQUEST = (
+    "from backendkit.logging import configure_logging\n"
+    "from backendkit.settings import Settings\n"
+    "from backendkit.web import Pipeline, WebKit\n"
+    "configure_logging(fmt='json')\n"
+    "kit = WebKit(settings=Settings(env='test', secret_key='k' * 32){tracing})\n"
+    "cycle = Pipeline(kit).start(method='GET', path='/api/x', request_id=None,\n"
+    "                            headers=lambda name: None)\n"
+    "cycle.route = '/api/x'\n"
+    "cycle.finish(200)\n"
+)
+
+
+def test_an_untraced_request_imports_no_opentelemetry() -> None:
+    """Logging configured and a request served without tracing: no opentelemetry module."""
+    loaded = loaded_after(_UNTRACED_REQUEST.format(tracing=""))
+    assert not [name for name in loaded if name.startswith("opentelemetry.")]
+    assert "backendkit.tracing" not in loaded
+    assert "backendkit.web._pipeline" in loaded
+
+
+def test_a_traced_request_imports_the_api() -> None:
+    """The twin: with ``tracing=Tracing()`` the same request loads the API (not the SDK)."""
+    statement = "from backendkit.tracing import Tracing\n" + _UNTRACED_REQUEST.format(
+        tracing=", tracing=Tracing()"
+    )
+    loaded = loaded_after(statement)
+    assert {"opentelemetry.trace", "opentelemetry.propagate"} <= loaded
+    assert "opentelemetry.sdk" not in loaded

@@ -17,6 +17,7 @@ from structlog.typing import EventDict, WrappedLogger
 
 from backendkit.logging._context import merge_request_context
 from backendkit.logging._redact import redact_processor
+from backendkit.logging._trace import add_trace_context, otel_installed
 
 __all__ = [
     "MAX_CACHED_LOGGERS",
@@ -64,12 +65,9 @@ def context_processors() -> list[ChainStep]:
 
 
 def trace_processors() -> list[ChainStep]:
-    """``[add_trace_context]`` when opentelemetry-api is installed, else nothing."""
-    try:
-        from backendkit.logging._trace import add_trace_context
-    except ImportError:  # the otel extra is not installed: nothing to add, nothing paid
-        return []
-    return [add_trace_context]
+    """``[add_trace_context]`` when opentelemetry-api is installed, else nothing (the
+    extra not installed: nothing added, nothing paid)."""
+    return [add_trace_context] if otel_installed() else []
 
 
 class UtcTimestamper:

@@ -1,18 +1,48 @@
 """The trace and span ids of the current OpenTelemetry span on each log line.
 
-Imported only when the ``otel`` extra (opentelemetry-api) is installed: ``configure_logging``
-and ``capture_logs`` then add [`add_trace_context`][backendkit.logging._trace.add_trace_context]
-to their chains, so a log line names the trace it belongs to and a trace's spans lead
-back to their lines. Without the extra the processor is not in the chain at all.
+With the ``otel`` extra installed, ``configure_logging`` and ``capture_logs`` put
+[`add_trace_context`][backendkit.logging._trace.add_trace_context] in their chains, and
+importing ``backendkit.tracing`` gives it the reader of the current span's ids: from
+then on a line logged inside a recording span names its trace, and the trace leads back
+to its lines. Logging imports no OpenTelemetry module itself (importing its API costs a
+start-up a tenth of a second); until tracing is imported the processor only checks one
+attribute, and without the extra it is not in the chain at all.
 """
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
 from typing import Any
 
-from opentelemetry.trace import get_current_span
+__all__ = ["TraceIdReader", "add_trace_context", "otel_installed", "use_trace_ids"]
 
-__all__ = ["add_trace_context"]
+#: Returns ``(trace_id, span_id)`` as hex while a span is recording, else ``None``.
+TraceIdReader = Callable[[], "tuple[str, str] | None"]
+
+
+class _Reader:
+    __slots__ = ("read",)
+
+    def __init__(self) -> None:
+        self.read: TraceIdReader | None = None
+
+
+_reader = _Reader()
+
+
+def use_trace_ids(read: TraceIdReader | None) -> None:
+    """Make ``add_trace_context`` ask ``read`` for the ids (``backendkit.tracing`` does)."""
+    _reader.read = read
+
+
+def otel_installed() -> bool:
+    """Whether opentelemetry-api can be imported (looked up, not imported)."""
+    # The top-level name only: finding a submodule would import the package.
+    try:
+        return importlib.util.find_spec("opentelemetry") is not None
+    except ValueError:  # a module without a spec stands in for it
+        return False
 
 
 def add_trace_context(_logger: Any, _method: str, event_dict: Any) -> Any:
@@ -21,9 +51,10 @@ def add_trace_context(_logger: Any, _method: str, event_dict: Any) -> Any:
 
     Outside a recording span (no tracing, a trace sampled out) the event is unchanged.
     """
-    span = get_current_span()
-    if span.is_recording():
-        context = span.get_span_context()
-        event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
-        event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    read = _reader.read
+    if read is not None:
+        ids = read()
+        if ids is not None:
+            event_dict.setdefault("trace_id", ids[0])
+            event_dict.setdefault("span_id", ids[1])
     return event_dict
