@@ -369,3 +369,37 @@ def test_configuration_is_checked(tmp_path: Path) -> None:
     assert repr(SQLTokenStore(sqlite_engine, purge_interval=1)) == "SQLTokenStore(dialect='sqlite')"
     for engine in (sqlite_engine, other):
         engine.dispose()
+
+
+def test_racing_revocations_of_a_new_user_all_land(database: SqlDatabase) -> None:
+    """20 threads revoke one user at once: none fails, the cut-off is the latest time."""
+    import threading
+
+    engine = build_engine(database.url, pool_size=20, max_overflow=5)
+    store = SQLTokenStore(engine)
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            store.revoke_user("racer", now=float(i), until=1000.0 + i)
+            store.revoke_token("racer", "j", expires_at=500.0 + i, now=0.0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    with engine.connect() as conn:
+        cutoff = conn.execute(
+            sa.select(token_user_cutoffs.c.not_before, token_user_cutoffs.c.expires_at)
+        ).one()
+        denied = conn.execute(sa.select(token_denied.c.expires_at)).scalar_one()
+    engine.dispose()
+    database.clear()
+    assert errors == []
+    assert tuple(cutoff) == (19.0, 1019.0)
+    assert denied == 519.0

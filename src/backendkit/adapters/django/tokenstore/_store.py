@@ -28,7 +28,7 @@ from django.db import (  # type: ignore[import-untyped]
 from django.db.models import F, FloatField, Value  # type: ignore[import-untyped]
 from django.db.models.functions import Greatest  # type: ignore[import-untyped]
 
-from backendkit._db_errors import log_database_error
+from backendkit._db_errors import database_error_code, log_database_error
 from backendkit.adapters.django.tokenstore.models import DeniedToken, TokenSession, UserCutoff
 from backendkit.auth._store import NewSession, RotationRequest, RotationResult
 from backendkit.auth._store_rules import (
@@ -47,6 +47,15 @@ from backendkit.logging import get_logger
 __all__ = ["DjangoTokenStore"]
 
 _log = get_logger("backendkit.auth")
+
+#: How often a transaction chosen as a deadlock victim is run again.
+_DEADLOCK_ATTEMPTS = 5
+#: Deadlock and serialization failures: MySQL/MariaDB error 1213, PostgreSQL 40P01 and 40001.
+_DEADLOCKS = frozenset({1213, "40P01", "40001"})
+
+
+def _is_deadlock(exc: BaseException | None) -> bool:
+    return exc is not None and database_error_code(exc) in _DEADLOCKS
 
 
 class DjangoTokenStore:
@@ -91,6 +100,18 @@ class DjangoTokenStore:
             unavailable = BackendUnavailable("The database is temporarily unavailable")
             log_database_error(_log, exc, unavailable.code)
             raise unavailable from exc
+
+    def _upsert(self, model: Any, key: dict[str, Any], values: dict[str, float]) -> None:
+        """`_raise_to` in its own transaction, retried when the database picks it as a
+        deadlock victim: MariaDB's gap locks make racing first writes of one key deadlock."""
+        for attempt in range(_DEADLOCK_ATTEMPTS):
+            try:
+                with self._atomic():
+                    self._raise_to(model, key, values)
+                return
+            except BackendUnavailable as exc:
+                if attempt + 1 == _DEADLOCK_ATTEMPTS or not _is_deadlock(exc.__cause__):
+                    raise
 
     def _objects(self, model: Any) -> Any:
         return model.objects.using(self._using)
@@ -186,8 +207,7 @@ class DjangoTokenStore:
     def revoke_token(self, sub: str, jti: str, expires_at: float, now: float) -> None:
         """Deny ``jti`` until ``expires_at``."""
         if expires_at > now:
-            with self._atomic():
-                self._raise_to(DeniedToken, {"sub": sub, "jti": jti}, {"expires_at": expires_at})
+            self._upsert(DeniedToken, {"sub": sub, "jti": jti}, {"expires_at": expires_at})
 
     def revoke_session(self, sub: str, sid: str, now: float) -> None:
         """Revoke one session."""
@@ -198,7 +218,7 @@ class DjangoTokenStore:
         """Revoke every session of ``sub`` and every token issued before ``now``."""
         with self._atomic():
             self._objects(TokenSession).filter(sub=sub).update(**REVOKED_VALUES)
-            self._raise_to(UserCutoff, {"sub": sub}, {"not_before": now, "expires_at": until})
+        self._upsert(UserCutoff, {"sub": sub}, {"not_before": now, "expires_at": until})
 
     def purge_expired(self, now: float | None = None) -> int:
         """Delete expired rows and clear grace pairs past their window.
