@@ -27,6 +27,7 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 from backendkit.errors import ConfigurationError
 from backendkit.fields import normalize_email
 from backendkit.settings import Settings
+from examples._shared.tracing import configure_tracing
 
 if TYPE_CHECKING:
     from backendkit.auth import PasswordHasher
@@ -188,6 +189,9 @@ class ExampleConfig:
         else:
             hasher = PasswordHasher()
         Metrics().watch_passwords(hasher)
+        tracing = configure_tracing()
+        if tracing is not None:  # OTEL_TRACES_EXPORTER set: a span per hash and verification
+            tracing.watch_passwords(hasher)
         return hasher
 
     def web_kit(self, closers: Sequence[Callable[[], Any]] = ()) -> WebKit:
@@ -210,6 +214,7 @@ class ExampleConfig:
             token_options={"check_revocation": True},
             closers=closers,
             metrics=Metrics(),
+            tracing=configure_tracing(),  # None unless OTEL_TRACES_EXPORTER names an exporter
         )
         return kit
 

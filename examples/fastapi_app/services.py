@@ -30,6 +30,7 @@ from backendkit.web import WebKit
 from examples._shared.config import ExampleConfig, built
 from examples._shared.migrate import require_schema
 from examples._shared.schemas import UserOut
+from examples._shared.tracing import configure_tracing
 from examples.fastapi_app.models import User
 from examples.fastapi_app.repository import UserRepository
 
@@ -129,6 +130,9 @@ def build_services(config: ExampleConfig) -> Services:
     # and with it the engine and the hasher's threads, at shutdown.
     kit = config.web_kit(closers=[engine.dispose, hasher.close])
     Metrics().watch_engine(engine, "users")  # its pool and statements, in /metrics
+    tracing = configure_tracing()
+    if tracing is not None:  # OTEL_TRACES_EXPORTER set: a span per SQL statement
+        tracing.watch_engine(engine)
     cache = built(kit.cache)
     sessions = build_async_session_factory(engine)
 

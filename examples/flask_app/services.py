@@ -28,6 +28,7 @@ from backendkit.web import WebKit
 from examples._shared.config import ExampleConfig, built
 from examples._shared.migrate import require_schema
 from examples._shared.schemas import UserOut
+from examples._shared.tracing import configure_tracing
 from examples.flask_app.models import User
 from examples.flask_app.repository import UserRepository
 
@@ -130,6 +131,9 @@ def build_services(config: ExampleConfig) -> Services:
     # kit, and with it the engine, when the worker exits.
     kit = config.web_kit(closers=[engine.dispose])
     Metrics().watch_engine(engine, "users")  # its pool and statements, in /metrics
+    tracing = configure_tracing()
+    if tracing is not None:  # OTEL_TRACES_EXPORTER set: a span per SQL statement
+        tracing.watch_engine(engine)
     cache = built(kit.cache)
     sessions = build_session_factory(engine)
 

@@ -7,6 +7,7 @@ runs, so Redis, SQL and password spans and log lines find it. When the request e
 is named by the route template the adapter matched (``GET /api/v1/users/{user_id}``,
 never the raw path; an unmatched request is named by its method alone, as OpenTelemetry's
 HTTP conventions say), gets its status, and ends; the previous context is restored.
+A request another instrumentation already traces as a server span keeps that span alone.
 """
 
 from __future__ import annotations
@@ -60,11 +61,12 @@ _GETTER = _HeaderGetter()
 
 
 class _RequestSpan:
-    """What one request's tracing holds: its span and the context to restore."""
+    """What one request's tracing holds: its span and the context to restore (``None``:
+    the span is another instrumentation's, which ends it)."""
 
     __slots__ = ("previous", "span")
 
-    def __init__(self, span: trace.Span, previous: otel_context.Context) -> None:
+    def __init__(self, span: trace.Span, previous: otel_context.Context | None) -> None:
         self.span, self.previous = span, previous
 
 
@@ -81,7 +83,18 @@ class ServerSpans:
         self._tracer = tracer
 
     def start(self, cycle: RequestCycle) -> None:
-        """Start ``cycle``'s span, as the current span, under the incoming trace if any."""
+        """Start ``cycle``'s span, as the current span, under the incoming trace if any.
+
+        When another instrumentation already serves this request with a recording server
+        span (FastAPI's own telemetry, OpenTelemetry's ASGI, WSGI, Flask or Django
+        middleware), that span is the request's: it gets the request id and ours is not
+        started, so one request is never two server spans.
+        """
+        current = trace.get_current_span()
+        if current.is_recording() and getattr(current, "kind", None) is SpanKind.SERVER:
+            current.set_attribute("backendkit.request_id", cycle.request_id)
+            cycle.trace = _RequestSpan(current, None)
+            return
         headers = cycle.headers
         parent = extract(headers, getter=_GETTER) if headers is not None else None
         method = span_method(cycle.method)
@@ -113,6 +126,9 @@ class ServerSpans:
             return
         cycle.trace = None
         span = state.span
+        if state.previous is None:  # another's span, maybe ended already: its ids only
+            _bind_ids(span)
+            return
         if span.is_recording():
             status = 500 if cycle.status is None else cycle.status
             route = cycle.route
@@ -129,10 +145,7 @@ class ServerSpans:
                 attributes["error.type"] = code or str(status)
                 span.set_status(Status(StatusCode.ERROR))
             span.set_attributes(attributes)
-            ids = span.get_span_context()
-            bind_request_context(
-                trace_id=format(ids.trace_id, "032x"), span_id=format(ids.span_id, "016x")
-            )
+            _bind_ids(span)
         span.end()
         # Set, not reset with a token: the end may run in a copy of the start's context
         # (a streamed body finished in a worker thread), where a token is refused.
@@ -142,6 +155,13 @@ class ServerSpans:
         """Leave ``cycle`` untraced (health and metrics routes): its span is never ended,
         so never exported, and what the request does next opens no child span."""
         state: _RequestSpan | None = cycle.trace
-        if state is not None:
-            cycle.trace = None
+        cycle.trace = None
+        if state is not None and state.previous is not None:
             otel_context.attach(state.previous)
+
+
+def _bind_ids(span: trace.Span) -> None:
+    """The span's ids in the request's log context: the access line, written after the
+    span has ended, names it too."""
+    ids = span.get_span_context()
+    bind_request_context(trace_id=format(ids.trace_id, "032x"), span_id=format(ids.span_id, "016x"))
