@@ -32,7 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from backendkit.auth._sql_tables import token_denied, token_sessions, token_user_cutoffs
+from backendkit.auth._sql_tables import (
+    token_denied_table,
+    token_sessions_table,
+    token_user_cutoffs_table,
+)
 from backendkit.auth._store import NewSession, RotationRequest, RotationResult
 from backendkit.auth._store_rules import (
     REVOKED_VALUES,
@@ -59,7 +63,7 @@ __all__ = [
 #: A flow yields statements, is sent each one's result, and returns its answer.
 Flow = Generator[Executable, CursorResult[Any], Any]
 
-_s, _d, _c = token_sessions.c, token_denied.c, token_user_cutoffs.c
+_s, _d, _c = token_sessions_table.c, token_denied_table.c, token_user_cutoffs_table.c
 
 
 def _session(sub: str, sid: str) -> ColumnElement[bool]:
@@ -71,14 +75,14 @@ def create_flow(session: NewSession) -> Flow:
     values = new_session_values(
         session.sub, session.sid, session.refresh_jti, session.now, session.expires_at
     )
-    yield insert(token_sessions).values(**values)
+    yield insert(token_sessions_table).values(**values)
 
 
 def rotate_flow(dialect: str, request: RotationRequest) -> Flow:
     """Lock the session row, decide (see `decide_rotation`), write what was decided."""
     where = _session(request.sub, request.sid)
     if dialect == "sqlite":
-        yield update(token_sessions).where(where).values(sid=_s.sid)
+        yield update(token_sessions_table).where(where).values(sid=_s.sid)
     row = (
         yield select(*(_s[name] for name in SESSION_FIELDS)).where(where).with_for_update()
     ).first()
@@ -92,9 +96,9 @@ def rotate_flow(dialect: str, request: RotationRequest) -> Flow:
     ).first() is not None
     result, write = decide_rotation(state, denied, request)
     if write == "rotate":
-        yield update(token_sessions).where(where).values(**rotation_values(request))
+        yield update(token_sessions_table).where(where).values(**rotation_values(request))
     elif write == "revoke":
-        yield update(token_sessions).where(where).values(**REVOKED_VALUES)
+        yield update(token_sessions_table).where(where).values(**REVOKED_VALUES)
     return result
 
 
@@ -149,27 +153,29 @@ def _greatest(dialect: str, table: Any, key: dict[str, Any], values: dict[str, f
 def revoke_token_flow(dialect: str, sub: str, jti: str, expires_at: float, now: float) -> Flow:
     """Deny ``jti`` until ``expires_at`` (a later denial of the same id never shortens it)."""
     if expires_at > now:
-        yield _greatest(dialect, token_denied, {"sub": sub, "jti": jti}, {"expires_at": expires_at})
+        yield _greatest(
+            dialect, token_denied_table, {"sub": sub, "jti": jti}, {"expires_at": expires_at}
+        )
 
 
 def revoke_session_flow(sub: str, sid: str) -> Flow:
     """Revoke one session."""
-    yield update(token_sessions).where(_session(sub, sid)).values(**REVOKED_VALUES)
+    yield update(token_sessions_table).where(_session(sub, sid)).values(**REVOKED_VALUES)
 
 
 def revoke_user_flow(dialect: str, sub: str, now: float, until: float) -> Flow:
     """Revoke every session of ``sub`` and record the cut-off (never moved back)."""
-    yield update(token_sessions).where(_s.sub == sub).values(**REVOKED_VALUES)
+    yield update(token_sessions_table).where(_s.sub == sub).values(**REVOKED_VALUES)
     values = {"not_before": now, "expires_at": until}
-    yield _greatest(dialect, token_user_cutoffs, {"sub": sub}, values)
+    yield _greatest(dialect, token_user_cutoffs_table, {"sub": sub}, values)
 
 
 def purge_flow(now: float) -> Flow:
     """Delete expired rows and clear grace pairs past their window; return the row count."""
     count = 0
-    for table in (token_sessions, token_denied, token_user_cutoffs):
+    for table in (token_sessions_table, token_denied_table, token_user_cutoffs_table):
         count += (yield delete(table).where(table.c.expires_at <= now)).rowcount
-    cleared = update(token_sessions).where(_s.grace_until <= now)
+    cleared = update(token_sessions_table).where(_s.grace_until <= now)
     count += (yield cleared.values(grace_pair=None, grace_until=None)).rowcount
     return count
 

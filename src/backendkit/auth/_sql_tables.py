@@ -16,12 +16,12 @@ from sqlalchemy import Boolean, Column, Double, Index, String, Table, Text, fals
 
 from backendkit.auth._sql_metadata import auth_metadata
 
-__all__ = ["token_denied", "token_sessions", "token_user_cutoffs"]
+__all__ = ["token_denied_table", "token_sessions_table", "token_user_cutoffs_table"]
 
 _SUB = 256
 _ID = 64
 
-token_sessions = Table(
+token_sessions_table = Table(
     "bk_token_sessions",
     auth_metadata,
     Column("sub", String(_SUB), primary_key=True),
@@ -41,7 +41,7 @@ token_sessions = Table(
 )
 """One row per session: its current and previous refresh ``jti`` and its state."""
 
-token_denied = Table(
+token_denied_table = Table(
     "bk_token_denied",
     auth_metadata,
     Column("sub", String(_SUB), primary_key=True),
@@ -52,7 +52,7 @@ token_denied = Table(
 )
 """Token ids revoked one by one (logout), until the token would have expired."""
 
-token_user_cutoffs = Table(
+token_user_cutoffs_table = Table(
     "bk_token_user_cutoffs",
     auth_metadata,
     Column("sub", String(_SUB), primary_key=True),

@@ -27,6 +27,9 @@ def token_store_from_url(
     ``redis://``, ``rediss://``, ``unix://``, ``redis+cluster://`` and ``redis+sentinel://``
     give a [`RedisTokenStore`][backendkit.auth.RedisTokenStore] (needs the ``redis`` extra)
     with both sync and async connectors (``clock`` drives their circuit breaker).
+    A SQL database has no URL here: build a
+    [`SQLTokenStore`][backendkit.auth.sql.SQLTokenStore] from the app's own engines
+    (one pool per database), and pass it as ``store``.
 
     Raises:
         ConfigurationError: not a URL, or an unknown scheme (the message names the supported

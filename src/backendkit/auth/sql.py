@@ -8,7 +8,9 @@ Needs the ``sqlalchemy`` extra (``pip install 'backendkit[sqlalchemy]'``, plus
   (``target_metadata = [Base.metadata, auth_metadata]`` in Alembic's ``env.py``).
 - [`SQLTokenStore`][backendkit.auth.sql.SQLTokenStore]: refresh rotation with reuse
   detection and revocation on PostgreSQL, MySQL/MariaDB or SQLite, for deployments with a
-  database and no Redis.
+  database and no Redis. Its tables, ``token_sessions_table`` (``bk_token_sessions``),
+  ``token_denied_table`` and ``token_user_cutoffs_table``, are exported for operators'
+  queries (ending every session after a restore: ``DELETE FROM bk_token_sessions``).
 - [`SQLApiKeyStore`][backendkit.auth.sql.SQLApiKeyStore]: API keys for an
   [`ApiKeyService`][backendkit.auth.ApiKeyService], in the ``bk_api_keys`` table
   ([`api_keys_table`][backendkit.auth.sql.api_keys_table]).
@@ -22,14 +24,18 @@ _require("sqlalchemy", "sqlalchemy")
 from backendkit.auth._api_key_sql import SQLApiKeyStore, api_keys_table
 from backendkit.auth._sql_metadata import auth_metadata
 from backendkit.auth._sql_store import SQLTokenStore
-from backendkit.auth._sql_tables import token_denied, token_sessions, token_user_cutoffs
+from backendkit.auth._sql_tables import (
+    token_denied_table,
+    token_sessions_table,
+    token_user_cutoffs_table,
+)
 
 __all__ = [
     "SQLApiKeyStore",
     "SQLTokenStore",
     "api_keys_table",
     "auth_metadata",
-    "token_denied",
-    "token_sessions",
-    "token_user_cutoffs",
+    "token_denied_table",
+    "token_sessions_table",
+    "token_user_cutoffs_table",
 ]

@@ -17,7 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from tests.integration.repository.conftest import MYSQL, POSTGRES
 
-from backendkit.auth.sql import auth_metadata, token_denied, token_sessions, token_user_cutoffs
+from backendkit.auth.sql import (
+    auth_metadata,
+    token_denied_table,
+    token_sessions_table,
+    token_user_cutoffs_table,
+)
 from backendkit.repository import build_engine
 
 KINDS = [
@@ -26,7 +31,7 @@ KINDS = [
     pytest.param("mysql", id="mariadb", marks=pytest.mark.mysql),
 ]
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgres": "postgresql+asyncpg"}
-TABLES = (token_sessions, token_denied, token_user_cutoffs)
+TABLES = (token_sessions_table, token_denied_table, token_user_cutoffs_table)
 
 
 @dataclass

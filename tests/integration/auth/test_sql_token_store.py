@@ -23,9 +23,9 @@ from backendkit.auth import (
 from backendkit.auth.sql import (
     SQLTokenStore,
     auth_metadata,
-    token_denied,
-    token_sessions,
-    token_user_cutoffs,
+    token_denied_table,
+    token_sessions_table,
+    token_user_cutoffs_table,
 )
 from backendkit.errors import BackendUnavailable, ConfigurationError, InvalidToken
 from backendkit.repository import build_async_engine, build_engine
@@ -67,10 +67,10 @@ def _rotation(old: str, new: str, now: float, grace: float = 5.0) -> RotationReq
 
 def test_tables_are_on_auth_metadata() -> None:
     """The three bk_ tables are on the shared MetaData, each indexed on expires_at."""
-    names = {token_sessions.name, token_denied.name, token_user_cutoffs.name}
+    names = {token_sessions_table.name, token_denied_table.name, token_user_cutoffs_table.name}
     assert names == {"bk_token_sessions", "bk_token_denied", "bk_token_user_cutoffs"}
     assert names <= set(auth_metadata.tables)
-    for table in (token_sessions, token_denied, token_user_cutoffs):
+    for table in (token_sessions_table, token_denied_table, token_user_cutoffs_table):
         assert any(list(index.columns) == [table.c.expires_at] for index in table.indexes)
     assert sorted(auth_sql.__all__) == auth_sql.__all__
     assert all(hasattr(auth_sql, name) for name in auth_sql.__all__)
@@ -98,10 +98,13 @@ def test_purge_deletes_expired_rows_and_stale_grace_pairs(
     )
     assert store.purge_expired(now=49.0) == 1  # only the grace pair (window ended at 15)
     with engine.connect() as conn:
-        pair = conn.execute(sa.select(token_sessions.c.grace_pair)).scalars().all()
+        pair = conn.execute(sa.select(token_sessions_table.c.grace_pair)).scalars().all()
     assert pair == [None, None]
     assert store.purge_expired(now=50.0) == 3  # session s1, the denied id, v's cut-off
-    assert [database.count(t) for t in (token_sessions, token_denied, token_user_cutoffs)] == [
+    assert [
+        database.count(t)
+        for t in (token_sessions_table, token_denied_table, token_user_cutoffs_table)
+    ] == [
         1,
         0,
         0,
@@ -129,9 +132,9 @@ def test_the_store_purges_after_writes_once_per_interval(
     store = SQLTokenStore(engine, purge_interval=100.0)
     store.create_session(NewSession("u", "s1", "j1", now=0.0, expires_at=10.0))  # purges (none)
     store.create_session(NewSession("u", "s2", "k1", now=20.0, expires_at=500.0))  # too soon
-    assert database.count(token_sessions) == 2
+    assert database.count(token_sessions_table) == 2
     assert store.rotate(_rotation("zz", "zz2", now=100.0)).status == "unknown"  # purges s1
-    assert database.count(token_sessions) == 1
+    assert database.count(token_sessions_table) == 1
 
 
 def test_without_interval_only_explicit_purges_delete(
@@ -141,7 +144,7 @@ def test_without_interval_only_explicit_purges_delete(
     store = SQLTokenStore(engine, purge_interval=None)
     store.create_session(NewSession("u", "s1", "j1", now=0.0, expires_at=10.0))
     store.create_session(NewSession("u", "s2", "k1", now=1000.0, expires_at=2000.0))
-    assert database.count(token_sessions) == 2
+    assert database.count(token_sessions_table) == 2
     assert store.purge_expired(now=1000.0) == 1
 
 
@@ -156,7 +159,7 @@ async def test_async_purge_and_clock_default(
     assert await store.apurge_expired() == 0
     fake_clock.advance(10)
     assert await store.apurge_expired() == 1
-    assert database.count(token_sessions) == 0
+    assert database.count(token_sessions_table) == 0
 
 
 def test_sync_purge_uses_the_clock(engine: sa.Engine, fake_clock: FakeClock) -> None:
@@ -325,7 +328,7 @@ def test_a_failed_opportunistic_purge_is_logged_not_raised(
     """The login succeeded: a clean-up that fails afterwards is a warning, not an error."""
     url = sa.make_url(f"sqlite:///{tmp_path / 'tokens.db'}")
     engine = build_engine(url, pool_size=1)
-    token_sessions.create(engine)  # only the sessions table: the purge's next DELETE fails
+    token_sessions_table.create(engine)  # only the sessions table: the purge's next DELETE fails
     store = SQLTokenStore(engine, clock=fake_clock)
     with capture_logs() as logs:
         store.create_session(NewSession("u", "s1", "j1", now=0.0, expires_at=100.0))
@@ -333,7 +336,7 @@ def test_a_failed_opportunistic_purge_is_logged_not_raised(
         "token_store_purge_failed"
     ]
     with engine.connect() as conn:  # the session was recorded
-        assert conn.execute(sa.select(token_sessions.c.sid)).scalars().all() == ["s1"]
+        assert conn.execute(sa.select(token_sessions_table.c.sid)).scalars().all() == ["s1"]
     engine.dispose()
 
 
@@ -341,7 +344,7 @@ async def test_a_failed_opportunistic_purge_is_logged_not_raised_async(tmp_path:
     """The async twin: the login succeeds, the failed clean-up is logged."""
     url = sa.make_url(f"sqlite:///{tmp_path / 'tokens.db'}")
     setup = build_engine(url, pool_size=1)
-    token_sessions.create(setup)
+    token_sessions_table.create(setup)
     setup.dispose()
     engine = build_async_engine(url.set(drivername="sqlite+aiosqlite"), pool_size=1)
     store = SQLTokenStore(engine)
@@ -395,9 +398,9 @@ def test_racing_revocations_of_a_new_user_all_land(database: SqlDatabase) -> Non
         t.join(timeout=60)
     with engine.connect() as conn:
         cutoff = conn.execute(
-            sa.select(token_user_cutoffs.c.not_before, token_user_cutoffs.c.expires_at)
+            sa.select(token_user_cutoffs_table.c.not_before, token_user_cutoffs_table.c.expires_at)
         ).one()
-        denied = conn.execute(sa.select(token_denied.c.expires_at)).scalar_one()
+        denied = conn.execute(sa.select(token_denied_table.c.expires_at)).scalar_one()
     engine.dispose()
     database.clear()
     assert errors == []
