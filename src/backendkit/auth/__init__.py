@@ -30,6 +30,7 @@ _require("bcrypt", "auth")
 from backendkit.auth._algorithms import SUPPORTED_ALGORITHMS
 from backendkit.auth._api_key_core import ApiKey, ApiKeyRecord, NewApiKey
 from backendkit.auth._api_key_store import ApiKeyStore, AsyncApiKeyStore, MemoryApiKeyStore
+from backendkit.auth._api_key_wire import ApiKeyRequest, api_key_body, new_api_key_body
 from backendkit.auth._api_keys import ApiKeyService
 from backendkit.auth._calibrate import calibrate
 from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, TokenType
@@ -70,6 +71,7 @@ __all__ = [
     "SUPPORTED_ALGORITHMS",
     "ApiKey",
     "ApiKeyRecord",
+    "ApiKeyRequest",
     "ApiKeyService",
     "ApiKeyStore",
     "AsyncApiKeyStore",
@@ -96,7 +98,9 @@ __all__ = [
     "TokenStore",
     "TokenType",
     "VerifyResult",
+    "api_key_body",
     "calibrate",
+    "new_api_key_body",
     "token_store_from_url",
 ]
 

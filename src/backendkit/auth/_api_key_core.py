@@ -19,7 +19,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from backendkit.errors import ConfigurationError
 
@@ -33,6 +33,7 @@ __all__ = [
     "NewApiKey",
     "ParsedKey",
     "check_prefix",
+    "key_from_row",
     "needs_touch",
     "new_key_parts",
     "parse_key",
@@ -222,3 +223,19 @@ def scopes_of(requested: Iterable[str] | None, creator: KeyCreator) -> frozenset
 def needs_touch(key: ApiKey, now: float) -> bool:
     """True when ``last_used_at`` is due a write (never, or ``LAST_USED_INTERVAL`` ago)."""
     return key.last_used_at is None or now - key.last_used_at >= LAST_USED_INTERVAL
+
+
+def key_from_row(row: Any) -> ApiKey:
+    """The [`ApiKey`][backendkit.auth.ApiKey] of a stored row (a SQLAlchemy row or a Django
+    model instance: both name their fields like ``ApiKey``)."""
+    return ApiKey(
+        id=row.id,
+        prefix=row.prefix,
+        name=row.name,
+        user_id=row.user_id,
+        scopes=frozenset(row.scopes or ()),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backendkit.auth._api_key_core import ApiKey, ApiKeyRecord
+from backendkit.auth._api_key_core import ApiKey, ApiKeyRecord, key_from_row
 from backendkit.auth._sql_metadata import auth_metadata
 from backendkit.errors import ConfigurationError
 from backendkit.repository import translate_errors
@@ -91,21 +91,7 @@ def _touch(key_id: str, now: float, before: float) -> sa.Update:
 
 
 def _record(row: Any) -> ApiKeyRecord:
-    return ApiKeyRecord(_key(row), row.digest)
-
-
-def _key(row: Any) -> ApiKey:
-    return ApiKey(
-        id=row.id,
-        prefix=row.prefix,
-        name=row.name,
-        user_id=row.user_id,
-        scopes=frozenset(row.scopes or ()),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
-    )
+    return ApiKeyRecord(key_from_row(row), row.digest)
 
 
 class SQLApiKeyStore:
@@ -173,7 +159,7 @@ class SQLApiKeyStore:
     def list_for(self, user_id: str) -> list[ApiKey]:
         """The user's keys that are not revoked, oldest first."""
         with translate_errors(), self._engine().connect() as conn:
-            return [_key(row) for row in conn.execute(_select_user(user_id))]
+            return [key_from_row(row) for row in conn.execute(_select_user(user_id))]
 
     def revoke(self, key_id: str, user_id: str, now: float) -> bool:
         """Revoke the user's live key; ``False`` when there is none."""
@@ -202,7 +188,7 @@ class SQLApiKeyStore:
         """Async twin of ``list_for``."""
         with translate_errors():
             async with self._aengine().connect() as conn:
-                return [_key(row) for row in await conn.execute(_select_user(user_id))]
+                return [key_from_row(row) for row in await conn.execute(_select_user(user_id))]
 
     async def arevoke(self, key_id: str, user_id: str, now: float) -> bool:
         """Async twin of ``revoke``."""

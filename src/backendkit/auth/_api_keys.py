@@ -73,12 +73,11 @@ class ApiKeyService:
         ConfigurationError: a missing or short server key, or a bad prefix.
 
     Example:
-        >>> from backendkit.auth import MemoryApiKeyStore
-        >>> from backendkit.web import Principal
-        >>> service = ApiKeyService(MemoryApiKeyStore(), keys=[b"k" * 32])
-        >>> new = service.create(Principal("7", scopes=frozenset({"read"})), name="ci")
-        >>> service.authenticate(new.secret).user_id, sorted(new.key.scopes)
-        ('7', ['read'])
+        ```python
+        service = ApiKeyService(MemoryApiKeyStore(), keys=[b"k" * 32])
+        new = service.create(principal, name="ci", scopes=["read"])  # show new.secret once
+        service.authenticate(new.secret).user_id  # principal.user_id
+        ```
     """
 
     __slots__ = ("_creators", "_digester", "clock", "prefix", "store")

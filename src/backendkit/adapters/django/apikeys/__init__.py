@@ -12,8 +12,6 @@ The table (``bk_dj_api_keys``) has the fields of the SQLAlchemy one (``bk_api_ke
 a key is looked up by its public id, which is the primary key.
 """
 
-from __future__ import annotations
-
 import typing as _typing
 
 if _typing.TYPE_CHECKING:

@@ -19,6 +19,7 @@ from django.db.models import Q  # type: ignore[import-untyped]
 from backendkit._db_errors import log_database_error
 from backendkit.adapters.django.apikeys.models import StoredApiKey
 from backendkit.auth import ApiKey, ApiKeyRecord
+from backendkit.auth._api_key_core import key_from_row
 from backendkit.errors import BackendUnavailable
 from backendkit.logging import get_logger
 
@@ -70,13 +71,13 @@ class DjangoApiKeyStore:
         """The key with this public id, or ``None`` (one primary-key read)."""
         with _available():
             row = self._objects().filter(pk=key_id).first()
-        return None if row is None else ApiKeyRecord(_key(row), row.digest)
+        return None if row is None else ApiKeyRecord(key_from_row(row), row.digest)
 
     def list_for(self, user_id: str) -> list[ApiKey]:
         """The user's keys that are not revoked, oldest first."""
         with _available():
             rows = self._objects().filter(user_id=user_id, revoked_at__isnull=True)
-            return [_key(row) for row in rows.order_by("created_at", "id")]
+            return [key_from_row(row) for row in rows.order_by("created_at", "id")]
 
     def revoke(self, key_id: str, user_id: str, now: float) -> bool:
         """Revoke the user's live key; ``False`` when there is none."""
@@ -123,17 +124,3 @@ def _available() -> Iterator[None]:
         unavailable = BackendUnavailable("The database is temporarily unavailable")
         log_database_error(_log, exc, unavailable.code)
         raise unavailable from exc
-
-
-def _key(row: Any) -> ApiKey:
-    return ApiKey(
-        id=row.id,
-        prefix=row.prefix,
-        name=row.name,
-        user_id=row.user_id,
-        scopes=frozenset(row.scopes or ()),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
-    )
