@@ -241,3 +241,27 @@ async def test_a_kit_refuses_a_store_of_the_wrong_flavour(setup: Setup) -> None:
     with pytest.raises(ConfigurationError, match="sync"):
         kit.check("sync")
     kit.check("async")
+
+
+def test_a_credential_never_shows_its_value_and_needs_a_service() -> None:
+    """Credential's repr hides the key; an api_key credential on a kit without api_keys is
+    a configuration error (request_credential never makes one there); a bearer one works."""
+    from backendkit.web import Credential, authenticate_credential
+
+    credential = Credential("api_key", "bk_secret_value")
+    assert "bk_secret_value" not in repr(credential)
+    kit = make_kit()
+    with pytest.raises(ConfigurationError, match="api_keys"):
+        authenticate_credential(kit, credential)
+    assert kit.tokens is not None
+    token = kit.tokens.issue_access("7")
+    assert authenticate_credential(kit, Credential("bearer", token)).user_id == "7"
+
+
+def test_the_django_app_exports_only_its_store() -> None:
+    """backendkit.adapters.django.apikeys names DjangoApiKeyStore lazily, nothing else."""
+    import backendkit.adapters.django.apikeys as apikeys
+
+    assert apikeys.DjangoApiKeyStore.__name__ == "DjangoApiKeyStore"
+    with pytest.raises(AttributeError):
+        _ = apikeys.Missing

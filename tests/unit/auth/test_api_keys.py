@@ -32,6 +32,7 @@ def test_last_used_writes_are_counted_once_per_minute() -> None:
         service.authenticate(new.secret)
         clock.advance(0.99)
     assert store.touches == 1
+    assert len(store) == 1
     clock.advance(1)
     service.authenticate(new.secret)
     assert store.touches == 2
