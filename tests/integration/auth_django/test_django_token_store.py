@@ -206,3 +206,12 @@ def test_bad_interval_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="purge_interval"):
         DjangoTokenStore(purge_interval=0)
     assert repr(DjangoTokenStore(purge_interval=None)) == "DjangoTokenStore(using='default')"
+
+
+def test_the_package_offers_only_the_store() -> None:
+    """DjangoTokenStore resolves lazily; any other name is an AttributeError."""
+    import backendkit.adapters.django.tokenstore as tokenstore
+
+    assert tokenstore.DjangoTokenStore is DjangoTokenStore
+    with pytest.raises(AttributeError, match="no attribute 'TokenSession'"):
+        _ = tokenstore.TokenSession
