@@ -15,7 +15,10 @@ from backendkit.settings import ENV_PREFIX, Settings
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 _QUOTED_VAR = re.compile(r"""["'](BACKENDKIT_[A-Z0-9_]*[A-Z0-9])["']""")
-_DOCUMENTED_VAR = re.compile(r"^\| `((?:BACKENDKIT_[A-Z0-9_]+)|PORT)` \|", re.MULTILINE)
+# The examples also read the variables of the libraries they configure (OTEL_*, PROMETHEUS_*).
+_DOCUMENTED_VAR = re.compile(
+    r"^\| `((?:BACKENDKIT_|OTEL_|PROMETHEUS_)[A-Z0-9_]+|PORT)` \|", re.MULTILINE
+)
 
 
 # --------------------------------------------------------------------------- deployment
