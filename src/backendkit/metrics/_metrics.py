@@ -57,7 +57,8 @@ class _Shared:
         self.components = ComponentCollector()
         registry.register(self.components)
         #: In multiprocess mode, copies the component values to files (else ``None``).
-        self.mirror = Mirror(self.components) if multiprocess_dir() else None
+        directory = multiprocess_dir()
+        self.mirror = None if directory is None else Mirror(self.components, directory)
 
 
 _shared: weakref.WeakKeyDictionary[CollectorRegistry, _Shared] = weakref.WeakKeyDictionary()
@@ -186,6 +187,13 @@ class Metrics:
     def mirror(self) -> Mirror | None:
         """The multiprocess copy of the component values (``None`` in a single process)."""
         return self._shared.mirror
+
+    def close(self) -> None:
+        """The kit is closing (a worker shuts down): in multiprocess mode, write this
+        process's component values a last time and remove its live gauges (its requests
+        in flight, pools, breakers). Nothing to do in a single process."""
+        if self._shared.mirror is not None:
+            self._shared.mirror.close()
 
     def __repr__(self) -> str:
         mode = "multiprocess" if multiprocess_dir() else "single process"

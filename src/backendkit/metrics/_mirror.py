@@ -14,7 +14,10 @@ answers. Each kind of value keeps its meaning across workers:
   most consecutive failures any worker counted).
 
 The thread starts with the first request a process serves, never in a process that only
-forks workers (a thread there would be copied half-way into each of them).
+forks workers (a thread there would be copied half-way into each of them). A process that
+exits normally also removes its live gauges (its requests in flight, its pools and
+breakers), which is all gunicorn's ``child_exit`` does and what ``uvicorn --workers``
+otherwise never does.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import threading
 import time
 from typing import Any
 
-from prometheus_client import Gauge
+from prometheus_client import Gauge, multiprocess
 
 from backendkit.metrics._components import ComponentCollector
 
@@ -45,19 +48,32 @@ _MODES = {
 
 
 class Mirror:
-    """Copies ``collector``'s values to multiprocess gauges of the same names."""
+    """Copies ``collector``'s values to multiprocess gauges of the same names, in ``directory``."""
 
-    __slots__ = ("_collector", "_gauges", "_interval", "_lock", "running")
+    __slots__ = ("_collector", "_directory", "_gauges", "_interval", "_lock", "running")
 
-    def __init__(self, collector: ComponentCollector, interval: float = MIRROR_INTERVAL) -> None:
+    def __init__(
+        self, collector: ComponentCollector, directory: str, interval: float = MIRROR_INTERVAL
+    ) -> None:
         self._collector = collector
+        self._directory = directory  # the PROMETHEUS_MULTIPROC_DIR the values are written to
         self._interval = interval
         self._gauges: dict[str, Gauge] = {}
         self._lock = threading.Lock()
         #: Whether this process's copying thread runs (a forked child's does not).
         self.running = False
         os.register_at_fork(after_in_child=self._forked)
-        atexit.register(self.copy)
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """This process is ending (its kit closes, or the interpreter exits): write its
+        values a last time and remove its live gauges, as gunicorn's ``child_exit`` does
+        for a worker. ``uvicorn --workers`` has no such hook, and its workers end by
+        re-raising SIGTERM, which skips ``atexit``; they close their kit at lifespan
+        shutdown first."""
+        self.stop()
+        self.copy()
+        multiprocess.mark_process_dead(os.getpid(), self._directory)  # type: ignore[no-untyped-call]
 
     def _forked(self) -> None:
         self.running = False  # threads do not survive a fork

@@ -329,7 +329,8 @@ class WebKit:
         # The token service holds no connections itself; its store may. The connectors
         # from_settings built come last (in closers): the services above only borrow them.
         store = getattr(self.tokens, "store", None)
-        return [self.limiter, self.async_limiter, store, self.cache, *self.closers]
+        # The metrics first: a worker's last values are written while its services stand.
+        return [self.metrics, self.limiter, self.async_limiter, store, self.cache, *self.closers]
 
     def close(self) -> None:
         """Close the limiters, the token store, the cache and the sync closers (WSGI

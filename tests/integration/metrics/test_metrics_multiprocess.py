@@ -222,3 +222,24 @@ def test_cache_counters_of_both_workers_add_up(server: tuple[str, Server]) -> No
     assert 5 <= misses <= 10  # each worker loads each of the 5 numbers at most once
     loads = sum(v for (name, _), v in metrics.items() if name == "backendkit_cache_loads_total")
     assert loads == misses
+
+
+def test_a_uvicorn_worker_that_exits_leaves_nothing_in_flight(tmp_path: Path) -> None:
+    """uvicorn has no child_exit hook: a worker stopped with SIGTERM removes its own live
+    gauges as it exits (the in-flight gauge's file), its counts stay."""
+    with _running("uvicorn", tmp_path) as (url, directory, _process):
+        served: dict[int, int] = {}
+        while len(served) < 2:
+            assert sum(served.values()) < 400
+            pid = httpx.get(f"{url}/api/items/x", timeout=5).json()["pid"]
+            served[pid] = served.get(pid, 0) + 1
+        victim = min(served)
+        assert (directory / f"gauge_livesum_{victim}.db").exists()
+        os.kill(victim, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while (directory / f"gauge_livesum_{victim}.db").exists():
+            assert time.monotonic() < deadline, "the worker left its live gauge behind"
+            time.sleep(0.1)
+        metrics = _scrape(url)
+        items = _SERVERS["uvicorn"][1]
+        assert _requests(metrics, method="GET", route=items, status="200") == sum(served.values())

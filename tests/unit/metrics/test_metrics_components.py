@@ -264,7 +264,7 @@ def test_a_pool_without_counts_gives_no_pool_samples(registry: CollectorRegistry
     engine.dispose()
 
 
-def test_the_mirror_copies_component_values_with_their_multiprocess_modes() -> None:
+def test_the_mirror_copies_component_values_with_their_multiprocess_modes(tmp_path: Any) -> None:
     """Cache counters are copied as cumulative (sum), pools as live sums, breakers as the
     worst live worker; a thread keeps copying in the process that serves requests."""
     import time
@@ -277,7 +277,7 @@ def test_the_mirror_copies_component_values_with_their_multiprocess_modes() -> N
     collector.add_cache(cache.stats)
     engine = sqlalchemy.create_engine("sqlite://", poolclass=QueuePool)
     collector.add_engine(engine, "main")
-    mirror = Mirror(collector, interval=0.01)
+    mirror = Mirror(collector, str(tmp_path), interval=0.01)
     cache.stats.incr("hits", 3)
     mirror.copy()
 

@@ -112,3 +112,38 @@ def test_the_multiprocess_exposition_is_a_fresh_registry_of_the_files(
     assert registry is not metrics.registry
     assert "multiprocess" in repr(metrics)
     metrics.mirror.stop()
+
+
+def test_closing_the_kit_forgets_this_process_in_multiprocess_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's kit closing (lifespan shutdown, atexit) removes its live gauges, as
+    gunicorn's child_exit would: uvicorn's workers get no child_exit."""
+    import os
+
+    from backendkit.settings import Settings
+    from backendkit.web import WebKit
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    live, kept = tmp_path / f"gauge_livesum_{os.getpid()}.db", tmp_path / "counter_1.db"
+    live.write_bytes(b"")
+    kept.write_bytes(b"")
+    kit = WebKit.from_settings(
+        Settings(env="test", secret_key="k" * 32), metrics=Metrics(CollectorRegistry())
+    )
+    kit.close()
+    assert not live.exists()
+    assert kept.exists()
+
+
+def test_closing_a_single_process_kit_touches_no_file(tmp_path: Path) -> None:
+    """The valid twin: without multiprocess mode, closing writes and removes nothing."""
+    from backendkit.settings import Settings
+    from backendkit.web import WebKit
+
+    kit = WebKit.from_settings(
+        Settings(env="test", secret_key="k" * 32), metrics=Metrics(CollectorRegistry())
+    )
+    assert kit.metrics is not None
+    kit.close()
+    assert list(tmp_path.iterdir()) == []
