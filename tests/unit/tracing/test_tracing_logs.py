@@ -7,11 +7,14 @@ import io
 import json
 import subprocess
 import sys
+import types
 
+import pytest
 from opentelemetry import trace
 from tests._tracing import Spans
 
 from backendkit.logging import configure_logging, get_logger
+from backendkit.logging._trace import otel_installed
 from backendkit.testing import capture_logs
 from backendkit.tracing import Tracing
 
@@ -88,3 +91,11 @@ def test_without_opentelemetry_the_tracing_package_names_its_extra() -> None:
     assert result.returncode != 0
     assert "MissingDependencyError" in result.stderr
     assert "backendkit[otel]" in result.stderr
+
+
+def test_a_stand_in_without_a_spec_counts_as_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module placed under the name without a spec is not the API: no trace step."""
+    monkeypatch.setitem(sys.modules, "opentelemetry", types.ModuleType("opentelemetry"))
+    assert not otel_installed()
+    monkeypatch.undo()
+    assert otel_installed()  # the twin: the real package is

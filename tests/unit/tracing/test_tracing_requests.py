@@ -80,3 +80,19 @@ def test_metrics_and_tracing_are_both_told() -> None:
     )
     assert count == 1
     assert registry.get_sample_value("backendkit_http_requests_in_progress") == 0
+
+
+def test_observers_attach_each_one_to_the_kit(redis_url: str) -> None:
+    """``Observers.attach`` lets each observer watch the kit: metrics and tracing both hook
+    the Redis connector (its failures counted, its clients traced)."""
+    spans, registry = Spans(), CollectorRegistry()
+    kit = WebKit.from_settings(Settings(env="test", secret_key="k" * 32, redis_url=redis_url))
+    try:
+        assert kit.redis is not None
+        assert kit.redis.on_client is None
+        assert kit.redis.on_failure is None
+        Observers((Metrics(registry), Tracing(spans.provider))).attach(kit)
+        assert kit.redis.on_client is not None
+        assert kit.redis.on_failure is not None
+    finally:
+        kit.close()
