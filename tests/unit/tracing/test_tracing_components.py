@@ -298,3 +298,17 @@ def test_async_hashing_keeps_the_callers_span_in_the_pool(
     finally:
         hasher.close()
     assert [span.name for span in _children(spans, "register")] == ["bcrypt.hash"]
+
+
+def test_cluster_commands_are_spans_too(
+    spans: Spans, tracing: Tracing, tracer: Tracer, redis_cluster_url: str, redis_prefix: str
+) -> None:
+    """A cluster client's commands go through its own ``execute_command``: traced alike."""
+    connector = RedisConnector(redis_cluster_url)
+    tracing.watch_redis(connector)
+    try:
+        with tracer.start_as_current_span("job"):
+            connector.execute(lambda r: r.set(f"{redis_prefix}c", "1", px=60_000))
+    finally:
+        connector.close()
+    assert [span.name for span in _children(spans, "job")] == ["SET"]
