@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import trace
 
 import backendkit
+from backendkit.tracing._official import official_redis, official_sqlalchemy
 from backendkit.tracing._redis import RedisCommands
 from backendkit.tracing._requests import ServerSpans
 
@@ -87,6 +88,7 @@ class Tracing:
         """A client span for each command of ``connector`` (scripts are ``EVALSHA``)."""
         from backendkit.redis import AsyncRedisConnector
 
+        official_redis.instrumentor()  # looked up now, not on a request's first command
         connector.on_client = RedisCommands(
             self._tracer,
             connector=connector.name,
@@ -98,6 +100,7 @@ class Tracing:
         (its text with placeholders, never the parameter values)."""
         from backendkit.tracing._sql import SqlStatements
 
+        official_sqlalchemy.instrumentor()  # looked up now, not on a request's first statement
         SqlStatements(self._tracer, engine).listen()
 
     def watch_passwords(self, hasher: PasswordHasher) -> None:
