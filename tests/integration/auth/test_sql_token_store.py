@@ -408,3 +408,17 @@ def test_racing_revocations_of_a_new_user_all_land(database: SqlDatabase) -> Non
     assert errors == []
     assert tuple(cutoff) == (19.0, 1019.0)
     assert denied == 519.0
+
+
+def test_ids_are_compared_exactly(engine: sa.Engine) -> None:
+    """Users whose ids differ only by case are different users, on every database."""
+    store = SQLTokenStore(engine)
+    store.create_session(NewSession("Alice", "s1", "j1", now=0.0, expires_at=100.0))
+    store.create_session(NewSession("alice", "s1", "j1", now=0.0, expires_at=100.0))
+    store.revoke_user("alice", now=1.0, until=100.0)
+    assert store.check("alice", None, "s1", 0.0, now=2.0) == "session_revoked"
+    assert store.check("Alice", None, "s1", 0.0, now=2.0) is None
+    assert store.check("Alice", None, None, 0.0, now=2.0) is None
+    assert store.rotate(
+        RotationRequest("Alice", "s1", "j1", "j2", "{}", 2.0, 5.0, 100.0)
+    ).status == ("rotated")

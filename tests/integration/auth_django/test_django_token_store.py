@@ -215,3 +215,13 @@ def test_the_package_offers_only_the_store() -> None:
     assert tokenstore.DjangoTokenStore is DjangoTokenStore
     with pytest.raises(AttributeError, match="no attribute 'TokenSession'"):
         _ = tokenstore.TokenSession
+
+
+def test_ids_are_compared_exactly(store: DjangoTokenStore) -> None:
+    """Users whose ids differ only by case are different users, MariaDB included."""
+    store.create_session(NewSession("Alice", "s1", "j1", now=0.0, expires_at=100.0))
+    store.create_session(NewSession("alice", "s1", "j1", now=0.0, expires_at=100.0))
+    store.revoke_user("alice", now=1.0, until=100.0)
+    assert store.check("alice", None, "s1", 0.0, now=2.0) == "session_revoked"
+    assert store.check("Alice", None, "s1", 0.0, now=2.0) is None
+    assert store.check("Alice", None, None, 0.0, now=2.0) is None
