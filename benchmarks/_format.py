@@ -55,6 +55,9 @@ def num(value: float | None, unit: str = "", digits: int = 3) -> str:
     """A number with a few significant digits and thousands separators."""
     if value is None:
         return DASH
+    if abs(value) < 1000:
+        # Rounded to ``digits`` first: 999.7 is "1,000", never "1e+03".
+        value = float(f"{value:.{digits}g}")
     text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
     return f"{text} {unit}".strip()
 
