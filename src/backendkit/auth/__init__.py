@@ -17,6 +17,12 @@ and bcrypt). The Redis token store also needs the ``redis`` extra.
   keys for machine clients, kept in a [`MemoryApiKeyStore`][backendkit.auth.MemoryApiKeyStore],
   a SQL store (``backendkit.auth.sql``) or the Django ORM
   (``backendkit.adapters.django.apikeys``).
+- [`OneTimeTokens`][backendkit.auth.OneTimeTokens] issues and consumes purpose-bound,
+  single-use tokens (password reset, email verification, invitation), handed to a
+  [`TokenSender`][backendkit.auth.TokenSender] and kept as HMACs in a
+  [`MemoryOneTimeTokenStore`][backendkit.auth.MemoryOneTimeTokenStore], a
+  [`RedisOneTimeTokenStore`][backendkit.auth.RedisOneTimeTokenStore] or a SQL store
+  (``backendkit.auth.sql``).
 """
 
 # Private aliases keep the package namespace exactly what __all__ lists.
@@ -37,6 +43,21 @@ from backendkit.auth._claims import RESERVED_CLAIMS, TokenClaims, TokenPair, Tok
 from backendkit.auth._claims_map import CLAIM_PRESETS, ClaimsMapping, ClaimSource
 from backendkit.auth._keyring import KeyRing
 from backendkit.auth._keys import JWTKey
+from backendkit.auth._one_time import OneTimeTokens
+from backendkit.auth._one_time_core import (
+    DEFAULT_TTLS,
+    EMAIL_VERIFICATION,
+    INVITATION,
+    PASSWORD_RESET,
+    InvalidOneTimeToken,
+    OneTimeToken,
+)
+from backendkit.auth._one_time_sender import AsyncTokenSender, LoggingTokenSender, TokenSender
+from backendkit.auth._one_time_store import (
+    AsyncOneTimeTokenStore,
+    MemoryOneTimeTokenStore,
+    OneTimeTokenStore,
+)
 from backendkit.auth._passwords import (
     BCRYPT_MAX_BYTES,
     PREHASH_PREFIX,
@@ -59,6 +80,7 @@ from backendkit.auth._tokens import TokenService
 if _typing.TYPE_CHECKING:
     from backendkit.auth._oidc_provider import OIDCProvider
     from backendkit.auth._oidc_verify import ACCESS_TOKEN_TYPES, OIDCVerifier, ProviderClaims
+    from backendkit.auth._one_time_redis import RedisOneTimeTokenStore
     from backendkit.auth._redis_store import RedisTokenStore
 
 __all__ = [
@@ -66,6 +88,10 @@ __all__ = [
     "BCRYPT_MAX_BYTES",
     "CLAIM_PRESETS",
     "DEFAULT_REQUIRED_CLAIMS",
+    "DEFAULT_TTLS",
+    "EMAIL_VERIFICATION",
+    "INVITATION",
+    "PASSWORD_RESET",
     "PREHASH_PREFIX",
     "RESERVED_CLAIMS",
     "SUPPORTED_ALGORITHMS",
@@ -75,25 +101,35 @@ __all__ = [
     "ApiKeyService",
     "ApiKeyStore",
     "AsyncApiKeyStore",
+    "AsyncOneTimeTokenStore",
+    "AsyncTokenSender",
     "AsyncTokenStore",
     "ClaimSource",
     "ClaimsMapping",
+    "InvalidOneTimeToken",
     "JWTKey",
     "KeyRing",
+    "LoggingTokenSender",
     "MemoryApiKeyStore",
+    "MemoryOneTimeTokenStore",
     "MemoryTokenStore",
     "NewApiKey",
     "NewSession",
     "OIDCProvider",
     "OIDCVerifier",
+    "OneTimeToken",
+    "OneTimeTokenStore",
+    "OneTimeTokens",
     "PasswordHasher",
     "ProviderClaims",
+    "RedisOneTimeTokenStore",
     "RedisTokenStore",
     "RotationRequest",
     "RotationResult",
     "RotationStatus",
     "TokenClaims",
     "TokenPair",
+    "TokenSender",
     "TokenService",
     "TokenStore",
     "TokenType",
@@ -114,6 +150,10 @@ def __getattr__(name: str) -> object:
         from backendkit.auth._redis_store import RedisTokenStore
 
         return RedisTokenStore
+    if name == "RedisOneTimeTokenStore":
+        from backendkit.auth._one_time_redis import RedisOneTimeTokenStore
+
+        return RedisOneTimeTokenStore
     if name == "OIDCProvider":
         from backendkit.auth._oidc_provider import OIDCProvider
 

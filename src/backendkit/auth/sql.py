@@ -14,6 +14,9 @@ Needs the ``sqlalchemy`` extra (``pip install 'backendkit[sqlalchemy]'``, plus
 - [`SQLApiKeyStore`][backendkit.auth.sql.SQLApiKeyStore]: API keys for an
   [`ApiKeyService`][backendkit.auth.ApiKeyService], in the ``bk_api_keys`` table
   ([`api_keys_table`][backendkit.auth.sql.api_keys_table]).
+- [`SQLOneTimeTokenStore`][backendkit.auth.sql.SQLOneTimeTokenStore]: one-time tokens for
+  [`OneTimeTokens`][backendkit.auth.OneTimeTokens], in the ``bk_one_time_tokens`` table
+  ([`one_time_tokens_table`][backendkit.auth.sql.one_time_tokens_table]).
 """
 
 # Private aliases keep the package namespace exactly what __all__ lists.
@@ -22,6 +25,7 @@ from backendkit._extras import require as _require
 _require("sqlalchemy", "sqlalchemy")
 
 from backendkit.auth._api_key_sql import SQLApiKeyStore, api_keys_table
+from backendkit.auth._one_time_sql import SQLOneTimeTokenStore, one_time_tokens_table
 from backendkit.auth._sql_metadata import auth_metadata
 from backendkit.auth._sql_store import SQLTokenStore
 from backendkit.auth._sql_tables import (
@@ -32,9 +36,11 @@ from backendkit.auth._sql_tables import (
 
 __all__ = [
     "SQLApiKeyStore",
+    "SQLOneTimeTokenStore",
     "SQLTokenStore",
     "api_keys_table",
     "auth_metadata",
+    "one_time_tokens_table",
     "token_denied_table",
     "token_sessions_table",
     "token_user_cutoffs_table",
