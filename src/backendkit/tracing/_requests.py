@@ -21,28 +21,13 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from backendkit.logging import bind_request_context
+from backendkit.web._methods import OTHER_METHOD
+from backendkit.web._methods import fold_method as span_method
 
 if TYPE_CHECKING:
     from backendkit.web import HeaderReader, RequestCycle
 
 __all__ = ["OTHER_METHOD", "ServerSpans", "span_method"]
-
-OTHER_METHOD = "_OTHER"
-"""``http.request.method`` of a method outside the standard ones (the client picks it)."""
-
-_METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
-)
-
-
-def span_method(method: str) -> str:
-    """``method`` when it is a standard one, else ``_OTHER``.
-
-    Example:
-        >>> span_method("GET"), span_method("PURGE")
-        ('GET', '_OTHER')
-    """
-    return method if method in _METHODS else OTHER_METHOD
 
 
 class _HeaderGetter(Getter["HeaderReader"]):

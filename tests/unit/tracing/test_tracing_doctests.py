@@ -10,9 +10,9 @@ import pytest
 MODULES = [
     "backendkit.tracing._logs",
     "backendkit.tracing._redis",
-    "backendkit.tracing._requests",
     "backendkit.tracing._sql",
     "backendkit.tracing._tracing",
+    "backendkit.web._methods",
     "backendkit.web._observers",
 ]
 
