@@ -32,10 +32,11 @@ from backendkit.cache._decorator import (
 from backendkit.cache._memory import MemoryBackend
 from backendkit.cache._policy import Policy
 from backendkit.cache._result import CacheResult, Outcome
-from backendkit.cache._stats import CacheStats, StatsSnapshot
+from backendkit.cache._stats import LOAD_BUCKETS, CacheStats, StatsSnapshot
 
 __all__ = [
     "DEFAULT_NAMESPACE",
+    "LOAD_BUCKETS",
     "AsyncBoundCachedFunction",
     "AsyncCachedFunction",
     "BoundCachedFunction",

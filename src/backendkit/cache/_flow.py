@@ -342,8 +342,8 @@ def _load_and_store(plan: Plan, keys: EntryKeys, gen: bytes, token: bytes | None
             with contextlib.suppress(BackendUnavailable):
                 yield Release(keys, token, plan.notify_px)
         raise
-    plan.stats.incr("loads")
     delta = max(0.0, plan.clock.monotonic() - started)
+    plan.stats.record_load(delta)
     payload = plan.payload_for(value, keys.entry)
     degraded = False
     try:

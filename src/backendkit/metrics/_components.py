@@ -12,12 +12,14 @@ import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import accumulate
 from typing import Any, Protocol
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
-__all__ = ["CACHE_COUNTERS", "ComponentCollector", "StatsSource"]
+__all__ = ["CACHE_COUNTERS", "CACHE_LOAD_DURATION", "ComponentCollector", "StatsSource"]
 
 CACHE_COUNTERS: dict[str, tuple[str, str]] = {
     "hits": ("backendkit_cache_hits", "Cache reads answered from a fresh entry."),
@@ -32,6 +34,11 @@ CACHE_COUNTERS: dict[str, tuple[str, str]] = {
     "degraded": ("backendkit_cache_degraded", "Reads served without the unavailable backend."),
 }
 """Each ``CacheStats`` counter: the metric it is exposed as (``_total`` added) and its help."""
+CACHE_LOAD_DURATION = (
+    "backendkit_cache_load_duration_seconds",
+    "Seconds a cached function's loader took (loads while the backend was unavailable aside).",
+)
+"""The histogram of ``CacheStats``' load durations: its name and help."""
 _BREAKER_STATES = ("closed", "half_open", "open")  # from best to worst
 
 
@@ -72,6 +79,7 @@ class ComponentCollector(Collector):
         """The metric names, so the registry refuses a second collector of them."""
         for name, doc in CACHE_COUNTERS.values():
             yield CounterMetricFamily(name, doc, labels=("cache",))
+        yield HistogramMetricFamily(*CACHE_LOAD_DURATION, labels=("cache",))
         yield from self._redis_families()
         yield from self._pool_families()
 
@@ -87,9 +95,15 @@ class ComponentCollector(Collector):
     @staticmethod
     def _cache_metrics(caches: list[Any]) -> Iterator[Any]:
         totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        durations: dict[str, tuple[list[int], float]] = {}
         for stats in caches:
-            for counter, value in stats.snapshot().as_dict().items():
+            snapshot = stats.snapshot()
+            for counter, value in snapshot.as_dict().items():
                 totals[counter][stats.name] += value
+            counts, seconds = durations.get(stats.name, ([0] * len(snapshot.load_buckets), 0.0))
+            for index, count in enumerate(snapshot.load_buckets):
+                counts[index] += count
+            durations[stats.name] = (counts, seconds + snapshot.load_seconds)
         for counter, by_cache in totals.items():
             # A counter CacheStats gains later is exposed under its own name.
             name, doc = CACHE_COUNTERS.get(counter, (f"backendkit_cache_{counter}", counter))
@@ -97,6 +111,21 @@ class ComponentCollector(Collector):
             for cache_name, value in sorted(by_cache.items()):
                 family.add_metric((cache_name,), value)
             yield family
+        if durations:
+            yield ComponentCollector._load_durations(durations)
+
+    @staticmethod
+    def _load_durations(durations: dict[str, tuple[list[int], float]]) -> HistogramMetricFamily:
+        # Imported here, not at the top: importing the metrics must not load the cache
+        # package, and a cache is being read, so it is loaded already.
+        from backendkit.cache import LOAD_BUCKETS
+
+        family = HistogramMetricFamily(*CACHE_LOAD_DURATION, labels=("cache",))
+        bounds = [*map(floatToGoString, LOAD_BUCKETS), "+Inf"]
+        for cache_name, (counts, seconds) in sorted(durations.items()):
+            cumulative = list(zip(bounds, accumulate(counts), strict=True))
+            family.add_metric((cache_name,), cumulative, seconds)
+        return family
 
     @staticmethod
     def _redis_families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:

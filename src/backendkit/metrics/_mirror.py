@@ -6,7 +6,8 @@ The mirror copies this process's values to files: every ``interval`` seconds fro
 daemon thread, once more when the process exits, and before a scrape this process
 answers. Each kind of value keeps its meaning across workers:
 
-- cache counters are cumulative per process: ``sum`` keeps the last value of a worker
+- cache counters (and the load-duration histogram's buckets, count and sum) are
+  cumulative per process: ``sum`` keeps the last value of a worker
   that exited, so the total over every worker since the start adds up exactly (the
   directory is emptied at each start);
 - pool gauges add up over the live workers (``livesum``);
@@ -100,7 +101,8 @@ class Mirror:
         """Write this process's current values now."""
         with self._lock:
             for family in self._collector.collect():
-                mode = _MODES.get(family.name, "sum" if family.type == "counter" else "livesum")
+                cumulative = family.type in ("counter", "histogram")
+                mode = _MODES.get(family.name, "sum" if cumulative else "livesum")
                 for sample in family.samples:
                     gauge = self._gauge(sample.name, tuple(sample.labels), mode, family)
                     target = gauge.labels(**sample.labels) if sample.labels else gauge

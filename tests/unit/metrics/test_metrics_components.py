@@ -94,6 +94,42 @@ def test_cache_counters_are_read_from_cache_stats(registry: CollectorRegistry) -
         assert sample(registry, name + "_total", cache="users") is not None
 
 
+def test_cache_load_durations_are_a_histogram_read_from_cache_stats(
+    registry: CollectorRegistry,
+) -> None:
+    """Each load's time on the cache's clock lands in its bucket; buckets are cumulative
+    and caches of one name are summed."""
+    from backendkit.cache import LOAD_BUCKETS
+    from backendkit.testing import FakeClock
+
+    clock = FakeClock()
+    first, second = Cache(name="users", clock=clock), Cache(name="users", clock=clock)
+    metrics = Metrics(registry)
+    metrics.watch_cache(first)
+    metrics.watch_cache(second)
+    name = "backendkit_cache_load_duration_seconds"
+    assert sample(registry, name + "_count", cache="users") == 0  # watched, no load yet
+
+    for cache, seconds in ((first, 0.02), (second, 0.3)):
+
+        @cache.cached(ttl=60)
+        def load(key: int, seconds: float = seconds) -> int:
+            clock.advance(seconds)
+            return key
+
+        load(1)
+        load(1)
+    assert sample(registry, name + "_count", cache="users") == 2
+    assert sample(registry, name + "_sum", cache="users") == pytest.approx(0.32)
+    assert sample(registry, name + "_bucket", cache="users", le="0.01") == 0
+    assert sample(registry, name + "_bucket", cache="users", le="0.025") == 1
+    assert sample(registry, name + "_bucket", cache="users", le="0.25") == 1
+    assert sample(registry, name + "_bucket", cache="users", le="0.5") == 2
+    assert sample(registry, name + "_bucket", cache="users", le="+Inf") == 2
+    le = [s.labels.get("le") for f in registry.collect() if f.name == name for s in f.samples]
+    assert [x for x in le if x] == [*(str(b) for b in LOAD_BUCKETS), "+Inf"]
+
+
 def test_caches_of_one_name_are_summed_and_a_gone_cache_leaves(
     registry: CollectorRegistry,
 ) -> None:
@@ -289,6 +325,11 @@ def test_the_mirror_copies_component_values_with_their_multiprocess_modes(tmp_pa
         }
 
     assert copied("backendkit_cache_hits_total") == ("sum", {"mirrored": 3.0})
+    cache.stats.record_load(0.2)
+    mirror.copy()
+    for part in ("_bucket", "_count", "_sum"):  # a histogram is cumulative too
+        assert copied("backendkit_cache_load_duration_seconds" + part)[0] == "sum"
+    assert copied("backendkit_cache_load_duration_seconds_sum")[1] == {"mirrored": 0.2}
     assert copied("backendkit_sql_pool_size")[0] == "livesum"
     mirror.start()
     mirror.start()  # one thread per process
