@@ -299,3 +299,17 @@ async def test_a_store_or_sender_of_the_other_flavour_is_refused() -> None:
         async_sender.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
     await async_sender.aissue(PASSWORD_RESET, ANN, user_id="7", address=None)
     assert "password_reset" in repr(service)
+
+
+def test_the_memory_store_drops_expired_records_when_a_token_is_added() -> None:
+    """An expired record is gone after the next issue; a live one stays."""
+    store, clock = MemoryOneTimeTokenStore(), FakeClock()
+    service = _service(store, clock=clock)
+    service.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
+    service.issue(EMAIL_VERIFICATION, ANN, user_id="7", address=None)
+    clock.advance(service.ttl(PASSWORD_RESET))
+    service.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
+    assert sorted(r.purpose for r in store._records.values()) == [
+        EMAIL_VERIFICATION,
+        PASSWORD_RESET,
+    ]
