@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from backendkit.adapters.fastapi import add_health_route, add_metrics_route, install
 from backendkit.logging import configure_logging, get_logger
 from examples._shared.config import ExampleConfig, load_config
-from examples.fastapi_app.routers import auth, users
+from examples.fastapi_app.routers import auth, token, users
 from examples.fastapi_app.services import build_services
 
 __all__ = ["create_app"]
@@ -37,7 +37,7 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
     app.state.services = services
     # The settings carry the default budget (BACKENDKIT_RATE_LIMIT_DEFAULT): install()
     # charges it on every /api/ request, keyed by client address.
-    install(app, services.kit)
+    install(app, services.kit, token_url=token.TOKEN_URL)  # Swagger's Authorize signs in
     # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)
     # Prometheus scrapes /metrics (neither it nor /health is counted or rate limited).
@@ -45,6 +45,7 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
+    api.include_router(token.router)
     api.include_router(users.router)
     app.include_router(api)
     return app

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from backendkit.responses import OperationStep, document_errors, operation_errors
 from backendkit.web import API_KEY_HEADER, WebKit
 
-__all__ = ["api_key_authorization", "api_key_header", "mark", "patch_openapi"]
+__all__ = ["OAUTH2_SCHEME", "api_key_authorization", "api_key_header", "mark", "patch_openapi"]
 
 _MARK = "__backendkit_openapi__"
 
@@ -35,6 +35,10 @@ api_key_header = APIKeyHeader(
 # Declared by the dependencies of every authenticated route; dropped from the document of a
 # kit that accepts no API keys, so Swagger offers only what the app accepts.
 _API_KEY_SCHEMES = frozenset({"ApiKey", API_KEY_HEADER})
+# FastAPI's name for an HTTPBearer scheme, and the name of the password flow beside it.
+_BEARER_SCHEME = "HTTPBearer"
+#: The OAuth2 password-flow scheme ``install(app, kit, token_url=...)`` declares.
+OAUTH2_SCHEME = "OAuth2Password"
 
 
 def mark(
@@ -45,8 +49,9 @@ def mark(
     setattr(call, _MARK, (steps, body))
 
 
-def patch_openapi(app: FastAPI, kit: WebKit) -> None:
-    """Replace ``app.openapi`` with a version that post-processes FastAPI's document."""
+def patch_openapi(app: FastAPI, kit: WebKit, *, token_url: str | None = None) -> None:
+    """Replace ``app.openapi`` with a version that post-processes FastAPI's document
+    (and, with ``token_url``, offers the OAuth2 password flow wherever bearer is)."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -65,6 +70,8 @@ def patch_openapi(app: FastAPI, kit: WebKit) -> None:
             document_errors(schema, operations, problem=kit.problem, replaces=("422",))
             if kit.api_keys is None:
                 _drop_api_key_schemes(schema)
+            if token_url is not None:
+                _add_password_flow(schema, token_url)
         return schema
 
     setattr(app, "openapi", openapi)  # noqa: B010 - FastAPI's documented extension point
@@ -82,6 +89,24 @@ def _drop_api_key_schemes(schema: dict[str, Any]) -> None:
                     for requirement in operation["security"]
                     if _API_KEY_SCHEMES.isdisjoint(requirement)
                 ]
+
+
+def _add_password_flow(schema: dict[str, Any], token_url: str) -> None:
+    # Swagger UI posts the form to tokenUrl, reads the top-level access_token and sends it
+    # as "Authorization: Bearer", which the bearer scheme already accepts: every operation
+    # that takes a bearer token takes this flow's too.
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[OAUTH2_SCHEME] = {
+        "type": "oauth2",
+        "description": "Sign in with email (as username) and password; the token is a bearer.",
+        "flows": {"password": {"tokenUrl": token_url, "scopes": {}}},
+    }
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "security" in operation:
+                security = operation["security"]
+                if any(_BEARER_SCHEME in requirement for requirement in security):
+                    security.append({OAUTH2_SCHEME: []})
 
 
 def _operation(route: Any, kit: WebKit) -> tuple[set[str], type[BaseModel] | None]:

@@ -68,12 +68,16 @@ M = TypeVar("M", bound=BaseModel)
 _bearer_scheme = HTTPBearer(auto_error=False, description="A backendkit access token.")
 
 
-def install(app: FastAPI, kit: WebKit) -> None:
+def install(app: FastAPI, kit: WebKit, *, token_url: str | None = None) -> None:
     """Wire backendkit into ``app``, once, before it serves (else ``ConfigurationError``, as
     for a kit [`WebKit.check`][backendkit.web.WebKit.check] refuses): every error becomes
     the envelope (a 500 inside the user middleware, so CORS headers stay),
     [`BackendKitMiddleware`][backendkit.adapters.fastapi.BackendKitMiddleware] wraps the
-    stack, OpenAPI documents the envelope, not a 422; the kit closes at shutdown."""
+    stack, OpenAPI documents the envelope, not a 422; the kit closes at shutdown.
+
+    ``token_url`` (e.g. ``"/api/v1/auth/token"``, a form-encoded route answering as RFC
+    6749 section 5.1 says) adds an OAuth2 password flow beside the HTTP bearer scheme in
+    OpenAPI, so Swagger UI's *Authorize* can sign in with an email and a password."""
     if getattr(app.state, "backendkit", None) is not None:
         raise ConfigurationError("backendkit is already installed on this app")
     if app.middleware_stack is not None:
@@ -107,7 +111,7 @@ def install(app: FastAPI, kit: WebKit) -> None:
                 await kit.aclose()
 
     app.router.lifespan_context = lifespan
-    patch_openapi(app, kit)
+    patch_openapi(app, kit, token_url=token_url)
 
 
 def current_kit(request: Request) -> WebKit:
