@@ -37,7 +37,9 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
     app.state.services = services
     # The settings carry the default budget (BACKENDKIT_RATE_LIMIT_DEFAULT): install()
     # charges it on every /api/ request, keyed by client address.
+    # --8<-- [start:install]
     install(app, services.kit, token_url=token.TOKEN_URL)  # Swagger's Authorize signs in
+    # --8<-- [end:install]
     # /health is never charged the default budget.
     add_health_route(app, "/health", database=services.engine, redis=services.redis)
     # Prometheus scrapes /metrics (neither it nor /health is counted or rate limited).
