@@ -85,3 +85,28 @@ async def test_a_redis_that_is_down_is_a_503_for_issue_and_consume(down_redis_ur
     assert outbox.sent == []
     store.close()
     await store.aclose()
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+async def test_the_store_runs_on_redis_cluster(redis_cluster_url: str, flavour: str) -> None:
+    """Issue, invalidate (keys of several slots deleted by one call) and consume on a
+    cluster, where a command spanning slots would be refused."""
+    outbox = Outbox()
+    store = RedisOneTimeTokenStore(redis_cluster_url, key_prefix=f"ott-{flavour}:")
+    service = OneTimeTokens(store, keys=[SERVER_KEY], sender=outbox, clock=FakeClock())
+    try:
+        if flavour == "sync":
+            service.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
+            service.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
+            assert service.invalidate("7") == 2
+            service.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
+            assert service.consume(PASSWORD_RESET, outbox.last()).user_id == "7"
+        else:
+            await service.aissue(PASSWORD_RESET, ANN, user_id="7", address=None)
+            await service.aissue(PASSWORD_RESET, ANN, user_id="7", address=None)
+            assert await service.ainvalidate("7") == 2
+            await service.aissue(PASSWORD_RESET, ANN, user_id="7", address=None)
+            assert (await service.aconsume(PASSWORD_RESET, outbox.last())).user_id == "7"
+    finally:
+        store.close()
+        await store.aclose()
