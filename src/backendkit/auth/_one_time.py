@@ -213,6 +213,20 @@ class OneTimeTokens:
             raise InvalidOneTimeToken()
         return record
 
+    def _sync_limiter(self) -> RateLimiter:
+        from backendkit.ratelimit import RateLimiter
+
+        if not isinstance(self.limiter, RateLimiter):
+            raise ConfigurationError("issue() needs a sync RateLimiter: use aissue()")
+        return self.limiter
+
+    def _async_limiter(self) -> AsyncRateLimiter:
+        from backendkit.ratelimit import AsyncRateLimiter
+
+        if not isinstance(self.limiter, AsyncRateLimiter):
+            raise ConfigurationError("aissue() needs an AsyncRateLimiter: use issue()")
+        return self.limiter
+
     def _sync_store(self) -> OneTimeTokenStore:
         if not isinstance(self.store, OneTimeTokenStore):
             raise ConfigurationError("this store has no sync methods: use the a-prefixed ones")
@@ -241,11 +255,7 @@ class OneTimeTokens:
             ValueError: an unknown purpose, an empty email or user id.
         """
         for rule, key in self._limit_keys(email, address):
-            from backendkit.ratelimit import RateLimiter
-
-            if not isinstance(self.limiter, RateLimiter):
-                raise ConfigurationError("issue() needs a sync RateLimiter: use aissue()")
-            self.limiter.hit(rule, key).raise_if_denied()
+            self._sync_limiter().hit(rule, key).raise_if_denied()
         issued = _Issue(self, purpose, email, user_id, self.clock.now())
         self._sync_store().add(issued.digest, issued.record)
         if issued.known:
@@ -280,11 +290,7 @@ class OneTimeTokens:
     ) -> None:
         """Async twin of [`issue`][backendkit.auth.OneTimeTokens.issue]."""
         for rule, key in self._limit_keys(email, address):
-            from backendkit.ratelimit import AsyncRateLimiter
-
-            if not isinstance(self.limiter, AsyncRateLimiter):
-                raise ConfigurationError("aissue() needs an AsyncRateLimiter: use issue()")
-            (await self.limiter.hit(rule, key)).raise_if_denied()
+            (await self._async_limiter().hit(rule, key)).raise_if_denied()
         issued = _Issue(self, purpose, email, user_id, self.clock.now())
         await self._async_store().aadd(issued.digest, issued.record)
         if issued.known:

@@ -5,6 +5,9 @@ rotation, configuration refusals, the development sender, and what reaches the l
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.strategies import B64URL_ALPHABET
 from tests.unit.auth._one_time_contract import ANN, SERVER_KEY, Driver, OneTimeContract, Outbox
 
 from backendkit.auth import (
@@ -313,3 +316,22 @@ def test_the_memory_store_drops_expired_records_when_a_token_is_added() -> None:
         EMAIL_VERIFICATION,
         PASSWORD_RESET,
     ]
+
+
+_ISSUED = MemoryOneTimeTokenStore()
+_OUTBOX = Outbox()
+_SERVICE = _service(_ISSUED, outbox=_OUTBOX)
+
+
+@settings(deadline=None, max_examples=200)
+@given(position=st.integers(0, 42), replacement=st.sampled_from(B64URL_ALPHABET), text=st.text())
+def test_no_change_to_a_token_is_accepted(position: int, replacement: str, text: str) -> None:
+    """Any one character replaced, or any text at all, is refused, and leaves the real
+    token usable (consumed at the end of each example)."""
+    _SERVICE.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
+    token = _OUTBOX.last()
+    changed = token[:position] + replacement + token[position + 1 :]
+    for attempt in {changed, text} - {token}:
+        with pytest.raises(InvalidOneTimeToken):
+            _SERVICE.consume(PASSWORD_RESET, attempt)
+    assert _SERVICE.consume(PASSWORD_RESET, token).user_id == "7"
