@@ -4,8 +4,12 @@ errors by code in both modes; a single process keeps the first three in ``Reques
 The per-request path is one dict lookup and three value updates. Label children are kept
 in a plain dict keyed by what the cycle holds (``labels()`` takes a lock and validates its
 arguments on every call); a key with a non-standard method is never kept, so a client
-sending made-up methods cannot grow it. The in-flight gauge is written when it settles at
-zero and otherwise at most every ``IN_FLIGHT_INTERVAL`` seconds: under multiprocess mode
+sending made-up methods cannot grow it. What is kept is each child's values (the count,
+the duration's sum and its buckets) and they are incremented directly: ``inc()`` and
+``observe()`` check their argument and walk the bucket list on every call, where a
+duration is never negative and its bucket is one bisection. The in-flight gauge is
+written when it settles at zero and otherwise at most every ``IN_FLIGHT_INTERVAL``
+seconds: under multiprocess mode
 every write is a locked mmap update, and two per request (up, down) were a third of the
 cost. At rest it is exact; under load it is at most that old.
 """
@@ -14,8 +18,9 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -135,7 +140,9 @@ class RequestInstruments:
         )
         self.in_progress.set(0)  # a fresh process exposes its zero (a file, multiprocess)
         self._in_flight = InFlight(self.in_progress)
-        self._children: dict[tuple[str, str | None, int | None], tuple[Counter, Histogram]] = {}
+        # Per key: the count's value, the duration's sum and its buckets (prometheus-client's
+        # value objects, the same in memory and in files).
+        self._children: dict[tuple[str, str | None, int | None], tuple[Any, Any, list[Any]]] = {}
 
     def started(self) -> None:
         """One more request in flight."""
@@ -151,17 +158,19 @@ class RequestInstruments:
         children = self._children.get(key)
         if children is None:
             children = self._children_for(key)
-        count, duration = children
-        count.inc()
-        duration.observe(cycle.elapsed)
+        count, total, buckets = children
+        elapsed = cycle.elapsed
+        count.inc(1)
+        total.inc(elapsed)
+        # The first bound not below the duration (le is inclusive); past the last, +Inf's.
+        buckets[bisect_left(self.buckets, elapsed)].inc(1)
         self._in_flight.add(-1)
 
-    def _children_for(self, key: tuple[str, str | None, int | None]) -> tuple[Counter, Histogram]:
+    def _children_for(self, key: tuple[str, str | None, int | None]) -> tuple[Any, Any, list[Any]]:
         method, route = method_label(key[0]), route_label(key[1])
-        children = (
-            self.requests.labels(method, route, status_label(key[2])),
-            self.duration.labels(method, route),
-        )
+        count = self.requests.labels(method, route, status_label(key[2]))
+        duration = self.duration.labels(method, route)
+        children = (count._value, duration._sum, duration._buckets)
         if method != OTHER_METHOD:  # made-up methods are never kept: the client picks them
             self._children.setdefault(key, children)
         return children
