@@ -49,6 +49,16 @@ PACKAGES = (
     "fastapi-cache2",
     "advanced-alchemy",
     "fastapi-pagination",
+    "prometheus-client",
+    "prometheus-fastapi-instrumentator",
+    "starlette-exporter",
+    "prometheus-flask-exporter",
+    "django-prometheus",
+    "opentelemetry-api",
+    "opentelemetry-sdk",
+    "opentelemetry-instrumentation-fastapi",
+    "opentelemetry-instrumentation-django",
+    "opentelemetry-instrumentation-wsgi",
 )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from _areas_cache import cache
 from _areas_core import generic, passwords, ratelimit, tokens
+from _areas_obs import metrics, metrics_peers, tracing
 from _areas_web import adapters, adapters_django
 from _format import DASH, Area, Loss, NoteCounter, num, table
 from _leaks import PageLeakError, find_leaks
@@ -59,6 +60,14 @@ AREAS: dict[str, _Spec] = {
         adapters_django,
         "bare Django; Django + django-structlog (+ django-ratelimit)",
     ),
+    "metrics": _Spec("Request metrics", metrics, "the same requests without metrics"),
+    "metrics_peers": _Spec(
+        "Request metrics against the exporters",
+        metrics_peers,
+        "prometheus-fastapi-instrumentator, starlette-exporter, prometheus-flask-exporter, "
+        "django-prometheus, OpenTelemetry's FastAPI, Django and WSGI instrumentations",
+    ),
+    "tracing": _Spec("Request tracing", tracing, "the same requests without tracing"),
 }
 
 

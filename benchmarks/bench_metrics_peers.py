@@ -1,11 +1,18 @@
 """What request metrics cost in a whole app, backendkit's against the usual exporters.
 
 Each contender is a pair of apps that differ only by the metrics: backendkit (a kit
-without, then with ``Metrics``), prometheus-fastapi-instrumentator and starlette-exporter
-(a bare FastAPI app without, then with), prometheus-flask-exporter (a bare Flask app
-without, then with). The apps serve one route, ``GET /api/items/{id}``, and are called
-in-process (an ASGI call, or a WSGI call with a fresh environ): no network, no server, so
-the CPU measured is the framework's and the metrics'. Each pair runs in its own fresh
+without, then with ``Metrics``, in FastAPI, Flask and Django), prometheus-fastapi-instrumentator
+and starlette-exporter (a bare FastAPI app without, then with), prometheus-flask-exporter
+(a bare Flask app without, then with), django-prometheus (bare Django without, then with
+its two middlewares), and OpenTelemetry's instrumentations recording into the SDK (a
+``TracerProvider`` batching spans to an exporter that drops them, a ``MeterProvider``
+aggregating in memory): opentelemetry-instrumentation-fastapi and -django, and for Flask
+the WSGI middleware that FlaskInstrumentor wraps around an app (the Flask package has no
+release for the pinned semantic conventions). The apps serve one route,
+``GET /api/items/{id}``, and are called in-process (an ASGI call, or a WSGI call with a
+fresh environ): no network, no server, so the CPU measured is the framework's and the
+metrics'. The Django adapter reads its kit from the settings, one per process: its two
+kits take turns, switched between rounds (never inside one). Each pair runs in its own fresh
 interpreter (every exporter uses prometheus-client's global registry), its two apps in
 alternating rounds; a round times ``--requests`` requests by the process's CPU time. A
 contender's cost is its instrumented median minus its plain median, in microseconds per
@@ -70,8 +77,17 @@ def starlette_exporter(metrics):
         app.add_middleware(PrometheusMiddleware)
     return app
 
+{otel_providers}
+def otel(metrics):
+    app = bare()
+    if metrics:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+        tracer, meter = otel_providers()
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer, meter_provider=meter)
+    return app
+
 build = {{"backendkit": backendkit, "instrumentator": instrumentator,
-         "starlette_exporter": starlette_exporter}}[{contender!r}]
+         "starlette_exporter": starlette_exporter, "otel": otel}}[{contender!r}]
 apps = {{"plain": build(False), "metrics": build(True)}}
 
 async def call(app, index):
@@ -131,7 +147,7 @@ from backendkit.settings import Settings
 
 settings = Settings(env="test", secret_key="k" * 32, log_level="WARNING")
 configure_logging(settings)
-
+{otel_providers}
 def bare(name):
     app = Flask(name)
     @app.get("/api/items/<int:item_id>")
@@ -155,7 +171,17 @@ def flask_exporter(metrics):
         PrometheusMetrics(app, registry=CollectorRegistry())
     return app
 
-build = {{"backendkit": backendkit, "flask_exporter": flask_exporter}}[{contender!r}]
+def otel(metrics):
+    app = bare(f"ot{{metrics}}")
+    if metrics:
+        from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
+        tracer, meter = otel_providers()
+        app.wsgi_app = OpenTelemetryMiddleware(
+            app.wsgi_app, tracer_provider=tracer, meter_provider=meter
+        )
+    return app
+
+build = {{"backendkit": backendkit, "flask_exporter": flask_exporter, "otel": otel}}[{contender!r}]
 apps = {{"plain": build(False), "metrics": build(True)}}
 base = {{"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "QUERY_STRING": "",
         "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
@@ -176,7 +202,15 @@ def call(app, index):
             close()
     return status[0], data
 
+{rounds_wsgi}"""
+
+# Times alternating rounds of ``apps`` (WSGI); ``before(name)``, when defined, readies an
+# app before its round (the Django adapter's kit is switched there), and ``after()`` checks
+# what was recorded.
+_ROUNDS_WSGI = r"""
+prepare = globals().get("before") or (lambda name: None)
 for name, app in apps.items():
+    prepare(name)
     status, data = call(app, 7)
     assert status.startswith("200"), (name, status, data)
     assert json.loads(data) == {{"id": 7}}, (name, data)
@@ -185,25 +219,153 @@ for name, app in apps.items():
 figures = {{name: [] for name in apps}}
 for _ in range({rounds}):
     for name, app in apps.items():
+        prepare(name)
+        call(app, 0)
         started = time.process_time()
         for index in range({requests}):
             call(app, index)
         figures[name].append((time.process_time() - started) / {requests} * 1e6)
+(globals().get("after") or (lambda: None))()
 print(json.dumps(figures))
+"""
+
+_SETUP_DJANGO = r"""
+import io, json, sys, time
+sys.path.insert(0, {src!r})
+import django
+from django.conf import settings as django_settings
+from django.http import JsonResponse
+from django.urls import path
+from prometheus_client import CollectorRegistry
+from backendkit.logging import configure_logging
+from backendkit.settings import Settings
+
+settings = Settings(env="test", secret_key="k" * 32, log_level="WARNING")
+configure_logging(settings)
+{otel_providers}
+def item(request, item_id):
+    return JsonResponse({{"id": item_id}})
+
+urlpatterns = [path("api/items/<int:item_id>", item)]
+sys.modules["bench_urls"] = type(sys)("bench_urls")
+sys.modules["bench_urls"].urlpatterns = urlpatterns
+contender = {contender!r}
+plain_middleware = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+django_settings.configure(
+    DEBUG=False, SECRET_KEY="bench-" + "x" * 40, ALLOWED_HOSTS=["testserver"],
+    ROOT_URLCONF="bench_urls", MIDDLEWARE=list(plain_middleware), DATABASES={{}}, USE_TZ=True,
+    INSTALLED_APPS=["django_prometheus"] if contender == "django_prometheus" else [],
+    LOGGING_CONFIG=None,
+)
+django.setup()
+from django.core.handlers.wsgi import WSGIHandler
+
+def handler(middleware):
+    django_settings.MIDDLEWARE = middleware
+    return WSGIHandler()
+
+before = None
+if contender == "backendkit":
+    from backendkit.adapters.django import reset_config
+    from backendkit.metrics import Metrics
+    from backendkit.web import WebKit
+    registry = CollectorRegistry()
+    kits = {{"plain": WebKit.from_settings(settings),
+            "metrics": WebKit.from_settings(settings, metrics=Metrics(registry))}}
+
+    def before(name):
+        django_settings.BACKENDKIT = {{"KIT": kits[name]}}
+        reset_config()
+
+    def after():
+        # The metrics kit served every one of its rounds' requests, the plain one none.
+        counted = sum(
+            sample.value for family in registry.collect()
+            if family.name == "backendkit_http_requests" for sample in family.samples
+            if sample.name.endswith("_total")
+        )
+        assert counted == 1 + 2000 + {rounds} * ({requests} + 1), counted
+
+    before("plain")
+    chain = handler(["backendkit.adapters.django.BackendKitMiddleware", *plain_middleware])
+    apps = {{"plain": chain, "metrics": chain}}
+elif contender == "django_prometheus":
+    apps = {{"plain": handler(list(plain_middleware)), "metrics": handler([
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *plain_middleware,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ])}}
+else:
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    plain = handler(list(plain_middleware))
+    tracer, meter = otel_providers()
+    # instrument() puts its middleware first in settings.MIDDLEWARE: the next chain has it.
+    DjangoInstrumentor().instrument(tracer_provider=tracer, meter_provider=meter)
+    apps = {{"plain": plain, "metrics": handler(list(django_settings.MIDDLEWARE))}}
+base = {{"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": False,
+        "wsgi.run_once": False}}
+
+def call(app, index):
+    environ = dict(base, PATH_INFO=f"/api/items/{{index % 100}}")
+    environ["wsgi.input"] = io.BytesIO(b"")
+    status = []
+    body = app(environ, lambda s, h, e=None: status.append(s))
+    try:
+        data = b"".join(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+    return status[0], data
+
+{rounds_wsgi}"""
+
+# The OpenTelemetry SDK as an app that exports would set it up, minus the network.
+_OTEL_PROVIDERS = r"""
+def otel_providers():
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
+    class Drop(SpanExporter):
+        def export(self, spans):
+            return SpanExportResult.SUCCESS
+
+    tracer = TracerProvider()
+    tracer.add_span_processor(BatchSpanProcessor(Drop()))
+    return tracer, MeterProvider(metric_readers=[InMemoryMetricReader()])
 """
 
 CONTENDERS = (
     ("fastapi", "backendkit", _SETUP_ASGI),
     ("fastapi", "instrumentator", _SETUP_ASGI),
     ("fastapi", "starlette_exporter", _SETUP_ASGI),
+    ("fastapi", "otel", _SETUP_ASGI),
     ("flask", "backendkit", _SETUP_WSGI),
     ("flask", "flask_exporter", _SETUP_WSGI),
+    ("flask", "otel", _SETUP_WSGI),
+    ("django", "backendkit", _SETUP_DJANGO),
+    ("django", "django_prometheus", _SETUP_DJANGO),
+    ("django", "otel", _SETUP_DJANGO),
 )
 
 
 def _pair(template: str, contender: str, rounds: int, requests: int) -> dict[str, list[float]]:
     code = template.format(
-        src=str(ROOT / "src"), contender=contender, rounds=rounds, requests=requests
+        src=str(ROOT / "src"),
+        contender=contender,
+        rounds=rounds,
+        requests=requests,
+        otel_providers=_OTEL_PROVIDERS,
+        rounds_wsgi=_ROUNDS_WSGI.format(rounds=rounds, requests=requests),
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if done.returncode != 0:

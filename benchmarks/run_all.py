@@ -81,6 +81,9 @@ BENCHES = (
     Bench("repository", "bench_repository.py", 360, 120),
     Bench("adapters", "bench_adapters.py", 360, 90),
     Bench("adapters_django", "bench_adapters_django.py", 180, 45),
+    Bench("metrics", "bench_metrics.py", 300, 90),
+    Bench("metrics_peers", "bench_metrics_peers.py", 600, 180),
+    Bench("tracing", "bench_tracing.py", 300, 90),
 )
 
 # --------------------------------------------------------------------------- environments
