@@ -185,14 +185,17 @@ class CachedFunction(_Wrapper, Generic[P, T]):
         self._fn = fn
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
-        return self.call_detailed(*args, **kwargs).value
+        core = self._core
+        keys = core.entry_keys(args, kwargs)
+        value: T = run(core.runtime, core.plan, keys, self._fn, args, kwargs, False)
+        return value
 
     def call_detailed(self, *args: P.args, **kwargs: P.kwargs) -> CacheResult[T]:
         """Call through the cache and return the value with its outcome and ``degraded``."""
         core = self._core
         keys = core.entry_keys(args, kwargs)
-        fn = self._fn
-        return run(core.runtime, core.plan, keys, lambda: fn(*args, **kwargs))
+        result: CacheResult[T] = run(core.runtime, core.plan, keys, self._fn, args, kwargs, True)
+        return result
 
     def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Delete the entry of these arguments; True if it existed.
@@ -278,14 +281,19 @@ class AsyncCachedFunction(_Wrapper, Generic[P, T]):
         _mark_coroutine_function(self)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
-        return (await self.call_detailed(*args, **kwargs)).value
+        core = self._core
+        keys = core.entry_keys(args, kwargs)
+        value: T = await arun(core.runtime, core.plan, keys, self._fn, args, kwargs, False)
+        return value
 
     async def call_detailed(self, *args: P.args, **kwargs: P.kwargs) -> CacheResult[T]:
         """Call through the cache and return the value with its outcome and ``degraded``."""
         core = self._core
         keys = core.entry_keys(args, kwargs)
-        fn = self._fn
-        return await arun(core.runtime, core.plan, keys, lambda: fn(*args, **kwargs))
+        result: CacheResult[T] = await arun(
+            core.runtime, core.plan, keys, self._fn, args, kwargs, True
+        )
+        return result
 
     async def invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Delete the entry of these arguments; True if it existed.

@@ -187,23 +187,21 @@ class Plan:
     ) -> Reading:
         if entry is None:
             return Reading(False, gen, raw)
-        freshness = classify(entry, now, self.policy.early_recompute, self.rng)
-        if freshness is Freshness.STALE and now >= entry.fresh_until + self.policy.stale_ttl:
-            # Past ttl + stale_ttl on our clock (the backend's expiry may lag it): a miss.
-            return Reading(False, gen, raw)
+        if now < entry.fresh_until and not entry.delta:
+            # Fresh, and XFetch has no load time to weigh (most hits): no draw needed.
+            freshness = Freshness.FRESH
+        else:
+            freshness = classify(entry, now, self.policy.early_recompute, self.rng)
+            if freshness is Freshness.STALE and now >= entry.fresh_until + self.policy.stale_ttl:
+                # Past ttl + stale_ttl on our clock (the backend's expiry may lag it): a miss.
+                return Reading(False, gen, raw)
         try:
             value = self.codec.loads(entry.payload)
         except DecodeError as exc:
             self._decode_failed(keys.entry, exc)
             return Reading(False, gen, raw)
-        return Reading(False, gen, raw, entry, value, freshness)
-
-    def hit(self, reading: Reading) -> CacheResult[Any] | None:
-        """The answer when the reading is a fresh entry, else ``None`` (run the flow)."""
-        if reading.freshness is Freshness.FRESH:
-            self.stats.incr("hits")
-            return CacheResult(reading.value, Outcome.HIT)
-        return None
+        # tuple.__new__: a NamedTuple's own __new__ is a Python function, on every hit.
+        return tuple.__new__(Reading, (False, gen, raw, entry, value, freshness, None, None))
 
     def payload_for(self, value: Any, key: str) -> bytes | None:
         """The encoded value if it should be stored, else ``None`` (logged, counted)."""

@@ -114,8 +114,8 @@ class CacheRuntime:
         self.given_sync: RedisConnector | None = None
         self.given_async: AsyncRedisConnector | None = async_connector
         self._lock = threading.Lock()
-        self._sync: Any = None
-        self._async: Any = None
+        self._sync: SyncBackend | None = None
+        self._async: AsyncBackend | None = None
         #: True while the last operation on the backend was refused; whoever drives the
         #: backend clears it on the next answer.
         self.degraded = False
@@ -164,7 +164,7 @@ class CacheRuntime:
                 if self._sync is None:
                     self._sync = self._build_sync()
                 backend = self._sync
-        return cast(SyncBackend, backend)
+        return backend
 
     def _build_sync(self) -> Any:
         from backendkit.cache._redis import RedisBackend, wait_config
@@ -184,10 +184,11 @@ class CacheRuntime:
         """The backend for async calls, built on first use."""
         if self.memory is not None:
             return self.memory
-        if self._async is None:
+        backend = self._async
+        if backend is None:
             # No await in between: two tasks cannot both build it.
-            self._async = self._build_async()
-        return cast(AsyncBackend, self._async)
+            backend = self._async = self._build_async()
+        return backend
 
     def _build_async(self) -> Any:
         from backendkit.cache._redis import AsyncRedisBackend, wait_config
@@ -325,13 +326,13 @@ class CacheRuntime:
         """Close the sync backend if it was built (connectors passed in stay open)."""
         backend, self._sync = self._sync, None
         if backend is not None:
-            backend.close()
+            cast(Any, backend).close()
 
     async def aclose(self) -> None:
         """Close the async backend if it was built (connectors passed in stay open)."""
         backend, self._async = self._async, None
         if backend is not None:
-            await backend.aclose()
+            await cast(Any, backend).aclose()
 
 
 def _memory_from_url(url: str, clock: Clock) -> MemoryBackend:

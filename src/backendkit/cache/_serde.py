@@ -95,7 +95,7 @@ class Codec(Generic[T]):
             DecodeError: the data is not valid JSON for the declared type.
         """
         try:
-            return self.adapter.validate_json(data)
+            return (self._adapter or self.adapter).validate_json(data)
         except (ValidationError, ValueError) as exc:
             raise DecodeError(str(exc)) from exc
 

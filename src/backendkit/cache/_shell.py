@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from backendkit.cache._early import Freshness
 from backendkit.cache._flow import (
     FAILED_READ,
     FlowResult,
@@ -27,7 +28,7 @@ from backendkit.cache._flow import (
 )
 from backendkit.cache._keys import EntryKeys
 from backendkit.cache._ops import Join, Load, lock_token
-from backendkit.cache._result import CacheResult
+from backendkit.cache._result import CacheResult, Outcome
 from backendkit.cache._runtime import CacheRuntime
 from backendkit.cache._singleflight import RETRY
 from backendkit.errors import BackendUnavailable
@@ -36,9 +37,19 @@ __all__ = ["arun", "run"]
 
 
 def run(
-    runtime: CacheRuntime, plan: Plan, keys: EntryKeys, loader: Callable[[], Any]
-) -> CacheResult[Any]:
-    """Lead the key's flight (read, then the flow unless it was a fresh hit), or follow it."""
+    runtime: CacheRuntime,
+    plan: Plan,
+    keys: EntryKeys,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    detailed: bool,
+) -> Any:
+    """Lead the key's flight (read, then the flow unless it was a fresh hit), or follow it.
+
+    ``fn(*args, **kwargs)`` is the loader (no closure per call). Returns the `CacheResult`
+    when ``detailed``, else only its value (a plain call's hit builds no result object).
+    """
     flights = runtime.flights
     key = keys.entry
     while True:
@@ -48,7 +59,8 @@ def run(
             break
         shared = flights.wait(joined)
         if shared is not RETRY:
-            return follower_result(plan, shared)
+            followed = follower_result(plan, shared)
+            return followed if detailed else followed.value
     flight: Any = joined
     refresh: Any = None
     try:
@@ -74,9 +86,9 @@ def run(
             # Followers serve what was read; only this caller may go on to refresh it.
             flights.finish(key, flight, reading)
             flight = None
-            hit = plan.hit(reading)
-            if hit is not None:
-                return hit
+            if reading.freshness is Freshness.FRESH:
+                plan.stats.incr("hits")
+                return CacheResult(reading.value, Outcome.HIT) if detailed else reading.value
         flow = call_flow(plan, keys, reading)
         send: Any = None
         error: BaseException | None = None
@@ -90,7 +102,7 @@ def run(
             kind = type(op)
             if kind is Load:
                 try:
-                    send = loader()
+                    send = fn(*args, **kwargs)
                 except BaseException as exc:
                     error = exc
             elif kind is Join:
@@ -109,12 +121,18 @@ def run(
     finally:
         if refresh is not None:
             runtime.refreshes.finish(key, refresh)
-    return _finish(plan, outcome, key, flight, flights)
+    return _finish(plan, outcome, key, flight, flights, detailed)
 
 
 async def arun(
-    runtime: CacheRuntime, plan: Plan, keys: EntryKeys, loader: Callable[[], Awaitable[Any]]
-) -> CacheResult[Any]:
+    runtime: CacheRuntime,
+    plan: Plan,
+    keys: EntryKeys,
+    fn: Callable[..., Awaitable[Any]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    detailed: bool,
+) -> Any:
     """Async twin of `run`: lead the key's flight on this event loop, or follow it."""
     flights = runtime.aflights
     key = keys.entry
@@ -125,7 +143,8 @@ async def arun(
             break
         shared = await flights.wait(joined)
         if shared is not RETRY:
-            return follower_result(plan, shared)
+            followed = follower_result(plan, shared)
+            return followed if detailed else followed.value
     flight: Any = joined
     refresh: Any = None
     try:
@@ -151,9 +170,9 @@ async def arun(
             # Followers serve what was read; only this caller may go on to refresh it.
             flights.finish(key, flight, reading)
             flight = None
-            hit = plan.hit(reading)
-            if hit is not None:
-                return hit
+            if reading.freshness is Freshness.FRESH:
+                plan.stats.incr("hits")
+                return CacheResult(reading.value, Outcome.HIT) if detailed else reading.value
         flow = call_flow(plan, keys, reading)
         send: Any = None
         error: BaseException | None = None
@@ -167,7 +186,7 @@ async def arun(
             kind = type(op)
             if kind is Load:
                 try:
-                    send = await loader()
+                    send = await fn(*args, **kwargs)
                 except BaseException as exc:
                     error = exc
             elif kind is Join:
@@ -186,15 +205,15 @@ async def arun(
     finally:
         if refresh is not None:
             runtime.arefreshes.finish(key, refresh)
-    return _finish(plan, outcome, key, flight, flights)
+    return _finish(plan, outcome, key, flight, flights, detailed)
 
 
 def _finish(
-    plan: Plan, outcome: FlowResult, key: str, flight: Any, flights: Any
-) -> CacheResult[Any]:
+    plan: Plan, outcome: FlowResult, key: str, flight: Any, flights: Any, detailed: bool
+) -> Any:
     result = outcome.result
     if flight is not None:
         flights.finish(key, flight, Shared(result.value, outcome.payload, result.degraded))
     if result.degraded:
         plan.stats.incr("degraded")
-    return result
+    return result if detailed else result.value

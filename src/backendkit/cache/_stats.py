@@ -94,15 +94,16 @@ class CacheStats:
         self._parent = parent
         self._lock = threading.Lock()
         self._counts = dict.fromkeys(_NAMES, 0)
+        # This one and its ancestors, counted in one loop (every hit counts twice).
+        self._chain: tuple[CacheStats, ...] = (self, *(parent._chain if parent else ()))
         self._load_seconds = 0.0
         self._load_buckets = [0] * (len(LOAD_BUCKETS) + 1)
 
     def incr(self, counter: str, amount: int = 1) -> None:
         """Add ``amount`` to ``counter`` (one of the `StatsSnapshot` field names)."""
-        with self._lock:
-            self._counts[counter] += amount
-        if self._parent is not None:
-            self._parent.incr(counter, amount)
+        for stats in self._chain:
+            with stats._lock:
+                stats._counts[counter] += amount
 
     def record_load(self, seconds: float) -> None:
         """Count one load that took ``seconds`` (in ``loads`` and the load durations)."""

@@ -12,6 +12,7 @@ from backendkit.clock import Clock, system_clock
 from backendkit.errors import BackendUnavailable
 from backendkit.redis._breaker import CircuitBreaker
 from backendkit.redis._clients import AsyncRedisClient, Closable, build_async_client
+from backendkit.redis._command import arun_command, direct
 from backendkit.redis._config import RedisConfig
 from backendkit.redis._core import ClientHook, ConnectorCore, FailureObserver, ScriptHost
 
@@ -127,6 +128,28 @@ class AsyncRedisConnector:
                 raise
             raise mapped from exc
         self._core.on_success()
+        return result
+
+    async def command(self, *args: Any) -> Any:
+        """Await one Redis command, ``await conn.command("MGET", "a", "b")``: like
+        `execute`, at the lowest cost.
+
+        See [`RedisConnector.command`][backendkit.redis.RedisConnector.command].
+        """
+        core = self._core
+        core.before_call()
+        client = self.client
+        try:
+            if direct(client):
+                result = await arun_command(client, args)
+            else:
+                result = await client.execute_command(*args)
+        except Exception as exc:
+            mapped = core.on_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        core.on_success()
         return result
 
     def register_script(self, lua: str) -> AsyncScript:

@@ -112,6 +112,10 @@ class CircuitBreaker:
         ``True`` once (the trial call), after which callers get ``False`` again until the
         trial reports back or another cooldown has passed.
         """
+        if not self._open:
+            # Lock-free while closed (every call asks): a call racing the opening is one
+            # that started a moment before it, which the breaker lets through anyway.
+            return True
         with self._lock:
             if not self._open:
                 return True
@@ -129,6 +133,10 @@ class CircuitBreaker:
             ``True`` when this success closed an open breaker (the moment to log a
             recovery), ``False`` when it was already closed.
         """
+        if not self._open and not self._failures:
+            # Nothing to reset (the common case, on every call): no lock. A failure racing
+            # this check is ordered after this success.
+            return False
         with self._lock:
             was_open = self._open
             self._failures = 0
