@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from backendkit.auth._one_time_core import OneTimeToken
+from backendkit.auth._redis_connectors import StoreConnectors
 from backendkit.clock import Clock, system_clock
-from backendkit.errors import ConfigurationError
 from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
 
 __all__ = ["RedisOneTimeTokenStore"]
@@ -85,20 +85,9 @@ class RedisOneTimeTokenStore:
         key_prefix: str = "backendkit:one-time:",
         clock: Clock = system_clock,
     ) -> None:
-        sync: RedisConnector | None
-        if isinstance(redis, str | RedisConfig):
-            sync = RedisConnector(redis, clock=clock, name="one_time_tokens")
-            async_redis = AsyncRedisConnector(redis, clock=clock, name="one_time_tokens")
-        elif isinstance(redis, RedisConnector):
-            sync = redis
-        elif isinstance(redis, AsyncRedisConnector):
-            sync, async_redis = None, redis
-        else:
-            raise ConfigurationError(
-                "RedisOneTimeTokenStore needs a Redis URL, config or connector"
-            )
-        self._sync = sync
-        self._async = async_redis
+        self._connectors = StoreConnectors.of(
+            "RedisOneTimeTokenStore", redis, async_redis, clock=clock, name="one_time_tokens"
+        )
         self.key_prefix = key_prefix
 
     def _token_key(self, digest: str) -> str:
@@ -108,16 +97,6 @@ class RedisOneTimeTokenStore:
         # Hashed: arbitrary user ids (braces, spaces, megabytes) stay out of key syntax.
         tag = hashlib.sha256(user_id.encode()).hexdigest()[:32]
         return f"{self.key_prefix}u:{tag}:{purpose}"
-
-    def _conn(self) -> RedisConnector:
-        if self._sync is None:
-            raise ConfigurationError("this RedisOneTimeTokenStore has no sync connector")
-        return self._sync
-
-    def _aconn(self) -> AsyncRedisConnector:
-        if self._async is None:
-            raise ConfigurationError("this RedisOneTimeTokenStore has no async connector")
-        return self._async
 
     def add(self, digest: str, record: OneTimeToken) -> None:
         """Keep the record until it expires and list it under its user (one round trip)."""
@@ -134,11 +113,11 @@ class RedisOneTimeTokenStore:
             pipe.pexpire(index, ttl)
             return pipe.execute()
 
-        self._conn().execute(op)
+        self._connectors.connector().execute(op)
 
     def take(self, digests: Sequence[str]) -> OneTimeToken | None:
         """``GETDEL`` the first digest that has a record."""
-        conn = self._conn()
+        conn = self._connectors.connector()
         for digest in digests:
             key = self._token_key(digest)
             record = _load(conn.execute(_getdel(key)))
@@ -149,7 +128,7 @@ class RedisOneTimeTokenStore:
     def invalidate(self, user_id: str, purpose: str) -> int:
         """Delete every token the user's set lists, then the set."""
         index = self._user_key(user_id, purpose)
-        conn = self._conn()
+        conn = self._connectors.connector()
         members = conn.execute(lambda r: r.smembers(index))
         keys = [self._token_key(_text(m)) for m in members]
         gone = int(conn.execute(lambda r: r.delete(*keys))) if keys else 0
@@ -171,11 +150,11 @@ class RedisOneTimeTokenStore:
             pipe.pexpire(index, ttl)
             return await pipe.execute()
 
-        await self._aconn().execute(op)
+        await self._connectors.async_connector().execute(op)
 
     async def atake(self, digests: Sequence[str]) -> OneTimeToken | None:
         """Async twin of ``take``."""
-        conn = self._aconn()
+        conn = self._connectors.async_connector()
         for digest in digests:
             key = self._token_key(digest)
             record = _load(await conn.execute(_getdel(key)))
@@ -186,7 +165,7 @@ class RedisOneTimeTokenStore:
     async def ainvalidate(self, user_id: str, purpose: str) -> int:
         """Async twin of ``invalidate``."""
         index = self._user_key(user_id, purpose)
-        conn = self._aconn()
+        conn = self._connectors.async_connector()
         members = await conn.execute(lambda r: r.smembers(index))
         keys = [self._token_key(_text(m)) for m in members]
         gone = int(await conn.execute(lambda r: r.delete(*keys))) if keys else 0
@@ -195,13 +174,11 @@ class RedisOneTimeTokenStore:
 
     def close(self) -> None:
         """Close the sync connector's connections (a shared connector reconnects on use)."""
-        if self._sync is not None:
-            self._sync.close()
+        self._connectors.close()
 
     async def aclose(self) -> None:
         """Close the async connector's connections."""
-        if self._async is not None:
-            await self._async.aclose()
+        await self._connectors.aclose()
 
     def __repr__(self) -> str:
         return f"RedisOneTimeTokenStore(key_prefix={self.key_prefix!r})"

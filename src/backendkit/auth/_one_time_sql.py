@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backendkit.auth._one_time_core import OneTimeToken
+from backendkit.auth._sql_engines import StoreEngines
 from backendkit.auth._sql_metadata import auth_metadata
-from backendkit.errors import ConfigurationError
 from backendkit.repository import translate_errors
 
 __all__ = ["SQLOneTimeTokenStore", "one_time_tokens_table"]
@@ -106,40 +106,17 @@ class SQLOneTimeTokenStore:
     def __init__(
         self, engine: sa.Engine | AsyncEngine, *, async_engine: AsyncEngine | None = None
     ) -> None:
-        if isinstance(engine, AsyncEngine):
-            sync, async_engine = None, engine
-        elif isinstance(engine, sa.Engine):
-            sync = engine
-        else:
-            raise ConfigurationError(
-                "SQLOneTimeTokenStore needs a SQLAlchemy Engine or AsyncEngine"
-            )
-        if len({e.dialect.name for e in (sync, async_engine) if e is not None}) > 1:
-            raise ConfigurationError(
-                "SQLOneTimeTokenStore's two engines must be on the same database"
-            )
-        self._sync = sync
-        self._async = async_engine
-
-    def _engine(self) -> sa.Engine:
-        if self._sync is None:
-            raise ConfigurationError("this SQLOneTimeTokenStore has no sync engine")
-        return self._sync
-
-    def _aengine(self) -> AsyncEngine:
-        if self._async is None:
-            raise ConfigurationError("this SQLOneTimeTokenStore has no async engine")
-        return self._async
+        self._engines = StoreEngines.of("SQLOneTimeTokenStore", engine, async_engine)
 
     def add(self, digest: str, record: OneTimeToken) -> None:
         """Insert the token; delete the user's expired tokens for its purpose."""
-        with translate_errors(), self._engine().begin() as conn:
+        with translate_errors(), self._engines.engine().begin() as conn:
             conn.execute(_expired_of(record))
             conn.execute(_insert(digest, record))
 
     def take(self, digests: Sequence[str]) -> OneTimeToken | None:
         """Read the token's row, then keep it only if this call's ``DELETE`` removed it."""
-        with translate_errors(), self._engine().begin() as conn:
+        with translate_errors(), self._engines.engine().begin() as conn:
             row = conn.execute(_select(digests)).first()
             if row is None or conn.execute(_delete_one(row.digest)).rowcount != 1:
                 return None
@@ -147,26 +124,26 @@ class SQLOneTimeTokenStore:
 
     def invalidate(self, user_id: str, purpose: str) -> int:
         """Delete the user's outstanding tokens for ``purpose``."""
-        with translate_errors(), self._engine().begin() as conn:
+        with translate_errors(), self._engines.engine().begin() as conn:
             return int(conn.execute(_invalidate(user_id, purpose)).rowcount)
 
     def purge_expired(self, now: float) -> int:
         """Delete every token that expired at or before ``now``; how many."""
-        with translate_errors(), self._engine().begin() as conn:
+        with translate_errors(), self._engines.engine().begin() as conn:
             statement = sa.delete(one_time_tokens_table).where(_t.expires_at <= now)
             return int(conn.execute(statement).rowcount)
 
     async def aadd(self, digest: str, record: OneTimeToken) -> None:
         """Async twin of ``add``."""
         with translate_errors():
-            async with self._aengine().begin() as conn:
+            async with self._engines.async_engine().begin() as conn:
                 await conn.execute(_expired_of(record))
                 await conn.execute(_insert(digest, record))
 
     async def atake(self, digests: Sequence[str]) -> OneTimeToken | None:
         """Async twin of ``take``."""
         with translate_errors():
-            async with self._aengine().begin() as conn:
+            async with self._engines.async_engine().begin() as conn:
                 row = (await conn.execute(_select(digests))).first()
                 if row is None or (await conn.execute(_delete_one(row.digest))).rowcount != 1:
                     return None
@@ -175,5 +152,5 @@ class SQLOneTimeTokenStore:
     async def ainvalidate(self, user_id: str, purpose: str) -> int:
         """Async twin of ``invalidate``."""
         with translate_errors():
-            async with self._aengine().begin() as conn:
+            async with self._engines.async_engine().begin() as conn:
                 return int((await conn.execute(_invalidate(user_id, purpose))).rowcount)

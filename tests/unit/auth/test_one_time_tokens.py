@@ -287,6 +287,16 @@ async def test_a_store_or_sender_of_the_other_flavour_is_refused() -> None:
         def invalidate(self, user_id: str, purpose: str) -> int:
             return self.inner.invalidate(user_id, purpose)
 
+    class AsyncStore:
+        async def aadd(self, digest: str, record: object) -> None:
+            pass
+
+        async def atake(self, digests: object) -> None:
+            return None
+
+        async def ainvalidate(self, user_id: str, purpose: str) -> int:
+            return 0
+
     class AsyncSender:
         async def asend(self, email: str, purpose: str, token: str) -> None:
             pass
@@ -297,6 +307,10 @@ async def test_a_store_or_sender_of_the_other_flavour_is_refused() -> None:
     with pytest.raises(ConfigurationError):
         await service.ainvalidate("7")
     assert service.invalidate("7") == 0
+    async_only = OneTimeTokens(AsyncStore(), keys=[SERVER_KEY], sender=Outbox())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        async_only.invalidate("7")
+    assert await async_only.ainvalidate("7") == 0
     async_sender = _service(outbox=AsyncSender())  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
         async_sender.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
