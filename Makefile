@@ -24,10 +24,13 @@ help:
 	@echo "make bench  - run the benchmarks against raw libraries and peers"
 	@echo "make lock   - refresh constraints.txt from a fresh resolution"
 
-$(STAMP): pyproject.toml constraints.txt
+# requirements-instrumentations.txt: the official OpenTelemetry instrumentations the
+# tracing tests check against, in this venv only (not the lowest or other-Python ones).
+$(STAMP): pyproject.toml constraints.txt requirements-instrumentations.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]' \
+		-r requirements-instrumentations.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -45,10 +48,10 @@ typecheck: $(STAMP)
 
 # The inner loop: the unit suite on the main Python, no services, no coverage.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider -q -W error tests/unit $(PYTEST_ARGS)
+	BACKENDKIT_REQUIRE_INSTRUMENTATIONS=1 $(BIN)/python -m pytest -p no:cacheprovider -q -W error tests/unit $(PYTEST_ARGS)
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider -W error \
+	BACKENDKIT_REQUIRE_INSTRUMENTATIONS=1 $(BIN)/python -m pytest -p no:cacheprovider -W error \
 		--cov=backendkit --cov-branch --cov-report=term --cov-fail-under=90 \
 		$(PYTEST_ARGS)
 

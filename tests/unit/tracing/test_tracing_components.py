@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
-from tests._tracing import Spans
+from tests._tracing import Spans, official_instrumentation
 
 from backendkit.redis import AsyncRedisConnector, RedisConnector
 from backendkit.testing import TestingPasswordHasher
@@ -148,7 +148,7 @@ def test_none_of_ours_while_the_official_redis_instrumentation_is_on(
     spans: Spans, tracing: Tracing, tracer: Tracer, connector: RedisConnector
 ) -> None:
     """With RedisInstrumentor on, its spans alone: never two spans for one command."""
-    instrumentation = pytest.importorskip("opentelemetry.instrumentation.redis")
+    instrumentation = official_instrumentation("opentelemetry.instrumentation.redis")
     tracing.watch_redis(connector)
     instrumentor = instrumentation.RedisInstrumentor()
     instrumentor.instrument(tracer_provider=spans.provider)
@@ -245,7 +245,7 @@ def test_none_of_ours_on_an_engine_the_official_instrumentation_traces(
     spans: Spans, tracing: Tracing, tracer: Tracer, engine: sa.Engine
 ) -> None:
     """With SQLAlchemyInstrumentor on the engine, its span alone; off again, ours."""
-    instrumentation = pytest.importorskip("opentelemetry.instrumentation.sqlalchemy")
+    instrumentation = official_instrumentation("opentelemetry.instrumentation.sqlalchemy")
     tracing.watch_engine(engine)
     instrumentor = instrumentation.SQLAlchemyInstrumentor()
     # Its declared range stops below SQLAlchemy 2.1; the engine events it uses are there.
