@@ -6,7 +6,8 @@ primary key). Consuming reads the row, then deletes it with ``DELETE ... WHERE d
 and keeps it only when that statement removed the row (``rowcount == 1``): of concurrent
 consumers the database lets exactly one delete it (PostgreSQL and MySQL/MariaDB by row
 lock, SQLite by its single writer). The same two statements work on every database
-(MySQL has no ``DELETE ... RETURNING``).
+(MySQL has no ``DELETE ... RETURNING``). Ids are compared exactly on every database
+(``utf8mb4_bin`` on MySQL/MariaDB).
 
 Clean-up: adding a token deletes the same user's expired tokens for that purpose, and
 [`purge_expired`][backendkit.auth.sql.SQLOneTimeTokenStore.purge_expired] removes every
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backendkit.auth._one_time_core import OneTimeToken
 from backendkit.auth._sql_engines import StoreEngines
-from backendkit.auth._sql_metadata import auth_metadata
+from backendkit.auth._sql_metadata import auth_metadata, exact_string
 from backendkit.repository import translate_errors
 
 __all__ = ["SQLOneTimeTokenStore", "one_time_tokens_table"]
@@ -31,9 +32,9 @@ __all__ = ["SQLOneTimeTokenStore", "one_time_tokens_table"]
 one_time_tokens_table = sa.Table(
     "bk_one_time_tokens",
     auth_metadata,
-    sa.Column("digest", sa.String(64), primary_key=True),
-    sa.Column("purpose", sa.String(40), nullable=False),
-    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("digest", exact_string(64), primary_key=True),
+    sa.Column("purpose", exact_string(40), nullable=False),
+    sa.Column("user_id", exact_string(255), nullable=False),
     sa.Column("email", sa.String(320), nullable=False),
     sa.Column("issued_at", sa.Double, nullable=False),
     sa.Column("expires_at", sa.Double, nullable=False, index=True),

@@ -13,7 +13,8 @@ drop or alter it by name on PostgreSQL, MySQL/MariaDB and SQLite alike.
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, String
+from sqlalchemy.dialects import mysql
 
 auth_metadata = MetaData(
     naming_convention={
@@ -25,3 +26,11 @@ auth_metadata = MetaData(
     }
 )
 """Tables owned by backendkit (``bk_`` prefixed), to include in an app's migrations."""
+
+
+def exact_string(length: int) -> String:
+    """A ``VARCHAR`` compared byte for byte on every database: MySQL/MariaDB's default
+    collations ignore case, so ``invalidate("alice")`` would also reach ``"Alice"``
+    (``utf8mb4_bin`` there)."""
+    binary = mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin")
+    return String(length).with_variant(binary, "mysql", "mariadb")

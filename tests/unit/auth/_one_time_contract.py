@@ -182,6 +182,15 @@ class OneTimeContract:
         fresh = await ott.issue()
         assert (await ott.consume(fresh)).user_id == "7"
 
+    async def test_invalidation_matches_the_user_id_exactly(self, ott: Driver) -> None:
+        """invalidate("alice") leaves "Alice"'s token (MySQL's default collation would not);
+        invalidate("Alice") ends it."""
+        token = await ott.issue(user_id="Alice")
+        assert await ott.invalidate("alice") == 0
+        assert await ott.invalidate("Alice") == 1
+        with pytest.raises(InvalidOneTimeToken):
+            await ott.consume(token)
+
     async def test_an_unknown_email_looks_like_a_known_one(self, ott: Driver) -> None:
         """Same return value and no exception for both; only the known one is sent."""
         outbox = ott.outbox
