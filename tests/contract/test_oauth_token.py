@@ -115,3 +115,19 @@ def test_the_token_route_shares_the_login_limit(api: Api) -> None:
     assert limited.status_code == 429
     assert limited.json()["error"]["code"] == "RATE_LIMITED"
     assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_swagger_client_credentials_in_basic_auth_do_not_get_in_the_way(api: Api) -> None:
+    """Swagger sends client_id/client_secret as HTTP Basic (or in the form) when filled in;
+    this public client ignores them: still a 200."""
+    account = api.register()
+    response = api.http.post(
+        TOKEN,
+        data={**_grant(account), "client_id": "swagger", "scope": ""},
+        headers={"Authorization": "Basic c3dhZ2dlcjo="},
+    )
+    api.server.secrets.passwords.add(account.password)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    api.server.secrets.tokens.update({body["access_token"], body["refresh_token"]})
+    assert body["token_type"] == "bearer"
