@@ -14,6 +14,7 @@ produces that type, so a Redis that an attacker can write to cannot run code in 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import ConfigDict, PydanticUserError, TypeAdapter, ValidationError
@@ -63,6 +64,7 @@ class Codec(Generic[T]):
         self._type = type_
         self._resolve = resolve
         self._adapter: TypeAdapter[T] | None = None
+        self._validate: Callable[[bytes], Any] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -94,10 +96,16 @@ class Codec(Generic[T]):
         Raises:
             DecodeError: the data is not valid JSON for the declared type.
         """
+        validate = self._validate
+        if validate is None:
+            # The adapter's validator itself: TypeAdapter.validate_json only forwards its
+            # keyword defaults to it, a Python call per hit.
+            validate = self._validate = self.adapter.validator.validate_json
         try:
-            return (self._adapter or self.adapter).validate_json(data)
+            value: T = validate(data)
         except (ValidationError, ValueError) as exc:
             raise DecodeError(str(exc)) from exc
+        return value
 
 
 def _build_adapter(type_: Any) -> TypeAdapter[Any]:
