@@ -142,6 +142,14 @@ class OneTimeTokens:
             )
         self.store = store
         self.sender = sender
+        # Protocol isinstance checks cost microseconds: decided once here, so no per-call
+        # work differs between a known and an unknown email.
+        self._sync_ops = store if isinstance(store, OneTimeTokenStore) else None
+        self._async_ops = store if isinstance(store, AsyncOneTimeTokenStore) else None
+        self._send = sender.send if isinstance(sender, TokenSender) else None
+        self._asend = sender.asend if isinstance(sender, AsyncTokenSender) else None
+        if self._send is None and self._asend is None:
+            raise ConfigurationError("the sender needs a send() or an asend() method")
         self.limiter = limiter
         self.clock = clock
         self._ttls = check_ttls(ttls)
@@ -228,14 +236,14 @@ class OneTimeTokens:
         return self.limiter
 
     def _sync_store(self) -> OneTimeTokenStore:
-        if not isinstance(self.store, OneTimeTokenStore):
+        if self._sync_ops is None:
             raise ConfigurationError("this store has no sync methods: use the a-prefixed ones")
-        return self.store
+        return self._sync_ops
 
     def _async_store(self) -> AsyncOneTimeTokenStore:
-        if not isinstance(self.store, AsyncOneTimeTokenStore):
+        if self._async_ops is None:
             raise ConfigurationError("this store has no async methods: use the sync ones")
-        return self.store
+        return self._async_ops
 
     # -- sync -----------------------------------------------------------------------------
 
@@ -254,15 +262,15 @@ class OneTimeTokens:
             RateLimited: a limit is exhausted (429, the same for any email).
             ValueError: an unknown purpose, an empty email or user id.
         """
+        send = self._send
+        if send is None:
+            raise ConfigurationError("issue() needs a sender with send(): use aissue()")
         for rule, key in self._limit_keys(email, address):
             self._sync_limiter().hit(rule, key).raise_if_denied()
         issued = _Issue(self, purpose, email, user_id, self.clock.now())
         self._sync_store().add(issued.digest, issued.record)
         if issued.known:
-            sender = self.sender
-            if not isinstance(sender, TokenSender):
-                raise ConfigurationError("issue() needs a sender with send(): use aissue()")
-            sender.send(issued.email, purpose, issued.token)
+            send(issued.email, purpose, issued.token)
 
     def consume(self, purpose: str, token: object) -> OneTimeToken:
         """Use ``token`` for ``purpose``: what it was issued for; it works no more.
@@ -294,11 +302,11 @@ class OneTimeTokens:
         issued = _Issue(self, purpose, email, user_id, self.clock.now())
         await self._async_store().aadd(issued.digest, issued.record)
         if issued.known:
-            sender = self.sender
-            if isinstance(sender, AsyncTokenSender):
-                await sender.asend(issued.email, purpose, issued.token)
+            if self._asend is not None:
+                await self._asend(issued.email, purpose, issued.token)
             else:
-                await asyncio.to_thread(sender.send, issued.email, purpose, issued.token)
+                assert self._send is not None  # the constructor refuses a sender with neither
+                await asyncio.to_thread(self._send, issued.email, purpose, issued.token)
 
     async def aconsume(self, purpose: str, token: object) -> OneTimeToken:
         """Async twin of [`consume`][backendkit.auth.OneTimeTokens.consume]."""

@@ -11,6 +11,7 @@ Redis store is ``RedisOneTimeTokenStore``; the SQLAlchemy one is in
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
@@ -54,13 +55,14 @@ class MemoryOneTimeTokenStore:
     """The embedded store: one process only, thread-safe, sync and async (tests and
     development; tokens are lost on restart). The async methods do no I/O.
 
-    Expired records are dropped whenever a token is added, so the store stays as large
-    as the tokens still alive.
+    Expired records are dropped whenever a token is added (the soonest to expire first,
+    from a heap), so the store stays as large as the tokens still alive.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._records: dict[str, OneTimeToken] = {}
+        self._expiries: list[tuple[float, str]] = []
 
     def __len__(self) -> int:
         """Number of records kept."""
@@ -70,10 +72,11 @@ class MemoryOneTimeTokenStore:
     def add(self, digest: str, record: OneTimeToken) -> None:
         """Keep a new token's record; drop the records that expired by its issue time."""
         with self._lock:
-            expired = [d for d, r in self._records.items() if r.expires_at <= record.issued_at]
-            for old in expired:
-                del self._records[old]
+            while self._expiries and self._expiries[0][0] <= record.issued_at:
+                _, old = heapq.heappop(self._expiries)
+                self._records.pop(old, None)  # consumed or invalidated already: gone
             self._records[digest] = record
+            heapq.heappush(self._expiries, (record.expires_at, digest))
 
     def take(self, digests: Sequence[str]) -> OneTimeToken | None:
         """Remove and return the first record found, or ``None``."""

@@ -316,6 +316,8 @@ async def test_a_store_or_sender_of_the_other_flavour_is_refused() -> None:
         async_sender.issue(PASSWORD_RESET, ANN, user_id="7", address=None)
     await async_sender.aissue(PASSWORD_RESET, ANN, user_id="7", address=None)
     assert "password_reset" in repr(service)
+    with pytest.raises(ConfigurationError, match="send"):
+        _service(outbox=object())  # type: ignore[arg-type]
 
 
 def test_the_memory_store_drops_expired_records_when_a_token_is_added() -> None:
