@@ -1,5 +1,15 @@
 """DRF: JWTAuthentication accepts API keys too; request.auth is then the ApiKey."""
 
+from __future__ import annotations
+
+import django
+from django.conf import settings
+
+if not settings.configured:  # run on its own (the docs check): a bare project is enough
+    settings.configure()
+    django.setup()
+
+# --8<-- [start:views]
 from typing import Any
 
 from django.urls import path
@@ -35,3 +45,4 @@ class Notes(APIView):
 
 
 urlpatterns = [path("api/drf/me", Me.as_view()), path("api/drf/notes", Notes.as_view())]
+# --8<-- [end:views]
