@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backendkit.auth._api_key_core import ApiKey, ApiKeyRecord, key_from_row
+from backendkit.auth._sql_engines import StoreEngines
 from backendkit.auth._sql_metadata import auth_metadata
-from backendkit.errors import ConfigurationError
 from backendkit.repository import translate_errors
 
 __all__ = ["SQLApiKeyStore", "api_keys_table"]
@@ -120,84 +120,66 @@ class SQLApiKeyStore:
     def __init__(
         self, engine: sa.Engine | AsyncEngine, *, async_engine: AsyncEngine | None = None
     ) -> None:
-        if isinstance(engine, AsyncEngine):
-            sync, async_engine = None, engine
-        elif isinstance(engine, sa.Engine):
-            sync = engine
-        else:
-            raise ConfigurationError("SQLApiKeyStore needs a SQLAlchemy Engine or AsyncEngine")
-        if len({e.dialect.name for e in (sync, async_engine) if e is not None}) > 1:
-            raise ConfigurationError("SQLApiKeyStore's two engines must be on the same database")
-        self._sync = sync
-        self._async = async_engine
+        self._engines = StoreEngines.of("SQLApiKeyStore", engine, async_engine)
 
     def supports(self, flavour: str) -> bool:
         """True when an engine serves ``flavour`` (``"sync"`` or ``"async"``) calls."""
-        return (self._sync if flavour == "sync" else self._async) is not None
-
-    def _engine(self) -> sa.Engine:
-        if self._sync is None:
-            raise ConfigurationError("this SQLApiKeyStore has no sync engine")
-        return self._sync
-
-    def _aengine(self) -> AsyncEngine:
-        if self._async is None:
-            raise ConfigurationError("this SQLApiKeyStore has no async engine")
-        return self._async
+        engines = self._engines
+        return (engines.sync if flavour == "sync" else engines.asynchronous) is not None
 
     def add(self, record: ApiKeyRecord) -> None:
         """Insert a new key."""
-        with translate_errors(), self._engine().begin() as conn:
+        with translate_errors(), self._engines.engine().begin() as conn:
             conn.execute(_insert(record))
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
         """The key with this public id, or ``None`` (one primary-key read)."""
-        with translate_errors(), self._engine().connect() as conn:
+        with translate_errors(), self._engines.engine().connect() as conn:
             row = conn.execute(_select_one(key_id)).first()
         return None if row is None else _record(row)
 
     def list_for(self, user_id: str) -> list[ApiKey]:
         """The user's keys that are not revoked, oldest first."""
-        with translate_errors(), self._engine().connect() as conn:
+        with translate_errors(), self._engines.engine().connect() as conn:
             return [key_from_row(row) for row in conn.execute(_select_user(user_id))]
 
     def revoke(self, key_id: str, user_id: str, now: float) -> bool:
         """Revoke the user's live key; ``False`` when there is none."""
-        with translate_errors(), self._engine().begin() as conn:
+        with translate_errors(), self._engines.engine().begin() as conn:
             return bool(conn.execute(_revoke(key_id, user_id, now)).rowcount)
 
     def touch(self, key_id: str, now: float, before: float) -> None:
         """Set ``last_used_at`` unless a use at or after ``before`` set it already."""
-        with translate_errors(), self._engine().begin() as conn:
+        with translate_errors(), self._engines.engine().begin() as conn:
             conn.execute(_touch(key_id, now, before))
 
     async def aadd(self, record: ApiKeyRecord) -> None:
         """Async twin of ``add``."""
         with translate_errors():
-            async with self._aengine().begin() as conn:
+            async with self._engines.async_engine().begin() as conn:
                 await conn.execute(_insert(record))
 
     async def aget(self, key_id: str) -> ApiKeyRecord | None:
         """Async twin of ``get``."""
         with translate_errors():
-            async with self._aengine().connect() as conn:
+            async with self._engines.async_engine().connect() as conn:
                 row = (await conn.execute(_select_one(key_id))).first()
         return None if row is None else _record(row)
 
     async def alist_for(self, user_id: str) -> list[ApiKey]:
         """Async twin of ``list_for``."""
         with translate_errors():
-            async with self._aengine().connect() as conn:
+            async with self._engines.async_engine().connect() as conn:
                 return [key_from_row(row) for row in await conn.execute(_select_user(user_id))]
 
     async def arevoke(self, key_id: str, user_id: str, now: float) -> bool:
         """Async twin of ``revoke``."""
         with translate_errors():
-            async with self._aengine().begin() as conn:
+            async with self._engines.async_engine().begin() as conn:
                 return bool((await conn.execute(_revoke(key_id, user_id, now))).rowcount)
 
     async def atouch(self, key_id: str, now: float, before: float) -> None:
         """Async twin of ``touch``."""
         with translate_errors():
-            async with self._aengine().begin() as conn:
+            async with self._engines.async_engine().begin() as conn:
                 await conn.execute(_touch(key_id, now, before))

@@ -26,6 +26,7 @@ from backendkit._extras import require
 require("redis", "redis")
 
 from backendkit._b64 import b64url_encode
+from backendkit.auth._redis_connectors import StoreConnectors
 from backendkit.auth._store import (
     NewSession,
     RotationRequest,
@@ -33,7 +34,6 @@ from backendkit.auth._store import (
     RotationStatus,
 )
 from backendkit.clock import Clock, system_clock
-from backendkit.errors import ConfigurationError
 from backendkit.redis import AsyncRedisConnector, RedisConfig, RedisConnector
 
 __all__ = ["RedisTokenStore"]
@@ -219,18 +219,10 @@ class RedisTokenStore:
         key_prefix: str = "backendkit:tokens:",
         clock: Clock = system_clock,
     ) -> None:
-        sync: RedisConnector | None
-        if isinstance(redis, str | RedisConfig):
-            sync = RedisConnector(redis, clock=clock, name="token_store")
-            async_redis = AsyncRedisConnector(redis, clock=clock, name="token_store")
-        elif isinstance(redis, RedisConnector):
-            sync = redis
-        elif isinstance(redis, AsyncRedisConnector):
-            sync, async_redis = None, redis
-        else:
-            raise ConfigurationError("RedisTokenStore needs a Redis URL, config or connector")
-        self._sync = sync
-        self._async = async_redis
+        self._connectors = StoreConnectors.of(
+            "RedisTokenStore", redis, async_redis, clock=clock, name="token_store"
+        )
+        sync, async_redis = self._connectors.sync, self._connectors.asynchronous
         self._keys = _Keys(key_prefix)
         self._sync_scripts = (
             {name: sync.register_script(lua) for name, lua in _SCRIPTS.items()} if sync else {}
@@ -249,16 +241,14 @@ class RedisTokenStore:
     # -- I/O shells ---------------------------------------------------------------------
 
     def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        if self._sync is None:
-            raise ConfigurationError("this RedisTokenStore has no sync connector")
+        conn = self._connectors.connector()
         script = self._sync_scripts[name]
-        return self._sync.execute(lambda r: script(keys=keys, args=args, client=r))
+        return conn.execute(lambda r: script(keys=keys, args=args, client=r))
 
     async def _arun(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        if self._async is None:
-            raise ConfigurationError("this RedisTokenStore has no async connector")
+        conn = self._connectors.async_connector()
         script = self._async_scripts[name]
-        return await self._async.execute(lambda r: script(keys=keys, args=args, client=r))
+        return await conn.execute(lambda r: script(keys=keys, args=args, client=r))
 
     def _deny_args(self, sub: str, jti: str, expires_at: float, now: float) -> tuple[str, int]:
         return f"{self._keys.base(sub)}j:{jti}", _ms(expires_at - now)
@@ -284,9 +274,7 @@ class RedisTokenStore:
         if expires_at <= now:
             return
         key, ttl = self._deny_args(sub, jti, expires_at, now)
-        if self._sync is None:
-            raise ConfigurationError("this RedisTokenStore has no sync connector")
-        self._sync.execute(lambda r: r.set(key, "1", px=ttl))
+        self._connectors.connector().execute(lambda r: r.set(key, "1", px=ttl))
 
     def revoke_session(self, sub: str, sid: str, now: float) -> None:
         """Revoke one session."""
@@ -303,14 +291,11 @@ class RedisTokenStore:
             BackendUnavailable: Redis is down, hung or the breaker is open (503, with the
                 breaker's ``Retry-After``).
         """
-        if self._sync is None:
-            raise ConfigurationError("this RedisTokenStore has no sync connector")
-        self._sync.execute(lambda r: r.ping())
+        self._connectors.connector().execute(lambda r: r.ping())
 
     def close(self) -> None:
         """Close the sync connector's connections (a shared connector reconnects on use)."""
-        if self._sync is not None:
-            self._sync.close()
+        self._connectors.close()
 
     # -- AsyncTokenStore ------------------------------------------------------------------
 
@@ -333,9 +318,7 @@ class RedisTokenStore:
         if expires_at <= now:
             return
         key, ttl = self._deny_args(sub, jti, expires_at, now)
-        if self._async is None:
-            raise ConfigurationError("this RedisTokenStore has no async connector")
-        await self._async.execute(lambda r: r.set(key, "1", px=ttl))
+        await self._connectors.async_connector().execute(lambda r: r.set(key, "1", px=ttl))
 
     async def arevoke_session(self, sub: str, sid: str, now: float) -> None:
         """Revoke one session."""
@@ -351,14 +334,11 @@ class RedisTokenStore:
         Raises:
             BackendUnavailable: Redis is down, hung or the breaker is open.
         """
-        if self._async is None:
-            raise ConfigurationError("this RedisTokenStore has no async connector")
-        await self._async.execute(lambda r: r.ping())
+        await self._connectors.async_connector().execute(lambda r: r.ping())
 
     async def aclose(self) -> None:
         """Close the async connector's connections (a shared one reconnects on use)."""
-        if self._async is not None:
-            await self._async.aclose()
+        await self._connectors.aclose()
 
     def __repr__(self) -> str:
         return f"RedisTokenStore(key_prefix={self._keys.prefix!r})"

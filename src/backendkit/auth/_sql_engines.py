@@ -4,6 +4,7 @@ database, checked once; each side raises ``ConfigurationError`` when asked for a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -24,9 +25,17 @@ class StoreEngines:
 
     @classmethod
     def of(
-        cls, owner: str, engine: sa.Engine | AsyncEngine, async_engine: AsyncEngine | None
+        cls,
+        owner: str,
+        engine: sa.Engine | AsyncEngine,
+        async_engine: AsyncEngine | None,
+        *,
+        kind: Callable[[sa.Engine | AsyncEngine], str] = lambda e: e.dialect.name,
     ) -> StoreEngines:
         """Sort ``engine`` by kind and pair it with ``async_engine``.
+
+        ``kind`` names an engine's kind of database (by default its dialect name); a store
+        that supports only some databases passes one that raises for the others.
 
         Raises:
             ConfigurationError: ``engine`` is not an engine, or the two are on different
@@ -38,7 +47,7 @@ class StoreEngines:
             sync = engine
         else:
             raise ConfigurationError(f"{owner} needs a SQLAlchemy Engine or AsyncEngine")
-        if len({e.dialect.name for e in (sync, async_engine) if e is not None}) > 1:
+        if len({kind(e) for e in (sync, async_engine) if e is not None}) > 1:
             raise ConfigurationError(f"{owner}'s two engines must be on the same database")
         return cls(owner, sync, async_engine)
 

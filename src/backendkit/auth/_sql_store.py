@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from backendkit.auth._sql_engines import StoreEngines
 from backendkit.auth._sql_flows import (
     Flow,
     check_flow,
@@ -115,20 +116,11 @@ class SQLTokenStore:
         clock: Clock = system_clock,
         purge_interval: float | None = 60.0,
     ) -> None:
-        if isinstance(engine, AsyncEngine):
-            sync, async_engine = None, engine
-        elif isinstance(engine, Engine):
-            sync = engine
-        else:
-            raise ConfigurationError("SQLTokenStore needs a SQLAlchemy Engine or AsyncEngine")
-        dialects = {_dialect(e) for e in (sync, async_engine) if e is not None}
-        if len(dialects) > 1:
-            raise ConfigurationError("SQLTokenStore's two engines must be on the same database")
+        engines = StoreEngines.of("SQLTokenStore", engine, async_engine, kind=_dialect)
         if purge_interval is not None and not purge_interval > 0:
             raise ConfigurationError("SQLTokenStore purge_interval must be positive or None")
-        self._sync = sync
-        self._async = async_engine
-        self._dialect = dialects.pop()
+        self._engines = engines
+        self._dialect = _dialect(engines.sync or engines.async_engine())
         self._clock = clock
         self._purge_interval = purge_interval
         self._next_purge = float("-inf")
@@ -136,16 +128,12 @@ class SQLTokenStore:
     # -- I/O shells ---------------------------------------------------------------------
 
     def _do(self, flow: Flow) -> Any:
-        if self._sync is None:
-            raise ConfigurationError("this SQLTokenStore has no sync engine")
-        with translate_errors(), self._sync.begin() as conn:
+        with translate_errors(), self._engines.engine().begin() as conn:
             return _run(conn, flow)
 
     async def _ado(self, flow: Flow) -> Any:
-        if self._async is None:
-            raise ConfigurationError("this SQLTokenStore has no async engine")
         with translate_errors():
-            async with self._async.begin() as conn:
+            async with self._engines.async_engine().begin() as conn:
                 return await _arun(conn, flow)
 
     def _purge_due(self, now: float) -> bool:

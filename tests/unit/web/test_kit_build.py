@@ -75,7 +75,7 @@ async def test_a_redis_url_builds_redis_services_on_one_connector_pair(
     assert kit.tokens is not None
     store = kit.tokens.store
     assert isinstance(store, RedisTokenStore)
-    assert (store._sync, store._async) == (sync, async_)
+    assert (store._connectors.sync, store._connectors.asynchronous) == (sync, async_)
     assert kit.cache is not None
     assert kit.cache._runtime.given_sync is sync
     assert kit.cache._runtime.given_async is async_
