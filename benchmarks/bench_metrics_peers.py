@@ -183,25 +183,7 @@ def otel(metrics):
 
 build = {{"backendkit": backendkit, "flask_exporter": flask_exporter, "otel": otel}}[{contender!r}]
 apps = {{"plain": build(False), "metrics": build(True)}}
-base = {{"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "QUERY_STRING": "",
-        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": False,
-        "wsgi.run_once": False}}
-
-def call(app, index):
-    environ = dict(base, PATH_INFO=f"/api/items/{{index % 100}}")
-    environ["wsgi.input"] = io.BytesIO(b"")
-    status = []
-    body = app(environ, lambda s, h, e=None: status.append(s))
-    try:
-        data = b"".join(body)
-    finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-    return status[0], data
-
+{wsgi_call}
 {rounds_wsgi}"""
 
 # Times alternating rounds of ``apps`` (WSGI); ``before(name)``, when defined, readies an
@@ -305,14 +287,19 @@ else:
     # instrument() puts its middleware first in settings.MIDDLEWARE: the next chain has it.
     DjangoInstrumentor().instrument(tracer_provider=tracer, meter_provider=meter)
     apps = {{"plain": plain, "metrics": handler(list(django_settings.MIDDLEWARE))}}
-base = {{"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "QUERY_STRING": "",
+{wsgi_call}
+{rounds_wsgi}"""
+
+# One WSGI call with a fresh environ: the status line and the body.
+_WSGI_CALL = r"""
+base = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "QUERY_STRING": "",
         "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": False,
-        "wsgi.run_once": False}}
+        "wsgi.run_once": False}
 
 def call(app, index):
-    environ = dict(base, PATH_INFO=f"/api/items/{{index % 100}}")
+    environ = dict(base, PATH_INFO=f"/api/items/{index % 100}")
     environ["wsgi.input"] = io.BytesIO(b"")
     status = []
     body = app(environ, lambda s, h, e=None: status.append(s))
@@ -323,8 +310,7 @@ def call(app, index):
         if close is not None:
             close()
     return status[0], data
-
-{rounds_wsgi}"""
+"""
 
 # The OpenTelemetry SDK as an app that exports would set it up, minus the network.
 _OTEL_PROVIDERS = r"""
@@ -365,6 +351,7 @@ def _pair(template: str, contender: str, rounds: int, requests: int) -> dict[str
         rounds=rounds,
         requests=requests,
         otel_providers=_OTEL_PROVIDERS,
+        wsgi_call=_WSGI_CALL,
         rounds_wsgi=_ROUNDS_WSGI.format(rounds=rounds, requests=requests),
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
