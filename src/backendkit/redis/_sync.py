@@ -11,18 +11,18 @@ from redis.commands.core import Script
 
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import BackendUnavailable
-from backendkit.redis._breaker import CircuitBreaker
-from backendkit.redis._clients import Closable, RedisClient, build_sync_client
+from backendkit.redis._clients import RedisClient, build_sync_client
 from backendkit.redis._command import direct, run_command
 from backendkit.redis._config import RedisConfig
-from backendkit.redis._core import ClientHook, ConnectorCore, FailureObserver, ScriptHost
+from backendkit.redis._core import ConnectorCore, ScriptHost
+from backendkit.redis._facade import ConnectorFacade
 
 __all__ = ["RedisConnector"]
 
 T = TypeVar("T")
 
 
-class RedisConnector:
+class RedisConnector(ConnectorFacade[RedisClient]):
     """The one way backendkit talks to Redis (sync): timeouts, no retries, a breaker.
 
     Every call goes through [`execute`][backendkit.redis.RedisConnector.execute]: it
@@ -51,47 +51,8 @@ class RedisConnector:
     def __init__(
         self, config: RedisConfig | str, *, clock: Clock = system_clock, name: str = "redis"
     ) -> None:
-        self._core = ConnectorCore(config, clock, name)
-        self._client: RedisClient | None = None
-        self._extra: Closable = None
+        super().__init__(ConnectorCore(config, clock, name))
         self._lock = threading.Lock()
-
-    @property
-    def config(self) -> RedisConfig:
-        """The connection settings."""
-        return self._core.config
-
-    @property
-    def name(self) -> str:
-        """The name used in log events."""
-        return self._core.name
-
-    @property
-    def breaker(self) -> CircuitBreaker:
-        """The circuit breaker guarding every call."""
-        return self._core.breaker
-
-    @property
-    def on_failure(self) -> FailureObserver | None:
-        """Told ``(name, kind)`` of each call that failed soft: ``timeout``, ``error`` or
-        ``pool_exhausted`` (``Metrics.watch_redis`` counts them); ``None``: nobody."""
-        return self._core.on_failure
-
-    @on_failure.setter
-    def on_failure(self, observer: FailureObserver | None) -> None:
-        self._core.on_failure = observer
-
-    @property
-    def on_client(self) -> ClientHook | None:
-        """Given each redis-py client this connector builds, and the current one when set
-        (``Tracing.watch_redis`` wraps its commands in spans); ``None``: nobody."""
-        return self._core.on_client
-
-    @on_client.setter
-    def on_client(self, hook: ClientHook | None) -> None:
-        self._core.on_client = hook
-        if hook is not None and self._client is not None:
-            hook(self._client)
 
     @property
     def is_cluster(self) -> bool:
