@@ -37,6 +37,8 @@ __all__ = [
     "needs_touch",
     "new_key_parts",
     "parse_key",
+    "record_from_row",
+    "record_values",
     "scopes_of",
 ]
 
@@ -223,6 +225,29 @@ def scopes_of(requested: Iterable[str] | None, creator: KeyCreator) -> frozenset
 def needs_touch(key: ApiKey, now: float) -> bool:
     """True when ``last_used_at`` is due a write (never, or ``LAST_USED_INTERVAL`` ago)."""
     return key.last_used_at is None or now - key.last_used_at >= LAST_USED_INTERVAL
+
+
+def record_values(record: ApiKeyRecord) -> dict[str, Any]:
+    """The column values of a new key's row (the SQLAlchemy columns and the Django fields
+    have the same names)."""
+    key = record.key
+    return {
+        "id": key.id,
+        "prefix": key.prefix,
+        "user_id": key.user_id,
+        "name": key.name,
+        "scopes": sorted(key.scopes),
+        "digest": record.digest,
+        "created_at": key.created_at,
+        "expires_at": key.expires_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+def record_from_row(row: Any) -> ApiKeyRecord:
+    """The [`ApiKeyRecord`][backendkit.auth.ApiKeyRecord] of a stored row."""
+    return ApiKeyRecord(key_from_row(row), row.digest)
 
 
 def key_from_row(row: Any) -> ApiKey:

@@ -18,7 +18,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backendkit.auth._api_key_core import ApiKey, ApiKeyRecord, key_from_row
+from backendkit.auth._api_key_core import (
+    ApiKey,
+    ApiKeyRecord,
+    key_from_row,
+    record_from_row,
+    record_values,
+)
 from backendkit.auth._sql_engines import StoreEngines
 from backendkit.auth._sql_metadata import auth_metadata
 from backendkit.repository import translate_errors
@@ -46,19 +52,7 @@ _t = api_keys_table.c
 
 
 def _insert(record: ApiKeyRecord) -> sa.Insert:
-    key = record.key
-    return sa.insert(api_keys_table).values(
-        id=key.id,
-        prefix=key.prefix,
-        user_id=key.user_id,
-        name=key.name,
-        scopes=sorted(key.scopes),
-        digest=record.digest,
-        created_at=key.created_at,
-        expires_at=key.expires_at,
-        last_used_at=key.last_used_at,
-        revoked_at=key.revoked_at,
-    )
+    return sa.insert(api_keys_table).values(**record_values(record))
 
 
 def _select_one(key_id: str) -> sa.Select[Any]:
@@ -88,10 +82,6 @@ def _touch(key_id: str, now: float, before: float) -> sa.Update:
         .where(_t.id == key_id, sa.or_(_t.last_used_at.is_(None), _t.last_used_at < before))
         .values(last_used_at=now)
     )
-
-
-def _record(row: Any) -> ApiKeyRecord:
-    return ApiKeyRecord(key_from_row(row), row.digest)
 
 
 class SQLApiKeyStore:
@@ -136,7 +126,7 @@ class SQLApiKeyStore:
         """The key with this public id, or ``None`` (one primary-key read)."""
         with translate_errors(), self._engines.engine().connect() as conn:
             row = conn.execute(_select_one(key_id)).first()
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
 
     def list_for(self, user_id: str) -> list[ApiKey]:
         """The user's keys that are not revoked, oldest first."""
@@ -164,7 +154,7 @@ class SQLApiKeyStore:
         with translate_errors():
             async with self._engines.async_engine().connect() as conn:
                 row = (await conn.execute(_select_one(key_id))).first()
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
 
     async def alist_for(self, user_id: str) -> list[ApiKey]:
         """Async twin of ``list_for``."""

@@ -19,7 +19,7 @@ from django.db.models import Q  # type: ignore[import-untyped]
 from backendkit._db_errors import log_database_error
 from backendkit.adapters.django.apikeys.models import StoredApiKey
 from backendkit.auth import ApiKey, ApiKeyRecord
-from backendkit.auth._api_key_core import key_from_row
+from backendkit.auth._api_key_core import key_from_row, record_from_row, record_values
 from backendkit.errors import BackendUnavailable
 from backendkit.logging import get_logger
 
@@ -52,26 +52,14 @@ class DjangoApiKeyStore:
 
     def add(self, record: ApiKeyRecord) -> None:
         """Insert a new key."""
-        key = record.key
         with _available():
-            self._objects().create(
-                id=key.id,
-                prefix=key.prefix,
-                user_id=key.user_id,
-                name=key.name,
-                scopes=sorted(key.scopes),
-                digest=record.digest,
-                created_at=key.created_at,
-                expires_at=key.expires_at,
-                last_used_at=key.last_used_at,
-                revoked_at=key.revoked_at,
-            )
+            self._objects().create(**record_values(record))
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
         """The key with this public id, or ``None`` (one primary-key read)."""
         with _available():
             row = self._objects().filter(pk=key_id).first()
-        return None if row is None else ApiKeyRecord(key_from_row(row), row.digest)
+        return None if row is None else record_from_row(row)
 
     def list_for(self, user_id: str) -> list[ApiKey]:
         """The user's keys that are not revoked, oldest first."""
