@@ -37,6 +37,7 @@ from backendkit.auth._sql_flows import (
     rotate_flow,
 )
 from backendkit.auth._store import NewSession, RotationRequest, RotationResult
+from backendkit.auth._store_rules import PurgeSchedule
 from backendkit.clock import Clock, system_clock
 from backendkit.errors import AppError, ConfigurationError
 from backendkit.logging import get_logger
@@ -117,13 +118,10 @@ class SQLTokenStore:
         purge_interval: float | None = 60.0,
     ) -> None:
         engines = StoreEngines.of("SQLTokenStore", engine, async_engine, kind=_dialect)
-        if purge_interval is not None and not purge_interval > 0:
-            raise ConfigurationError("SQLTokenStore purge_interval must be positive or None")
         self._engines = engines
         self._dialect = _dialect(engines.sync or engines.async_engine())
         self._clock = clock
-        self._purge_interval = purge_interval
-        self._next_purge = float("-inf")
+        self._purge = PurgeSchedule("SQLTokenStore", purge_interval)
 
     # -- I/O shells ---------------------------------------------------------------------
 
@@ -136,15 +134,8 @@ class SQLTokenStore:
             async with self._engines.async_engine().begin() as conn:
                 return await _arun(conn, flow)
 
-    def _purge_due(self, now: float) -> bool:
-        # Racing callers may both purge once: harmless, the second deletes nothing.
-        if self._purge_interval is None or now < self._next_purge:
-            return False
-        self._next_purge = now + self._purge_interval
-        return True
-
     def _maybe_purge(self, now: float) -> None:
-        if self._purge_due(now):
+        if self._purge.due(now):
             try:
                 self._do(purge_flow(now))
             except AppError as exc:
@@ -152,7 +143,7 @@ class SQLTokenStore:
                 _log.warning("token_store_purge_failed", error=exc.code)
 
     async def _amaybe_purge(self, now: float) -> None:
-        if self._purge_due(now):
+        if self._purge.due(now):
             try:
                 await self._ado(purge_flow(now))
             except AppError as exc:

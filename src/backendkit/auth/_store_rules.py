@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from backendkit.auth._store import RotationRequest, RotationResult
+from backendkit.errors import ConfigurationError
 
 __all__ = [
     "REVOKED_VALUES",
     "SESSION_FIELDS",
+    "PurgeSchedule",
     "SessionState",
     "Write",
     "check_reason",
@@ -142,3 +144,26 @@ def check_reason(
     if not_before is not None and (iat is None or iat < not_before):
         return "user_revoked"
     return None
+
+
+class PurgeSchedule:
+    """When a store cleans up after a login or a refresh: at most once per ``interval``
+    seconds (of the times the service passes); never when ``interval`` is ``None``.
+
+    Raises:
+        ConfigurationError: ``interval`` is not positive (the message names ``owner``).
+    """
+
+    def __init__(self, owner: str, interval: float | None) -> None:
+        if interval is not None and not interval > 0:
+            raise ConfigurationError(f"{owner} purge_interval must be positive or None")
+        self._interval = interval
+        self._next = float("-inf")
+
+    def due(self, now: float) -> bool:
+        """True when a clean-up is due at ``now`` (and then not again for ``interval``)."""
+        # Racing callers may both purge once: harmless, the second deletes nothing.
+        if self._interval is None or now < self._next:
+            return False
+        self._next = now + self._interval
+        return True

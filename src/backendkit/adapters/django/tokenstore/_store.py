@@ -34,6 +34,7 @@ from backendkit.auth._store import NewSession, RotationRequest, RotationResult
 from backendkit.auth._store_rules import (
     REVOKED_VALUES,
     SESSION_FIELDS,
+    PurgeSchedule,
     SessionState,
     check_reason,
     decide_rotation,
@@ -41,7 +42,7 @@ from backendkit.auth._store_rules import (
     rotation_values,
 )
 from backendkit.clock import Clock, system_clock
-from backendkit.errors import AppError, BackendUnavailable, ConfigurationError
+from backendkit.errors import AppError, BackendUnavailable
 from backendkit.logging import get_logger
 
 __all__ = ["DjangoTokenStore"]
@@ -84,12 +85,9 @@ class DjangoTokenStore:
         clock: Clock = system_clock,
         purge_interval: float | None = 60.0,
     ) -> None:
-        if purge_interval is not None and not purge_interval > 0:
-            raise ConfigurationError("DjangoTokenStore purge_interval must be positive or None")
         self._using = using
         self._clock = clock
-        self._purge_interval = purge_interval
-        self._next_purge = float("-inf")
+        self._purge = PurgeSchedule("DjangoTokenStore", purge_interval)
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
@@ -128,15 +126,8 @@ class DjangoTokenStore:
         except IntegrityError:
             rows.update(**raised)  # another transaction inserted it first
 
-    def _purge_due(self, now: float) -> bool:
-        # Racing callers may both purge once: harmless, the second deletes nothing.
-        if self._purge_interval is None or now < self._next_purge:
-            return False
-        self._next_purge = now + self._purge_interval
-        return True
-
     def _maybe_purge(self, now: float) -> None:
-        if self._purge_due(now):
+        if self._purge.due(now):
             try:
                 self.purge_expired(now)
             except AppError as exc:
