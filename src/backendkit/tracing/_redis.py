@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import trace
@@ -97,16 +98,9 @@ class RedisCommands:
 
         @functools.wraps(original)
         def execute_command(*args: Any, **options: Any) -> Any:
-            if not trace.get_current_span().is_recording() or official_redis.active():
+            if _untraced():
                 return original(*args, **options)
-            name = command_name(args)
-            with tracer.start_as_current_span(
-                name,
-                kind=SpanKind.CLIENT,
-                attributes={**attributes, "db.operation.name": name},
-                record_exception=False,
-                set_status_on_exception=False,
-            ) as span:
+            with _command_span(tracer, attributes, args) as span:
                 try:
                     return original(*args, **options)
                 except Exception as exc:
@@ -122,16 +116,9 @@ class RedisCommands:
 
         @functools.wraps(original)
         async def execute_command(*args: Any, **options: Any) -> Any:
-            if not trace.get_current_span().is_recording() or official_redis.active():
+            if _untraced():
                 return await original(*args, **options)
-            name = command_name(args)
-            with tracer.start_as_current_span(
-                name,
-                kind=SpanKind.CLIENT,
-                attributes={**attributes, "db.operation.name": name},
-                record_exception=False,
-                set_status_on_exception=False,
-            ) as span:
+            with _command_span(tracer, attributes, args) as span:
                 try:
                     return await original(*args, **options)
                 except Exception as exc:
@@ -139,6 +126,24 @@ class RedisCommands:
                     raise
 
         return execute_command
+
+
+def _untraced() -> bool:
+    # Outside a recording span, or inside the official instrumentation's own span.
+    return not trace.get_current_span().is_recording() or official_redis.active()
+
+
+def _command_span(
+    tracer: trace.Tracer, attributes: dict[str, Any], args: tuple[Any, ...]
+) -> AbstractContextManager[trace.Span]:
+    name = command_name(args)
+    return tracer.start_as_current_span(
+        name,
+        kind=SpanKind.CLIENT,
+        attributes={**attributes, "db.operation.name": name},
+        record_exception=False,
+        set_status_on_exception=False,
+    )
 
 
 def _failed(span: trace.Span, exc: BaseException) -> None:
