@@ -20,6 +20,8 @@ import json
 import ssl
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -114,6 +116,25 @@ def _decode(body: bytes) -> dict[str, Any]:
     return value
 
 
+def _client_options(deadline: float) -> dict[str, Any]:
+    return {
+        "timeout": httpx.Timeout(_remaining(deadline)),
+        "verify": _tls_context(),
+        "follow_redirects": False,
+    }
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """httpx's failures as ``FetchFailed`` (by kind: their messages may quote the URL)."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise FetchFailed("timeout") from None
+    except httpx.HTTPError as exc:
+        raise FetchFailed(type(exc).__name__) from None
+
+
 def fetch_json(url: str, deadline: float) -> dict[str, Any]:
     """GET ``url`` and return its JSON object, all before ``deadline`` (``time.monotonic``).
 
@@ -121,20 +142,15 @@ def fetch_json(url: str, deadline: float) -> dict[str, Any]:
         FetchFailed: timeout, connection error, a status other than 200, a body too
             large, or not a JSON object.
     """
-    timeout = httpx.Timeout(_remaining(deadline))
     body = bytearray()
-    try:
-        with (
-            httpx.Client(timeout=timeout, verify=_tls_context(), follow_redirects=False) as client,
-            client.stream("GET", url, headers=_HEADERS) as response,
-        ):
-            _check_status(response)
-            for chunk in response.iter_bytes():
-                _add(body, chunk, deadline)
-    except httpx.TimeoutException:
-        raise FetchFailed("timeout") from None
-    except httpx.HTTPError as exc:
-        raise FetchFailed(type(exc).__name__) from None
+    with (
+        _translated(),
+        httpx.Client(**_client_options(deadline)) as client,
+        client.stream("GET", url, headers=_HEADERS) as response,
+    ):
+        _check_status(response)
+        for chunk in response.iter_bytes():
+            _add(body, chunk, deadline)
     return _decode(bytes(body))
 
 
@@ -149,20 +165,13 @@ async def afetch_json(url: str, deadline: float) -> dict[str, Any]:
 
 
 async def _aget(url: str, deadline: float) -> dict[str, Any]:
-    timeout = httpx.Timeout(_remaining(deadline))
     body = bytearray()
-    try:
+    with _translated():
         async with (
-            httpx.AsyncClient(
-                timeout=timeout, verify=_tls_context(), follow_redirects=False
-            ) as client,
+            httpx.AsyncClient(**_client_options(deadline)) as client,
             client.stream("GET", url, headers=_HEADERS) as response,
         ):
             _check_status(response)
             async for chunk in response.aiter_bytes():
                 _add(body, chunk, deadline)
-    except httpx.TimeoutException:
-        raise FetchFailed("timeout") from None
-    except httpx.HTTPError as exc:
-        raise FetchFailed(type(exc).__name__) from None
     return _decode(bytes(body))
