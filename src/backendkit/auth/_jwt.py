@@ -28,6 +28,7 @@ __all__ = [
     "ParsedToken",
     "Rejected",
     "check_header",
+    "check_header_basics",
     "decode_payload",
     "parse_compact",
     "sign_compact",
@@ -126,13 +127,19 @@ def parse_compact(
     return ParsedToken(header, signing_input, payload, signature)
 
 
-def check_header(header: dict[str, Any], algorithms: frozenset[str]) -> None:
-    """Refuse forbidden members, an ``alg`` outside the allowlist and a malformed ``kid``."""
+def check_header_basics(header: dict[str, Any], algorithms: frozenset[str]) -> None:
+    """Refuse forbidden members and an ``alg`` outside the allowlist (every header check
+    starts here)."""
     if not FORBIDDEN_HEADERS.isdisjoint(header):
         raise Rejected("forbidden_header")
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in algorithms:
         raise Rejected("alg_not_allowed")
+
+
+def check_header(header: dict[str, Any], algorithms: frozenset[str]) -> None:
+    """Refuse forbidden members, an ``alg`` outside the allowlist and a malformed ``kid``."""
+    check_header_basics(header, algorithms)
     typ = header.get("typ")
     if typ is not None and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYP):
         raise Rejected("bad_header")

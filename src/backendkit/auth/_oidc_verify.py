@@ -29,9 +29,9 @@ from typing import Any
 from backendkit.auth._claims import MAX_TIME
 from backendkit.auth._claims_map import ClaimsMapping
 from backendkit.auth._jwt import (
-    FORBIDDEN_HEADERS,
     ParsedToken,
     Rejected,
+    check_header_basics,
     decode_payload,
     parse_compact,
     verify_signature,
@@ -204,11 +204,7 @@ class OIDCVerifier:
         )
 
     def _check_header(self, header: dict[str, Any], algorithms: frozenset[str]) -> None:
-        if not FORBIDDEN_HEADERS.isdisjoint(header):
-            raise Rejected("forbidden_header")
-        alg = header.get("alg")
-        if not isinstance(alg, str) or alg not in algorithms:
-            raise Rejected("alg_not_allowed")
+        check_header_basics(header, algorithms)
         typ = header.get("typ")
         if typ is not None and not isinstance(typ, str):
             raise Rejected("bad_header")
