@@ -89,8 +89,14 @@ class BackendKit:
         pipeline = app.extensions[_EXTENSION] = web.Pipeline(chosen)
         # Also werkzeug's HTTPExceptions: Flask looks a handler up along the class's MRO.
         app.register_error_handler(Exception, _handle_exception)
+
         # The hook closes over this app's pipeline: no app-context lookup on the hot path.
-        app.before_request(functools.partial(_before_request, pipeline))
+        # A plain function, not a partial: Flask checks every hook for a coroutine function
+        # on every request, and unwrapping a partial doubles that check's cost.
+        def before_request() -> None:
+            _before_request(pipeline)
+
+        app.before_request(before_request)
         app.after_request(_after_request)
         app.teardown_request(_teardown_request)
         if type(app.json) is DefaultJSONProvider:
@@ -184,8 +190,9 @@ def _before_request(pipeline: web.Pipeline) -> None:
     # werkzeug then enforces the cap in get_data()/form parsing too (413 while reading).
     # Without a length (chunked) its stream refuses the read that would find the end once
     # exactly the cap has arrived: one byte more, and read_body refuses the byte past it.
-    native.max_content_length = pipeline.kit.max_body_bytes + (0 if declared else 1)
-    pipeline.admit(current.cycle, current, declared)
+    native.max_content_length = pipeline.max_body_bytes + (0 if declared else 1)
+    if not pipeline.admits_without_checks(current.path, declared):
+        pipeline.admit(current.cycle, current, declared)
 
 
 def _after_request(response: Response) -> Response:
