@@ -67,6 +67,16 @@ class _Plan:
     retry_after: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What a key lookup does next: answer ``key``, run the fetch ``run`` (its own), wait
+    for another caller's ``wait``, or (none of them) plan again."""
+
+    key: JWTKey | None = None
+    run: _Flight | None = None
+    wait: _Flight | None = None
+
+
 class _Flight:
     """One fetch attempt in progress: sync waiters wait on ``done``, async ones on ``task``."""
 
@@ -197,6 +207,23 @@ class OIDCProvider:
             self._flight = _Flight()
             return self._flight
 
+    def _step(self, kid: str | None) -> _Step:
+        # One turn of key_for and akey_for, which differ only in how they run and wait.
+        plan = self._plan(kid, self._clock.now())
+        if plan.kind == "use":
+            return _Step(key=self._decide(plan))
+        flight = self._begin() if plan.kind in ("refresh", "fetch") else None
+        if flight is not None:
+            return _Step(run=flight)
+        if plan.kind == "refresh":  # another caller is refreshing: the cached key serves
+            return _Step(key=self._decide(plan))
+        current = self._flight
+        if current is not None:
+            return _Step(wait=current)
+        if plan.kind != "fetch":
+            return _Step(key=self._decide(plan))
+        return _Step()  # "fetch" lost a race to an attempt that just ended: plan again
+
     def _finish(self, flight: _Flight, keys: dict[str, JWTKey] | None, reason: str) -> None:
         with self._lock:
             state = self._state
@@ -252,20 +279,13 @@ class OIDCProvider:
             ServiceUnavailable: the key is not cached and the provider cannot be reached.
         """
         for _ in range(3):
-            plan = self._plan(kid, self._clock.now())
-            if plan.kind == "use":
-                return self._decide(plan)
-            flight = self._begin() if plan.kind in ("refresh", "fetch") else None
-            if flight is not None:
-                self._run(flight)
-                continue
-            if plan.kind == "refresh":  # another caller is refreshing: the cached key serves
-                return self._decide(plan)
-            current = self._flight
-            if current is not None:
-                current.done.wait(self.timeout)
-            elif plan.kind != "fetch":  # "fetch" lost a race to an attempt that just ended
-                return self._decide(plan)
+            step = self._step(kid)
+            if step.key is not None:
+                return step.key
+            if step.run is not None:
+                self._run(step.run)
+            elif step.wait is not None:
+                step.wait.done.wait(self.timeout)
         return self._decide(self._plan(kid, self._clock.now()))
 
     def _run(self, flight: _Flight) -> None:
@@ -289,22 +309,16 @@ class OIDCProvider:
         """Async twin of [`key_for`][backendkit.auth.OIDCProvider.key_for]: fetches with
         httpx's ``AsyncClient``; concurrent callers share one fetch task."""
         for _ in range(3):
-            plan = self._plan(kid, self._clock.now())
-            if plan.kind == "use":
-                return self._decide(plan)
-            flight = self._begin() if plan.kind in ("refresh", "fetch") else None
-            if flight is not None:
+            step = self._step(kid)
+            if step.key is not None:
+                return step.key
+            if step.run is not None:
+                flight = step.run
                 flight.task = asyncio.get_running_loop().create_task(self._arun(flight))
                 # Shielded: a caller that gives up does not cancel the others' fetch.
                 await asyncio.shield(flight.task)
-                continue
-            if plan.kind == "refresh":
-                return self._decide(plan)
-            current = self._flight
-            if current is not None:
-                await _wait(current, self.timeout)
-            elif plan.kind != "fetch":
-                return self._decide(plan)
+            elif step.wait is not None:
+                await _wait(step.wait, self.timeout)
         return self._decide(self._plan(kid, self._clock.now()))
 
     async def _arun(self, flight: _Flight) -> None:
