@@ -84,10 +84,7 @@ class AsyncRedisConnector(ConnectorFacade[AsyncRedisClient]):
         try:
             result = await op(self.client)
         except Exception as exc:
-            mapped = self._core.on_error(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            self._core.fail(exc)
         self._core.on_success()
         return result
 
@@ -106,10 +103,7 @@ class AsyncRedisConnector(ConnectorFacade[AsyncRedisClient]):
             else:
                 result = await client.execute_command(*args)
         except Exception as exc:
-            mapped = core.on_error(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            core.fail(exc)
         core.on_success()
         return result
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from redis._parsers.encoders import Encoder
 from redis.backoff import NoBackoff
@@ -121,6 +121,14 @@ class ConnectorCore:
         if self.breaker.record_success() and self._outage_reported:
             self._outage_reported = False
             _log.info("redis_recovered", connector=self.name, url=self.config.safe_url)
+
+    def fail(self, exc: Exception) -> NoReturn:
+        """Record a failed call and raise what its caller sees: ``BackendUnavailable``
+        (``from`` the redis-py error) for an outage, the error itself otherwise."""
+        mapped = self.on_error(exc)
+        if mapped is None:
+            raise exc
+        raise mapped from exc
 
     def on_error(self, exc: BaseException) -> BackendUnavailable | None:
         """Record a failed call and return the error to raise instead, if it is an outage.

@@ -95,10 +95,7 @@ class RedisConnector(ConnectorFacade[RedisClient]):
         try:
             result = op(self.client)
         except Exception as exc:
-            mapped = self._core.on_error(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            self._core.fail(exc)
         self._core.on_success()
         return result
 
@@ -125,10 +122,7 @@ class RedisConnector(ConnectorFacade[RedisClient]):
             else:
                 result = cast(Any, client).execute_command(*args)
         except Exception as exc:
-            mapped = core.on_error(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
+            core.fail(exc)
         core.on_success()
         return result
 
