@@ -12,19 +12,18 @@ The table (``bk_dj_api_keys``) has the fields of the SQLAlchemy one (``bk_api_ke
 a key is looked up by its public id, which is the primary key.
 """
 
+# Private aliases keep the package namespace exactly what __all__ lists.
 import typing as _typing
+
+from backendkit._lazy import lazy_exports as _lazy_exports
 
 if _typing.TYPE_CHECKING:
     from backendkit.adapters.django.apikeys._store import DjangoApiKeyStore
 
 __all__ = ["DjangoApiKeyStore"]
 
-
-def __getattr__(name: str) -> object:
-    # The store imports the model, which Django allows only once the app registry is
-    # ready: importing this package (as INSTALLED_APPS does) must not load it.
-    if name == "DjangoApiKeyStore":
-        from backendkit.adapters.django.apikeys._store import DjangoApiKeyStore
-
-        return DjangoApiKeyStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The store imports the model, which Django allows only once the app registry is
+# ready: importing this package (as INSTALLED_APPS does) must not load it.
+__getattr__, __dir__ = _lazy_exports(
+    globals(), {"DjangoApiKeyStore": "backendkit.adapters.django.apikeys._store"}
+)

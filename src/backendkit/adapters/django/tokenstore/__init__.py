@@ -18,17 +18,15 @@ rows; the store also does so itself after logins and refreshes, once per
 # Private aliases keep the package namespace exactly what __all__ lists.
 import typing as _typing
 
+from backendkit._lazy import lazy_exports as _lazy_exports
+
 if _typing.TYPE_CHECKING:
     from backendkit.adapters.django.tokenstore._store import DjangoTokenStore
 
 __all__ = ["DjangoTokenStore"]
 
-
-def __getattr__(name: str) -> object:
-    # The store imports the models, which Django allows only once the app registry is
-    # ready: importing this package (as INSTALLED_APPS does) must not load them.
-    if name == "DjangoTokenStore":
-        from backendkit.adapters.django.tokenstore._store import DjangoTokenStore
-
-        return DjangoTokenStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The store imports the models, which Django allows only once the app registry is
+# ready: importing this package (as INSTALLED_APPS does) must not load them.
+__getattr__, __dir__ = _lazy_exports(
+    globals(), {"DjangoTokenStore": "backendkit.adapters.django.tokenstore._store"}
+)
