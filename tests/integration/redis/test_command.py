@@ -12,7 +12,7 @@ from tests._services import HungServer
 
 from backendkit.errors import BackendUnavailable
 from backendkit.redis import AsyncRedisConnector, BreakerState, RedisConfig, RedisConnector
-from backendkit.redis._command import direct
+from backendkit.redis._command import arun_command, direct
 from backendkit.testing import FakeClock
 
 
@@ -176,3 +176,39 @@ def test_direct_refuses_other_clients(redis_url: str) -> None:
         single.close()
     assert direct(redis.Redis.from_url(redis_url))
     assert not direct(object())
+
+
+def test_command_read_timeout_drops_the_connection(redis_url: str, redis_prefix: str) -> None:
+    """A reply that never comes (BLPOP on an empty list): timeout, connection dropped."""
+    config = RedisConfig(redis_url, command_timeout=0.1)
+    with RedisConnector(config) as conn:
+        with pytest.raises(BackendUnavailable) as info:
+            conn.command("BLPOP", redis_prefix + "empty", 0)
+        assert isinstance(info.value.__cause__, redis.TimeoutError)
+        pool: Any = conn.client.connection_pool
+        (connection,) = pool._available_connections
+        assert connection._sock is None  # never reused mid-reply
+
+
+async def test_async_command_read_timeout_drops_the_connection(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """The async twin: the read times out, the connection is dropped and given back."""
+    config = RedisConfig(redis_url, command_timeout=0.1)
+    async with AsyncRedisConnector(config) as conn:
+        with pytest.raises(BackendUnavailable):
+            await conn.command("BLPOP", redis_prefix + "empty", 0)
+        pool: Any = conn.client.connection_pool
+        (connection,) = pool._available_connections
+        assert not connection.is_connected
+        assert connection.socket_timeout == 0.1
+
+
+async def test_async_command_without_a_socket_timeout(redis_url: str) -> None:
+    """A client built without a socket timeout sends as redis-py does (nothing to bound)."""
+    client = redis.asyncio.Redis.from_url(redis_url, socket_timeout=None)
+    try:
+        assert direct(client)
+        assert await arun_command(client, ("PING",)) is True
+    finally:
+        await client.aclose()
