@@ -6,7 +6,6 @@ import logging
 from typing import Any, cast
 
 import structlog
-from structlog._config import _CONFIG
 
 from backendkit.logging._config import Installed, last_configuration
 from backendkit.logging._loggers import Logger
@@ -41,12 +40,13 @@ class HotLogger:
         installed = last_configuration.installed
         if installed is None or installed.level <= logging.INFO:
             return False  # the common case decided without reading structlog's configuration
-        return _in_force(installed)
+        return _in_force(structlog.get_config(), installed)
 
     def info(self, event: str, **fields: Any) -> None:
         """Log ``event`` at INFO with ``fields`` (like ``get_logger(name).info``)."""
+        config = structlog.get_config()
         installed = last_configuration.installed
-        if installed is not None and _in_force(installed):
+        if installed is not None and _in_force(config, installed):
             if installed.level <= logging.INFO:
                 logger = installed.factory(self._name)
                 fields["event"] = event
@@ -57,7 +57,7 @@ class HotLogger:
                     return
                 logger.msg(line)
             return
-        self._bound_logger(structlog.get_config()).info(event, **fields)
+        self._bound_logger(config).info(event, **fields)
 
     def _bound_logger(self, config: dict[str, Any]) -> Logger:
         key = (
@@ -75,18 +75,14 @@ class HotLogger:
         return bound
 
 
-def _in_force(installed: Installed) -> bool:
-    """Whether structlog's configuration is still the one ``configure_logging`` installed.
-
-    Read from the object ``structlog.get_config()`` copies into a new dict on every call:
-    this runs on every request, and the copy was most of its cost.
-    """
-    processors = _CONFIG.default_processors
+def _in_force(config: dict[str, Any], installed: Installed) -> bool:
+    """Whether structlog's ``config`` is still the one ``configure_logging`` installed."""
+    processors = config["processors"]
     return (
         processors is installed.processors
         and len(processors) == 1
         and processors[0] is installed.pipeline
-        and _CONFIG.default_wrapper_class is installed.wrapper
-        and _CONFIG.logger_factory is installed.factory
-        and _CONFIG.default_context_class is dict
+        and config["wrapper_class"] is installed.wrapper
+        and config["logger_factory"] is installed.factory
+        and config["context_class"] is dict
     )
