@@ -258,9 +258,7 @@ class Pipeline:
         if not cycle.authenticated:
             credential = self._credential(request)
             principal = (
-                None
-                if credential is None
-                else await aauthenticate_credential(self.kit, credential)
+                None if credential is None else await aauthenticate_credential(self.kit, credential)
             )
             loader = self.kit.user_loader
             if principal is not None and loader is not None:
