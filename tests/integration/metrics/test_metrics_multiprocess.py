@@ -58,7 +58,9 @@ _SERVERS = {
 
 
 @contextlib.contextmanager
-def _running(kind: str, tmp_path: Path) -> Iterator[Server]:
+def _running(
+    kind: str, tmp_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """``kind`` with 2 workers; a stale file from an earlier run left in the directory."""
     directory = tmp_path / "prom"
     directory.mkdir()
@@ -78,7 +80,8 @@ def _running(kind: str, tmp_path: Path) -> Iterator[Server]:
     bind = ["-b", f"127.0.0.1:{port}"] if kind == "gunicorn" else ["--port", str(port)]
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, *arguments, *bind], cwd=REPO, env=_env(directory), stdout=log,
+        [sys.executable, *arguments, *bind], cwd=REPO,
+        env=_env(directory) | (extra_env or {}), stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
@@ -171,6 +174,24 @@ def test_two_workers_add_up_exactly(server: tuple[str, Server]) -> None:
             (("code", "UNAUTHENTICATED"), ("route", "/api/secret")),
         )
         assert metrics[errors] == 7
+
+
+def test_the_master_serves_every_workers_counts_on_its_own_port(tmp_path: Path) -> None:
+    """``serve_metrics`` in gunicorn's master (``when_ready``): one scrape of the master's
+    port adds up both workers exactly, and the app's port is not needed for it."""
+    port = _free_port()
+    with _running("gunicorn", tmp_path, {"METRICS_MASTER_PORT": str(port)}) as running:
+        url, _directory, _process = running
+        pids: set[int] = set()
+        served = 0
+        while len(pids) < 2 or served < 10:
+            assert served < 400, "one worker served every request"
+            pids.add(httpx.get(f"{url}/api/items/{served}", timeout=5).json()["pid"])
+            served += 1
+        master = _scrape(f"http://127.0.0.1:{port}")
+        route = _SERVERS["gunicorn"][1]
+        assert _requests(master, method="GET", route=route, status="200") == served
+        assert master[("backendkit_http_requests_in_progress", ())] == 0
 
 
 def test_a_dead_worker_keeps_its_counts(gunicorn: Server) -> None:
