@@ -26,11 +26,13 @@ from backendkit.metrics._multiprocess import (
     prepare_multiprocess_dir,
 )
 from backendkit.metrics._requests import DEFAULT_BUCKETS
+from backendkit.metrics._sql import STATEMENT_BUCKETS
 
 __all__ = [
     "CACHE_COUNTERS",
     "DEFAULT_BUCKETS",
     "OTHER_METHOD",
+    "STATEMENT_BUCKETS",
     "UNMATCHED_ROUTE",
     "Metrics",
     "MetricsEndpoint",

@@ -136,6 +136,7 @@ class Metrics:
         """One more request in flight."""
         shared = self._shared
         shared.requests.started()
+        shared.statements.request_started()
         mirror = shared.mirror
         if mirror is not None and not mirror.running:
             mirror.start()  # a worker's first request: its values are copied from now on
@@ -144,12 +145,14 @@ class Metrics:
         """Count the request (status, route template, duration, error code)."""
         shared = self._shared
         shared.requests.finished(cycle)
+        shared.statements.request_finished(cycle)
         if cycle.error_code is not None:
             shared.errors.count(cycle.route, cycle.error_code)
 
     def request_dropped(self, cycle: RequestCycle) -> None:
         """Forget a request in flight (the metrics and health routes)."""
         self._shared.requests.dropped()
+        self._shared.statements.request_dropped()
 
     # ------------------------------------------------------------ components
 
