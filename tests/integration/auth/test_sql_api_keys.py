@@ -83,7 +83,7 @@ def test_a_check_is_one_primary_key_read_and_the_secret_is_never_stored(
         assert kinds == ["SELECT", "UPDATE", "SELECT"]
         with database.setup.connect() as conn:
             row = conn.execute(sa.select(api_keys_table)).one()
-        secret = new.secret.rsplit("_", 1)[1]
+        secret = new.secret.split("_", 2)[2]  # the secret itself may contain "_"
         assert all(secret not in str(value) for value in row)
         assert len(row.digest) == 64
     finally:
