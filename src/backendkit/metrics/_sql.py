@@ -33,7 +33,7 @@ class SqlStatements:
     (requests of a kit with metrics, once an engine is watched).
     """
 
-    __slots__ = ("_lock", "_watched", "counter", "per_request")
+    __slots__ = ("_lock", "_watched", "counter", "per_request", "watching")
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.counter = Counter(
@@ -50,6 +50,9 @@ class SqlStatements:
             registry=registry,
         )
         self._watched: weakref.WeakSet[Any] = weakref.WeakSet()
+        #: Whether an engine was ever watched: read on every request (a WeakSet's len is
+        #: a Python-level call).
+        self.watching = False
         self._lock = threading.Lock()
 
     def watch(self, engine: Any, name: str) -> None:
@@ -61,6 +64,7 @@ class SqlStatements:
             if target in self._watched:
                 return
             self._watched.add(target)
+            self.watching = True
         child = self.counter.labels(name)
 
         def counted(*_args: Any) -> None:
@@ -73,7 +77,7 @@ class SqlStatements:
 
     def request_started(self) -> None:
         """Count this request's statements from now (only once an engine is watched)."""
-        if self._watched:
+        if self.watching:
             _in_request.set([0])
 
     def request_finished(self, cycle: RequestCycle) -> None:
