@@ -31,6 +31,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from backendkit._write_scope import replica_safe
 from backendkit.cache._early import Freshness, classify
 from backendkit.cache._keys import EntryKeys
 from backendkit.cache._ops import (
@@ -210,6 +211,9 @@ class Plan:
             self.stats.incr("not_stored")
             return None
         if policy.condition is not None and not policy.condition(value):
+            self.stats.incr("not_stored")
+            return None
+        if not replica_safe():  # loaded in a scope that read a replica and wrote: may lag
             self.stats.incr("not_stored")
             return None
         try:

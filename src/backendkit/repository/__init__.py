@@ -22,6 +22,7 @@ from backendkit._extras import require as _require
 
 _require("sqlalchemy", "sqlalchemy")
 
+from backendkit._write_scope import read_your_writes, replica_safe
 from backendkit.listing._filters import OPERATORS, RESERVED_QUERY_KEYS, Condition
 from backendkit.listing._paging import COUNT_STRATEGIES, Counting
 from backendkit.repository._async_repo import AsyncRepository
@@ -41,7 +42,6 @@ from backendkit.repository._mixins import (
     utcnow,
 )
 from backendkit.repository._repo import Repository
-from backendkit.repository._scope import read_your_writes, replica_safe
 from backendkit.repository._sorting import SortField, SortKey
 from backendkit.repository._uow import AsyncUnitOfWork, UnitOfWork
 

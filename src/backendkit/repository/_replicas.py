@@ -30,11 +30,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ClauseElement
 
+from backendkit._write_scope import has_written, record_replica_read, record_write
 from backendkit.clock import Clock
 from backendkit.errors import ConfigurationError
 from backendkit.logging import get_logger
 from backendkit.repository._explain import ExplainJson
-from backendkit.repository._scope import has_written, record_replica_read, record_write
 
 __all__ = ["Replica", "RoutingSession", "pin_to_primary"]
 

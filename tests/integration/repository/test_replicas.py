@@ -465,15 +465,19 @@ async def test_a_replica_of_another_database_is_refused(pair: Pair, tmp_path: Pa
             await aw(engine.dispose())
 
 
-async def test_cache_is_not_filled_from_a_read_that_may_lag_a_write(app: App) -> None:
+@pytest.mark.parametrize("condition", [None, replica_safe], ids=["by-default", "condition"])
+async def test_cache_is_not_filled_from_a_read_that_may_lag_a_write(
+    app: App, condition: Any
+) -> None:
     """A load that read the replica while its scope wrote (concurrently, in another task)
-    is returned but not stored; the same load in a scope that did not write is stored."""
+    is returned but not stored, with no condition given (the cache asks the scope itself)
+    or with ``replica_safe`` as one; the same load in a scope that did not write is stored."""
     cache = Cache("memory://")
     loaded = asyncio.Event()
     written = asyncio.Event()
     pause = [False]
 
-    @cache.cached(ttl=60, condition=replica_safe)
+    @cache.cached(ttl=60, condition=condition)
     async def note_ids() -> list[int]:
         ids = await app.ids()
         if pause[0]:

@@ -1,8 +1,11 @@
 """Read-your-writes: what one request (or one ``read_your_writes()`` block) has written.
 
 A replica lags its primary, so a request that wrote must read the primary afterwards, or it
-may not see its own write. The routing session (``_replicas``) records here each write and
-each read it sent to a replica, and asks here before sending a read to the replica.
+may not see its own write. The repository's routing session records here each write and
+each read it sent to a replica, and asks here before sending a read to the replica; the
+cache asks here before it stores a loaded value (``replica_safe``). It lives outside both
+packages, on the standard library and the log context alone, so the cache needs no
+SQLAlchemy to ask.
 
 The scope is a mutable object in a context variable, so every session of the request sees
 the same one, including sessions in tasks and threads started with a copy of the context:
@@ -104,8 +107,8 @@ def has_written() -> bool:
 
 def replica_safe(_value: object = None) -> bool:
     """``False`` when the current scope both wrote and read from a replica: a value it
-    loaded may predate its own write. Pass it as a cache's store condition, so such a value
-    is returned but never stored:
+    loaded may predate its own write. The cache checks it before every store, so such a
+    value is returned but never stored; it can also serve as any store's condition:
 
     ```python
     @cached(cache, ttl=60, condition=replica_safe)
