@@ -84,8 +84,15 @@ def test_two_workers_move_each_series_exactly(workers: tuple[RunningServer, Path
             statuses.append(guesser.post(LOGIN, json_body=body).status_code)
     assert statuses == [401] * 10 + [429] * 2
     # Both workers served and wrote their counts (a new connection per request).
-    writers = {path.name.split("_")[-1] for path in directory.glob("counter_*.db")}
-    assert len(writers & {f"{pid}.db" for pid in server.worker_pids()}) == 2
+    # The kernel may hand every connection to one worker: more anonymous reads until both
+    # have written, counted with the mix's 401s.
+    pids = {f"{pid}.db" for pid in server.worker_pids()}
+    extra = 0
+    with Api(server) as anonymous:
+        while len(pids & {p.name.split("_")[-1] for p in directory.glob("counter_*.db")}) < 2:
+            assert extra < 90, "one worker served every request"  # under the default limit
+            assert anonymous.get(ME).status_code == 401
+            extra += 1
     # Cache counters are copied to the files once a second by each worker.
     after = _settled(server, lambda samples: _cache_reads(before, samples) >= 5)
     # The first read loads the user into Redis; the other four find it, whichever worker
@@ -94,10 +101,10 @@ def test_two_workers_move_each_series_exactly(workers: tuple[RunningServer, Path
     assert moved_family(before, after, _MISSES) == 1
     total = "backendkit_http_requests_total"
     assert moved(before, after, total, method="GET", route=ME, status="200") == 5
-    assert moved(before, after, total, method="GET", route=ME, status="401") == 3
+    assert moved(before, after, total, method="GET", route=ME, status="401") == 3 + extra
     assert moved(before, after, total, method="POST", route=LOGIN, status="401") == 10
     assert moved(before, after, total, method="POST", route=LOGIN, status="429") == 2
-    assert moved_family(before, after, total) == 20
+    assert moved_family(before, after, total) == 20 + extra
     errors = "backendkit_http_errors_total"
     assert moved(before, after, errors, route=LOGIN, code="RATE_LIMITED") == 2
     decisions = "backendkit_ratelimit_decisions_total"
