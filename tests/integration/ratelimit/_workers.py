@@ -14,6 +14,7 @@ def hammer(
     strategy: str,
     hits: int,
     start: multiprocessing.synchronize.Barrier,
+    identity: str,
 ) -> tuple[int, int]:
     """Hit one key ``hits`` times after every process is ready; return (allowed, degraded)."""
     from backendkit.ratelimit import RateLimiter, Rule
@@ -29,7 +30,7 @@ def hammer(
     start.wait()
     allowed = degraded = 0
     for _ in range(hits):
-        result = limiter.hit(rule, "shared")
+        result = limiter.hit(rule, identity)
         allowed += result.allowed
         degraded += result.degraded
     limiter.close()
