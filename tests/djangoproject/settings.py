@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "rest_framework",
     "backendkit.adapters.django.apikeys",
+    "backendkit.adapters.django.onetime",
     "backendkit.adapters.django.tokenstore",
     "tests.djangoproject.testapp",
 ]
