@@ -1,6 +1,6 @@
 """`RateLimiter` and `AsyncRateLimiter`: one decision per call, on memory or Redis.
 
-Both share ``_LimiterCore`` (``_limiter_core.py``: argument checks, turning a backend reply
+Both share ``LimiterCore`` (``_limiter_core.py``: argument checks, turning a backend reply
 into a result, the failure policy); they differ only in whether the storage call is awaited.
 """
 
@@ -13,14 +13,14 @@ from backendkit.clock import Clock, system_clock
 from backendkit.errors import ConfigurationError
 from backendkit.ratelimit._headers import HeaderStyle
 from backendkit.ratelimit._limiter_core import (
-    _MEMORY,
+    MEMORY_URL,
+    AsyncStore,
     DecisionObserver,
-    _AsyncStore,
-    _check_call,
-    _is_memory,
-    _LimiterCore,
-    _redis_config,
-    _SyncStore,
+    LimiterCore,
+    SyncStore,
+    check_call,
+    is_memory,
+    redis_config,
 )
 from backendkit.ratelimit._policy import FailurePolicy, WarnOnce
 from backendkit.ratelimit._result import RateLimitResult
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncRateLimiter", "DecisionObserver", "RateLimiter"]
 
 
-class RateLimiter(_LimiterCore):
+class RateLimiter(LimiterCore):
     """Decides whether a hit on a key is within a rule's limits (sync).
 
     One call is one decision: on Redis a single script call checks every limit of the
@@ -88,8 +88,8 @@ class RateLimiter(_LimiterCore):
         )
         self._owned = False
         self.connector: RedisConnector | None = None
-        self._store: _SyncStore
-        if _is_memory(storage):
+        self._store: SyncStore
+        if is_memory(storage):
             self._store = self._memory
             self._default_wait = 1.0
             return
@@ -99,7 +99,7 @@ class RateLimiter(_LimiterCore):
         if isinstance(storage, RedisConnector):
             connector = storage
         elif isinstance(storage, (str, RedisConfig)):
-            connector = RedisConnector(_redis_config(storage), clock=clock, name="ratelimit")
+            connector = RedisConnector(redis_config(storage), clock=clock, name="ratelimit")
             self._owned = True
         else:
             raise ConfigurationError(
@@ -123,7 +123,7 @@ class RateLimiter(_LimiterCore):
             from backendkit.redis import RedisConfig
 
             return cls(RedisConfig.from_settings(settings), **options)
-        return cls(_MEMORY, **options)
+        return cls(MEMORY_URL, **options)
 
     @property
     def is_shared(self) -> bool:
@@ -148,7 +148,7 @@ class RateLimiter(_LimiterCore):
             ValueError: an empty key or a cost below 1 (programming errors; storage
                 errors never raise).
         """
-        _check_call(rule, key, cost)
+        check_call(rule, key, cost)
         try:
             reply = self._store.run(rule, key, cost, True)
         except Exception as exc:
@@ -164,7 +164,7 @@ class RateLimiter(_LimiterCore):
         Raises:
             ValueError: an empty key or a cost below 1.
         """
-        _check_call(rule, key, cost)
+        check_call(rule, key, cost)
         try:
             reply = self._store.run(rule, key, cost, False)
         except Exception as exc:
@@ -179,7 +179,7 @@ class RateLimiter(_LimiterCore):
         Returns:
             False when the storage could not be reached (logged; never raises).
         """
-        _check_call(rule, key, 1)
+        check_call(rule, key, 1)
         self._memory.clear(rule, key)
         if self._store is self._memory:
             return True
@@ -200,7 +200,7 @@ class RateLimiter(_LimiterCore):
         return f"RateLimiter({where}, failure_policy={self.failure_policy!r})"
 
 
-class AsyncRateLimiter(_LimiterCore):
+class AsyncRateLimiter(LimiterCore):
     """The async twin of [`RateLimiter`][backendkit.ratelimit.RateLimiter].
 
     Same arguments, same decisions (the same script and the same memory backend); the
@@ -233,8 +233,8 @@ class AsyncRateLimiter(_LimiterCore):
         )
         self._owned = False
         self.connector: AsyncRedisConnector | None = None
-        self._store: _AsyncStore | None = None
-        if _is_memory(storage):
+        self._store: AsyncStore | None = None
+        if is_memory(storage):
             self._default_wait = 1.0
             return
         from backendkit.ratelimit._redis import AsyncRedisStore
@@ -243,7 +243,7 @@ class AsyncRateLimiter(_LimiterCore):
         if isinstance(storage, AsyncRedisConnector):
             connector = storage
         elif isinstance(storage, (str, RedisConfig)):
-            connector = AsyncRedisConnector(_redis_config(storage), clock=clock, name="ratelimit")
+            connector = AsyncRedisConnector(redis_config(storage), clock=clock, name="ratelimit")
             self._owned = True
         else:
             raise ConfigurationError(
@@ -263,7 +263,7 @@ class AsyncRateLimiter(_LimiterCore):
             from backendkit.redis import RedisConfig
 
             return cls(RedisConfig.from_settings(settings), **options)
-        return cls(_MEMORY, **options)
+        return cls(MEMORY_URL, **options)
 
     @property
     def is_shared(self) -> bool:
@@ -276,7 +276,7 @@ class AsyncRateLimiter(_LimiterCore):
         Raises:
             ValueError: an empty key or a cost below 1.
         """
-        _check_call(rule, key, cost)
+        check_call(rule, key, cost)
         store = self._store
         try:
             if store is None:
@@ -294,7 +294,7 @@ class AsyncRateLimiter(_LimiterCore):
         Raises:
             ValueError: an empty key or a cost below 1.
         """
-        _check_call(rule, key, cost)
+        check_call(rule, key, cost)
         store = self._store
         try:
             if store is None:
@@ -311,7 +311,7 @@ class AsyncRateLimiter(_LimiterCore):
         Returns:
             False when the storage could not be reached (logged; never raises).
         """
-        _check_call(rule, key, 1)
+        check_call(rule, key, 1)
         self._memory.clear(rule, key)
         if self._store is None:
             return True

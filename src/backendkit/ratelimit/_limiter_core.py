@@ -22,28 +22,43 @@ from backendkit.ratelimit._rules import Rule
 if TYPE_CHECKING:
     from backendkit.redis import RedisConfig
 
-__all__ = ["DecisionObserver"]
+__all__ = [
+    "MEMORY_URL",
+    "AsyncStore",
+    "DecisionObserver",
+    "LimiterCore",
+    "SyncStore",
+    "check_call",
+    "is_memory",
+    "redis_config",
+]
 
 #: Called with every decision ``hit`` makes (``Metrics.watch_limiter`` sets one).
 DecisionObserver = Callable[[RateLimitResult], None]
 
-_MEMORY = "memory://"
+#: The one storage URL that keeps counts in this process.
+MEMORY_URL = "memory://"
 _REFUSAL = "unsupported rate-limit storage"
 
 
-class _SyncStore(Protocol):
+class SyncStore(Protocol):
+    """A storage the sync limiter calls: memory or Redis."""
+
     def run(self, rule: Rule, key: str, cost: int, charge: bool) -> list[int]: ...
 
     def clear(self, rule: Rule, key: str) -> None: ...
 
 
-class _AsyncStore(Protocol):
+class AsyncStore(Protocol):
+    """A storage the async limiter awaits."""
+
     async def run(self, rule: Rule, key: str, cost: int, charge: bool) -> list[int]: ...
 
     async def clear(self, rule: Rule, key: str) -> None: ...
 
 
-def _check_call(rule: Rule, key: str, cost: int) -> None:
+def check_call(rule: Rule, key: str, cost: int) -> None:
+    """Refuse a bad cost, key or rule before any storage is asked."""
     # On every hit: cheap identity checks first (bool is an int subclass: refused).
     if cost.__class__ is not int or cost < 1:
         raise ValueError(f"cost must be an integer >= 1, got {cost!r}")
@@ -53,16 +68,17 @@ def _check_call(rule: Rule, key: str, cost: int) -> None:
         raise TypeError(f"expected a Rule, got {type(rule).__name__}")
 
 
-def _is_memory(storage: object) -> bool:
+def is_memory(storage: object) -> bool:
     """True for a ``memory://`` URL; a wrong URL is refused here, before any extra is needed."""
     if not isinstance(storage, str) or storage_kind(storage, refusal=_REFUSAL) != "memory":
         return False
-    if storage.strip().lower() != _MEMORY:
+    if storage.strip().lower() != MEMORY_URL:
         raise ConfigurationError("memory:// rate-limit storage takes no host, path or options")
     return True
 
 
-def _redis_config(storage: str | RedisConfig) -> RedisConfig:
+def redis_config(storage: str | RedisConfig) -> RedisConfig:
+    """A URL as a `RedisConfig`; a `RedisConfig` as it is."""
     from backendkit.redis import RedisConfig
 
     if isinstance(storage, RedisConfig):
@@ -70,7 +86,7 @@ def _redis_config(storage: str | RedisConfig) -> RedisConfig:
     return RedisConfig(storage)
 
 
-class _LimiterCore:
+class LimiterCore:
     """Configuration and every piece of logic both limiters share."""
 
     def __init__(
