@@ -6,7 +6,9 @@ Every variable is documented in ``examples/README.md``. backendkit's own variabl
 ``BACKENDKIT_REFRESH_GRACE_SECONDS``, ``BACKENDKIT_TRUSTED_PROXIES``, ...) are parsed by
 [`Settings.from_env`][backendkit.settings.Settings.from_env]; this module adds the few that
 only the examples read (``BACKENDKIT_BOOTSTRAP_ADMIN``, ``BACKENDKIT_REDIS_KEY_PREFIX``,
-``BACKENDKIT_TESTING_FAST_HASHER``, ``BACKENDKIT_METRICS_TOKEN``, ``PORT``) and the
+``BACKENDKIT_TESTING_FAST_HASHER``, ``BACKENDKIT_METRICS_TOKEN``, ``PORT``, and the
+sign-in options ``auth_env`` reads: ``BACKENDKIT_OIDC_ISSUER``, ``BACKENDKIT_OIDC_AUDIENCE``,
+``BACKENDKIT_TOKEN_STORE``, ``BACKENDKIT_PASSWORD_RESET_SENDER``) and the
 defaults a service needs to start on a laptop with nothing installed: a SQLite file in the
 working directory, in-memory Redis stand-ins, a default rate limit of the API and a JWT
 issuer and audience of the example's own. Outside production without
@@ -27,6 +29,7 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 from backendkit.errors import ConfigurationError
 from backendkit.fields import normalize_email
 from backendkit.settings import Settings
+from examples._shared.auth_env import TokenStoreKind, read_auth_env
 from examples._shared.tracing import configure_tracing
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ __all__ = [
     "LOGIN_LIMIT_PER_ACCOUNT",
     "LOGIN_LIMIT_PER_IP",
     "PASSWORD_CHANGE_LIMIT",
+    "PASSWORD_RESET_CONFIRM_LIMIT",
     "REFRESH_LIMIT",
     "REGISTER_LIMIT",
     "ExampleConfig",
@@ -67,6 +71,8 @@ REFRESH_LIMIT = "30/minute"
 #: Password changes per account (each checks the current password: a stolen access token
 #: must not become a way to guess it).
 PASSWORD_CHANGE_LIMIT = "5/15 minutes"
+#: Password-reset confirmations per client address (each guesses a token).
+PASSWORD_RESET_CONFIRM_LIMIT = "10/minute"
 #: The failure policy of every rule above while Redis is down. Rules that guard
 #: credentials never fail open: each worker counts in its own memory until Redis answers
 #: again (so N workers allow up to N times a limit), where the app-wide default budget
@@ -123,6 +129,14 @@ class ExampleConfig:
             backendkit's public development key, which it warns about itself.
         metrics_token: ``BACKENDKIT_METRICS_TOKEN``: when set, ``/metrics`` answers only
             ``Authorization: Bearer <token>``.
+        oidc_issuer: ``BACKENDKIT_OIDC_ISSUER``: an identity provider whose access tokens
+            are accepted beside the app's own (``None``: none).
+        oidc_audience: ``BACKENDKIT_OIDC_AUDIENCE``: this API's ``aud`` at that provider
+            (set exactly when ``oidc_issuer`` is).
+        token_store: ``BACKENDKIT_TOKEN_STORE``: where refresh sessions and revocations
+            live (``redis``, ``memory`` or ``sql``, the app's own database).
+        password_reset_sender: ``BACKENDKIT_PASSWORD_RESET_SENDER``: ``module:callable``
+            returning the sender of password-reset tokens (``None``: unset).
     """
 
     app: str
@@ -135,6 +149,10 @@ class ExampleConfig:
     port: int
     development_signing_key: bool
     metrics_token: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    token_store: TokenStoreKind = "memory"
+    password_reset_sender: str | None = None
 
     @property
     def login_limit_per_ip(self) -> str:
@@ -194,27 +212,56 @@ class ExampleConfig:
             tracing.watch_passwords(hasher)
         return hasher
 
-    def web_kit(self, closers: Sequence[Callable[[], Any]] = ()) -> WebKit:
+    def web_kit(
+        self,
+        closers: Sequence[Callable[[], Any]] = (),
+        *,
+        sql_token_store: Callable[[], Any] | None = None,
+        **kit_options: Any,
+    ) -> WebKit:
         """The services the settings describe, built by backendkit.
 
         [`WebKit.from_settings`][backendkit.web.WebKit.from_settings] builds the limiters,
         the token service and the cache, on one Redis connector pair with keys under
         ``redis_key_prefix`` when ``BACKENDKIT_REDIS_URL`` is set (in memory otherwise).
-        Every access token is checked against the token store, so a logged-out or deleted
-        user's token stops working at once. ``closers`` run when the kit is closed. Take
-        its services with ``built``. Its metrics (requests, limits, cache, tokens, Redis)
-        go to prometheus-client's global registry, which ``/metrics`` serves.
+        The token service keeps its sessions where ``token_store`` says: Redis, memory, or
+        the store ``sql_token_store()`` builds on the app's own database (called only for
+        ``sql``). Every access token is checked against that store, so a logged-out or
+        deleted user's token stops working at once. ``closers`` run when the kit is
+        closed; ``kit_options`` (``user_loader``, ``providers``, ``api_keys``) go to
+        ``from_settings``. Take its services with ``built``. Its metrics (requests,
+        limits, cache, tokens, Redis) go to prometheus-client's global registry, which
+        ``/metrics`` serves.
+
+        Raises:
+            ConfigurationError: ``token_store`` is ``sql`` and no ``sql_token_store`` was given.
         """
         from backendkit.metrics import Metrics
         from backendkit.web import WebKit
 
+        options: dict[str, Any] = {"check_revocation": True}
+        tokens = None
+        if self.token_store != "redis":
+            from backendkit.auth import TokenService
+
+            if self.token_store == "sql":
+                if sql_token_store is None:
+                    raise ConfigurationError(
+                        f"BACKENDKIT_TOKEN_STORE=sql is not supported by the {self.app} example"
+                    )
+                store: Any = sql_token_store()
+            else:
+                store = "memory://"
+            tokens = TokenService.from_settings(self.settings, store=store, **options)
         kit = WebKit.from_settings(
             self.settings,
+            tokens=tokens,
             redis_key_prefix=self.redis_key_prefix,
-            token_options={"check_revocation": True},
+            token_options=options,
             closers=closers,
             metrics=Metrics(),
             tracing=configure_tracing(),  # None unless OTEL_TRACES_EXPORTER names an exporter
+            **kit_options,
         )
         return kit
 
@@ -279,6 +326,7 @@ def load_config(app: str, environ: Mapping[str, str] | None = None) -> ExampleCo
         port=_port(source.get("PORT")),
         development_signing_key=settings.jwt_secret is None and not settings.secret_key,
         metrics_token=source.get("BACKENDKIT_METRICS_TOKEN") or None,
+        **read_auth_env(source, redis=settings.redis_url is not None),
     )
 
 

@@ -10,6 +10,8 @@ from backendkit.validation import ApiModel
 
 __all__ = [
     "LoginIn",
+    "PasswordResetConfirmIn",
+    "PasswordResetIn",
     "RefreshIn",
     "RegisterIn",
     "Role",
@@ -55,6 +57,23 @@ class RefreshIn(ApiModel):
     """``POST /api/v1/auth/refresh``."""
 
     refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class PasswordResetIn(ApiModel):
+    """``POST /api/v1/auth/password-reset``: any email text (the answer is the same)."""
+
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+
+
+class PasswordResetConfirmIn(ApiModel):
+    """``POST /api/v1/auth/password-reset/confirm``: the token sent and the new password.
+
+    Any string is a token here: a malformed one is refused like a used one (``400`` on
+    ``token``), not by the body's validation.
+    """
+
+    token: str
+    password: Password
 
 
 class UserUpdate(ApiModel):
