@@ -22,16 +22,25 @@ import hashlib
 import hmac
 import importlib
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from backendkit.auth import (
     PASSWORD_RESET,
+    ApiKey,
     AsyncTokenSender,
     InvalidOneTimeToken,
     LoggingTokenSender,
     TokenSender,
+    api_key_body,
 )
-from backendkit.errors import BadRequest, ConfigurationError, ErrorDetail, ServiceUnavailable
+from backendkit.errors import (
+    BadRequest,
+    ConfigurationError,
+    ErrorDetail,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from backendkit.fields import normalize_email
 from backendkit.logging import get_logger
 from backendkit.web import Principal
@@ -47,9 +56,12 @@ __all__ = [
     "PROVIDER_EMAIL_DOMAIN",
     "PROVIDER_USER_NAME",
     "RESET_NOT_CONFIGURED",
+    "RESET_REQUESTED",
     "acting_principal",
     "api_key_service",
     "invalid_reset_token",
+    "keys_newest_first",
+    "no_password",
     "oidc_verifier",
     "password_reset_sender",
     "password_reset_tokens",
@@ -72,6 +84,8 @@ PROVIDER_EMAIL_DOMAIN: Final = "provider.invalid"
 API_KEY_CREATORS: Final = ("bearer", "provider")
 #: The message of both reset routes' ``503`` when no sender is configured.
 RESET_NOT_CONFIGURED: Final = "password reset is not configured"
+#: The message of every ``202`` of ``POST /api/v1/auth/password-reset``, whatever the email.
+RESET_REQUESTED: Final = "If an account has this email, a password-reset token has been sent"
 _DEV_ENVS = frozenset({"development", "test"})
 _MAX_NAME = 100
 
@@ -140,6 +154,22 @@ def session_claims(principal: Principal) -> TokenClaims:
         )
     claims: TokenClaims = principal.claims
     return claims
+
+
+def no_password() -> ValidationFailed:
+    """The ``400 VALIDATION_ERROR`` of a password change on an account that signs in with
+    its identity provider and has no password."""
+    return ValidationFailed(
+        "This account has no password",
+        details=[ErrorDetail("password", "cannot be set: the account signs in with its provider")],
+    )
+
+
+def keys_newest_first(keys: Iterable[ApiKey]) -> list[dict[str, Any]]:
+    """The caller's keys as ``GET /api/v1/auth/api-keys`` lists them: newest first, without
+    secrets (``api_key_body``)."""
+    ordered = sorted(keys, key=lambda key: (key.created_at, key.id), reverse=True)
+    return [api_key_body(key) for key in ordered]
 
 
 # ---------------------------------------------------------------- services

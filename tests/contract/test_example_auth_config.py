@@ -14,6 +14,8 @@ from examples._shared.auth_extras import (
     acting_principal,
     api_key_service,
     invalid_reset_token,
+    keys_newest_first,
+    no_password,
     oidc_verifier,
     password_reset_sender,
     password_reset_tokens,
@@ -328,3 +330,24 @@ def test_reset_bodies() -> None:
     refused = invalid_reset_token()
     assert (refused.status, [d.field for d in refused.details]) == (400, ["token"])
     assert auth_extras.PASSWORD_RESET == "password_reset"
+
+
+def test_keys_are_listed_newest_first_without_secrets() -> None:
+    """The list route's order and fields; a passwordless account's 400 names ``password``."""
+    engine = sa.create_engine("sqlite://")
+    auth_metadata.create_all(engine)
+    try:
+        service = api_key_service(load_config("flask", DEV), SQLApiKeyStore(engine))
+        first = service.create(Principal("7"), name="first")
+        second = service.create(Principal("7"), name="second")
+        listed = keys_newest_first(service.list_keys("7"))
+        assert [k["id"] for k in listed] == sorted(
+            [first.key.id, second.key.id],
+            key=lambda i: (first.key.created_at if i == first.key.id else second.key.created_at, i),
+            reverse=True,
+        )
+        assert all("key" not in k for k in listed)
+    finally:
+        engine.dispose()
+    refused = no_password()
+    assert (refused.status, [d.field for d in refused.details]) == (400, ["password"])
