@@ -1,16 +1,29 @@
-"""The ``users`` table (SQLAlchemy 2 declarative mapping)."""
+"""The ``users`` and ``provider_identities`` tables (SQLAlchemy 2 declarative mapping)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from backendkit.repository import TimestampMixin, utcnow
 
-__all__ = ["Base", "User"]
+__all__ = ["Base", "ProviderIdentity", "User"]
+
+# BIGINT on real databases; SQLite only auto-increments an INTEGER PRIMARY KEY.
+_ID = BigInteger().with_variant(Integer, "sqlite")
+_TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 class Base(DeclarativeBase):
@@ -39,15 +52,32 @@ class User(TimestampMixin, Base):
     # The default sort (newest first) and keyset paging walk this index.
     __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
 
-    # BIGINT on real databases; SQLite only auto-increments an INTEGER PRIMARY KEY.
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default="user", index=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None for a user of an identity provider (0004): it signs in there, never with a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # When the password was last set (register, or a change through PUT); never on the
     # wire. Added with an expand/contract pair of migrations (0002, 0003).
-    password_changed_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
-        default=utcnow,
+    password_changed_at: Mapped[dt.datetime] = mapped_column(_TIMESTAMP, default=utcnow)
+
+
+class ProviderIdentity(Base):
+    """An identity provider's user linked to a local one (added by migration 0004).
+
+    ``(issuer, subject)`` names the provider's user, never its email or bare ``sub``; it
+    is unique, so two workers seeing the same new user cannot link it twice. Deleting the
+    local user deletes its links.
+    """
+
+    __tablename__ = "provider_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(
+        _ID, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    created_at: Mapped[dt.datetime] = mapped_column(_TIMESTAMP, default=utcnow)

@@ -26,6 +26,8 @@ from sqlalchemy import MetaData, create_engine, pool
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from backendkit.auth.sql import auth_metadata
+
 #: Each example's models module, and whether the app connects through asyncio.
 APPS = {
     "fastapi": ("examples.fastapi_app.models", True),
@@ -37,7 +39,9 @@ app = config.get_main_option("example_app") or ""
 if app not in APPS:
     raise SystemExit(f"{config.config_file_name}: example_app must be one of {sorted(APPS)}")
 models, asynchronous = APPS[app]
-target_metadata: MetaData = importlib.import_module(models).Base.metadata
+# The app's tables and backendkit's (sessions, API keys, one-time tokens: bk_*), which the
+# migrations create and alembic check holds to the library's definitions.
+target_metadata: list[MetaData] = [importlib.import_module(models).Base.metadata, auth_metadata]
 
 # The command line prints alembic's progress; a program that configured logging (the demo,
 # a test run) keeps its own.
