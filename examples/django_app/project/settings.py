@@ -22,7 +22,14 @@ ALLOWED_HOSTS = ["*"]  # put the service behind a proxy that checks the Host hea
 ROOT_URLCONF = "examples.django_app.project.urls"
 WSGI_APPLICATION = "examples.django_app.project.wsgi.application"
 
-INSTALLED_APPS = ["examples.django_app.users"]
+INSTALLED_APPS = [
+    "examples.django_app.users",
+    # backendkit's stores on this database (all migrated, whichever the environment uses):
+    # API keys; sessions with BACKENDKIT_TOKEN_STORE=sql; password-reset tokens without Redis.
+    "backendkit.adapters.django.apikeys",
+    "backendkit.adapters.django.tokenstore",
+    "backendkit.adapters.django.onetime",
+]
 MIDDLEWARE = [
     # First, so it sees every response (CommonMiddleware's, Django's own error pages).
     "backendkit.adapters.django.BackendKitMiddleware",

@@ -1,5 +1,9 @@
 """The API views: function views for the auth endpoints, class-based views for users.
 
+Callers sign in with this app's tokens, an identity provider's access token
+(``BACKENDKIT_OIDC_ISSUER``) or an API key; routes authorize with ``_caller``, whose roles
+are the local account's current role for the latter two.
+
 Every view is wrapped in backendkit's Django decorators; errors are raised as backendkit
 ``AppError``s and rendered into the envelope by ``BackendKitMiddleware``.
 """
@@ -10,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.http import require_http_methods
@@ -27,9 +32,9 @@ from backendkit.adapters.django import (
     rate_limit,
     read_json,
     require_auth,
-    require_roles,
     success_response,
 )
+from backendkit.auth import PASSWORD_RESET, ApiKeyRequest, InvalidOneTimeToken, new_api_key_body
 from backendkit.errors import (
     Conflict,
     ErrorDetail,
@@ -42,17 +47,36 @@ from backendkit.fields import PositiveId, normalize_email
 from backendkit.listing import cursor_params, page_params
 from backendkit.logging import security_event
 from backendkit.validation import ApiModel, validate
-from backendkit.web import Principal
+from backendkit.web import Principal, check_roles
+from examples._shared.auth_extras import (
+    RESET_REQUESTED,
+    acting_principal,
+    invalid_reset_token,
+    keys_newest_first,
+    no_password,
+    require_reset,
+    reset_email,
+    session_claims,
+)
 from examples._shared.config import (
     CREDENTIAL_LIMIT_POLICY,
     LOGIN_LIMIT_PER_ACCOUNT,
     LOGIN_LIMIT_PER_IP,
     PASSWORD_CHANGE_LIMIT,
+    PASSWORD_RESET_CONFIRM_LIMIT,
     REFRESH_LIMIT,
     REGISTER_LIMIT,
 )
 from examples._shared.limits import account_key, password_change_key
-from examples._shared.schemas import LoginIn, RefreshIn, RegisterIn, TokenOut, UserUpdate
+from examples._shared.schemas import (
+    LoginIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    RefreshIn,
+    RegisterIn,
+    TokenOut,
+    UserUpdate,
+)
 from examples.django_app.users import filters
 from examples.django_app.users.models import User
 from examples.django_app.users.services import services, user_out
@@ -72,6 +96,12 @@ def _tokens(pair: Any) -> TokenOut:
 
 class _UserPath(ApiModel):
     id: PositiveId
+
+
+def _caller(request: HttpRequest) -> Principal:
+    """The authenticated caller as routes authorize it: for an API key or a provider's
+    token, with the local account's current role (a provider's roles grant nothing)."""
+    return acting_principal(get_principal(request))
 
 
 def _user_id(raw: str) -> int:
@@ -130,10 +160,14 @@ def login(request: HttpRequest, body: LoginIn) -> HttpResponse:
     # must get the same 503 as a wrong one, not tell itself apart from a 401.
     svc.tokens.ensure_available()
     user = User.objects.filter(email=email).first() if email is not None else None
-    if user is None:
-        # Same bcrypt work as a wrong password: response time does not reveal the email.
+    if user is None or user.password_hash is None:
+        # Same bcrypt work as a wrong password: response time does not reveal the email,
+        # nor that the account signs in with its identity provider and has no password.
         svc.hasher.dummy_verify(body.password)
-        security_event("login_failed", reason="unknown_email")
+        reason = "unknown_email" if user is None else "no_password"
+        security_event(
+            "login_failed", reason=reason, user_id=None if user is None else str(user.pk)
+        )
         raise Unauthenticated(INVALID_LOGIN)
     result = svc.hasher.verify_and_update(body.password, user.password_hash)
     if not result.valid:
@@ -161,14 +195,111 @@ def refresh(request: HttpRequest, body: RefreshIn) -> HttpResponse:
 @require_http_methods(["POST"])
 @require_auth
 def logout(request: HttpRequest) -> HttpResponse:
-    """End the caller's session: its refresh token and this access token stop working."""
-    claims = get_principal(request).claims
+    """End the caller's session: its refresh token and this access token stop working.
+
+    An API key or a provider's token has no session here: ``400`` (``session_claims``).
+    """
+    claims = session_claims(get_principal(request))
     tokens = services().tokens
     if claims.sid is not None:
         tokens.revoke_session(claims.sub, claims.sid)
     if claims.jti is not None:
         tokens.revoke_jti(claims.sub, claims.jti, expires_at=claims.exp)
     return success_response(status=204)
+
+
+@require_http_methods(["POST"])
+@json_body(PasswordResetIn)
+def password_reset(request: HttpRequest, body: PasswordResetIn) -> HttpResponse:
+    """Send a password-reset token to the email's account: ``202`` and the same body
+    whatever the email (unknown, malformed or a provider's user, which has no password).
+
+    Limited per client address and per email by the one-time token service, before it
+    looks at anything; ``503`` when no sender is configured.
+    """
+    tokens = require_reset(services().reset_tokens)
+    to, email = reset_email(body.email)
+    user = User.objects.filter(email=email).first() if email is not None else None
+    known = user is not None and user.password_hash is not None
+    tokens.issue(
+        PASSWORD_RESET,
+        to,
+        user_id=str(user.pk) if known and user is not None else None,
+        address=client_key(request),
+    )
+    return success_response(message=RESET_REQUESTED, status=202)
+
+
+@require_http_methods(["POST"])
+@no_store
+@rate_limit(
+    PASSWORD_RESET_CONFIRM_LIMIT,
+    name="password-reset-confirm",
+    failure_policy=CREDENTIAL_LIMIT_POLICY,
+)
+@json_body(PasswordResetConfirmIn)
+def password_reset_confirm(request: HttpRequest, body: PasswordResetConfirmIn) -> HttpResponse:
+    """Set a new password with a reset token (``204``) and end every session of the
+    account; a used, expired, malformed or wrong-purpose token is a ``400`` on ``token``."""
+    svc = services()
+    tokens = require_reset(svc.reset_tokens)
+    try:
+        user_id = tokens.consume(PASSWORD_RESET, body.token).user_id
+    except InvalidOneTimeToken:
+        raise invalid_reset_token() from None
+    hashed = svc.hasher.hash(body.password)  # outside any transaction
+    with transaction.atomic():
+        changed = User.objects.filter(pk=int(user_id)).update(
+            password_hash=hashed, updated_at=timezone.now()
+        )
+    if not changed:  # the account was deleted after the token was sent
+        raise invalid_reset_token()
+    # Other reset links still in the mailbox, every refresh token and access token of the
+    # account, and the cached copy all go with the old password.
+    tokens.invalidate(user_id, PASSWORD_RESET)
+    svc.tokens.revoke_user(user_id)
+    svc.forget_user(int(user_id))
+    security_event("password_reset", user_id=user_id)
+    return success_response(status=204)
+
+
+# -- API keys -------------------------------------------------------------------------------
+
+
+@method_decorator([require_http_methods(["GET", "POST"]), no_store, require_auth], name="dispatch")
+class ApiKeyList(View):
+    """``/api/v1/auth/api-keys``: the caller's keys, and new ones."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        """The caller's keys, newest first, without their secrets."""
+        user_id = get_principal(request).user_id
+        listed = keys_newest_first(services().api_keys.list_keys(user_id))
+        return success_response(listed, message="API keys retrieved successfully")
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        """A new key for the caller (shown once): only a session of this app or a
+        provider's token may create one (``403`` for a key), with scopes it holds."""
+        body = read_json(request, ApiKeyRequest)
+        new = services().api_keys.create(
+            get_principal(request),
+            name=body.name,
+            scopes=body.scopes,
+            expires_in=body.expires_in,
+        )
+        return success_response(
+            new_api_key_body(new), message="API key created successfully", status=201
+        )
+
+
+@method_decorator([require_http_methods(["DELETE"]), require_auth], name="dispatch")
+class ApiKeyDetail(View):
+    """``/api/v1/auth/api-keys/<id>``: revoke one of the caller's keys."""
+
+    def delete(self, request: HttpRequest, key_id: str) -> HttpResponse:
+        """Revoke it: refused from the next request on, in every worker. Another user's
+        key, or an unknown id, is a ``404``."""
+        services().api_keys.revoke(get_principal(request).user_id, key_id)
+        return success_response(status=204)
 
 
 # -- users ----------------------------------------------------------------------------------
@@ -256,7 +387,7 @@ class UserDetail(View):
         svc = services()
         body = read_json(request, UserUpdate)
         target = _user_id(user_id)
-        is_owner = _authorize_update(get_principal(request), target, body)
+        is_owner = _authorize_update(_caller(request), target, body)
         current = User.objects.filter(pk=target).first()
         if current is None:
             raise NotFound("User not found")
@@ -273,6 +404,8 @@ class UserDetail(View):
             )
             if is_owner:
                 assert body.current_password is not None  # checked by _authorize_update
+                if current.password_hash is None:
+                    raise no_password()  # a provider's user has none to change
                 if not svc.hasher.verify(body.current_password, current.password_hash):
                     raise ValidationFailed(
                         "Current password is incorrect",
@@ -296,9 +429,9 @@ class UserDetail(View):
             svc.tokens.revoke_user(str(target))
         return success_response(user_out(current), message="User updated successfully")
 
-    @method_decorator(require_roles("admin"))
     def delete(self, request: HttpRequest, user_id: str) -> HttpResponse:
         """Delete an account (admins only); its sessions end at once."""
+        check_roles(_caller(request), ["admin"])
         svc = services()
         target = _user_id(user_id)
         deleted, _ = User.objects.filter(pk=target).delete()
