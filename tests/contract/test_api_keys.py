@@ -188,7 +188,7 @@ def test_hostile_bodies_are_enveloped(api: Api) -> None:
         {"X-API-Key": "garbage"},
         {"X-API-Key": "x" * 4000},
         {"X-API-Key": b"bk_\xff\xfe"},
-        {"Authorization": "ApiKey "},
+        {"Authorization": "ApiKey"},
         {"Authorization": "ApiKey garbage"},
         {"Authorization": "ApiKey " + "y" * 4000},
         {"Authorization": "ApiKey a b c"},
