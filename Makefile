@@ -52,7 +52,7 @@ unit: $(STAMP)
 
 pytest: $(STAMP)
 	BACKENDKIT_REQUIRE_INSTRUMENTATIONS=1 $(BIN)/python -m pytest -p no:cacheprovider -W error \
-		--cov=backendkit --cov-branch --cov-report=term --cov-fail-under=90 \
+		--cov=backendkit --cov-branch --cov-report=term --cov-fail-under=90 --durations=20 \
 		$(PYTEST_ARGS)
 
 docs: $(STAMP)
