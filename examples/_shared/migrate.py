@@ -21,6 +21,8 @@ from backendkit.errors import ConfigurationError
 __all__ = ["alembic_ini", "require_schema", "upgrade_head"]
 
 _EXAMPLES = Path(__file__).resolve().parents[1]
+# One table of each migration that added some: a database short of one is not at head.
+_REQUIRED_TABLES = ("users", "provider_identities", "bk_api_keys")
 
 
 def alembic_ini(app: str) -> Path:
@@ -47,10 +49,14 @@ def require_schema(connection: Connection, app: str) -> None:
     """Refuse to start on a database the migrations have not been applied to.
 
     Raises:
-        ConfigurationError: there is no ``users`` table; the message gives the command.
+        ConfigurationError: a table of the latest migration is missing (``users``, or
+            those of 0004: ``provider_identities`` and backendkit's ``bk_api_keys``); the
+            message gives the command.
     """
-    if not inspect(connection).has_table("users"):
+    tables = inspect(connection)
+    missing = [name for name in _REQUIRED_TABLES if not tables.has_table(name)]
+    if missing:
         raise ConfigurationError(
-            "the database has no users table: apply the migrations first, from the "
+            f"the database has no {missing[0]} table: apply the migrations first, from the "
             f"repository root: alembic -c examples/{app}_app/alembic.ini upgrade head"
         )

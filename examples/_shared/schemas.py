@@ -9,7 +9,9 @@ from backendkit.fields import Email, Password, PasswordPolicy
 from backendkit.validation import ApiModel
 
 __all__ = [
+    "ApiKeyOut",
     "LoginIn",
+    "NewApiKeyOut",
     "PasswordResetConfirmIn",
     "PasswordResetIn",
     "RefreshIn",
@@ -115,3 +117,23 @@ class TokenOut(ApiModel):
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
+
+
+class ApiKeyOut(ApiModel):
+    """An API key as its owner lists it (backendkit's ``api_key_body``): never its secret.
+    Times are ISO 8601 in UTC."""
+
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: str
+    expires_at: str | None
+    last_used_at: str | None
+
+
+class NewApiKeyOut(ApiKeyOut):
+    """The answer to a key's creation (``new_api_key_body``): the only time ``key``, the
+    full text to send as ``Authorization: ApiKey <key>`` or ``X-API-Key``, is shown."""
+
+    key: str

@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from backendkit.adapters.fastapi import add_health_route, add_metrics_route, install
 from backendkit.logging import configure_logging, get_logger
 from examples._shared.config import ExampleConfig, load_config
-from examples.fastapi_app.routers import auth, token, users
+from examples.fastapi_app.routers import api_keys, auth, password_reset, token, users
 from examples.fastapi_app.services import build_services
 
 __all__ = ["create_app"]
@@ -48,6 +48,8 @@ def create_app(config: ExampleConfig | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
     api.include_router(token.router)
+    api.include_router(password_reset.router)
+    api.include_router(api_keys.router)
     api.include_router(users.router)
     app.include_router(api)
     return app

@@ -2,8 +2,10 @@
 
 Everything here is async: the SQLAlchemy ``AsyncEngine``, the kit backendkit builds from
 the settings (the rate limiter, the token service and the cache, sharing one
-``AsyncRedisConnector``, or in memory when ``BACKENDKIT_REDIS_URL`` is unset), and bcrypt
-run in a thread pool.
+``AsyncRedisConnector``, or in memory when ``BACKENDKIT_REDIS_URL`` is unset), bcrypt
+run in a thread pool, API keys and password-reset tokens in the app's database (reset
+tokens in Redis when it is configured), and the identity provider of
+``BACKENDKIT_OIDC_ISSUER``, if any.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from backendkit.auth import PasswordHasher, TokenService
+from backendkit.auth import (
+    ApiKeyService,
+    OneTimeTokens,
+    PasswordHasher,
+    RedisOneTimeTokenStore,
+    TokenService,
+)
+from backendkit.auth.sql import SQLApiKeyStore, SQLOneTimeTokenStore, SQLTokenStore
 from backendkit.cache import AsyncCachedFunction, Cache
 from backendkit.errors import BackendUnavailable, Conflict
 from backendkit.listing import CursorCodec
@@ -27,10 +36,12 @@ from backendkit.repository import (
     build_async_session_factory,
 )
 from backendkit.web import WebKit
+from examples._shared.auth_extras import api_key_service, oidc_verifier, password_reset_tokens
 from examples._shared.config import ExampleConfig, built
 from examples._shared.migrate import require_schema
 from examples._shared.schemas import UserOut
 from examples._shared.tracing import configure_tracing
+from examples.fastapi_app.linking import UserLinker
 from examples.fastapi_app.models import User
 from examples.fastapi_app.repository import UserRepository
 
@@ -55,6 +66,9 @@ class Services:
         cursors: signs keyset-pagination cursors.
         load_user: ``await load_user(id)``: the user, cached for 60 s.
         redis: the shared async connector, when Redis is configured.
+        api_keys: creates, lists, revokes and checks API keys (``bk_api_keys``).
+        resets: password-reset tokens (``None``: no sender is configured, the reset
+            routes answer 503).
     """
 
     config: ExampleConfig
@@ -68,6 +82,8 @@ class Services:
     cursors: CursorCodec
     load_user: AsyncCachedFunction[[int], UserOut | None]
     redis: object | None
+    api_keys: ApiKeyService
+    resets: OneTimeTokens | None
 
     # --8<-- [start:unit_of_work]
     @asynccontextmanager
@@ -128,13 +144,22 @@ def build_services(config: ExampleConfig) -> Services:
     # backendkit builds the limiters, the token service and the cache the settings describe
     # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); install() closes the kit,
     # and with it the engine and the hasher's threads, at shutdown.
-    kit = config.web_kit(closers=[engine.dispose, hasher.close])
+    sessions = build_async_session_factory(engine)
+    # Keys are read from the database on every use: a revoked key fails at once everywhere.
+    api_keys = api_key_service(config, SQLApiKeyStore(engine))
+    provider = oidc_verifier(config)
+    kit = config.web_kit(
+        closers=[engine.dispose, hasher.close],
+        sql_token_store=lambda: SQLTokenStore(engine),  # BACKENDKIT_TOKEN_STORE=sql
+        user_loader=UserLinker(config.settings, sessions),
+        providers=[] if provider is None else [provider],
+        api_keys=api_keys,
+    )
     Metrics().watch_engine(engine, "users")  # its pool and statements, in /metrics
     tracing = configure_tracing()
     if tracing is not None:  # OTEL_TRACES_EXPORTER set: a span per SQL statement
         tracing.watch_engine(engine)
     cache = built(kit.cache)
-    sessions = build_async_session_factory(engine)
 
     # Cache-aside: GET /users/{id} reads through this; writes call forget_user().
     @cache.cached(ttl=60, namespace="users", key="{user_id}")
@@ -155,10 +180,23 @@ def build_services(config: ExampleConfig) -> Services:
         cursors=CursorCodec.from_settings(config.settings),
         load_user=load_user,
         redis=kit.async_redis,
+        api_keys=api_keys,
+        resets=password_reset_tokens(
+            config, _reset_store(config, kit, engine), limiter=built(kit.async_limiter)
+        ),
     )
 
 
 # --8<-- [end:build]
+
+
+def _reset_store(
+    config: ExampleConfig, kit: WebKit, engine: AsyncEngine
+) -> RedisOneTimeTokenStore | SQLOneTimeTokenStore:
+    """Redis when it is configured (the kit's connector), else the app's database."""
+    if kit.async_redis is not None:
+        return RedisOneTimeTokenStore(kit.async_redis, key_prefix=config.redis_prefix("one-time:"))
+    return SQLOneTimeTokenStore(engine)
 
 
 def user_out(user: User) -> UserOut:

@@ -16,6 +16,7 @@ from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import Envelope, success
+from examples._shared.auth_extras import session_claims
 from examples._shared.config import (
     CREDENTIAL_LIMIT_POLICY,
     LOGIN_LIMIT_PER_ACCOUNT,
@@ -105,10 +106,12 @@ async def login(
     if email is not None:
         async with svc.users() as users:
             user = await users.get_by_email(email)
-    if user is None:
-        # Same bcrypt work as a wrong password: response time does not reveal the email.
+    if user is None or user.password_hash is None:
+        # Same bcrypt work as a wrong password: response time does not reveal the email,
+        # nor that the account signs in with its identity provider (it has no password).
         await svc.hasher.adummy_verify(body.password)
-        security_event("login_failed", reason="unknown_email")
+        reason = "unknown_email" if user is None else "no_password"
+        security_event("login_failed", reason=reason)
         raise Unauthenticated(INVALID_LOGIN)
     result = await svc.hasher.averify_and_update(body.password, user.password_hash)
     if not result.valid:
@@ -139,10 +142,13 @@ async def refresh(body: Annotated[RefreshIn, JsonBody(RefreshIn)], svc: Svc) -> 
     return success(_tokens_out(pair), "Token refreshed successfully")
 
 
-@router.post("/logout", status_code=204, response_class=Response)
+@router.post("/logout", status_code=204, response_class=Response, responses={400: {}})
 async def logout(user: CurrentUser, svc: Svc) -> Response:
-    """End the caller's session: its refresh token and this access token stop working."""
-    claims = user.claims
+    """End the caller's session: its refresh token and this access token stop working.
+
+    An API key or an identity provider's token has no session here: ``400``.
+    """
+    claims = session_claims(user)
     if claims.sid is not None:
         await svc.tokens.arevoke_session(claims.sub, claims.sid)
     if claims.jti is not None:

@@ -4,17 +4,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from backendkit.adapters.fastapi import CurrentUser, JsonBody, charge_limit, require_roles
+from backendkit.adapters.fastapi import CurrentUser, JsonBody, charge_limit
 from backendkit.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from backendkit.fields import PositiveId
 from backendkit.listing import MAX_CURSOR_LENGTH, cursor_params, page_params
 from backendkit.repository import RESERVED_QUERY_KEYS, utcnow
 from backendkit.responses import CursorPageEnvelope, Envelope, PageEnvelope, paginated, success
 from backendkit.web import Principal
+from examples._shared.auth_extras import no_password
 from examples._shared.config import CREDENTIAL_LIMIT_POLICY, PASSWORD_CHANGE_LIMIT
 from examples._shared.limits import password_change_key
 from examples._shared.schemas import UserOut, UserUpdate
-from examples.fastapi_app.deps import Svc
+from examples.fastapi_app.deps import AdminOnly, Caller, Svc
 from examples.fastapi_app.services import user_out
 
 __all__ = ["router"]
@@ -121,7 +122,7 @@ def _authorize_update(user: Principal, user_id: int, body: UserUpdate) -> bool:
 async def update_user(
     request: Request,
     user_id: UserId,
-    user: CurrentUser,  # before the body: an anonymous caller gets 401, not a 400
+    user: Caller,  # before the body: an anonymous caller gets 401, not a 400
     body: Annotated[UserUpdate, JsonBody(UserUpdate)],
     svc: Svc,
 ) -> dict[str, Any]:
@@ -133,6 +134,8 @@ async def update_user(
         exclude_unset=True, exclude={"password", "current_password"}
     )
     if body.password is not None:
+        if current.password_hash is None:  # signs in with its identity provider
+            raise no_password()
         await charge_limit(
             request,
             PASSWORD_CHANGE_LIMIT,
@@ -169,7 +172,7 @@ async def update_user(
 
 
 @router.delete(
-    "/{id}", status_code=204, response_class=Response, dependencies=[require_roles("admin")]
+    "/{id}", status_code=204, response_class=Response, responses={403: {}}, dependencies=[AdminOnly]
 )
 async def delete_user(user_id: UserId, svc: Svc) -> Response:
     """Delete an account (admins only); its sessions end at once."""
