@@ -70,8 +70,7 @@ class UserLinker:
                     ProviderIdentity(
                         issuer=principal.issuer, subject=principal.subject, user_id=user.id
                     )
-                )
-                await uow.session.flush()
+                )  # inserted on commit: a duplicate link is a Conflict there
                 created = _linked_to(user)
         except Conflict:
             # Another worker linked the same provider user first: use its link.

@@ -7,7 +7,7 @@ from flask import Blueprint, Flask
 from backendkit.adapters.flask import BackendKit, add_health_route, add_metrics_route
 from backendkit.logging import configure_logging
 from examples._shared.config import ExampleConfig, load_config
-from examples.flask_app import auth, users
+from examples.flask_app import api_keys, auth, password_reset, users
 from examples.flask_app.services import EXTENSION, build_services
 
 __all__ = ["create_app"]
@@ -39,6 +39,8 @@ def create_app(config: ExampleConfig | None = None) -> Flask:
     # Everything under /api/v1; built per app: a registered blueprint takes no more children.
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.register_blueprint(auth.bp)
+    api.register_blueprint(password_reset.bp)
+    api.register_blueprint(api_keys.bp)
     api.register_blueprint(users.bp)
     app.register_blueprint(api)
     return app

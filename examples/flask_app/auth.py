@@ -19,6 +19,7 @@ from backendkit.errors import Conflict, ErrorDetail, Unauthenticated
 from backendkit.fields import normalize_email
 from backendkit.logging import security_event
 from backendkit.responses import success
+from examples._shared.auth_extras import session_claims
 from examples._shared.config import (
     CREDENTIAL_LIMIT_POLICY,
     LOGIN_LIMIT_PER_ACCOUNT,
@@ -90,10 +91,12 @@ def login(body: LoginIn) -> Any:
     if email is not None:
         with svc.users() as users:
             user = users.get_by_email(email)
-    if user is None:
-        # Same bcrypt work as a wrong password: response time does not reveal the email.
+    if user is None or user.password_hash is None:
+        # Same bcrypt work as a wrong password: response time does not reveal the email,
+        # nor that the account signs in with its identity provider (it has no password).
         svc.hasher.dummy_verify(body.password)
-        security_event("login_failed", reason="unknown_email")
+        reason = "unknown_email" if user is None else "no_password"
+        security_event("login_failed", reason=reason)
         raise Unauthenticated(INVALID_LOGIN)
     result = svc.hasher.verify_and_update(body.password, user.password_hash)
     if not result.valid:
@@ -122,10 +125,13 @@ def refresh(body: RefreshIn) -> Any:
 @bp.post("/logout")
 @require_auth
 def logout() -> Response:
-    """End the caller's session: its refresh token and this access token stop working."""
+    """End the caller's session: its refresh token and this access token stop working.
+
+    An API key or an identity provider's token has no session here: ``400``.
+    """
     user = current_user()
     assert user is not None  # require_auth
-    tokens, claims = services().tokens, user.claims
+    tokens, claims = services().tokens, session_claims(user)
     if claims.sid is not None:
         tokens.revoke_session(claims.sub, claims.sid)
     if claims.jti is not None:

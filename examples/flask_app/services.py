@@ -3,7 +3,9 @@
 Sync all the way, as Flask runs under a WSGI server: a SQLAlchemy ``Engine`` and
 ``Session`` factory, the kit backendkit builds from the settings (the limiter, the token
 service and the cache, sharing one ``RedisConnector``, or in memory without
-``BACKENDKIT_REDIS_URL``), and bcrypt.
+``BACKENDKIT_REDIS_URL``), bcrypt, API keys and password-reset tokens in the app's
+database (reset tokens in Redis when it is configured), and the identity provider of
+``BACKENDKIT_OIDC_ISSUER``, if any.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from backendkit.auth import PasswordHasher, TokenService
+from backendkit.auth import (
+    ApiKeyService,
+    OneTimeTokens,
+    PasswordHasher,
+    RedisOneTimeTokenStore,
+    TokenService,
+)
+from backendkit.auth.sql import SQLApiKeyStore, SQLOneTimeTokenStore, SQLTokenStore
 from backendkit.cache import Cache, CachedFunction
 from backendkit.errors import BackendUnavailable, Conflict
 from backendkit.listing import CursorCodec
@@ -25,10 +34,12 @@ from backendkit.metrics import Metrics
 from backendkit.ratelimit import RateLimiter
 from backendkit.repository import UnitOfWork, build_engine, build_session_factory
 from backendkit.web import WebKit
+from examples._shared.auth_extras import api_key_service, oidc_verifier, password_reset_tokens
 from examples._shared.config import ExampleConfig, built
 from examples._shared.migrate import require_schema
 from examples._shared.schemas import UserOut
 from examples._shared.tracing import configure_tracing
+from examples.flask_app.linking import UserLinker
 from examples.flask_app.models import User
 from examples.flask_app.repository import UserRepository
 
@@ -61,6 +72,9 @@ class Services:
         cursors: signs keyset-pagination cursors.
         load_user: ``load_user(id)``: the user, cached for 60 s.
         redis: the shared connector, when Redis is configured.
+        api_keys: creates, lists, revokes and checks API keys (``bk_api_keys``).
+        resets: password-reset tokens (``None``: no sender is configured, the reset
+            routes answer 503).
     """
 
     config: ExampleConfig
@@ -74,6 +88,8 @@ class Services:
     cursors: CursorCodec
     load_user: CachedFunction[[int], UserOut | None]
     redis: object | None
+    api_keys: ApiKeyService
+    resets: OneTimeTokens | None
 
     @contextmanager
     def users(self) -> Iterator[UserRepository]:
@@ -129,13 +145,22 @@ def build_services(config: ExampleConfig) -> Services:
     # backendkit builds the limiter, the token service and the cache the settings describe
     # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); the extension closes the
     # kit, and with it the engine, when the worker exits.
-    kit = config.web_kit(closers=[engine.dispose])
+    sessions = build_session_factory(engine)
+    # Keys are read from the database on every use: a revoked key fails at once everywhere.
+    api_keys = api_key_service(config, SQLApiKeyStore(engine))
+    provider = oidc_verifier(config)
+    kit = config.web_kit(
+        closers=[engine.dispose],
+        sql_token_store=lambda: SQLTokenStore(engine),  # BACKENDKIT_TOKEN_STORE=sql
+        user_loader=UserLinker(config.settings, sessions),
+        providers=[] if provider is None else [provider],
+        api_keys=api_keys,
+    )
     Metrics().watch_engine(engine, "users")  # its pool and statements, in /metrics
     tracing = configure_tracing()
     if tracing is not None:  # OTEL_TRACES_EXPORTER set: a span per SQL statement
         tracing.watch_engine(engine)
     cache = built(kit.cache)
-    sessions = build_session_factory(engine)
 
     # Cache-aside: GET /users/<id> reads through this; writes call forget_user().
     @cache.cached(ttl=60, namespace="users", key="{user_id}")
@@ -156,7 +181,20 @@ def build_services(config: ExampleConfig) -> Services:
         cursors=CursorCodec.from_settings(config.settings),
         load_user=load_user,
         redis=kit.redis,
+        api_keys=api_keys,
+        resets=password_reset_tokens(
+            config, _reset_store(config, kit, engine), limiter=built(kit.limiter)
+        ),
     )
+
+
+def _reset_store(
+    config: ExampleConfig, kit: WebKit, engine: Engine
+) -> RedisOneTimeTokenStore | SQLOneTimeTokenStore:
+    """Redis when it is configured (the kit's connector), else the app's database."""
+    if kit.redis is not None:
+        return RedisOneTimeTokenStore(kit.redis, key_prefix=config.redis_prefix("one-time:"))
+    return SQLOneTimeTokenStore(engine)
 
 
 def services() -> Services:

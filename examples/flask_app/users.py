@@ -11,7 +11,6 @@ from backendkit.adapters.flask import (
     current_user,
     json_body,
     require_auth,
-    require_roles,
 )
 from backendkit.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from backendkit.fields import PositiveId
@@ -20,6 +19,7 @@ from backendkit.repository import RESERVED_QUERY_KEYS, utcnow
 from backendkit.responses import paginated, success
 from backendkit.validation import ApiModel, validate
 from backendkit.web import Principal
+from examples._shared.auth_extras import acting_principal, no_password
 from examples._shared.config import CREDENTIAL_LIMIT_POLICY, PASSWORD_CHANGE_LIMIT
 from examples._shared.limits import password_change_key
 from examples._shared.schemas import UserUpdate
@@ -41,9 +41,11 @@ def _user_id(raw: str) -> int:
 
 
 def _caller() -> Principal:
+    """The caller with the roles that authorize it (an API key's or a provider user's are
+    the local user's current role)."""
     user = current_user()
     assert user is not None  # the view is behind require_auth
-    return user
+    return acting_principal(user)
 
 
 @bp.get("/me")
@@ -128,6 +130,8 @@ def update_user(user_id: str, body: UserUpdate) -> Any:
         exclude_unset=True, exclude={"password", "current_password"}
     )
     if body.password is not None:
+        if current.password_hash is None:  # signs in with its identity provider
+            raise no_password()
         charge_limit(
             PASSWORD_CHANGE_LIMIT,
             bucket=password_change_key(str(target)),
@@ -160,9 +164,11 @@ def update_user(user_id: str, body: UserUpdate) -> Any:
 
 
 @bp.delete("/<user_id>")
-@require_roles("admin")
+@require_auth
 def delete_user(user_id: str) -> Response:
     """Delete an account (admins only); its sessions end at once."""
+    if not _caller().has_role("admin"):
+        raise Forbidden()
     svc = services()
     target = _user_id(user_id)
     with svc.users() as users:

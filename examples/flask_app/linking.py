@@ -1,0 +1,97 @@
+"""The kit's ``user_loader``: the local user a verified credential acts as.
+
+The sync twin of the FastAPI example's ``linking`` module, with the same rules:
+
+- The app's own access token names its user in ``sub``: nothing is read (a deleted user's
+  sessions were revoked with it).
+- An API key acts as its owner, read from the database on each request, so a deleted
+  owner's keys stop working at once and the owner's current role authorizes.
+- A provider's token names ``(issuer, subject)``: the link table gives the local user;
+  seen for the first time, the provider's user gets one (role ``user``, no password, a
+  placeholder email: see ``examples._shared.auth_extras``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from backendkit.errors import Conflict
+from backendkit.logging import get_logger
+from backendkit.repository import UnitOfWork
+from backendkit.settings import Settings
+from backendkit.web import LinkedUser, Principal
+from examples._shared.auth_extras import provider_user_values
+from examples._shared.schemas import UserOut
+from examples.flask_app.models import ProviderIdentity, User
+from examples.flask_app.repository import UserRepository
+
+__all__ = ["UserLinker"]
+
+log = get_logger("examples.flask")
+
+
+def _linked_to(user: User) -> LinkedUser:
+    return LinkedUser(str(user.id), UserOut.model_validate(user, from_attributes=True))
+
+
+class UserLinker:
+    """``linker(principal)``: a [`LinkedUser`][backendkit.web.LinkedUser], or ``None``
+    when the API key's owner no longer exists (the request is then a ``401``).
+
+    Args:
+        settings: the app's settings (they key provider users' placeholder emails).
+        sessions: the session factory of the app's database.
+    """
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+
+    def __call__(self, principal: Principal) -> LinkedUser | None:
+        if principal.method == "bearer":
+            return LinkedUser(principal.user_id)
+        if principal.method == "provider":
+            return self._provider_user(principal)
+        if not principal.user_id.isdigit():  # keys are only created by local users
+            return None
+        with UnitOfWork(self.sessions) as uow:
+            user = UserRepository(uow.session).get_or_none(int(principal.user_id))
+        return None if user is None else _linked_to(user)
+
+    def _provider_user(self, principal: Principal) -> LinkedUser:
+        linked = self._linked(principal)
+        if linked is not None:
+            return linked
+        try:
+            with UnitOfWork(self.sessions) as uow:
+                user = UserRepository(uow.session).create(
+                    provider_user_values(self.settings, principal)
+                )
+                uow.session.add(
+                    ProviderIdentity(
+                        issuer=principal.issuer, subject=principal.subject, user_id=user.id
+                    )
+                )  # inserted on commit: a duplicate link is a Conflict there
+                created = _linked_to(user)
+        except Conflict:
+            # Another worker linked the same provider user first: use its link.
+            linked = self._linked(principal)
+            if linked is None:
+                raise
+            return linked
+        log.info("provider_user_created", user_id=created.user_id, issuer=principal.issuer)
+        return created
+
+    def _linked(self, principal: Principal) -> LinkedUser | None:
+        query = (
+            sa.select(User)
+            .join(ProviderIdentity, ProviderIdentity.user_id == User.id)
+            .where(
+                ProviderIdentity.issuer == principal.issuer,
+                ProviderIdentity.subject == principal.subject,
+            )
+        )
+        with UnitOfWork(self.sessions) as uow:
+            user = uow.session.execute(query).scalar_one_or_none()
+        return None if user is None else _linked_to(user)
