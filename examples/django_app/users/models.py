@@ -30,9 +30,10 @@ class User(models.Model):
 class ProviderIdentity(models.Model):
     """An identity provider's user ``(issuer, subject)``, linked to the local user it acts as.
 
-    Found by ``key``, a SHA-256 of the pair (hex): one unique index on every database, and
-    exact on MySQL/MariaDB, whose default collation would take subjects ``"Ab"`` and
-    ``"ab"`` for one. ``issuer`` and ``subject`` are kept as the provider wrote them.
+    Found by ``key``, ``provider_identity_key`` of the pair (SHA-256, hex): one unique index
+    on every database, and exact on MySQL/MariaDB, whose default collation would take
+    subjects ``"Ab"`` and ``"ab"`` for one. ``issuer`` and ``subject`` are kept as the
+    provider wrote them.
     """
 
     key = models.CharField(max_length=64, unique=True)

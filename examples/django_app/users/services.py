@@ -11,8 +11,6 @@ app's own database: ``DjangoTokenStore`` for ``BACKENDKIT_TOKEN_STORE=sql``,
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +37,7 @@ from examples._shared.auth_extras import (
     api_key_service,
     oidc_verifier,
     password_reset_tokens,
+    provider_identity_key,
     provider_user_values,
 )
 from examples._shared.config import ExampleConfig, built
@@ -145,31 +144,29 @@ def services() -> Services:
 def _load_caller(principal: Principal) -> Any:
     """The kit's ``user_loader``: the local user an API key or a provider's token acts as.
 
-    An API key's owner and a provider's linked user are loaded (cached), so the routes
-    authorize with the account's current role; ``None`` (a ``401``) when the account is
-    gone. The app's own tokens are left as they are: their roles were issued with them,
-    and a deleted user's sessions are revoked.
+    An API key's owner and a provider's linked user are read from the database on each
+    request (not from the cache), so the routes authorize with the account's current role
+    and a deleted owner's keys stop working at once: ``None`` (a ``401``). The app's own
+    tokens are left as they are: their roles were issued with them, and a deleted user's
+    sessions are revoked.
     """
     if principal.method == "bearer":
         return LinkedUser(principal.user_id)
     if principal.method == "provider":
         user_id = link_provider_user(principal)
+    elif principal.user_id.isdigit():  # an API key's owner (only local users create keys)
+        user_id = int(principal.user_id)
     else:
-        user_id = int(principal.user_id)  # an API key's owner
-    found = services().load_user(user_id)
-    return None if found is None else LinkedUser(str(user_id), found)
-
-
-def _identity_key(issuer: str, subject: str) -> str:
-    pair = json.dumps([issuer, subject], separators=(",", ":"))
-    return hashlib.sha256(pair.encode()).hexdigest()
+        return None
+    found = User.objects.filter(pk=user_id).first()
+    return None if found is None else LinkedUser(str(user_id), user_out(found))
 
 
 def link_provider_user(principal: Principal) -> int:
     """The local user id of a provider's ``(issuer, subject)``; a first-seen one gets a new
     user (role ``user``, no password, a placeholder email) and its link, in one
     transaction. Never matched by email or by a bare subject."""
-    key = _identity_key(principal.issuer or "", principal.subject or "")
+    key = provider_identity_key(principal.issuer or "", principal.subject or "")
     links = ProviderIdentity.objects.filter(key=key).values_list("user_id", flat=True)
     found = links.first()
     if found is not None:
@@ -188,7 +185,6 @@ def link_provider_user(principal: Principal) -> int:
             raise
         return int(found)
     log.info("provider_user_created", user_id=user.pk, issuer=principal.issuer)
-    services().forget_user(int(user.pk))  # a miss cached for this id before it existed
     return int(user.pk)
 
 

@@ -259,7 +259,6 @@ def password_reset_confirm(request: HttpRequest, body: PasswordResetConfirmIn) -
     tokens.invalidate(user_id, PASSWORD_RESET)
     svc.tokens.revoke_user(user_id)
     svc.forget_user(int(user_id))
-    security_event("password_reset", user_id=user_id)
     return success_response(status=204)
 
 
@@ -287,7 +286,7 @@ class ApiKeyList(View):
             expires_in=body.expires_in,
         )
         return success_response(
-            new_api_key_body(new), message="API key created successfully", status=201
+            new_api_key_body(new), message="API key created", status=201
         )
 
 
@@ -395,6 +394,8 @@ class UserDetail(View):
             exclude_unset=True, exclude={"password", "current_password"}
         )
         if body.password is not None:
+            if current.password_hash is None:  # signs in with its identity provider
+                raise no_password()
             charge_limit(
                 request,
                 PASSWORD_CHANGE_LIMIT,
@@ -404,8 +405,6 @@ class UserDetail(View):
             )
             if is_owner:
                 assert body.current_password is not None  # checked by _authorize_update
-                if current.password_hash is None:
-                    raise no_password()  # a provider's user has none to change
                 if not svc.hasher.verify(body.current_password, current.password_hash):
                     raise ValidationFailed(
                         "Current password is incorrect",
