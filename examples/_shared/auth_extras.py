@@ -66,6 +66,7 @@ __all__ = [
     "password_reset_sender",
     "password_reset_tokens",
     "provider_email",
+    "provider_identity_key",
     "provider_user_name",
     "provider_user_values",
     "require_reset",
@@ -105,6 +106,17 @@ def provider_email(settings: Settings, issuer: str, subject: str) -> str:
     pair = json.dumps([issuer, subject], separators=(",", ":")).encode()
     digest = hmac.new(key, pair, hashlib.sha256).hexdigest()[:40]
     return f"oidc-{digest}@{PROVIDER_EMAIL_DOMAIN}"
+
+
+def provider_identity_key(issuer: str, subject: str) -> str:
+    """The link table's key of ``(issuer, subject)``: SHA-256 (hex) of the JSON pair.
+
+    One unique index finds the pair exactly on every database: MySQL and MariaDB compare
+    the text columns without case (and trailing spaces), so an index on them would take
+    subjects ``"Ab"`` and ``"ab"`` for one provider user.
+    """
+    pair = json.dumps([issuer, subject], separators=(",", ":")).encode()
+    return hashlib.sha256(pair).hexdigest()
 
 
 def provider_user_name(claims: Any) -> str:

@@ -19,7 +19,7 @@ from backendkit.logging import get_logger
 from backendkit.repository import AsyncUnitOfWork
 from backendkit.settings import Settings
 from backendkit.web import LinkedUser, Principal
-from examples._shared.auth_extras import provider_user_values
+from examples._shared.auth_extras import provider_identity_key, provider_user_values
 from examples._shared.schemas import UserOut
 from examples.fastapi_app.models import ProviderIdentity, User
 from examples.fastapi_app.repository import UserRepository
@@ -27,6 +27,10 @@ from examples.fastapi_app.repository import UserRepository
 __all__ = ["UserLinker"]
 
 log = get_logger("examples.fastapi")
+
+
+def _key(principal: Principal) -> str:
+    return provider_identity_key(principal.issuer or "", principal.subject or "")
 
 
 def _linked_to(user: User) -> LinkedUser:
@@ -68,7 +72,10 @@ class UserLinker:
                 )
                 uow.session.add(
                     ProviderIdentity(
-                        issuer=principal.issuer, subject=principal.subject, user_id=user.id
+                        key=_key(principal),
+                        issuer=principal.issuer,
+                        subject=principal.subject,
+                        user_id=user.id,
                     )
                 )  # inserted on commit: a duplicate link is a Conflict there
                 created = _linked_to(user)
@@ -85,10 +92,7 @@ class UserLinker:
         query = (
             sa.select(User)
             .join(ProviderIdentity, ProviderIdentity.user_id == User.id)
-            .where(
-                ProviderIdentity.issuer == principal.issuer,
-                ProviderIdentity.subject == principal.subject,
-            )
+            .where(ProviderIdentity.key == _key(principal))
         )
         async with AsyncUnitOfWork(self.sessions) as uow:
             user = (await uow.session.execute(query)).scalar_one_or_none()

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -66,15 +65,18 @@ class User(TimestampMixin, Base):
 class ProviderIdentity(Base):
     """An identity provider's user linked to a local one (added by migration 0004).
 
-    ``(issuer, subject)`` names the provider's user, never its email or bare ``sub``; it
-    is unique, so two workers seeing the same new user cannot link it twice. Deleting the
-    local user deletes its links.
+    ``(issuer, subject)`` names the provider's user, never its email or bare ``sub``. It
+    is found by ``key``, a SHA-256 of the pair (``provider_identity_key``): unique, so two
+    workers seeing the same new user cannot link it twice, and exact on MySQL/MariaDB,
+    whose default collation would take subjects ``"Ab"`` and ``"ab"`` (or ``"ab "``) for
+    one. ``issuer`` and ``subject`` are kept as the provider wrote them. Deleting the local
+    user deletes its links.
     """
 
     __tablename__ = "provider_identities"
-    __table_args__ = (UniqueConstraint("issuer", "subject"),)
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
     issuer: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[int] = mapped_column(

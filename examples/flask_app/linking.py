@@ -21,7 +21,7 @@ from backendkit.logging import get_logger
 from backendkit.repository import UnitOfWork
 from backendkit.settings import Settings
 from backendkit.web import LinkedUser, Principal
-from examples._shared.auth_extras import provider_user_values
+from examples._shared.auth_extras import provider_identity_key, provider_user_values
 from examples._shared.schemas import UserOut
 from examples.flask_app.models import ProviderIdentity, User
 from examples.flask_app.repository import UserRepository
@@ -29,6 +29,10 @@ from examples.flask_app.repository import UserRepository
 __all__ = ["UserLinker"]
 
 log = get_logger("examples.flask")
+
+
+def _key(principal: Principal) -> str:
+    return provider_identity_key(principal.issuer or "", principal.subject or "")
 
 
 def _linked_to(user: User) -> LinkedUser:
@@ -70,7 +74,10 @@ class UserLinker:
                 )
                 uow.session.add(
                     ProviderIdentity(
-                        issuer=principal.issuer, subject=principal.subject, user_id=user.id
+                        key=_key(principal),
+                        issuer=principal.issuer,
+                        subject=principal.subject,
+                        user_id=user.id,
                     )
                 )  # inserted on commit: a duplicate link is a Conflict there
                 created = _linked_to(user)
@@ -87,10 +94,7 @@ class UserLinker:
         query = (
             sa.select(User)
             .join(ProviderIdentity, ProviderIdentity.user_id == User.id)
-            .where(
-                ProviderIdentity.issuer == principal.issuer,
-                ProviderIdentity.subject == principal.subject,
-            )
+            .where(ProviderIdentity.key == _key(principal))
         )
         with UnitOfWork(self.sessions) as uow:
             user = uow.session.execute(query).scalar_one_or_none()

@@ -20,6 +20,7 @@ from examples._shared.auth_extras import (
     password_reset_sender,
     password_reset_tokens,
     provider_email,
+    provider_identity_key,
     provider_user_name,
     provider_user_values,
     require_reset,
@@ -351,3 +352,15 @@ def test_keys_are_listed_newest_first_without_secrets() -> None:
         engine.dispose()
     refused = no_password()
     assert (refused.status, [d.field for d in refused.details]) == (400, ["password"])
+
+
+def test_provider_identity_key_is_exact() -> None:
+    """One key per (issuer, subject), telling apart what a case-insensitive collation (or
+    a moved separator) would not."""
+    key = provider_identity_key(ISSUER, "Ab")
+    assert len(key) == 64
+    assert key == provider_identity_key(ISSUER, "Ab")
+    assert (
+        len({key, provider_identity_key(ISSUER, "ab"), provider_identity_key(ISSUER, "Ab ")}) == 3
+    )
+    assert provider_identity_key("a#", "b") != provider_identity_key("a", "#b")

@@ -6,7 +6,8 @@
   and ``alembic check`` compares them with the same definitions (``env.py`` includes that
   metadata).
 - ``provider_identities``: an identity provider's ``(issuer, subject)`` linked to a local
-  user, unique, deleted with the user.
+  user, deleted with the user; unique by ``key``, a SHA-256 of the pair (exact on every
+  database, where a unique index on the two columns would not be on MySQL/MariaDB).
 - ``users.password_hash`` becomes nullable: a provider's user has no password. The
   downgrade refuses to run while such users exist rather than invent passwords for them.
 
@@ -46,6 +47,7 @@ def upgrade() -> None:
     op.create_table(
         "provider_identities",
         sa.Column("id", ID, nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("issuer", sa.String(length=255), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("user_id", ID, nullable=False),
@@ -57,7 +59,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_provider_identities"),
-        sa.UniqueConstraint("issuer", "subject", name="uq_provider_identities_issuer"),
+        sa.UniqueConstraint("key", name="uq_provider_identities_key"),
     )
     op.create_index("ix_provider_identities_user_id", "provider_identities", ["user_id"])
     # SQLite alters a column by copying the table (batch mode); MySQL/MariaDB restate the type.
