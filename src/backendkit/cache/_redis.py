@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from backendkit._extras import require
 
@@ -60,8 +60,6 @@ __all__ = ["AsyncRedisBackend", "RedisBackend", "wait_config"]
 
 _log = get_logger("backendkit.cache")
 
-T = TypeVar("T")
-
 
 def wait_config(config: RedisConfig, lock_wait: float) -> RedisConfig:
     """The config of the connector for blocking waits: same server, longer reads."""
@@ -95,28 +93,29 @@ def _fetch_names(keys: EntryKeys) -> list[str]:
     return [keys.namespace, keys.entry, keys.lock, keys.wake]
 
 
-def _evalsha(client: RedisClient, script: Script, keys: list[str], *args: Any) -> Any:
-    """Run ``script`` by its SHA1, loading it once if the server lacks it.
+def _evalsha(connector: RedisConnector, script: Script, keys: list[str], *args: Any) -> Any:
+    """Run ``script`` by its SHA1 through the connector's ``command``, loading it once if
+    the server lacks it.
 
-    What redis-py's ``Script.__call__`` does, minus its per-call import and pipeline
-    check (every cached read or store runs one).
+    What redis-py's ``Script.__call__`` does, minus its per-call import, pipeline check and
+    ``execute_command`` (a cached call's read and store each run one).
     """
     try:
-        return client.evalsha(script.sha, len(keys), *keys, *args)
+        return connector.command("EVALSHA", script.sha, len(keys), *keys, *args)
     except NoScriptError:
-        script.sha = client.script_load(script.script)
-        return client.evalsha(script.sha, len(keys), *keys, *args)
+        connector.execute(lambda r: r.script_load(script.script))
+        return connector.command("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 async def _aevalsha(
-    client: AsyncRedisClient, script: AsyncScript, keys: list[str], *args: Any
+    connector: AsyncRedisConnector, script: AsyncScript, keys: list[str], *args: Any
 ) -> Any:
     """Async twin of `_evalsha`."""
     try:
-        return await client.evalsha(script.sha, len(keys), *keys, *args)
+        return await connector.command("EVALSHA", script.sha, len(keys), *keys, *args)
     except NoScriptError:
-        script.sha = await client.script_load(script.script)
-        return await client.evalsha(script.sha, len(keys), *keys, *args)
+        await connector.execute(lambda r: r.script_load(script.script))
+        return await connector.command("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 class RedisBackend:
@@ -163,9 +162,7 @@ class RedisBackend:
         """A cached call's read (``FETCH``): the entry, or else the lock for ``token``."""
         script, names = self._fetch, _fetch_names(keys)
         try:
-            return parse_fetch(
-                self.connector.execute(lambda r: _evalsha(r, script, names, token, lock_px))
-            )
+            return parse_fetch(_evalsha(self.connector, script, names, token, lock_px))
         except BackendUnavailable:
             raise
         except Exception as exc:
@@ -180,9 +177,6 @@ class RedisBackend:
         except Exception as exc:
             raise _unexpected(exc, type(op).__name__) from exc
 
-    def _x(self, fn: Callable[[RedisClient], T]) -> T:
-        return self.connector.execute(fn)
-
     def _run(self, op: Op) -> Any:
         kind = type(op)
         if kind is Acquire:
@@ -190,33 +184,33 @@ class RedisBackend:
             k = a.keys
             names = [k.namespace, k.entry, k.lock, k.wake]
             args = (a.token, a.lock_px, a.new_gen, a.now_ms)
-            reply = self._x(lambda r: _evalsha(r, self._acquire, names, *args))
+            reply = _evalsha(self.connector, self._acquire, names, *args)
             return parse_acquire(reply)
         if kind is Store:
             s = cast(Store, op)
             k = s.keys
             token = s.token
             if token is None:
-                return self._x(lambda r: r.set(k.entry, s.raw, px=s.px))
+                return self.connector.command("SET", k.entry, s.raw, "PX", s.px)
             names = [k.entry, k.lock, k.wake]
             args = (s.raw, s.px, token, s.notify_px)
-            return self._x(lambda r: _evalsha(r, self._store, names, *args))
+            return _evalsha(self.connector, self._store, names, *args)
         if kind is Wait:
             return self._wait(cast(Wait, op))
         if kind is TryLock:
             t = cast(TryLock, op)
-            return bool(self._x(lambda r: r.set(t.keys.lock, t.token, nx=True, px=t.lock_px)))
+            return bool(self.connector.command("SET", t.keys.lock, t.token, "NX", "PX", t.lock_px))
         if kind is Release:
             rel = cast(Release, op)
             k = rel.keys
             names = [k.lock, k.wake]
-            return self._x(lambda r: _evalsha(r, self._release, names, rel.token, rel.notify_px))
+            return _evalsha(self.connector, self._release, names, rel.token, rel.notify_px)
         if kind is Delete:
             key = cast(Delete, op).key
-            return bool(self._x(lambda r: r.delete(key)))
+            return bool(self.connector.command("DEL", key))
         if kind is Bump:
             b = cast(Bump, op)
-            return self._x(lambda r: r.set(b.key, b.gen))
+            return self.connector.command("SET", b.key, b.gen)
         raise TypeError(f"unknown cache operation {op!r}")  # pragma: no cover
 
     def _wait(self, op: Wait) -> bytes | None:
@@ -274,9 +268,7 @@ class AsyncRedisBackend:
         """Async twin of [`RedisBackend.fetch`][backendkit.cache._redis.RedisBackend.fetch]."""
         script, names = self._fetch, _fetch_names(keys)
         try:
-            return parse_fetch(
-                await self.connector.execute(lambda r: _aevalsha(r, script, names, token, lock_px))
-            )
+            return parse_fetch(await _aevalsha(self.connector, script, names, token, lock_px))
         except BackendUnavailable:
             raise
         except Exception as exc:
@@ -291,9 +283,6 @@ class AsyncRedisBackend:
         except Exception as exc:
             raise _unexpected(exc, type(op).__name__) from exc
 
-    async def _x(self, fn: Callable[[AsyncRedisClient], Awaitable[T]]) -> T:
-        return await self.connector.execute(fn)
-
     async def _run(self, op: Op) -> Any:
         kind = type(op)
         if kind is Acquire:
@@ -301,35 +290,35 @@ class AsyncRedisBackend:
             k = a.keys
             names = [k.namespace, k.entry, k.lock, k.wake]
             args = (a.token, a.lock_px, a.new_gen, a.now_ms)
-            reply = await self._x(lambda r: _aevalsha(r, self._acquire, names, *args))
+            reply = await _aevalsha(self.connector, self._acquire, names, *args)
             return parse_acquire(reply)
         if kind is Store:
             s = cast(Store, op)
             k = s.keys
             token = s.token
             if token is None:
-                return await self._x(lambda r: r.set(k.entry, s.raw, px=s.px))
+                return await self.connector.command("SET", k.entry, s.raw, "PX", s.px)
             names = [k.entry, k.lock, k.wake]
             args = (s.raw, s.px, token, s.notify_px)
-            return await self._x(lambda r: _aevalsha(r, self._store, names, *args))
+            return await _aevalsha(self.connector, self._store, names, *args)
         if kind is Wait:
             return await self._wait(cast(Wait, op))
         if kind is TryLock:
             t = cast(TryLock, op)
-            return bool(await self._x(lambda r: r.set(t.keys.lock, t.token, nx=True, px=t.lock_px)))
+            return bool(
+                await self.connector.command("SET", t.keys.lock, t.token, "NX", "PX", t.lock_px)
+            )
         if kind is Release:
             rel = cast(Release, op)
             k = rel.keys
             names = [k.lock, k.wake]
-            return await self._x(
-                lambda r: _aevalsha(r, self._release, names, rel.token, rel.notify_px)
-            )
+            return await _aevalsha(self.connector, self._release, names, rel.token, rel.notify_px)
         if kind is Delete:
             key = cast(Delete, op).key
-            return bool(await self._x(lambda r: r.delete(key)))
+            return bool(await self.connector.command("DEL", key))
         if kind is Bump:
             b = cast(Bump, op)
-            return await self._x(lambda r: r.set(b.key, b.gen))
+            return await self.connector.command("SET", b.key, b.gen)
         raise TypeError(f"unknown cache operation {op!r}")  # pragma: no cover
 
     async def _wait(self, op: Wait) -> bytes | None:
