@@ -285,9 +285,7 @@ class ApiKeyList(View):
             scopes=body.scopes,
             expires_in=body.expires_in,
         )
-        return success_response(
-            new_api_key_body(new), message="API key created", status=201
-        )
+        return success_response(new_api_key_body(new), message="API key created", status=201)
 
 
 @method_decorator([require_http_methods(["DELETE"]), require_auth], name="dispatch")
