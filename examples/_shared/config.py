@@ -24,12 +24,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from backendkit.errors import ConfigurationError
 from backendkit.fields import normalize_email
 from backendkit.settings import Settings
 from examples._shared.auth_env import TokenStoreKind, read_auth_env
+from examples._shared.database_urls import django_database, with_driver
 from examples._shared.tracing import configure_tracing
 
 if TYPE_CHECKING:
@@ -91,22 +91,6 @@ DEV_ADMIN_EMAIL = "admin@example.com"
 DEV_ADMIN_PASSWORD = "admin-password-change-me"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
-_ASYNC_DRIVERS = frozenset(
-    {"asyncpg", "psycopg", "psycopg_async", "aiosqlite", "asyncmy", "aiomysql"}
-)
-_SYNC_DRIVERS = frozenset({"psycopg", "psycopg2", "pysqlite", "pymysql", "mysqldb"})
-_DEFAULT_SYNC = {
-    "sqlite": "sqlite",
-    "postgresql": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
-}
-_DEFAULT_ASYNC = {
-    "sqlite": "sqlite+aiosqlite",
-    "postgresql": "postgresql+asyncpg",
-    "mysql": "mysql+asyncmy",
-    "mariadb": "mariadb+asyncmy",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +156,7 @@ class ExampleConfig:
     def sync_database_url(self) -> str:
         """``database_url`` with a synchronous driver (``sqlite``, ``postgresql+psycopg``,
         ``mysql+pymysql``)."""
-        return _with_driver(self.database_url, asynchronous=False)
+        return with_driver(self.database_url, asynchronous=False)
 
     def async_database_url(self) -> str:
         """``database_url`` with an asyncio driver (``sqlite+aiosqlite``,
@@ -181,7 +165,7 @@ class ExampleConfig:
         Raises:
             ConfigurationError: the database has no asyncio driver in this example.
         """
-        return _with_driver(self.database_url, asynchronous=True)
+        return with_driver(self.database_url, asynchronous=True)
 
     def django_database(self) -> dict[str, Any]:
         """``database_url`` as a Django ``DATABASES["default"]`` entry.
@@ -192,7 +176,7 @@ class ExampleConfig:
         Raises:
             ConfigurationError: not a SQLite, PostgreSQL, MySQL or MariaDB URL.
         """
-        return _django_database(self.database_url)
+        return django_database(self.database_url)
 
     def password_hasher(self) -> PasswordHasher:
         """bcrypt at cost 12, or the testing hasher when ``fast_hasher`` is on; each hash
@@ -346,7 +330,7 @@ def database_url_from_env(
         ConfigurationError: the URL is malformed, or has no driver of that kind here.
     """
     source = os.environ if environ is None else environ
-    return _with_driver(_database_url(app, source), asynchronous=asynchronous)
+    return with_driver(_database_url(app, source), asynchronous=asynchronous)
 
 
 def _database_url(app: str, source: Mapping[str, str]) -> str:
@@ -392,63 +376,3 @@ def _port(raw: str | None) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise ConfigurationError("PORT must be a TCP port number (1-65535)")
     return int(raw)
-
-
-def _with_driver(url: str, *, asynchronous: bool) -> str:
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise ConfigurationError("BACKENDKIT_DATABASE_URL must look like dialect://...")
-    dialect, _, driver = scheme.partition("+")
-    dialect = "postgresql" if dialect == "postgres" else dialect
-    if asynchronous:
-        if driver in _ASYNC_DRIVERS:
-            return f"{dialect}+{driver}://{rest}"
-        chosen = _DEFAULT_ASYNC.get(dialect)
-        if chosen is None:
-            raise ConfigurationError(
-                f"BACKENDKIT_DATABASE_URL: no asyncio driver for {dialect!r} in this example; "
-                "use SQLite, PostgreSQL, MySQL or MariaDB"
-            )
-        return f"{chosen}://{rest}"
-    if driver in _SYNC_DRIVERS:
-        return f"{dialect}+{driver}://{rest}"
-    chosen = _DEFAULT_SYNC.get(dialect)
-    if chosen is None:
-        raise ConfigurationError(f"BACKENDKIT_DATABASE_URL: unsupported database {dialect!r}")
-    return f"{chosen}://{rest}"
-
-
-def _django_database(url: str) -> dict[str, Any]:
-    parts = urlsplit(url)
-    dialect = parts.scheme.partition("+")[0]
-    if dialect == "sqlite":
-        # sqlite:///relative.db and sqlite:////absolute/path.db, as SQLAlchemy reads them.
-        name = parts.path[1:] if parts.path.startswith("/") else parts.path
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or ":memory:"}
-    if dialect in ("postgresql", "postgres"):
-        return _django_server_database("django.db.backends.postgresql", parts, {})
-    if dialect in ("mysql", "mariadb"):
-        # Django 4.2 still defaults to the 3-byte "utf8"; names and emails may hold any
-        # character. The driver is PyMySQL under MySQLdb's name (the example's settings.py).
-        return _django_server_database("django.db.backends.mysql", parts, {"charset": "utf8mb4"})
-    raise ConfigurationError(
-        "BACKENDKIT_DATABASE_URL: the Django example supports sqlite://, postgresql:// and "
-        "mysql:// (or mariadb://) URLs"
-    )
-
-
-def _django_server_database(
-    engine: str, parts: SplitResult, options: dict[str, str]
-) -> dict[str, Any]:
-    return {
-        "ENGINE": engine,
-        "NAME": unquote(parts.path.lstrip("/")),
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "OPTIONS": {**options, **dict(parse_qsl(parts.query))},
-        # Persistent connections, checked before reuse (like pool_pre_ping).
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
-    }
