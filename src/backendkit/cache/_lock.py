@@ -9,15 +9,21 @@ commands, never a polling loop:
    this one round trip; a miss that takes the lock costs it plus the store. ``ACQUIRE``
    does the same for a caller whose read returned an entry it cannot use (undecodable,
    or expired on its own clock), re-checking freshness at the caller's time.
+   A caller that finds the lock held makes sure the wake-up stream exists (appending a
+   ``w`` marker when it does not) and keeps it for ``lock_ttl``: that is how the holder
+   learns that someone waits.
 2. The holder loads, then ``STORE`` (one script call) sets the entry, deletes the lock
-   only if it still holds the token (compare-and-delete), and appends the entry to the
-   wake-up stream (``XADD ... MAXLEN 1``, expiring with the lock). On failure, ``RELEASE``
-   frees the lock and appends an empty marker.
+   only if it still holds the token (compare-and-delete), and, when the wake-up stream
+   exists, appends the entry to it (``XADD ... MAXLEN 1``, expiring with the lock). On
+   failure, ``RELEASE`` frees the lock and appends an empty marker the same way. A miss
+   nobody waited for creates no stream: a new stream is the costliest write a miss
+   could make on the server.
 3. A waiter blocks on ``XREAD BLOCK lock_wait STREAMS wake <id from step 1>``: one command
    that returns as soon as the holder appends, even if the append happened before the
    ``XREAD`` arrived (the id is explicit, not ``$``), so there is no lost wake-up. The
-   value comes back in the same reply. An empty marker or a timeout (a crashed holder)
-   makes the waiter load by itself: nothing ever waits longer than ``lock_wait``.
+   value comes back in the same reply. An empty marker or a timeout (a crashed holder, or
+   one that outlived its lock and the stream) makes the waiter load by itself: nothing
+   ever waits longer than ``lock_wait``.
 
 Per waiting process: the read and one ``XREAD``. Every key involved
 carries the namespace hash tag, so each script touches a single Cluster slot.
@@ -47,8 +53,9 @@ if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {'lock', gen}
 end
 local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
-local id = '0-0'
-if last[1] then id = last[1][1] end
+local id
+if last[1] then id = last[1][1] else id = redis.call('XADD', KEYS[4], '*', 'w', '') end
+redis.call('PEXPIRE', KEYS[4], ARGV[2])
 return {'wait', gen, id}
 """
 """KEYS: generation, entry, lock, wake. ARGV: token (also the generation if absent), lock px.
@@ -75,8 +82,9 @@ if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {'lock', gen}
 end
 local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
-local id = '0-0'
-if last[1] then id = last[1][1] end
+local id
+if last[1] then id = last[1][1] else id = redis.call('XADD', KEYS[4], '*', 'w', '') end
+redis.call('PEXPIRE', KEYS[4], ARGV[2])
 return {'wait', gen, id}
 """
 """KEYS: generation, entry, lock, wake. ARGV: token, lock px, generation if absent, now ms."""
@@ -84,16 +92,20 @@ return {'wait', gen, id}
 STORE = """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
-redis.call('XADD', KEYS[3], 'MAXLEN', '1', '*', 'v', ARGV[1])
-redis.call('PEXPIRE', KEYS[3], ARGV[4])
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '1', '*', 'v', ARGV[1])
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
+end
 return 1
 """
 """KEYS: entry, lock, wake. ARGV: entry bytes, entry px, token, wake-stream px."""
 
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-redis.call('XADD', KEYS[2], 'MAXLEN', '1', '*', 'v', '')
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '1', '*', 'v', '')
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
 return 1
 """
 """KEYS: lock, wake. ARGV: token, wake-stream px."""

@@ -101,3 +101,40 @@ async def test_async_miss_is_two_commands_hit_is_one(
     assert _sent(proxy) == Counter({"mget": 1, "acquire": 1, "store": 1})
     other.close()
     await cache.aclose()
+
+
+def test_a_miss_nobody_waits_for_leaves_no_lock_and_no_wake_stream(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A miss writes the entry (and the namespace generation); the lock is gone and no
+    wake-up stream was created, since no caller waited. A caller that finds the lock held
+    makes the stream, and the holder's store then appends to it."""
+    cache = Cache(redis_url, key_prefix=redis_prefix)
+
+    @cache.cached(ttl=60, namespace="rt")
+    def f(x: int) -> int:
+        return x
+
+    raw = redis.Redis.from_url(redis_url)
+    try:
+        f(1)
+        keys = {k.decode() for k in raw.scan_iter(match=redis_prefix + "*")}
+        assert keys == {f.key(1), redis_prefix + "{rt}:gen"}
+        lock = f.key(2).replace(":v1:", ":lock:v1:", 1)
+        wake = f.key(2).replace(":v1:", ":wake:v1:", 1)
+        raw.set(lock, "another process", px=60_000)
+        script = raw.register_script(FETCH)
+        gen = raw.get(redis_prefix + "{rt}:gen")
+        reply = script(keys=[redis_prefix + "{rt}:gen", f.key(2), lock, wake], args=["t", 5000])
+        assert reply[:2] == [b"wait", gen]
+        assert raw.xrange(wake)[0][0] == reply[2]  # the marker: waiters read what follows
+        assert 0 < raw.pttl(wake) <= 5000
+        store = raw.register_script(STORE)
+        store(keys=[f.key(2), lock, wake], args=[b"entry", 60_000, "another process", 5000])
+        ((entry_id, fields),) = raw.xrange(wake)  # MAXLEN 1: the marker is gone
+        assert entry_id > reply[2]
+        assert fields == {b"v": b"entry"}
+        assert raw.exists(lock) == 0
+    finally:
+        raw.close()
+        cache.close()

@@ -40,7 +40,7 @@ FETCH_SHA = hashlib.sha1(FETCH.encode()).hexdigest()
 # Redis counts the commands a script runs in INFO commandstats; these are the ones the
 # cache's scripts run (the cache never sends them itself on this path: the proxied twin
 # of each test sees the wire).
-_SCRIPT_INNER = frozenset({"get", "set", "del", "xadd", "xrevrange", "pexpire"})
+_SCRIPT_INNER = frozenset({"get", "set", "del", "exists", "xadd", "xrevrange", "pexpire"})
 
 
 class Counts(NamedTuple):
