@@ -485,8 +485,10 @@ _RAW_WHY = (
     "arguments), joins the key's in-process flight, reads the namespace generation with the "
     "entry (one MGET of two keys: a namespace invalidated by another process must never be "
     "served), parses the entry's header (its expiry drives early refresh) and counts the hit; "
-    "that work is fixed, so it shows most on small payloads. The read skips redis-py's "
-    "per-command wrapper (and, async, its per-command task), which pays for most of it."
+    "that work is fixed, so it shows most on small payloads. The read pays for most of it "
+    "by skipping redis-py's per-command wrapper, its pool's per-call bookkeeping (connection "
+    "counts, a release event, a zero-timeout read to find a closed connection, where one "
+    "select does) and, async, the task redis-py starts for every send."
 )
 _PICKLE_WHY = (
     "stores pickles: a hit only unpickles, with no validation (and unpickling from a shared "
@@ -503,10 +505,11 @@ _HIT_WHY = {
 _MISS_WHY = (
     "A backendkit miss is stampede-protected in two round trips, as many as an unprotected "
     "GET and SET: the read is a script that returns the entry or else takes the load lock, "
-    "and the store is a script that also releases the lock and wakes callers waiting in "
-    "other processes. What it pays for is the server's script work (a few microseconds each) "
-    "and the lock and wake-up keys, so that 4 processes load a cold key once. Hits do not pay "
-    "it: a key this process last read fresh is read with a plain MGET."
+    "and the store is a script that also releases the lock and, when a caller in another "
+    "process waits, wakes it. What it pays for is the server's script work (a few "
+    "microseconds per script), so that 4 processes load a cold key once; a miss nobody waits "
+    "for writes no wake-up stream. Hits do not pay it: a key this process last read fresh is "
+    "read with a plain MGET."
 )
 _STAMPEDE_WHY = (
     "backendkit protects across processes: each process waiting for another's load sends "

@@ -65,6 +65,7 @@ class Codec(Generic[T]):
         self._resolve = resolve
         self._adapter: TypeAdapter[T] | None = None
         self._validate: Callable[[bytes], Any] | None = None
+        self._to_json: Callable[..., bytes] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -85,8 +86,13 @@ class Codec(Generic[T]):
         Raises:
             EncodeError: the value does not match the declared type.
         """
+        to_json = self._to_json
+        if to_json is None:
+            # The adapter's serializer itself, as for loads: dump_json only forwards its
+            # keyword defaults to it (a Python call and a dozen arguments per store).
+            to_json = self._to_json = self.adapter.serializer.to_json
         try:
-            return self.adapter.dump_json(value, warnings="error")
+            return to_json(value, warnings="error")
         except (PydanticSerializationError, ValueError, TypeError) as exc:
             raise EncodeError(str(exc)) from exc
 

@@ -51,6 +51,9 @@ _SYNC_EXECUTE = redis.Redis.__dict__["execute_command"]
 _ASYNC_EXECUTE = redis.asyncio.Redis.__dict__["execute_command"]
 _select = select.select
 _pid = os.getpid
+#: The largest send left without a deadline: well under asyncio's default high water mark
+#: of a transport's write buffer (64 KiB), so it can never make the drain wait.
+_UNBOUNDED_SEND = 16 * 1024
 
 
 def _lean_pool(pool_class: Any, connection_class: Any, pool_names: str, conn_names: str) -> Any:
@@ -200,14 +203,22 @@ async def _send(conn: Any, args: tuple[Any, ...]) -> None:
     if not timeout or _deadline is None:  # Python 3.10: redis-py's own bounded send
         await conn.send_command(*args)
         return
-    # redis-py bounds a send with asyncio.wait_for, which starts a task per command; a
-    # deadline on the running task bounds it alike at a fraction of the cost. The
-    # connection is this call's alone until it is released, so its timeout can step
-    # aside meanwhile (a timed-out send disconnects it, as redis-py's would).
+    # redis-py bounds a send with asyncio.wait_for, which starts a task per command. The
+    # connection is this call's alone until it is released, so its timeout can step aside
+    # meanwhile (a timed-out send disconnects it, as redis-py's would).
+    packed = conn.pack_command(*args)
     conn.socket_timeout = None
     try:
+        if conn.is_connected and sum(map(len, packed)) <= _UNBOUNDED_SEND:
+            # Nothing to wait for: the transport takes a small command whole (its buffer is
+            # empty, since the previous reply was read), and only a buffer over its high
+            # water mark makes the drain wait.
+            await conn.send_packed_command(packed)
+            return
+        # A deadline on the running task bounds a larger send, or one that has to connect
+        # first, at a fraction of wait_for's cost.
         async with _deadline(timeout):
-            await conn.send_command(*args)
+            await conn.send_packed_command(packed)
     except asyncio.TimeoutError:
         raise RedisTimeoutError("Timeout writing to socket") from None
     finally:

@@ -9,6 +9,7 @@ connection is made (and counted) by the pool; the pool's counts stay exact.
 from __future__ import annotations
 
 import asyncio
+import select
 from typing import Any
 
 import redis
@@ -49,6 +50,7 @@ def test_a_connection_with_unread_bytes_is_not_used(redis_url: str, redis_prefix
         pool: Any = conn.client.connection_pool
         (connection,) = pool._available_connections
         connection.send_command("PING")  # its PONG stays on the socket
+        assert select.select([connection._sock], [], [], 2)[0]  # once it has arrived
         assert conn.command("GET", key) == b"v"
         assert conn.command("GET", key) == b"v"
 
@@ -91,7 +93,12 @@ async def test_async_a_connection_the_server_closed_is_reconnected(
         assert await conn.command("SET", key, "v") is True
         first = await conn.command("CLIENT", "ID")
         _kill(redis_url, first)
-        await asyncio.sleep(0.05)  # the event loop reads the server's close
+        idle: Any = conn.client.connection_pool
+        (connection,) = idle._available_connections
+        for _ in range(200):  # until the event loop has read the server's close
+            if connection._reader.at_eof():
+                break
+            await asyncio.sleep(0.01)
         assert await conn.command("GET", key) == b"v"
         assert await conn.command("CLIENT", "ID") != first
         assert conn.breaker.state is BreakerState.CLOSED
@@ -110,7 +117,10 @@ async def test_async_a_connection_with_unread_bytes_is_not_used(
         pool: Any = conn.client.connection_pool
         (connection,) = pool._available_connections
         await connection.send_command("PING")
-        await asyncio.sleep(0.05)  # the PONG arrives in the connection's reader
+        for _ in range(200):  # until the PONG has arrived in the connection's reader
+            if await connection.can_read():
+                break
+            await asyncio.sleep(0.01)
         assert await conn.command("GET", key) == b"v"
         assert await conn.command("GET", key) == b"v"
 
