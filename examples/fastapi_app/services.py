@@ -141,13 +141,13 @@ def build_services(config: ExampleConfig) -> Services:
     """Build every long-lived object from the configuration (nothing connects yet)."""
     engine = build_async_engine(config.async_database_url())
     hasher = config.password_hasher()
-    # backendkit builds the limiters, the token service and the cache the settings describe
-    # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); install() closes the kit,
-    # and with it the engine and the hasher's threads, at shutdown.
     sessions = build_async_session_factory(engine)
     # Keys are read from the database on every use: a revoked key fails at once everywhere.
     api_keys = api_key_service(config, SQLApiKeyStore(engine))
     provider = oidc_verifier(config)
+    # backendkit builds the limiters, the token service and the cache the settings describe
+    # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); install() closes the kit,
+    # and with it the engine and the hasher's threads, at shutdown.
     kit = config.web_kit(
         closers=[engine.dispose, hasher.close],
         sql_token_store=lambda: SQLTokenStore(engine),  # BACKENDKIT_TOKEN_STORE=sql

@@ -142,13 +142,13 @@ class Services:
 def build_services(config: ExampleConfig) -> Services:
     """Build every long-lived object from the configuration (nothing connects yet)."""
     engine = build_engine(config.sync_database_url())
-    # backendkit builds the limiter, the token service and the cache the settings describe
-    # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); the extension closes the
-    # kit, and with it the engine, when the worker exits.
     sessions = build_session_factory(engine)
     # Keys are read from the database on every use: a revoked key fails at once everywhere.
     api_keys = api_key_service(config, SQLApiKeyStore(engine))
     provider = oidc_verifier(config)
+    # backendkit builds the limiter, the token service and the cache the settings describe
+    # (one Redis connector pair when BACKENDKIT_REDIS_URL is set); the extension closes the
+    # kit, and with it the engine, when the worker exits.
     kit = config.web_kit(
         closers=[engine.dispose],
         sql_token_store=lambda: SQLTokenStore(engine),  # BACKENDKIT_TOKEN_STORE=sql
