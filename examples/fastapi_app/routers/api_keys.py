@@ -15,7 +15,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/auth/api-keys", tags=["api-keys"])
 
-KeyId = Annotated[str, Path(alias="id", max_length=64, description="The key's id.")]
+KeyId = Annotated[str, Path(alias="id", description="The key's id.")]
 
 
 @router.post("", status_code=201, response_model=Envelope[NewApiKeyOut], responses={403: {}})
