@@ -111,7 +111,8 @@ def test_scopes_must_be_held_by_the_creator(api: Api) -> None:
 
 def test_revoke_is_for_the_owner_and_takes_effect_at_once(api: Api) -> None:
     """Another user's key id and an unknown id: 404 (the same body); the owner: 204, then
-    the key is a 401 and no longer listed; revoking again: 404."""
+    the key is a 401 and no longer listed; revoking again, or ids no key has (long,
+    not hex, escaped): 404."""
     owner, stranger = api.new_user(), api.new_user()
     data = create_key(api, owner)
     assert api.get(ME, headers={"X-API-Key": data["key"]}).status_code == 200
@@ -131,6 +132,9 @@ def test_revoke_is_for_the_owner_and_takes_effect_at_once(api: Api) -> None:
     assert_refused(api.get(ME, headers=key_header(data["key"])))
     assert api.get(KEYS, token=owner.access).json()["data"] == []
     assert api.delete(path, token=owner.access).status_code == 404
+    for odd in ("x" * 300, "not-hex", "1", "%2e%2e", "%00"):
+        response = api.delete(f"{KEYS}/{odd}", token=owner.access)
+        assert response.status_code == 404, (odd, response.text)
 
 
 #: Invalid creation bodies and the field each must be refused on.
