@@ -16,7 +16,7 @@ from backendkit.metrics._components import ComponentCollector, StatsSource
 from backendkit.metrics._decisions import LimitDecisions
 from backendkit.metrics._failures import RedisFailures
 from backendkit.metrics._mirror import Mirror
-from backendkit.metrics._requests import DEFAULT_BUCKETS, ErrorCounts, RequestInstruments
+from backendkit.metrics._requests import DEFAULT_BUCKETS, ErrorCounts
 from backendkit.metrics._sql import SqlStatements
 from backendkit.metrics._tally import RequestTally
 
@@ -41,13 +41,9 @@ class _Shared:
     """The instruments of one registry, built once however many ``Metrics`` use it."""
 
     def __init__(self, registry: CollectorRegistry, buckets: Sequence[float]) -> None:
-        # A single process tallies requests itself (cheaper); files need the instruments.
-        self.requests: RequestInstruments | RequestTally
-        if multiprocess_dir():
-            self.requests = RequestInstruments(registry, buckets)
-        else:
-            self.requests = RequestTally(buckets)
-            registry.register(self.requests)
+        directory = multiprocess_dir()
+        self.requests = RequestTally(buckets, directory)
+        registry.register(self.requests)
         self.errors = ErrorCounts(registry)
         self.decisions = LimitDecisions(registry)
         self.tokens = TokenEvents(registry)
@@ -57,8 +53,11 @@ class _Shared:
         self.components = ComponentCollector()
         registry.register(self.components)
         #: In multiprocess mode, copies the component values to files (else ``None``).
-        directory = multiprocess_dir()
-        self.mirror = None if directory is None else Mirror(self.components, directory)
+        self.mirror = (
+            None
+            if directory is None
+            else Mirror(self.components, directory, publish=self.requests.publish)
+        )
 
 
 _shared: weakref.WeakKeyDictionary[CollectorRegistry, _Shared] = weakref.WeakKeyDictionary()
@@ -136,7 +135,8 @@ class Metrics:
         """One more request in flight."""
         shared = self._shared
         shared.requests.started()
-        shared.statements.request_started()
+        if shared.statements.watching:  # no bookkeeping until an engine is watched
+            shared.statements.request_started()
         mirror = shared.mirror
         if mirror is not None and not mirror.running:
             mirror.start()  # a worker's first request: its values are copied from now on
@@ -145,14 +145,17 @@ class Metrics:
         """Count the request (status, route template, duration, error code)."""
         shared = self._shared
         shared.requests.finished(cycle)
-        shared.statements.request_finished(cycle)
+        if shared.statements.watching:
+            shared.statements.request_finished(cycle)
         if cycle.error_code is not None:
             shared.errors.count(cycle.route, cycle.error_code)
 
     def request_dropped(self, cycle: RequestCycle) -> None:
         """Forget a request in flight (the metrics and health routes)."""
-        self._shared.requests.dropped()
-        self._shared.statements.request_dropped()
+        shared = self._shared
+        shared.requests.dropped()
+        if shared.statements.watching:
+            shared.statements.request_dropped()
 
     # ------------------------------------------------------------ components
 

@@ -14,6 +14,8 @@ answers. Each kind of value keeps its meaning across workers:
 - a breaker shows the worst live worker (``livemax``: open is 1, and ``failures`` the
   most consecutive failures any worker counted).
 
+The requests in flight (``publish``, the request tally's) are written with them.
+
 The thread starts with the first request a process serves, never in a process that only
 forks workers (a thread there would be copied half-way into each of them). A process that
 exits normally also removes its live gauges (its requests in flight, its pools and
@@ -27,6 +29,7 @@ import atexit
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import Gauge, multiprocess
@@ -51,12 +54,17 @@ _MODES = {
 class Mirror:
     """Copies ``collector``'s values to multiprocess gauges of the same names, in ``directory``."""
 
-    __slots__ = ("_collector", "_directory", "_gauges", "_interval", "_lock", "running")
+    __slots__ = ("_collector", "_directory", "_gauges", "_interval", "_lock", "_publish", "running")
 
     def __init__(
-        self, collector: ComponentCollector, directory: str, interval: float = MIRROR_INTERVAL
+        self,
+        collector: ComponentCollector,
+        directory: str,
+        interval: float = MIRROR_INTERVAL,
+        publish: Callable[[], None] | None = None,
     ) -> None:
         self._collector = collector
+        self._publish = publish  # writes the requests in flight, with each copy
         self._directory = directory  # the PROMETHEUS_MULTIPROC_DIR the values are written to
         self._interval = interval
         self._gauges: dict[str, Gauge] = {}
@@ -99,6 +107,8 @@ class Mirror:
 
     def copy(self) -> None:
         """Write this process's current values now."""
+        if self._publish is not None:
+            self._publish()
         with self._lock:
             for family in self._collector.collect():
                 cumulative = family.type in ("counter", "histogram")

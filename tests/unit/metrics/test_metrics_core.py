@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -151,22 +153,34 @@ def test_an_empty_token_is_a_configuration_error() -> None:
         MetricsEndpoint(token="")
 
 
-def test_the_in_flight_gauge_is_exact_at_rest_and_lazy_under_load() -> None:
-    """Up to 2 in flight within the write interval shows the first write; back to 0 at once."""
-    from prometheus_client import Gauge
+def test_the_in_flight_gauge_is_exact_at_rest_and_published_under_load(
+    tmp_path: Path,
+) -> None:
+    """Multiprocess mode: requests in flight reach the gauge's file when the mirror
+    publishes them, and the request that brings them back to zero writes it at once."""
+    from backendkit.metrics._tally import RequestTally
+    from backendkit.web import RequestCycle
 
-    from backendkit.metrics._requests import InFlight
+    tally = RequestTally(DEFAULT_BUCKETS, str(tmp_path))
+    assert tally._gauge is not None
 
-    registry = CollectorRegistry()
-    gauge = Gauge("in_flight_test", "x", registry=registry)
-    in_flight = InFlight(gauge)
-    in_flight.add(1)
-    assert registry.get_sample_value("in_flight_test") == 1  # the first change is written
-    in_flight.add(1)
-    assert registry.get_sample_value("in_flight_test") == 1  # within the interval: not yet
-    in_flight.add(-1)
-    in_flight.add(-1)
-    assert registry.get_sample_value("in_flight_test") == 0  # a zero is written at once
+    def written() -> float:
+        [family] = tally._gauge.collect()  # type: ignore[union-attr]
+        return float(family.samples[0].value)
+
+    cycle = RequestCycle(method="GET", path="/x", request_id="r")
+    tally.started()
+    tally.started()
+    assert written() == 0  # a request does not write it
+    tally.publish()
+    assert written() == 2
+    tally.finished(cycle)
+    assert written() == 2  # not at rest: the next publish writes it
+    tally.dropped()
+    assert written() == 0  # back to zero: at once
+    tally.started()
+    tally.finished(cycle)
+    assert written() == 0
 
 
 def test_made_up_methods_are_folded_and_never_kept() -> None:
@@ -193,23 +207,27 @@ def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, st
     }
 
 
-def test_both_request_stores_expose_the_same_series() -> None:
-    """The single-process tally and the multiprocess instruments give identical samples
+def test_both_request_stores_expose_the_same_series(tmp_path: Path) -> None:
+    """The single-process tally and the multiprocess one (its values in this process's
+    files, read back by prometheus-client's MultiProcessCollector) give identical samples
     for the same requests: counts, cumulative buckets (le as prometheus-client writes
     them) and sums."""
-    from backendkit.metrics._requests import RequestInstruments
+    from prometheus_client.multiprocess import MultiProcessCollector
+
     from backendkit.metrics._tally import RequestTally
     from backendkit.testing import FakeClock
     from backendkit.web import RequestCycle
 
     clock = FakeClock()
-    tally_registry, instruments_registry = CollectorRegistry(), CollectorRegistry()
-    tally = RequestTally(DEFAULT_BUCKETS)
-    tally_registry.register(tally)
-    instruments = RequestInstruments(instruments_registry, DEFAULT_BUCKETS)
-    for seconds, status in ((0.001, 200), (0.02, 200), (0.3, 404), (20.0, 200), (0.005, 200)):
+    memory = RequestTally(DEFAULT_BUCKETS)
+    files = RequestTally(DEFAULT_BUCKETS, str(tmp_path))
+    memory_registry, files_registry = CollectorRegistry(), CollectorRegistry()
+    memory_registry.register(memory)
+    MultiProcessCollector(files_registry, path=str(tmp_path))  # type: ignore[no-untyped-call]
+    mix = ((0.001, 200), (0.02, 200), (0.3, 404), (20.0, 200), (0.005, 200), (0.0, 201))
+    for seconds, status in mix:
         cycles = {}
-        for store in (tally, instruments):
+        for store in (memory, files):
             cycle = cycles[store] = RequestCycle(
                 method="GET", path="/x", request_id="r", clock=clock
             )
@@ -218,17 +236,22 @@ def test_both_request_stores_expose_the_same_series() -> None:
         clock.advance(seconds)
         for store, cycle in cycles.items():
             store.finished(cycle)
-    tallied, instrumented = _samples(tally_registry), _samples(instruments_registry)
-    assert tallied == instrumented
-    for store in (tally, instruments):
+    in_memory, in_files = _samples(memory_registry), _samples(files_registry)
+    # The files' gauge is a file only when prometheus-client was imported in
+    # multiprocess mode, which this process was not.
+    assert in_memory.pop(("backendkit_http_requests_in_progress", ())) == 0
+    assert in_files == in_memory
+    for store in (memory, files):
         store.started()
         store.started()
         store.dropped()
-    tallied = _samples(tally_registry)
-    # The tally's gauge is exact; the instruments' is written lazily (see InFlight).
-    assert tallied[("backendkit_http_requests_in_progress", ())] == 1
+    in_memory = _samples(memory_registry)
+    # The memory tally's gauge is exact; the files' is published by the mirror.
+    assert in_memory[("backendkit_http_requests_in_progress", ())] == 1
     bucket = "backendkit_http_request_duration_seconds_bucket"
     labels = (("le", "0.005"), ("method", "GET"), ("route", "/x"))
-    assert tallied[(bucket, labels)] == 2  # 0.001 and exactly 0.005 (le is inclusive)
+    assert in_memory[(bucket, labels)] == 3  # 0.0, 0.001 and exactly 0.005 (le inclusive)
     inf = (("le", "+Inf"), ("method", "GET"), ("route", "/x"))
-    assert tallied[(bucket, inf)] == 5
+    assert in_memory[(bucket, inf)] == 6
+    status = (("method", "GET"), ("route", "/x"), ("status", "200"))
+    assert in_memory[("backendkit_http_requests_total", status)] == 4
