@@ -18,6 +18,11 @@ alternating rounds; a round times ``--requests`` requests by the process's CPU t
 contender's cost is its instrumented median minus its plain median, in microseconds per
 request; every response is checked (200, the right body) before a round counts.
 
+backendkit also runs in multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set to a fresh
+directory, as under gunicorn: every value in an mmap'd file), reported under
+``multiprocess/<framework>/backendkit`` so the page's per-framework tables keep one
+backendkit row.
+
 Runs in the benchmark environment, where the exporters are installed (pinned in
 ``benchmarks/requirements-peers.txt``)::
 
@@ -28,9 +33,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -344,7 +351,20 @@ CONTENDERS = (
 )
 
 
-def _pair(template: str, contender: str, rounds: int, requests: int) -> dict[str, list[float]]:
+# backendkit again with every value in files, as gunicorn's workers keep them.
+MULTIPROCESS = (
+    ("fastapi", _SETUP_ASGI),
+    ("flask", _SETUP_WSGI),
+    ("django", _SETUP_DJANGO),
+)
+
+
+def _pair(
+    template: str, contender: str, rounds: int, requests: int, directory: str | None = None
+) -> dict[str, list[float]]:
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    if directory is not None:
+        env["PROMETHEUS_MULTIPROC_DIR"] = directory
     code = template.format(
         src=str(ROOT / "src"),
         contender=contender,
@@ -354,7 +374,9 @@ def _pair(template: str, contender: str, rounds: int, requests: int) -> dict[str
         wsgi_call=_WSGI_CALL,
         rounds_wsgi=_ROUNDS_WSGI.format(rounds=rounds, requests=requests),
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"{contender} failed:\n{done.stderr[-3000:]}")
     figures: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -365,18 +387,31 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
 
-def run(rounds: int, requests: int) -> dict[str, Any]:
-    """Every contender's plain and instrumented medians and the metrics' cost."""
+def _entry(figures: dict[str, list[float]]) -> dict[str, Any]:
+    plain, metrics = _median(figures["plain"]), _median(figures["metrics"])
+    return {
+        "plain_us": plain,
+        "metrics_us": metrics,
+        "cost_us": round(metrics - plain, 3),
+        "rounds": figures,
+    }
+
+
+def run(rounds: int, requests: int, only: str = "") -> dict[str, Any]:
+    """Every contender's plain and instrumented medians and the metrics' cost (``only``:
+    the contenders whose name contains it)."""
     results: dict[str, Any] = {"rounds": rounds, "requests_per_round": requests}
     for framework, contender, template in CONTENDERS:
-        figures = _pair(template, contender, rounds, requests)
-        plain, metrics = _median(figures["plain"]), _median(figures["metrics"])
-        results[f"{framework}/{contender}"] = {
-            "plain_us": plain,
-            "metrics_us": metrics,
-            "cost_us": round(metrics - plain, 3),
-            "rounds": figures,
-        }
+        if only in f"{framework}/{contender}":
+            results[f"{framework}/{contender}"] = _entry(
+                _pair(template, contender, rounds, requests)
+            )
+    for framework, template in MULTIPROCESS:
+        name = f"multiprocess/{framework}/backendkit"
+        if only in name:
+            with tempfile.TemporaryDirectory(prefix="bk-bench-peers-") as directory:
+                figures = _pair(template, "backendkit", rounds, requests, directory)
+            results[name] = _entry(figures)
     return results
 
 
@@ -385,15 +420,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 rounds of 2,000 requests")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=5_000)
+    parser.add_argument("--only", default="", help="contenders whose name contains this")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     rounds, requests = (3, 2_000) if args.quick else (args.rounds, args.requests)
-    results = run(rounds, requests)
+    results = run(rounds, requests, args.only)
     print(f"{requests} requests per round, {rounds} rounds: CPU us per request (medians)")
     for name, figures in results.items():
         if isinstance(figures, dict):
             print(
-                f"  {name:<28} plain {figures['plain_us']:8.2f}   with metrics "
+                f"  {name:<34} plain {figures['plain_us']:8.2f}   with metrics "
                 f"{figures['metrics_us']:8.2f}   cost {figures['cost_us']:7.2f}"
             )
     if args.json is not None:
