@@ -21,7 +21,7 @@ connection counts for redis-py's observability, dispatch a release event and, to
 connection that the server closed meanwhile, try a zero-timeout read (an exception on every
 call). On redis-py's plain ``ConnectionPool`` a command takes an idle connection from the
 pool's list and gives it back itself, as the pool does under its lock, and asks the socket
-whether anything is waiting with one ``select`` instead (an async connection's reader
+whether anything is waiting with one ``poll`` instead (an async connection's reader
 already knows). A connection with something waiting -- the server closed it, or bytes
 nobody read -- is reconnected as the pool would; a new or disconnected one connects. The
 pool's counts of connections in use stay exact; its observability counters see neither
@@ -49,11 +49,26 @@ __all__ = ["arun_command", "direct", "run_command"]
 
 _SYNC_EXECUTE = redis.Redis.__dict__["execute_command"]
 _ASYNC_EXECUTE = redis.asyncio.Redis.__dict__["execute_command"]
-_select = select.select
 _pid = os.getpid
 #: The largest send left without a deadline: well under asyncio's default high water mark
 #: of a transport's write buffer (64 KiB), so it can never make the drain wait.
 _UNBOUNDED_SEND = 16 * 1024
+
+
+def _waiting(sock: Any) -> bool:
+    """Whether anything waits on the idle ``sock``: bytes, the server's close, an error.
+
+    ``poll`` where there is one: ``select`` refuses descriptors past ``FD_SETSIZE`` (1024),
+    which a busy process's sockets can reach.
+    """
+    if _poll is None:  # pragma: no cover - Windows
+        return bool(select.select((sock,), (), (), 0)[0])
+    poller = _poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+_poll: Any = getattr(select, "poll", None)
 
 
 def _lean_pool(pool_class: Any, connection_class: Any, pool_names: str, conn_names: str) -> Any:
@@ -125,10 +140,10 @@ def _take(pool: Any) -> Any:
             return None
         conn = available.pop()
         pool._in_use_connections.add(conn)
-    sock = conn._sock
-    if sock is not None and not _select((sock,), (), (), 0)[0]:
-        return conn
     try:
+        sock = conn._sock
+        if sock is not None and not _waiting(sock):
+            return conn
         if sock is not None:
             conn.disconnect()  # closed by the server, or holding bytes nobody asked for
         conn.connect()

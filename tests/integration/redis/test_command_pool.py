@@ -9,9 +9,12 @@ connection is made (and counted) by the pool; the pool's counts stay exact.
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 import select
 from typing import Any
 
+import pytest
 import redis
 import redis.asyncio
 
@@ -139,3 +142,23 @@ async def test_async_concurrent_commands_share_the_pool(redis_url: str) -> None:
         assert len(pool._available_connections) == idle  # reused, none made
     finally:
         await client.aclose()
+
+
+def test_a_socket_past_fd_setsize_is_checked(redis_url: str, redis_prefix: str) -> None:
+    """A busy process's sockets get descriptors past 1024, where select() refuses them."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        pytest.skip(f"the file descriptor limit ({soft}) is too low to pass 1024")
+    fillers = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    key = redis_prefix + "k"
+    try:
+        with RedisConnector(redis_url) as conn:
+            assert conn.command("SET", key, "v") is True
+            pool: Any = conn.client.connection_pool
+            (connection,) = pool._available_connections
+            assert connection._sock.fileno() >= 1024
+            assert conn.command("GET", key) == b"v"  # the idle socket checked, then reused
+            assert pool._available_connections == [connection]
+    finally:
+        for fd in fillers:
+            os.close(fd)
