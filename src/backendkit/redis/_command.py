@@ -21,8 +21,8 @@ connection counts for redis-py's observability, dispatch a release event and, to
 connection that the server closed meanwhile, try a zero-timeout read (an exception on every
 call). On redis-py's plain ``ConnectionPool`` a command takes an idle connection from the
 pool's list and gives it back itself, as the pool does under its lock, and asks the socket
-whether anything is waiting with one ``poll`` instead (an async connection's reader
-already knows). A connection with something waiting -- the server closed it, or bytes
+whether anything is waiting with one ``select`` (or ``poll``) instead (an async
+connection's reader already knows). A connection with something waiting -- the server closed it, or bytes
 nobody read -- is reconnected as the pool would; a new or disconnected one connects. The
 pool's counts of connections in use stay exact; its observability counters see neither
 the checkout nor the return. Any other pool (a sentinel or blocking pool, one with
@@ -58,17 +58,20 @@ _UNBOUNDED_SEND = 16 * 1024
 def _waiting(sock: Any) -> bool:
     """Whether anything waits on the idle ``sock``: bytes, the server's close, an error.
 
-    ``poll`` where there is one: ``select`` refuses descriptors past ``FD_SETSIZE`` (1024),
-    which a busy process's sockets can reach.
+    ``select`` is the cheapest check but refuses descriptors from ``FD_SETSIZE`` (1024)
+    on, which a busy process's sockets can reach: those are polled.
     """
-    if _poll is None:  # pragma: no cover - Windows
-        return bool(select.select((sock,), (), (), 0)[0])
+    fd = sock.fileno()
+    if fd < _FD_SETSIZE or _poll is None:
+        return bool(_select((fd,), (), (), 0)[0])
     poller = _poll()
-    poller.register(sock, select.POLLIN)
+    poller.register(fd, select.POLLIN)
     return bool(poller.poll(0))
 
 
+_select = select.select
 _poll: Any = getattr(select, "poll", None)
+_FD_SETSIZE = 1024
 
 
 def _lean_pool(pool_class: Any, connection_class: Any, pool_names: str, conn_names: str) -> Any:
