@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from backendkit import listing, web
+from backendkit.adapters._flask_wsgi import REQUEST_KEY, CycleMiddleware, Facts
 from backendkit.errors import ConfigurationError
 from backendkit.responses import RenderedResponse, paginated, render_json
 from backendkit.settings import ENV_PREFIX, Settings
@@ -54,10 +55,9 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_Step = Callable[["_Request", dict[str, Any]], None]  # runs before a view; may add arguments
+_Step = Callable[[Facts, dict[str, Any]], None]  # runs before a view; may add arguments
 
 _EXTENSION = "backendkit"
-_REQUEST_KEY = "backendkit.request"  # WSGI environ key of the request's _Request
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:
@@ -90,15 +90,12 @@ class BackendKit:
         # Also werkzeug's HTTPExceptions: Flask looks a handler up along the class's MRO.
         app.register_error_handler(Exception, _handle_exception)
 
-        # The hook closes over this app's pipeline: no app-context lookup on the hot path.
-        # A plain function, not a partial: Flask checks every hook for a coroutine function
+        # The middleware owns each request's cycle; the hooks add what only Flask knows.
+        # Plain functions, not partials: Flask checks every hook for a coroutine function
         # on every request, and unwrapping a partial doubles that check's cost.
-        def before_request() -> None:
-            _before_request(pipeline)
-
-        app.before_request(before_request)
+        setattr(app, "wsgi_app", CycleMiddleware(app.wsgi_app, pipeline))  # noqa: B010
+        app.before_request(_before_request)
         app.after_request(_after_request)
-        app.teardown_request(_teardown_request)
         if type(app.json) is DefaultJSONProvider:
             provider = _JSONProvider(app)
             provider.max_bytes = chosen.max_body_bytes
@@ -120,38 +117,6 @@ class _JSONProvider(DefaultJSONProvider):
         return parse_json(s, max_bytes=self.max_bytes)
 
 
-class _Request:
-    """A Flask request as the pipeline reads it (``RequestFacts``), with its cycle."""
-
-    __slots__ = ("cycle", "method", "native", "path", "peer", "pipeline", "streamed")
-
-    def __init__(self, pipeline: web.Pipeline, native: Request) -> None:
-        self.pipeline, self.native = pipeline, native
-        self.method, self.path, self.peer = native.method, native.path, native.remote_addr
-        self.streamed = False  # then the cycle ends when the body is closed, not at teardown
-        request_id = native.environ.get("HTTP_X_REQUEST_ID")
-        self.cycle = pipeline.start(
-            method=self.method, path=self.path, request_id=request_id, headers=self.header
-        )
-        if self.cycle.observer is not None:  # measured by the matched rule, not the raw path
-            self.cycle.route = getattr(native.url_rule, "rule", None)
-        native.environ[_REQUEST_KEY] = self
-
-    def header(self, name: str) -> str | None:
-        values = self.native.headers.getlist(name)
-        return ",".join(values) if values else None
-
-    def cookies(self) -> Mapping[str, str]:
-        return self.native.cookies
-
-    def route(self) -> str:
-        rule = self.native.url_rule
-        return rule.rule if rule is not None else self.path
-
-    def session_user(self) -> str | None:
-        return None
-
-
 def _pipeline(app: Flask) -> web.Pipeline:
     pipeline = app.extensions.get(_EXTENSION)
     if not isinstance(pipeline, web.Pipeline):
@@ -159,11 +124,13 @@ def _pipeline(app: Flask) -> web.Pipeline:
     return pipeline
 
 
-def _current() -> _Request:
-    current = request.environ.get(_REQUEST_KEY)
-    if current is None:  # a request hook of another extension answered before ours ran
-        current = _Request(_pipeline(current_app), request._get_current_object())  # type: ignore[attr-defined]
-    return cast(_Request, current)
+def _current() -> Facts:
+    native: Request = request._get_current_object()  # type: ignore[attr-defined]
+    current: Facts | None = native.environ.get(REQUEST_KEY)
+    if current is None:  # not served through app.wsgi_app (a test_request_context)
+        current = Facts(_pipeline(current_app), native.environ, served=False)
+    current.attach(native)
+    return current
 
 
 def current_kit() -> web.WebKit:
@@ -183,9 +150,9 @@ def client_key() -> str:
     return current.pipeline.client_key(current)
 
 
-def _before_request(pipeline: web.Pipeline) -> None:
-    native: Request = request._get_current_object()  # type: ignore[attr-defined]
-    current = _Request(pipeline, native)
+def _before_request() -> None:
+    current = _current()
+    native, pipeline = current.native, current.pipeline
     declared = native.environ.get("CONTENT_LENGTH")
     # werkzeug then enforces the cap in get_data()/form parsing too (413 while reading).
     # Without a length (chunked) its stream refuses the read that would find the end once
@@ -196,33 +163,19 @@ def _before_request(pipeline: web.Pipeline) -> None:
 
 
 def _after_request(response: Response) -> Response:
+    # The headers are the middleware's (as the response starts): here only what needs
+    # Flask's response object.
     current = _current()
-    cycle = current.cycle
-    status = cycle.status = response.status_code
     # Flask returns routing redirects as werkzeug renders them (no error handler runs).
+    status = response.status_code
     if 300 <= status < 400 and isinstance(current.native.routing_exception, RequestRedirect):
         response = _bare_redirect(response)
-    headers = response.headers
-    if headers.get("Content-Type") == "application/json":
-        headers["Content-Type"] = web.JSON_CONTENT_TYPE
-    # Headers iterate as (name, value) pairs: keys() and extend() add generator layers.
-    present = {name.lower() for name, _ in headers}
-    if "x-request-id" in present:
-        del headers["X-Request-ID"]  # ours replaces whatever the view set
-    for name, value in cycle.response_headers(present).items():  # those the response lacks
-        headers.add(name, value)
-    if response.is_streamed:
+    if response.is_streamed and current.served:
         # Flask tears the request down before the server iterates a streamed body: the
         # cycle ends when the body is closed, so what the body logs keeps the request id.
         current.streamed = True
-        response.call_on_close(cycle.finish)
+        response.call_on_close(current.cycle.finish)
     return response
-
-
-def _teardown_request(exc: BaseException | None) -> None:
-    current = request.environ.get(_REQUEST_KEY)
-    if current is not None and not current.streamed:
-        current.cycle.finish()
 
 
 def _to_response(rendered: RenderedResponse) -> Response:
@@ -272,7 +225,7 @@ def current_user() -> web.Principal | None:
 
 
 def _authorizing(roles: tuple[str, ...], scopes: tuple[str, ...]) -> Callable[[F], F]:
-    def step(current: _Request, kwargs: dict[str, Any]) -> None:
+    def step(current: Facts, kwargs: dict[str, Any]) -> None:
         current.pipeline.authorize(current.cycle, current, roles=roles, scopes=scopes)
 
     return _wrap(step)
@@ -318,7 +271,7 @@ def json_body(model: type[BaseModel], *, arg: str = "body") -> Callable[[F], F]:
     """Decorator passing the JSON body as ``arg``, validated into ``model`` by the core
     (413 over the cap, 415, 400 ``BAD_REQUEST`` or ``VALIDATION_ERROR``)."""
 
-    def step(current: _Request, kwargs: dict[str, Any]) -> None:
+    def step(current: Facts, kwargs: dict[str, Any]) -> None:
         native, cap = current.native, current.pipeline.kit.max_body_bytes
         raw = web.read_body(native.stream.read, limit=cap, content_length=native.content_length)
         kwargs[arg] = web.parse_body(raw, native.content_type, max_bytes=cap, model=model)
@@ -332,7 +285,7 @@ def path_params(**types: Any) -> Callable[[F], F]:
     werkzeug converter makes it a 404); a name not in the URL rule a ``ConfigurationError``."""
     check = path_validator(types)
 
-    def step(current: _Request, kwargs: dict[str, Any]) -> None:
+    def step(current: Facts, kwargs: dict[str, Any]) -> None:
         kwargs.update(check(kwargs))
 
     return _wrap(step)
@@ -352,7 +305,7 @@ def paginate(
     read: Callable[..., Any] = listing.cursor_params if cursor else listing.page_params
     chosen = model or (listing.CursorParams if cursor else listing.PageParams)
 
-    def step(current: _Request, kwargs: dict[str, Any]) -> None:
+    def step(current: Facts, kwargs: dict[str, Any]) -> None:
         kwargs[arg] = read(current.native.args, model=chosen)
 
     def render(result: Any) -> Any:

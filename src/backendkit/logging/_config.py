@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal, NamedTuple, TextIO, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TextIO, cast
 
 import structlog
 
@@ -50,6 +50,9 @@ class Installed(NamedTuple):
     wrapper: type
     factory: NamedWriteLoggerFactory
     level: int
+    #: What structlog's configuration reads while this one is in force: its processors
+    #: (their contents: a capture swaps them in place), wrapper, factory and context class.
+    signature: tuple[Any, ...]
 
 
 class LastConfiguration:
@@ -118,12 +121,15 @@ def configure_logging(
     # both kinds of event come out identical.
     rendering = renderer(resolved_fmt)
     pipeline = Pipeline(shared, user, rendering)
+    wrapper = structlog.make_filtering_bound_logger(numeric_level)
+    factory = NamedWriteLoggerFactory(out)
     installed = Installed(
         processors=[pipeline],
         pipeline=pipeline,
-        wrapper=structlog.make_filtering_bound_logger(numeric_level),
-        factory=NamedWriteLoggerFactory(out),
+        wrapper=wrapper,
+        factory=factory,
         level=numeric_level,
+        signature=([pipeline], wrapper, factory, dict),
     )
     structlog.configure(
         processors=installed.processors,

@@ -106,7 +106,8 @@ def start_request_context(*, request_id: str, method: str, path: str) -> None:
     """
     fields = {"request_id": request_id, "method": method, "path": path}
     current = _context.get()
-    _context.set(MappingProxyType({**current, **fields} if current else fields))
+    # A new dict that nothing else holds (every read copies it): no read-only view needed.
+    _context.set({**current, **fields} if current else fields)
 
 
 def clear_request_context() -> None:

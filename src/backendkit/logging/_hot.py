@@ -77,12 +77,11 @@ class HotLogger:
 
 def _in_force(config: dict[str, Any], installed: Installed) -> bool:
     """Whether structlog's ``config`` is still the one ``configure_logging`` installed."""
-    processors = config["processors"]
+    # One C-level comparison: the processor lists by contents (a capture swaps the items
+    # of the installed list), the rest by identity (none of them defines equality).
     return (
-        processors is installed.processors
-        and len(processors) == 1
-        and processors[0] is installed.pipeline
-        and config["wrapper_class"] is installed.wrapper
-        and config["logger_factory"] is installed.factory
-        and config["context_class"] is dict
-    )
+        config["processors"],
+        config["wrapper_class"],
+        config["logger_factory"],
+        config["context_class"],
+    ) == installed.signature

@@ -27,7 +27,12 @@ from backendkit.logging import (
 )
 from backendkit.logging._context import start_request_context
 from backendkit.logging._hot import HotLogger
-from backendkit.web._headers import NO_STORE, REQUEST_ID_HEADER, SECURITY_HEADERS
+from backendkit.web._headers import (
+    JSON_CONTENT_TYPE,
+    NO_STORE,
+    REQUEST_ID_HEADER,
+    SECURITY_HEADERS,
+)
 from backendkit.web._limit_headers import limit_headers
 
 if TYPE_CHECKING:
@@ -48,6 +53,7 @@ _RAW_SECURITY_HEADERS = tuple(
     for name, value in SECURITY_HEADERS.items()
 )
 _RAW_NO_STORE = NO_STORE.encode("latin-1")
+_SECURITY_PAIRS = tuple(SECURITY_HEADERS.items())
 _JSON = b"application/json"
 _JSON_UTF8 = b"application/json; charset=utf-8"
 
@@ -250,19 +256,50 @@ class RequestCycle:
             if lowered == _RAW_REQUEST_ID:
                 continue  # the cycle's id replaces one the route set, as in every adapter
             present.add(lowered)
-            if lowered == b"content-type" and value == _JSON:
-                value = _JSON_UTF8
-            out.append((name, value))
+            out.append(
+                (name, _JSON_UTF8 if value == _JSON and lowered == b"content-type" else value)
+            )
         out.append((_RAW_REQUEST_ID, self.request_id.encode("latin-1")))
-        for name_text, value_text in self.extra_headers.items():
-            raw_name = name_text.lower().encode("latin-1")
-            if raw_name not in present:
-                out.append((raw_name, value_text.encode("latin-1")))
+        if self.extra_headers:  # most responses have none: no loop to set up
+            for name_text, value_text in self.extra_headers.items():
+                raw_name = name_text.lower().encode("latin-1")
+                if raw_name not in present:
+                    out.append((raw_name, value_text.encode("latin-1")))
         for raw_name, raw_value in _RAW_SECURITY_HEADERS:
             if raw_name not in present:
                 out.append((raw_name, raw_value))
         if self.no_store and b"cache-control" not in present:
             out.append((b"cache-control", _RAW_NO_STORE))
+        return out
+
+    def wsgi_headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """A WSGI response's headers (``start_response``'s) with this cycle's headers added:
+        [`asgi_headers`][backendkit.web.RequestCycle.asgi_headers] for text pairs, with the
+        names spelled as [`response_headers`][backendkit.web.RequestCycle.response_headers]
+        spells them."""
+        out: list[tuple[str, str]] = []
+        present: set[str] = set()
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == "x-request-id":
+                continue  # the cycle's id replaces one the route set
+            present.add(lowered)
+            out.append(
+                (
+                    name,
+                    JSON_CONTENT_TYPE
+                    if value == "application/json" and lowered == "content-type"
+                    else value,
+                )
+            )
+        out.append((REQUEST_ID_HEADER, self.request_id))
+        if self.extra_headers:
+            out.extend((n, v) for n, v in self.extra_headers.items() if n.lower() not in present)
+        for name, value in _SECURITY_PAIRS:
+            if name.lower() not in present:
+                out.append((name, value))
+        if self.no_store and "cache-control" not in present:
+            out.append(("Cache-Control", NO_STORE))
         return out
 
     def unobserve(self) -> None:
