@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
+
+from backendkit.metrics._counter import CounterTally
 
 if TYPE_CHECKING:
     from backendkit.ratelimit import RateLimitResult
@@ -19,24 +21,25 @@ class LimitDecisions:
     (the normal case), ``fallback`` (storage down, local counters: ``local_fallback``) or
     ``policy`` (storage down: ``fail_open`` allowed it, ``fail_closed`` denied it). A
     degraded decision is any whose source is not ``storage``.
+
+    Args:
+        registry: where the counter is registered.
+        directory: multiprocess mode's directory (``None``: a single process).
     """
 
-    __slots__ = ("_children", "counter")
+    __slots__ = ("counter",)
 
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.counter = Counter(
+    def __init__(self, registry: CollectorRegistry, directory: str | None = None) -> None:
+        self.counter = CounterTally(
             "backendkit_ratelimit_decisions",
             "Rate-limit decisions, by rule, outcome and who decided (storage, fallback, policy).",
             ("rule", "decision", "source"),
-            registry=registry,
+            directory,
         )
-        self._children: dict[tuple[str, bool, str], Counter] = {}
+        registry.register(self.counter)
 
     def __call__(self, result: RateLimitResult) -> None:
         """Count one decision (the limiter's ``on_decision``)."""
-        key = (result.rule.name, result.allowed, result.source)
-        child = self._children.get(key)
-        if child is None:
-            labels = (key[0], "allowed" if key[1] else "denied", key[2])
-            child = self._children.setdefault(key, self.counter.labels(*labels))
-        child.inc()
+        self.counter.inc(
+            (result.rule.name, "allowed" if result.allowed else "denied", result.source)
+        )

@@ -1,14 +1,11 @@
 """Request metrics shared by both modes: the duration buckets and errors by code
-(``RequestTally`` keeps the rest).
-
-An error is counted through a plain dict of label children keyed by what the cycle holds
-(``labels()`` takes a lock and validates its arguments on every call).
-"""
+(``RequestTally`` keeps the rest)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 
+from backendkit.metrics._counter import CounterTally
 from backendkit.metrics._labels import route_label
 
 __all__ = ["DEFAULT_BUCKETS", "ErrorCounts"]
@@ -33,24 +30,24 @@ latency objectives live."""
 
 
 class ErrorCounts:
-    """``backendkit_http_errors_total{route, code}``: the errors the pipeline rendered."""
+    """``backendkit_http_errors_total{route, code}``: the errors the pipeline rendered.
 
-    __slots__ = ("_children", "counter")
+    Args:
+        registry: where the counter is registered.
+        directory: multiprocess mode's directory (``None``: a single process).
+    """
 
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.counter = Counter(
+    __slots__ = ("counter",)
+
+    def __init__(self, registry: CollectorRegistry, directory: str | None = None) -> None:
+        self.counter = CounterTally(
             "backendkit_http_errors",
             "Error responses rendered, by route template and the catalogue's error code.",
             ("route", "code"),
-            registry=registry,
+            directory,
         )
-        self._children: dict[tuple[str | None, str], Counter] = {}
+        registry.register(self.counter)
 
     def count(self, route: str | None, code: str) -> None:
         """Count one error of ``code`` on ``route`` (``None``: unmatched)."""
-        child = self._children.get((route, code))
-        if child is None:
-            child = self._children.setdefault(
-                (route, code), self.counter.labels(route_label(route), code)
-            )
-        child.inc()
+        self.counter.inc((route_label(route), code))

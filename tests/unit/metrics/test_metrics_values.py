@@ -133,3 +133,33 @@ def test_keys_are_prometheus_clients(tmp_path: Path) -> None:
     values = ValueFile(str(tmp_path / "counter_bk_3.db"))
     values.values[values.index(key)] += 1.0
     assert _read(tmp_path / "counter_bk_3.db") == {key: 1.0}
+
+
+def test_a_counter_in_files_reads_as_the_same_counter_in_memory(tmp_path: Path) -> None:
+    """Decisions and errors counted in place: the scrape of the files and the in-memory
+    counter give the same samples."""
+    from backendkit.metrics._counter import CounterTally
+
+    memory = CounterTally("bk_test_decisions", "Decisions.", ("rule", "decision"), None)
+    files = CounterTally("bk_test_decisions", "Decisions.", ("rule", "decision"), str(tmp_path))
+    for labels in [("login", "allowed")] * 3 + [("login", "denied"), ("api", "allowed")]:
+        memory.inc(labels)
+        files.inc(labels)
+    memory_registry, files_registry = CollectorRegistry(), CollectorRegistry()
+    memory_registry.register(memory)
+    MultiProcessCollector(files_registry, path=str(tmp_path))  # type: ignore[no-untyped-call]
+
+    def samples(registry: CollectorRegistry) -> dict[tuple[str, str, str], float]:
+        return {
+            (s.name, s.labels["rule"], s.labels["decision"]): s.value
+            for family in registry.collect()
+            for s in family.samples
+        }
+
+    expected = {
+        ("bk_test_decisions_total", "login", "allowed"): 3.0,
+        ("bk_test_decisions_total", "login", "denied"): 1.0,
+        ("bk_test_decisions_total", "api", "allowed"): 1.0,
+    }
+    assert samples(memory_registry) == expected
+    assert samples(files_registry) == expected
