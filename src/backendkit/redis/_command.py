@@ -22,11 +22,11 @@ connection that the server closed meanwhile, try a zero-timeout read (an excepti
 call). On redis-py's plain ``ConnectionPool`` a command takes an idle connection from the
 pool's list and gives it back itself, as the pool does under its lock, and asks the socket
 whether anything is waiting with one ``select`` (or ``poll``) instead (an async
-connection's reader already knows). A connection with something waiting -- the server closed it, or bytes
-nobody read -- is reconnected as the pool would; a new or disconnected one connects. The
-pool's counts of connections in use stay exact; its observability counters see neither
-the checkout nor the return. Any other pool (a sentinel or blocking pool, one with
-client-side caching) is driven through its own methods.
+connection's reader already knows). A connection with something waiting -- the server
+closed it, or bytes nobody read -- is reconnected as the pool would; a new or disconnected
+one connects. The pool's counts of connections in use stay exact; its observability
+counters see neither the checkout nor the return. Any other pool (a sentinel or blocking
+pool, one with client-side caching) is driven through its own methods.
 """
 
 from __future__ import annotations
