@@ -4,7 +4,7 @@ request's cycle and leaves it in the scope, with the pipeline, for the route's d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from starlette.requests import Request
@@ -17,8 +17,10 @@ from backendkit.web import AsgiCycle, Pipeline, RequestCycle, WebKit
 __all__ = ["BackendKitMiddleware", "ErrorCatcher", "Facts", "response", "route_template"]
 
 Message = MutableMapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
 
-_PIPELINE, _CYCLE = "backendkit.pipeline", "backendkit.cycle"  # scope keys
+# Scope keys: the pipeline, the cycle and the outer layer's send.
+_PIPELINE, _CYCLE, _SEND = "backendkit.pipeline", "backendkit.cycle", "backendkit.send"
 
 
 class Facts:
@@ -72,7 +74,7 @@ class BackendKitMiddleware:
             return
         pipeline, asgi = self.pipeline, AsgiCycle(self.pipeline, scope)
         cycle, send = asgi.cycle, asgi.send(send)
-        scope[_PIPELINE], scope[_CYCLE] = pipeline, cycle
+        scope[_PIPELINE], scope[_CYCLE], scope[_SEND] = pipeline, cycle, send
         try:
             if not pipeline.admits_without_checks(scope["path"], asgi.content_length):
                 await pipeline.aadmit(cycle, Facts(Request(scope)), asgi.content_length)
@@ -95,8 +97,19 @@ class ErrorCatcher:
     def __init__(self, app: Any, pipeline: Pipeline) -> None:
         self.app, self.pipeline = app, pipeline
 
-    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Message, receive: Any, send: Send) -> None:
         """Run the app; render what escapes it while no response has started."""
+        if scope.get(_SEND) is send:
+            # Nothing between this layer and the outer one holds messages back: the cycle's
+            # status says whether the response started, and no wrapper has to watch.
+            try:
+                await self.app(scope, receive, send)
+            except Exception as exc:
+                cycle: RequestCycle = scope[_CYCLE]
+                if cycle.status is not None:
+                    raise
+                await response(self.pipeline.render(cycle, exc))(scope, receive, send)
+            return
         started = False
 
         async def watch(message: Message) -> None:

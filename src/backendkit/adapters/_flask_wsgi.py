@@ -46,8 +46,10 @@ class Facts:
         self.pipeline, self.environ = pipeline, environ
         self.method: str = environ.get("REQUEST_METHOD", "GET").upper()  # as werkzeug reads it
         # werkzeug's request.path: the WSGI string decoded as UTF-8, one leading slash.
-        raw = environ.get("PATH_INFO") or ""
-        self.path = "/" + raw.encode("latin-1").decode(errors="replace").lstrip("/")
+        raw: str = environ.get("PATH_INFO") or ""
+        if not raw.isascii():  # ASCII reads the same either way
+            raw = raw.encode("latin-1").decode(errors="replace")
+        self.path = "/" + raw.lstrip("/")
         self.peer: str | None = environ.get("REMOTE_ADDR")
         self.streamed = False  # then the cycle ends when the body is closed, not at the end
         request_id = environ.get("HTTP_X_REQUEST_ID")

@@ -165,16 +165,17 @@ def _before_request() -> None:
 def _after_request(response: Response) -> Response:
     # The headers are the middleware's (as the response starts): here only what needs
     # Flask's response object.
-    current = _current()
     # Flask returns routing redirects as werkzeug renders them (no error handler runs).
     status = response.status_code
-    if 300 <= status < 400 and isinstance(current.native.routing_exception, RequestRedirect):
+    if 300 <= status < 400 and isinstance(request.routing_exception, RequestRedirect):
         response = _bare_redirect(response)
-    if response.is_streamed and current.served:
-        # Flask tears the request down before the server iterates a streamed body: the
-        # cycle ends when the body is closed, so what the body logs keeps the request id.
-        current.streamed = True
-        response.call_on_close(current.cycle.finish)
+    if response.is_streamed:
+        current = _current()
+        if current.served:
+            # Flask tears the request down before the server iterates a streamed body: the
+            # cycle ends when the body is closed, so what the body logs keeps the request id.
+            current.streamed = True
+            response.call_on_close(current.cycle.finish)
     return response
 
 

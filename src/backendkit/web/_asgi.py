@@ -36,7 +36,7 @@ class AsgiCycle:
         content_length: the declared ``Content-Length``, for ``Pipeline.aadmit``.
     """
 
-    __slots__ = ("_budget", "_raw_headers", "content_length", "cycle")
+    __slots__ = ("_budget", "_limit", "_raw_headers", "content_length", "cycle")
 
     def __init__(self, pipeline: Pipeline, scope: Mapping[str, Any]) -> None:
         request_id = length = None
@@ -50,7 +50,10 @@ class AsgiCycle:
             method=scope["method"], path=scope["path"], request_id=request_id, headers=self.header
         )
         self.content_length = length
-        self._budget = BodyBudget(pipeline.max_body_bytes)
+        # The counter is made by the first body message: a route that reads no body (most
+        # GETs) never needs one.
+        self._budget: BodyBudget | None = None
+        self._limit = pipeline.max_body_bytes
 
     def header(self, name: str) -> str | None:
         """A request header by name (any case); repeats joined with ``","``."""
@@ -60,10 +63,12 @@ class AsgiCycle:
 
     def receive(self, receive: Receive) -> Receive:
         """``receive`` counting the body bytes (``PayloadTooLarge`` past the cap)."""
-        budget = self._budget
 
         async def counted() -> MutableMapping[str, Any]:
             message = await receive()
+            budget = self._budget
+            if budget is None:
+                budget = self._budget = BodyBudget(self._limit)
             budget.add(len(message.get("body", b"")))
             return message
 

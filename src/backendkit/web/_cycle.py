@@ -127,7 +127,6 @@ class RequestCycle:
 
     def __init__(
         self,
-        *,
         method: str,
         path: str,
         request_id: str,
@@ -174,7 +173,8 @@ class RequestCycle:
         request_id = (
             new_request_id() if request_id_header is None else accept_request_id(request_id_header)
         )
-        cycle = cls(method=method, path=path, request_id=request_id, clock=clock)
+        # Positional: a class called with keywords builds a dict of them on every request.
+        cycle = cls(method, path, request_id, clock)
         start_request_context(request_id=cycle.request_id, method=method, path=path)
         return cycle
 

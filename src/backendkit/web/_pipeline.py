@@ -176,7 +176,10 @@ class Pipeline:
     def admits_without_checks(self, path: str, content_length: str | None) -> bool:
         """True when ``admit`` has nothing to do for this request (no declared body, no
         default limit on ``path``): a hot path may then skip describing the request."""
-        return content_length is None and self._default_rule_for(path) is None
+        # _default_rule_for's test, without its call: this runs on every request.
+        return content_length is None and (
+            self._default_rule is None or path in self._exempt or not self.kit.is_api_path(path)
+        )
 
     def admit(self, cycle: RequestCycle, request: RequestFacts, content_length: str | None) -> None:
         """Before the route runs: refuse a declared body over the cap, charge the default limit.
