@@ -53,7 +53,9 @@ class CounterTally(Collector):
     def inc(self, labels: tuple[str, ...]) -> None:
         """Count one more of ``labels`` (the label values, bounded by the caller)."""
         values = self._values
-        with values.lock:
+        lock = values.lock
+        lock.acquire()  # not a with block: see RequestTally
+        try:
             index = self._indices.get(labels)
             if index is None:
                 index = self._indices[labels] = values.count_index(
@@ -66,6 +68,8 @@ class CounterTally(Collector):
                     )
                 )
             values.counted[index] += 1.0
+        finally:
+            lock.release()
 
     def describe(self) -> Iterator[Any]:
         """The counter's name, so the registry refuses a second collector of it."""
