@@ -17,8 +17,9 @@ repeats, of a loop's CPU time (``time.process_time``) per call:
 - ``rest``: the total with the log off minus the duties other than the access line: the
   cycle object, the middleware's calls and the ``send`` wrapper.
 
-The Flask and Django adapters share every duty but the headers (a ``dict`` there) and
-the envelope (the framework's error hooks), through the same ``Pipeline``.
+The Flask and Django adapters share every duty but the headers (text pairs as Flask's
+WSGI response starts, Django's response object) and the envelope (the framework's error
+hooks), through the same ``Pipeline``.
 
 ``frameworks`` measures whole apps the same way, without a server or a network: a FastAPI
 app's ASGI call driven by hand, a Flask app's WSGI call, for the bare app, backendkit's

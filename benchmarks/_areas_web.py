@@ -99,8 +99,9 @@ def _duties(area: Area, duties: dict[str, float], bare_cpu: dict[str, float]) ->
         "",
         "Microseconds of CPU per request for each of the adapter's duties, measured in one",
         "process on the server's core on the pure ASGI path FastAPI takes (the Flask and Django",
-        "adapters share every duty through the same pipeline, except the headers and the",
-        "envelope, which go through the framework's own hooks there). Each duty is timed alone",
+        "adapters share every duty through the same pipeline, except the headers (added as",
+        "Flask's WSGI response starts, to Django's response object) and the envelope (the",
+        "framework's own error hooks there). Each duty is timed alone",
         "in a loop, with warm caches: inside a whole app, among the framework's own code, each",
         "costs more, as the whole-app figures below show. The bare",
         "apps' own server CPU per request above puts them in scale: "
