@@ -8,24 +8,19 @@ An unreachable database is [`BackendUnavailable`][backendkit.errors.BackendUnava
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import InterfaceError, OperationalError  # type: ignore[import-untyped]
 from django.db.models import Q  # type: ignore[import-untyped]
 
-from backendkit._db_errors import log_database_error
+from backendkit.adapters.django._db import database_available
 from backendkit.adapters.django.apikeys.models import StoredApiKey
 from backendkit.auth import ApiKey, ApiKeyRecord
 from backendkit.auth._api_key_core import key_from_row, record_from_row, record_values
-from backendkit.errors import BackendUnavailable
-from backendkit.logging import get_logger
 
 __all__ = ["DjangoApiKeyStore"]
 
-_log = get_logger("backendkit.auth")
 T = TypeVar("T")
 
 
@@ -52,31 +47,31 @@ class DjangoApiKeyStore:
 
     def add(self, record: ApiKeyRecord) -> None:
         """Insert a new key."""
-        with _available():
+        with database_available():
             self._objects().create(**record_values(record))
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
         """The key with this public id, or ``None`` (one primary-key read)."""
-        with _available():
+        with database_available():
             row = self._objects().filter(pk=key_id).first()
         return None if row is None else record_from_row(row)
 
     def list_for(self, user_id: str) -> list[ApiKey]:
         """The user's keys that are not revoked, oldest first."""
-        with _available():
+        with database_available():
             rows = self._objects().filter(user_id=user_id, revoked_at__isnull=True)
             return [key_from_row(row) for row in rows.order_by("created_at", "id")]
 
     def revoke(self, key_id: str, user_id: str, now: float) -> bool:
         """Revoke the user's live key; ``False`` when there is none."""
-        with _available():
+        with database_available():
             rows = self._objects().filter(pk=key_id, user_id=user_id, revoked_at__isnull=True)
             return bool(rows.update(revoked_at=now))
 
     def touch(self, key_id: str, now: float, before: float) -> None:
         """Set ``last_used_at`` unless a use at or after ``before`` set it already."""
         due = Q(last_used_at__isnull=True) | Q(last_used_at__lt=before)
-        with _available():
+        with database_available():
             self._objects().filter(due, pk=key_id).update(last_used_at=now)
 
     async def aadd(self, record: ApiKeyRecord) -> None:
@@ -102,13 +97,3 @@ class DjangoApiKeyStore:
 
 async def _off(call: Callable[..., T], *args: Any) -> T:
     return await sync_to_async(call)(*args)
-
-
-@contextmanager
-def _available() -> Iterator[None]:
-    try:
-        yield
-    except (OperationalError, InterfaceError) as exc:
-        unavailable = BackendUnavailable("The database is temporarily unavailable")
-        log_database_error(_log, exc, unavailable.code)
-        raise unavailable from exc

@@ -15,29 +15,23 @@ An unreachable database is [`BackendUnavailable`][backendkit.errors.BackendUnava
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import (  # type: ignore[import-untyped]
-    InterfaceError,
-    OperationalError,
     connections,
-    transaction,
 )
 from django.db.models import F  # type: ignore[import-untyped]
 
-from backendkit._db_errors import log_database_error
+from backendkit.adapters.django._db import atomic_on
 from backendkit.adapters.django.onetime.models import StoredOneTimeToken
 from backendkit.auth import OneTimeToken
 from backendkit.clock import Clock, system_clock
-from backendkit.errors import BackendUnavailable
-from backendkit.logging import get_logger
 
 __all__ = ["DjangoOneTimeTokenStore"]
 
-_log = get_logger("backendkit.auth")
 T = TypeVar("T")
 
 
@@ -69,15 +63,8 @@ class DjangoOneTimeTokenStore:
     def _objects(self) -> Any:
         return StoredOneTimeToken.objects.using(self._using)
 
-    @contextmanager
-    def _atomic(self) -> Iterator[None]:
-        try:
-            with transaction.atomic(using=self._using):
-                yield
-        except (OperationalError, InterfaceError) as exc:
-            unavailable = BackendUnavailable("The database is temporarily unavailable")
-            log_database_error(_log, exc, unavailable.code)
-            raise unavailable from exc
+    def _atomic(self) -> AbstractContextManager[None]:
+        return atomic_on(self._using)
 
     def add(self, digest: str, record: OneTimeToken) -> None:
         """Delete the user's expired tokens for the purpose, then insert this one."""

@@ -13,22 +13,20 @@ An unreachable database is [`BackendUnavailable`][backendkit.errors.BackendUnava
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import (  # type: ignore[import-untyped]
     IntegrityError,
-    InterfaceError,
-    OperationalError,
     connections,
     transaction,
 )
 from django.db.models import F, FloatField, Value  # type: ignore[import-untyped]
 from django.db.models.functions import Greatest  # type: ignore[import-untyped]
 
-from backendkit._db_errors import database_error_code, log_database_error
+from backendkit._db_errors import database_error_code
+from backendkit.adapters.django._db import atomic_on
 from backendkit.adapters.django.tokenstore.models import DeniedToken, TokenSession, UserCutoff
 from backendkit.auth._store import NewSession, RotationRequest, RotationResult
 from backendkit.auth._store_rules import (
@@ -89,15 +87,8 @@ class DjangoTokenStore:
         self._clock = clock
         self._purge = PurgeSchedule("DjangoTokenStore", purge_interval)
 
-    @contextmanager
-    def _atomic(self) -> Iterator[None]:
-        try:
-            with transaction.atomic(using=self._using):
-                yield
-        except (OperationalError, InterfaceError) as exc:
-            unavailable = BackendUnavailable("The database is temporarily unavailable")
-            log_database_error(_log, exc, unavailable.code)
-            raise unavailable from exc
+    def _atomic(self) -> AbstractContextManager[None]:
+        return atomic_on(self._using)
 
     def _upsert(self, model: Any, key: dict[str, Any], values: dict[str, float]) -> None:
         """`_raise_to` in its own transaction, retried when the database picks it as a
