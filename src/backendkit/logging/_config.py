@@ -50,9 +50,10 @@ class Installed(NamedTuple):
     wrapper: type
     factory: NamedWriteLoggerFactory
     level: int
-    #: What structlog's configuration reads while this one is in force: its processors
-    #: (their contents: a capture swaps them in place), wrapper, factory and context class.
-    signature: tuple[Any, ...]
+    #: ``structlog.get_config()`` while this one is in force, compared as a whole (one
+    #: C-level dict comparison): its own processor list (compared by contents: a capture
+    #: swaps the items of the installed list), and the plain ``dict`` context class.
+    signature: dict[str, Any]
 
 
 class LastConfiguration:
@@ -123,23 +124,23 @@ def configure_logging(
     pipeline = Pipeline(shared, user, rendering)
     wrapper = structlog.make_filtering_bound_logger(numeric_level)
     factory = NamedWriteLoggerFactory(out)
-    installed = Installed(
-        processors=[pipeline],
-        pipeline=pipeline,
-        wrapper=wrapper,
-        factory=factory,
-        level=numeric_level,
-        signature=([pipeline], wrapper, factory, dict),
-    )
+    chain: list[ChainStep] = [pipeline]
     structlog.configure(
-        processors=installed.processors,
-        logger_factory=installed.factory,
-        wrapper_class=installed.wrapper,
+        processors=chain,
+        logger_factory=factory,
+        wrapper_class=wrapper,
         # Off so that loggers created at import time follow later reconfiguration
         # (including backendkit.testing.capture_logs).
         cache_logger_on_first_use=False,
     )
-    last_configuration.installed = installed
+    last_configuration.installed = Installed(
+        processors=chain,
+        pipeline=pipeline,
+        wrapper=wrapper,
+        factory=factory,
+        level=numeric_level,
+        signature={**structlog.get_config(), "processors": [pipeline], "context_class": dict},
+    )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             *shared,

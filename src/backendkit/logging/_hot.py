@@ -12,6 +12,10 @@ from backendkit.logging._loggers import Logger
 
 __all__ = ["HotLogger"]
 
+# Module globals: drops_info runs on every request (no attribute lookups through modules).
+_INFO = logging.INFO
+_get_config = structlog.get_config
+
 
 class HotLogger:
     """The logger of a per-request hot path (the access log).
@@ -38,9 +42,9 @@ class HotLogger:
         then skip building the event (under any other configuration this is False: its
         own filtering decides, in ``info``)."""
         installed = last_configuration.installed
-        if installed is None or installed.level <= logging.INFO:
+        if installed is None or installed.level <= _INFO:
             return False  # the common case decided without reading structlog's configuration
-        return _in_force(structlog.get_config(), installed)
+        return _get_config() == installed.signature  # _in_force, without its call
 
     def info(self, event: str, **fields: Any) -> None:
         """Log ``event`` at INFO with ``fields`` (like ``get_logger(name).info``)."""
@@ -79,9 +83,4 @@ def _in_force(config: dict[str, Any], installed: Installed) -> bool:
     """Whether structlog's ``config`` is still the one ``configure_logging`` installed."""
     # One C-level comparison: the processor lists by contents (a capture swaps the items
     # of the installed list), the rest by identity (none of them defines equality).
-    return (
-        config["processors"],
-        config["wrapper_class"],
-        config["logger_factory"],
-        config["context_class"],
-    ) == installed.signature
+    return config == installed.signature
