@@ -62,6 +62,8 @@ def metrics_peers(data: dict[str, Any], area: Area) -> None:
         "interpreter with its rounds alternating; CPU microseconds per request (medians) and the",
         "cost: instrumented minus plain. The OpenTelemetry instrumentations record spans and",
         "their own metrics into the SDK (spans batched to an exporter that drops them).",
+        "backendkit's second row has `PROMETHEUS_MULTIPROC_DIR` set (multiprocess mode, as under",
+        "gunicorn or `uvicorn --workers`).",
         "",
     ]
     for framework, title in _FRAMEWORKS.items():
@@ -94,6 +96,20 @@ def metrics_peers(data: dict[str, Any], area: Area) -> None:
                     num(figures["metrics_us"], "µs"),
                     cell(num(cost, "µs"), relative, ref or ""),
                 ]
+            )
+        multiprocess = data.get(f"multiprocess/{framework}/backendkit")
+        if isinstance(multiprocess, dict):
+            ours_at = next(
+                (i + 1 for i, row in enumerate(rows) if row[0] == _PEER_NAMES["backendkit"]), 0
+            )
+            rows.insert(
+                ours_at,
+                [
+                    f"{_PEER_NAMES['backendkit']} (multiprocess)",
+                    num(multiprocess["plain_us"], "µs"),
+                    num(multiprocess["metrics_us"], "µs"),
+                    num(multiprocess["cost_us"], "µs"),
+                ],
             )
         area.body += [f"### {title}", ""]
         area.table(["Contender", "Plain app", "With metrics", "Cost per request"], rows)
