@@ -251,13 +251,14 @@ class RequestCycle:
         """
         out: list[tuple[bytes, bytes]] = []
         present: set[bytes] = set()
-        for name, value in headers:
-            lowered = name.lower()
+        for pair in headers:
+            lowered = pair[0].lower()
             if lowered == _RAW_REQUEST_ID:
                 continue  # the cycle's id replaces one the route set, as in every adapter
             present.add(lowered)
+            # The pair itself unless it changes: no new tuple per header.
             out.append(
-                (name, _JSON_UTF8 if value == _JSON and lowered == b"content-type" else value)
+                (pair[0], _JSON_UTF8) if lowered == b"content-type" and pair[1] == _JSON else pair
             )
         out.append((_RAW_REQUEST_ID, self.request_id.encode("latin-1")))
         if self.extra_headers:  # most responses have none: no loop to set up
@@ -279,18 +280,15 @@ class RequestCycle:
         spells them."""
         out: list[tuple[str, str]] = []
         present: set[str] = set()
-        for name, value in headers:
-            lowered = name.lower()
+        for pair in headers:
+            lowered = pair[0].lower()
             if lowered == "x-request-id":
                 continue  # the cycle's id replaces one the route set
             present.add(lowered)
             out.append(
-                (
-                    name,
-                    JSON_CONTENT_TYPE
-                    if value == "application/json" and lowered == "content-type"
-                    else value,
-                )
+                (pair[0], JSON_CONTENT_TYPE)
+                if lowered == "content-type" and pair[1] == "application/json"
+                else pair
             )
         out.append((REQUEST_ID_HEADER, self.request_id))
         if self.extra_headers:
