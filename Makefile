@@ -15,7 +15,7 @@ PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python) $(she
 PY313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13.*/bin/python) $(shell command -v python3.13))
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv demo test side-legs unit check-pythons lint typecheck pytest docs unit-other-pythons test-lowest bench bench-quick lock clean
+.PHONY: help venv demo test unit check-pythons lint typecheck pytest docs unit-other-pythons test-lowest bench bench-quick lock clean
 
 help:
 	@echo "make demo   - run the demo service on embedded defaults (SQLite, in-memory)"
@@ -79,21 +79,14 @@ test-lowest: $(STAMP)
 		-W "ignore::DeprecationWarning" tests/unit tests/adapters tests/integration
 
 # check-pythons first: a missing interpreter stops the run before the main suite.
-# docs before pytest: the browser test reuses the site just built. The main suite and the
-# other legs (other Pythons, lowest versions) then run side by side: the legs spend much
-# of their time installing venvs and waiting on servers, and each leg's output is printed
-# whole when it ends.
-test: check-pythons lint typecheck docs
-	$(MAKE) --no-print-directory -j2 --output-sync=target pytest side-legs
+# docs before pytest: the browser test reuses the site just built. The legs run one after
+# another: side by side on two cores, the main suite took twice as long.
+test: check-pythons lint typecheck docs pytest unit-other-pythons test-lowest
 ifeq ($(SKIP_OTHER_PYTHONS),1)
 	@echo "all quality gates passed, except the unit suite on Python 3.10 and 3.13 (skipped)"
 else
 	@echo "all quality gates passed"
 endif
-
-side-legs:
-	$(MAKE) --no-print-directory unit-other-pythons
-	$(MAKE) --no-print-directory test-lowest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
