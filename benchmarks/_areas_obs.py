@@ -63,7 +63,7 @@ def metrics_peers(data: dict[str, Any], area: Area) -> None:
         "cost: instrumented minus plain. The OpenTelemetry instrumentations record spans and",
         "their own metrics into the SDK (spans batched to an exporter that drops them).",
         "backendkit's second row has `PROMETHEUS_MULTIPROC_DIR` set (multiprocess mode, as under",
-        "gunicorn or `uvicorn --workers`).",
+        "gunicorn or uvicorn with several workers).",
         "",
     ]
     for framework, title in _FRAMEWORKS.items():
