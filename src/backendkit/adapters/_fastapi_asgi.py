@@ -85,6 +85,10 @@ class BackendKitMiddleware:
             else:  # the response is on the wire: only the log is left
                 asgi.late_error(exc)
         finally:
+            # The server's scope holds its own send (through ours): left in place, the pair is
+            # a reference cycle, and every request would leave its scope to the garbage
+            # collector instead of freeing it at once.
+            del scope[_SEND]
             if cycle.observer is not None:
                 cycle.route = route_template(scope)
             cycle.finish()

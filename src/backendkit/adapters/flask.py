@@ -175,7 +175,7 @@ def _after_request(response: Response) -> Response:
             # Flask tears the request down before the server iterates a streamed body: the
             # cycle ends when the body is closed, so what the body logs keeps the request id.
             current.streamed = True
-            response.call_on_close(current.cycle.finish)
+            response.call_on_close(current.finish)
     return response
 
 
