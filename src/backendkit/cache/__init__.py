@@ -15,6 +15,8 @@ def get_user(user_id: int) -> User: ...
 * Concurrent calls of one key read once and load once per process (single-flight), and
   load once across processes (a short Redis lock taken by the read itself, with a blocking
   wake-up); hot keys refresh early (XFetch) or serve stale while one caller refreshes.
+* Opt-in in-process L1 (``local_cache=LocalCache()``): hits without a round trip, kept
+  coherent by Redis's client-side caching (every change of a key drops it at once).
 * A Redis outage sends every call to the loader (bounded by the connector's timeouts,
   then not touching Redis while its breaker is open); ``call_detailed()`` reports it.
 
@@ -29,6 +31,7 @@ from backendkit.cache._decorator import (
     CacheDecorator,
     CachedFunction,
 )
+from backendkit.cache._local import LocalCache
 from backendkit.cache._memory import MemoryBackend
 from backendkit.cache._policy import Policy
 from backendkit.cache._result import CacheResult, Outcome
@@ -45,6 +48,7 @@ __all__ = [
     "CacheResult",
     "CacheStats",
     "CachedFunction",
+    "LocalCache",
     "MemoryBackend",
     "Outcome",
     "Policy",

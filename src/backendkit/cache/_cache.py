@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from backendkit._storage_url import SETTINGS_REFUSAL, storage_kind
 from backendkit.cache._decorator import FROM_ANNOTATION, CacheDecorator, FunctionCore
 from backendkit.cache._keys import EntryKeys, entry_keys, namespace_key, validate_name
+from backendkit.cache._local import LocalCache
 from backendkit.cache._ops import Bump, Delete, new_token
 from backendkit.cache._policy import Policy, Seconds, seconds
 from backendkit.cache._runtime import MISSING, CacheRuntime
@@ -60,9 +61,13 @@ class Cache:
         lock_wait: Default longest wait, in seconds, for another process's load.
         rng: Random source for TTL jitter and early recomputation (seed it in tests).
         name: Names this cache in logs and stats.
+        local_cache: A [`LocalCache`][backendkit.cache.LocalCache] to keep an in-process
+            L1 in front of Redis, kept coherent by Redis's client-side caching (off by
+            default; standalone Redis only, see the cache guide).
 
     Raises:
-        ConfigurationError: unknown URL scheme or option, or an invalid setting.
+        ConfigurationError: unknown URL scheme or option, an invalid setting, or a
+            ``local_cache`` with ``memory://``, a Cluster or a Sentinel URL.
         MissingDependencyError: a Redis backend without the ``redis`` extra installed.
 
     Example:
@@ -87,6 +92,7 @@ class Cache:
         lock_wait: Seconds = 5.0,
         rng: random.Random | None = None,
         name: str = "cache",
+        local_cache: LocalCache | None = None,
     ) -> None:
         self.key_prefix = validate_name(key_prefix, "key_prefix", allow_empty=True)
         self.clock = clock
@@ -108,6 +114,8 @@ class Cache:
             name=name,
             stats=self.stats,
             defaults=self.defaults,
+            local_cache=local_cache,
+            key_prefix=self.key_prefix,
         )
 
     # --- construction --------------------------------------------------------------------
@@ -142,6 +150,13 @@ class Cache:
         Per call, ``call_detailed(...).degraded`` is exact; this flag suits health checks.
         """
         return self._runtime.degraded
+
+    @property
+    def local_entries(self) -> int:
+        """Entries in the in-process L1 now (0 without ``local_cache``, or while its
+        tracking connection is down)."""
+        local = self._runtime.local
+        return 0 if local is None else len(local)
 
     def cached(self, ttl: Seconds, **options: Any) -> CacheDecorator:
         """Decorate a sync or async function or method with cache-aside caching.
@@ -257,7 +272,10 @@ class Cache:
     # --- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the sync connections this cache opened (connectors passed in stay open)."""
+        """Close the sync connections this cache opened (connectors passed in stay open).
+
+        With a ``local_cache``, also stops its tracking thread and empties it.
+        """
         self._runtime.close()
 
     async def aclose(self) -> None:

@@ -4,8 +4,9 @@ A [`Cache`][backendkit.cache.Cache] is the public face; this is the part that it
 reads and writes, the per-call shells (``_shell.py``) and the cached functions drive. It
 holds the ``memory://`` backend, or the Redis config (or connectors passed in) from which
 the Redis backends are built on first use, one per flavour; the single-flights that let
-concurrent calls of one key read and load once per process; and whether the backend failed
-last.
+concurrent calls of one key read and load once per process; whether the backend failed
+last; and the opt-in in-process L1 with its tracking thread (``_local.py``,
+``_tracking.py``), told at once of this process's own deletes, writes and bumps.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from backendkit._storage_url import storage_kind
 from backendkit.cache._flow import Shared
 from backendkit.cache._hints import FreshHints
 from backendkit.cache._keys import EntryKeys
+from backendkit.cache._local import L1, LocalCache
 from backendkit.cache._memory import MemoryBackend
 from backendkit.cache._ops import AcquireReply, Bump, Delete, Op, Store, new_token
 from backendkit.cache._policy import Policy
@@ -80,10 +82,12 @@ class CacheRuntime:
         stats: the cache's counters (errors of direct reads, writes and invalidations).
         defaults: the cache's policy: ``lock_wait`` (the blocking connector's read timeout
             covers it) and ``max_value_bytes`` (the cap of a direct write).
+        local_cache: the options of the in-process L1 (``_local.py``), or ``None``.
+        key_prefix: the cache's key prefix (what the L1's tracking follows).
 
     Raises:
-        ConfigurationError: unknown URL scheme or memory option, or a backend of another
-            type.
+        ConfigurationError: unknown URL scheme or memory option, a backend of another
+            type, or a ``local_cache`` on a backend it cannot track.
         MissingDependencyError: a Redis backend without the ``redis`` extra installed.
     """
 
@@ -96,6 +100,8 @@ class CacheRuntime:
         name: str,
         stats: CacheStats,
         defaults: Policy,
+        local_cache: LocalCache | None = None,
+        key_prefix: str = "",
     ) -> None:
         self.clock = clock
         self.name = name
@@ -120,6 +126,11 @@ class CacheRuntime:
         #: backend clears it on the next answer.
         self.degraded = False
         self._setup(backend)
+        #: The in-process L1 when the cache has one (None: one attribute check per call).
+        self.local: L1 | None = None
+        self._tracker: Any = None
+        if local_cache is not None:
+            self._setup_local(local_cache, key_prefix)
 
     def _setup(self, backend: object) -> None:
         if isinstance(backend, str):
@@ -146,6 +157,30 @@ class CacheRuntime:
                 "Cache backend must be a URL, a RedisConfig or a Redis connector, "
                 f"not {type(backend).__name__}"
             )
+
+    def _setup_local(self, options: LocalCache, key_prefix: str) -> None:
+        if not isinstance(options, LocalCache):
+            raise ConfigurationError(
+                f"local_cache must be a LocalCache or None, not {type(options).__name__}"
+            )
+        if self.config is None:
+            raise ConfigurationError(
+                "local_cache needs a Redis backend: a memory:// cache is in-process already"
+            )
+        from backendkit.cache._tracking import Tracker, check_supported
+
+        check_supported(self.config)
+        self.local = L1(options, self._wake_tracker)
+        self._tracker = Tracker(
+            self.local,
+            self.config,
+            prefix=key_prefix,
+            heartbeat=options.heartbeat,
+            name=self.name,
+        )
+
+    def _wake_tracker(self) -> None:
+        self._tracker.ensure()
 
     # --- backends ---------------------------------------------------------------------------
 
@@ -269,6 +304,8 @@ class CacheRuntime:
         except BackendUnavailable:
             self.failed(self.stats)
             return False
+        finally:
+            self._drop_local(keys.entry)
         self.degraded = False
         return True
 
@@ -285,6 +322,8 @@ class CacheRuntime:
         except BackendUnavailable:
             self.failed(self.stats)
             return False
+        finally:
+            self._drop_local(keys.entry)
         self.degraded = False
         return True
 
@@ -300,6 +339,8 @@ class CacheRuntime:
         except BackendUnavailable:
             self.failed(self.stats)
             raise
+        finally:
+            self._drop_local(op)
         self.degraded = False
         return result
 
@@ -311,6 +352,8 @@ class CacheRuntime:
         except BackendUnavailable:
             self.failed(self.stats)
             raise
+        finally:
+            self._drop_local(op)
         self.degraded = False
         return result
 
@@ -320,16 +363,35 @@ class CacheRuntime:
         if type(op) is Delete:
             self.hints.forget(op.key)
 
+    def _drop_local(self, change: Op | str) -> None:
+        # This process's own change is dropped at once: its next call must not wait for
+        # the push that Redis sends every process (that one comes too, and is harmless).
+        local = self.local
+        if local is None:
+            return
+        if isinstance(change, str):
+            local.invalidate([change])
+        elif isinstance(change, Delete):
+            local.invalidate([change.key])
+        elif isinstance(change, Bump):
+            local.invalidate(None)
+
     # --- lifecycle -----------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the sync backend if it was built (connectors passed in stay open)."""
+        """Close the sync backend if it was built (connectors passed in stay open), and
+        stop the L1's tracking (it starts again on the next call)."""
+        if self._tracker is not None:
+            self._tracker.stop()
         backend, self._sync = self._sync, None
         if backend is not None:
             cast(Any, backend).close()
 
     async def aclose(self) -> None:
-        """Close the async backend if it was built (connectors passed in stay open)."""
+        """Close the async backend if it was built (connectors passed in stay open), and
+        stop the L1's tracking (it starts again on the next call)."""
+        if self._tracker is not None:
+            self._tracker.stop()
         backend, self._async = self._async, None
         if backend is not None:
             await cast(Any, backend).aclose()

@@ -1,15 +1,17 @@
 """The two shells that drive the I/O-free flow: plain calls for sync, ``await`` for async.
 
-Each shell first joins the key's in-process flight: only its leader touches the backend,
-so concurrent callers of one key cost one read (and at most one load) per process, however
-many they are and however slow the network. The leader reads -- with ``fetch`` (the
-entry, or else the lock) unless the runtime's hints expect a hit, then with a plain
-``read`` (see ``_hints``). An entry it found goes to the followers at once (a fresh hit
-never starts the flow); otherwise it drives ``_flow.call_flow`` and hands the followers
-its result at the end: backend operations go to the cache's backend (through its
-``CacheRuntime``), ``Load`` calls the decorated function, ``Join`` claims the key's early
-refresh. The two functions are line-for-line twins; everything they decide comes from
-``_flow``.
+With an in-process L1 (``_local.py``, opt-in), a call first looks there: a fresh entry
+held is served before any flight or round trip, and an entry a leader reads fresh from
+Redis goes into it. Otherwise each shell first joins the key's in-process flight: only
+its leader touches the backend, so concurrent callers of one key cost one read (and at
+most one load) per process, however many they are and however slow the network. The
+leader reads -- with ``fetch`` (the entry, or else the lock) unless the runtime's hints
+expect a hit, then with a plain ``read`` (see ``_hints``). An entry it found goes to the
+followers at once (a fresh hit never starts the flow); otherwise it drives
+``_flow.call_flow`` and hands the followers its result at the end: backend operations go
+to the cache's backend (through its ``CacheRuntime``), ``Load`` calls the decorated
+function, ``Join`` claims the key's early refresh. The two functions are line-for-line
+twins; everything they decide comes from ``_flow``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from backendkit.cache._flow import (
     follower_result,
 )
 from backendkit.cache._keys import EntryKeys
+from backendkit.cache._local import MISS, serve
 from backendkit.cache._ops import Join, Load, lock_token
 from backendkit.cache._result import CacheResult, Outcome
 from backendkit.cache._runtime import CacheRuntime
@@ -50,8 +53,15 @@ def run(
     ``fn(*args, **kwargs)`` is the loader (no closure per call). Returns the `CacheResult`
     when ``detailed``, else only its value (a plain call's hit builds no result object).
     """
-    flights = runtime.flights
     key = keys.entry
+    local = runtime.local
+    if local is not None:
+        # The in-process L1 (off by default): a hit needs no flight and no round trip.
+        value = serve(local, key, plan, plan.clock.now())
+        if value is not MISS:
+            plan.stats.incr("hits")
+            return CacheResult(value, Outcome.HIT) if detailed else value
+    flights = runtime.flights
     while True:
         lead, joined = flights.join(key)
         assert joined is not None  # only a try-only join comes back without a flight
@@ -66,6 +76,8 @@ def run(
     try:
         backend = runtime.sync_backend()
         hints = runtime.hints
+        # Taken before the read: an invalidation that overtakes it keeps it out of the L1.
+        seen = local.token() if local is not None else 0
         try:
             now = plan.clock.now()
             if hints.likely_hit(key, now):
@@ -87,6 +99,8 @@ def run(
             flights.finish(key, flight, reading)
             flight = None
             if reading.freshness is Freshness.FRESH:
+                if local is not None:
+                    local.insert(key, reading.entry, seen)
                 plan.stats.incr("hits")
                 return CacheResult(reading.value, Outcome.HIT) if detailed else reading.value
         flow = call_flow(plan, keys, reading)
@@ -134,8 +148,15 @@ async def arun(
     detailed: bool,
 ) -> Any:
     """Async twin of `run`: lead the key's flight on this event loop, or follow it."""
-    flights = runtime.aflights
     key = keys.entry
+    local = runtime.local
+    if local is not None:
+        # The in-process L1 (off by default): a hit needs no flight and no round trip.
+        value = serve(local, key, plan, plan.clock.now())
+        if value is not MISS:
+            plan.stats.incr("hits")
+            return CacheResult(value, Outcome.HIT) if detailed else value
+    flights = runtime.aflights
     while True:
         lead, joined = flights.join(key)
         assert joined is not None  # only a try-only join comes back without a flight
@@ -150,6 +171,8 @@ async def arun(
     try:
         backend = runtime.async_backend()
         hints = runtime.hints
+        # Taken before the read: an invalidation that overtakes it keeps it out of the L1.
+        seen = local.token() if local is not None else 0
         try:
             now = plan.clock.now()
             if hints.likely_hit(key, now):
@@ -171,6 +194,8 @@ async def arun(
             flights.finish(key, flight, reading)
             flight = None
             if reading.freshness is Freshness.FRESH:
+                if local is not None:
+                    local.insert(key, reading.entry, seen)
                 plan.stats.incr("hits")
                 return CacheResult(reading.value, Outcome.HIT) if detailed else reading.value
         flow = call_flow(plan, keys, reading)
