@@ -99,12 +99,6 @@ class Tracker:
         self._conn: Any = None
         self._broken = False
 
-    @property
-    def running(self) -> bool:
-        """True while this process's tracking thread is alive."""
-        thread = self._thread
-        return thread is not None and thread.is_alive() and self._pid == os.getpid()
-
     def ensure(self) -> None:
         """Start the thread unless it runs in this process (called while the L1 is off)."""
         if self._thread is not None and self._pid == os.getpid():

@@ -384,3 +384,36 @@ def test_a_forked_child_starts_empty_with_its_own_tracking(server: RedisServer) 
     assert l1.active
     assert l1.lookup(key) is not None
     cache.close()
+
+
+def test_an_empty_prefix_tracks_every_key(server: RedisServer, client: Any) -> None:
+    cache = Cache(_config(server.url), key_prefix="", local_cache=QUIET)
+    item = _sync_items(cache, [])
+    l1, key = _l1(cache), item.key(1)
+    _warm(lambda: item(1), l1, key)
+    client.set(key, b"changed elsewhere")
+    _until(lambda: l1.lookup(key) is None, "the invalidation")
+    cache.close()
+
+
+def test_without_tracking_rights_the_cache_works_as_without_l1(
+    server: RedisServer, client: Any
+) -> None:
+    """A user whose ACL denies CLIENT TRACKING: no L1, every call reads Redis."""
+    client.acl_setuser(
+        "app", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-client|tracking"]
+    )
+    url = server.url.replace("redis://", "redis://app:pw@")
+    with capture_logs() as logs:
+        cache = Cache(_config(url), key_prefix=PREFIX, local_cache=QUIET)
+        loads: list[int] = []
+        item = _sync_items(cache, loads)
+        assert item(1) == {"v": 1}  # starts the tracking thread
+        _until(lambda: any(e["event"] == "cache_tracking_lost" for e in logs), "the refusal")
+        before = _reads(client)
+        assert [item(1) for _ in range(5)] == [{"v": 1}] * 5
+    assert loads == [1]
+    assert _reads(client) >= before + 5
+    assert cache.local_entries == 0
+    assert not _l1(cache).active
+    cache.close()
