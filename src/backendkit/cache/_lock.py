@@ -27,6 +27,21 @@ commands, never a polling loop:
 
 Per waiting process: the read and one ``XREAD``. Every key involved
 carries the namespace hash tag, so each script touches a single Cluster slot.
+
+Why scripts: both steps are check-then-act. The read must take the lock only when no
+usable entry exists (a lock taken on a hit would be left behind, and a later invalidation
+would make readers wait for a load nobody runs); the store must delete the lock only while
+it holds our token (Redis 7.0 has no compare-and-delete command) and wake waiters only
+when they exist. ``MULTI`` cannot branch, and the connectors send one command per call
+(redis-py's pipeline costs the client more than a script costs the server). What a script
+costs Redis (instructions of redis-server 7.0, ``valgrind --tool=callgrind``): a round trip
+of an empty ``EVALSHA`` 13k where one of a ``GET`` costs 5k; 3k more per ``redis.call``,
+1.4k per key or argument plus about 12 per byte of them (Redis's Lua hashes every string
+it is given), 5k for a table reply. So the replies
+of the common paths are plain strings, and a value of 50 KB in ``STORE``'s arguments
+costs the server about 600k instructions -- the case a two-command store (``SET``, then
+a script that never sees the value) would win, given a connector call that sends two
+commands in one round trip.
 """
 
 from __future__ import annotations
@@ -50,7 +65,7 @@ else
   redis.call('SET', KEYS[1], gen)
 end
 if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return {'lock', gen}
+  return gen
 end
 local last = redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', 1)
 local id
@@ -60,8 +75,11 @@ return {'wait', gen, id}
 """
 """KEYS: generation, entry, lock, wake. ARGV: token (also the generation if absent), lock px.
 
-Freshness is left to the caller's clock (it wrote the header): a stale entry is returned
-so that it can be served while one caller refreshes it.
+Replies: the entry (its bytes start with ``1|``); the generation alone when the read took
+the lock (a generation never contains ``|``); ``{'wait', gen, id}`` when another holds it.
+The lock reply, a cold key's, is a plain string: a table reply costs the server more than
+one of the script's ``redis.call``. Freshness is left to the caller's clock (it wrote the
+header): a stale entry is returned so that it can be served while one caller refreshes it.
 """
 
 ACQUIRE = """
@@ -129,7 +147,8 @@ def parse_acquire(reply: Sequence[Any]) -> AcquireReply:
 def parse_fetch(reply: Any) -> bytes | AcquireReply:
     """Turn the ``FETCH`` script's reply into entry bytes or an `AcquireReply`."""
     if isinstance(reply, bytes):
-        return reply
+        # An entry, or the generation of the lock the read just took (no "|" in it).
+        return reply if reply.startswith(b"1|") else AcquireReply("lock", reply)
     return parse_acquire(reply)
 
 

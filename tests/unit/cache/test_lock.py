@@ -28,11 +28,12 @@ def test_parse_wake_shapes() -> None:
 
 
 def test_parse_fetch_entry_or_lock() -> None:
-    """A read's reply: the entry bytes as they are, or the lock/wait states."""
+    """A read's reply: the entry bytes as they are, the bare generation of a lock just
+    taken, or the wait state."""
     assert parse_fetch(b"1|g|0|0|1") == b"1|g|0|0|1"
-    lock = parse_fetch([b"lock", b"g2"])
+    lock = parse_fetch(b"g2.1a")
     assert isinstance(lock, AcquireReply)
-    assert (lock.state, lock.gen) == ("lock", b"g2")
+    assert (lock.state, lock.gen) == ("lock", b"g2.1a")
     wait = parse_fetch([b"wait", b"g3", b"5-0"])
     assert isinstance(wait, AcquireReply)
     assert wait.wake_id == b"5-0"
