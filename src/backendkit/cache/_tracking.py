@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import threading
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import redis
 import redis.retry
@@ -54,13 +55,19 @@ def check_supported(config: RedisConfig) -> None:
     """Refuse a URL whose keys the tracking connection cannot follow.
 
     Raises:
-        ConfigurationError: a Cluster or Sentinel URL.
+        ConfigurationError: a Cluster or Sentinel URL, or one asking for RESP2 (redis-py
+            lets a URL option win over the ``protocol=3`` the tracking connection needs).
     """
     scheme = config.url.partition("://")[0].lower()
     if "+" in scheme:
         raise ConfigurationError(
             "local_cache needs a standalone Redis (redis://, rediss:// or unix://): "
             f"invalidations are not tracked across a {scheme.partition('+')[2]}"
+        )
+    protocol = parse_qs(urlsplit(config.url).query).get("protocol", ["3"])
+    if protocol[-1] != "3":
+        raise ConfigurationError(
+            "local_cache needs RESP3 for its tracking connection: drop protocol= from the URL"
         )
 
 

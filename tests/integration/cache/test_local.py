@@ -324,6 +324,64 @@ def test_an_invalidation_that_overtakes_the_read_keeps_it_out(server: RedisServe
     other.close()
 
 
+async def test_async_an_invalidation_that_overtakes_the_read_keeps_it_out(
+    server: RedisServer,
+) -> None:
+    other = Cache(_config(server.url), key_prefix=PREFIX)
+    assert other.set("item:1", {"v": 1}, ttl=60, namespace="items")
+    cache = Cache(_config(server.url), key_prefix=PREFIX, local_cache=QUIET)
+    l1 = _l1(cache)
+    armed = threading.Event()
+    marker = Entry(b"marker", time.time() + 600, 0.0, b'{"v": 99}')
+
+    def between_read_and_insert(value: dict[str, int]) -> dict[str, int]:
+        # Blocks the event loop on purpose: the tracking thread does not need it.
+        if armed.is_set():
+            armed.clear()
+            _until(lambda: _planted(l1, key, marker), "the marker in the L1")
+            assert other.set("item:1", {"v": 2}, ttl=60, namespace="items")
+            _until(lambda: l1.lookup(key) is None, "the invalidation of v2")
+        return value
+
+    returns = Annotated[dict[str, int], AfterValidator(between_read_and_insert)]
+
+    @cache.cached(ttl=60, namespace="items", key="item:{n}", returns=returns)
+    async def item(n: int) -> dict[str, int]:
+        raise AssertionError("never loads: the entry is there")
+
+    key = item.key(1)
+    await _awarm(lambda: item(1), l1, key)
+    l1.invalidate([key])
+    armed.set()
+    assert await item(1) == {"v": 1}
+    assert l1.lookup(key) is None
+    assert await item(1) == {"v": 2}
+    await cache.aclose()
+    cache.close()
+    other.close()
+
+
+async def test_async_a_restart_empties_the_l1(server: RedisServer) -> None:
+    cache = Cache(_config(server.url), key_prefix=PREFIX, local_cache=QUIET)
+    loads: list[int] = []
+    item = _async_items(cache, loads)
+    l1, key = _l1(cache), item.key(1)
+    await _awarm(lambda: item(1), l1, key)
+    server.stop()
+    _until(lambda: not l1.active, "the L1 to stop serving")
+    assert len(l1) == 0
+    assert (await item.call_detailed(1)).degraded
+    server.start()
+    other = Cache(_config(server.url), key_prefix=PREFIX)
+    assert other.set("item:1", {"v": 2}, ttl=60, namespace="items")
+    other.close()
+    _until(lambda: l1.active, "tracking to be on again", timeout=20)
+    cache._runtime.async_backend().connector.breaker.reset()  # type: ignore[attr-defined]
+    assert await item(1) == {"v": 2}
+    await cache.aclose()
+    cache.close()
+
+
 def _planted(l1: L1, key: str, marker: Entry) -> bool:
     l1.insert(key, marker, l1.token())
     return l1.lookup(key) is marker

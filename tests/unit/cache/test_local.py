@@ -67,6 +67,7 @@ def test_accepts_good_options() -> None:
         ("memory://", "memory:// cache is in-process"),
         ("redis+cluster://127.0.0.1:7000", "across a cluster"),
         ("redis+sentinel://127.0.0.1:26379/main", "across a sentinel"),
+        ("redis://127.0.0.1:1/0?protocol=2", "needs RESP3"),
     ],
 )
 def test_rejects_backends_it_cannot_track(backend: str, match: str) -> None:
@@ -81,7 +82,13 @@ def test_rejects_other_values_than_local_cache() -> None:
 
 @pytest.mark.parametrize(
     "backend",
-    ["redis://127.0.0.1:1/0", "rediss://h:1/2", "unix:///tmp/r.sock", RedisConfig("redis://h")],
+    [
+        "redis://127.0.0.1:1/0",
+        "redis://127.0.0.1:1/0?protocol=3",
+        "rediss://h:1/2",
+        "unix:///tmp/r.sock",
+        RedisConfig("redis://h"),
+    ],
 )
 def test_accepts_standalone_redis_and_starts_nothing(backend: Any) -> None:
     before = threading.active_count()
