@@ -475,3 +475,17 @@ def test_without_tracking_rights_the_cache_works_as_without_l1(
     assert cache.local_entries == 0
     assert not _l1(cache).active
     cache.close()
+
+
+def test_a_flush_empties_the_l1(server: RedisServer, client: Any) -> None:
+    cache = Cache(_config(server.url), key_prefix=PREFIX, local_cache=QUIET)
+    loads: list[int] = []
+    item = _sync_items(cache, loads)
+    l1, key = _l1(cache), item.key(1)
+    _warm(lambda: item(1), l1, key)
+    client.flushdb()  # a private server: nobody else's keys
+    _until(lambda: len(l1) == 0, "the flush's invalidation")
+    assert l1.active
+    assert item(1) == {"v": 1}
+    assert loads == [1, 1]
+    cache.close()
