@@ -233,6 +233,30 @@ def test_500_keeps_cors_headers(kit: WebKit) -> None:
     assert response.json()["error"]["requestId"] == response.headers["X-Request-ID"]
 
 
+def _layers(app: FastAPI) -> list[str]:
+    names, layer = [], app.build_middleware_stack()
+    while layer is not None and not isinstance(layer, APIRouter):
+        names.append(type(layer).__name__)
+        layer = getattr(layer, "app", None)
+    return names
+
+
+def test_the_error_catcher_is_a_layer_only_around_user_middleware(kit: WebKit) -> None:
+    """With no user middleware the outer layer renders errors itself (one layer less per
+    request); with some, the catcher sits inside them, and stays after a rebuild."""
+    plain = build_fastapi_app(kit, Probe())
+    assert "ErrorCatcher" not in _layers(plain)
+    assert _layers(plain)[0] == "BackendKitMiddleware"
+    response = client_for(plain).get("/boom", headers={"X-Request-ID": "plain-1"})
+    assert response.status_code == 500
+    assert response.json()["error"]["requestId"] == "plain-1"
+    with_user = build_fastapi_app(make_kit(), Probe())
+    with_user.add_middleware(CORSMiddleware, allow_origins=["https://example.com"])
+    layers = _layers(with_user)
+    assert layers.index("CORSMiddleware") < layers.index("ErrorCatcher")
+    assert _layers(plain) == _layers(plain)  # building twice changes nothing
+
+
 def test_error_in_user_middleware_is_still_enveloped(kit: WebKit) -> None:
     """An exception raised by user middleware itself still gets the envelope and request id."""
     app = build_fastapi_app(kit, Probe())

@@ -87,13 +87,24 @@ def install(app: FastAPI, kit: WebKit, *, token_url: str | None = None) -> None:
     for error in (AppError, HTTPException, RequestValidationError):
         app.add_exception_handler(error, _handle_error)
     # Innermost user middleware (later add_middleware calls go outside it).
-    app.user_middleware.append(Middleware(ErrorCatcher, pipeline=pipeline))
+    catcher = Middleware(ErrorCatcher, pipeline=pipeline)
+    app.user_middleware.append(catcher)
     build = app.build_middleware_stack
 
     def build_with_backendkit() -> Any:
         # Instead of ServerErrorMiddleware, which answers an error of user middleware with a
         # plain 500 and raises it again, BackendKitMiddleware renders it (once).
-        stack = build()
+        users = app.user_middleware
+        # With no user middleware there is nothing for the error catcher to render inside:
+        # the outer layer renders the same envelope, and a request skips one layer.
+        alone = users == [catcher]
+        if alone:
+            users.remove(catcher)
+        try:
+            stack = build()
+        finally:
+            if alone:
+                users.append(catcher)
         inner = stack.app if isinstance(stack, ServerErrorMiddleware) else stack
         return BackendKitMiddleware(inner, pipeline)
 
