@@ -98,6 +98,17 @@ def _prefix() -> str:
 # --- 1. hit vs raw GET + decode --------------------------------------------------------------
 
 
+def _warm_l1(cache: Any, call: Any, entries: int) -> None:
+    """Call ``call`` until ``cache``'s L1 holds ``entries`` entries (its tracking connection
+    is on by then), within 10 s; a benchmark of an L1 that never fills fails."""
+    deadline = time.monotonic() + 10
+    while cache.local_entries < entries:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the cache's in-process L1 did not fill: is tracking refused?")
+        call()
+        time.sleep(0.01)
+
+
 def bench_hit_vs_raw(url: str, quick: bool) -> list[dict[str, Any]]:
     """Our Redis hit against GET + TypeAdapter.validate_json of the same JSON.
 
@@ -116,7 +127,7 @@ def _hit_vs_raw_one(url: str, kind: str, quick: bool) -> list[dict[str, Any]]:
     import redis.asyncio
     from pydantic import TypeAdapter
 
-    from backendkit.cache import Cache
+    from backendkit.cache import Cache, LocalCache
     from backendkit.redis import AsyncRedisConnector, RedisConnector
 
     rows: list[dict[str, Any]] = []
@@ -132,6 +143,8 @@ def _hit_vs_raw_one(url: str, kind: str, quick: bool) -> list[dict[str, Any]]:
     client.set(raw_key, adapter.dump_json(payload))
     conn = RedisConnector(url)
     cache = Cache(url, key_prefix=prefix)
+    # The opt-in in-process L1, on keys of its own (its tracking follows its prefix).
+    l1_cache = Cache(url, key_prefix=prefix + "l1:", local_cache=LocalCache())
 
     @cache.cached(ttl=300, namespace="hit", returns=TYPES[kind])
     def hit(i: int) -> Any:
@@ -141,12 +154,24 @@ def _hit_vs_raw_one(url: str, kind: str, quick: bool) -> list[dict[str, Any]]:
     async def ahit(i: int) -> Any:
         return payload
 
+    # One namespace for both: a new namespace's generation key would empty the whole L1.
+    @l1_cache.cached(ttl=300, namespace="l1", returns=TYPES[kind])
+    def l1_hit(i: int) -> Any:
+        return payload
+
+    @l1_cache.cached(ttl=300, namespace="l1", returns=TYPES[kind])
+    async def l1_ahit(i: int) -> Any:
+        return payload
+
     hit(1)
     assert same(hit(1), adapter.validate_json(client.get(raw_key)))  # type: ignore[arg-type]
+    _warm_l1(l1_cache, lambda: l1_hit(1), 1)
+    assert same(l1_hit(1), payload)
     sync_fns = {
         "raw": lambda: adapter.validate_json(client.get(raw_key)),  # type: ignore[arg-type]
         "conn": lambda: adapter.validate_json(conn.execute(lambda r: r.get(raw_key))),
         "ours": lambda: hit(1),
+        "l1": lambda: l1_hit(1),
     }
     sync_t: dict[str, list[float]] = {k: [] for k in sync_fns}
     for _ in range(repeats):
@@ -158,6 +183,13 @@ def _hit_vs_raw_one(url: str, kind: str, quick: bool) -> list[dict[str, Any]]:
         aconn = AsyncRedisConnector(url)
         await ahit(1)
         assert same(await ahit(1), adapter.validate_json(await aclient.get(raw_key)))
+        deadline = time.monotonic() + 10
+        while l1_cache.local_entries < 2:  # the sync entry, and now the async one
+            if time.monotonic() > deadline:
+                raise RuntimeError("the cache's in-process L1 did not fill")
+            await l1_ahit(1)
+            await asyncio.sleep(0.01)
+        assert same(await l1_ahit(1), payload)
 
         async def raw_get() -> Any:
             return adapter.validate_json(await aclient.get(raw_key))
@@ -165,7 +197,7 @@ def _hit_vs_raw_one(url: str, kind: str, quick: bool) -> list[dict[str, Any]]:
         async def conn_get() -> Any:
             return adapter.validate_json(await aconn.execute(lambda r: r.get(raw_key)))
 
-        fns = {"raw": raw_get, "conn": conn_get, "ours": lambda: ahit(1)}
+        fns = {"raw": raw_get, "conn": conn_get, "ours": lambda: ahit(1), "l1": lambda: l1_ahit(1)}
         times: dict[str, list[float]] = {k: [] for k in fns}
         for _ in range(repeats):
             for name, fn in fns.items():
@@ -173,11 +205,12 @@ def _hit_vs_raw_one(url: str, kind: str, quick: bool) -> list[dict[str, Any]]:
         await aclient.aclose()
         await aconn.aclose()
         await cache.aclose()
+        await l1_cache.aclose()
         return times
 
     async_t = asyncio.run(run_async())
     for mode, t in (("sync", sync_t), ("async", async_t)):
-        raw_m, conn_m, ours_m = min(t["raw"]), min(t["conn"]), min(t["ours"])
+        raw_m, conn_m, ours_m, l1_m = min(t["raw"]), min(t["conn"]), min(t["ours"]), min(t["l1"])
         rows.append(
             {
                 "payload": kind,
@@ -188,9 +221,12 @@ def _hit_vs_raw_one(url: str, kind: str, quick: bool) -> list[dict[str, Any]]:
                 "backendkit_hit_us": _us(ours_m),
                 "ratio_vs_raw": round(ours_m / raw_m, 3),
                 "ratio_vs_connector": round(ours_m / conn_m, 3),
+                "l1_hit_us": _us(l1_m),
+                "l1_speedup_vs_raw": round(raw_m / l1_m, 1),
             }
         )
     cache.close()
+    l1_cache.close()
     conn.close()
     client.close()
     _cleanup(url, prefix)
@@ -606,6 +642,8 @@ def main() -> None:
             "backendkit_hit_us",
             "ratio_vs_raw",
             "ratio_vs_connector",
+            "l1_hit_us",
+            "l1_speedup_vs_raw",
         ],
     )
     results["hit_latency"] = bench_hit_latency(url, args.quick)
