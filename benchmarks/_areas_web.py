@@ -167,6 +167,52 @@ def _in_process(
     )
 
 
+#: The access line off against the bare framework (bench_adapters.COMPARISONS).
+_NOLOG_TARGET = 0.90
+
+
+def _instructions(area: Area, figures: dict[str, dict[str, int]]) -> None:
+    """Instructions per request (callgrind): the figures the machine's load cannot move."""
+    area.body += [
+        "#### Instructions per request",
+        "",
+        "The same whole apps, in one process, counted by valgrind's callgrind: the",
+        "instructions one request executes (two runs of 200 and 1,200 requests, their",
+        "difference; start-up cancels out). Unlike the times above, other work on the",
+        "machine cannot change these counts, so the ratios here are the adapters' own. The",
+        "kernel's side of a system call is not counted. Where the served rows above cannot",
+        "decide a target (their spreads overlap), this is the figure that does.",
+        "",
+    ]
+
+    def ratio(ours: int | None, bare: int | None) -> str:
+        return f" · {bare / ours:.3f}x" if ours and bare else ""
+
+    rows = []
+    for framework, apps in figures.items():
+        bare, nolog = apps.get("bare"), apps.get("backendkit-nolog")
+        met = "met" if bare and nolog and bare / nolog >= _NOLOG_TARGET else "**not met**"
+        rows.append(
+            [
+                _TITLES.get(framework, framework).split(" (")[0],
+                num(bare),
+                num(nolog) + ratio(nolog, bare),
+                f"{_NOLOG_TARGET:.2f}x ({met})",
+                num(apps.get("backendkit")) + ratio(apps.get("backendkit"), bare),
+            ]
+        )
+    area.table(
+        [
+            "Framework",
+            "bare",
+            "backendkit, access line off (against bare)",
+            "target",
+            "backendkit (against bare)",
+        ],
+        rows,
+    )
+
+
 def adapters(data: dict[str, Any], area: Area) -> None:
     """``bench_adapters.py``: apps per framework, comparisons, and the per-duty breakdown."""
     area.body += [
@@ -215,6 +261,8 @@ def adapters(data: dict[str, Any], area: Area) -> None:
         _duties(area, data["duties"], bare)
     if data.get("in_process"):
         _in_process(area, data["in_process"], data.get("duties"))
+    if data.get("instructions"):
+        _instructions(area, data["instructions"])
     names = list(apps)
     area.charts["adapters-throughput.svg"] = bar_chart(
         "JSON endpoint throughput (median of the rounds)",

@@ -27,7 +27,9 @@ which other work on the machine disturbs less. Each app is reported as the media
 rounds with the quartiles; a comparison (``COMPARISONS``: ours against the recipe, target
 1.0x; ``-nolog`` against bare, target 0.90x) whose quartile ranges overlap is "same",
 otherwise the ratio of the medians (``_rounds.py``). Last, ``_adapter_duties.py`` measures
-in-process what each duty costs in microseconds of CPU per request.
+in-process what each duty costs in microseconds of CPU per request, and
+``_adapter_instructions.py`` counts each whole app's instructions per request with
+callgrind, the one figure the machine's other load cannot move.
 
 Peers that are not installed are listed under ``"unavailable"`` in the JSON, with the
 reason: run with ``.venv-bench/bin/python``.
@@ -58,6 +60,8 @@ from typing import Any
 
 from _adapter_duties import frameworks
 from _adapter_duties import measure as measure_duties
+from _adapter_instructions import available as callgrind_available
+from _adapter_instructions import measure as measure_instructions
 from _rounds import Comparison, compare_apps, cpu_seconds, summary
 
 HERE = Path(__file__).resolve().parent
@@ -340,6 +344,12 @@ def main() -> None:
         os.environ["BENCH_LOG_FILE"] = str(Path(tmp) / "in-process.log")
         duties = measure_duties(quick=args.quick)
         in_process = frameworks(quick=args.quick, unavailable=unavailable)
+        instructions: dict[str, dict[str, int]] = {}
+        missing = callgrind_available()
+        if missing is None:
+            instructions = measure_instructions(Path(tmp))
+        else:
+            unavailable["instructions per request"] = missing
     rows = compare_apps(
         apps, COMPARISONS, lambda other: _WHY["bare" if other.endswith("-bare") else "recipe"]
     )
@@ -359,6 +369,9 @@ def main() -> None:
     print("\nwhole apps in one process, CPU per request (us):")
     for framework, figures in in_process.items():
         print(f"  {framework}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()))
+    print("\ninstructions per request (callgrind), in-process:")
+    for framework, figures in instructions.items():
+        print(f"  {framework}: " + ", ".join(f"{k} {v:,}" for k, v in figures.items()))
     print(f"\n({time.perf_counter() - started:.1f} s in total)")
     if args.json:
         result = {
@@ -370,6 +383,7 @@ def main() -> None:
             "comparisons": rows,
             "duties": duties,
             "in_process": in_process,
+            "instructions": instructions,
             "unavailable": unavailable,
         }
         args.json.write_text(json.dumps(result, indent=2))

@@ -79,7 +79,7 @@ BENCHES = (
     Bench("ratelimit", "bench_ratelimit.py", 240, 60),
     Bench("cache", "bench_cache.py", 300, 90, needs_fc2=True),
     Bench("repository", "bench_repository.py", 360, 120),
-    Bench("adapters", "bench_adapters.py", 360, 90),
+    Bench("adapters", "bench_adapters.py", 600, 90),
     Bench("adapters_django", "bench_adapters_django.py", 180, 45),
     Bench("metrics", "bench_metrics.py", 300, 90),
     Bench("metrics_peers", "bench_metrics_peers.py", 600, 180),
