@@ -174,7 +174,10 @@ def line_chart(
         y_ticks = nice_ticks(min(0.0, min(values)), max(values))
     x_ticks = _log_ticks(min(xs), max(xs)) if log_x else nice_ticks(min(xs), max(xs))
     if log_x:
-        x_ticks = [t for t in x_ticks if min(xs) / 1.0001 <= t <= max(xs) * 1.0001] or list(xs)
+        # No decade inside the data's span: its two ends, which sit at the plot's two ends
+        # (every x between them could be a hair apart on a log axis, as 101 and 102 are).
+        within = [t for t in x_ticks if min(xs) / 1.0001 <= t <= max(xs) * 1.0001]
+        x_ticks = within or [min(xs), max(xs)]
     # Left of the plot: the rotated y label (a line of text centred on x=16), a gap, then
     # the tick labels, right-aligned 6 px before the axis.
     tick_width = max(text_width(_fmt(t), TICK_SIZE) for t in y_ticks)
