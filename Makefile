@@ -1,7 +1,7 @@
 # backendkit developer commands. Two matter most:
 #   make demo   - start the demo service (FastAPI example) on embedded defaults
 #   make test   - every quality gate: lint, format, types, tests + coverage, docs
-#                 (about 20 minutes on 2 cores once the environments exist)
+#                 (about 30 minutes on 2 cores once the environments exist)
 # and one for the inner loop:
 #   make unit   - the unit suite on the main Python (about a minute, no services)
 # All create .venv on first use from pyproject.toml + constraints.txt.
